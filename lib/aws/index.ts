@@ -1,0 +1,2 @@
+// Filled by the aws issue; kept so the subpath export resolves.
+export {};

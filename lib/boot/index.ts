@@ -1,0 +1,2 @@
+// Filled by the boot issue; kept so the subpath export resolves.
+export {};

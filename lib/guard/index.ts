@@ -1,0 +1,2 @@
+// Filled by the guard issue; kept so the subpath export resolves.
+export {};

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: the npm packages (if missing)
+# and the real components tests run against — shellcheck, HAProxy, MariaDB, iproute2 (network
+# namespaces) and util-linux (unshare). Safe to run again: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v haproxy >/dev/null || need+=(haproxy)
+{ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
+command -v ip >/dev/null || need+=(iproute2)
+command -v unshare >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2
+    exit 1
+  fi
+  echo "test-deps: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# MariaDB's package may start a system server; tests run their own on free ports.
+if command -v systemctl >/dev/null && systemctl is-active --quiet mariadb 2>/dev/null; then systemctl stop mariadb || true; fi
+[ -d node_modules ] || npm ci
+echo "test-deps: ready"
