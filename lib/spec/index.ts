@@ -5,3 +5,4 @@ export * from './thinprint';
 export * from './custom';
 export * from './timing';
 export { ValidationError, type Problem } from '../core/problems';
+export * from './guard-settings';
