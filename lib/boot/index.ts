@@ -1,2 +1,4 @@
-// Filled by the boot issue; kept so the subpath export resolves.
-export {};
+// The renderers (bash and PowerShell) land with the boot-script issue:
+//   renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): string
+//   renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext): string
+export * from './context';
