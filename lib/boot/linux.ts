@@ -64,7 +64,7 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
   const lines: Array<string | false> = [
     '# ---- values from the cluster spec and the cloud context (each one quoted) ----',
     `CLUSTER_NAME=${shQuote(spec.name)}`,
-    `INSTALL_DIR=${rooted(p.installDir)}`,
+    (share || p.deleteOnClone.length > 0) && `INSTALL_DIR=${rooted(p.installDir)}`,
     `APP_UNIT=${shQuote(p.serviceName)}`,
     `SERVICE_USER=${shQuote(p.serviceUser ?? '')}`,
     `LOG_FILE=${rooted(LINUX.log)}`,
@@ -179,8 +179,7 @@ function installPackagesStep(spec: ClusterSpec, ctx: BootContext): string {
   return `step "install share client tools"
 PACKAGES_RPM=${shArray(rpm)}
 PACKAGES_DEB=${shArray(deb)}
-OPTIONAL_RPM=${shArray(optionalRpm)}
-` + sh`if command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+${optionalRpm.length > 0 ? `OPTIONAL_RPM=${shArray(optionalRpm)}\n` : ''}` + sh`if command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
   if command -v dnf >/dev/null 2>&1; then pm=dnf; else pm=yum; fi
   if ! rpm -q "\${PACKAGES_RPM[@]}" >/dev/null 2>&1; then "$pm" -y install "\${PACKAGES_RPM[@]}"; fi${optional}
 elif command -v apt-get >/dev/null 2>&1; then
