@@ -117,10 +117,13 @@ describe('Linux boot script, executed', () => {
     expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
   });
 
-  it('SMB: writes the credentials from the secret into a root-only file, never into the script', () => {
+  it.each([
+    ['smb-azure', 'resource=https://vault.azure.net'],
+    ['smb-aws', 'aws secretsmanager get-secret-value --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ'],
+  ] as const)('SMB (%s): writes the credentials from the secret into a root-only file, never into the script', (variant, secretCall) => {
     // given
     const root = box.node('a', INSTALL, papercutTree('a'));
-    const script = renderLinuxBootScript(linuxSpec('smb-azure'), linuxContext('smb-azure', box.fakeGuardSha256));
+    const script = renderLinuxBootScript(linuxSpec(variant), linuxContext(variant, box.fakeGuardSha256));
     // when
     const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
     // then
@@ -129,12 +132,15 @@ describe('Linux boot script, executed', () => {
     const credentials = join(root, 'etc/failover-guard/smb-credentials');
     expect(readFileSync(credentials, 'utf8')).toBe('username=svc-share\npassword=not-in-the-script\n');
     expect(mode(credentials)).toBe('0600');
+    expect(mode(join(root, 'etc/failover-guard'))).toBe('0700');
     expect(script).not.toContain('not-in-the-script');
     expect(runs.a[0].output).not.toContain('not-in-the-script');
-    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toContain(
-      `//fgshare.file.core.windows.net/papercut ${root}${MP} cifs vers=3.1.1,serverino,mfsymlinks,dir_mode=0770,file_mode=0660,_netdev,x-systemd.automount,credentials=${credentials} 0 0`,
+    const address = variant === 'smb-aws' ? '//amznfsx1234.corp.example.com/share' : '//fgshare.file.core.windows.net/papercut';
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `${address} ${root}${MP} cifs vers=3.1.1,serverino,mfsymlinks,dir_mode=0770,file_mode=0660,_netdev,x-systemd.automount,credentials=${credentials} 0 0\n`,
     );
-    expect(calls.some((c) => c.includes('resource=https://vault.azure.net'))).toBe(true);
+    expect(calls.filter((c) => c.includes(secretCall))).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install cifs-utils python3']);
   });
 
   it('fails naming the step when the guard binary does not match its SHA-256', () => {
