@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesShare } from './plan';
+import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 
 /** NFS 4.1 options AWS and Azure both recommend (large blocks, hard mounts, new source port on reconnect). */
@@ -89,21 +89,12 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
   return lines.filter((l): l is string => l !== false).join('\n') + '\n';
 }
 
-/** The Azure instance metadata service is asked for tokens (blob download, Key Vault secret). */
-function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
-  const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
-  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
-  return blob || keyVault;
-}
 
 /** Python parses JSON (secrets, tokens): present on every cloud image, installed otherwise. */
 function usesJson(spec: ClusterSpec, ctx: BootContext): boolean {
   return usesImds(spec, ctx) || (usesShare(spec) && ctx.share.kind === 'smb');
 }
 
-function managedIdentityClientId(ctx: BootContext): string | undefined {
-  return ctx.guardBinary.kind === 'azure-blob' ? ctx.guardBinary.managedIdentityClientId : undefined;
-}
 
 /** Helpers every step uses. Static text: no value is interpolated here. */
 const LIBRARY = sh`# ---- helpers ----

@@ -43,6 +43,17 @@ export const usesGuard = (spec: ClusterSpec): boolean => spec.profile.failoverMo
 export const loopbackVip = (spec: ClusterSpec, ctx: BootContext): string | undefined =>
   spec.loadBalancer.floatingIp ? ctx.loopbackVip : undefined;
 
+/** Tokens from the Azure instance metadata service: blob download or a Key Vault secret. */
+export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
+  const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
+  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
+  return blob || keyVault;
+}
+
+/** The user-assigned identity to ask IMDS for (the one given with the blob). @default - the VM's system identity */
+export const managedIdentityClientId = (ctx: BootContext): string | undefined =>
+  ctx.guardBinary.kind === 'azure-blob' ? ctx.guardBinary.managedIdentityClientId : undefined;
+
 /** The guard's properties file: the spec's settings, then the construct's extras. */
 export function guardConfigText(spec: ClusterSpec, ctx: BootContext): string {
   const entries = [...guardSettings(spec, ctx.database), ...(ctx.extraGuardSettings ?? [])];

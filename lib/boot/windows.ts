@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesShare } from './plan';
+import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
 
 export interface WindowsBootScriptOptions {
@@ -93,18 +93,11 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
     );
   }
   if (usesImds(spec, ctx)) {
-    const clientId = ctx.guardBinary.kind === 'azure-blob' ? ctx.guardBinary.managedIdentityClientId : undefined;
-    lines.push(`$ManagedIdentityClientId = ${psQuote(clientId ?? '')}`);
+    lines.push(`$ManagedIdentityClientId = ${psQuote(managedIdentityClientId(ctx) ?? '')}`);
   }
   return lines.join('\n') + '\n';
 }
 
-/** Tokens from the Azure instance metadata service: blob download or a Key Vault secret. */
-function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
-  const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
-  const keyVault = usesShare(spec) && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
-  return blob || keyVault;
-}
 
 const HELPERS = `# ---- helpers ----
 $script:Step = 'start'
