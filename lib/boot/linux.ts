@@ -249,9 +249,11 @@ ${source}
 mkdir -p -- "$MOUNT_POINT" "$(dirname -- "$FSTAB")"
 if [ ! -e "$FSTAB" ]; then touch -- "$FSTAB"; fi
 if ! grep -qxF -- "$FSTAB_LINE" "$FSTAB"; then
-  # drop an older line for this mount point, then add ours; rewrite in place (keeps owner and mode)
-  fstab_new=$(awk -v mp="$MOUNT_POINT" '$2 != mp' "$FSTAB")
-  printf '%s\n%s\n' "$fstab_new" "$FSTAB_LINE" | sed '/./,$!d' >"$FSTAB"
+  # drop an older line for this mount point, add ours; replace the file atomically (same owner and mode)
+  fstab_kept=$(awk -v mp="$MOUNT_POINT" '$2 != mp' "$FSTAB")
+  cp -p -- "$FSTAB" "$FSTAB.fg-new"
+  printf '%s\n%s\n' "$fstab_kept" "$FSTAB_LINE" | sed '/./,$!d' >"$FSTAB.fg-new"
+  mv -f -- "$FSTAB.fg-new" "$FSTAB"
   log "fstab: $FSTAB_LINE"
 fi
 if mountpoint -q -- "$MOUNT_POINT"; then

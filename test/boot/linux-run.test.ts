@@ -4,7 +4,7 @@
  * manager, mount, the downloaders, ip and sysctl.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { custom, parseClusterSpec } from '../../lib/spec';
@@ -101,7 +101,9 @@ describe('Linux boot script, executed', () => {
 
   it('mounts the share through fstab when it is not mounted yet, and puts the VIP on lo', () => {
     // given: EFS without the efs helper (plain NFS 4.1), a floating IP
+    // and an fstab with the root file system and an outdated line for the share
     const root = box.node('a', INSTALL, papercutTree('a'));
+    writeFileSync(join(root, 'etc/fstab'), `LABEL=root / xfs defaults 0 0\nold-server:/ ${root}${MP} nfs4 defaults 0 0\n`, { mode: 0o644 });
     const script = renderLinuxBootScript(linuxSpec('efs', true), linuxContext('efs', box.fakeGuardSha256, true));
     // when
     const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP, premount: false });
@@ -109,12 +111,28 @@ describe('Linux boot script, executed', () => {
     expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
     expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
     expect(calls.filter((c) => c.startsWith('mount '))).toEqual([`mount -- ${root}${MP}`]);
-    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toContain(`fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com:/ ${root}${MP} nfs4 nfsvers=4.1,`);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `LABEL=root / xfs defaults 0 0\nfs-0123456789abcdef0.efs.eu-west-1.amazonaws.com:/ ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
+    );
+    expect(mode(join(root, 'etc/fstab'))).toBe('0644');
     expect(calls).toContain('ip addr replace 10.20.0.100/32 dev lo');
     expect(calls).toContain(`sysctl -p ${root}/etc/sysctl.d/90-failover-guard-vip.conf`);
     expect(readFileSync(join(root, 'etc/sysctl.d/90-failover-guard-vip.conf'), 'utf8')).toContain('net.ipv4.conf.all.arp_announce = 2\n');
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-vip.service'), 'utf8')).toContain('ExecStart=/sbin/ip addr replace 10.20.0.100/32 dev lo\n');
     expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
+  });
+
+  it('mounts EFS with the efs helper over TLS when mount.efs exists', () => {
+    // given: amazon-efs-utils installed (a mount.efs on PATH)
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    writeFileSync(join(box.shims, 'mount.efs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils', 'dnf -y install amazon-efs-utils']);
   });
 
   it.each([
