@@ -412,8 +412,9 @@ else
   rm -f -- "$download"
 ${body}
   printf '%s  %s\n' "$GUARD_SHA256" "$download" | sha256sum -c --quiet - || fail "the downloaded guard binary does not match its SHA-256"
-  install -m 0755 -- "$download" "$GUARD_BIN"
-  rm -f -- "$download"
+  # rename, not overwrite: a running guard keeps its old file until it restarts
+  chmod 0755 -- "$download"
+  mv -f -- "$download" "$GUARD_BIN"
   log "installed $GUARD_BIN"
 fi
 `;

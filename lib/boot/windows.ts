@@ -311,7 +311,8 @@ ${indent(indent(download))}
       Remove-Item -LiteralPath $download -Force
       throw 'the downloaded guard binary does not match its SHA-256'
     }
-    Stop-Service -Name $GuardService -ErrorAction SilentlyContinue
+    # a new binary replaces a running one only when the guard (and the app depending on it) stops
+    Stop-Service -Name $GuardService -Force -ErrorAction SilentlyContinue
     Move-Item -LiteralPath $download -Destination $GuardExe -Force
     Write-Log "installed $GuardExe"
   }
