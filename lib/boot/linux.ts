@@ -89,12 +89,10 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
   return lines.filter((l): l is string => l !== false).join('\n') + '\n';
 }
 
-
 /** Python parses JSON (secrets, tokens): present on every cloud image, installed otherwise. */
 function usesJson(spec: ClusterSpec, ctx: BootContext): boolean {
   return usesImds(spec, ctx) || (usesShare(spec) && ctx.share.kind === 'smb');
 }
-
 
 /** Helpers every step uses. Static text: no value is interpolated here. */
 const LIBRARY = sh`# ---- helpers ----

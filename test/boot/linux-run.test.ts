@@ -174,6 +174,21 @@ describe('Linux boot script, executed', () => {
     expect(readFileSync(join(root, 'var/log/failover-guard-boot.log'), 'utf8')).toContain("FAILED in step 'install the guard binary'");
   });
 
+  it('fails naming the step and the line when a command fails', () => {
+    // given: the package manager fails
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.failCommand('dnf');
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then: stopped at once, nothing after the failed step happened
+    const line = script.split('\n').findIndex((l) => l.includes('"$pm" -y install "${PACKAGES_RPM[@]}"')) + 1;
+    expect(runs.a[0].rc).toBe(1);
+    expect(runs.a[0].output).toContain(`FAILED in step 'install share client tools' (exit 1, line ${line})`);
+    expect(existsSync(join(root, 'etc/fstab'))).toBe(false);
+    expect(lstatSync(join(root, INSTALL, 'data')).isDirectory()).toBe(true);
+  });
+
   it('keeps spaces, quotes, $(...) and backticks in spec values literal', () => {
     // given: a custom app whose install dir and shared items are hostile strings
     const nasty = [`it's a "dir"`, '$(touch INJECTED_1)', '`touch INJECTED_2`', "'; touch INJECTED_3; '", '"; touch INJECTED_4; "', '$HOME and \\n'];
