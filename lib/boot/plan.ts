@@ -81,6 +81,15 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
     add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
   }
   if (usesShare(spec)) shareProblems(spec, ctx, os, add);
+  if (usesShare(spec) && (ctx.share.kind === 'smb') !== (spec.storage.kind === 'smb')) {
+    add('share.kind', `is "${ctx.share.kind}" but the spec's storage.kind is "${spec.storage.kind}"`);
+  }
+  if (usesGuard(spec)) {
+    const specKeys = new Set(guardSettings(spec, ctx.database).map(([key]) => key));
+    (ctx.extraGuardSettings ?? []).forEach(([key], i) => {
+      if (specKeys.has(key)) add(`extraGuardSettings[${i}]`, `"${key}" is already set from the spec`);
+    });
+  }
   if (usesGuard(spec)) {
     const bin = ctx.guardBinary;
     if (!/^[0-9a-fA-F]{64}$/.test(bin.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');

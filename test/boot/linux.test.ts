@@ -113,6 +113,13 @@ describe('renderLinuxBootScript', () => {
     expect(() => renderLinuxBootScript(spec, ctx)).toThrow('share.credentialsSecretRef: must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
   });
 
+  it('refuses a share kind the spec does not use and an extra setting that overrides the spec', () => {
+    const ctx: BootContext = { ...linuxContext('nfs', SHA), extraGuardSettings: [['notify.command', 'x'], ['cluster.name', 'other']] };
+    expect(() => renderLinuxBootScript(linuxSpec('smb-aws'), ctx)).toThrow(
+      'boot script input is invalid:\n  - share.kind: is "nfs" but the spec\'s storage.kind is "smb"\n  - extraGuardSettings[1]: "cluster.name" is already set from the spec',
+    );
+  });
+
   it('keeps a display name with a newline inside its comment and unit description', () => {
     const spec = parseClusterSpec({
       name: 'odd',
