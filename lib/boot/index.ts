@@ -1,4 +1,5 @@
-// The renderers (bash and PowerShell) land with the boot-script issue:
-//   renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): string
-//   renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext): string
 export * from './context';
+export { shQuote, psQuote } from './quote';
+export { renderLinuxBootScript, NFS_OPTIONS } from './linux';
+export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, checkBootInput } from './plan';
+export { renderWindowsBootScript, type WindowsBootScriptOptions } from './windows';

@@ -1,0 +1,140 @@
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { guardSettings, renderProperties } from '../spec/guard-settings';
+import { ValidationError, type Problem } from '../core/problems';
+import type { BootContext } from './context';
+
+/** Where things go on a Linux node (production paths; the script can prefix them with FG_ROOT). */
+export const LINUX = {
+  guardBinary: '/usr/local/bin/failover-guard',
+  guardConfigDir: '/etc/failover-guard',
+  guardConfig: '/etc/failover-guard/guard.properties',
+  smbCredentials: '/etc/failover-guard/smb-credentials',
+  unitDir: '/etc/systemd/system',
+  guardUnit: 'failover-guard.service',
+  vipUnit: 'failover-guard-vip.service',
+  sysctlFile: '/etc/sysctl.d/90-failover-guard-vip.conf',
+  fstab: '/etc/fstab',
+  log: '/var/log/failover-guard-boot.log',
+  stateDir: '/var/lib/failover-guard',
+  defaultMountPoint: '/mnt/failover-share',
+} as const;
+
+/** Where things go on a Windows node. */
+export const WINDOWS = {
+  dataDir: 'C:\\ProgramData\\failover-guard',
+  guardConfig: 'C:\\ProgramData\\failover-guard\\guard.properties',
+  guardBinary: 'C:\\Program Files\\failover-guard\\failover-guard.exe',
+  guardService: 'failover-guard',
+  log: 'C:\\ProgramData\\failover-guard\\boot.log',
+  defaultDrive: 'S:',
+} as const;
+
+/** Files on the share that coordinate seeding between nodes. */
+export const SHARE_FILES = { lock: '.failover-seed.lock', seeded: '.failover-seeded' } as const;
+
+/** Free text (a display name) for a comment or a unit's Description: one line, no control characters. */
+export const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+
+/** The share is only mounted when something lives on it. */
+export const usesShare = (spec: ClusterSpec): boolean => spec.sharedItems.length > 0;
+/** `dns` clusters (ThinPrint) run every node active and have no guard. */
+export const usesGuard = (spec: ClusterSpec): boolean => spec.profile.failoverMode === 'guard';
+/** The VIP on the loopback only matters with floating IP / direct server return. */
+export const loopbackVip = (spec: ClusterSpec, ctx: BootContext): string | undefined =>
+  spec.loadBalancer.floatingIp ? ctx.loopbackVip : undefined;
+
+/** Tokens from the Azure instance metadata service: blob download or a Key Vault secret. */
+export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
+  const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
+  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
+  return blob || keyVault;
+}
+
+/** The user-assigned identity to ask IMDS for (the one given with the blob). @default - the VM's system identity */
+export const managedIdentityClientId = (ctx: BootContext): string | undefined =>
+  ctx.guardBinary.kind === 'azure-blob' ? ctx.guardBinary.managedIdentityClientId : undefined;
+
+/** The guard's properties file: the spec's settings, then the construct's extras. */
+export function guardConfigText(spec: ClusterSpec, ctx: BootContext): string {
+  const entries = [...guardSettings(spec, ctx.database), ...(ctx.extraGuardSettings ?? [])];
+  return renderProperties(entries, `failover-guard config for cluster ${spec.name}; written by the boot script.\nThe database password is read from database.password-source, never stored here.`);
+}
+
+/** The SMB credentials secret: the context's (the construct knows it), else the spec's. */
+export function smbSecretRef(spec: ClusterSpec, ctx: BootContext): string | undefined {
+  return (ctx.share.kind === 'smb' ? ctx.share.credentialsSecretRef : undefined) ?? spec.storage.credentialsSecretRef;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;
+const SECRET_REF = /^(aws-secretsmanager:arn:[^\s]+|azure-keyvault:https:\/\/\S+|file:\/\S+)$/;
+
+/**
+ * Everything a renderer needs to be true of spec + context, checked before anything is
+ * rendered; one ValidationError lists every problem with the field it concerns.
+ */
+export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windows'): void {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  if (spec.profile.os !== os) add('profile.os', `is "${spec.profile.os}"; use the ${spec.profile.os} renderer`);
+  if (os === 'linux' && !/^[A-Za-z0-9:_.@\\-]+\.(service)$/.test(spec.profile.serviceName)) {
+    add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
+  }
+  if (usesShare(spec)) shareProblems(spec, ctx, os, add);
+  if (usesShare(spec) && (ctx.share.kind === 'smb') !== (spec.storage.kind === 'smb')) {
+    add('share.kind', `is "${ctx.share.kind}" but the spec's storage.kind is "${spec.storage.kind}"`);
+  }
+  if (usesGuard(spec)) {
+    const specKeys = new Set(guardSettings(spec, ctx.database).map(([key]) => key));
+    (ctx.extraGuardSettings ?? []).forEach(([key], i) => {
+      if (specKeys.has(key)) add(`extraGuardSettings[${i}]`, `"${key}" is already set from the spec`);
+    });
+  }
+  if (usesGuard(spec)) {
+    const bin = ctx.guardBinary;
+    if (!/^[0-9a-fA-F]{64}$/.test(bin.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');
+    if (bin.kind === 's3') {
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bin.bucket)) add('guardBinary.bucket', 'must be an S3 bucket name');
+      if (!bin.key || /[\r\n]/.test(bin.key)) add('guardBinary.key', 'must be a non-empty single-line object key');
+      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(bin.region)) add('guardBinary.region', 'must be an AWS region such as "eu-west-1"');
+    } else {
+      if (!/^https:\/\/[^\s'"`$\\]+$/.test(bin.url)) add('guardBinary.url', 'must be an https:// blob URL without spaces or quotes');
+      if (bin.managedIdentityClientId !== undefined && !/^[0-9a-fA-F-]{36}$/.test(bin.managedIdentityClientId)) {
+        add('guardBinary.managedIdentityClientId', 'must be a client id (GUID)');
+      }
+    }
+  }
+  const vip = loopbackVip(spec, ctx);
+  if (spec.loadBalancer.floatingIp && vip === undefined) add('loopbackVip', 'is required when loadBalancer.floatingIp is on');
+  if (vip !== undefined && !IPV4.test(vip)) add('loopbackVip', 'must be an IPv4 address');
+  if (problems.length > 0) throw new ValidationError('boot script input', problems);
+}
+
+function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windows', add: (path: string, message: string) => void): void {
+  const share = ctx.share;
+  if (os === 'windows' && share.kind !== 'smb') add('share.kind', 'Windows nodes mount the share over SMB; use "smb"');
+  if (share.kind === 'nfs' && !/^[A-Za-z0-9.-]+:\/[^\s,'"`$\\]*$/.test(share.address)) add('share.address', 'must be "host:/path" without spaces or quotes');
+  if (share.kind === 'smb' && !/^(\/\/|\\\\)[A-Za-z0-9.-]+([/\\][^\s,'"`$/\\]+)+$/.test(share.address)) {
+    add('share.address', 'must be "//host/share" (or \\\\host\\share) without spaces or quotes');
+  }
+  if (share.kind === 'efs') {
+    if (!/^fs-[0-9a-f]{8,40}$/.test(share.fileSystemId)) add('share.fileSystemId', 'must be an EFS id such as "fs-0123456789abcdef0"');
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(share.region)) add('share.region', 'must be an AWS region such as "eu-west-1"');
+  }
+  (share.mountOptions ?? []).forEach((o, i) => {
+    if (!MOUNT_OPTION.test(o)) add(`share.mountOptions[${i}]`, 'must be one mount option (letters, digits, _.=:/@+-)');
+  });
+  if (os === 'linux' && ctx.mountPoint !== undefined && !/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(ctx.mountPoint)) {
+    add('mountPoint', 'must be an absolute path of letters, digits and ._-/ (it goes into /etc/fstab)');
+  }
+  if (os === 'windows' && ctx.windowsDrive !== undefined && !/^([D-Zd-z]:|\\\\[^\s'"`$]+)$/.test(ctx.windowsDrive)) {
+    add('windowsDrive', 'must be a drive letter such as "S:" or a UNC root such as \\\\host\\share');
+  }
+  if (share.kind === 'smb') {
+    const ref = smbSecretRef(spec, ctx);
+    if (ref === undefined && os === 'linux') add('share.credentialsSecretRef', 'is required for SMB on Linux (or set storage.credentialsSecretRef)');
+    if (ref !== undefined && !SECRET_REF.test(ref)) {
+      add('share.credentialsSecretRef', 'must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
+    }
+  }
+}

@@ -1,0 +1,368 @@
+import type { ClusterSpec } from '../spec/cluster-spec';
+import type { BootContext } from './context';
+import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
+import { psArray, psQuote } from './quote';
+
+export interface WindowsBootScriptOptions {
+  /**
+   * Wrap in `<powershell>…</powershell>` for EC2 user data. Azure custom data / the custom
+   * script extension take the bare script.
+   * @default true
+   */
+  readonly wrap?: boolean;
+}
+
+/**
+ * The Windows boot script (PowerShell 5.1). Every value from the spec or the context is
+ * assigned once at the top through {@link psQuote} (single-quoted: `$`, backtick and `"` stay
+ * literal); the steps only use those variables. Each step is idempotent. Throws a
+ * ValidationError naming the field when spec or context cannot make a working script.
+ */
+export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, options: WindowsBootScriptOptions = {}): string {
+  checkBootInput(spec, ctx, 'windows');
+  const steps: string[] = [];
+  if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
+  if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
+  if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
+  if (usesGuard(spec)) steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
+  else steps.push(APP_SERVICE_STEP);
+  const helpers = [HELPERS];
+  if (usesImds(spec, ctx)) helpers.push(IMDS_HELPER);
+  if (usesShare(spec) && smbSecretRef(spec, ctx) !== undefined) helpers.push(SECRET_HELPER);
+  if (usesShare(spec)) helpers.push(LINK_HELPER);
+  const body = [header(spec), values(spec, ctx), helpers.join(''), START, 'try {', ...steps.map(indent), FOOTER].join('\n');
+  return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n` : body;
+}
+
+const indent = (block: string): string =>
+  block
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+
+function header(spec: ClusterSpec): string {
+  return `# failover-constructs boot script for cluster ${spec.name} (${oneLine(spec.profile.displayName)}), Windows.
+# Generated from the cluster spec: do not edit. Every step is idempotent; a re-run changes nothing.
+# Logs to ${WINDOWS.log} and the console; on failure exits 1 naming the failed step.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Set-StrictMode -Version 3
+`;
+}
+
+function values(spec: ClusterSpec, ctx: BootContext): string {
+  const p = spec.profile;
+  const lines = [
+    '# ---- values from the cluster spec and the cloud context (each one quoted) ----',
+    `$ClusterName = ${psQuote(spec.name)}`,
+    `$InstallDir = ${psQuote(p.installDir)}`,
+    `$AppService = ${psQuote(p.serviceName)}`,
+    `$DataDir = ${psQuote(WINDOWS.dataDir)}`,
+    `$LogFile = ${psQuote(WINDOWS.log)}`,
+  ];
+  if (usesShare(spec)) {
+    const share = ctx.share as Extract<BootContext['share'], { kind: 'smb' }>; // checked: SMB on Windows
+    const unc = share.address.replace(/\//g, '\\');
+    const secret = smbSecretRef(spec, ctx);
+    // without credentials the machine's own identity (domain-joined FSx) reaches the UNC path
+    const requested = ctx.windowsDrive ?? WINDOWS.defaultDrive;
+    const drive = secret !== undefined && /^[A-Za-z]:$/.test(requested) ? requested.toUpperCase() : '';
+    // Path.Combine needs 'S:\\' (plain 'S:' means the drive's current directory)
+    const root = drive ? `${drive}\\` : secret === undefined ? unc : requested;
+    lines.push(
+      `$ShareUnc = ${psQuote(unc)}`,
+      `$ShareDrive = ${psQuote(drive)}`,
+      `$ShareRoot = ${psQuote(root)}`,
+      `$ShareSecretRef = ${psQuote(secret ?? '')}`,
+      `$SharedPaths = ${psArray(spec.sharedItems.map((i) => i.path.replace(/\//g, '\\')))}`,
+      `$SharedTypes = ${psArray(spec.sharedItems.map((i) => i.type))}`,
+      `$SeedLockName = ${psQuote(SHARE_FILES.lock)}`,
+      `$SeededName = ${psQuote(SHARE_FILES.seeded)}`,
+    );
+  }
+  if (p.deleteOnClone.length > 0) lines.push(`$DeleteOnClone = ${psArray(p.deleteOnClone.map((d) => d.replace(/\//g, '\\')))}`);
+  const vip = loopbackVip(spec, ctx);
+  if (vip !== undefined) lines.push(`$LoopbackVip = ${psQuote(vip)}`);
+  if (usesGuard(spec)) {
+    lines.push(
+      `$GuardExe = ${psQuote(WINDOWS.guardBinary)}`,
+      `$GuardConfig = ${psQuote(WINDOWS.guardConfig)}`,
+      `$GuardService = ${psQuote(WINDOWS.guardService)}`,
+      `$GuardSha256 = ${psQuote(ctx.guardBinary.sha256.toLowerCase())}`,
+      `$GuardConfigText = ${psQuote(guardConfigText(spec, ctx))}`,
+    );
+  }
+  if (usesImds(spec, ctx)) {
+    lines.push(`$ManagedIdentityClientId = ${psQuote(managedIdentityClientId(ctx) ?? '')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+
+const HELPERS = `# ---- helpers ----
+$script:Step = 'start'
+New-Item -ItemType Directory -Force -Path $DataDir | Out-Null
+function Write-Log([string]$Message) {
+  $line = '{0} failover-guard-boot: {1}' -f [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'), $Message
+  Write-Host $line
+  Add-Content -LiteralPath $LogFile -Value $line
+}
+function Invoke-Step([string]$Name, [scriptblock]$Body) {
+  $script:Step = $Name
+  Write-Log "step: $Name"
+  & $Body
+}
+# Writes only when the content differs (UTF-8 without BOM).
+function Set-FileContent([string]$Path, [string]$Text) {
+  if ((Test-Path -LiteralPath $Path) -and ([System.IO.File]::ReadAllText($Path) -ceq $Text)) { return }
+  [System.IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding($false)))
+  Write-Log "wrote $Path"
+}
+`;
+
+const IMDS_HELPER = `# An access token for a resource from the Azure instance metadata service (managed identity).
+function Get-ImdsToken([string]$Resource) {
+  $uri = 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=' + [Uri]::EscapeDataString($Resource)
+  if ($ManagedIdentityClientId) { $uri += '&client_id=' + $ManagedIdentityClientId }
+  (Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri $uri).access_token
+}
+`;
+
+const SECRET_HELPER = `# Reads a secret reference (aws-secretsmanager:, azure-keyvault:, file:) as text.
+function Get-SecretText([string]$Ref) {
+  $scheme, $target = $Ref -split ':', 2
+  switch ($scheme) {
+    'aws-secretsmanager' { return (Get-SECSecretValue -SecretId $target -Region ($target -split ':')[3]).SecretString }
+    'azure-keyvault' {
+      $token = Get-ImdsToken 'https://vault.azure.net'
+      return (Invoke-RestMethod -UseBasicParsing -Headers @{ Authorization = "Bearer $token" } -Uri ($target + '?api-version=7.4')).value
+    }
+    'file' { return [System.IO.File]::ReadAllText($target) }
+    default { throw "unsupported secret reference scheme '$scheme'" }
+  }
+}
+`;
+
+const LINK_HELPER = `# Plain string join: no PowerShell drive lookup, no wildcards.
+function Join-Literal([string]$Base, [string]$Child) { [System.IO.Path]::Combine($Base, $Child) }
+function Get-LinkTarget([string]$Path) {
+  $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
+  if ($null -eq $item -or $item.LinkType -ne 'SymbolicLink') { return $null }
+  return @($item.Target)[0]
+}
+`;
+
+const START = `Write-Log "boot script for cluster $ClusterName on $env:COMPUTERNAME"
+`;
+
+function mapShareStep(spec: ClusterSpec, ctx: BootContext): string {
+  const mapping =
+    smbSecretRef(spec, ctx) === undefined
+      ? `# no credentials: the machine's own (domain) identity reaches $ShareUnc
+`
+      : `if (-not (Get-SmbGlobalMapping -RemotePath $ShareUnc -ErrorAction SilentlyContinue)) {
+  # a global mapping is visible to services (LocalSystem), persists across reboots
+  $secret = Get-SecretText $ShareSecretRef | ConvertFrom-Json
+  $password = ConvertTo-SecureString -String $secret.password -AsPlainText -Force
+  $credential = New-Object System.Management.Automation.PSCredential($secret.username, $password)
+  $mapping = @{ RemotePath = $ShareUnc; Credential = $credential; Persistent = $true }
+  if ($ShareDrive) { $mapping.LocalPath = $ShareDrive }
+  New-SmbGlobalMapping @mapping | Out-Null
+  Remove-Variable secret, password, credential
+  Write-Log "mapped $ShareUnc as $ShareRoot"
+}
+`;
+  return `Invoke-Step 'map the share' {
+${indent(mapping.trimEnd())}
+  if (-not (Test-Path -LiteralPath $ShareRoot)) { throw "the share $ShareUnc is not reachable as $ShareRoot" }
+  # local links to a remote target must be followed
+  fsutil behavior set SymlinkEvaluation L2L:1 L2R:1 | Out-Null
+}
+`;
+}
+
+/** Same rules as on Linux: first node under the lock seeds, the marker is written last. */
+const SEED_STEP = `Invoke-Step 'seed the share' {
+  $lockPath = Join-Literal $ShareRoot $SeedLockName
+  $deadline = [DateTime]::UtcNow.AddMinutes(30)
+  $lock = $null
+  while ($null -eq $lock) {
+    # an exclusive open is a lock every SMB client honours
+    try { $lock = [System.IO.File]::Open($lockPath, 'OpenOrCreate', 'ReadWrite', 'None') }
+    catch [System.IO.IOException] {
+      if ([DateTime]::UtcNow -gt $deadline) { throw "could not lock $lockPath within 30 minutes" }
+      Write-Log 'another node is seeding the share; waiting for its lock'
+      Start-Sleep -Seconds 5
+    }
+  }
+  try {
+    $marker = Join-Literal $ShareRoot $SeededName
+    $seeding = -not (Test-Path -LiteralPath $marker)
+    if ($seeding) { Write-Log "seeding the share from this node ($env:COMPUTERNAME)" } else { Write-Log 'share already seeded' }
+    for ($i = 0; $i -lt $SharedPaths.Count; $i++) {
+      $dst = Join-Literal $ShareRoot $SharedPaths[$i]
+      $src = Join-Literal $InstallDir $SharedPaths[$i]
+      if (Test-Path -LiteralPath $dst) { continue }
+      # once linked, this node's original is the .bak
+      if (Get-LinkTarget $src) { $src = "$src.bak" }
+      [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($dst)) | Out-Null
+      if (Test-Path -LiteralPath $src) {
+        $partial = "$dst.fg-seeding"
+        if (Test-Path -LiteralPath $partial) { Remove-Item -LiteralPath $partial -Recurse -Force }
+        Copy-Item -LiteralPath $src -Destination $partial -Recurse -Force
+        Rename-Item -LiteralPath $partial -NewName ([System.IO.Path]::GetFileName($dst))
+        Write-Log "copied $($SharedPaths[$i]) to the share"
+      } elseif ($SharedTypes[$i] -eq 'directory') {
+        [System.IO.Directory]::CreateDirectory($dst) | Out-Null
+        Write-Log "created directory $($SharedPaths[$i]) on the share (not found locally)"
+      } else {
+        Write-Log "warning: $($SharedPaths[$i]) not found locally; the app creates it on the share"
+      }
+    }
+    if ($seeding) {
+      Add-Content -LiteralPath $marker -Value ('{0} {1}' -f $env:COMPUTERNAME, [DateTime]::UtcNow.ToString('o'))
+      Write-Log 'share seeded'
+    }
+  } finally {
+    $lock.Dispose()
+  }
+}
+`;
+
+const LINK_STEP = `Invoke-Step 'link the shared items' {
+  $pending = @(for ($i = 0; $i -lt $SharedPaths.Count; $i++) {
+    if ((Get-LinkTarget (Join-Literal $InstallDir $SharedPaths[$i])) -ne (Join-Literal $ShareRoot $SharedPaths[$i])) { $i }
+  })
+  if ($pending.Count -gt 0) {
+    # the app must not run while its files move
+    Stop-Service -Name $AppService -ErrorAction SilentlyContinue
+  }
+  foreach ($i in $pending) {
+    $local = Join-Literal $InstallDir $SharedPaths[$i]
+    $target = Join-Literal $ShareRoot $SharedPaths[$i]
+    if ($SharedTypes[$i] -eq 'directory' -and -not (Test-Path -LiteralPath $target -PathType Container)) { throw "$target on the share is not a directory" }
+    $existing = Get-Item -LiteralPath $local -Force -ErrorAction SilentlyContinue
+    if ($null -ne $existing -and $existing.LinkType -eq 'SymbolicLink') {
+      $existing.Delete()
+    } elseif ($null -ne $existing) {
+      $bak = "$local.bak"
+      $n = 1
+      while (Test-Path -LiteralPath $bak) { $bak = "$local.bak.$n"; $n++ }
+      Rename-Item -LiteralPath $local -NewName ([System.IO.Path]::GetFileName($bak))
+      Write-Log "kept the original $($SharedPaths[$i]) as $([System.IO.Path]::GetFileName($bak))"
+    }
+    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($local)) | Out-Null
+    New-Item -ItemType SymbolicLink -Path $local -Target $target | Out-Null
+    Write-Log "linked $($SharedPaths[$i]) -> $target"
+  }
+}
+`;
+
+/** Once per machine identity (sysprep gives each clone a new MachineGuid). */
+const CLONE_STEP = `Invoke-Step 'give this clone its own identity' {
+  $machine = (Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Cryptography' -Name MachineGuid).MachineGuid
+  $markerPath = [System.IO.Path]::Combine($DataDir, 'clone-identity')
+  $cleared = if (Test-Path -LiteralPath $markerPath) { [System.IO.File]::ReadAllText($markerPath).Trim() } else { '' }
+  if ($cleared -ne $machine) {
+    foreach ($rel in $DeleteOnClone) {
+      $path = [System.IO.Path]::Combine($InstallDir, $rel)
+      if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force; Write-Log "deleted $rel" }
+    }
+    Set-FileContent $markerPath $machine
+  }
+}
+`;
+
+/**
+ * Floating IP / DSR on Windows: the VIP goes on a loopback adapter (weak host send/receive so
+ * replies leave from the VIP). Windows cannot create that adapter from a script without
+ * driver tools, so the image must carry the Microsoft KM-TEST Loopback Adapter.
+ */
+const VIP_STEP = `Invoke-Step 'put the load balancer VIP on the loopback adapter' {
+  $loopback = Get-NetAdapter | Where-Object { $_.InterfaceDescription -like '*KM-TEST Loopback*' } | Select-Object -First 1
+  if ($null -eq $loopback) { throw 'floating IP needs the Microsoft KM-TEST Loopback Adapter in the image' }
+  if (-not (Get-NetIPAddress -InterfaceIndex $loopback.ifIndex -IPAddress $LoopbackVip -ErrorAction SilentlyContinue)) {
+    New-NetIPAddress -InterfaceIndex $loopback.ifIndex -IPAddress $LoopbackVip -PrefixLength 32 -SkipAsSource $true | Out-Null
+    Write-Log "added $LoopbackVip to $($loopback.Name)"
+  }
+  Set-NetIPInterface -InterfaceIndex $loopback.ifIndex -WeakHostReceive Enabled -WeakHostSend Enabled
+  Get-NetAdapter -Physical | Where-Object Status -eq 'Up' | ForEach-Object { Set-NetIPInterface -InterfaceIndex $_.ifIndex -WeakHostReceive Enabled }
+}
+`;
+
+function guardBinaryStep(ctx: BootContext): string {
+  const bin = ctx.guardBinary;
+  const download =
+    bin.kind === 's3'
+      ? `# AWS Tools for PowerShell sign with the instance role (credentials through IMDSv2)
+Read-S3Object -BucketName ${psQuote(bin.bucket)} -Key ${psQuote(bin.key)} -Region ${psQuote(bin.region)} -File $download | Out-Null`
+      : `$token = Get-ImdsToken 'https://storage.azure.com/'
+Invoke-WebRequest -UseBasicParsing -Uri ${psQuote(bin.url)} -Headers @{ 'x-ms-version' = '2020-10-02'; Authorization = "Bearer $token" } -OutFile $download
+Remove-Variable token`;
+  return `Invoke-Step 'install the guard binary' {
+  $installed = (Test-Path -LiteralPath $GuardExe) -and ((Get-FileHash -Algorithm SHA256 -LiteralPath $GuardExe).Hash.ToLowerInvariant() -eq $GuardSha256)
+  if ($installed) {
+    Write-Log "guard binary already installed ($GuardExe)"
+  } else {
+    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($GuardExe)) | Out-Null
+    $download = "$GuardExe.download"
+${indent(indent(download))}
+    if ((Get-FileHash -Algorithm SHA256 -LiteralPath $download).Hash.ToLowerInvariant() -ne $GuardSha256) {
+      Remove-Item -LiteralPath $download -Force
+      throw 'the downloaded guard binary does not match its SHA-256'
+    }
+    # a new binary replaces a running one only when the guard (and the app depending on it) stops
+    Stop-Service -Name $GuardService -Force -ErrorAction SilentlyContinue
+    Move-Item -LiteralPath $download -Destination $GuardExe -Force
+    Write-Log "installed $GuardExe"
+  }
+}
+`;
+}
+
+/** Config readable by SYSTEM and Administrators only (the Windows equivalent of root 0600). */
+const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
+  icacls $DataDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' | Out-Null
+  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $DataDir" }
+  Set-FileContent $GuardConfig $GuardConfigText
+}
+`;
+
+/**
+ * The guard runs as a service that restarts on failure; the app depends on it (it cannot run
+ * without the guard, and stopping the guard stops it) and no longer starts on its own.
+ */
+const GUARD_SERVICE_STEP = `Invoke-Step 'install the guard service' {
+  if (-not (Get-Service -Name $GuardService -ErrorAction SilentlyContinue)) {
+    $binPath = '"{0}" run --config "{1}"' -f $GuardExe, $GuardConfig
+    New-Service -Name $GuardService -BinaryPathName $binPath -DisplayName 'failover-guard' -StartupType Automatic -Description "Keeps at most one node of cluster $ClusterName active" | Out-Null
+    Write-Log "created service $GuardService"
+  }
+  sc.exe failure $GuardService reset= 86400 actions= restart/2000/restart/2000/restart/2000 | Out-Null
+  sc.exe failureflag $GuardService 1 | Out-Null
+  $app = Get-Service -Name $AppService
+  $depends = @($app.ServicesDependedOn | ForEach-Object { $_.Name })
+  if ($depends -notcontains $GuardService) {
+    sc.exe config $AppService depend= (($depends + $GuardService) -join '/') | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "could not make $AppService depend on $GuardService" }
+  }
+  # the guard starts the app on the active node
+  Set-Service -Name $AppService -StartupType Manual
+  Start-Service -Name $GuardService
+}
+`;
+
+/** `dns` clusters (ThinPrint): every node runs the app. */
+const APP_SERVICE_STEP = `Invoke-Step 'start the app service' {
+  Set-Service -Name $AppService -StartupType Automatic
+  Start-Service -Name $AppService
+}
+`;
+
+const FOOTER = `  $script:Step = 'done'
+  Write-Log 'boot script finished'
+} catch {
+  Write-Log ("FAILED in step '{0}': {1}" -f $script:Step, $_.Exception.Message)
+  exit 1
+}
+`;

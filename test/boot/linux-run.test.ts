@@ -1,0 +1,230 @@
+/**
+ * The rendered bash runs for real, as root, inside a throwaway mount namespace: a tmpfs stands
+ * in for the share, fake install trees for the nodes, shims on PATH for systemctl, the package
+ * manager, mount, the downloaders, ip and sysctl.
+ */
+import { execFileSync } from 'child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { renderLinuxBootScript } from '../../lib/boot';
+import { custom, parseClusterSpec } from '../../lib/spec';
+import { linuxContext, linuxSpec } from './fixtures/contexts';
+import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from './fixtures/sandbox';
+
+const MP = '/mnt/failover-share';
+const INSTALL = '/home/papercut/server';
+const SHARED = ['server.properties', 'security.properties', 'application.license', 'data', 'custom', 'reports'];
+
+let box: BootSandbox;
+beforeAll(() => requireRootAndUnshare());
+beforeEach(() => {
+  box = new BootSandbox();
+});
+afterEach(() => box.cleanup());
+
+const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8).padStart(4, '0');
+
+describe('Linux boot script, executed', () => {
+  it('links every shared item into the share, keeps the originals, installs the guard; a second run changes nothing', () => {
+    // given: a PaperCut node whose reports.bak exists already (it must be kept)
+    const root = box.node('a', INSTALL, [...papercutTree('a'), { path: 'reports.bak', type: 'directory', content: 'older backup\n' }]);
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs, shareCopy, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
+    // then: both runs succeed
+    const [first, second] = runs.a;
+    expect(first.output).toContain('boot script finished');
+    expect([first.rc, second.rc]).toEqual([0, 0]);
+    const install = join(root, INSTALL);
+    for (const item of SHARED) {
+      expect(readlinkSync(join(install, item))).toBe(join(root, MP, item));
+      expect(existsSync(join(install, `${item}.bak`))).toBe(true);
+      expect(existsSync(join(shareCopy, item))).toBe(true);
+    }
+    expect(readFileSync(join(install, 'server.properties.bak'), 'utf8')).toContain('from a');
+    expect(readFileSync(join(shareCopy, 'server.properties'), 'utf8')).toContain('from a');
+    expect(readFileSync(join(shareCopy, 'data/web-print-hot-folder/keep.txt'), 'utf8')).toBe('hot folder of a\n');
+    // the existing reports.bak is untouched; this run's original went next to it
+    expect(readFileSync(join(install, 'reports.bak/keep.txt'), 'utf8')).toBe('older backup\n');
+    expect(readFileSync(join(install, 'reports.bak.1/keep.txt'), 'utf8')).toBe('reports of a\n');
+    expect(lstatSync(join(install, 'lib/app.jar')).isFile()).toBe(true);
+    expect(existsSync(join(install, 'server.uuid'))).toBe(false);
+    // guard binary, config and unit
+    expect(readFileSync(join(root, 'usr/local/bin/failover-guard'), 'utf8')).toBe(readFileSync(box.fakeGuard, 'utf8'));
+    expect(mode(join(root, 'usr/local/bin/failover-guard'))).toBe('0755');
+    const config = join(root, 'etc/failover-guard/guard.properties');
+    expect(mode(config)).toBe('0600');
+    expect(readFileSync(config, 'utf8')).toContain('service.unit=pc-app-server.service\n');
+    const unit = join(root, 'etc/systemd/system/failover-guard.service');
+    expect(mode(unit)).toBe('0600');
+    expect(readFileSync(unit, 'utf8')).toContain('ExecStart=/usr/local/bin/failover-guard run --config /etc/failover-guard/guard.properties\nRestart=always\n');
+    const dropIn = readFileSync(join(root, 'etc/systemd/system/pc-app-server.service.d/failover-guard.conf'), 'utf8');
+    expect(dropIn).toMatch(/^BindsTo=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^PartOf=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^After=failover-guard\.service$/m);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `fgshare.file.core.windows.net:/fgshare/papercut ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
+    );
+    // systemd and the package manager were asked, the managed-identity token was used
+    expect(calls).toContain('systemctl disable -- pc-app-server.service');
+    expect(calls).toContain('systemctl enable --now failover-guard.service');
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils python3']);
+    expect(calls.some((c) => c.includes('client_id=6f1d2c3b-1a2b-4c5d-8e9f-0a1b2c3d4e5f'))).toBe(true);
+    expect(calls.some((c) => c.startsWith('curl') && c.includes('Authorization: Bearer fake-token'))).toBe(true);
+    // the second run: identical tree, nothing downloaded again
+    expect(second.snapshot).toBe(first.snapshot);
+    expect(second.output).toContain('guard binary already installed');
+    expect(calls.filter((c) => c.includes('failover-guard-linux-x64'))).toHaveLength(1);
+  });
+
+  it('two nodes booting at once against one share seed it exactly once and both end fully linked', () => {
+    // given: two nodes with their own install trees, one share
+    const roots = ['n1', 'n2'].map((n) => box.node(n, INSTALL, papercutTree(n)));
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, shareCopy } = box.run(script, roots, { mode: 'concurrent', mountPoint: MP });
+    // then
+    const outputs = Object.values(runs).map((r) => r[0]);
+    expect(outputs.map((o) => o.rc)).toEqual([0, 0]);
+    const seeders = outputs.filter((o) => o.output.includes('seeding the share from this node'));
+    expect(seeders).toHaveLength(1);
+    expect(readFileSync(join(shareCopy, '.failover-seeded'), 'utf8').trim().split('\n')).toHaveLength(1);
+    // every item on the share comes from the one seeder
+    const seeder = readFileSync(join(shareCopy, '.failover-seeded'), 'utf8').split(' ')[0].replace('machine-', '');
+    expect(readFileSync(join(shareCopy, 'server.properties'), 'utf8')).toContain(`from ${seeder}`);
+    expect(readFileSync(join(shareCopy, 'reports/keep.txt'), 'utf8')).toBe(`reports of ${seeder}\n`);
+    for (const root of roots) {
+      for (const item of SHARED) expect(readlinkSync(join(root, INSTALL, item))).toBe(join(root, MP, item));
+      expect(existsSync(join(root, INSTALL, 'server.uuid'))).toBe(false);
+    }
+  });
+
+  it('mounts the share through fstab when it is not mounted yet, and puts the VIP on lo', () => {
+    // given: EFS without the efs helper (plain NFS 4.1), a floating IP
+    // and an fstab with the root file system and an outdated line for the share
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    writeFileSync(join(root, 'etc/fstab'), `LABEL=root / xfs defaults 0 0\nold-server:/ ${root}${MP} nfs4 defaults 0 0\n`, { mode: 0o644 });
+    const script = renderLinuxBootScript(linuxSpec('efs', true), linuxContext('efs', box.fakeGuardSha256, true));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP, premount: false });
+    // then
+    expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
+    expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
+    expect(calls.filter((c) => c.startsWith('mount '))).toEqual([`mount -- ${root}${MP}`]);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `LABEL=root / xfs defaults 0 0\nfs-0123456789abcdef0.efs.eu-west-1.amazonaws.com:/ ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
+    );
+    expect(mode(join(root, 'etc/fstab'))).toBe('0644');
+    expect(calls).toContain('ip addr replace 10.20.0.100/32 dev lo');
+    expect(calls).toContain(`sysctl -p ${root}/etc/sysctl.d/90-failover-guard-vip.conf`);
+    expect(readFileSync(join(root, 'etc/sysctl.d/90-failover-guard-vip.conf'), 'utf8')).toContain('net.ipv4.conf.all.arp_announce = 2\n');
+    expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-vip.service'), 'utf8')).toContain('ExecStart=/sbin/ip addr replace 10.20.0.100/32 dev lo\n');
+    expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
+  });
+
+  it('mounts EFS with the efs helper over TLS when mount.efs exists', () => {
+    // given: amazon-efs-utils installed (a mount.efs on PATH)
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    writeFileSync(join(box.shims, 'mount.efs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils', 'dnf -y install amazon-efs-utils']);
+  });
+
+  it.each([
+    ['smb-azure', 'resource=https://vault.azure.net'],
+    ['smb-aws', 'aws secretsmanager get-secret-value --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ'],
+  ] as const)('SMB (%s): writes the credentials from the secret into a root-only file, never into the script', (variant, secretCall) => {
+    // given
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const script = renderLinuxBootScript(linuxSpec(variant), linuxContext(variant, box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
+    // then
+    expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
+    expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
+    const credentials = join(root, 'etc/failover-guard/smb-credentials');
+    expect(readFileSync(credentials, 'utf8')).toBe('username=svc-share\npassword=not-in-the-script\n');
+    expect(mode(credentials)).toBe('0600');
+    expect(mode(join(root, 'etc/failover-guard'))).toBe('0700');
+    expect(script).not.toContain('not-in-the-script');
+    expect(runs.a[0].output).not.toContain('not-in-the-script');
+    const address = variant === 'smb-aws' ? '//amznfsx1234.corp.example.com/share' : '//fgshare.file.core.windows.net/papercut';
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `${address} ${root}${MP} cifs vers=3.1.1,serverino,mfsymlinks,dir_mode=0770,file_mode=0660,_netdev,x-systemd.automount,credentials=${credentials} 0 0\n`,
+    );
+    expect(calls.filter((c) => c.includes(secretCall))).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install cifs-utils python3']);
+  });
+
+  it('fails naming the step when the guard binary does not match its SHA-256', () => {
+    // given: a context whose hash is not the binary's
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', 'f'.repeat(64)));
+    // when
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).not.toBe(0);
+    expect(runs.a[0].output).toContain("FAILED in step 'install the guard binary' (exit 1): the downloaded guard binary does not match its SHA-256");
+    expect(existsSync(join(root, 'usr/local/bin/failover-guard'))).toBe(false);
+    expect(readFileSync(join(root, 'var/log/failover-guard-boot.log'), 'utf8')).toContain("FAILED in step 'install the guard binary'");
+  });
+
+  it('fails naming the step and the line when a command fails', () => {
+    // given: the package manager fails
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.failCommand('dnf');
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then: stopped at once, nothing after the failed step happened
+    const line = script.split('\n').findIndex((l) => l.includes('"$pm" -y install "${PACKAGES_RPM[@]}"')) + 1;
+    expect(runs.a[0].rc).toBe(1);
+    expect(runs.a[0].output).toContain(`FAILED in step 'install share client tools' (exit 1, line ${line})`);
+    expect(existsSync(join(root, 'etc/fstab'))).toBe(false);
+    expect(lstatSync(join(root, INSTALL, 'data')).isDirectory()).toBe(true);
+  });
+
+  it('keeps spaces, quotes, $(...) and backticks in spec values literal', () => {
+    // given: a custom app whose install dir and shared items are hostile strings
+    const nasty = [`it's a "dir"`, '$(touch INJECTED_1)', '`touch INJECTED_2`', "'; touch INJECTED_3; '", '"; touch INJECTED_4; "', '$HOME and \\n'];
+    const items: TreeItem[] = nasty.map((n, i) => ({ path: `${n} ${i}`, type: i % 2 === 0 ? 'file' : 'directory', content: `item ${i}\n` }));
+    const installDir = '/opt/my app $(touch INJECTED_5) `touch INJECTED_6` \'q\' "dq"';
+    const spec = parseClusterSpec({
+      name: 'weird',
+      profile: custom({
+        displayName: 'Weird\n$(touch INJECTED_7)',
+        os: 'linux',
+        ports: [{ name: 'http', port: 8080 }],
+        installDir,
+        sharedItems: items.map(({ path, type }) => ({ path, type })),
+        deleteOnClone: ['id $(touch INJECTED_8)'],
+        serviceName: 'weird-app.service',
+        serviceUser: 'nobody',
+        readiness: { kind: 'tcp', port: 8080 },
+      }),
+    });
+    const root = box.node('a', installDir, [...items, { path: 'id $(touch INJECTED_8)', type: 'file', content: 'id\n' }]);
+    const ctx = { ...linuxContext('efs', box.fakeGuardSha256), extraGuardSettings: [['notify.command', '/bin/echo "$(touch INJECTED_9)" `x`']] as [string, string][] };
+    const script = renderLinuxBootScript(spec, ctx);
+    // when
+    const { runs, shareCopy } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
+    // then: it worked with the literal names, and nothing was executed
+    expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
+    for (const item of items) {
+      expect(readlinkSync(join(root, installDir, item.path))).toBe(join(root, MP, item.path));
+      expect(existsSync(join(shareCopy, item.path))).toBe(true);
+    }
+    expect(existsSync(join(root, installDir, 'id $(touch INJECTED_8)'))).toBe(false);
+    expect(readFileSync(join(root, 'etc/failover-guard/guard.properties'), 'utf8')).toContain('notify.command=/bin/echo "$(touch INJECTED_9)" `x`\n');
+    // chown to the service user (nobody exists here) went through the same quoting
+    expect(lstatSync(join(root, installDir, items[0].path)).uid).toBe(Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })));
+    for (const dir of [box.workdir, process.cwd(), join(root, installDir)]) {
+      expect(readdirSync(dir).filter((f) => f.startsWith('INJECTED'))).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import { renderLinuxBootScript, type BootContext } from '../../lib/boot';
+import { custom, papercut, parseClusterSpec } from '../../lib/spec';
+import { linuxContext, linuxSpec, SHA, type LinuxVariant } from './fixtures/contexts';
+
+const SHELLCHECK = '/usr/bin/shellcheck';
+
+function shellcheck(script: string): { status: number | null; output: string } {
+  const r = spawnSync(SHELLCHECK, ['-S', 'warning', '-s', 'bash', '-'], { input: script, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+const VARIANTS: LinuxVariant[] = ['nfs', 'efs', 'smb-aws', 'smb-azure'];
+const CASES = VARIANTS.flatMap((v) => [
+  [v, false],
+  [v, true],
+] as const);
+
+describe('renderLinuxBootScript', () => {
+  it('finds shellcheck (the lint below must not be skipped)', () => {
+    expect(existsSync(SHELLCHECK)).toBe(true);
+    // and shellcheck does catch a warning
+    expect(shellcheck('#!/bin/bash\nx=1\n').status).not.toBe(0);
+  });
+
+  it.each(CASES)('is shellcheck -S warning clean: %s, VIP %s', (variant, vip) => {
+    // given
+    const script = renderLinuxBootScript(linuxSpec(variant, vip), linuxContext(variant, SHA, vip));
+    // when
+    const result = shellcheck(script);
+    // then
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('is shellcheck clean for a dns-mode app without a guard or a share', () => {
+    const spec = parseClusterSpec({
+      name: 'dns-app',
+      profile: custom({ displayName: 'Stateless', os: 'linux', failoverMode: 'dns', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/app', serviceName: 'app.service', readiness: { kind: 'tcp', port: 8080 } }),
+    });
+    const script = renderLinuxBootScript(spec, linuxContext('nfs', SHA));
+    expect(shellcheck(script).output).toBe('');
+    expect(script).toContain('systemctl enable --now -- "$APP_UNIT"');
+    expect(script).not.toContain('failover-guard.service');
+    expect(script).not.toContain('mount the share');
+  });
+
+  it('fits in EC2 user data (16 KB) in its largest variant', () => {
+    const sizes = CASES.map(([v, vip]) => Buffer.byteLength(renderLinuxBootScript(linuxSpec(v, vip), linuxContext(v, SHA, vip))));
+    expect(Math.max(...sizes)).toBeLessThan(16 * 1024);
+  });
+
+  it('writes the guard config from guardSettings plus the extra settings, password only referenced', () => {
+    // given
+    const ctx: BootContext = { ...linuxContext('efs', SHA), extraGuardSettings: [['notify.command', '/usr/local/bin/notify']] };
+    // when
+    const script = renderLinuxBootScript(linuxSpec('efs'), ctx);
+    // then
+    expect(script).toContain('\ndatabase.password-source=aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf\n');
+    expect(script).toContain('\nhigh-availability-guard.fail-over-interval-secs=30\n');
+    expect(script).toContain('\nnotify.command=/usr/local/bin/notify\nFG_EOF\n');
+  });
+
+  it('uses the EFS helper with TLS when it exists, NFS 4.1 otherwise', () => {
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', SHA));
+    expect(script).toContain("if command -v mount.efs >/dev/null 2>&1; then\n  SHARE_SOURCE='fs-0123456789abcdef0:/'\n  SHARE_TYPE=efs\n  SHARE_OPTIONS='tls,_netdev,x-systemd.automount'");
+    expect(script).toContain("SHARE_OPTIONS='nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount'");
+  });
+
+  it('reads the SMB secret with the aws CLI on AWS', () => {
+    const script = renderLinuxBootScript(linuxSpec('smb-aws'), linuxContext('smb-aws', SHA));
+    expect(script).toContain("SECRET_ID='arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ'");
+    expect(script).toContain('aws secretsmanager get-secret-value --region "$SECRET_REGION" --secret-id "$SECRET_ID"');
+  });
+
+  it('names every bad context field at once and renders nothing', () => {
+    // given
+    const ctx: BootContext = {
+      share: { kind: 'nfs', address: 'host:/x; rm -rf /', mountOptions: ['hard,soft'] },
+      guardBinary: { kind: 's3', bucket: 'B', key: '', region: 'nowhere', sha256: 'abc' },
+      database: linuxContext('nfs', SHA).database,
+      mountPoint: '/mnt/my share',
+      loopbackVip: '10.0.0.300',
+    };
+    // when / then
+    expect(() => renderLinuxBootScript(linuxSpec('nfs', true), ctx)).toThrow(
+      [
+        'boot script input is invalid:',
+        '  - share.address: must be "host:/path" without spaces or quotes',
+        '  - share.mountOptions[0]: must be one mount option (letters, digits, _.=:/@+-)',
+        '  - mountPoint: must be an absolute path of letters, digits and ._-/ (it goes into /etc/fstab)',
+        '  - guardBinary.sha256: must be 64 hex digits (SHA-256)',
+        '  - guardBinary.bucket: must be an S3 bucket name',
+        '  - guardBinary.key: must be a non-empty single-line object key',
+        '  - guardBinary.region: must be an AWS region such as "eu-west-1"',
+        '  - loopbackVip: must be an IPv4 address',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a Windows profile, a missing VIP and a unit name systemd cannot take', () => {
+    const windows = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }) });
+    expect(() => renderLinuxBootScript(windows, linuxContext('smb-aws', SHA))).toThrow('profile.os: is "windows"; use the windows renderer');
+    expect(() => renderLinuxBootScript(linuxSpec('nfs', true), linuxContext('nfs', SHA))).toThrow('loopbackVip: is required when loadBalancer.floatingIp is on');
+    const badUnit = parseClusterSpec({ name: 'print', profile: { ...papercut(), serviceName: 'pc app' } });
+    expect(() => renderLinuxBootScript(badUnit, linuxContext('nfs', SHA))).toThrow('profile.serviceName: must be a systemd service unit name');
+  });
+
+  it('refuses SMB on Linux without a credentials secret', () => {
+    const spec = parseClusterSpec({ name: 'print', profile: papercut(), storage: { kind: 'smb', credentialsSecretRef: 'env:X' } });
+    const ctx: BootContext = { ...linuxContext('smb-aws', SHA), share: { kind: 'smb', address: '//fs/share' } };
+    expect(() => renderLinuxBootScript(spec, ctx)).toThrow('share.credentialsSecretRef: must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
+  });
+
+  it('refuses a share kind the spec does not use and an extra setting that overrides the spec', () => {
+    const ctx: BootContext = { ...linuxContext('nfs', SHA), extraGuardSettings: [['notify.command', 'x'], ['cluster.name', 'other']] };
+    expect(() => renderLinuxBootScript(linuxSpec('smb-aws'), ctx)).toThrow(
+      'boot script input is invalid:\n  - share.kind: is "nfs" but the spec\'s storage.kind is "smb"\n  - extraGuardSettings[1]: "cluster.name" is already set from the spec',
+    );
+  });
+
+  it('keeps a display name with a newline inside its comment and unit description', () => {
+    const spec = parseClusterSpec({
+      name: 'odd',
+      profile: custom({ displayName: 'Odd\nrm -rf / 100%', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/app', serviceName: 'app.service', readiness: { kind: 'tcp', port: 8080 } }),
+    });
+    const script = renderLinuxBootScript(spec, linuxContext('nfs', SHA));
+    expect(script).toContain('# failover-constructs boot script for cluster odd (Odd rm -rf / 100%).\n');
+    expect(script).toContain('Description=failover-guard: keeps at most one Odd rm -rf / 100%% node of cluster odd active\n');
+    expect(script.split('\n').filter((l) => l.startsWith('rm -rf'))).toEqual([]);
+  });
+});
