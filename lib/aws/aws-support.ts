@@ -93,6 +93,6 @@ const TOKEN = /(\$\{TfToken\[[^\]]+\]\})/;
 export function terraformLiteral(text: string): string {
   return text
     .split(TOKEN)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{')))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')))
     .join('');
 }
