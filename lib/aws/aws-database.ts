@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { allowTcp, awsName, awsTags, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 
 export interface AwsDatabaseProps {
   /** The parsed cluster spec (`spec.database`: engine, size, storage, backups, or an existing database). */
@@ -170,14 +170,14 @@ function databaseProblems(props: AwsDatabaseProps): Problem[] {
   }
   problems.push(...subnetProblems('subnetIds', props.subnetIds));
   const version = props.engineVersion;
-  if (version !== undefined && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
+  if (known(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
     problems.push({ path: 'engineVersion', message: db.engine === 'postgres' ? 'must be a PostgreSQL version such as "17" or "16.4"' : 'must be a MySQL version such as "8.4" or "8.0.39"' });
   }
   const user = props.masterUsername;
-  if (user !== undefined && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
+  if (known(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
     problems.push({ path: 'masterUsername', message: 'must be 1–16 letters, digits or _, start with a letter, and not be a reserved name (postgres, rdsadmin, admin, root)' });
   }
-  if (props.instanceClass !== undefined && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
+  if (known(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
     problems.push({ path: 'instanceClass', message: 'must be an RDS instance class such as "db.t4g.medium"' });
   }
   return problems;

@@ -10,7 +10,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import { awsTags, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 
 export interface AwsDnsClusterProps extends AwsNodeOptions {
   /** The parsed cluster spec of a `dns` profile (ThinPrint Connection Service). */
@@ -136,8 +136,8 @@ function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | unde
   if (props.spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
   }
-  if (!/^Z[A-Z0-9]{1,31}$/.test(props.hostedZoneId)) problems.push({ path: 'hostedZoneId', message: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' });
-  if (!/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
+  if (known(props.hostedZoneId) && !/^Z[A-Z0-9]{1,31}$/.test(props.hostedZoneId)) problems.push({ path: 'hostedZoneId', message: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' });
+  if (known(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
     problems.push({ path: 'recordName', message: 'must be a DNS name such as "tpcs.corp.example.com"' });
   }
   if (!checkPort) {

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
-import { awsName, awsTags, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { nlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
 
 /** A Route 53 alias record pointing at the load balancer. */
@@ -190,7 +190,7 @@ function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsT
   if (lb.floatingIp) problems.push({ path: 'spec.loadBalancer.floatingIp', message: 'an AWS Network Load Balancer has no floating IP / direct server return' });
   problems.push(...subnetProblems('subnetIds', props.subnetIds));
   if (lb.scheme === 'public') problems.push(...subnetProblems('publicSubnetIds', props.publicSubnetIds));
-  if (lb.certificateRef !== undefined && !ACM_ARN.test(lb.certificateRef)) {
+  if (known(lb.certificateRef) && !ACM_ARN.test(lb.certificateRef)) {
     problems.push({ path: 'spec.loadBalancer.certificateRef', message: 'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)' });
   }
   if (lb.certificateRef !== undefined) {

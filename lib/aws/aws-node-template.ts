@@ -11,7 +11,7 @@ import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { awsName, awsTags, policyDocument, terraformLiteral } from './aws-support';
+import { awsName, awsTags, known, policyDocument, terraformLiteral } from './aws-support';
 
 /** Public SSM parameters naming the latest Amazon-published images. */
 export const DEFAULT_IMAGE_PARAMETER = {
@@ -125,13 +125,13 @@ export class AwsNodeTemplate extends Construct {
 /** Problems with the node options, each naming its prop. */
 export function nodeOptionProblems(o: AwsNodeOptions): Problem[] {
   const problems: Problem[] = [];
-  if (o.imageId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(o.imageId)) problems.push({ path: 'imageId', message: 'must be an AMI id such as "ami-0123456789abcdef0"' });
-  if (o.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(o.instanceType)) problems.push({ path: 'instanceType', message: 'must be an EC2 instance type such as "m7i.large"' });
+  if (known(o.imageId) && !/^ami-[0-9a-f]{8,17}$/.test(o.imageId)) problems.push({ path: 'imageId', message: 'must be an AMI id such as "ami-0123456789abcdef0"' });
+  if (known(o.instanceType) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(o.instanceType)) problems.push({ path: 'instanceType', message: 'must be an EC2 instance type such as "m7i.large"' });
   if (o.rootVolumeGb !== undefined && !(Number.isInteger(o.rootVolumeGb) && o.rootVolumeGb >= 8 && o.rootVolumeGb <= 16384)) {
     problems.push({ path: 'rootVolumeGb', message: 'must be a whole number of GiB, 8–16384' });
   }
   (o.httpsEgressCidrs ?? []).forEach((c, i) => {
-    if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c)) problems.push({ path: `httpsEgressCidrs[${i}]`, message: 'must be an IPv4 CIDR' });
+    if (known(c) && !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c)) problems.push({ path: `httpsEgressCidrs[${i}]`, message: 'must be an IPv4 CIDR' });
   });
   return problems;
 }

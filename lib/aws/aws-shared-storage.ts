@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { allowTcp, awsName, awsTags, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
+import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
 
 export interface AwsSharedStorageProps {
   /** The parsed cluster spec (`spec.storage.kind`: nfs → EFS, smb → FSx for Windows File Server). */
@@ -144,7 +144,7 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
 function storageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
-    if (!props.activeDirectoryId || !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId)) {
+    if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
       problems.push({ path: 'activeDirectoryId', message: 'SMB storage (FSx for Windows) needs an AWS Managed Microsoft AD id such as "d-1234567890"' });
     }
     const t = props.fsxThroughputMbps;

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { Token } from 'cdktf';
 import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -95,4 +96,12 @@ export function terraformLiteral(text: string): string {
     .split(TOKEN)
     .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')))
     .join('');
+}
+
+/**
+ * True when a value is a literal that can be checked now; references (Terraform variables,
+ * other resources' attributes) are only known at plan time and are left to AWS.
+ */
+export function known(value: string | undefined): value is string {
+  return value !== undefined && !Token.isUnresolved(value);
 }
