@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { existsSync, readFileSync, statSync } from 'fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'fs';
 import { basename, dirname, join, resolve } from 'path';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
@@ -51,7 +51,7 @@ export class AwsGuardAsset extends Construct {
       const hint = props.binaryPath === undefined ? ' (build it with `npm run build:guard`)' : '';
       throw new ValidationError('AwsGuardAsset', [{ path: 'binaryPath', message: `no guard binary at ${path}${hint}` }]);
     }
-    this.sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+    this.sha256 = sha256OfFile(path);
     // Passing the hash spares cdktf a second read of the (large) binary.
     this.asset = new TerraformAsset(this, 'binary', { path, type: AssetType.FILE, assetHash: this.sha256 });
     const tags = awsTags(spec);
@@ -95,6 +95,19 @@ export class AwsGuardAsset extends Construct {
     this.objectArn = `${this.bucket.arn}/${key}`;
     this.source = { kind: 's3', bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 };
   }
+}
+
+/** SHA-256 (hex) of a file, read in 1 MiB chunks so a 100+ MB binary never sits in memory whole. */
+export function sha256OfFile(path: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** `<package root>/dist/bin/failover-guard-<os>`: the package root is the nearest folder up with this package's package.json. */
