@@ -1,6 +1,6 @@
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
+import { drainSecs, timingProblems, type GuardTimings, type HealthCheckTimings, type TimingNames } from '../spec/timing';
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {
@@ -8,16 +8,13 @@ export interface NlbHealthCheck extends HealthCheckTimings {
   readonly path: '/health';
 }
 
-/** Spec paths the AWS-specific problems are reported under. */
+/** Spec paths for the invariant re-check: `guard.<timing>`, and `healthCheck` for the LB side. */
 const TIMING_NAMES = {
-  failOverIntervalSecs: 'guard.failOverIntervalSecs',
-  startupTimeoutSecs: 'guard.startupTimeoutSecs',
-  renewPeriodSecs: 'guard.renewPeriodSecs',
-  queryTimeoutSecs: 'guard.queryTimeoutSecs',
-  renewDeadlineSecs: 'guard.renewDeadlineSecs',
-  stopTimeoutSecs: 'guard.stopTimeoutSecs',
+  ...(Object.fromEntries(
+    (['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs', 'queryTimeoutSecs', 'renewDeadlineSecs', 'stopTimeoutSecs'] as const).map((k) => [k, `guard.${k}`]),
+  ) as Record<keyof GuardTimings, string>),
   healthCheck: 'healthCheck',
-} as const;
+} satisfies TimingNames;
 
 /**
  * Maps the spec's health check onto an NLB target-group health check. AWS limits: interval

@@ -90,7 +90,7 @@ describe('AwsAppServers', () => {
     expect(all(json, 'aws_vpc_security_group_egress_rule').map((r) => r.from_port)).toContain(445);
   });
 
-  it('props: imageId, instanceType, rootVolumeGb, httpsEgressCidrs, installCommands, healthCheckGracePeriodSecs', () => {
+  it('props: imageId, instanceType, rootVolumeGb, rootDeviceName, httpsEgressCidrs, installCommands, healthCheckGracePeriodSecs', () => {
     // given / when
     let app!: AwsAppServers;
     const json = synth(
@@ -99,6 +99,7 @@ describe('AwsAppServers', () => {
           imageId: 'ami-0123456789abcdef0',
           instanceType: 't3.large',
           rootVolumeGb: 50,
+          rootDeviceName: '/dev/sda1',
           httpsEgressCidrs: ['10.0.0.0/8'],
           installCommands: ['dnf install -y java-17-amazon-corretto', '/opt/install-papercut.sh'],
           healthCheckGracePeriodSecs: 600,
@@ -107,7 +108,7 @@ describe('AwsAppServers', () => {
     // then
     expect(one(json, 'aws_launch_template')).toMatchObject({ image_id: 'ami-0123456789abcdef0', instance_type: 't3.large' });
     expect(json.data?.aws_ssm_parameter).toBeUndefined();
-    expect(one(json, 'aws_launch_template').block_device_mappings[0].ebs.volume_size).toBe(50);
+    expect(one(json, 'aws_launch_template').block_device_mappings[0]).toMatchObject({ device_name: '/dev/sda1', ebs: { volume_size: 50, encrypted: 'true' } });
     expect(one(json, 'aws_autoscaling_group')).toMatchObject({ min_size: 3, max_size: 3, desired_capacity: 3, health_check_grace_period: 600 });
     expect(all(json, 'aws_vpc_security_group_egress_rule').filter((r) => r.from_port === 443).map((r) => r.cidr_ipv4)).toEqual(['10.0.0.0/8']);
     expect(app.userData).toMatch(/^#!\/bin\/bash\n# install commands[^\n]*\nset -euo pipefail\ndnf install -y java-17-amazon-corretto\n\/opt\/install-papercut.sh\n/);
