@@ -20,7 +20,7 @@ export interface AwsDatabaseProps {
   readonly instanceClass?: string;
   /** Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family. @default '17' (PostgreSQL), '8.4' (MySQL) */
   readonly engineVersion?: string;
-  /** Master user name; the guard and the app connect as this user. @default the database name */
+  /** Master user name; the guard and the app connect as this user. @default the database name (first 16 characters, MySQL's limit) */
   readonly masterUsername?: string;
   /**
    * Where an existing database lives, for the app servers' egress rule (existing databases keep
@@ -102,7 +102,7 @@ export class AwsDatabase extends Construct {
         multiAz: true,
         publiclyAccessible: false,
         dbName: db.name,
-        username: props.masterUsername ?? db.name,
+        username: masterUsername(props),
         manageMasterUserPassword: true,
         dbSubnetGroupName: this.subnetGroup.name,
         parameterGroupName: this.parameterGroup.name,
@@ -118,7 +118,7 @@ export class AwsDatabase extends Construct {
       });
       this.host = this.instance.address;
       this.port = DEFAULT_PORT[db.engine];
-      this.username = props.masterUsername ?? db.name;
+      this.username = masterUsername(props);
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
     }
@@ -145,6 +145,10 @@ export class AwsDatabase extends Construct {
       });
     }
   }
+}
+
+function masterUsername(props: AwsDatabaseProps): string {
+  return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
 /** `postgres://user@host:5432/db?sslmode=require` or `mysql://user@host:3306/db?ssl-mode=REQUIRED`: TLS, never a password. */
