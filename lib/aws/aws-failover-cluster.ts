@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ValidationError } from '../core/problems';
+import type { Problem } from '../core/problems';
 import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
 import { AwsAlarms } from './aws-alarms';
 import { AwsAppServers } from './aws-app-servers';
@@ -9,6 +9,7 @@ import { AwsGuardAsset } from './aws-guard-asset';
 import { AwsLoadBalancer, type AwsAliasRecord } from './aws-load-balancer';
 import type { AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage } from './aws-shared-storage';
+import { throwIfProblems } from './aws-support';
 
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
   /** The cluster spec: raw input (parsed here, before any resource) or an already parsed spec. */
@@ -58,10 +59,9 @@ export class AwsFailoverCluster extends Construct {
     const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
     const { spec: _input, database: dbOptions, ...nodeOptions } = props;
 
-    if (spec.profile.failoverMode === 'dns') {
-      if (!props.dnsRecord) {
-        throw new ValidationError('AwsFailoverCluster', [{ path: 'dnsRecord', message: `a "dns" profile (${spec.profile.displayName}) needs the cluster's DNS name and hosted zone` }]);
-      }
+    const dnsMode = spec.profile.failoverMode === 'dns';
+    throwIfProblems('AwsFailoverCluster', recordProblems(props, spec, dnsMode));
+    if (dnsMode && props.dnsRecord) {
       this.dnsCluster = new AwsDnsCluster(this, 'dns', {
         ...nodeOptions,
         ...net,
@@ -92,4 +92,13 @@ export class AwsFailoverCluster extends Construct {
     });
     this.alarms = new AwsAlarms(this, 'alarms', { spec, loadBalancer: this.loadBalancer });
   }
+}
+
+/** DNS names: a `dns` profile needs `dnsRecord` (and has no load balancer to alias); a guard profile uses `aliasRecord`. */
+function recordProblems(props: AwsFailoverClusterProps, spec: ClusterSpec, dnsMode: boolean): Problem[] {
+  const problems: Problem[] = [];
+  if (dnsMode && !props.dnsRecord) problems.push({ path: 'dnsRecord', message: `a "dns" profile (${spec.profile.displayName}) needs the cluster's DNS name and hosted zone` });
+  if (dnsMode && props.aliasRecord) problems.push({ path: 'aliasRecord', message: 'a "dns" profile has no load balancer to alias; use dnsRecord' });
+  if (!dnsMode && props.dnsRecord) problems.push({ path: 'dnsRecord', message: "only for \"dns\" profiles; name a guard profile's load balancer with aliasRecord" });
+  return problems;
 }

@@ -65,6 +65,14 @@ describe('AwsFailoverCluster', () => {
     it('dnsRecord is required for a dns profile', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() } }))).toContain('dnsRecord:');
     });
+    it('aliasRecord is not for a dns profile', () => {
+      const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' };
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
+    });
+    it('dnsRecord is not for a guard profile', () => {
+      const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, dnsRecord, binaryPath: FIXTURE_BINARY }))).toContain('dnsRecord:');
+    });
     it('a missing guard binary names binaryPath', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: '/missing/guard' }))).toContain('binaryPath:');
     });
