@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
+import { drainSecs } from '../spec/timing';
 import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { nlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
 
@@ -97,7 +98,7 @@ export class AwsLoadBalancer extends Construct {
       enableCrossZoneLoadBalancing: true,
       tags,
     });
-    const drain = props.deregistrationDelaySecs ?? Math.ceil(spec.guard.drainSecs);
+    const drain = props.deregistrationDelaySecs ?? Math.ceil(drainSecs(check));
     const groups: Record<string, LbTargetGroup> = {};
     const listeners: Record<string, LbListener> = {};
     for (const port of spec.ports) {

@@ -38,6 +38,8 @@ describe('AwsLoadBalancer', () => {
     const json = synth((s) => new AwsLoadBalancer(s, 'lb', { spec, vpcId: NET.vpcId, subnetIds: [...NET.subnetIds] }));
     // then
     expect(all(json, 'aws_lb_target_group')[0].health_check).toMatchObject({ interval: 10, timeout: 5, healthy_threshold: 3, unhealthy_threshold: 3 });
+    // deregistration delay = drain with the AWS values: 3 × 10 + 5
+    expect(all(json, 'aws_lb_target_group')[0].deregistration_delay).toBe('35');
   });
 
   it('vpcCidr, allowedCidrs, preserveClientIp, deregistrationDelaySecs', () => {
