@@ -1,4 +1,6 @@
 import type { App, TerraformStack } from 'cdktf';
+import { AwsPaperCutStack } from './examples/aws-papercut';
+import { AwsThinPrintDnsStack } from './examples/aws-thinprint-dns';
 import { PaperCutSpecStack } from './examples/papercut-spec';
 
 /**
@@ -7,4 +9,6 @@ import { PaperCutSpecStack } from './examples/papercut-spec';
  */
 export const EXAMPLE_STACKS: Record<string, (app: App, name: string) => TerraformStack> = {
   'papercut-spec': (app, name) => new PaperCutSpecStack(app, name),
+  'aws-papercut': (app, name) => new AwsPaperCutStack(app, name),
+  'aws-thinprint-dns': (app, name) => new AwsThinPrintDnsStack(app, name),
 };

@@ -1,2 +1,10 @@
-// Filled by the aws issue; kept so the subpath export resolves.
-export {};
+export * from './aws-failover-cluster';
+export * from './aws-load-balancer';
+export * from './aws-database';
+export * from './aws-shared-storage';
+export * from './aws-guard-asset';
+export * from './aws-node-template';
+export * from './aws-app-servers';
+export * from './aws-alarms';
+export * from './aws-dns-cluster';
+export { nlbHealthCheck, withNlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';

@@ -65,6 +65,15 @@ export function smbSecretRef(spec: ClusterSpec, ctx: BootContext): string | unde
   return (ctx.share.kind === 'smb' ? ctx.share.credentialsSecretRef : undefined) ?? spec.storage.credentialsSecretRef;
 }
 
+/**
+ * A deploy-time value (a cdktf token such as `${TfToken[TOKEN.12]}`, later an EFS id or bucket
+ * name filled in by Terraform) cannot be checked here; the construct that made it vouches for
+ * its shape, and quoting still keeps it literal.
+ */
+const LATE_BOUND = /\$\{TfToken\[/;
+/** True when `value` is known now and does not match `pattern`. */
+const mismatch = (pattern: RegExp, value: string): boolean => !LATE_BOUND.test(value) && !pattern.test(value);
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;
 const SECRET_REF = /^(aws-secretsmanager:arn:[^\s]+|azure-keyvault:https:\/\/\S+|file:\/\S+)$/;
@@ -77,7 +86,7 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   if (spec.profile.os !== os) add('profile.os', `is "${spec.profile.os}"; use the ${spec.profile.os} renderer`);
-  if (os === 'linux' && !/^[A-Za-z0-9:_.@\\-]+\.(service)$/.test(spec.profile.serviceName)) {
+  if (os === 'linux' && mismatch(/^[A-Za-z0-9:_.@\\-]+\.(service)$/, spec.profile.serviceName)) {
     add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
   }
   if (usesShare(spec)) shareProblems(spec, ctx, os, add);
@@ -92,48 +101,48 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
   }
   if (usesGuard(spec)) {
     const bin = ctx.guardBinary;
-    if (!/^[0-9a-fA-F]{64}$/.test(bin.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');
+    if (mismatch(/^[0-9a-fA-F]{64}$/, bin.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');
     if (bin.kind === 's3') {
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bin.bucket)) add('guardBinary.bucket', 'must be an S3 bucket name');
+      if (mismatch(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, bin.bucket)) add('guardBinary.bucket', 'must be an S3 bucket name');
       if (!bin.key || /[\r\n]/.test(bin.key)) add('guardBinary.key', 'must be a non-empty single-line object key');
-      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(bin.region)) add('guardBinary.region', 'must be an AWS region such as "eu-west-1"');
+      if (mismatch(/^[a-z]{2}(-[a-z]+)+-\d+$/, bin.region)) add('guardBinary.region', 'must be an AWS region such as "eu-west-1"');
     } else {
-      if (!/^https:\/\/[^\s'"`$\\]+$/.test(bin.url)) add('guardBinary.url', 'must be an https:// blob URL without spaces or quotes');
-      if (bin.managedIdentityClientId !== undefined && !/^[0-9a-fA-F-]{36}$/.test(bin.managedIdentityClientId)) {
+      if (mismatch(/^https:\/\/[^\s'"`$\\]+$/, bin.url)) add('guardBinary.url', 'must be an https:// blob URL without spaces or quotes');
+      if (bin.managedIdentityClientId !== undefined && mismatch(/^[0-9a-fA-F-]{36}$/, bin.managedIdentityClientId)) {
         add('guardBinary.managedIdentityClientId', 'must be a client id (GUID)');
       }
     }
   }
   const vip = loopbackVip(spec, ctx);
   if (spec.loadBalancer.floatingIp && vip === undefined) add('loopbackVip', 'is required when loadBalancer.floatingIp is on');
-  if (vip !== undefined && !IPV4.test(vip)) add('loopbackVip', 'must be an IPv4 address');
+  if (vip !== undefined && mismatch(IPV4, vip)) add('loopbackVip', 'must be an IPv4 address');
   if (problems.length > 0) throw new ValidationError('boot script input', problems);
 }
 
 function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windows', add: (path: string, message: string) => void): void {
   const share = ctx.share;
   if (os === 'windows' && share.kind !== 'smb') add('share.kind', 'Windows nodes mount the share over SMB; use "smb"');
-  if (share.kind === 'nfs' && !/^[A-Za-z0-9.-]+:\/[^\s,'"`$\\]*$/.test(share.address)) add('share.address', 'must be "host:/path" without spaces or quotes');
-  if (share.kind === 'smb' && !/^(\/\/|\\\\)[A-Za-z0-9.-]+([/\\][^\s,'"`$/\\]+)+$/.test(share.address)) {
+  if (share.kind === 'nfs' && mismatch(/^[A-Za-z0-9.-]+:\/[^\s,'"`$\\]*$/, share.address)) add('share.address', 'must be "host:/path" without spaces or quotes');
+  if (share.kind === 'smb' && mismatch(/^(\/\/|\\\\)[A-Za-z0-9.-]+([/\\][^\s,'"`$/\\]+)+$/, share.address)) {
     add('share.address', 'must be "//host/share" (or \\\\host\\share) without spaces or quotes');
   }
   if (share.kind === 'efs') {
-    if (!/^fs-[0-9a-f]{8,40}$/.test(share.fileSystemId)) add('share.fileSystemId', 'must be an EFS id such as "fs-0123456789abcdef0"');
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(share.region)) add('share.region', 'must be an AWS region such as "eu-west-1"');
+    if (mismatch(/^fs-[0-9a-f]{8,40}$/, share.fileSystemId)) add('share.fileSystemId', 'must be an EFS id such as "fs-0123456789abcdef0"');
+    if (mismatch(/^[a-z]{2}(-[a-z]+)+-\d+$/, share.region)) add('share.region', 'must be an AWS region such as "eu-west-1"');
   }
   (share.mountOptions ?? []).forEach((o, i) => {
-    if (!MOUNT_OPTION.test(o)) add(`share.mountOptions[${i}]`, 'must be one mount option (letters, digits, _.=:/@+-)');
+    if (mismatch(MOUNT_OPTION, o)) add(`share.mountOptions[${i}]`, 'must be one mount option (letters, digits, _.=:/@+-)');
   });
-  if (os === 'linux' && ctx.mountPoint !== undefined && !/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(ctx.mountPoint)) {
+  if (os === 'linux' && ctx.mountPoint !== undefined && mismatch(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, ctx.mountPoint)) {
     add('mountPoint', 'must be an absolute path of letters, digits and ._-/ (it goes into /etc/fstab)');
   }
-  if (os === 'windows' && ctx.windowsDrive !== undefined && !/^([D-Zd-z]:|\\\\[^\s'"`$]+)$/.test(ctx.windowsDrive)) {
+  if (os === 'windows' && ctx.windowsDrive !== undefined && mismatch(/^([D-Zd-z]:|\\\\[^\s'"`$]+)$/, ctx.windowsDrive)) {
     add('windowsDrive', 'must be a drive letter such as "S:" or a UNC root such as \\\\host\\share');
   }
   if (share.kind === 'smb') {
     const ref = smbSecretRef(spec, ctx);
     if (ref === undefined && os === 'linux') add('share.credentialsSecretRef', 'is required for SMB on Linux (or set storage.credentialsSecretRef)');
-    if (ref !== undefined && !SECRET_REF.test(ref)) {
+    if (ref !== undefined && mismatch(SECRET_REF, ref)) {
       add('share.credentialsSecretRef', 'must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
     }
   }

@@ -1,0 +1,188 @@
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { Construct } from 'constructs';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+
+export interface AwsDatabaseProps {
+  /** The parsed cluster spec (`spec.database`: engine, size, storage, backups, or an existing database). */
+  readonly spec: ClusterSpec;
+  /** VPC of the database. */
+  readonly vpcId: string;
+  /** Private subnets (two or more, in different availability zones) for the DB subnet group. */
+  readonly subnetIds: readonly string[];
+  /** @default 'db.t4g.medium' (small), 'db.m7g.large' (medium), 'db.m7g.xlarge' (large) */
+  readonly instanceClass?: string;
+  /** Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family. @default '17' (PostgreSQL), '8.4' (MySQL) */
+  readonly engineVersion?: string;
+  /** Master user name; the guard and the app connect as this user. @default the database name (first 16 characters, MySQL's limit) */
+  readonly masterUsername?: string;
+  /**
+   * Where an existing database lives, for the app servers' egress rule (existing databases keep
+   * their own security groups; open them to the app servers yourself). @default the VPC's CIDR
+   */
+  readonly existingDatabaseCidr?: string;
+}
+
+const INSTANCE_CLASS = { small: 'db.t4g.medium', medium: 'db.m7g.large', large: 'db.m7g.xlarge' } as const;
+const DEFAULT_VERSION = { postgres: '17', mysql: '8.4' } as const;
+const DEFAULT_PORT = { postgres: 5432, mysql: 3306 } as const;
+
+/**
+ * The guard's (and the app's) database: RDS PostgreSQL or MySQL, Multi-AZ, encrypted, private,
+ * TLS enforced by the parameter group, master password generated and kept by RDS in Secrets
+ * Manager (never in configuration or state), deletion protection on, backups kept ≥ 7 days.
+ * With `spec.database.existing` nothing is created: the construct only describes that database.
+ */
+export class AwsDatabase extends Construct {
+  /** The RDS instance (undefined for an existing database). */
+  public readonly instance?: DbInstance;
+  public readonly securityGroup?: SecurityGroup;
+  public readonly subnetGroup?: DbSubnetGroup;
+  public readonly parameterGroup?: DbParameterGroup;
+  public readonly host: string;
+  public readonly port: number;
+  public readonly username: string;
+  /** ARN of the Secrets Manager secret holding the password, when it is one. */
+  public readonly secretArn?: string;
+  /** What the guard's config says about this database (URL without password, password source). */
+  public readonly guardDatabase: GuardDatabaseSettings;
+  private readonly spec: ClusterSpec;
+  private readonly vpcId: string;
+  private readonly existingCidr?: string;
+  private clients = 0;
+
+  constructor(scope: Construct, id: string, props: AwsDatabaseProps) {
+    super(scope, id);
+    const { spec } = props;
+    const db = spec.database;
+    throwIfProblems('AwsDatabase', databaseProblems(props));
+    this.spec = spec;
+    this.vpcId = props.vpcId;
+    this.existingCidr = props.existingDatabaseCidr;
+
+    let passwordSource: string;
+    if (db.existing) {
+      this.host = db.existing.host;
+      this.port = db.existing.port ?? DEFAULT_PORT[db.engine];
+      this.username = db.existing.username;
+      this.secretArn = secretsManagerArn(db.existing.passwordSecretRef);
+      passwordSource = db.existing.passwordSecretRef;
+    } else {
+      const version = props.engineVersion ?? DEFAULT_VERSION[db.engine];
+      const identifier = awsName(spec.name, 'db', 63);
+      const tags = awsTags(spec);
+      this.securityGroup = new SecurityGroup(this, 'sg', {
+        name: awsName(spec.name, 'db', 255),
+        description: `${spec.name}: app servers to the database`,
+        vpcId: props.vpcId,
+        tags: awsTags(spec, `${spec.name}-db`),
+      });
+      this.subnetGroup = new DbSubnetGroup(this, 'subnets', { name: identifier, subnetIds: [...props.subnetIds], tags });
+      this.parameterGroup = new DbParameterGroup(this, 'params', {
+        name: identifier,
+        family: parameterGroupFamily(db.engine, version),
+        description: `${spec.name}: TLS only`,
+        parameter: [db.engine === 'postgres' ? { name: 'rds.force_ssl', value: '1' } : { name: 'require_secure_transport', value: 'ON' }],
+        tags,
+      });
+      this.instance = new DbInstance(this, 'instance', {
+        identifier,
+        engine: db.engine,
+        engineVersion: version,
+        instanceClass: props.instanceClass ?? INSTANCE_CLASS[db.size],
+        allocatedStorage: db.storageGb,
+        storageType: 'gp3',
+        storageEncrypted: true,
+        multiAz: true,
+        publiclyAccessible: false,
+        dbName: db.name,
+        username: masterUsername(props),
+        manageMasterUserPassword: true,
+        dbSubnetGroupName: this.subnetGroup.name,
+        parameterGroupName: this.parameterGroup.name,
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        port: DEFAULT_PORT[db.engine],
+        backupRetentionPeriod: db.backupRetentionDays,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `${identifier}-final`,
+        copyTagsToSnapshot: true,
+        autoMinorVersionUpgrade: true,
+        tags,
+      });
+      this.host = this.instance.address;
+      this.port = DEFAULT_PORT[db.engine];
+      this.username = masterUsername(props);
+      this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
+      passwordSource = `aws-secretsmanager:${this.secretArn}`;
+    }
+    this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name), passwordSource };
+  }
+
+  /**
+   * Lets a security group reach the database port: an egress rule on it and an ingress rule on
+   * the database's group (for an existing database only the egress rule, to its CIDR).
+   */
+  public allowFrom(securityGroupId: string): void {
+    const id = `client-${this.clients++}`;
+    const description = `${this.spec.name}: app servers to the database`;
+    if (this.securityGroup) {
+      allowTcp(this, id, { from: securityGroupId, to: this.securityGroup.id, port: this.port, description });
+    } else {
+      new VpcSecurityGroupEgressRule(this, `${id}-egress`, {
+        securityGroupId,
+        cidrIpv4: vpcCidrOf(this, this.vpcId, this.existingCidr),
+        ipProtocol: 'tcp',
+        fromPort: this.port,
+        toPort: this.port,
+        description,
+      });
+    }
+  }
+}
+
+function masterUsername(props: AwsDatabaseProps): string {
+  return props.masterUsername ?? props.spec.database.name.slice(0, 16);
+}
+
+/** `postgres://user@host:5432/db?sslmode=require` or `mysql://user@host:3306/db?ssl-mode=REQUIRED`: TLS, never a password. */
+export function databaseUrl(engine: 'postgres' | 'mysql', user: string, host: string, port: number, name: string): string {
+  const u = encodeURIComponent(user);
+  return engine === 'postgres' ? `postgres://${u}@${host}:${port}/${name}?sslmode=require` : `mysql://${u}@${host}:${port}/${name}?ssl-mode=REQUIRED`;
+}
+
+/** RDS parameter group family: `postgres17`, `mysql8.4`. */
+export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: string): string {
+  const parts = version.split('.');
+  return engine === 'postgres' ? `postgres${parts[0]}` : `mysql${parts[0]}.${parts[1]}`;
+}
+
+function databaseProblems(props: AwsDatabaseProps): Problem[] {
+  const db = props.spec.database;
+  const problems: Problem[] = [];
+  if (db.existing) {
+    if (/^azure-keyvault:/.test(db.existing.passwordSecretRef)) {
+      problems.push({ path: 'spec.database.existing.passwordSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
+    }
+    return problems;
+  }
+  problems.push(...subnetProblems('subnetIds', props.subnetIds));
+  const version = props.engineVersion;
+  if (known(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
+    problems.push({ path: 'engineVersion', message: db.engine === 'postgres' ? 'must be a PostgreSQL version such as "17" or "16.4"' : 'must be a MySQL version such as "8.4" or "8.0.39"' });
+  }
+  const user = props.masterUsername;
+  if (known(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
+    problems.push({ path: 'masterUsername', message: 'must be 1–16 letters, digits or _, start with a letter, and not be a reserved name (postgres, rdsadmin, admin, root)' });
+  }
+  if (known(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
+    problems.push({ path: 'instanceClass', message: 'must be an RDS instance class such as "db.t4g.medium"' });
+  }
+  return problems;
+}

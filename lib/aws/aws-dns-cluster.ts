@@ -1,0 +1,147 @@
+import { DataAwsEc2ManagedPrefixList } from '@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { Instance } from '@cdktf/provider-aws/lib/instance';
+import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { Token } from 'cdktf';
+import { Construct } from 'constructs';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import type { AppPort } from '../spec/profile';
+import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
+import { awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+
+export interface AwsDnsClusterProps extends AwsNodeOptions {
+  /** The parsed cluster spec of a `dns` profile (ThinPrint Connection Service). */
+  readonly spec: ClusterSpec;
+  /** VPC of the nodes. */
+  readonly vpcId: string;
+  /**
+   * Subnets (two or more) the nodes are spread over. Route 53 health checkers probe from the
+   * internet, so each node gets a public IP, reachable only by the health checkers (the
+   * Route 53 managed prefix list) on the health-check port: these subnets need a route to an
+   * internet gateway.
+   */
+  readonly subnetIds: readonly string[];
+  /** Hosted zone of the cluster name (a private zone for an internal service). */
+  readonly hostedZoneId: string;
+  /** The cluster's DNS name, e.g. `tpcs.corp.example.com`. */
+  readonly recordName: string;
+  /** The VPC's CIDR, the default client range. @default - looked up from `vpcId` */
+  readonly vpcCidr?: string;
+  /** Which profile port Route 53 checks with TCP connects. @default 'clients' if the profile has it, else the first port */
+  readonly healthCheckPortName?: string;
+  /** Address the records answer with. @default 'private' */
+  readonly recordAddress?: 'private' | 'public';
+  /** Plain-text user data for the nodes (e.g. a ThinPrint install script). @default - none */
+  readonly userData?: string;
+}
+
+/**
+ * Active/active cluster behind one DNS name (ThinPrint Connection Service style, no guard):
+ * N nodes, a Route 53 TCP health check per node on the client port, and a multivalue answer
+ * A record per node with TTL 30 s, so a failed node leaves the answer within about
+ * failure-threshold × interval + 30 s.
+ */
+export class AwsDnsCluster extends Construct {
+  public readonly template: AwsNodeTemplate;
+  public readonly nodes: readonly Instance[];
+  public readonly healthChecks: readonly Route53HealthCheck[];
+  public readonly records: readonly Route53Record[];
+  /** Route 53 request interval used (10 or 30 s, the only values it offers). */
+  public readonly requestIntervalSecs: 10 | 30;
+
+  constructor(scope: Construct, id: string, props: AwsDnsClusterProps) {
+    super(scope, id);
+    const { spec } = props;
+    const checkPort = healthCheckPort(spec.ports, props.healthCheckPortName);
+    throwIfProblems('AwsDnsCluster', dnsClusterProblems(props, checkPort));
+    const port = checkPort!.port;
+    this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
+
+    this.template = new AwsNodeTemplate(this, 'nodes', { ...props });
+    const sg = this.template.securityGroup.id;
+    const clientCidrs = spec.loadBalancer.allowedCidrs ?? [vpcCidrOf(this, props.vpcId, props.vpcCidr)];
+    clientCidrs.forEach((cidr, i) => {
+      for (const p of spec.ports) {
+        new VpcSecurityGroupIngressRule(this, `clients-${i}-${p.port}`, {
+          securityGroupId: sg,
+          cidrIpv4: cidr,
+          ipProtocol: 'tcp',
+          fromPort: p.port,
+          toPort: p.port,
+          description: `clients to port ${p.port} (${p.name})`,
+        });
+      }
+    });
+    const region = new DataAwsRegion(this, 'region').region;
+    const checkers = new DataAwsEc2ManagedPrefixList(this, 'route53-checkers', { name: `com.amazonaws.${region}.route53-healthchecks` });
+    new VpcSecurityGroupIngressRule(this, 'route53-health-checks', {
+      securityGroupId: sg,
+      prefixListId: checkers.id,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description: `Route 53 health checkers to port ${port}`,
+    });
+
+    const nodes: Instance[] = [];
+    const checks: Route53HealthCheck[] = [];
+    const records: Route53Record[] = [];
+    for (let i = 0; i < spec.nodeCount; i++) {
+      const name = `${spec.name}-node-${i + 1}`;
+      const node = new Instance(this, `node-${i + 1}`, {
+        launchTemplate: { id: this.template.launchTemplate.id, version: Token.asString(this.template.launchTemplate.latestVersion) },
+        subnetId: props.subnetIds[i % props.subnetIds.length],
+        associatePublicIpAddress: true,
+        tags: awsTags(spec, name),
+      });
+      const check = new Route53HealthCheck(this, `check-${i + 1}`, {
+        type: 'TCP',
+        ipAddress: node.publicIp,
+        port,
+        requestInterval: this.requestIntervalSecs,
+        failureThreshold: spec.healthCheck.unhealthyThreshold,
+        tags: awsTags(spec, name),
+      });
+      records.push(
+        new Route53Record(this, `record-${i + 1}`, {
+          zoneId: props.hostedZoneId,
+          name: props.recordName,
+          type: 'A',
+          ttl: 30,
+          records: [props.recordAddress === 'public' ? node.publicIp : node.privateIp],
+          setIdentifier: name,
+          multivalueAnswerRoutingPolicy: true,
+          healthCheckId: check.id,
+        }),
+      );
+      nodes.push(node);
+      checks.push(check);
+    }
+    this.nodes = nodes;
+    this.healthChecks = checks;
+    this.records = records;
+  }
+}
+
+function healthCheckPort(ports: readonly AppPort[], wanted: string | undefined): AppPort | undefined {
+  if (wanted !== undefined) return ports.find((p) => p.name === wanted);
+  return ports.find((p) => p.name === 'clients') ?? ports[0];
+}
+
+function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
+  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props)];
+  if (props.spec.profile.failoverMode !== 'dns') {
+    problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
+  }
+  if (known(props.hostedZoneId) && !/^Z[A-Z0-9]{1,31}$/.test(props.hostedZoneId)) problems.push({ path: 'hostedZoneId', message: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' });
+  if (known(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
+    problems.push({ path: 'recordName', message: 'must be a DNS name such as "tpcs.corp.example.com"' });
+  }
+  if (!checkPort) {
+    problems.push({ path: 'healthCheckPortName', message: `no port named "${props.healthCheckPortName}" (have ${props.spec.ports.map((p) => p.name).join(', ')})` });
+  }
+  return problems;
+}

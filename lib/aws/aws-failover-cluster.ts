@@ -1,0 +1,104 @@
+import { Construct } from 'constructs';
+import type { Problem } from '../core/problems';
+import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import { AwsAlarms } from './aws-alarms';
+import { AwsAppServers } from './aws-app-servers';
+import { AwsDatabase, type AwsDatabaseProps } from './aws-database';
+import { AwsDnsCluster } from './aws-dns-cluster';
+import { AwsGuardAsset } from './aws-guard-asset';
+import { AwsLoadBalancer, type AwsAliasRecord } from './aws-load-balancer';
+import type { AwsNodeOptions } from './aws-node-template';
+import { AwsSharedStorage } from './aws-shared-storage';
+import { throwIfProblems } from './aws-support';
+
+export interface AwsFailoverClusterProps extends AwsNodeOptions {
+  /** The cluster spec: raw input (parsed here, before any resource) or an already parsed spec. */
+  readonly spec: ClusterSpecInput | ClusterSpec;
+  /** Existing VPC. */
+  readonly vpcId: string;
+  /** Existing private subnets, two or more in different availability zones. */
+  readonly subnetIds: readonly string[];
+  /** Existing public subnets for a public load balancer (`spec.loadBalancer.scheme: 'public'`). @default - none */
+  readonly publicSubnetIds?: readonly string[];
+  /** The VPC's CIDR, the default client range of an internal load balancer. @default - looked up from `vpcId` */
+  readonly vpcCidr?: string;
+  /** The guard binary. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), from `npm run build:guard` */
+  readonly binaryPath?: string;
+  /** AWS Managed Microsoft AD id, required for SMB storage (FSx for Windows). @default - none */
+  readonly activeDirectoryId?: string;
+  /** Commands run at first boot before the boot script, e.g. to install the app. @default - none */
+  readonly installCommands?: readonly string[];
+  /** Route 53 alias for the load balancer (guard profiles). @default - none */
+  readonly aliasRecord?: AwsAliasRecord;
+  /** The cluster's DNS name; required for `dns` profiles (ThinPrint), which have no load balancer. @default - none */
+  readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
+  /** RDS options. @default - see AwsDatabase */
+  readonly database?: Pick<AwsDatabaseProps, 'instanceClass' | 'engineVersion' | 'masterUsername' | 'existingDatabaseCidr'>;
+}
+
+/**
+ * A whole failover cluster in existing network: for guard profiles (PaperCut) a load balancer,
+ * database, share, guard asset, app servers and alarms; for `dns` profiles (ThinPrint) an
+ * AwsDnsCluster. Each part is also usable alone.
+ */
+export class AwsFailoverCluster extends Construct {
+  /** The parsed spec with every default applied. */
+  public readonly spec: ClusterSpec;
+  public readonly loadBalancer?: AwsLoadBalancer;
+  public readonly database?: AwsDatabase;
+  public readonly storage?: AwsSharedStorage;
+  public readonly guardAsset?: AwsGuardAsset;
+  public readonly appServers?: AwsAppServers;
+  public readonly alarms?: AwsAlarms;
+  public readonly dnsCluster?: AwsDnsCluster;
+
+  constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
+    super(scope, id);
+    const spec = parseClusterSpec(props.spec);
+    this.spec = spec;
+    const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
+    const { spec: _input, database: dbOptions, ...nodeOptions } = props;
+
+    const dnsMode = spec.profile.failoverMode === 'dns';
+    throwIfProblems('AwsFailoverCluster', recordProblems(props, spec, dnsMode));
+    if (dnsMode && props.dnsRecord) {
+      this.dnsCluster = new AwsDnsCluster(this, 'dns', {
+        ...nodeOptions,
+        ...net,
+        vpcCidr: props.vpcCidr,
+        hostedZoneId: props.dnsRecord.hostedZoneId,
+        recordName: props.dnsRecord.name,
+      });
+      return;
+    }
+
+    this.loadBalancer = new AwsLoadBalancer(this, 'load-balancer', {
+      ...net,
+      publicSubnetIds: props.publicSubnetIds,
+      vpcCidr: props.vpcCidr,
+      aliasRecord: props.aliasRecord,
+    });
+    this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
+    this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    this.guardAsset = new AwsGuardAsset(this, 'guard', { spec, binaryPath: props.binaryPath });
+    this.appServers = new AwsAppServers(this, 'app-servers', {
+      ...nodeOptions,
+      ...net,
+      loadBalancer: this.loadBalancer,
+      database: this.database,
+      storage: this.storage,
+      guardAsset: this.guardAsset,
+      installCommands: props.installCommands,
+    });
+    this.alarms = new AwsAlarms(this, 'alarms', { spec, loadBalancer: this.loadBalancer });
+  }
+}
+
+/** DNS names: a `dns` profile needs `dnsRecord` (and has no load balancer to alias); a guard profile uses `aliasRecord`. */
+function recordProblems(props: AwsFailoverClusterProps, spec: ClusterSpec, dnsMode: boolean): Problem[] {
+  const problems: Problem[] = [];
+  if (dnsMode && !props.dnsRecord) problems.push({ path: 'dnsRecord', message: `a "dns" profile (${spec.profile.displayName}) needs the cluster's DNS name and hosted zone` });
+  if (dnsMode && props.aliasRecord) problems.push({ path: 'aliasRecord', message: 'a "dns" profile has no load balancer to alias; use dnsRecord' });
+  if (!dnsMode && props.dnsRecord) problems.push({ path: 'dnsRecord', message: "only for \"dns\" profiles; name a guard profile's load balancer with aliasRecord" });
+  return problems;
+}

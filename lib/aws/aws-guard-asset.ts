@@ -1,0 +1,125 @@
+import { createHash } from 'crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'fs';
+import { basename, dirname, join, resolve } from 'path';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import type { GuardBinarySource } from '../boot/context';
+import { ValidationError } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { awsName, awsTags, policyDocument } from './aws-support';
+
+export interface AwsGuardAssetProps {
+  /** The parsed cluster spec (name and tags; the OS picks the default binary). */
+  readonly spec: ClusterSpec;
+  /**
+   * The failover-guard binary to upload.
+   * @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe` for Windows), built by `npm run build:guard`
+   */
+  readonly binaryPath?: string;
+}
+
+/**
+ * The guard binary as a TerraformAsset, uploaded to a private bucket: SSE, versioning, all four
+ * public-access blocks, bucket-owner-enforced ownership and a policy denying non-TLS requests.
+ * The object key contains the binary's SHA-256, so a new build is a new object and the
+ * instances verify what they download.
+ */
+export class AwsGuardAsset extends Construct {
+  public readonly asset: TerraformAsset;
+  public readonly bucket: S3Bucket;
+  public readonly object: S3Object;
+  /** ARN of exactly the guard object (for the instance role). */
+  public readonly objectArn: string;
+  /** SHA-256 (hex) of the binary. */
+  public readonly sha256: string;
+  /** Where the boot script downloads the guard from. */
+  public readonly source: GuardBinarySource;
+
+  constructor(scope: Construct, id: string, props: AwsGuardAssetProps) {
+    super(scope, id);
+    const { spec } = props;
+    const path = resolve(props.binaryPath ?? defaultGuardBinaryPath(spec.profile.os));
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      const hint = props.binaryPath === undefined ? ' (build it with `npm run build:guard`)' : '';
+      throw new ValidationError('AwsGuardAsset', [{ path: 'binaryPath', message: `no guard binary at ${path}${hint}` }]);
+    }
+    this.sha256 = sha256OfFile(path);
+    // Passing the hash spares cdktf a second read of the (large) binary.
+    this.asset = new TerraformAsset(this, 'binary', { path, type: AssetType.FILE, assetHash: this.sha256 });
+    const tags = awsTags(spec);
+
+    this.bucket = new S3Bucket(this, 'bucket', { bucketPrefix: `${awsName(spec.name, 'guard', 30)}-`, tags });
+    new S3BucketPublicAccessBlock(this, 'public-access', {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'ownership', { bucket: this.bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
+    const encryption = new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    });
+    const versioning = new S3BucketVersioning(this, 'versioning', { bucket: this.bucket.id, versioningConfiguration: { status: 'Enabled' } });
+    new S3BucketPolicy(this, 'tls-only', {
+      bucket: this.bucket.id,
+      policy: policyDocument([
+        {
+          Sid: 'DenyWithoutTls',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]),
+    });
+    const key = `failover-guard/${this.sha256}/${basename(path)}`;
+    this.object = new S3Object(this, 'object', {
+      bucket: this.bucket.id,
+      key,
+      source: this.asset.path,
+      serverSideEncryption: 'AES256',
+      tags,
+      dependsOn: [encryption, versioning],
+    });
+    this.objectArn = `${this.bucket.arn}/${key}`;
+    this.source = { kind: 's3', bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 };
+  }
+}
+
+/** SHA-256 (hex) of a file, read in 1 MiB chunks so a 100+ MB binary never sits in memory whole. */
+export function sha256OfFile(path: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** `<package root>/dist/bin/failover-guard-<os>`: the package root is the nearest folder up with this package's package.json. */
+export function defaultGuardBinaryPath(os: 'linux' | 'windows'): string {
+  const file = os === 'windows' ? 'failover-guard-win-x64.exe' : 'failover-guard-linux-x64';
+  return join(packageRoot(__dirname), 'dist', 'bin', file);
+}
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'failover-constructs') return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}

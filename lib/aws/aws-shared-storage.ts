@@ -1,0 +1,159 @@
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { EfsBackupPolicy } from '@cdktf/provider-aws/lib/efs-backup-policy';
+import { EfsFileSystem } from '@cdktf/provider-aws/lib/efs-file-system';
+import { EfsFileSystemPolicy } from '@cdktf/provider-aws/lib/efs-file-system-policy';
+import { EfsMountTarget } from '@cdktf/provider-aws/lib/efs-mount-target';
+import { FsxWindowsFileSystem } from '@cdktf/provider-aws/lib/fsx-windows-file-system';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { Construct } from 'constructs';
+import type { ShareMount } from '../boot/context';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
+
+export interface AwsSharedStorageProps {
+  /** The parsed cluster spec (`spec.storage.kind`: nfs → EFS, smb → FSx for Windows File Server). */
+  readonly spec: ClusterSpec;
+  /** VPC of the file system. */
+  readonly vpcId: string;
+  /** Private subnets (two or more, in different availability zones): an EFS mount target in each; FSx uses the first two. */
+  readonly subnetIds: readonly string[];
+  /** AWS Managed Microsoft AD directory id (`d-…`); required for SMB (FSx for Windows). @default - none */
+  readonly activeDirectoryId?: string;
+  /** FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288). @default 32 */
+  readonly fsxThroughputMbps?: number;
+}
+
+const NFS_PORT = 2049;
+const SMB_PORT = 445;
+const FSX_THROUGHPUTS = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4608, 6144, 9216, 12288];
+
+/**
+ * The share the app servers link their shared items into. NFS: EFS, encrypted, a mount target
+ * per subnet, a file-system policy that denies every request not made over TLS, backups on.
+ * SMB: FSx for Windows File Server (Multi-AZ, joined to the given Active Directory, backups kept
+ * 7 days).
+ */
+export class AwsSharedStorage extends Construct {
+  public readonly kind: 'nfs' | 'smb';
+  public readonly securityGroup: SecurityGroup;
+  public readonly fileSystem?: EfsFileSystem;
+  public readonly mountTargets: readonly EfsMountTarget[];
+  public readonly fileSystemPolicy?: EfsFileSystemPolicy;
+  public readonly windowsFileSystem?: FsxWindowsFileSystem;
+  /** 2049 (NFS) or 445 (SMB). */
+  public readonly port: number;
+  /** How the boot script mounts the share. */
+  public readonly share: ShareMount;
+  /** ARN of the SMB credentials secret when it lives in Secrets Manager. */
+  public readonly credentialsSecretArn?: string;
+  private readonly clusterName: string;
+  private clients = 0;
+
+  constructor(scope: Construct, id: string, props: AwsSharedStorageProps) {
+    super(scope, id);
+    const { spec } = props;
+    throwIfProblems('AwsSharedStorage', storageProblems(props));
+    this.clusterName = spec.name;
+    this.kind = spec.storage.kind;
+    this.port = this.kind === 'nfs' ? NFS_PORT : SMB_PORT;
+    this.securityGroup = new SecurityGroup(this, 'sg', {
+      name: awsName(spec.name, 'share', 255),
+      description: `${spec.name}: app servers to the share`,
+      vpcId: props.vpcId,
+      tags: awsTags(spec, `${spec.name}-share`),
+    });
+
+    if (this.kind === 'nfs') {
+      const fs = new EfsFileSystem(this, 'efs', {
+        creationToken: awsName(spec.name, 'share', 64),
+        encrypted: true,
+        performanceMode: 'generalPurpose',
+        throughputMode: 'elastic',
+        tags: awsTags(spec, `${spec.name}-share`),
+      });
+      this.fileSystem = fs;
+      this.mountTargets = props.subnetIds.map(
+        (subnetId, i) => new EfsMountTarget(this, `mount-${i}`, { fileSystemId: fs.id, subnetId, securityGroups: [this.securityGroup.id] }),
+      );
+      this.fileSystemPolicy = new EfsFileSystemPolicy(this, 'policy', { fileSystemId: fs.id, policy: efsTlsOnlyPolicy(fs.arn) });
+      new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: 'ENABLED' } });
+      this.share = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
+    } else {
+      const fsx = new FsxWindowsFileSystem(this, 'fsx', {
+        activeDirectoryId: props.activeDirectoryId,
+        deploymentType: 'MULTI_AZ_1',
+        subnetIds: props.subnetIds.slice(0, 2),
+        preferredSubnetId: props.subnetIds[0],
+        storageType: 'SSD',
+        storageCapacity: spec.storage.sizeGb,
+        throughputCapacity: props.fsxThroughputMbps ?? 32,
+        securityGroupIds: [this.securityGroup.id],
+        automaticBackupRetentionDays: 7,
+        copyTagsToBackups: true,
+        skipFinalBackup: false,
+        tags: awsTags(spec, `${spec.name}-share`),
+      });
+      this.windowsFileSystem = fsx;
+      this.mountTargets = [];
+      this.credentialsSecretArn = secretsManagerArn(spec.storage.credentialsSecretRef);
+      this.share = {
+        kind: 'smb',
+        address: `//${fsx.dnsName}/share`,
+        ...(spec.storage.credentialsSecretRef ? { credentialsSecretRef: spec.storage.credentialsSecretRef } : {}),
+      };
+    }
+  }
+
+  /** Lets a security group reach the share (2049 or 445): egress on it, ingress on the share's group. */
+  public allowFrom(securityGroupId: string): void {
+    allowTcp(this, `client-${this.clients++}`, {
+      from: securityGroupId,
+      to: this.securityGroup.id,
+      port: this.port,
+      description: `${this.clusterName}: app servers to the share`,
+    });
+  }
+}
+
+/**
+ * Mounting through a mount target is allowed; any request without TLS is denied (an explicit
+ * Deny wins over every Allow), so a plain-NFS mount fails instead of sending data in clear.
+ */
+export function efsTlsOnlyPolicy(fileSystemArn: string): string {
+  return policyDocument([
+    {
+      Sid: 'MountThroughMountTargets',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
+      Resource: fileSystemArn,
+      Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+    },
+    {
+      Sid: 'DenyWithoutTls',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: '*',
+      Resource: fileSystemArn,
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    },
+  ]);
+}
+
+function storageProblems(props: AwsSharedStorageProps): Problem[] {
+  const problems = subnetProblems('subnetIds', props.subnetIds);
+  if (props.spec.storage.kind === 'smb') {
+    if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
+      problems.push({ path: 'activeDirectoryId', message: 'SMB storage (FSx for Windows) needs an AWS Managed Microsoft AD id such as "d-1234567890"' });
+    }
+    const t = props.fsxThroughputMbps;
+    if (t !== undefined && !FSX_THROUGHPUTS.includes(t)) {
+      problems.push({ path: 'fsxThroughputMbps', message: `must be one of ${FSX_THROUGHPUTS.join(', ')}` });
+    }
+  }
+  if (props.spec.storage.credentialsSecretRef && /^azure-keyvault:/.test(props.spec.storage.credentialsSecretRef)) {
+    problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
+  }
+  return problems;
+}

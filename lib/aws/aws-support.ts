@@ -1,0 +1,107 @@
+import { createHash } from 'crypto';
+import { Token } from 'cdktf';
+import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import type { Construct } from 'constructs';
+import { ValidationError, type Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+
+// Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
+
+/**
+ * `<base>-<suffix>` within AWS's length limit (load balancers and target groups: 32). Too long
+ * a base is cut and given a short hash of the full name so two clusters never collide.
+ */
+export function awsName(base: string, suffix: string, max = 32): string {
+  const full = suffix ? `${base}-${suffix}` : base;
+  if (full.length <= max) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 6);
+  const room = max - hash.length - 1 - (suffix ? suffix.length + 1 : 0);
+  const cut = base.slice(0, Math.max(1, room)).replace(/-+$/, '');
+  return (suffix ? `${cut}-${hash}-${suffix}` : `${cut}-${hash}`).slice(0, max);
+}
+
+/** The spec's tags plus one naming the cluster, so every resource can be found by cluster. */
+export function awsTags(spec: ClusterSpec, name?: string): Record<string, string> {
+  return { ...spec.tags, 'failover-cluster': spec.name, ...(name ? { Name: name } : {}) };
+}
+
+/** Throws one ValidationError listing every problem, when there is any. */
+export function throwIfProblems(subject: string, problems: readonly Problem[]): void {
+  if (problems.length > 0) throw new ValidationError(subject, problems);
+}
+
+/** Problem when fewer than two subnets are given (Multi-AZ needs two availability zones). */
+export function subnetProblems(prop: string, subnetIds: readonly string[] | undefined): Problem[] {
+  if (!subnetIds || subnetIds.length < 2) {
+    return [{ path: prop, message: 'needs two or more subnets in different availability zones' }];
+  }
+  return new Set(subnetIds).size === subnetIds.length ? [] : [{ path: prop, message: 'lists a subnet twice' }];
+}
+
+/**
+ * Allows TCP `port` from one security group to another: an egress rule on the source and an
+ * ingress rule on the target, so neither group needs an allow-all rule.
+ */
+export function allowTcp(
+  scope: Construct,
+  id: string,
+  rule: { readonly from: string; readonly to: string; readonly port: number; readonly description: string },
+): void {
+  new VpcSecurityGroupEgressRule(scope, `${id}-egress`, {
+    securityGroupId: rule.from,
+    referencedSecurityGroupId: rule.to,
+    ipProtocol: 'tcp',
+    fromPort: rule.port,
+    toPort: rule.port,
+    description: rule.description,
+  });
+  new VpcSecurityGroupIngressRule(scope, `${id}-ingress`, {
+    securityGroupId: rule.to,
+    referencedSecurityGroupId: rule.from,
+    ipProtocol: 'tcp',
+    fromPort: rule.port,
+    toPort: rule.port,
+    description: rule.description,
+  });
+}
+
+/** The given CIDR, or the VPC's primary CIDR looked up from its id. */
+export function vpcCidrOf(scope: Construct, vpcId: string, given: string | undefined): string {
+  return given ?? new DataAwsVpc(scope, 'vpc', { id: vpcId }).cidrBlock;
+}
+
+/** An IAM policy document (tokens inside resolve to Terraform references). */
+export function policyDocument(statements: ReadonlyArray<Record<string, unknown>>): string {
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
+}
+
+/** The ARN in an `aws-secretsmanager:<arn>` reference, else undefined (env:, file: …). */
+export function secretsManagerArn(ref: string | undefined): string | undefined {
+  const prefix = 'aws-secretsmanager:';
+  return ref?.startsWith(prefix) ? ref.slice(prefix.length) : undefined;
+}
+
+/** cdktf's placeholder for an unresolved reference inside a string. */
+const TOKEN = /(\$\{TfToken\[[^\]]+\]\})/;
+
+/**
+ * Makes a script safe as a Terraform string: literal `${` and `%{` (shell and PowerShell use
+ * both) are escaped to `$${` / `%%{` so Terraform does not read them as interpolation, while
+ * cdktf's own reference tokens are kept and resolve to the created resources' attributes.
+ */
+export function terraformLiteral(text: string): string {
+  return text
+    .split(TOKEN)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')))
+    .join('');
+}
+
+/**
+ * True when a value is a literal that can be checked now; references (Terraform variables,
+ * other resources' attributes) are only known at plan time and are left to AWS.
+ */
+export function known(value: string | undefined): value is string {
+  return value !== undefined && !Token.isUnresolved(value);
+}

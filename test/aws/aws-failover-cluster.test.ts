@@ -1,0 +1,80 @@
+import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
+import { papercut, thinprint } from '../../lib/spec';
+import { all, errorOf, FIXTURE_BINARY, NET, one, synth } from './aws-test-support';
+
+const net = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], vpcCidr: NET.vpcCidr };
+
+describe('AwsFailoverCluster', () => {
+  it('parses raw spec input and composes every part for a guard profile', () => {
+    // given / when
+    let cluster!: AwsFailoverCluster;
+    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY })));
+    // then
+    expect(cluster.spec.nodeCount).toBe(2);
+    for (const part of [cluster.loadBalancer, cluster.database, cluster.storage, cluster.guardAsset, cluster.appServers, cluster.alarms]) expect(part).toBeDefined();
+    expect(cluster.dnsCluster).toBeUndefined();
+    expect(one(json, 'aws_lb').internal).toBe(true);
+    expect(one(json, 'aws_autoscaling_group').health_check_type).toBe('EC2');
+    expect(one(json, 'aws_db_instance').multi_az).toBe(true);
+    expect(one(json, 'aws_efs_file_system').encrypted).toBe(true);
+    expect(all(json, 'aws_cloudwatch_metric_alarm')).toHaveLength(3);
+  });
+
+  it('passes options through: installCommands, imageId, instanceType, database options, aliasRecord, SMB directory', () => {
+    // given
+    const spec = { name: 'pc', profile: papercut({ os: 'windows' }), database: { engine: 'mysql' as const } };
+    // when
+    let cluster!: AwsFailoverCluster;
+    const json = synth(
+      (s) =>
+        (cluster = new AwsFailoverCluster(s, 'pc', {
+          ...net,
+          spec,
+          binaryPath: FIXTURE_BINARY,
+          activeDirectoryId: 'd-1234567890',
+          installCommands: ['Start-Process C:\\install\\pcmf-setup.exe -Wait'],
+          imageId: 'ami-0123456789abcdef0',
+          instanceType: 't3.xlarge',
+          database: { instanceClass: 'db.r7g.large' },
+          aliasRecord: { hostedZoneId: 'Z123', name: 'print.corp.example.com' },
+        })),
+    );
+    // then
+    expect(one(json, 'aws_fsx_windows_file_system').active_directory_id).toBe('d-1234567890');
+    expect(one(json, 'aws_launch_template')).toMatchObject({ image_id: 'ami-0123456789abcdef0', instance_type: 't3.xlarge' });
+    expect(one(json, 'aws_db_instance')).toMatchObject({ engine: 'mysql', instance_class: 'db.r7g.large' });
+    expect(one(json, 'aws_route53_record').alias.evaluate_target_health).toBe(true);
+    expect(cluster.appServers!.userData).toContain('pcmf-setup.exe');
+  });
+
+  it('a dns profile builds an AwsDnsCluster and nothing guard-related', () => {
+    // given / when
+    let cluster!: AwsFailoverCluster;
+    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
+    // then
+    expect(cluster.dnsCluster).toBeDefined();
+    expect(cluster.loadBalancer).toBeUndefined();
+    expect(all(json, 'aws_route53_health_check')).toHaveLength(2);
+    for (const type of ['aws_lb', 'aws_db_instance', 'aws_s3_bucket', 'aws_autoscaling_group']) expect(json.resource[type]).toBeUndefined();
+  });
+
+  describe('validation (each message names the prop)', () => {
+    it('an invalid spec fails with its path before any resource', () => {
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut(), nodeCount: 1 }, binaryPath: FIXTURE_BINARY }))).toContain('nodeCount:');
+    });
+    it('dnsRecord is required for a dns profile', () => {
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() } }))).toContain('dnsRecord:');
+    });
+    it('aliasRecord is not for a dns profile', () => {
+      const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' };
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
+    });
+    it('dnsRecord is not for a guard profile', () => {
+      const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, dnsRecord, binaryPath: FIXTURE_BINARY }))).toContain('dnsRecord:');
+    });
+    it('a missing guard binary names binaryPath', () => {
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: '/missing/guard' }))).toContain('binaryPath:');
+    });
+  });
+});

@@ -1,0 +1,41 @@
+import { createHash } from 'crypto';
+import { readFileSync } from 'fs';
+import { AwsGuardAsset, defaultGuardBinaryPath } from '../../lib/aws/aws-guard-asset';
+import { errorOf, FIXTURE_BINARY, one, papercutSpec, synth } from './aws-test-support';
+
+const SHA = createHash('sha256').update(readFileSync(FIXTURE_BINARY)).digest('hex');
+
+describe('AwsGuardAsset', () => {
+  it('uploads the binary under a key with its hash to a private, encrypted, versioned, TLS-only bucket', () => {
+    // given / when
+    let guard!: AwsGuardAsset;
+    const json = synth((s) => (guard = new AwsGuardAsset(s, 'guard', { spec: papercutSpec(), binaryPath: FIXTURE_BINARY })));
+    // then
+    expect(one(json, 'aws_s3_bucket_public_access_block')).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(one(json, 'aws_s3_bucket_versioning').versioning_configuration.status).toBe('Enabled');
+    expect(one(json, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe('AES256');
+    expect(one(json, 'aws_s3_bucket_ownership_controls').rule.object_ownership).toBe('BucketOwnerEnforced');
+    const deny = JSON.parse(one(json, 'aws_s3_bucket_policy').policy).Statement[0];
+    expect(deny).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    const object = one(json, 'aws_s3_object');
+    expect(object.key).toBe(`failover-guard/${SHA}/failover-guard-fixture`);
+    expect(object.source).toContain(SHA);
+    expect(guard.sha256).toBe(SHA);
+    expect(guard.source).toMatchObject({ kind: 's3', key: object.key, sha256: SHA });
+    expect(one(json, 'aws_s3_bucket').bucket_prefix).toBe('pc-guard-');
+  });
+
+  it('the default binaryPath is dist/bin under the package root, per OS', () => {
+    expect(defaultGuardBinaryPath('linux')).toMatch(/\/dist\/bin\/failover-guard-linux-x64$/);
+    expect(defaultGuardBinaryPath('windows')).toMatch(/\/dist\/bin\/failover-guard-win-x64\.exe$/);
+  });
+
+  it('validation: a missing binary names binaryPath', () => {
+    expect(errorOf((s) => new AwsGuardAsset(s, 'guard', { spec: papercutSpec(), binaryPath: '/nonexistent/guard' }))).toContain('binaryPath: no guard binary at /nonexistent/guard');
+  });
+});
