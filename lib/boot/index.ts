@@ -2,3 +2,4 @@
 //   renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): string
 //   renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext): string
 export * from './context';
+export * from './render';
