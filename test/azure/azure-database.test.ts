@@ -1,4 +1,4 @@
-import { TerraformStack } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import { AzureDatabase, postgresStorageMb, type AzureDatabaseProps } from '../../lib/azure/azure-database';
 import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth } from './helpers';
 
@@ -69,13 +69,12 @@ describe('AzureDatabase', () => {
 
   it('tells the guard a TLS URL without password and the Key Vault secret as password source', () => {
     // given
-    let resolved: any;
-
     // when
-    synth((s) => {
+    const { json } = synth((s) => {
       const db = new AzureDatabase(s, 'db', base());
-      resolved = TerraformStack.of(s).resolve(db.guardDatabase);
+      new TerraformOutput(s, 'guard', { value: db.guardDatabase });
     });
+    const resolved = json.output.guard.value;
 
     // then
     expect(resolved.url).toMatch(/^postgres:\/\/fcadmin@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432\/papercut\?sslmode=require$/);
