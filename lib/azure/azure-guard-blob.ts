@@ -9,7 +9,7 @@ import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container'
 import type { GuardBinarySource } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { assertGuardBinary } from './guard-binary';
+import { guardBinaryProblems } from './guard-binary';
 import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement } from './names';
 
 export interface AzureGuardBlobProps extends AzurePlacement {
@@ -46,7 +46,6 @@ export class AzureGuardBlob extends Construct {
   constructor(scope: Construct, id: string, props: AzureGuardBlobProps) {
     super(scope, id);
     throwIfProblems('AzureGuardBlob props', guardBlobProblems(props));
-    assertGuardBinary('binaryPath', props.binaryPath);
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
@@ -104,5 +103,5 @@ export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
   if (!props.binaryPath) problems.push({ path: 'binaryPath', message: 'required (run `npm run build:guard`)' });
-  return problems;
+  return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
+import type { Problem } from '../core/problems';
 
 /** File names `npm run build:guard` writes under `<package root>/dist/bin/`. */
 export const GUARD_BINARY_NAMES = { linux: 'failover-guard-linux-x64', windows: 'failover-guard-win-x64.exe' } as const;
@@ -18,9 +19,7 @@ export function defaultGuardBinaryPath(os: 'linux' | 'windows'): string {
   return join(packageRoot(), 'dist', 'bin', GUARD_BINARY_NAMES[os]);
 }
 
-/** Throws naming `prop` when the guard binary is missing, with the command that builds it. */
-export function assertGuardBinary(prop: string, path: string): void {
-  if (!existsSync(path)) {
-    throw new Error(`${prop}: guard binary not found at ${path}; run \`npm run build:guard\` first (or pass ${prop})`);
-  }
+/** A problem naming `prop` when the guard binary is missing, with the command that builds it. */
+export function guardBinaryProblems(prop: string, path: string): Problem[] {
+  return path && !existsSync(path) ? [{ path: prop, message: `guard binary not found at ${path}; run \`npm run build:guard\` first (or pass ${prop})` }] : [];
 }

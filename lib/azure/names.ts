@@ -33,7 +33,7 @@ export function clientConfig(scope: Construct): DataAzurermClientConfig {
 export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv'): string {
   const base = spec.name.replace(/-/g, '').slice(0, 24 - purpose.length - 8);
   const subscription = clientConfig(scope).subscriptionId;
-  const hash = Fn.substr(Fn.md5(`${subscription}/${placement.resourceGroupName}/${spec.name}/${purpose}`), 0, 8);
+  const hash = Fn.substr(Fn.md5(Fn.join('/', [subscription, placement.resourceGroupName, spec.name, purpose])), 0, 8);
   return `${base}${purpose}${hash}`;
 }
 

@@ -98,7 +98,7 @@ describe('AzureFileShare', () => {
 
     // then
     expect(onlyResource(json, 'azurerm_storage_account').name).toBe(
-      'pcfs${substr(md5("${data.azurerm_client_config.azurerm-client-config.subscription_id}/rg-test/pc/fs"), 0, 8)}',
+      'pcfs${substr(md5(join("/", [data.azurerm_client_config.azurerm-client-config.subscription_id, "rg-test", "pc", "fs"])), 0, 8)}',
     );
   });
 

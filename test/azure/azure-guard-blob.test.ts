@@ -63,7 +63,7 @@ describe('AzureGuardBlob', () => {
   describe('rejects', () => {
     it('a missing binary, naming binaryPath and the build command', () => {
       expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base({ binaryPath: '/nonexistent/failover-guard' })))).toThrow(
-        /^binaryPath: guard binary not found at \/nonexistent\/failover-guard; run `npm run build:guard`/,
+        /^AzureGuardBlob props is invalid:\n  - binaryPath: guard binary not found at \/nonexistent\/failover-guard; run `npm run build:guard`/,
       );
     });
     const cases: Array<[string, Partial<AzureGuardBlobProps>, string]> = [
