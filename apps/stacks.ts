@@ -1,4 +1,6 @@
 import type { App, TerraformStack } from 'cdktf';
+import { AzurePaperCutStack } from './examples/azure-papercut';
+import { AzureThinPrintDnsStack } from './examples/azure-thinprint-dns';
 import { PaperCutSpecStack } from './examples/papercut-spec';
 
 /**
@@ -7,4 +9,6 @@ import { PaperCutSpecStack } from './examples/papercut-spec';
  */
 export const EXAMPLE_STACKS: Record<string, (app: App, name: string) => TerraformStack> = {
   'papercut-spec': (app, name) => new PaperCutSpecStack(app, name),
+  'azure-papercut': (app, name) => new AzurePaperCutStack(app, name),
+  'azure-thinprint-dns': (app, name) => new AzureThinPrintDnsStack(app, name),
 };

@@ -45,6 +45,8 @@ export class AzureFileShare extends Construct {
   public readonly share: StorageShare;
   public readonly privateEndpoint: PrivateEndpoint;
   public readonly privateDnsZone?: PrivateDnsZone;
+  /** `acct.file.core.windows.net:/acct/share` (NFS) or `//acct.file.core.windows.net/share` (SMB). */
+  public readonly address: string;
   /** How the nodes mount the share (the boot script's `share`). */
   public readonly mount: ShareMount;
 
@@ -111,9 +113,10 @@ export class AzureFileShare extends Construct {
 
     // The public name resolves to the private endpoint through the privatelink zone.
     const host = `${accountName}.file.core.windows.net`;
+    this.address = nfs ? `${host}:/${accountName}/${shareName}` : `//${host}/${shareName}`;
     this.mount = nfs
-      ? { kind: 'nfs', address: `${host}:/${accountName}/${shareName}`, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
-      : { kind: 'smb', address: `//${host}/${shareName}`, credentialsSecretRef: spec.storage.credentialsSecretRef };
+      ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
+      : { kind: 'smb', address: this.address, credentialsSecretRef: spec.storage.credentialsSecretRef };
   }
 }
 

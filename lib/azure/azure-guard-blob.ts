@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { readFileSync } from 'fs';
+import { closeSync, openSync, readSync } from 'fs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
@@ -49,7 +49,7 @@ export class AzureGuardBlob extends Construct {
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
-    this.sha256 = createHash('sha256').update(readFileSync(props.binaryPath)).digest('hex');
+    this.sha256 = sha256File(props.binaryPath);
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -75,7 +75,8 @@ export class AzureGuardBlob extends Construct {
       roleDefinitionName: 'Storage Blob Data Contributor',
       principalId: clientConfig(this).objectId,
     });
-    this.asset = new TerraformAsset(this, 'binary', { path: props.binaryPath, type: AssetType.FILE });
+    // Our hash names the asset, so cdktf does not read the ~100 MB binary a second time.
+    this.asset = new TerraformAsset(this, 'binary', { path: props.binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
     this.blob = new StorageBlob(this, 'blob', {
       name: `failover-guard-${this.sha256.slice(0, 16)}${props.binaryPath.endsWith('.exe') ? '.exe' : ''}`,
       storageAccountName: this.storageAccount.name,
@@ -97,6 +98,19 @@ export class AzureGuardBlob extends Construct {
   public source(managedIdentityClientId?: string): GuardBinarySource {
     return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
   }
+}
+
+/** Hex SHA-256 of a file, read in 1 MiB chunks (the guard binary is large; memory stays flat). */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
