@@ -8,7 +8,7 @@ import type { BootContext } from '../boot/context';
 import { renderLinuxBootScript, renderWindowsBootScript } from '../boot/render';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, throwIfProblems, type AzurePlacement } from './names';
+import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { azureGuardSpec } from './probe-timing';
 import { escapeTemplateLiterals } from './terraform-template';
 
@@ -88,7 +88,7 @@ export class AzureAppServers extends Construct {
     const { spec } = props;
     const windows = spec.profile.os === 'windows';
     const tags = clusterTags(spec);
-    const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+    const placement = placementOf(props);
 
     this.identity = props.identity ?? new UserAssignedIdentity(this, 'identity', { ...placement, name: `${spec.name}-nodes`, tags });
     this.networkSecurityGroup = new NetworkSecurityGroup(this, 'nsg', {

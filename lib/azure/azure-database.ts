@@ -14,7 +14,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement } from './names';
+import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -85,7 +85,7 @@ export class AzureDatabase extends Construct {
       return;
     }
     const tags = clusterTags(spec);
-    const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+    const placement = placementOf(props);
     const login = props.administratorLogin ?? 'fcadmin';
     const passwordVersion = props.passwordVersion ?? 1;
     const client = clientConfig(this);

@@ -11,7 +11,7 @@ import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { defaultGuardBinaryPath } from './guard-binary';
-import { clusterTags, throwIfProblems, type AzurePlacement } from './names';
+import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {
   /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
@@ -143,7 +143,7 @@ export class AzureFailoverCluster extends Construct {
  * cluster's.
  */
 function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, binaryPath: string): Problem[] {
-  const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+  const placement = placementOf(props);
   const pending = 'pending';
   const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
   const problems: Problem[] = [];

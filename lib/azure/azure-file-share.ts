@@ -7,7 +7,7 @@ import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement } from './names';
+import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 /** Azure Files NFS 4.1 mount options (Microsoft's recommended set for Linux clients). */
 export const AZURE_NFS_MOUNT_OPTIONS = ['vers=4', 'minorversion=1', 'sec=sys', 'nconnect=4'] as const;
@@ -56,7 +56,7 @@ export class AzureFileShare extends Construct {
     const { spec } = props;
     const nfs = spec.storage.kind === 'nfs';
     const tags = clusterTags(spec);
-    const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+    const placement = placementOf(props);
     const shareName = props.shareName ?? 'failover';
     // The name itself (not the resource's attribute), so the mount address is known at plan time.
     const accountName = props.storageAccountName ?? globalName(this, placement, spec, 'fs');

@@ -10,7 +10,7 @@ import type { GuardBinarySource } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems } from './guard-binary';
-import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement } from './names';
+import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureGuardBlobProps extends AzurePlacement {
   /** The parsed cluster spec (names and tags). */
@@ -48,7 +48,7 @@ export class AzureGuardBlob extends Construct {
     throwIfProblems('AzureGuardBlob props', guardBlobProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
-    const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+    const placement = placementOf(props);
     this.sha256 = sha256File(props.binaryPath);
 
     this.storageAccount = new StorageAccount(this, 'account', {

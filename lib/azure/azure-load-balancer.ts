@@ -7,7 +7,7 @@ import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
 import { Token } from 'cdktf';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement } from './names';
+import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './probe-timing';
 
 /** The guard's health endpoint: 200 only on the active, ready node. */
@@ -49,7 +49,7 @@ export class AzureLoadBalancer extends Construct {
     const isPublic = spec.loadBalancer.scheme === 'public';
     const zones = [...(props.zones ?? ['1', '2', '3'])];
     const tags = clusterTags(spec);
-    const placement = { resourceGroupName: props.resourceGroupName, location: props.location };
+    const placement = placementOf(props);
     this.probeSettings = azureProbeSettings(spec);
 
     if (isPublic) {

@@ -12,6 +12,11 @@ export interface AzurePlacement {
   readonly location: string;
 }
 
+/** Just the placement of a props object (spread into every resource's config). */
+export function placementOf(props: AzurePlacement): AzurePlacement {
+  return { resourceGroupName: props.resourceGroupName, location: props.location };
+}
+
 /** The spec's tags plus `failover-cluster=<name>`, so every resource of a cluster can be found. */
 export function clusterTags(spec: ClusterSpec): Record<string, string> {
   return { ...spec.tags, 'failover-cluster': spec.name };

@@ -1,6 +1,6 @@
 import { AzureAlerts, type AzureAlertsProps } from '../../lib/azure/azure-alerts';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
-import { onlyResource, paperCutSpec, resourcesOf, synth } from './helpers';
+import { onlyResource, paperCutSpec, resourcesOf, synth, propError } from './helpers';
 
 const LB_ID = '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/pc-lb';
 const base = (over: Partial<AzureAlertsProps> = {}): AzureAlertsProps => ({
@@ -46,7 +46,7 @@ describe('AzureAlerts', () => {
       ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint() }) }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
-      expect(() => synth((s) => new AzureAlerts(s, 'alerts', base(over)))).toThrow(new RegExp(`^AzureAlerts props is invalid:[\\s\\S]*- ${prop.replace(/\./g, '\\.')}: `));
+      expect(() => synth((s) => new AzureAlerts(s, 'alerts', base(over)))).toThrow(propError('AzureAlerts', prop));
     });
   });
 });

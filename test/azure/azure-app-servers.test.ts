@@ -1,7 +1,7 @@
 import { AzureAppServers, stripPowerShellTags, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
-import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth } from './helpers';
+import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnlyFakeKeyForTestsOnly test@example';
 const CTX: BootContext = {
@@ -137,7 +137,7 @@ describe('AzureAppServers', () => {
       ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint() }), adminSshPublicKey: undefined }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
-      expect(() => synth((s) => new AzureAppServers(s, 'nodes', base(over)))).toThrow(new RegExp(`^AzureAppServers props is invalid:[\\s\\S]*- ${prop.replace(/\./g, '\\.')}: `));
+      expect(() => synth((s) => new AzureAppServers(s, 'nodes', base(over)))).toThrow(propError('AzureAppServers', prop));
     });
   });
 });

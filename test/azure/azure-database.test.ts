@@ -1,6 +1,6 @@
 import { TerraformOutput } from 'cdktf';
 import { AzureDatabase, postgresStorageMb, type AzureDatabaseProps } from '../../lib/azure/azure-database';
-import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth } from './helpers';
+import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
 const PRINCIPAL = '11111111-2222-3333-4444-555555555555';
 const base = (over: Partial<AzureDatabaseProps> = {}): AzureDatabaseProps => ({
@@ -139,7 +139,7 @@ describe('AzureDatabase', () => {
       const props = base(over);
 
       // when / then
-      expect(() => synth((s) => new AzureDatabase(s, 'db', props))).toThrow(new RegExp(`^AzureDatabase props is invalid:[\\s\\S]*- ${prop.replace(/\./g, '\\.')}: `));
+      expect(() => synth((s) => new AzureDatabase(s, 'db', props))).toThrow(propError('AzureDatabase', prop));
     });
   });
 });

@@ -1,6 +1,6 @@
 import { TerraformOutput } from 'cdktf';
 import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';
-import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth } from './helpers';
+import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
 const base = (over: Partial<AzureFileShareProps> = {}): AzureFileShareProps => ({
   ...PLACEMENT,
@@ -114,7 +114,7 @@ describe('AzureFileShare', () => {
       const props = base(over);
 
       // when / then
-      expect(() => synth((s) => new AzureFileShare(s, 'files', props))).toThrow(new RegExp(`^AzureFileShare props is invalid:[\\s\\S]*- ${prop}: `));
+      expect(() => synth((s) => new AzureFileShare(s, 'files', props))).toThrow(propError('AzureFileShare', prop));
     });
   });
 });

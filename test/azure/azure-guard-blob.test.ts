@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { TerraformOutput } from 'cdktf';
 import { AzureGuardBlob, type AzureGuardBlobProps } from '../../lib/azure/azure-guard-blob';
-import { FIXTURE_BINARY, PLACEMENT, onlyResource, paperCutSpec, resourcesOf, synth } from './helpers';
+import { FIXTURE_BINARY, PLACEMENT, onlyResource, paperCutSpec, resourcesOf, synth, propError } from './helpers';
 
 const PRINCIPAL = '11111111-2222-3333-4444-555555555555';
 const base = (over: Partial<AzureGuardBlobProps> = {}): AzureGuardBlobProps => ({
@@ -72,7 +72,7 @@ describe('AzureGuardBlob', () => {
       ['no binary path', { binaryPath: '' }, 'binaryPath'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
-      expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base(over)))).toThrow(new RegExp(`^AzureGuardBlob props is invalid:[\\s\\S]*- ${prop}: `));
+      expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base(over)))).toThrow(propError('AzureGuardBlob', prop));
     });
   });
 });

@@ -1,6 +1,6 @@
 import { AzureLoadBalancer, type AzureLoadBalancerProps } from '../../lib/azure/azure-load-balancer';
 import { thinprint, parseClusterSpec } from '../../lib/spec';
-import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth } from './helpers';
+import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
 const base = (over: Partial<AzureLoadBalancerProps> = {}): AzureLoadBalancerProps => ({
   ...PLACEMENT,
@@ -89,7 +89,7 @@ describe('AzureLoadBalancer', () => {
       const props = base(over);
 
       // when / then
-      expect(() => synth((s) => new AzureLoadBalancer(s, 'lb', props))).toThrow(new RegExp(`^AzureLoadBalancer props is invalid:[\\s\\S]*- ${prop.replace(/\./g, '\\.')}: `));
+      expect(() => synth((s) => new AzureLoadBalancer(s, 'lb', props))).toThrow(propError('AzureLoadBalancer', prop));
     });
   });
 });

@@ -39,3 +39,9 @@ export function onlyResource(json: Record<string, any>, type: string): Record<st
   if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
   return all[0];
 }
+
+/** Matches a construct's ValidationError that lists a problem for `prop` (a dotted path). */
+export function propError(subject: string, prop: string): RegExp {
+  const escaped = prop.replace(/[.[\]]/g, (c) => `\\${c}`);
+  return new RegExp(`^${subject} props is invalid:[\\s\\S]*- ${escaped}: `);
+}
