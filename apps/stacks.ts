@@ -1,6 +1,8 @@
 import type { App, TerraformStack } from 'cdktf';
 import { AwsPaperCutStack } from './examples/aws-papercut';
 import { AwsThinPrintDnsStack } from './examples/aws-thinprint-dns';
+import { AzurePaperCutStack } from './examples/azure-papercut';
+import { AzureThinPrintDnsStack } from './examples/azure-thinprint-dns';
 import { PaperCutSpecStack } from './examples/papercut-spec';
 
 /**
@@ -11,4 +13,6 @@ export const EXAMPLE_STACKS: Record<string, (app: App, name: string) => Terrafor
   'papercut-spec': (app, name) => new PaperCutSpecStack(app, name),
   'aws-papercut': (app, name) => new AwsPaperCutStack(app, name),
   'aws-thinprint-dns': (app, name) => new AwsThinPrintDnsStack(app, name),
+  'azure-papercut': (app, name) => new AzurePaperCutStack(app, name),
+  'azure-thinprint-dns': (app, name) => new AzureThinPrintDnsStack(app, name),
 };

@@ -11,7 +11,8 @@ import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { awsName, awsTags, known, policyDocument, terraformLiteral } from './aws-support';
+import { awsName, awsTags, known, policyDocument } from './aws-support';
+import { escapeTemplateLiterals } from '../core/terraform-template';
 
 /** Public SSM parameters naming the latest Amazon-published images. */
 export const DEFAULT_IMAGE_PARAMETER = {
@@ -96,7 +97,7 @@ export class AwsNodeTemplate extends Construct {
     });
 
     // A local keeps the script (quotes, `${`) out of the function call; base64 of the resolved text.
-    const userData = props.userData === undefined ? undefined : new TerraformLocal(this, 'user-data', terraformLiteral(props.userData));
+    const userData = props.userData === undefined ? undefined : new TerraformLocal(this, 'user-data', escapeTemplateLiterals(props.userData));
     this.imageId = props.imageId ?? new DataAwsSsmParameter(this, 'image', { name: DEFAULT_IMAGE_PARAMETER[os] }).insecureValue;
     this.launchTemplate = new LaunchTemplate(this, 'template', {
       namePrefix: `${awsName(spec.name, 'node', 100)}-`,

@@ -83,21 +83,6 @@ export function secretsManagerArn(ref: string | undefined): string | undefined {
   return ref?.startsWith(prefix) ? ref.slice(prefix.length) : undefined;
 }
 
-/** cdktf's placeholder for an unresolved reference inside a string. */
-const TOKEN = /(\$\{TfToken\[[^\]]+\]\})/;
-
-/**
- * Makes a script safe as a Terraform string: literal `${` and `%{` (shell and PowerShell use
- * both) are escaped to `$${` / `%%{` so Terraform does not read them as interpolation, while
- * cdktf's own reference tokens are kept and resolve to the created resources' attributes.
- */
-export function terraformLiteral(text: string): string {
-  return text
-    .split(TOKEN)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')))
-    .join('');
-}
-
 /**
  * True when a value is a literal that can be checked now; references (Terraform variables,
  * other resources' attributes) are only known at plan time and are left to AWS.

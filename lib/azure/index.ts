@@ -1,2 +1,12 @@
-// Filled by the azure issue; kept so the subpath export resolves.
-export {};
+export * from './names';
+export * from './probe-timing';
+export * from './guard-binary';
+export * from '../core/terraform-template';
+export * from './azure-load-balancer';
+export * from './azure-database';
+export * from './azure-file-share';
+export * from './azure-guard-blob';
+export * from './azure-app-servers';
+export * from './azure-alerts';
+export * from './azure-dns-cluster';
+export * from './azure-failover-cluster';

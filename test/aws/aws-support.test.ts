@@ -1,11 +1,12 @@
-import { awsName, secretsManagerArn, subnetProblems, terraformLiteral } from '../../lib/aws/aws-support';
+import { awsName, secretsManagerArn, subnetProblems } from '../../lib/aws/aws-support';
+import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
 
 describe('aws support', () => {
-  it('terraformLiteral escapes ${ and %{ but keeps cdktf reference tokens', () => {
+  it('escapeTemplateLiterals escapes ${ and %{ but keeps cdktf reference tokens', () => {
     // given
     const script = 'echo "${HOME}" %{x} ${TfToken[TOKEN.12]} $$';
     // when / then
-    expect(terraformLiteral(script)).toBe('echo "$${HOME}" %%{x} ${TfToken[TOKEN.12]} $$');
+    expect(escapeTemplateLiterals(script)).toBe('echo "$${HOME}" %%{x} ${TfToken[TOKEN.12]} $$');
   });
 
   it('awsName keeps short names and cuts long ones to the limit with a stable hash', () => {

@@ -1,0 +1,54 @@
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { AzureFailoverCluster } from '../../lib/azure/azure-failover-cluster';
+import { papercut } from '../../lib/spec';
+
+export interface AzureExampleOptions {
+  /** The guard binary. @default - `dist/bin/failover-guard-linux-x64` (`npm run build:guard`) */
+  readonly binaryPath?: string;
+}
+
+/**
+ * PaperCut MF on Linux, two nodes behind an internal Standard Load Balancer, PostgreSQL
+ * Flexible Server (zone-redundant HA), an Azure Files NFS share. The network is yours: pass
+ * the ids of an existing virtual network and its three subnets as variables.
+ */
+export class AzurePaperCutStack extends TerraformStack {
+  constructor(scope: Construct, id: string, options: AzureExampleOptions = {}) {
+    super(scope, id);
+    // Credentials come from the environment (az login, ARM_* variables, managed identity).
+    // Entra ID for blob uploads: the guard's storage account accepts no shared keys.
+    new AzurermProvider(this, 'azurerm', { features: [{}], storageUseAzuread: true });
+    const input = (name: string, description: string, defaultValue?: string) =>
+      new TerraformVariable(this, name, { type: 'string', description, default: defaultValue }).stringValue;
+
+    const cluster = new AzureFailoverCluster(this, 'papercut', {
+      spec: {
+        name: 'papercut',
+        profile: papercut({ edition: 'mf', os: 'linux' }),
+        nodeCount: 2,
+        database: { engine: 'postgres', size: 'small' },
+        storage: { kind: 'nfs', sizeGb: 100 },
+        loadBalancer: { scheme: 'internal' },
+        notificationEmails: ['printing-ops@example.com'],
+        tags: { app: 'papercut-mf', environment: 'example' },
+      },
+      resourceGroupName: input('resource_group_name', 'Resource group for the cluster (created)', 'papercut-failover'),
+      createResourceGroup: true,
+      location: input('location', 'Azure region with availability zones', 'westeurope'),
+      virtualNetworkId: input('virtual_network_id', 'Id of the existing virtual network'),
+      appSubnetId: input('app_subnet_id', 'Subnet of the app servers and the load balancer frontend'),
+      databaseSubnetId: input('database_subnet_id', 'Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers'),
+      privateEndpointSubnetId: input('private_endpoint_subnet_id', 'Subnet for the file share private endpoint'),
+      adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)'),
+      binaryPath: options.binaryPath,
+    });
+
+    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancer.frontendIpAddress, description: 'Point print clients and devices here (ports 9191-9193)' });
+    new TerraformOutput(this, 'database_fqdn', { value: cluster.database.server!.fqdn });
+    new TerraformOutput(this, 'database_password_secret', { value: cluster.database.passwordSecret!.versionlessId, description: 'Key Vault secret holding the database admin password' });
+    new TerraformOutput(this, 'share_address', { value: cluster.fileShare.address });
+    new TerraformOutput(this, 'scale_set_id', { value: cluster.appServers.scaleSet.id });
+  }
+}

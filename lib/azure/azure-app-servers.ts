@@ -1,0 +1,243 @@
+import { Fn, TerraformLocal, Token, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
+import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
+import type { BootContext } from '../boot/context';
+import { renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { azureGuardSpec } from './probe-timing';
+import { escapeTemplateLiterals } from '../core/terraform-template';
+
+/** The guard's liveness endpoint: 200 while the guard process works, on every node. */
+export const GUARD_LIVE_PATH = '/live';
+
+/** Marketplace image of the scale set. */
+export interface AzureImageReference {
+  readonly publisher: string;
+  readonly offer: string;
+  readonly sku: string;
+  /** @default 'latest' */
+  readonly version?: string;
+}
+
+export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
+export const DEFAULT_WINDOWS_IMAGE: AzureImageReference = { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition' };
+
+export interface AzureAppServersProps extends AzurePlacement {
+  /** The parsed cluster spec: OS, node count, ports, guard port, load balancer scheme and CIDRs. */
+  readonly spec: ClusterSpec;
+  /** Subnet of the app servers' network interfaces. */
+  readonly subnetId: string;
+  /** What the boot script needs beyond the spec (share, guard binary, database, VIP). */
+  readonly bootContext: BootContext;
+  /**
+   * User-assigned identity of the nodes. Pass one created beforehand so its role assignments
+   * (Key Vault secret, guard blob) exist before the first VM boots.
+   * @default - a new identity (grant it access yourself, and pass the grants as `dependsOn`)
+   */
+  readonly identity?: UserAssignedIdentity;
+  /** Load balancer backend pools the nodes join. @default [] */
+  readonly backendAddressPoolIds?: readonly string[];
+  /** Resources that must exist before the nodes boot (role assignments). @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+  /** @default 'Standard_D2s_v5' */
+  readonly vmSize?: string;
+  /** The N nodes are spread over these zones. @default ['1', '2', '3'] */
+  readonly zones?: readonly string[];
+  /** @default 'fcadmin' */
+  readonly adminUsername?: string;
+  /** OpenSSH public key of the admin user; required on Linux (password login is off). No key is built in. */
+  readonly adminSshPublicKey?: string;
+  /**
+   * Windows only: Azure requires an admin password on Windows scale sets. No inbound rule
+   * allows RDP or WinRM.
+   * @default - generated at apply time (two UUIDs); Azure keeps it in the state (sensitive), changes are ignored
+   */
+  readonly windowsAdminPassword?: string;
+  /** @default Ubuntu 22.04 LTS gen2 (Linux), Windows Server 2022 Azure Edition (Windows) */
+  readonly image?: AzureImageReference;
+  /** Minutes after boot (or repair) before a node whose guard is not live is replaced: 10–90. @default 30 */
+  readonly repairGracePeriodMinutes?: number;
+  /** @default 'Premium_LRS' */
+  readonly osDiskType?: string;
+}
+
+/**
+ * The app servers: a Linux (or Windows) scale set of fixed size N across zones, a user-assigned
+ * managed identity, no password login, custom data from lib/boot, joined to the load balancer
+ * pool. Automatic instance repairs watch only the guard's `/live` (Application Health
+ * extension): a passive node answers 503 on `/health` by design and must never be replaced for
+ * it. Overprovisioning is off, so no extra VM ever boots a guard. Each NIC gets an NSG that
+ * admits the app ports from the clients, the guard port from the load balancer's probe, and
+ * nothing else.
+ */
+export class AzureAppServers extends Construct {
+  public readonly scaleSet: LinuxVirtualMachineScaleSet | WindowsVirtualMachineScaleSet;
+  public readonly identity: UserAssignedIdentity;
+  public readonly networkSecurityGroup: NetworkSecurityGroup;
+  /** The rendered boot script (before base64). */
+  public readonly bootScript: string;
+
+  constructor(scope: Construct, id: string, props: AzureAppServersProps) {
+    super(scope, id);
+    throwIfProblems('AzureAppServers props', appServersProblems(props));
+    const { spec } = props;
+    const windows = spec.profile.os === 'windows';
+    const tags = clusterTags(spec);
+    const placement = placementOf(props);
+
+    this.identity = props.identity ?? new UserAssignedIdentity(this, 'identity', { ...placement, name: `${spec.name}-nodes`, tags });
+    this.networkSecurityGroup = new NetworkSecurityGroup(this, 'nsg', {
+      ...placement,
+      name: `${spec.name}-nodes`,
+      securityRule: nodeSecurityRules(spec),
+      tags,
+    });
+
+    // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
+    const guardSpec = azureGuardSpec(spec);
+    this.bootScript = windows ? renderWindowsBootScript(guardSpec, props.bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, props.bootContext);
+    // A local holds the script as a template (references resolve, bash `${…}` stays literal);
+    // Terraform base64-encodes it, because the script contains apply-time values.
+    const script = new TerraformLocal(this, 'boot-script', escapeTemplateLiterals(this.bootScript));
+    const image = props.image ?? (windows ? DEFAULT_WINDOWS_IMAGE : DEFAULT_LINUX_IMAGE);
+    const health = {
+      name: 'guard-live',
+      publisher: 'Microsoft.ManagedServices',
+      type: windows ? 'ApplicationHealthWindows' : 'ApplicationHealthLinux',
+      typeHandlerVersion: '2.0',
+      autoUpgradeMinorVersion: true,
+      settings: JSON.stringify({ protocol: 'http', port: spec.guard.port, requestPath: GUARD_LIVE_PATH, intervalInSeconds: 5, numberOfProbes: 3 }),
+    };
+    const common = {
+      ...placement,
+      name: `${spec.name}-nodes`,
+      sku: props.vmSize ?? 'Standard_D2s_v5',
+      instances: spec.nodeCount,
+      zones: [...(props.zones ?? ['1', '2', '3'])],
+      adminUsername: props.adminUsername ?? 'fcadmin',
+      computerNamePrefix: windows ? spec.name.replace(/-/g, '').slice(0, 9) : `${spec.name}-`,
+      customData: Fn.base64encode(script.asString),
+      // Extra VMs would boot guards that race for the lease; Manual upgrades never roll the active node.
+      overprovision: false,
+      upgradeMode: 'Manual',
+      secureBootEnabled: true,
+      vtpmEnabled: true,
+      identity: { type: 'UserAssigned', identityIds: [this.identity.id] },
+      sourceImageReference: { ...image, version: image.version ?? 'latest' },
+      osDisk: { caching: 'ReadWrite', storageAccountType: props.osDiskType ?? 'Premium_LRS' },
+      networkInterface: [
+        {
+          name: 'primary',
+          primary: true,
+          networkSecurityGroupId: this.networkSecurityGroup.id,
+          ipConfiguration: [
+            { name: 'primary', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: [...(props.backendAddressPoolIds ?? [])] },
+          ],
+        },
+      ],
+      automaticInstanceRepair: { enabled: true, gracePeriod: `PT${props.repairGracePeriodMinutes ?? 30}M`, action: 'Replace' },
+      tags,
+      dependsOn: [...(props.dependsOn ?? [])],
+    };
+    if (windows) {
+      const ps = 'C:\\AzureData\\failover-boot.ps1';
+      const run = {
+        name: 'failover-boot',
+        publisher: 'Microsoft.Compute',
+        type: 'CustomScriptExtension',
+        typeHandlerVersion: '1.10',
+        autoUpgradeMinorVersion: true,
+        // Windows stores custom data but never runs it; this runs it once per VM.
+        protectedSettings: JSON.stringify({
+          commandToExecute: `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "Copy-Item -Force C:\\AzureData\\CustomData.bin ${ps}; & ${ps}"`,
+        }),
+      };
+      const vmss = new WindowsVirtualMachineScaleSet(this, 'vmss', {
+        ...common,
+        adminPassword: props.windowsAdminPassword ?? Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]),
+        extension: [run, { ...health, provisionAfterExtensions: [run.name] }],
+        lifecycle: props.windowsAdminPassword ? undefined : { ignoreChanges: ['admin_password'] },
+      });
+      this.scaleSet = vmss;
+    } else {
+      this.scaleSet = new LinuxVirtualMachineScaleSet(this, 'vmss', {
+        ...common,
+        disablePasswordAuthentication: true,
+        adminSshKey: [{ username: common.adminUsername, publicKey: props.adminSshPublicKey! }],
+        extension: [health],
+      });
+    }
+  }
+}
+
+/** Inbound rules of the nodes' NSG, as narrow as the AWS security groups. */
+export function nodeSecurityRules(spec: ClusterSpec): NetworkSecurityGroupSecurityRule[] {
+  const cidrs = spec.loadBalancer.allowedCidrs;
+  const clients = cidrs && cidrs.length > 0 ? { sourceAddressPrefixes: [...cidrs] } : { sourceAddressPrefix: spec.loadBalancer.scheme === 'public' ? 'Internet' : 'VirtualNetwork' };
+  const rule = { direction: 'Inbound', protocol: 'Tcp', sourcePortRange: '*', destinationAddressPrefix: '*' };
+  return [
+    {
+      ...rule,
+      name: 'allow-clients-app-ports',
+      description: 'Clients (through the load balancer, client IP preserved) to the app ports',
+      priority: 100,
+      access: 'Allow',
+      ...clients,
+      destinationPortRanges: spec.ports.map((p) => String(p.port)),
+    },
+    {
+      ...rule,
+      name: 'allow-lb-probe-guard',
+      description: "The load balancer's health probe to the guard's /health",
+      priority: 110,
+      access: 'Allow',
+      sourceAddressPrefix: 'AzureLoadBalancer',
+      destinationPortRange: String(spec.guard.port),
+    },
+    {
+      ...rule,
+      name: 'deny-all-other-inbound',
+      description: 'Nothing else: no SSH, no RDP, not even from inside the virtual network',
+      priority: 4096,
+      access: 'Deny',
+      protocol: '*',
+      sourceAddressPrefix: '*',
+      destinationPortRange: '*',
+    },
+  ];
+}
+
+export function appServersProblems(props: AzureAppServersProps): Problem[] {
+  const { spec } = props;
+  const problems: Problem[] = [];
+  if (spec.profile.failoverMode !== 'guard') {
+    problems.push({ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps run no guard; use AzureDnsCluster` });
+  }
+  if (!props.subnetId) problems.push({ path: 'subnetId', message: 'required' });
+  const key = props.adminSshPublicKey;
+  if (spec.profile.os === 'linux') {
+    if (!key) problems.push({ path: 'adminSshPublicKey', message: 'required on Linux: password login is off, so Azure needs an SSH public key' });
+    else if (!Token.isUnresolved(key) && !/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(key.trim())) {
+      problems.push({ path: 'adminSshPublicKey', message: 'must be an OpenSSH public key ("ssh-rsa AAAA…" or "ssh-ed25519 AAAA…")' });
+    }
+  } else if (key) {
+    problems.push({ path: 'adminSshPublicKey', message: 'Linux only; Windows nodes have no SSH key' });
+  }
+  if (props.windowsAdminPassword !== undefined && spec.profile.os !== 'windows') {
+    problems.push({ path: 'windowsAdminPassword', message: 'Windows only' });
+  }
+  const grace = props.repairGracePeriodMinutes;
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 10 || grace > 90)) {
+    problems.push({ path: 'repairGracePeriodMinutes', message: 'must be a whole number of minutes, 10–90 (Azure automatic instance repair)' });
+  }
+  if (props.zones !== undefined && props.zones.length === 0) problems.push({ path: 'zones', message: 'must list at least one zone' });
+  if (props.adminUsername !== undefined && !/^[a-z_][a-z0-9_-]{0,19}$/.test(props.adminUsername)) {
+    problems.push({ path: 'adminUsername', message: 'must be 1–20 lower-case letters, digits, _ and -' });
+  }
+  return problems;
+}

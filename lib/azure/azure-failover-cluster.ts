@@ -1,0 +1,182 @@
+import { Construct } from 'constructs';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import type { BootContext } from '../boot/context';
+import type { Problem } from '../core/problems';
+import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import { AzureAlerts, alertsProblems } from './azure-alerts';
+import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
+import { AzureDatabase, databaseProblems } from './azure-database';
+import { AzureFileShare, fileShareProblems } from './azure-file-share';
+import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
+import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
+import { defaultGuardBinaryPath } from './guard-binary';
+import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+
+export interface AzureFailoverClusterProps extends AzurePlacement {
+  /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
+  readonly spec: ClusterSpecInput | ClusterSpec;
+  /** Create `resourceGroupName` in `location` instead of using an existing group. @default false */
+  readonly createResourceGroup?: boolean;
+  /** The virtual network holding the three subnets (private DNS zones are linked to it). */
+  readonly virtualNetworkId: string;
+  /** Subnet of the app servers and the internal load balancer frontend. */
+  readonly appSubnetId: string;
+  /** Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or `Microsoft.DBforMySQL/flexibleServers`). Not needed with `spec.database.existing`. */
+  readonly databaseSubnetId?: string;
+  /** Subnet for private endpoints (the file share). */
+  readonly privateEndpointSubnetId: string;
+  /** OpenSSH public key of the nodes' admin user (Linux). No key is built in. */
+  readonly adminSshPublicKey?: string;
+  /** Windows only; see AzureAppServersProps.windowsAdminPassword. @default - generated */
+  readonly windowsAdminPassword?: string;
+  /** The guard single executable. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), built by `npm run build:guard` */
+  readonly binaryPath?: string;
+  /** @default 'Standard_D2s_v5' */
+  readonly vmSize?: string;
+  /** @default ['1', '2', '3'] */
+  readonly zones?: readonly string[];
+  /** @default - Ubuntu 22.04 LTS / Windows Server 2022 */
+  readonly image?: AzureImageReference;
+  /** Fixed private address of the internal load balancer. @default - dynamic */
+  readonly frontendPrivateIp?: string;
+  /** @default - derived, see AzureDatabaseProps.keyVaultName */
+  readonly keyVaultName?: string;
+  /** @default - derived, see AzureFileShareProps.storageAccountName */
+  readonly fileStorageAccountName?: string;
+  /** @default - derived, see AzureGuardBlobProps.storageAccountName */
+  readonly guardStorageAccountName?: string;
+  /** Existing `privatelink.file.core.windows.net` zone. @default - created */
+  readonly filePrivateDnsZoneId?: string;
+  /** Existing database private DNS zone. @default - created */
+  readonly databasePrivateDnsZoneId?: string;
+}
+
+/**
+ * A complete active/passive cluster on Azure from one ClusterSpec: Standard Load Balancer
+ * probing the guard's /health, PostgreSQL (or MySQL) Flexible Server with its admin password
+ * in Key Vault, an Azure Files share behind a private endpoint, the guard binary in a private
+ * blob container, a scale set of N nodes with one user-assigned identity (granted the secret
+ * and the blob before any VM boots), and e-mail alerts. Every part is also usable alone.
+ */
+export class AzureFailoverCluster extends Construct {
+  /** The parsed spec every part was built from. */
+  public readonly spec: ClusterSpec;
+  public readonly resourceGroup?: ResourceGroup;
+  public readonly identity: UserAssignedIdentity;
+  public readonly loadBalancer: AzureLoadBalancer;
+  public readonly database: AzureDatabase;
+  public readonly fileShare: AzureFileShare;
+  public readonly guardBlob: AzureGuardBlob;
+  public readonly appServers: AzureAppServers;
+  public readonly alerts: AzureAlerts;
+  /** What the boot script was given. */
+  public readonly bootContext: BootContext;
+
+  constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
+    super(scope, id);
+    const spec = parseClusterSpec(props.spec);
+    const binaryPath = props.binaryPath ?? defaultGuardBinaryPath(spec.profile.os);
+    throwIfProblems('AzureFailoverCluster props', clusterProblems(props, spec, binaryPath));
+    this.spec = spec;
+
+    if (props.createResourceGroup) {
+      this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: props.resourceGroupName, location: props.location, tags: clusterTags(spec) });
+    }
+    // Referencing the group's attribute makes every resource wait for it when it is created here.
+    const placement = { resourceGroupName: this.resourceGroup?.name ?? props.resourceGroupName, location: props.location };
+    this.identity = new UserAssignedIdentity(this, 'identity', { ...placement, name: `${spec.name}-nodes`, tags: clusterTags(spec) });
+
+    this.loadBalancer = new AzureLoadBalancer(this, 'load-balancer', { ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones });
+    this.database = new AzureDatabase(this, 'database', {
+      ...placement,
+      spec,
+      delegatedSubnetId: props.databaseSubnetId,
+      virtualNetworkId: props.virtualNetworkId,
+      readerPrincipalId: this.identity.principalId,
+      keyVaultName: props.keyVaultName,
+      privateDnsZoneId: props.databasePrivateDnsZoneId,
+    });
+    this.fileShare = new AzureFileShare(this, 'file-share', {
+      ...placement,
+      spec,
+      privateEndpointSubnetId: props.privateEndpointSubnetId,
+      virtualNetworkId: props.virtualNetworkId,
+      storageAccountName: props.fileStorageAccountName,
+      privateDnsZoneId: props.filePrivateDnsZoneId,
+    });
+    this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
+      ...placement,
+      spec,
+      binaryPath,
+      readerPrincipalId: this.identity.principalId,
+      storageAccountName: props.guardStorageAccountName,
+    });
+    this.bootContext = {
+      share: this.fileShare.mount,
+      guardBinary: this.guardBlob.source(this.identity.clientId),
+      database: this.database.guardDatabase,
+      loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
+    };
+    this.appServers = new AzureAppServers(this, 'app-servers', {
+      ...placement,
+      spec,
+      subnetId: props.appSubnetId,
+      bootContext: this.bootContext,
+      identity: this.identity,
+      backendAddressPoolIds: [this.loadBalancer.backendPool.id],
+      // The grants and the share's endpoint exist before the first boot script runs.
+      dependsOn: [...this.database.readerRoleAssignments, this.guardBlob.readerRoleAssignment, this.fileShare.privateEndpoint],
+      vmSize: props.vmSize,
+      zones: props.zones,
+      image: props.image,
+      adminSshPublicKey: props.adminSshPublicKey,
+      windowsAdminPassword: props.windowsAdminPassword,
+    });
+    this.alerts = new AzureAlerts(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
+  }
+}
+
+/**
+ * Every problem of every part, found before anything is built (the parts re-check their own
+ * props; ids created later are stood in for by placeholders). Part props are renamed to the
+ * cluster's.
+ */
+function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, binaryPath: string): Problem[] {
+  const placement = placementOf(props);
+  const pending = 'pending';
+  const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
+  const problems: Problem[] = [];
+  if (spec.profile.failoverMode !== 'guard') {
+    return [{ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps (e.g. ThinPrint) run active/active behind a DNS name; use AzureDnsCluster` }];
+  }
+  if (!props.virtualNetworkId) problems.push({ path: 'virtualNetworkId', message: 'required' });
+  problems.push(
+    ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
+    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
+      rename({ delegatedSubnetId: 'databaseSubnetId' }),
+    ),
+    ...fileShareProblems({ ...placement, spec, privateEndpointSubnetId: props.privateEndpointSubnetId, virtualNetworkId: props.virtualNetworkId || pending, storageAccountName: props.fileStorageAccountName }).map(
+      rename({ storageAccountName: 'fileStorageAccountName' }),
+    ),
+    ...guardBlobProblems({ ...placement, spec, binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
+    ...appServersProblems({
+      ...placement,
+      spec,
+      subnetId: props.appSubnetId || pending,
+      bootContext: {} as BootContext,
+      adminSshPublicKey: props.adminSshPublicKey,
+      windowsAdminPassword: props.windowsAdminPassword,
+      zones: props.zones,
+    }).filter((p) => p.path !== 'zones'),
+    ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
+  );
+  // Each part reports spec-level problems (and zones) the same way; list each once.
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

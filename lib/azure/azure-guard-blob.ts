@@ -1,0 +1,121 @@
+import { createHash } from 'crypto';
+import { closeSync, openSync, readSync } from 'fs';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import type { GuardBinarySource } from '../boot/context';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { guardBinaryProblems } from './guard-binary';
+import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+
+export interface AzureGuardBlobProps extends AzurePlacement {
+  /** The parsed cluster spec (names and tags). */
+  readonly spec: ClusterSpec;
+  /** The failover-guard single executable, e.g. `dist/bin/failover-guard-linux-x64` (`npm run build:guard`). */
+  readonly binaryPath: string;
+  /** Principal (the app servers' managed identity) that may read the blob. */
+  readonly readerPrincipalId: string;
+  /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>gb<hash>` */
+  readonly storageAccountName?: string;
+}
+
+/**
+ * The guard binary as a TerraformAsset, uploaded to a private container of a StorageV2 account
+ * that accepts only Entra ID (no shared keys, no anonymous access, TLS 1.2, HTTPS only). The
+ * app servers' managed identity gets "Storage Blob Data Reader" on this container only, and
+ * the boot script checks the SHA-256 after download. The blob name carries the hash, so a new
+ * binary is a new blob and a new boot script.
+ *
+ * Shared keys are off, so the azurerm provider must use Entra ID for data-plane calls:
+ * `storageUseAzuread: true` in the provider block; the deploying principal gets
+ * "Storage Blob Data Contributor" on the container here.
+ */
+export class AzureGuardBlob extends Construct {
+  public readonly storageAccount: StorageAccount;
+  public readonly container: StorageContainer;
+  public readonly blob: StorageBlob;
+  public readonly asset: TerraformAsset;
+  /** Hex SHA-256 of the binary. */
+  public readonly sha256: string;
+  public readonly readerRoleAssignment: RoleAssignment;
+
+  constructor(scope: Construct, id: string, props: AzureGuardBlobProps) {
+    super(scope, id);
+    throwIfProblems('AzureGuardBlob props', guardBlobProblems(props));
+    const { spec } = props;
+    const tags = clusterTags(spec);
+    const placement = placementOf(props);
+    this.sha256 = sha256File(props.binaryPath);
+
+    this.storageAccount = new StorageAccount(this, 'account', {
+      ...placement,
+      name: props.storageAccountName ?? globalName(this, placement, spec, 'gb'),
+      accountKind: 'StorageV2',
+      accountTier: 'Standard',
+      accountReplicationType: 'ZRS',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 7 } },
+      tags,
+    });
+    this.container = new StorageContainer(this, 'container', {
+      name: 'failover-guard',
+      storageAccountId: this.storageAccount.id,
+      containerAccessType: 'private',
+    });
+    const uploader = new RoleAssignment(this, 'deployer-blob-contributor', {
+      scope: this.container.id,
+      roleDefinitionName: 'Storage Blob Data Contributor',
+      principalId: clientConfig(this).objectId,
+    });
+    // Our hash names the asset, so cdktf does not read the ~100 MB binary a second time.
+    this.asset = new TerraformAsset(this, 'binary', { path: props.binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
+    this.blob = new StorageBlob(this, 'blob', {
+      name: `failover-guard-${this.sha256.slice(0, 16)}${props.binaryPath.endsWith('.exe') ? '.exe' : ''}`,
+      storageAccountName: this.storageAccount.name,
+      storageContainerName: this.container.name,
+      type: 'Block',
+      source: this.asset.path,
+      contentType: 'application/octet-stream',
+      metadata: { sha256: this.sha256 },
+      dependsOn: [uploader],
+    });
+    this.readerRoleAssignment = new RoleAssignment(this, 'reader', {
+      scope: this.container.id,
+      roleDefinitionName: 'Storage Blob Data Reader',
+      principalId: props.readerPrincipalId,
+    });
+  }
+
+  /** Where the boot script downloads the binary from, with the identity whose client id is given. */
+  public source(managedIdentityClientId?: string): GuardBinarySource {
+    return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
+  }
+}
+
+/** Hex SHA-256 of a file, read in 1 MiB chunks (the guard binary is large; memory stays flat). */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
+  const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
+  if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
+  if (!props.binaryPath) problems.push({ path: 'binaryPath', message: 'required (run `npm run build:guard`)' });
+  return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
+}

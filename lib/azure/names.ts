@@ -1,0 +1,60 @@
+import { Fn, TerraformStack, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { ValidationError, type Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+
+/** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */
+export interface AzurePlacement {
+  /** Resource group that holds the resources (created by AzureFailoverCluster, or an existing one). */
+  readonly resourceGroupName: string;
+  /** Azure region, e.g. `westeurope`; must offer availability zones. */
+  readonly location: string;
+}
+
+/** Just the placement of a props object (spread into every resource's config). */
+export function placementOf(props: AzurePlacement): AzurePlacement {
+  return { resourceGroupName: props.resourceGroupName, location: props.location };
+}
+
+/** The spec's tags plus `failover-cluster=<name>`, so every resource of a cluster can be found. */
+export function clusterTags(spec: ClusterSpec): Record<string, string> {
+  return { ...spec.tags, 'failover-cluster': spec.name };
+}
+
+/** One `azurerm_client_config` data source per stack (subscription, tenant, deploying principal). */
+export function clientConfig(scope: Construct): DataAzurermClientConfig {
+  const stack = TerraformStack.of(scope);
+  const id = 'azurerm-client-config';
+  return (stack.node.tryFindChild(id) as DataAzurermClientConfig | undefined) ?? new DataAzurermClientConfig(stack, id);
+}
+
+/**
+ * A globally unique, deterministic name for storage accounts and key vaults (3–24 lower-case
+ * letters and digits): the cluster name, a purpose tag and 8 hex chars of
+ * md5(subscription/resource group/cluster/purpose). Known at plan time (the data source is read
+ * during plan), stable across runs, different per subscription and resource group.
+ */
+export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv'): string {
+  const base = spec.name.replace(/-/g, '').slice(0, 24 - purpose.length - 8);
+  const subscription = clientConfig(scope).subscriptionId;
+  const hash = Fn.substr(Fn.md5(Fn.join('/', [subscription, placement.resourceGroupName, spec.name, purpose])), 0, 8);
+  return `${base}${purpose}${hash}`;
+}
+
+/** Azure storage account names: 3–24 lower-case letters and digits, globally unique. */
+export function storageAccountNameProblems(prop: string, name: string | undefined): Problem[] {
+  if (name === undefined || Token.isUnresolved(name) || /^[a-z0-9]{3,24}$/.test(name)) return [];
+  return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
+}
+
+/** Validates a list of problems: throws one ValidationError naming every prop, else returns. */
+export function throwIfProblems(subject: string, problems: readonly Problem[]): void {
+  if (problems.length > 0) throw new ValidationError(subject, problems);
+}
+
+/** True when a plain (resolved) string is a dotted-quad IPv4 address. */
+export function isIpv4(value: string): boolean {
+  const parts = value.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}

@@ -1,0 +1,156 @@
+import { TerraformOutput } from 'cdktf';
+import { AzureFailoverCluster, type AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
+import { papercut, thinprint } from '../../lib/spec';
+import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, resourcesOf, subnetId, synth } from './helpers';
+
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnlyFakeKeyForTestsOnly test@example';
+const base = (over: Partial<AzureFailoverClusterProps> = {}): AzureFailoverClusterProps => ({
+  ...PLACEMENT,
+  spec: { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'] },
+  virtualNetworkId: VNET_ID,
+  appSubnetId: subnetId('app'),
+  databaseSubnetId: subnetId('db'),
+  privateEndpointSubnetId: subnetId('pe'),
+  adminSshPublicKey: SSH_KEY,
+  binaryPath: FIXTURE_BINARY,
+  ...over,
+});
+
+describe('AzureFailoverCluster', () => {
+  it('composes every part and exposes them', () => {
+    // given
+    let cluster!: AzureFailoverCluster;
+
+    // when
+    const { json } = synth((s) => (cluster = new AzureFailoverCluster(s, 'cluster', base())));
+
+    // then
+    for (const type of ['azurerm_lb', 'azurerm_postgresql_flexible_server', 'azurerm_storage_share', 'azurerm_storage_blob', 'azurerm_linux_virtual_machine_scale_set', 'azurerm_monitor_action_group', 'azurerm_key_vault']) {
+      expect(resourcesOf(json, type)).toHaveLength(1);
+    }
+    expect(resourcesOf(json, 'azurerm_resource_group')).toHaveLength(0);
+    expect(cluster.spec.nodeCount).toBe(2);
+    expect([cluster.loadBalancer, cluster.database, cluster.fileShare, cluster.guardBlob, cluster.appServers, cluster.alerts].every(Boolean)).toBe(true);
+  });
+
+  it('wires one identity to the scale set, the secret and the blob, and boots the VMs only after the grants', () => {
+    // given / when
+    const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base()));
+
+    // then
+    const identity = Object.keys(json.resource.azurerm_user_assigned_identity);
+    expect(identity).toHaveLength(1);
+    const principal = `\${azurerm_user_assigned_identity.${identity[0]}.principal_id}`;
+    const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.principal_id === principal);
+    expect(grants.map((g) => g.role_definition_name).sort()).toEqual(['Key Vault Secrets User', 'Storage Blob Data Reader']);
+    const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(vmss.identity.identity_ids).toEqual([`\${azurerm_user_assigned_identity.${identity[0]}.id}`]);
+    const roleIds = Object.keys(json.resource.azurerm_role_assignment).filter((k) => json.resource.azurerm_role_assignment[k].principal_id === principal);
+    for (const id of roleIds) expect(vmss.depends_on).toContain(`azurerm_role_assignment.${id}`);
+    expect(vmss.depends_on.some((d: string) => d.startsWith('azurerm_private_endpoint.'))).toBe(true);
+    expect(vmss.network_interface[0].ip_configuration[0].load_balancer_backend_address_pool_ids[0]).toMatch(/^\$\{azurerm_lb_backend_address_pool\./);
+  });
+
+  it('gives the boot script the share, the guard blob, the database and, with floating IP, the frontend IP as loopback VIP', () => {
+    // given / when
+    const { json } = synth((s) => {
+      const c = new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile: papercut(), loadBalancer: { floatingIp: true } } }));
+      new TerraformOutput(s, 'ctx', { value: c.bootContext });
+    });
+
+    // then
+    const ctx = json.output.ctx.value;
+    expect(ctx.share.kind).toBe('nfs');
+    expect(ctx.guardBinary).toMatchObject({ kind: 'azure-blob', managedIdentityClientId: expect.stringMatching(/azurerm_user_assigned_identity\..*\.client_id/) });
+    expect(ctx.database.passwordSource).toMatch(/^azure-keyvault:\$\{azurerm_key_vault_secret\./);
+    expect(ctx.loopbackVip).toMatch(/^\$\{azurerm_lb\.[\w-]+\.frontend_ip_configuration\[0\]\.private_ip_address\}$/);
+  });
+
+  it('creates the resource group when asked and puts everything in it', () => {
+    // given / when
+    const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createResourceGroup: true })));
+
+    // then
+    const rg = onlyResource(json, 'azurerm_resource_group');
+    expect(rg).toMatchObject({ name: 'rg-test', location: 'westeurope' });
+    expect(onlyResource(json, 'azurerm_lb').resource_group_name).toMatch(/^\$\{azurerm_resource_group\./);
+  });
+
+  it('builds a Windows cluster with the win-x64 guard and an SMB share', () => {
+    // given / when
+    const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pcw', profile: papercut({ os: 'windows' }) }, adminSshPublicKey: undefined })));
+
+    // then
+    expect(resourcesOf(json, 'azurerm_windows_virtual_machine_scale_set')).toHaveLength(1);
+    expect(onlyResource(json, 'azurerm_storage_share').enabled_protocol).toBe('SMB');
+  });
+
+  describe('security of the whole synthesized cluster', () => {
+    const { json, text } = synth((s) => new AzureFailoverCluster(s, 'cluster', base()));
+
+    it('opens nothing to the Internet or to any source', () => {
+      const rules = resourcesOf(json, 'azurerm_network_security_group').flatMap((g) => g.security_rule);
+      const allows = rules.filter((r: any) => r.access === 'Allow');
+      for (const r of allows) {
+        expect([r.source_address_prefix, ...(r.source_address_prefixes ?? [])]).not.toContain('*');
+        expect([r.source_address_prefix, ...(r.source_address_prefixes ?? [])]).not.toContain('Internet');
+        expect([r.source_address_prefix, ...(r.source_address_prefixes ?? [])]).not.toContain('0.0.0.0/0');
+      }
+      expect(resourcesOf(json, 'azurerm_public_ip')).toHaveLength(0);
+      expect(onlyResource(json, 'azurerm_postgresql_flexible_server').public_network_access_enabled).toBe(false);
+    });
+
+    it('contains no password or key material', () => {
+      expect(text).not.toMatch(/"(administrator_password|admin_password|password)"\s*:/);
+      for (const secret of resourcesOf(json, 'azurerm_key_vault_secret')) expect(secret.value).toBeUndefined();
+      expect(text).not.toMatch(/PRIVATE KEY/);
+      expect(onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').disable_password_authentication).toBe(true);
+    });
+
+    it('requires TLS 1.2 and private access on every storage account, and no shared keys where none are needed', () => {
+      for (const a of resourcesOf(json, 'azurerm_storage_account')) {
+        expect(a.min_tls_version).toBe('TLS1_2');
+        expect(a.allow_nested_items_to_be_public).toBe(false);
+        expect(a.shared_access_key_enabled).toBe(false);
+      }
+    });
+
+    it('protects the key vault (purge protection, RBAC)', () => {
+      expect(onlyResource(json, 'azurerm_key_vault')).toMatchObject({ purge_protection_enabled: true, rbac_authorization_enabled: true });
+    });
+  });
+
+  describe('rejects, before creating anything', () => {
+    it('an invalid spec with the spec parser\'s message', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'PC', profile: papercut() } })))).toThrow(/^cluster spec is invalid:\n  - name: /);
+    });
+
+    it('a DNS-mode profile, pointing to AzureDnsCluster', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint() } })))).toThrow(/- spec\.profile\.failoverMode: .*AzureDnsCluster/);
+    });
+
+    it('a missing guard binary, naming binaryPath and npm run build:guard', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ binaryPath: '/nonexistent/guard' })))).toThrow(/- binaryPath: guard binary not found .*npm run build:guard/);
+    });
+
+    it('every bad prop at once, under the cluster\'s prop names', () => {
+      // given
+      const props = base({ appSubnetId: '', databaseSubnetId: undefined, fileStorageAccountName: 'Bad_Name', adminSshPublicKey: undefined });
+
+      // when
+      let message = '';
+      const { json } = (() => {
+        try {
+          return synth((s) => new AzureFailoverCluster(s, 'cluster', props));
+        } catch (e) {
+          message = (e as Error).message;
+          return { json: undefined };
+        }
+      })();
+
+      // then
+      expect(json).toBeUndefined();
+      for (const prop of ['appSubnetId', 'databaseSubnetId', 'fileStorageAccountName', 'adminSshPublicKey']) expect(message).toContain(`- ${prop}: `);
+    });
+  });
+});
