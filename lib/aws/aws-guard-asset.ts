@@ -1,6 +1,5 @@
-import { createHash } from 'crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'fs';
-import { basename, dirname, join, resolve } from 'path';
+import { existsSync, statSync } from 'fs';
+import { basename, resolve } from 'path';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
@@ -13,6 +12,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardBinarySource } from '../boot/context';
 import { ValidationError } from '../core/problems';
+import { defaultGuardBinaryPath, sha256OfFile } from '../core/guard-binary';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
 
@@ -94,32 +94,5 @@ export class AwsGuardAsset extends Construct {
     });
     this.objectArn = `${this.bucket.arn}/${key}`;
     this.source = { kind: 's3', bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 };
-  }
-}
-
-/** SHA-256 (hex) of a file, read in 1 MiB chunks so a 100+ MB binary never sits in memory whole. */
-export function sha256OfFile(path: string): string {
-  const hash = createHash('sha256');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-/** `<package root>/dist/bin/failover-guard-<os>`: the package root is the nearest folder up with this package's package.json. */
-export function defaultGuardBinaryPath(os: 'linux' | 'windows'): string {
-  const file = os === 'windows' ? 'failover-guard-win-x64.exe' : 'failover-guard-linux-x64';
-  return join(packageRoot(__dirname), 'dist', 'bin', file);
-}
-
-function packageRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'failover-constructs') return dir;
-    if (dirname(dir) === dir) return resolve(from, '..', '..');
   }
 }

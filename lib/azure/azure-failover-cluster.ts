@@ -10,7 +10,7 @@ import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { defaultGuardBinaryPath } from './guard-binary';
+import { defaultGuardBinaryPath } from '../core/guard-binary';
 import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {

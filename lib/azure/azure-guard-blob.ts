@@ -1,5 +1,3 @@
-import { createHash } from 'crypto';
-import { closeSync, openSync, readSync } from 'fs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
@@ -9,7 +7,7 @@ import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container'
 import type { GuardBinarySource } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardBinaryProblems } from './guard-binary';
+import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
 import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureGuardBlobProps extends AzurePlacement {
@@ -49,7 +47,7 @@ export class AzureGuardBlob extends Construct {
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = placementOf(props);
-    this.sha256 = sha256File(props.binaryPath);
+    this.sha256 = sha256OfFile(props.binaryPath);
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -98,19 +96,6 @@ export class AzureGuardBlob extends Construct {
   public source(managedIdentityClientId?: string): GuardBinarySource {
     return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
   }
-}
-
-/** Hex SHA-256 of a file, read in 1 MiB chunks (the guard binary is large; memory stays flat). */
-export function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.alloc(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {

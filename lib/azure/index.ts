@@ -1,6 +1,5 @@
 export * from './names';
 export * from './probe-timing';
-export * from './guard-binary';
 export * from '../core/terraform-template';
 export * from './azure-load-balancer';
 export * from './azure-database';

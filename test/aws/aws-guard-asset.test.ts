@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
-import { AwsGuardAsset, defaultGuardBinaryPath } from '../../lib/aws/aws-guard-asset';
+import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
+import { defaultGuardBinaryPath } from '../../lib/core/guard-binary';
 import { errorOf, FIXTURE_BINARY, one, papercutSpec, synth } from './aws-test-support';
 
 const SHA = createHash('sha256').update(readFileSync(FIXTURE_BINARY)).digest('hex');

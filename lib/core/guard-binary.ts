@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'fs';
 import { dirname, join } from 'path';
-import type { Problem } from '../core/problems';
+import type { Problem } from './problems';
 
 /** File names `npm run build:guard` writes under `<package root>/dist/bin/`. */
 export const GUARD_BINARY_NAMES = { linux: 'failover-guard-linux-x64', windows: 'failover-guard-win-x64.exe' } as const;
@@ -22,4 +23,17 @@ export function defaultGuardBinaryPath(os: 'linux' | 'windows'): string {
 /** A problem naming `prop` when the guard binary is missing, with the command that builds it. */
 export function guardBinaryProblems(prop: string, path: string): Problem[] {
   return path && !existsSync(path) ? [{ path: prop, message: `guard binary not found at ${path}; run \`npm run build:guard\` first (or pass ${prop})` }] : [];
+}
+
+/** Hex SHA-256 of a file, read in 1 MiB chunks (the guard binary is large; memory stays flat). */
+export function sha256OfFile(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

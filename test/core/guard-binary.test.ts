@@ -1,7 +1,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { defaultGuardBinaryPath, guardBinaryProblems, packageRoot } from '../../lib/azure/guard-binary';
-import { FIXTURE_BINARY } from './helpers';
+import { defaultGuardBinaryPath, guardBinaryProblems, packageRoot } from '../../lib/core/guard-binary';
+import { FIXTURE_BINARY } from '../azure/helpers';
 
 describe('guard binary location', () => {
   it('finds the package root from lib/azure and defaults to dist/bin under it', () => {
