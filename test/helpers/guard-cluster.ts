@@ -50,6 +50,8 @@ export interface GuardNodeOptions {
   readonly extra?: readonly string[];
   /** Extra env for the app's command line (e.g. DEMO_NEVER_READY=1). */
   readonly appEnv?: string;
+  /** L. @default 6 */
+  readonly failOverSecs?: number;
 }
 
 /** One "server": a guard process (the bundled CLI) supervising the demo app in exec mode. */
@@ -79,7 +81,7 @@ export class GuardNode {
         `node.id=${name}`,
         `database.url=${pg.url}`,
         `database.password-source=file:${join(this.dir, 'pw')}`,
-        'high-availability-guard.fail-over-interval-secs=6',
+        `high-availability-guard.fail-over-interval-secs=${opts.failOverSecs ?? 6}`,
         'service.stop-timeout-secs=2',
         `health.port=${healthPort}`,
         'health.bind=127.0.0.1',
