@@ -64,6 +64,12 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  await closed;
+}
+
 export interface RunningGuard {
   /** Resolves when the guard has shut down (after {@link RunningGuard.shutdown} or a signal). */
   readonly done: Promise<void>;
@@ -121,8 +127,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
       await elector.shutdown();
       await loop;
       await store.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
+      await closeServer(server);
     })());
   return { done: loop.then(() => shuttingDown), shutdown };
 }
@@ -156,7 +161,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
       clearInterval(timer);
       ready = false;
       await supervisor.stop();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
       resolveDone();
     },
   };
