@@ -122,7 +122,10 @@ export class ExecSupervisor implements Supervisor {
     const pgid = child.pid;
     const exited = this.exited!;
     killGroup(pgid, 'SIGTERM');
-    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), this.props.stopTimeoutSecs * 1000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.props.stopTimeoutSecs * 1000)));
+    const timedOut = await Promise.race([exited.then(() => false), timeout]);
+    clearTimeout(timer);
     if (timedOut) this.props.log.warn({ pgid }, 'app did not stop in time: SIGKILL');
     // SIGKILL the group in any case: processes the command started may outlive its shell.
     killGroup(pgid, 'SIGKILL');
