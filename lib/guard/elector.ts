@@ -62,6 +62,8 @@ interface Lead {
 
 /** How often readiness is probed while the app starts. */
 const READY_PROBE_MS = 250;
+/** A poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
+const EXPIRY_MARGIN_MS = 50;
 
 /**
  * The election loop. All timing uses the injected monotonic clock; expiry itself is decided by
@@ -329,14 +331,27 @@ export class Elector {
     return this.releasing;
   }
 
+  /**
+   * When the next tick is due: one period after `started`, except that a passive node that saw
+   * the lease run out before then polls right at its expiry (the remaining time is a DB-time
+   * duration, so clock skew does not matter). A crash then costs about L, not L + R; with a live
+   * leader the remaining time is ≥ L − R at every poll, so steady state stays one statement per period.
+   */
+  nextTickAt(started: number, periodMs: number): number {
+    const normal = started + periodMs;
+    if (this.lead || this.stopping || this.role === 'backoff' || this.role === 'maintenance' || this.seenRemainingMs <= 0) return normal;
+    return Math.min(normal, this.seenAt + this.seenRemainingMs + EXPIRY_MARGIN_MS);
+  }
+
   /** The loop: one tick per period (with ±10 % jitter), readiness probes in between. */
   async run(): Promise<void> {
     const { clock } = this.props;
     const random = this.props.random ?? Math.random;
     while (!this.stopped) {
-      const next = clock.now() + this.R * (0.9 + 0.2 * random());
+      const started = clock.now();
       await this.tick();
       await this.checkReady();
+      const next = this.nextTickAt(started, this.R * (0.9 + 0.2 * random()));
       while (!this.stopped && clock.now() < next) {
         const wait = this.role === 'starting' ? Math.min(READY_PROBE_MS, next - clock.now()) : next - clock.now();
         await new Promise<void>((resolve) => {

@@ -252,4 +252,25 @@ describe('Elector', () => {
     expect(healthy()).toEqual(['b']);
     expect(a.app.running).toBe(false);
   });
+
+  it('schedules a passive poll at the expiry of a lease whose holder stopped renewing', async () => {
+    // given: a won the lease at t = 0 (expires at 6 s) and then went silent
+    const { clock, guards } = setup(['a', 'b']);
+    const [a, b] = guards;
+    await a.elector.tick();
+    await clock.advance(3000);
+    await b.elector.tick();
+    // then: 3 s left > R: the normal period
+    expect(b.elector.nextTickAt(3000, 1000)).toBe(4000);
+    // when: 0.5 s left at the next poll
+    await clock.advance(2500);
+    await b.elector.tick();
+    // then: poll right at the expiry (+ 50 ms), not a full period later
+    expect(b.elector.nextTickAt(5500, 1000)).toBe(6050);
+    await clock.advance(550);
+    await b.elector.tick();
+    expect(b.elector.snapshot()).toMatchObject({ role: 'starting', holder: 'b' });
+    // and a leader keeps its period
+    expect(b.elector.nextTickAt(6050, 1000)).toBe(7050);
+  });
 });
