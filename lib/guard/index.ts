@@ -1,2 +1,16 @@
-// Filled by the guard issue; kept so the subpath export resolves.
-export {};
+export * from './config';
+export * from './password';
+export * from './store';
+export * from './pg-store';
+export * from './clock';
+export * from './elector';
+export * from './supervisor';
+export * from './exec-supervisor';
+export * from './service-supervisor';
+export * from './readiness';
+export * from './health-server';
+export * from './metrics';
+export * from './notify';
+export * from './daemon';
+export * from './version';
+export { main as guardCliMain, formatStatus, EXIT_OK, EXIT_CONFIG, EXIT_RUNTIME } from './cli';

@@ -1,0 +1,181 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'fs';
+import * as http from 'http';
+import pino from 'pino';
+import { formatProblem } from '../core/problems';
+import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
+import { createStore, runGuard } from './daemon';
+import type { ClusterStatus } from './store';
+import { GUARD_VERSION } from './version';
+
+/** Where the CLI writes; injected so tests can capture output. */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_CONFIG = 2;
+
+/** Bad config or usage: exit 2 with one line per problem. */
+class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+  }
+}
+
+function loadConfig(file: string, env: NodeJS.ProcessEnv): GuardConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`--config: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`]);
+  }
+  const r = loadGuardConfig(text, env);
+  if (!r.ok) throw new ConfigError(r.problems.map(formatProblem));
+  return r.config;
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Human-readable `status`. */
+export function formatStatus(s: ClusterStatus): string[] {
+  const lines = [
+    `cluster ${s.cluster}${s.lease.maintenance ? ' (MAINTENANCE)' : ''}`,
+    s.lease.remainingMs > 0 ? `active: ${s.lease.holder} (term ${s.lease.term}, lease ${secs(s.lease.remainingMs)} left)` : `active: none (term ${s.lease.term}, lease expired)`,
+    'members:',
+    ...s.members.map((m) => `  ${m.node.padEnd(24)} ${m.role.padEnd(12)} term ${String(m.term).padEnd(6)} seen ${secs(m.lastSeenMsAgo)} ago  v${m.version}`),
+    'events (newest first):',
+    ...s.events.map((e) => `  ${e.at}  ${e.node.padEnd(24)} ${e.event.padEnd(16)} term ${e.term}${e.detail ? `  ${e.detail}` : ''}`),
+  ];
+  return lines;
+}
+
+function postStepDown(port: number): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/step-down', method: 'POST', timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * `failover-guard` CLI. Resolves with the exit code: 0 ok, 2 bad config or usage (one line per
+ * problem, naming the key), 1 runtime failure.
+ */
+export async function main(argv: readonly string[], io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env }): Promise<number> {
+  let code = EXIT_OK;
+  const program = new Command('failover-guard')
+    .description('Keeps at most one application server active, using a lease row in the database.')
+    .version(GUARD_VERSION, '-V, --version')
+    .option('-c, --config <file>', 'properties file', DEFAULT_CONFIG_FILE)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError(false);
+  const config = () => loadConfig(program.opts<{ config: string }>().config, io.env);
+  const withStore = async <T>(fn: (store: ReturnType<typeof createStore>) => Promise<T>): Promise<T> => {
+    const store = createStore(config());
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  };
+
+  program
+    .command('validate')
+    .description('check the config (keys, values, timing invariants) and print the resolved timings')
+    .action(() => {
+      const c = config();
+      const t = c.timings;
+      io.out(
+        `ok: cluster ${c.clusterName}, node ${c.nodeId}, L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s Q=${t.queryTimeoutSecs}s D=${t.renewDeadlineSecs}s stop=${t.stopTimeoutSecs}s startup=${t.startupTimeoutSecs}s drain=${c.drainSecs}s`,
+      );
+    });
+
+  program
+    .command('run')
+    .description('run the guard (elect, supervise the app, serve /health)')
+    .action(async () => {
+      const c = config();
+      const log = pino({ base: { cluster: c.clusterName, node: c.nodeId } });
+      const guard = await runGuard(c, log);
+      const onSignal = (sig: string) => {
+        log.info({ signal: sig }, 'signal received');
+        void guard.shutdown();
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      await guard.done;
+      log.info({}, 'stopped');
+    });
+
+  program
+    .command('init-db')
+    .description('create the lease, members and events tables and this cluster\'s lease row')
+    .action(() =>
+      withStore(async (s) => {
+        await s.init();
+        io.out('ok: tables ready');
+      }),
+    );
+
+  program
+    .command('status')
+    .description('active node, term, lease remaining, members, last 10 events')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) =>
+      withStore(async (s) => {
+        const st = await s.status(10);
+        if (opts.json) io.out(JSON.stringify(st, null, 2));
+        else formatStatus(st).forEach((l) => io.out(l));
+      }),
+    );
+
+  program
+    .command('step-down')
+    .description("ask this node's guard (on 127.0.0.1:<health.port>) to hand over")
+    .action(async () => {
+      const c = config();
+      const r = await postStepDown(c.healthPort);
+      if (r.code !== 202) throw new Error(`step-down: HTTP ${r.code} ${r.body}`);
+      const body = JSON.parse(r.body) as { steppingDown: boolean };
+      io.out(body.steppingDown ? 'ok: stepping down' : 'ok: this node is not active; nothing to hand over');
+    });
+
+  program
+    .command('maintenance')
+    .description('cluster-wide maintenance: every guard stops its app and holds (on), or resumes (off)')
+    .argument('<on|off>')
+    .action((value: string) => {
+      if (value !== 'on' && value !== 'off') throw new ConfigError([`maintenance: expected on or off, got "${value}"`]);
+      return withStore(async (s) => {
+        await s.setMaintenance(value === 'on');
+        io.out(`ok: maintenance ${value}`);
+      });
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? EXIT_OK : EXIT_CONFIG;
+    } else if (e instanceof ConfigError) {
+      e.lines.forEach((l) => io.err(l));
+      code = EXIT_CONFIG;
+    } else {
+      io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
+      code = EXIT_RUNTIME;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,168 @@
+import type { Server } from 'http';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { systemClock, type Clock } from './clock';
+import type { GuardConfig } from './config';
+import { Elector, type HealthSnapshot, type Log, type RoleChange } from './elector';
+import { ExecSupervisor } from './exec-supervisor';
+import { createHealthServer } from './health-server';
+import { GuardMetrics } from './metrics';
+import { runNotify } from './notify';
+import { defaultPasswordDeps, resolvePassword } from './password';
+import { PgLeaseStore } from './pg-store';
+import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
+import type { LeaseStore } from './store';
+import type { Supervisor } from './supervisor';
+import { GUARD_VERSION } from './version';
+
+/** The lease store for `database.url` (PostgreSQL now; MySQL/MariaDB implement the same interface). */
+export function createStore(config: GuardConfig): LeaseStore {
+  const url = config.databaseUrl;
+  if (!url) throw new Error('database.url is not set');
+  if (!/^postgres(ql)?:/.test(url)) throw new Error(`database.url: ${url.split(':')[0]} is not supported by this build (postgres only)`);
+  const deps = defaultPasswordDeps();
+  return new PgLeaseStore({
+    url,
+    cluster: config.clusterName,
+    node: config.nodeId,
+    version: GUARD_VERSION,
+    queryTimeoutSecs: config.timings.queryTimeoutSecs,
+    password: () => resolvePassword(config.passwordSource, deps),
+  });
+}
+
+/** pid file of the exec-mode app, per cluster and node (`TMPDIR` decides where). */
+export function pidFilePath(config: GuardConfig): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return join(tmpdir(), `failover-guard-${safe(config.clusterName)}-${safe(config.nodeId)}.pid`);
+}
+
+export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
+  const s = config.service;
+  switch (s.mode) {
+    case 'exec':
+      return new ExecSupervisor({
+        command: s.command!,
+        ready: s.ready,
+        stopTimeoutSecs: s.stopTimeoutSecs,
+        pidFile: pidFilePath(config),
+        cluster: config.clusterName,
+        node: config.nodeId,
+        log,
+      });
+    case 'systemd':
+      return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+    case 'windows-service':
+      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  await closed;
+}
+
+export interface RunningGuard {
+  /** Resolves when the guard has shut down (after {@link RunningGuard.shutdown} or a signal). */
+  readonly done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * `failover-guard run`: cleans up a leftover app, prepares the tables, serves health and runs
+ * the election until SIGTERM/SIGINT, then hands over gracefully.
+ */
+export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock): Promise<RunningGuard> {
+  const supervisor = createSupervisor(config, log);
+  await supervisor.cleanup();
+  const notify = (change: RoleChange) => {
+    if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
+  };
+
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify);
+
+  const store = createStore(config);
+  const metrics = new GuardMetrics(() => store.statements);
+  const elector = new Elector({
+    cluster: config.clusterName,
+    node: config.nodeId,
+    timings: config.timings,
+    drainSecs: config.drainSecs,
+    store,
+    supervisor,
+    clock,
+    log,
+    onChange: (c) => {
+      metrics.onChange(c);
+      notify(c);
+    },
+    onRenew: (ms) => metrics.onRenew(ms),
+  });
+  const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
+  await listen(server, config.healthPort, config.healthBind);
+  log.info({ port: config.healthPort, bind: config.healthBind, node: config.nodeId, cluster: config.clusterName, version: GUARD_VERSION, timings: config.timings }, 'guard started');
+  // The database may not be reachable yet (still starting): retry, serving /live meanwhile.
+  for (;;) {
+    try {
+      await store.init();
+      break;
+    } catch (e) {
+      log.warn({ err: String(e) }, 'database not ready; retrying');
+      await clock.sleep(config.timings.renewPeriodSecs * 1000);
+    }
+  }
+  const loop = elector.run();
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      log.info({}, 'shutting down');
+      await elector.shutdown();
+      await loop;
+      await store.close();
+      await closeServer(server);
+    })());
+  return { done: loop.then(() => shuttingDown), shutdown };
+}
+
+/** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void): Promise<RunningGuard> {
+  let ready = false;
+  const metrics = new GuardMetrics(() => 0);
+  metrics.setRole('standalone');
+  const snapshot = (): HealthSnapshot => ({
+    cluster: config.clusterName,
+    node: config.nodeId,
+    role: 'standalone',
+    term: 0,
+    holder: config.nodeId,
+    ready,
+    leaseRemainingMs: 0,
+    healthy: ready,
+  });
+  const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
+  await listen(server, config.healthPort, config.healthBind);
+  await supervisor.start({ FAILOVER_GUARD_TERM: '0', FAILOVER_GUARD_NODE: config.nodeId, FAILOVER_GUARD_CLUSTER: config.clusterName });
+  notify({ event: 'became-active', role: 'standalone', term: 0 });
+  log.info({}, 'single-server mode: app started without a lease');
+  const timer = setInterval(() => void supervisor.ready().then((r) => (ready = r)), 1000);
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  return {
+    done,
+    shutdown: async () => {
+      clearInterval(timer);
+      ready = false;
+      await supervisor.stop();
+      await closeServer(server);
+      resolveDone();
+    },
+  };
+}

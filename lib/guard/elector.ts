@@ -1,0 +1,376 @@
+import type { GuardTimings } from '../spec/timing';
+import type { Clock } from './clock';
+import type { EventKind, LeaseStore, Role } from './store';
+import type { Supervisor } from './supervisor';
+
+/** Minimal structured logger (pino-compatible). */
+export interface Log {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What /health reports, computed from memory only. */
+export interface HealthSnapshot {
+  readonly cluster: string;
+  readonly node: string;
+  readonly role: Role;
+  readonly term: number;
+  readonly holder: string | null;
+  readonly ready: boolean;
+  /** Leader: L minus the time since the start of the last successful renew; others: as last seen in the DB. */
+  readonly leaseRemainingMs: number;
+  /** 200 iff active, ready and inside the renew deadline. */
+  readonly healthy: boolean;
+}
+
+/** A role change, passed to notify.command, metrics and logs. */
+export interface RoleChange {
+  readonly event: EventKind | 'ready' | 'passive';
+  readonly role: Role;
+  readonly term: number;
+  readonly detail?: string;
+}
+
+export interface ElectorProps {
+  readonly cluster: string;
+  readonly node: string;
+  readonly timings: GuardTimings;
+  /** Seconds of 503 before the app stops on a graceful release. */
+  readonly drainSecs: number;
+  readonly store: LeaseStore;
+  readonly supervisor: Supervisor;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Called on every role change (notify.command, metrics). @default - none */
+  readonly onChange?: (change: RoleChange) => void;
+  /** Called with each renew's duration in ms. @default - none */
+  readonly onRenew?: (ms: number) => void;
+  /** Jitter source in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** Extra environment for the app. @default - only the FAILOVER_GUARD_* variables */
+  readonly appEnv?: Readonly<Record<string, string>>;
+}
+
+interface Lead {
+  readonly term: number;
+  /** Monotonic ms at the start of the last successful renew (or the acquire). */
+  renewStart: number;
+  /** Monotonic ms when readiness was last confirmed, or when the lease was won. */
+  readySince: number;
+}
+
+/** How often readiness is probed while the app starts. */
+const READY_PROBE_MS = 250;
+/** A poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
+const EXPIRY_MARGIN_MS = 50;
+
+/**
+ * The election loop. All timing uses the injected monotonic clock; expiry itself is decided by
+ * the database (the store's statements). Safety rests on three rules:
+ * - /health is 200 only while `now − renewStart < D` (checked on every probe, from memory);
+ * - at D a timer fences the node: role `fenced`, app stopped, whatever the DB says later;
+ * - D + stop timeout < L, so the app is gone before any other node can win the lease.
+ */
+export class Elector {
+  private role: Role = 'passive';
+  private lead?: Lead;
+  private ready = false;
+  private holder: string | null = null;
+  private seenTerm = 0;
+  private seenRemainingMs = 0;
+  private seenAt = 0;
+  private backoffUntil = -Infinity;
+  /** Bumped whenever leadership ends, so late results of an earlier leadership are ignored. */
+  private gen = 0;
+  private cancelDeadline?: () => void;
+  private lock: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+  private stopped = false;
+  private wake?: () => void;
+  private releasing?: Promise<void>;
+  private readonly L: number;
+  private readonly R: number;
+  private readonly D: number;
+
+  constructor(private readonly props: ElectorProps) {
+    this.L = props.timings.failOverIntervalSecs * 1000;
+    this.R = props.timings.renewPeriodSecs * 1000;
+    this.D = props.timings.renewDeadlineSecs * 1000;
+    props.supervisor.onExit((detail) => this.appExited(detail));
+  }
+
+  snapshot(): HealthSnapshot {
+    const now = this.props.clock.now();
+    const lead = this.lead;
+    const inside = lead !== undefined && now - lead.renewStart < this.D;
+    return {
+      cluster: this.props.cluster,
+      node: this.props.node,
+      role: this.role,
+      term: lead?.term ?? this.seenTerm,
+      holder: lead ? this.props.node : this.holder,
+      ready: this.ready,
+      leaseRemainingMs: Math.max(0, Math.round(lead ? this.L - (now - lead.renewStart) : this.seenRemainingMs - (now - this.seenAt))),
+      healthy: this.role === 'active' && this.ready && inside,
+    };
+  }
+
+  /** Runs `fn` after every earlier locked section: lease statements never interleave. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private setRole(role: Role, event: RoleChange['event'], detail?: string): void {
+    const changed = role !== this.role;
+    this.role = role;
+    if (!changed && event === 'passive') return;
+    const term = this.lead?.term ?? this.seenTerm;
+    this.props.log.info({ role, event, term, detail }, `role ${role} (${event})`);
+    this.props.onChange?.({ event, role, term, detail });
+  }
+
+  private record(event: EventKind, term: number, detail?: string): void {
+    // Best effort and not awaited: history must never delay fencing or a handover.
+    this.props.store.recordEvent(event, term, detail).catch((e: unknown) => this.props.log.warn({ err: String(e), event }, 'could not record event'));
+  }
+
+  private armDeadline(lead: Lead): void {
+    this.cancelDeadline?.();
+    const due = lead.renewStart + this.D - this.props.clock.now();
+    this.cancelDeadline = this.props.clock.setTimer(due, () => this.fenceIfOverdue());
+  }
+
+  /** The deadline timer: past D without a successful renew, fence at once. */
+  fenceIfOverdue(): void {
+    const lead = this.lead;
+    if (lead && this.props.clock.now() - lead.renewStart >= this.D) this.fence('renew deadline passed');
+  }
+
+  private endLeadership(): Lead | undefined {
+    const lead = this.lead;
+    this.gen++;
+    this.lead = undefined;
+    this.ready = false;
+    this.cancelDeadline?.();
+    this.cancelDeadline = undefined;
+    if (lead) this.seenTerm = lead.term;
+    return lead;
+  }
+
+  private fence(detail: string): void {
+    const lead = this.endLeadership();
+    this.setRole('fenced', 'fenced', detail);
+    this.props.log.warn({ term: lead?.term, detail }, 'fenced: stopping the app');
+    void this.stopApp();
+    if (lead) this.record('fenced', lead.term, detail);
+  }
+
+  private async stopApp(): Promise<void> {
+    try {
+      await this.props.supervisor.stop();
+    } catch (e) {
+      this.props.log.error({ err: String(e) }, 'stopping the app failed');
+    }
+  }
+
+  /** One period: renew when leading, else heartbeat and (unless backing off) try to acquire. */
+  tick(): Promise<void> {
+    return this.locked(() => (this.lead ? this.renew(this.lead) : this.poll()));
+  }
+
+  private async renew(lead: Lead): Promise<void> {
+    const { clock, store, timings } = this.props;
+    const start = clock.now();
+    if (start - lead.renewStart >= this.D) return this.fence('renew deadline passed');
+    const gen = this.gen;
+    let r;
+    try {
+      r = await store.renew(lead.term, { role: this.role, term: lead.term }, timings.failOverIntervalSecs);
+    } catch (e) {
+      this.props.log.warn({ err: String(e), term: lead.term }, 'renew failed');
+      return;
+    }
+    if (gen !== this.gen) return;
+    this.props.onRenew?.(clock.now() - start);
+    if (!r.renewed) {
+      this.endLeadership();
+      this.setRole('passive', 'lost-lease', 'renew matched no row');
+      await this.stopApp();
+      this.record('lost-lease', lead.term);
+      return;
+    }
+    lead.renewStart = start;
+    this.armDeadline(lead);
+    if (r.lease?.maintenance && this.role !== 'draining') {
+      void this.release('maintenance-on', 0);
+      return;
+    }
+    if (this.role === 'starting' || (this.role === 'active' && !this.ready)) {
+      if (clock.now() - lead.readySince > timings.startupTimeoutSecs * 1000) {
+        void this.release('startup-timeout', this.L);
+      }
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const { clock, store, timings } = this.props;
+    const start = clock.now();
+    const tryAcquire = !this.stopping && start >= this.backoffUntil;
+    let r;
+    try {
+      r = await store.poll({ role: this.role, term: this.seenTerm }, timings.failOverIntervalSecs, tryAcquire);
+    } catch (e) {
+      this.props.log.warn({ err: String(e) }, 'poll failed');
+      return;
+    }
+    this.holder = r.lease.holder;
+    this.seenTerm = r.lease.term;
+    this.seenRemainingMs = r.lease.remainingMs;
+    this.seenAt = start;
+    if (r.acquired && !this.stopping) return this.becomeLeader(r.lease.term, start);
+    if (this.stopping) return;
+    if (r.lease.maintenance) this.setRole('maintenance', this.role === 'maintenance' ? 'passive' : 'maintenance-on');
+    else if (clock.now() < this.backoffUntil) this.setRole('backoff', 'passive');
+    else this.setRole('passive', this.role === 'maintenance' ? 'maintenance-off' : 'passive');
+  }
+
+  private async becomeLeader(term: number, start: number): Promise<void> {
+    const lead: Lead = { term, renewStart: start, readySince: this.props.clock.now() };
+    this.lead = lead;
+    this.holder = this.props.node;
+    this.ready = false;
+    this.armDeadline(lead);
+    this.setRole('starting', 'became-active');
+    this.record('became-active', term);
+    const { cluster, node } = this.props;
+    try {
+      await this.props.supervisor.start({
+        ...this.props.appEnv,
+        FAILOVER_GUARD_TERM: String(term),
+        FAILOVER_GUARD_NODE: node,
+        FAILOVER_GUARD_CLUSTER: cluster,
+      });
+    } catch (e) {
+      this.props.log.error({ err: String(e) }, 'starting the app failed');
+      void this.release('app-exited', this.L, `start failed: ${String(e)}`);
+    }
+  }
+
+  /** Probes readiness (a local check, never the DB); called often while starting, once a period when active. */
+  async checkReady(): Promise<void> {
+    const lead = this.lead;
+    if (!lead || (this.role !== 'starting' && this.role !== 'active')) return;
+    const gen = this.gen;
+    let ok = false;
+    try {
+      ok = await this.props.supervisor.ready();
+    } catch {
+      ok = false;
+    }
+    if (gen !== this.gen || (this.role !== 'starting' && this.role !== 'active')) return;
+    const now = this.props.clock.now();
+    this.ready = ok;
+    if (ok) {
+      lead.readySince = now;
+      if (this.role === 'starting') this.setRole('active', 'ready');
+    } else if (now - lead.readySince > this.props.timings.startupTimeoutSecs * 1000) {
+      void this.release('startup-timeout', this.L);
+    }
+  }
+
+  private appExited(detail: string): void {
+    if (this.lead && this.role !== 'draining') {
+      this.props.log.warn({ detail }, 'the app exited while this node was active');
+      void this.release('app-exited', this.L, detail);
+    }
+  }
+
+  /** Planned handover: 503 for the drain time, stop the app, release, back off ~2 periods. */
+  stepDown(): Promise<void> {
+    return this.release('stepped-down', 2 * this.R);
+  }
+
+  /**
+   * Graceful release: /health 503 at once (role draining) and for the drain time while renews
+   * continue, then stop the app, then end the lease in DB time so a passive node takes it at
+   * its next poll. `backoffMs` keeps this node from winning it straight back.
+   */
+  private release(event: EventKind, backoffMs: number, detail?: string): Promise<void> {
+    if (this.releasing) return this.releasing;
+    const lead = this.lead;
+    if (!lead) return Promise.resolve();
+    const wasHealthy = this.snapshot().healthy;
+    this.ready = false;
+    this.setRole('draining', event, detail);
+    this.releasing = (async () => {
+      const { clock, store } = this.props;
+      if (wasHealthy && this.props.drainSecs > 0) await clock.sleep(this.props.drainSecs * 1000);
+      await this.stopApp();
+      await this.locked(async () => {
+        if (this.lead !== lead) return; // fenced or lost meanwhile; the lease expires by itself
+        this.endLeadership();
+        this.backoffUntil = clock.now() + backoffMs;
+        try {
+          await store.release(lead.term);
+        } catch (e) {
+          this.props.log.warn({ err: String(e) }, 'release failed; the lease expires by itself');
+        }
+        this.seenRemainingMs = 0;
+        this.seenAt = clock.now();
+        this.holder = null;
+        this.record(event, lead.term, detail);
+        const role: Role = this.stopping ? 'stopped' : event === 'maintenance-on' ? 'maintenance' : 'backoff';
+        this.setRole(role, role === 'backoff' ? 'passive' : event);
+      });
+    })().finally(() => {
+      this.releasing = undefined;
+    });
+    return this.releasing;
+  }
+
+  /**
+   * When the next tick is due: one period after `started`, except that a passive node that saw
+   * the lease run out before then polls right at its expiry (the remaining time is a DB-time
+   * duration, so clock skew does not matter). A crash then costs about L, not L + R; with a live
+   * leader the remaining time is ≥ L − R at every poll, so steady state stays one statement per period.
+   */
+  nextTickAt(started: number, periodMs: number): number {
+    const normal = started + periodMs;
+    if (this.lead || this.stopping || this.role === 'backoff' || this.role === 'maintenance' || this.seenRemainingMs <= 0) return normal;
+    return Math.min(normal, this.seenAt + this.seenRemainingMs + EXPIRY_MARGIN_MS);
+  }
+
+  /** The loop: one tick per period (with ±10 % jitter), readiness probes in between. */
+  async run(): Promise<void> {
+    const { clock } = this.props;
+    const random = this.props.random ?? Math.random;
+    while (!this.stopped) {
+      const started = clock.now();
+      await this.tick();
+      await this.checkReady();
+      const next = this.nextTickAt(started, this.R * (0.9 + 0.2 * random()));
+      while (!this.stopped && clock.now() < next) {
+        const wait = this.role === 'starting' ? Math.min(READY_PROBE_MS, next - clock.now()) : next - clock.now();
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void clock.sleep(wait).then(resolve);
+        });
+        if (this.role === 'starting') await this.checkReady();
+      }
+    }
+  }
+
+  /** SIGTERM: stop acquiring, hand over gracefully if leading, make sure the app is stopped, end the loop. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.lead) await this.release('shutdown', 0);
+    else await this.stopApp();
+    await this.releasing;
+    this.stopped = true;
+    this.role = 'stopped';
+    this.wake?.();
+  }
+}

@@ -1,0 +1,61 @@
+import * as http from 'http';
+import type { HealthSnapshot } from './elector';
+import type { GuardMetrics } from './metrics';
+
+export interface HealthServerProps {
+  /** From memory only: no database statement per probe. */
+  readonly snapshot: () => HealthSnapshot;
+  readonly stepDown: () => Promise<void>;
+  readonly metrics: GuardMetrics;
+}
+
+/** Loopback peers only may ask a guard to step down. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || /^(::ffff:)?127\./.test(address);
+}
+
+function json(res: http.ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * `GET /health` 200 only while active, ready and inside the renew deadline; `GET /live` 200
+ * while the guard runs; `GET /metrics`; `POST /step-down` from loopback (202, handover runs on).
+ */
+export function createHealthServer(props: HealthServerProps): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const snapshotBody = () => {
+      const { healthy: _healthy, ...body } = props.snapshot();
+      return body;
+    };
+    if (req.method === 'GET' && path === '/health') {
+      const s = props.snapshot();
+      const code = s.healthy ? 200 : 503;
+      props.metrics.healthProbes.inc({ code: String(code) });
+      return json(res, code, snapshotBody());
+    }
+    if (req.method === 'GET' && path === '/live') return json(res, 200, { live: true, ...snapshotBody() });
+    if (req.method === 'GET' && path === '/metrics') {
+      props.metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': props.metrics.registry.contentType });
+          res.end(text);
+        },
+        () => json(res, 500, { error: 'metrics failed' }),
+      );
+      return;
+    }
+    if (path === '/step-down') {
+      if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });
+      if (!isLoopback(req.socket.remoteAddress)) return json(res, 403, { error: 'step-down is accepted from loopback only' });
+      const before = props.snapshot();
+      void props.stepDown();
+      return json(res, 202, { steppingDown: before.holder === before.node, ...snapshotBody() });
+    }
+    return json(res, 404, { error: 'not found' });
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The lease store: the only place the guard talks to its database. Every implementation follows
+ * the design's protocol — database time for expiry, the term as fencing token, renew/acquire
+ * succeed only when exactly one row changes — so a MySQL/MariaDB store (NOW(6), affectedRows)
+ * drops in beside the PostgreSQL one.
+ */
+
+/** What a node is doing, as shown in /health, `status` and the members table. */
+export type Role =
+  | 'passive' // polling, may acquire
+  | 'starting' // holds the lease, app not ready yet
+  | 'active' // holds the lease, app ready
+  | 'draining' // holds the lease, handing over (503, then stop, then release)
+  | 'fenced' // lost contact past the renew deadline; app stopped
+  | 'backoff' // released recently (step-down, startup timeout); not acquiring for a while
+  | 'maintenance' // cluster-wide maintenance: app stopped, holding
+  | 'standalone' // high-availability-guard.enabled=N: app runs unconditionally
+  | 'stopped'; // the guard is shutting down
+
+/** Event kinds written to the events table on role changes. */
+export type EventKind =
+  | 'became-active'
+  | 'stepped-down'
+  | 'lost-lease'
+  | 'fenced'
+  | 'startup-timeout'
+  | 'app-exited'
+  | 'maintenance-on'
+  | 'maintenance-off'
+  | 'shutdown';
+
+/** The lease row as one node saw it, with the remaining time computed in database time. */
+export interface LeaseView {
+  readonly holder: string | null;
+  readonly term: number;
+  /** Milliseconds until expiry in database time (0 when expired). */
+  readonly remainingMs: number;
+  readonly maintenance: boolean;
+}
+
+/** This node's row in the members table, written with every lease statement. */
+export interface Beat {
+  readonly role: Role;
+  readonly term: number;
+}
+
+export interface AcquireResult {
+  /** true when this statement took the lease (term incremented). */
+  readonly acquired: boolean;
+  readonly lease: LeaseView;
+}
+
+export interface RenewResult {
+  /** Exactly one row matched holder + term: still the leader. */
+  readonly renewed: boolean;
+  readonly lease?: LeaseView;
+}
+
+export interface MemberStatus {
+  readonly node: string;
+  readonly role: string;
+  readonly term: number;
+  /** Milliseconds since the node's last statement, in database time. */
+  readonly lastSeenMsAgo: number;
+  readonly version: string;
+}
+
+export interface GuardEvent {
+  readonly at: string;
+  readonly node: string;
+  readonly event: string;
+  readonly term: number;
+  readonly detail: string | null;
+}
+
+export interface ClusterStatus {
+  readonly cluster: string;
+  readonly lease: LeaseView;
+  readonly members: readonly MemberStatus[];
+  /** Newest first. */
+  readonly events: readonly GuardEvent[];
+}
+
+export interface LeaseStore {
+  /** Creates the tables and this cluster's lease row if missing (idempotent). */
+  init(): Promise<void>;
+  /**
+   * One statement: heartbeat + (when `tryAcquire`) take the lease if expired and not in
+   * maintenance, returning the lease as seen. Used by passive nodes every period.
+   */
+  poll(beat: Beat, leaseSecs: number, tryAcquire: boolean): Promise<AcquireResult>;
+  /** One statement: heartbeat + extend the lease held with `term`. */
+  renew(term: number, beat: Beat, leaseSecs: number): Promise<RenewResult>;
+  /** Ends the lease held with `term` now (database time), so a passive node takes over at its next poll. */
+  release(term: number): Promise<boolean>;
+  /** Sets the cluster-wide maintenance flag and records the event. */
+  setMaintenance(on: boolean): Promise<void>;
+  recordEvent(event: EventKind, term: number, detail?: string): Promise<void>;
+  status(eventLimit?: number): Promise<ClusterStatus>;
+  /** Statements sent so far (for metrics and the benchmark). */
+  readonly statements: number;
+  close(): Promise<void>;
+}
+
+/** Table names: prefixed, because the guard shares the application's database. */
+export const TABLES = {
+  lease: 'failover_guard_lease',
+  members: 'failover_guard_members',
+  events: 'failover_guard_events',
+} as const;

@@ -1,0 +1,13 @@
+/** Starts, stops and probes the application a guard keeps active on one node. */
+export interface Supervisor {
+  /** Makes sure no app left over from an earlier guard run is still running. */
+  cleanup(): Promise<void>;
+  /** Starts the app with extra environment (the term, the node). */
+  start(env: Readonly<Record<string, string>>): Promise<void>;
+  /** Stops the app; resolves once it is gone (forcefully after the stop timeout). */
+  stop(): Promise<void>;
+  /** Whether the app is ready to serve (readiness URL, else: it runs). */
+  ready(): Promise<boolean>;
+  /** Called when the app ends by itself (not through {@link stop}). */
+  onExit(listener: (detail: string) => void): void;
+}

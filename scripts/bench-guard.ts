@@ -1,0 +1,170 @@
+/**
+ * failover-guard benchmark (`npm run bench:guard`): three guards (the bundled CLI, exec mode,
+ * demo app) on a real PostgreSQL, for L = 6 s and L = 30 s. Prints median and p95 of crash
+ * failover (kill -9 of the active node → first /health 200 elsewhere) and planned handover
+ * (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second and
+ * per health probe. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs for L = 30, default BENCH_RUNS).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { bundleGuard } from '../test/helpers/guard-bundle';
+import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
+import { startPostgres, type TestPostgres } from '../test/helpers/postgres';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.ceil(q * s.length) - 1);
+  return s[Math.max(0, i)];
+}
+
+async function firstActiveElsewhere(nodes: GuardNode[], old: GuardNode, t0: number, timeoutMs: number): Promise<number> {
+  const others = nodes.filter((n) => n !== old);
+  for (;;) {
+    const answers = await Promise.all(others.map((n) => n.health()));
+    if (answers.some((a) => a.code === 200)) return (Date.now() - t0) / 1000;
+    if (Date.now() - t0 > timeoutMs) throw new Error('no failover');
+    await sleep(20);
+  }
+}
+
+async function active(nodes: GuardNode[], timeoutMs: number): Promise<GuardNode> {
+  await waitFor('one active', async () => (await activeNodes(nodes)).length === 1, timeoutMs);
+  const [name] = await activeNodes(nodes);
+  return nodes.find((n) => n.name === name)!;
+}
+
+async function statements(n: GuardNode): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${n.healthPort}/metrics`).then((r) => r.text());
+  return Number(/^failover_guard_db_statements_total (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+function rssMb(n: GuardNode): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.proc!.pid}/status`, 'utf8'))?.[1]);
+  return kb / 1024;
+}
+
+interface Result {
+  L: number;
+  runs: number;
+  crash: number[];
+  handover: number[];
+  /** Max guard RSS in steady state (renews and occasional probes). */
+  rssSteady: number;
+  /** Max guard RSS right after the 500-probe burst. */
+  rssBurst: number;
+  stmtPerNodeSec: number;
+  stmtPerPeriod: number;
+  stmtPerProbe: number;
+}
+
+async function bench(L: number, runs: number, pg: TestPostgres, bundle: string, root: string): Promise<Result> {
+  const R = Math.max(1, L / 10);
+  const cluster = `bench${L}`;
+  const nodes: GuardNode[] = [];
+  for (let i = 0; i < 3; i++) nodes.push(await GuardNode.create(`${cluster}-${i}`, cluster, bundle, root, pg, { failOverSecs: L }));
+  nodes.forEach((n) => n.start());
+  try {
+    let cur = await active(nodes, 20000);
+    await sleep(2 * R * 1000);
+
+    // steady state: statements per node per second over 10 periods (±1 statement of quantization)
+    const window = 10 * R * 1000;
+    const before = await Promise.all(nodes.map(statements));
+    await sleep(window);
+    const after = await Promise.all(nodes.map(statements));
+    const perNodeSec = after.map((a, i) => (a - before[i]) / (window / 1000));
+    const stmtPerNodeSec = Math.max(...perNodeSec);
+
+    const rssSteady = Math.max(...nodes.map(rssMb));
+
+    // health probes: 500 GETs on the active node within well under one period
+    const s0 = await statements(cur);
+    const p0 = Date.now();
+    for (let i = 0; i < 500; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, '/health', 1000)));
+    const elapsed = Date.now() - p0;
+    const s1 = await statements(cur);
+    const renewsDuring = Math.ceil(elapsed / (R * 1000 * 0.9)) + 1;
+    const stmtPerProbe = Math.max(0, s1 - s0 - renewsDuring) / 500;
+
+    const rssBurst = Math.max(...nodes.map(rssMb));
+
+    const crash: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      // a random phase within the renew period, like a real crash
+      await sleep(Math.random() * R * 1000);
+      const t0 = Date.now();
+      cur.signalNode('SIGKILL');
+      crash.push(await firstActiveElsewhere(nodes, cur, t0, (L + 3 * R) * 1000));
+      await cur.exited();
+      cur.start();
+      await waitFor('restarted guard answers', async () => (await cur.health()).code === 503, 20000);
+      cur = await active(nodes, 5000);
+      process.stdout.write(`  L=${L} crash run ${i + 1}: ${crash[i].toFixed(2)} s\n`);
+    }
+
+    const handover: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await sleep(2 * R * 1000);
+      const t0 = Date.now();
+      await fetch(`http://127.0.0.1:${cur.healthPort}/step-down`, { method: 'POST' });
+      handover.push(await firstActiveElsewhere(nodes, cur, t0, L * 2000));
+      cur = await active(nodes, 5000);
+      process.stdout.write(`  L=${L} handover run ${i + 1}: ${handover[i].toFixed(2)} s\n`);
+    }
+    return { L, runs, crash, handover, rssSteady, rssBurst, stmtPerNodeSec, stmtPerPeriod: stmtPerNodeSec * R, stmtPerProbe };
+  } finally {
+    await Promise.all(nodes.map((n) => n.kill()));
+  }
+}
+
+async function mainBench(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'guard-bench-'));
+  const bundle = bundleGuard(root);
+  const pg = await startPostgres();
+  const results: Result[] = [];
+  try {
+    for (const [L, runs] of [
+      [6, RUNS],
+      [30, RUNS_30],
+    ]) {
+      process.stdout.write(`L = ${L} s, ${runs} runs each\n`);
+      results.push(await bench(L, runs, pg, bundle, root));
+    }
+  } finally {
+    await pg.destroy();
+    rmSync(root, { recursive: true, force: true });
+  }
+  const f = (x: number) => x.toFixed(2);
+  const rows = [
+    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 500 probes (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
+    ...results.map((r) => [
+      String(r.L),
+      String(r.runs),
+      f(quantile(r.crash, 0.5)),
+      f(quantile(r.crash, 0.95)),
+      f(quantile(r.handover, 0.5)),
+      f(quantile(r.handover, 0.95)),
+      r.rssSteady.toFixed(0),
+      r.rssBurst.toFixed(0),
+      f(r.stmtPerNodeSec),
+      f(r.stmtPerPeriod),
+      r.stmtPerProbe.toFixed(3),
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row: string[]) => '| ' + row.map((cell, c) => cell.padEnd(widths[c])).join(' | ') + ' |';
+  console.log('');
+  console.log(line(rows[0]));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  rows.slice(1).forEach((r) => console.log(line(r)));
+  console.log('\nseconds; crash = kill -9 of the active node (guard + app) → first 200 elsewhere; handover = POST /step-down → first 200 elsewhere (drain 0).');
+}
+
+mainBench().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

