@@ -50,10 +50,15 @@ export async function startPostgres(): Promise<TestPostgres> {
   writeFileSync(pwfile, password + '\n');
   if (ids.uid !== undefined) for (const p of [root, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
   const bin = binDir();
-  execFileSync(join(bin, 'initdb'), [`--pgdata=${data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], {
-    ...ids,
-    stdio: 'pipe',
-  });
+  try {
+    execFileSync(join(bin, 'initdb'), [`--pgdata=${data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      ...ids,
+      stdio: 'pipe',
+    });
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   rmSync(pwfile);
   const port = await freePort();
   let proc: ChildProcess | undefined;
