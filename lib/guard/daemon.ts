@@ -9,19 +9,28 @@ import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
 import { defaultPasswordDeps, resolvePassword } from './password';
-import { PgLeaseStore } from './pg-store';
+import { PgLeaseStore, type PgLeaseStoreProps } from './pg-store';
+import { MysqlLeaseStore, type MysqlLeaseStoreProps } from './mysql-store';
+import { databaseKind, databaseUrlProblem } from './database-url';
+import { ValidationError } from '../core/problems';
+import { GUARD_KEYS } from '../spec/guard-settings';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 
-/** The lease store for `database.url` (PostgreSQL now; MySQL/MariaDB implement the same interface). */
+/**
+ * The lease store for `database.url`, the one factory behind run, status, init-db and
+ * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
+ * MariaDB. Anything else is a config problem naming the key (exit 2).
+ */
 export function createStore(config: GuardConfig): LeaseStore {
+  const key = GUARD_KEYS.databaseUrl;
   const url = config.databaseUrl;
-  if (!url) throw new Error('database.url is not set');
-  if (!/^postgres(ql)?:/.test(url)) throw new Error(`database.url: ${url.split(':')[0]} is not supported by this build (postgres only)`);
+  const problem = url ? databaseUrlProblem(url) : 'is required (or set high-availability-guard.enabled=N)';
+  if (!url || problem) throw new ValidationError('config', [{ path: key, message: problem! }]);
   const deps = defaultPasswordDeps();
-  return new PgLeaseStore({
+  return createLeaseStore({
     url,
     cluster: config.clusterName,
     node: config.nodeId,
@@ -29,6 +38,11 @@ export function createStore(config: GuardConfig): LeaseStore {
     queryTimeoutSecs: config.timings.queryTimeoutSecs,
     password: () => resolvePassword(config.passwordSource, deps),
   });
+}
+
+/** The store class for a URL's scheme (the URL is assumed checked by {@link databaseUrlProblem}). */
+export function createLeaseStore(props: PgLeaseStoreProps & MysqlLeaseStoreProps): LeaseStore {
+  return databaseKind(props.url) === 'mysql' ? new MysqlLeaseStore(props) : new PgLeaseStore(props);
 }
 
 /** pid file of the exec-mode app, per cluster and node (`TMPDIR` decides where). */

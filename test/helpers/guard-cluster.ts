@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import * as http from 'http';
 import { join } from 'path';
 import { freePort } from './ports';
-import type { TestPostgres } from './postgres';
+import type { TestDatabase } from './database';
 
 export const DEMO_APP = join(__dirname, 'demo-app.js');
 
@@ -67,20 +67,19 @@ export class GuardNode {
     readonly appPort: number,
     private readonly bundle: string,
     root: string,
-    pg: TestPostgres,
+    db: TestDatabase,
     opts: GuardNodeOptions,
   ) {
     this.dir = join(root, cluster, name);
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, 'pw'), pg.password + '\n', { mode: 0o600 });
     this.configFile = join(this.dir, 'guard.properties');
     writeFileSync(
       this.configFile,
       [
         `cluster.name=${cluster}`,
         `node.id=${name}`,
-        `database.url=${pg.url}`,
-        `database.password-source=file:${join(this.dir, 'pw')}`,
+        `database.url=${db.url}`,
+        `database.password-source=${db.passwordSource}`,
         `high-availability-guard.fail-over-interval-secs=${opts.failOverSecs ?? 6}`,
         'service.stop-timeout-secs=2',
         `health.port=${healthPort}`,
@@ -94,8 +93,8 @@ export class GuardNode {
     );
   }
 
-  static async create(name: string, cluster: string, bundle: string, root: string, pg: TestPostgres, opts: GuardNodeOptions = {}): Promise<GuardNode> {
-    return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, pg, opts);
+  static async create(name: string, cluster: string, bundle: string, root: string, db: TestDatabase, opts: GuardNodeOptions = {}): Promise<GuardNode> {
+    return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, db, opts);
   }
 
   start(): void {

