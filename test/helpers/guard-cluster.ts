@@ -97,10 +97,15 @@ export class GuardNode {
     return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, db, opts);
   }
 
+  /** The guard as a command line: a `.js` bundle runs under this Node, anything else (the single executable) directly. */
+  private argv(...args: string[]): [string, string[]] {
+    return this.bundle.endsWith('.js') ? [process.execPath, [this.bundle, ...args]] : [this.bundle, args];
+  }
+
   start(): void {
     const log = openSync(join(this.dir, 'guard.log'), 'a');
     // TMPDIR: the guard keeps the app's pid file there.
-    this.proc = spawn(process.execPath, [this.bundle, 'run', '--config', this.configFile], {
+    this.proc = spawn(...this.argv('run', '--config', this.configFile), {
       stdio: ['ignore', log, log],
       env: { ...process.env, TMPDIR: this.dir },
     });
@@ -109,7 +114,7 @@ export class GuardNode {
 
   /** Runs a CLI command against this node's config; returns exit code and output. */
   cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [this.bundle, ...args, '--config', this.configFile], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(...this.argv(...args, '--config', this.configFile), { encoding: 'utf8', timeout: 20000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
