@@ -15,13 +15,31 @@ export interface TestMariadb extends TestDatabase {
   readonly port: number;
   /** Unix socket of the server (root connects through it, without a password). */
   readonly socket: string;
+  /** With `tls`: the test CA (PEM) that signed the server certificate. */
+  readonly caFile?: string;
+}
+
+export interface MariadbOptions {
+  /** Serve TLS with a throwaway CA and certificate, and make the guard user REQUIRE SSL. @default false */
+  readonly tls?: boolean;
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1, made with openssl in `dir`. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const f = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=failover-guard test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('san.ext'));
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
 /**
  * Starts a fresh MariaDB in a temp dir with a database `guard` and a user `guard` whose random
  * password is in a 0600 file (`passwordSource`). Throws (never skips) when the server is missing.
  */
-export async function startMariadb(): Promise<TestMariadb> {
+export async function startMariadb(opts: MariadbOptions = {}): Promise<TestMariadb> {
   for (const bin of [MARIADBD, INSTALL_DB]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's mariadb-server (apt-get install mariadb-server) to run the MariaDB guard tests`);
   }
@@ -34,6 +52,7 @@ export async function startMariadb(): Promise<TestMariadb> {
     rmSync(root, { recursive: true, force: true });
     throw new Error(`mariadb-install-db failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`);
   }
+  const certs = opts.tls ? makeCertificates(root) : undefined;
   const port = await freePort();
   let proc: ChildProcess | undefined;
 
@@ -57,6 +76,7 @@ export async function startMariadb(): Promise<TestMariadb> {
           '--innodb-buffer-pool-size=16M',
           '--innodb-log-file-size=8M',
           '--performance-schema=OFF',
+          ...(certs ? [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`] : []),
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
@@ -96,7 +116,7 @@ export async function startMariadb(): Promise<TestMariadb> {
     const admin = await mysql.createConnection({ socketPath: socket, user: 'root', multipleStatements: true });
     try {
       await admin.query(
-        `CREATE DATABASE guard; CREATE USER 'guard'@'127.0.0.1' IDENTIFIED BY ${admin.escape(password)}; GRANT ALL ON guard.* TO 'guard'@'127.0.0.1'`,
+        `CREATE DATABASE guard; CREATE USER 'guard'@'127.0.0.1' IDENTIFIED BY ${admin.escape(password)}${certs ? ' REQUIRE SSL' : ''}; GRANT ALL ON guard.* TO 'guard'@'127.0.0.1'`,
       );
     } finally {
       await admin.end();
@@ -112,6 +132,7 @@ export async function startMariadb(): Promise<TestMariadb> {
     url: `mysql://guard@127.0.0.1:${port}/guard`,
     port,
     socket,
+    caFile: certs?.ca,
     password,
     passwordSource: `file:${pwFile}`,
     sql,
