@@ -9,13 +9,13 @@ import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
 import { defaultPasswordDeps, resolvePassword } from './password';
-import { PgLeaseStore, type PgLeaseStoreProps } from './pg-store';
-import { MysqlLeaseStore, type MysqlLeaseStoreProps } from './mysql-store';
+import { PgLeaseStore } from './pg-store';
+import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
-import type { LeaseStore } from './store';
+import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 
@@ -41,7 +41,7 @@ export function createStore(config: GuardConfig): LeaseStore {
 }
 
 /** The store class for a URL's scheme (the URL is assumed checked by {@link databaseUrlProblem}). */
-export function createLeaseStore(props: PgLeaseStoreProps & MysqlLeaseStoreProps): LeaseStore {
+export function createLeaseStore(props: LeaseStoreProps): LeaseStore {
   return databaseKind(props.url) === 'mysql' ? new MysqlLeaseStore(props) : new PgLeaseStore(props);
 }
 

@@ -2,22 +2,15 @@ import { readFileSync } from 'fs';
 import * as mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { parseMysqlUrl, type MysqlTarget } from './database-url';
-import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseView, RenewResult } from './store';
+import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
 
-export interface MysqlLeaseStoreProps {
-  /** `mysql://user@host[:port]/db[?ssl-mode=REQUIRED]` (see {@link parseMysqlUrl}). */
-  readonly url: string;
-  readonly cluster: string;
-  readonly node: string;
-  readonly version: string;
-  /** Q: client- and (MariaDB: max_statement_time; MySQL: max_execution_time) server-side timeout. */
-  readonly queryTimeoutSecs: number;
-  /** Fetched on every (re)connect so rotated passwords keep working. @default - none (no password) */
-  readonly password?: () => Promise<string | undefined>;
-  /** Connection timeout. @default max(Q, 2) s */
-  readonly connectTimeoutSecs?: number;
-}
+/**
+ * MySQL/MariaDB: `url` is `mysql://user@host[:port]/db[?ssl-mode=REQUIRED]` (see
+ * {@link parseMysqlUrl}); Q is enforced by the client and by the server (MariaDB
+ * `max_statement_time`, MySQL `max_execution_time`).
+ */
+export type MysqlLeaseStoreProps = LeaseStoreProps;
 
 const { lease: LEASE, members: MEMBERS, events: EVENTS } = TABLES;
 
@@ -38,18 +31,18 @@ const REMAINING = `GREATEST(0, TIMESTAMPDIFF(MICROSECOND, NOW(6), expires_at)) /
 const SELECT_LEASE = `SELECT holder, term, ${REMAINING} AS remaining_ms, maintenance FROM ${LEASE} WHERE cluster = ?`;
 
 /** acquire: the design's statement with NOW(6); the last flag = false makes it a pure poll. */
-export const POLL_SQL = `${MEMBER_UPSERT};
+export const MYSQL_POLL_SQL = `${MEMBER_UPSERT};
 UPDATE ${LEASE} SET holder = ?, term = term + 1, expires_at = NOW(6) + INTERVAL ? MICROSECOND
   WHERE cluster = ? AND expires_at < NOW(6) AND NOT maintenance AND ?;
 ${SELECT_LEASE}`;
 
 /** renew: exactly one matched row (holder and term) or this node is no longer the leader. */
-export const RENEW_SQL = `${MEMBER_UPSERT};
+export const MYSQL_RENEW_SQL = `${MEMBER_UPSERT};
 UPDATE ${LEASE} SET expires_at = NOW(6) + INTERVAL ? MICROSECOND WHERE cluster = ? AND holder = ? AND term = ?;
 ${SELECT_LEASE}`;
 
 /** release: expire now in database time, only if still ours. */
-export const RELEASE_SQL = `UPDATE ${LEASE} SET expires_at = NOW(6) WHERE cluster = ? AND holder = ? AND term = ? AND expires_at > NOW(6)`;
+export const MYSQL_RELEASE_SQL = `UPDATE ${LEASE} SET expires_at = NOW(6) WHERE cluster = ? AND holder = ? AND term = ? AND expires_at > NOW(6)`;
 
 const INIT_SQL = [
   `CREATE TABLE IF NOT EXISTS ${LEASE} (
@@ -205,7 +198,7 @@ export class MysqlLeaseStore implements LeaseStore {
   async poll(beat: Beat, leaseSecs: number, tryAcquire: boolean): Promise<AcquireResult> {
     const c = this.props.cluster;
     const [, update, rows] = await this.exec<[ResultSetHeader, ResultSetHeader, LeaseRow[]]>(
-      POLL_SQL,
+      MYSQL_POLL_SQL,
       [...this.beatValues(beat), this.props.node, Math.round(leaseSecs * 1e6), c, tryAcquire, c],
       3,
     );
@@ -216,7 +209,7 @@ export class MysqlLeaseStore implements LeaseStore {
   async renew(term: number, beat: Beat, leaseSecs: number): Promise<RenewResult> {
     const c = this.props.cluster;
     const [, update, rows] = await this.exec<[ResultSetHeader, ResultSetHeader, LeaseRow[]]>(
-      RENEW_SQL,
+      MYSQL_RENEW_SQL,
       [...this.beatValues({ ...beat, term }), Math.round(leaseSecs * 1e6), c, this.props.node, term, c],
       3,
     );
@@ -224,7 +217,7 @@ export class MysqlLeaseStore implements LeaseStore {
   }
 
   async release(term: number): Promise<boolean> {
-    return (await this.exec<ResultSetHeader>(RELEASE_SQL, [this.props.cluster, this.props.node, term])).affectedRows === 1;
+    return (await this.exec<ResultSetHeader>(MYSQL_RELEASE_SQL, [this.props.cluster, this.props.node, term])).affectedRows === 1;
   }
 
   async setMaintenance(on: boolean): Promise<void> {

@@ -1,19 +1,9 @@
 import { Client, type QueryResult, type QueryResultRow } from 'pg';
-import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseView, RenewResult } from './store';
+import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
 
-export interface PgLeaseStoreProps {
-  readonly url: string;
-  readonly cluster: string;
-  readonly node: string;
-  readonly version: string;
-  /** Q: client- and server-side timeout of each statement. */
-  readonly queryTimeoutSecs: number;
-  /** Fetched on every (re)connect so rotated passwords keep working. @default - none (URL or PG* env) */
-  readonly password?: () => Promise<string | undefined>;
-  /** Connection timeout. @default max(Q, 2) s */
-  readonly connectTimeoutSecs?: number;
-}
+/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…]` (node-postgres reads the URL). */
+export type PgLeaseStoreProps = LeaseStoreProps;
 
 const { lease: LEASE, members: MEMBERS, events: EVENTS } = TABLES;
 

@@ -1,5 +1,5 @@
 import { parseMysqlUrl } from '../../lib/guard/database-url';
-import { MysqlLeaseStore, mysqlSsl, POLL_SQL, RENEW_SQL } from '../../lib/guard/mysql-store';
+import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../helpers/mariadb';
 
@@ -27,7 +27,7 @@ describe('MysqlLeaseStore', () => {
   });
 
   it('uses only the database clock and no session locks', () => {
-    for (const sql of [POLL_SQL, RENEW_SQL]) {
+    for (const sql of [MYSQL_POLL_SQL, MYSQL_RENEW_SQL]) {
       expect(sql).toContain('NOW(6)');
       expect(sql).not.toMatch(/GET_LOCK|UTC_TIMESTAMP|SYSDATE|TEMPORARY/i);
     }

