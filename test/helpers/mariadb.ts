@@ -42,7 +42,7 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
  */
 export async function startMariadb(opts: MariadbOptions = {}): Promise<TestMariadb> {
   for (const bin of [MARIADBD, INSTALL_DB]) {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's mariadb-server (apt-get install mariadb-server) to run the MariaDB guard tests`);
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: the MariaDB guard tests need Debian's mariadb-server (sudo scripts/test-deps.sh installs it)`);
   }
   const root = mkdtempSync(join(tmpdir(), 'guard-mariadb-'));
   const data = join(root, 'data');
