@@ -1,4 +1,4 @@
-import { Client, type QueryResult, type QueryResultRow } from 'pg';
+import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
 
@@ -94,6 +94,8 @@ export class PgLeaseStore implements LeaseStore {
   private async client(): Promise<Client> {
     if (this.conn) return this.conn;
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
+    // Loaded on first connect: a guard on MySQL never pays for pg.
+    const { Client } = await import('pg');
     const c = new Client({
       connectionString: this.props.url,
       connectionTimeoutMillis: Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000),
