@@ -25,13 +25,9 @@ import { GUARD_VERSION } from './version';
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
 export function createStore(config: GuardConfig): LeaseStore {
-  const key = GUARD_KEYS.databaseUrl;
-  const url = config.databaseUrl;
-  const problem = url ? databaseUrlProblem(url) : 'is required (or set high-availability-guard.enabled=N)';
-  if (!url || problem) throw new ValidationError('config', [{ path: key, message: problem! }]);
   const deps = defaultPasswordDeps();
   return createLeaseStore({
-    url,
+    url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
     version: GUARD_VERSION,
@@ -40,8 +36,10 @@ export function createStore(config: GuardConfig): LeaseStore {
   });
 }
 
-/** The store class for a URL's scheme (the URL is assumed checked by {@link databaseUrlProblem}). */
+/** The store for a URL's scheme; a URL no store can use throws a {@link ValidationError} naming `database.url`. */
 export function createLeaseStore(props: LeaseStoreProps): LeaseStore {
+  const problem = props.url ? databaseUrlProblem(props.url) : 'is required (or set high-availability-guard.enabled=N)';
+  if (problem) throw new ValidationError('config', [{ path: GUARD_KEYS.databaseUrl, message: problem }]);
   return databaseKind(props.url) === 'mysql' ? new MysqlLeaseStore(props) : new PgLeaseStore(props);
 }
 
