@@ -18,6 +18,8 @@ const L = 6000;
 const R = 1000;
 let root: string;
 let bundle: string;
+/** Keep the guards' logs for a look when a scenario failed. */
+let keepLogs = false;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'guard-failover-'));
@@ -25,7 +27,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
+  if (!keepLogs) rmSync(root, { recursive: true, force: true });
 });
 
 async function oneActive(nodes: GuardNode[], timeoutMs = 15000): Promise<GuardNode> {
@@ -58,6 +60,7 @@ describe.each(DATABASES)('failover-guard processes on $name', (fixture) => {
 
   afterEach(() => {
     // every scenario: never two nodes 200 in the same sample
+    keepLogs ||= checker.violations.length > 0;
     expect(checker.violations).toEqual([]);
   });
 
