@@ -152,10 +152,13 @@ export class MysqlLeaseStore implements LeaseStore {
     c.on('error', () => this.drop(c));
     try {
       const q = this.props.queryTimeoutSecs;
+      // counted: once per (re)connect, never in steady state
+      this.count++;
       try {
         await c.query({ sql: `SET SESSION time_zone = '+00:00', max_statement_time = ?`, values: [q], timeout: this.timeoutMs }); // MariaDB
       } catch (e) {
         if ((e as { errno?: number }).errno !== 1193) throw e; // ER_UNKNOWN_SYSTEM_VARIABLE: MySQL
+        this.count++;
         await c.query({ sql: `SET SESSION time_zone = '+00:00', max_execution_time = ?`, values: [this.timeoutMs], timeout: this.timeoutMs });
       }
     } catch (e) {
