@@ -3,14 +3,15 @@
  * demo app) on a real PostgreSQL, for L = 6 s and L = 30 s. Prints median and p95 of crash
  * failover (kill -9 of the active node → first /health 200 elsewhere) and planned handover
  * (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second and
- * per health probe. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs for L = 30, default BENCH_RUNS).
+ * per health probe. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs for L = 30, default BENCH_RUNS),
+ * BENCH_DB (postgresql, the default, or mariadb: Debian's MariaDB with the MySQL store).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { bundleGuard } from '../test/helpers/guard-bundle';
 import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
-import { startPostgres, type TestPostgres } from '../test/helpers/postgres';
+import { DATABASES, type TestDatabase } from '../test/helpers/database';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
@@ -61,7 +62,7 @@ interface Result {
   stmtPerProbe: number;
 }
 
-async function bench(L: number, runs: number, pg: TestPostgres, bundle: string, root: string): Promise<Result> {
+async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, root: string): Promise<Result> {
   const R = Math.max(1, L / 10);
   const cluster = `bench${L}`;
   const nodes: GuardNode[] = [];
@@ -88,7 +89,8 @@ async function bench(L: number, runs: number, pg: TestPostgres, bundle: string, 
     const elapsed = Date.now() - p0;
     const s1 = await statements(cur);
     const renewsDuring = Math.ceil(elapsed / (R * 1000 * 0.9)) + 1;
-    const stmtPerProbe = Math.max(0, s1 - s0 - renewsDuring) / 500;
+    const stmtPerRenew = Math.max(1, Math.round(stmtPerNodeSec * R)); // 3 on MySQL (one multi-statement)
+    const stmtPerProbe = Math.max(0, s1 - s0 - renewsDuring * stmtPerRenew) / 500;
 
     const rssBurst = Math.max(...nodes.map(rssMb));
 
@@ -124,7 +126,11 @@ async function bench(L: number, runs: number, pg: TestPostgres, bundle: string, 
 async function mainBench(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'guard-bench-'));
   const bundle = bundleGuard(root);
-  const pg = await startPostgres();
+  const want = (process.env.BENCH_DB ?? 'postgresql').toLowerCase();
+  const fixture = DATABASES.find((d) => d.name.toLowerCase() === want);
+  if (!fixture) throw new Error(`BENCH_DB: expected ${DATABASES.map((d) => d.name.toLowerCase()).join(' or ')}, got "${want}"`);
+  const pg = await fixture.start();
+  process.stdout.write(`database: ${fixture.name}\n`);
   const results: Result[] = [];
   try {
     for (const [L, runs] of [
@@ -135,7 +141,7 @@ async function mainBench(): Promise<void> {
       results.push(await bench(L, runs, pg, bundle, root));
     }
   } finally {
-    await pg.destroy();
+    await pg.close();
     rmSync(root, { recursive: true, force: true });
   }
   const f = (x: number) => x.toFixed(2);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the npm packages (if missing)
 # and the real components tests run against — shellcheck, HAProxy, MariaDB, iproute2 (network
-# namespaces) and util-linux (unshare). Safe to run again: installs only what is missing.
+# namespaces), util-linux (unshare) and openssl. Safe to run again: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ command -v haproxy >/dev/null || need+=(haproxy)
 { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v openssl >/dev/null || need+=(openssl) # the MariaDB TLS test makes a throwaway CA
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
 import pino from 'pino';
-import { formatProblem } from '../core/problems';
+import { formatProblem, ValidationError } from '../core/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
 import { createStore, runGuard } from './daemon';
 import type { ClusterStatus } from './store';
@@ -171,6 +171,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
       code = e.exitCode === 0 ? EXIT_OK : EXIT_CONFIG;
     } else if (e instanceof ConfigError) {
       e.lines.forEach((l) => io.err(l));
+      code = EXIT_CONFIG;
+    } else if (e instanceof ValidationError) {
+      e.problems.forEach((p) => io.err(formatProblem(p)));
       code = EXIT_CONFIG;
     } else {
       io.err(`error: ${e instanceof Error ? e.message : String(e)}`);

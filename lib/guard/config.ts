@@ -1,4 +1,5 @@
 import * as os from 'os';
+import { databaseUrlProblem } from './database-url';
 import { z } from 'zod';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
@@ -118,8 +119,11 @@ const passwordSource = z
   .refine((s) => /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/.test(s), 'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…');
 const dbUrl = z
   .string()
-  .refine((s) => /^(postgres|postgresql|mysql|mariadb):\/\/\S+$/.test(s), 'must be postgres://… or mysql://…')
-  .refine((s) => !/:\/\/[^/@]*:[^/@]*@/.test(s), 'must not contain a password; use database.password-source');
+  .refine((s) => !/:\/\/[^/@]*:[^/@]*@/.test(s), { message: 'must not contain a password; use database.password-source', abort: true })
+  .superRefine((s, ctx) => {
+    const problem = /\s/.test(s) ? 'must not contain spaces' : databaseUrlProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const nonEmpty = z.string().min(1, 'must not be empty');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1–63 letters, digits, ".", "_" or "-"');
 

@@ -10,25 +10,37 @@ import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
 import { defaultPasswordDeps, resolvePassword } from './password';
 import { PgLeaseStore } from './pg-store';
+import { MysqlLeaseStore } from './mysql-store';
+import { databaseKind, databaseUrlProblem } from './database-url';
+import { ValidationError } from '../core/problems';
+import { GUARD_KEYS } from '../spec/guard-settings';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
-import type { LeaseStore } from './store';
+import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 
-/** The lease store for `database.url` (PostgreSQL now; MySQL/MariaDB implement the same interface). */
+/**
+ * The lease store for `database.url`, the one factory behind run, status, init-db and
+ * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
+ * MariaDB. Anything else is a config problem naming the key (exit 2).
+ */
 export function createStore(config: GuardConfig): LeaseStore {
-  const url = config.databaseUrl;
-  if (!url) throw new Error('database.url is not set');
-  if (!/^postgres(ql)?:/.test(url)) throw new Error(`database.url: ${url.split(':')[0]} is not supported by this build (postgres only)`);
   const deps = defaultPasswordDeps();
-  return new PgLeaseStore({
-    url,
+  return createLeaseStore({
+    url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
     version: GUARD_VERSION,
     queryTimeoutSecs: config.timings.queryTimeoutSecs,
     password: () => resolvePassword(config.passwordSource, deps),
   });
+}
+
+/** The store for a URL's scheme; a URL no store can use throws a {@link ValidationError} naming `database.url`. */
+export function createLeaseStore(props: LeaseStoreProps): LeaseStore {
+  const problem = props.url ? databaseUrlProblem(props.url) : 'is required (or set high-availability-guard.enabled=N)';
+  if (problem) throw new ValidationError('config', [{ path: GUARD_KEYS.databaseUrl, message: problem }]);
+  return databaseKind(props.url) === 'mysql' ? new MysqlLeaseStore(props) : new PgLeaseStore(props);
 }
 
 /** pid file of the exec-mode app, per cluster and node (`TMPDIR` decides where). */

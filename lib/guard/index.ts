@@ -2,6 +2,8 @@ export * from './config';
 export * from './password';
 export * from './store';
 export * from './pg-store';
+export * from './mysql-store';
+export * from './database-url';
 export * from './clock';
 export * from './elector';
 export * from './supervisor';

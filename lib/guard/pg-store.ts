@@ -1,19 +1,9 @@
-import { Client, type QueryResult, type QueryResultRow } from 'pg';
-import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseView, RenewResult } from './store';
+import type { Client, QueryResult, QueryResultRow } from 'pg';
+import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
 
-export interface PgLeaseStoreProps {
-  readonly url: string;
-  readonly cluster: string;
-  readonly node: string;
-  readonly version: string;
-  /** Q: client- and server-side timeout of each statement. */
-  readonly queryTimeoutSecs: number;
-  /** Fetched on every (re)connect so rotated passwords keep working. @default - none (URL or PG* env) */
-  readonly password?: () => Promise<string | undefined>;
-  /** Connection timeout. @default max(Q, 2) s */
-  readonly connectTimeoutSecs?: number;
-}
+/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…]` (node-postgres reads the URL). */
+export type PgLeaseStoreProps = LeaseStoreProps;
 
 const { lease: LEASE, members: MEMBERS, events: EVENTS } = TABLES;
 
@@ -104,6 +94,8 @@ export class PgLeaseStore implements LeaseStore {
   private async client(): Promise<Client> {
     if (this.conn) return this.conn;
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
+    // Loaded on first connect: a guard on MySQL never pays for pg.
+    const { Client } = await import('pg');
     const c = new Client({
       connectionString: this.props.url,
       connectionTimeoutMillis: Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000),

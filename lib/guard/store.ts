@@ -81,6 +81,21 @@ export interface ClusterStatus {
   readonly events: readonly GuardEvent[];
 }
 
+/** What every lease store is built from (see the factory `createLeaseStore`). */
+export interface LeaseStoreProps {
+  /** `database.url` without a password (the scheme picks the store). */
+  readonly url: string;
+  readonly cluster: string;
+  readonly node: string;
+  readonly version: string;
+  /** Q: client- and server-side timeout of each statement. */
+  readonly queryTimeoutSecs: number;
+  /** Fetched on every (re)connect so rotated passwords keep working. @default - none (URL or client defaults) */
+  readonly password?: () => Promise<string | undefined>;
+  /** Connection timeout. @default max(Q, 2) s */
+  readonly connectTimeoutSecs?: number;
+}
+
 export interface LeaseStore {
   /** Creates the tables and this cluster's lease row if missing (idempotent). */
   init(): Promise<void>;

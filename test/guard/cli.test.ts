@@ -63,6 +63,26 @@ describe('failover-guard CLI', () => {
     expect(v.out[0]).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it.each(['validate', 'run', 'init-db', 'status', 'maintenance on'])('%s: a database.url of another database exits 2 naming the key', async (cmd) => {
+    // given
+    const lines = [...good.filter((l) => !l.startsWith('database.url')), 'database.url=sqlserver://guard@127.0.0.1:1433/guard'];
+    // when
+    const r = await run(lines, ...cmd.split(' '));
+    // then
+    expect(r.code).toBe(EXIT_CONFIG);
+    expect(r.err).toEqual([expect.stringMatching(/^database\.url: must start with postgres:\/\/, postgresql:\/\/, mysql:\/\/ or mariadb:\/\//)]);
+  });
+
+  it('status on a mysql:// URL goes to the MySQL store (exit 1 when unreachable)', async () => {
+    // given: a closed loopback port
+    const lines = [...good.filter((l) => !l.startsWith('database.url')), 'database.url=mysql://guard@127.0.0.1:1/guard?ssl-mode=REQUIRED'];
+    // when
+    const r = await run(lines, 'status');
+    // then
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^error: .*ECONNREFUSED/);
+  });
+
   it('exits 1 when the database cannot be reached', async () => {
     // given: a closed loopback port
     const lines = [...good.filter((l) => !l.startsWith('database.url')), 'database.url=postgres://guard@127.0.0.1:1/guard'];

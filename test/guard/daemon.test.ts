@@ -2,7 +2,10 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadGuardConfig } from '../../lib/guard/config';
-import { runGuard } from '../../lib/guard/daemon';
+import { ValidationError } from '../../lib/core/problems';
+import { createStore, runGuard } from '../../lib/guard/daemon';
+import { MysqlLeaseStore } from '../../lib/guard/mysql-store';
+import { PgLeaseStore } from '../../lib/guard/pg-store';
 import { DEMO_APP, httpGet, waitFor } from '../helpers/guard-cluster';
 import { freePort } from '../helpers/ports';
 
@@ -41,5 +44,30 @@ describe('runGuard', () => {
     }
     await guard.done;
     expect((await httpGet(appPort, '/')).code).toBe(0);
+  });
+});
+
+describe('createStore', () => {
+  const config = (url: string) => {
+    const r = loadGuardConfig(['cluster.name=c', 'node.id=a', `database.url=${url}`, 'service.command=x'].join('\n'));
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return r.config;
+  };
+
+  it.each([
+    ['postgres://g@127.0.0.1/db', PgLeaseStore],
+    ['postgresql://g@127.0.0.1/db', PgLeaseStore],
+    ['mysql://g@127.0.0.1/db?ssl-mode=REQUIRED', MysqlLeaseStore],
+    ['mariadb://g@127.0.0.1/db', MysqlLeaseStore],
+  ])('%s → %p', (url, kind) => {
+    expect(createStore(config(url))).toBeInstanceOf(kind);
+  });
+
+  it('refuses any other database as a config problem naming database.url', () => {
+    // given: a config that bypassed the loader's check
+    const c = { ...config('postgres://g@127.0.0.1/db'), databaseUrl: 'sqlite://g@127.0.0.1/db' };
+    // when / then
+    expect(() => createStore(c)).toThrow(ValidationError);
+    expect(() => createStore(c)).toThrow(/database\.url: must start with postgres/);
   });
 });

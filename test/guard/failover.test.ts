@@ -1,52 +1,34 @@
 /**
  * Process-level fault tests: real guards (the esbuild bundle of the CLI) supervising the demo
- * app against a real PostgreSQL, with kill -9, SIGSTOP past L, a stopped database, step-down,
- * SIGTERM and a never-ready app. L = 6 s, R = 1 s, D = 3 s, stop timeout 2 s. An at-most-one-active
- * checker polls every /health every 40 ms throughout.
+ * app against each real database (embedded PostgreSQL, Debian's MariaDB), with kill -9, SIGSTOP
+ * past L, a stopped database, step-down, SIGTERM and a never-ready app. L = 6 s, R = 1 s,
+ * D = 3 s, stop timeout 2 s. An at-most-one-active checker polls every /health every 40 ms
+ * throughout.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { DATABASES, type TestDatabase } from '../helpers/database';
 import { bundleGuard } from '../helpers/guard-bundle';
 import { ActiveChecker, activeNodes, GuardNode, sleep, waitFor, type GuardNodeOptions } from '../helpers/guard-cluster';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
 
 jest.setTimeout(60000);
 
 const L = 6000;
 const R = 1000;
-let pg: TestPostgres;
 let root: string;
 let bundle: string;
-const checker = new ActiveChecker();
-let all: GuardNode[] = [];
+/** Keep the guards' logs for a look when a scenario failed. */
+let keepLogs = false;
 
-beforeAll(async () => {
+beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'guard-failover-'));
   bundle = bundleGuard(root);
-  pg = await startPostgres();
-  checker.start();
-}, 60000);
-
-afterAll(async () => {
-  checker.stop();
-  await Promise.all(all.map((n) => n.kill()));
-  await pg?.destroy();
-  if (checker.violations.length === 0) rmSync(root, { recursive: true, force: true });
 });
 
-afterEach(() => {
-  // every scenario: never two nodes 200 in the same sample
-  expect(checker.violations).toEqual([]);
+afterAll(() => {
+  if (!keepLogs) rmSync(root, { recursive: true, force: true });
 });
-
-async function cluster(name: string, count = 3, opts: GuardNodeOptions & { prefix?: string } = {}): Promise<GuardNode[]> {
-  const nodes: GuardNode[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await GuardNode.create(`${opts.prefix ?? name}-${i}`, name, bundle, root, pg, opts));
-  all.push(...nodes);
-  checker.watch(all);
-  return nodes;
-}
 
 async function oneActive(nodes: GuardNode[], timeoutMs = 15000): Promise<GuardNode> {
   await waitFor('exactly one active node', async () => (await activeNodes(nodes)).length === 1, timeoutMs);
@@ -60,7 +42,36 @@ async function othersActive(nodes: GuardNode[], old: GuardNode, timeoutMs: numbe
   return { ms, node: (await oneActive(others, 1000))! };
 }
 
-describe('failover-guard processes on PostgreSQL', () => {
+describe.each(DATABASES)('failover-guard processes on $name', (fixture) => {
+  let db: TestDatabase;
+  const checker = new ActiveChecker();
+  const all: GuardNode[] = [];
+
+  beforeAll(async () => {
+    db = await fixture.start();
+    checker.start();
+  }, 60000);
+
+  afterAll(async () => {
+    checker.stop();
+    await Promise.all(all.map((n) => n.kill()));
+    await db?.close();
+  });
+
+  afterEach(() => {
+    // every scenario: never two nodes 200 in the same sample
+    keepLogs ||= checker.violations.length > 0;
+    expect(checker.violations).toEqual([]);
+  });
+
+  async function cluster(name: string, count = 3, opts: GuardNodeOptions & { prefix?: string } = {}): Promise<GuardNode[]> {
+    const nodes: GuardNode[] = [];
+    for (let i = 0; i < count; i++) nodes.push(await GuardNode.create(`${opts.prefix ?? name}-${i}`, name, bundle, join(root, fixture.name), db, opts));
+    all.push(...nodes);
+    checker.watch(all);
+    return nodes;
+  }
+
   it('three guards: exactly one 200, only its app runs, term in the app env', async () => {
     // given
     const nodes = await cluster('three');
@@ -136,14 +147,14 @@ describe('failover-guard processes on PostgreSQL', () => {
     const old = await oneActive(nodes);
     // when
     const t0 = Date.now();
-    await pg.stop();
+    await db.stop();
     const fencedMs = await waitFor('the active node to fence', async () => (await old.health()).code === 503 && !old.appRunning(), L);
     // then
     expect(fencedMs).toBeLessThan(L);
     expect((await old.health()).body?.role).toBe('fenced');
     await sleep(Math.max(0, L + 2000 - (Date.now() - t0)));
     expect(await activeNodes(nodes)).toEqual([]);
-    await pg.start();
+    await db.start();
     const active = await oneActive(nodes, 10000);
     await sleep(3 * R);
     expect(await activeNodes(nodes)).toEqual([active.name]);

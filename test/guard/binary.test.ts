@@ -1,0 +1,101 @@
+/**
+ * The built Linux single executable (dist/bin/failover-guard-linux-x64) runs on its own: version,
+ * config validation, and an election against a real PostgreSQL. Built in beforeAll when missing
+ * or older than its sources (the first build fetches the pinned Node runtime with `npm pack`).
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ActiveChecker, activeNodes, GuardNode, waitFor } from '../helpers/guard-cluster';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+
+jest.setTimeout(60000);
+
+const ROOT = join(__dirname, '..', '..');
+const BINARY = join(ROOT, 'dist', 'bin', 'failover-guard-linux-x64');
+const L = 6000;
+const R = 1000;
+
+/** Newest modification time (ms) of the files the binary is built from. */
+function newestSource(): number {
+  const files: string[] = [join(ROOT, 'package.json'), join(ROOT, 'scripts', 'build-guard.ts')];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) files.push(p);
+    }
+  };
+  walk(join(ROOT, 'lib'));
+  walk(join(ROOT, 'apps'));
+  return Math.max(...files.map((f) => statSync(f).mtimeMs));
+}
+
+function guard(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(BINARY, args, { encoding: 'utf8', timeout: 20000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let root: string;
+let pg: TestPostgres;
+const checker = new ActiveChecker();
+const nodes: GuardNode[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < newestSource()) {
+    execFileSync('npx', ['tsx', 'scripts/build-guard.ts', '--target', 'linux-x64'], { cwd: ROOT, stdio: 'pipe', timeout: 240000 });
+  }
+  root = mkdtempSync(join(tmpdir(), 'guard-binary-'));
+  pg = await startPostgres();
+}, 300000);
+
+afterAll(async () => {
+  checker.stop();
+  await Promise.all(nodes.map((n) => n.kill()));
+  await pg?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('failover-guard-linux-x64', () => {
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(guard('--version')).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('validate: 0 on a good config, 2 naming the key on a bad one', () => {
+    // given
+    const good = ['cluster.name=print', 'node.id=a', `database.url=${pg.url}`, 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'];
+    const goodFile = join(root, 'good.properties');
+    const badFile = join(root, 'bad.properties');
+    writeFileSync(goodFile, good.join('\n') + '\n');
+    writeFileSync(badFile, good.map((l) => (l.startsWith('high-availability-guard.') ? 'high-availability-guard.fail-over-interval-secs=3' : l)).join('\n') + '\n');
+    // when
+    const ok = guard('validate', '--config', goodFile);
+    const bad = guard('validate', '--config', badFile);
+    // then
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining('L=6s') });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^high-availability-guard\.fail-over-interval-secs: must be ≥ 5$/m);
+  });
+
+  it('elects exactly one of two guards; when it is killed, the other takes over', async () => {
+    // given
+    for (const name of ['bin-0', 'bin-1']) nodes.push(await GuardNode.create(name, 'binary', BINARY, root, pg));
+    checker.watch(nodes);
+    checker.start();
+    // when
+    nodes.forEach((n) => n.start());
+    await waitFor('exactly one active node', async () => (await activeNodes(nodes)).length === 1, 20000);
+    const [first] = await activeNodes(nodes);
+    const old = nodes.find((n) => n.name === first)!;
+    const other = nodes.find((n) => n !== old)!;
+    expect(old.appRunning()).toBe(true);
+    expect(other.appRunning()).toBe(false);
+    old.signalNode('SIGKILL');
+    // then
+    await waitFor('the other node active', async () => (await activeNodes([other])).length === 1, L + R + 2000);
+    expect(other.appRunning()).toBe(true);
+    expect(checker.violations).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+import { parseMysqlUrl } from '../../lib/guard/database-url';
+import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import * as mysql from 'mysql2/promise';
+import { startMariadb, type TestMariadb } from '../helpers/mariadb';
+
+// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
+function target(url: string) {
+  const r = parseMysqlUrl(url);
+  if (!r.ok) throw new Error(r.message);
+  return r.target;
+}
+
+describe('mysqlSsl', () => {
+  it('maps ssl-mode as the mysql client does', () => {
+    const readFile = (p: string) => `PEM from ${p}`;
+    expect(mysqlSsl(target('mysql://u@h/db'), readFile)).toBeUndefined();
+    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=DISABLED'), readFile)).toBeUndefined();
+    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=REQUIRED'), readFile)).toEqual({ rejectUnauthorized: false });
+    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/ca.pem'), readFile)).toEqual({ ca: 'PEM from /ca.pem', rejectUnauthorized: true, verifyIdentity: false });
+    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_IDENTITY'), readFile)).toEqual({ ca: undefined, rejectUnauthorized: true, verifyIdentity: true });
+  });
+});
+
+describe('MysqlLeaseStore', () => {
+  it('refuses a URL it cannot use, naming database.url', () => {
+    expect(() => new MysqlLeaseStore({ url: 'mysql://h/db', cluster: 'c', node: 'n', version: '0', queryTimeoutSecs: 1 })).toThrow(/^database\.url: .*user/);
+  });
+
+  it('uses only the database clock and no session locks', () => {
+    for (const sql of [MYSQL_POLL_SQL, MYSQL_RENEW_SQL]) {
+      expect(sql).toContain('NOW(6)');
+      expect(sql).not.toMatch(/GET_LOCK|UTC_TIMESTAMP|SYSDATE|TEMPORARY/i);
+    }
+  });
+});
+
+describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUIRE SSL)', () => {
+  let db: TestMariadb;
+  const stores: MysqlLeaseStore[] = [];
+
+  beforeAll(async () => {
+    db = await startMariadb({ tls: true });
+  }, 60000);
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await db?.close();
+  });
+
+  function store(query: string): MysqlLeaseStore {
+    const s = new MysqlLeaseStore({ url: db.url + query, cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password });
+    stores.push(s);
+    return s;
+  }
+
+  it('connects with ssl-mode=REQUIRED (as the constructs emit) and with VERIFY_CA against the right CA', async () => {
+    await expect(store('?ssl-mode=REQUIRED').init()).resolves.toBeUndefined();
+    await expect(store(`?ssl-mode=VERIFY_CA&ssl-ca=${db.caFile}`).status()).resolves.toMatchObject({ cluster: 'tls' });
+  });
+
+  it('does not connect without TLS, nor with VERIFY_CA against the system CAs', async () => {
+    await expect(store('').status()).rejects.toThrow(/Access denied/);
+    await expect(store('?ssl-mode=VERIFY_CA').status()).rejects.toThrow(/certificate/i);
+  });
+
+  it('gives up on a statement after the query timeout Q and reconnects for the next one', async () => {
+    // given: the lease row is locked by another transaction
+    const a = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    stores.push(a);
+    await a.init();
+    const { lease } = await a.poll({ role: 'passive', term: 0 }, 6, true);
+    const locker = await mysql.createConnection({ socketPath: db.socket, user: 'root', database: 'guard' });
+    await locker.query('BEGIN');
+    await locker.query(`SELECT * FROM failover_guard_lease WHERE cluster = 'tls' FOR UPDATE`);
+    // when
+    const t0 = Date.now();
+    const blocked = await a.renew(lease.term, { role: 'active', term: lease.term }, 6).catch((e: Error) => e);
+    const ms = Date.now() - t0;
+    await locker.query('ROLLBACK');
+    await locker.end();
+    // then: failed near Q, not after InnoDB's 50 s lock wait; the next renew works
+    expect(blocked).toBeInstanceOf(Error);
+    expect(ms).toBeLessThan(2000);
+    expect((await a.renew(lease.term, { role: 'active', term: lease.term }, 6)).renewed).toBe(true);
+  });
+});
