@@ -614,7 +614,9 @@ export class DrillEnv {
     await this.db?.destroy().catch(() => undefined);
     const left = await this.procs.killAll();
     this.netns?.destroy();
-    rmSync(this.root, { recursive: true, force: true });
+    // FAILOVER_DRILL_KEEP=1 keeps the guard logs and configs for a post-mortem
+    if (process.env.FAILOVER_DRILL_KEEP === '1') rmSync(join(this.root, 'pg'), { recursive: true, force: true });
+    else rmSync(this.root, { recursive: true, force: true });
     return left;
   }
 }
