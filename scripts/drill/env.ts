@@ -377,8 +377,12 @@ export class DrillNode {
   /** Process group of the app, from the guard's pid file, if alive. */
   appPid(): number | undefined {
     const file = join(this.dir, `failover-guard-${this.s.cluster}-${this.name}.pid`);
-    if (!existsSync(file)) return undefined;
-    const pid = Number(readFileSync(file, 'utf8'));
+    let pid: number;
+    try {
+      pid = Number(readFileSync(file, 'utf8'));
+    } catch {
+      return undefined; // no app, or the guard just removed the file
+    }
     return pid > 0 && alive(pid) ? pid : undefined;
   }
 

@@ -30,6 +30,8 @@ export interface FaultEvent {
   readonly at: number;
   /** When the client failure window starts (the fault itself, also for maintenance). */
   readonly from: number;
+  /** When this fault's procedure began (before any unmeasured preparation); ends the previous event's window. */
+  readonly begin: number;
   /** Set by the analysis. */
   failoverMs?: number;
   downtimeMs?: number;
@@ -129,11 +131,12 @@ class Scenario {
   async fault(type: FaultType): Promise<void> {
     const { env } = this;
     const failoverBudget = this.L + 8000;
+    const begin = Date.now();
     if (type === 'partition') await this.steerToNamespace();
     const old = this.activeNow();
     const target = old ? this.node(old.node) : undefined;
     const at = Date.now();
-    const ev: FaultEvent = { type, old, at, from: at };
+    const ev: FaultEvent = { type, old, at, from: at, begin };
     this.timeline.note(`FAULT ${type}${target ? ` on ${target.name}` : ''}`);
     switch (type) {
       case 'crash':
@@ -217,7 +220,7 @@ class Scenario {
     const samples = [...this.sampler.samples].sort((a, b) => a.t - b.t);
     const results = this.client.results;
     this.events.forEach((ev, i) => {
-      const end = this.events[i + 1]?.from ?? Infinity;
+      const end = this.events[i + 1]?.begin ?? Infinity;
       ev.failoverMs = failoverMs(samples, this.names, ev.old, ev.at, end);
       ev.downtimeMs = downtimeMs(results, ev.from, end);
     });
@@ -278,6 +281,10 @@ export function summaryLines(events: readonly FaultEvent[]): string[] {
     const dt = es.map((e) => e.downtimeMs).filter((x): x is number => x !== undefined);
     lines.push(`${t.padEnd(12)} ${String(es.length).padStart(4)}   ${f(distribution(fo))}    ${f(distribution(dt))}`);
   }
+  const fenced = distribution(events.map((e) => e.fenceMs).filter((x): x is number => x !== undefined));
+  if (fenced) lines.push(`partition: cut → the cut-off node fenced (its own log), median/p95/max ${f(fenced)}`);
+  const noFailover = events.filter((e) => e.failoverMs === undefined).length;
+  if (noFailover) lines.push(`(${noFailover} event(s) without failover: the active node kept its lease, e.g. a database restart shorter than D)`);
   return lines;
 }
 

@@ -44,7 +44,7 @@ export async function soak(o: SoakOptions, print: (l: string) => void): Promise<
   const t0 = Date.now();
   const code = await withEnv(env, print, async () => {
     result = await runScenario(env, seq, print, o.verbose ?? false);
-    if (o.verbose) eventLines(result.events).forEach(print);
+    eventLines(result.events).forEach(print);
     print('');
     summaryLines(result.events).forEach(print);
     print(`${result.samples} health samples (every 50 ms), ${result.requests} client requests, ${result.served} served per HAProxy's log, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
