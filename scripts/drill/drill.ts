@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   const t = env.timings;
   print(`drill: ${o.nodes} guards, L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s D=${t.renewDeadlineSecs}s stop=${t.stopTimeoutSecs}s, HAProxy ${o.mode} inter 1s fall 2 rise 1, faults ${faults.join(', ')}`);
   return withEnv(env, print, async () => {
-    print(`database ${env.db!.url}; HAProxy on 127.0.0.1:${env.haproxy.frontPort}; guards ${env.nodes.map((n) => `${n.name} health ${n.addr}:${n.healthPort}`).join(', ')}`);
+    print(`temp dir ${env.root}; database ${env.db!.url}; HAProxy on 127.0.0.1:${env.haproxy.frontPort}; guards ${env.nodes.map((n) => `${n.name} health ${n.addr}:${n.healthPort}`).join(', ')}`);
     const r = await runScenario(env, faults, print);
     print('');
     print('per event (failover = fault → first /health 200 on another node; downtime = first failed request → next success):');
