@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DrillEnv, type Mode } from './env';
-import { DRILL_FAULTS, eventLines, parseFaults, runScenario, summaryLines, withEnv } from './run';
+import { DRILL_FAULTS, parseFaults, reportLines, runScenario, withEnv } from './run';
 
 export function intArg(flag: string, min: number) {
   return (v: string): number => {
@@ -52,20 +52,12 @@ async function main(argv: string[]): Promise<number> {
   print(`drill: ${o.nodes} guards, L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s D=${t.renewDeadlineSecs}s stop=${t.stopTimeoutSecs}s, HAProxy ${o.mode} inter 1s fall 2 rise 1, faults ${faults.join(', ')}`);
   return withEnv(env, print, async () => {
     print(`temp dir ${env.root}; database ${env.db!.url}; HAProxy on 127.0.0.1:${env.haproxy.frontPort}; guards ${env.nodes.map((n) => `${n.name} health ${n.addr}:${n.healthPort}`).join(', ')}`);
+    const t0 = Date.now();
     const r = await runScenario(env, faults, print);
     print('');
-    print('per event (failover = fault → first /health 200 on another node; downtime = first failed request → next success):');
-    eventLines(r.events).forEach(print);
-    print('');
-    summaryLines(r.events).forEach(print);
-    print(`${r.samples} health samples, ${r.requests} client requests, ${r.served} served per HAProxy's log`);
-    if (r.violations.length) {
-      print(`VIOLATIONS (${r.violations.length}):`);
-      r.violations.forEach((v) => print(`  ${v}`));
-      return 1;
-    }
-    print('no violations: never two nodes active in one sample, nothing served after a fence');
-    return 0;
+    const { lines, ok } = reportLines(r, Date.now() - t0);
+    lines.forEach(print);
+    return ok ? 0 : 1;
   });
 }
 

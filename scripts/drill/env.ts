@@ -365,8 +365,9 @@ export class DrillNode {
     return this.s.procs.run(cmd, a);
   }
 
-  health(): Promise<HealthAnswer> {
-    return getHealth(this.addr, this.healthPort);
+  /** This node's /health; a slow answer (a loaded machine) still counts, up to `timeoutMs`. */
+  health(timeoutMs = 1000): Promise<HealthAnswer> {
+    return getHealth(this.addr, this.healthPort, timeoutMs);
   }
 
   get guardPid(): number | undefined {

@@ -181,14 +181,21 @@ export function fences(samples: readonly Sample[], names: readonly string[]): Fe
 }
 
 /** Requests HAProxy says node X served after X's fence (accept time inside a fence window). */
-export function servedAfterFence(records: readonly ServedRecord[], fs: readonly Fence[]): string[] {
+export function servedAfterFence(records: readonly ServedRecord[], fs: readonly Fence[], context?: (node: string, t: number) => string): string[] {
   const out: string[] = [];
   for (const r of records) {
     if (!r.served) continue;
     const f = fs.find((x) => x.node === r.server && r.acceptedAt > x.at && r.acceptedAt < x.until);
-    if (f) out.push(`${new Date(r.acceptedAt).toISOString()} ${r.server} served a request ${r.acceptedAt - f.at} ms after its fence (term ${f.term}, ${f.why})`);
+    if (f) out.push(`${new Date(r.acceptedAt).toISOString()} ${r.server} served a request ${r.acceptedAt - f.at} ms after its fence (term ${f.term}, ${f.why})${context ? `; ${context(r.server, r.acceptedAt)}` : ''}`);
   }
   return out;
+}
+
+/** What the samples said about `node` around `t` (for violation reports). */
+export function sampleContext(samples: readonly Sample[], names: readonly string[], node: string, t: number): string {
+  const i = names.indexOf(node);
+  const near = samples.filter((s) => Math.abs(s.t - t) <= 300);
+  return `${node} samples around it: ${near.map((s) => `${s.t - t}ms ${s.answers[i].code}/${s.answers[i].role ?? '-'}/${s.answers[i].term ?? '-'}`).join(', ')}`;
 }
 
 /** Median, p95 and max of a list (undefined when empty). */

@@ -6,7 +6,7 @@
  */
 import type { DrillEnv, DrillNode } from './env';
 import { sleep } from './env';
-import { Client, distribution, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample } from './observe';
+import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample } from './observe';
 
 export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
@@ -228,7 +228,7 @@ class Scenario {
     const records = this.env.haproxy.records;
     return {
       events: this.events,
-      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs), ...this.violations],
+      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
       samples: samples.length,
       requests: results.length,
       served: records.filter((r) => r.served).length,
@@ -328,4 +328,19 @@ export async function withEnv(env: DrillEnv, print: (line: string) => void, body
     process.off('SIGTERM', onSignal);
   }
   return code;
+}
+
+/** The closing report shared by drill and soak: per-event lines, per-type figures, the fence rule and the verdict. */
+export function reportLines(r: ScenarioResult, elapsedMs: number): { lines: string[]; ok: boolean } {
+  const lines = [
+    'per event (failover = fault → first /health 200 on another node or in a newer term; downtime = first failed request → next success):',
+    ...eventLines(r.events),
+    '',
+    ...summaryLines(r.events),
+    `${r.samples} health samples (every 50 ms), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
+    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until its next tenure`,
+  ];
+  if (r.violations.length) lines.push(`VIOLATIONS (${r.violations.length}):`, ...r.violations.map((v) => `  ${v}`));
+  else lines.push('violations: 0 (no double-active sample, nothing served after a fence, every fault recovered)');
+  return { lines, ok: r.violations.length === 0 };
 }

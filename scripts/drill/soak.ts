@@ -9,8 +9,7 @@ import { Command } from 'commander';
 import { existsSync } from 'fs';
 import { DrillEnv, IP, type Mode } from './env';
 import { intArg, modeArg } from './drill';
-import { eventLines, FAULT_TYPES, faultSequence, parseFaults, runScenario, summaryLines, withEnv, type FaultType, type ScenarioResult } from './run';
-import { STOP_ALLOWANCE_MS } from './observe';
+import { FAULT_TYPES, faultSequence, parseFaults, reportLines, runScenario, withEnv, type FaultType, type ScenarioResult } from './run';
 
 export interface SoakOptions {
   readonly faults: number;
@@ -44,18 +43,10 @@ export async function soak(o: SoakOptions, print: (l: string) => void): Promise<
   const t0 = Date.now();
   const code = await withEnv(env, print, async () => {
     result = await runScenario(env, seq, print, o.verbose ?? false);
-    eventLines(result.events).forEach(print);
     print('');
-    summaryLines(result.events).forEach(print);
-    print(`${result.samples} health samples (every 50 ms), ${result.requests} client requests, ${result.served} served per HAProxy's log, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    print(`fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until its next tenure`);
-    if (result.violations.length) {
-      print(`VIOLATIONS (${result.violations.length}):`);
-      result.violations.forEach((v) => print(`  ${v}`));
-      return 1;
-    }
-    print('violations: 0 (no double-active sample, nothing served after a fence, every fault recovered)');
-    return 0;
+    const { lines, ok } = reportLines(result, Date.now() - t0);
+    lines.forEach(print);
+    return ok ? 0 : 1;
   });
   return { code, result };
 }
