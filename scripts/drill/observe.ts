@@ -144,13 +144,16 @@ export const STOP_ALLOWANCE_MS = 100;
  *      lease (fenced, passive, backoff, maintenance, stopped), plus STOP_ALLOWANCE_MS, and
  *  (b) the first sample in which another node answers 200 (a successor is active).
  * ("draining" and "starting" hold the lease; no answer at all — dead, paused, cut off — ends
- * the tenure only through (b).) The fence lasts until X's next 200 with a newer term.
+ * the tenure only through (b).) The fence lasts until X holds the lease again in a newer term:
+ * until X's last sample before the first one showing a newer term in a holding role (the new
+ * lease was won somewhere after that sample; HAProxy may see the new 200 before we do).
  */
 export function fences(samples: readonly Sample[], names: readonly string[]): Fence[] {
   const sorted = [...samples].sort((a, b) => a.t - b.t);
   const out: Fence[] = [];
   const open: ({ term: number } | undefined)[] = names.map(() => undefined);
   const closed: (Omit<Fence, 'until'> | undefined)[] = names.map(() => undefined);
+  const prev: number[] = names.map(() => -Infinity);
   const finish = (i: number, until: number) => {
     const c = closed[i];
     if (c) out.push({ ...c, until });
@@ -158,9 +161,11 @@ export function fences(samples: readonly Sample[], names: readonly string[]): Fe
   };
   for (const s of sorted) {
     s.answers.forEach((a, i) => {
+      const holding = a.code === 200 || (a.role !== undefined && HOLDING.has(a.role));
+      if (holding && closed[i] && a.term !== undefined && a.term > closed[i]!.term) finish(i, prev[i]);
       if (a.code === 200) {
         if (!open[i] || open[i]!.term !== a.term) {
-          finish(i, s.t);
+          finish(i, prev[i]);
           open[i] = { term: a.term ?? -1 };
         }
         // successor rule: every other open tenure is fenced now
@@ -174,6 +179,7 @@ export function fences(samples: readonly Sample[], names: readonly string[]): Fe
         closed[i] = { node: names[i], term: open[i]!.term, at: s.t + STOP_ALLOWANCE_MS, why: 'own-role' };
         open[i] = undefined;
       }
+      prev[i] = s.t;
     });
   }
   names.forEach((_, i) => finish(i, Infinity));

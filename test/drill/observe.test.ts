@@ -24,14 +24,27 @@ describe('fences', () => {
 
   it('keeps draining as holding; ends at a non-holding role plus the stop allowance; a new tenure reopens', () => {
     // given
-    const samples = [s(0, up(1), none), s(50, role('draining'), none), s(100, role('backoff'), none), s(400, up(3), none)];
+    const samples = [s(0, up(1), none), s(50, role('draining'), none), s(100, role('backoff'), none), s(300, role('passive'), none), s(400, up(3), none)];
     // when
     const f = fences(samples, names);
     // then
-    expect(f).toEqual([{ node: 'n0', term: 1, at: 100 + STOP_ALLOWANCE_MS, until: 400, why: 'own-role' }]);
+    expect(f).toEqual([{ node: 'n0', term: 1, at: 100 + STOP_ALLOWANCE_MS, until: 300, why: 'own-role' }]);
     expect(servedAfterFence([{ acceptedAt: 80, server: 'n0', served: true }], f)).toEqual([]);
-    expect(servedAfterFence([{ acceptedAt: 150 + STOP_ALLOWANCE_MS, server: 'n0', served: true }], f)).toHaveLength(1);
+    expect(servedAfterFence([{ acceptedAt: 250, server: 'n0', served: true }], f)).toHaveLength(1);
     expect(servedAfterFence([{ acceptedAt: 450, server: 'n0', served: true }], f)).toEqual([]);
+  });
+});
+
+describe('fences: a new tenure', () => {
+  it('ends the fence at the last sample before the node shows a newer term in a holding role', () => {
+    // given: n1 fenced by n0's 200, then n1 wins again (starting, term 3) before any 200 of its own
+    const samples = [s(0, role('passive'), up(1)), s(50, up(2), none), s(100, role('backoff', 2), role('passive', 2)), s(150, role('passive', 2), { code: 503, role: 'starting', term: 3 })];
+    // when
+    const f = fences(samples, names).filter((x) => x.node === 'n1');
+    // then
+    expect(f).toEqual([{ node: 'n1', term: 1, at: 50, until: 100, why: 'successor' }]);
+    expect(servedAfterFence([{ acceptedAt: 120, server: 'n1', served: true }], f)).toEqual([]);
+    expect(servedAfterFence([{ acceptedAt: 80, server: 'n1', served: true }], f)).toHaveLength(1);
   });
 });
 
