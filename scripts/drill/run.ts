@@ -338,7 +338,7 @@ export function reportLines(r: ScenarioResult, elapsedMs: number): { lines: stri
     '',
     ...summaryLines(r.events),
     `${r.samples} health samples (every 50 ms), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
-    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until its next tenure`,
+    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until it holds the lease again in a newer term`,
   ];
   if (r.violations.length) lines.push(`VIOLATIONS (${r.violations.length}):`, ...r.violations.map((v) => `  ${v}`));
   else lines.push('violations: 0 (no double-active sample, nothing served after a fence, every fault recovered)');
