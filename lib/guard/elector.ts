@@ -146,7 +146,12 @@ export class Elector {
   /** The deadline timer: past D without a successful renew, fence at once. */
   fenceIfOverdue(): void {
     const lead = this.lead;
-    if (lead && this.props.clock.now() - lead.renewStart >= this.D) this.fence('renew deadline passed');
+    if (!lead) return;
+    if (this.props.clock.now() - lead.renewStart >= this.D) this.fence('renew deadline passed');
+    // Node timers run on libuv's cached loop time and can fire a little before the monotonic
+    // deadline; without re-arming, the fence would wait for the next renew attempt, which may
+    // hang on an unreachable database well past D.
+    else this.armDeadline(lead);
   }
 
   private endLeadership(): Lead | undefined {
