@@ -4,7 +4,7 @@ import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { Construct } from 'constructs';
-import { ValidationError, type Problem } from '../core/problems';
+import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 
 // Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
@@ -27,10 +27,7 @@ export function awsTags(spec: ClusterSpec, name?: string): Record<string, string
   return { ...spec.tags, 'failover-cluster': spec.name, ...(name ? { Name: name } : {}) };
 }
 
-/** Throws one ValidationError listing every problem, when there is any. */
-export function throwIfProblems(subject: string, problems: readonly Problem[]): void {
-  if (problems.length > 0) throw new ValidationError(subject, problems);
-}
+export { throwIfProblems } from '../core/problems';
 
 /** Problem when fewer than two subnets are given (Multi-AZ needs two availability zones). */
 export function subnetProblems(prop: string, subnetIds: readonly string[] | undefined): Problem[] {

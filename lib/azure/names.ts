@@ -1,7 +1,7 @@
 import { Fn, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { ValidationError, type Problem } from '../core/problems';
+import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 
 /** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */
@@ -48,10 +48,7 @@ export function storageAccountNameProblems(prop: string, name: string | undefine
   return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
 }
 
-/** Validates a list of problems: throws one ValidationError naming every prop, else returns. */
-export function throwIfProblems(subject: string, problems: readonly Problem[]): void {
-  if (problems.length > 0) throw new ValidationError(subject, problems);
-}
+export { throwIfProblems } from '../core/problems';
 
 /** True when a plain (resolved) string is a dotted-quad IPv4 address. */
 export function isIpv4(value: string): boolean {

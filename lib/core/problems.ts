@@ -21,6 +21,11 @@ export class ValidationError extends Error {
   }
 }
 
+/** Throws one ValidationError listing every problem; does nothing when there are none. */
+export function throwIfProblems(subject: string, problems: readonly Problem[]): void {
+  if (problems.length > 0) throw new ValidationError(subject, problems);
+}
+
 export function formatProblem(problem: Problem): string {
   return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
 }
