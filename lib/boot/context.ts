@@ -17,6 +17,19 @@ export interface BootContext {
   readonly windowsDrive?: string;
   /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
   readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * AWS, Linux: the auto scaling group's termination lifecycle hook. The node then runs a
+   * watcher that, when the group terminates it (instance refresh, scale-in), steps an active
+   * guard down, stops the guard and completes the hook. @default - none
+   */
+  readonly awsLifecycleHook?: AwsLifecycleHook;
+}
+
+/** Names the lifecycle watcher completes its hook with. */
+export interface AwsLifecycleHook {
+  readonly autoScalingGroupName: string;
+  readonly hookName: string;
+  readonly region: string;
 }
 
 export type ShareMount =

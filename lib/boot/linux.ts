@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { BootContext } from './context';
+import type { AwsLifecycleHook, BootContext } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 
@@ -19,7 +19,7 @@ export function renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): stri
   const parts = [header(spec), values(spec, ctx), LIBRARY];
   if (usesJson(spec, ctx)) parts.push(JSON_HELPER);
   if (usesImds(spec, ctx)) parts.push(IMDS_HELPER);
-  parts.push(PRELUDE);
+  parts.push(RETRY_HELPER, PRELUDE, APP_UNIT_CHECK_STEP);
   if (usesShare(spec)) {
     parts.push(installPackagesStep(spec, ctx));
     if (ctx.share.kind === 'smb') parts.push(smbCredentialsStep(spec, ctx));
@@ -30,6 +30,7 @@ export function renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): stri
   if (vip !== undefined) parts.push(vipStep(vip));
   if (usesGuard(spec)) parts.push(guardBinaryStep(ctx), guardConfigStep(spec, ctx), guardUnitStep(spec, ctx));
   else parts.push(APP_SERVICE_STEP);
+  if (usesGuard(spec) && ctx.awsLifecycleHook) parts.push(lifecycleWatcherStep(spec, ctx.awsLifecycleHook));
   parts.push('step "done"\nlog "boot script finished"\n');
   return parts.join('\n');
 }
@@ -139,7 +140,7 @@ const IMDS_HELPER = sh`# An access token for RESOURCE from the Azure instance me
 imds_token() {
   local url="http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=$1"
   if [ -n "$MANAGED_IDENTITY_CLIENT_ID" ]; then url="$url&client_id=$MANAGED_IDENTITY_CLIENT_ID"; fi
-  curl -fsS --retry 10 --retry-delay 3 -H Metadata:true "$url" | json_field access_token
+  retry curl -fsS --retry 10 --retry-delay 3 -H Metadata:true "$url" | json_field access_token
 }
 `;
 
@@ -152,32 +153,105 @@ if [ -s "$MACHINE_ID_FILE" ]; then NODE_ID=$(<"$MACHINE_ID_FILE"); else NODE_ID=
 log "boot script for cluster $CLUSTER_NAME on node $NODE_ID"
 `;
 
+/**
+ * `retry CMD…`: runs CMD until it succeeds, 60 tries 10 s apart. A role assignment (Azure) or
+ * an instance-role policy (AWS) made in the same apply answers 403 for minutes after the VM
+ * boots, and neither `curl --retry` nor the aws CLI retries a 403. Messages go to stderr so a
+ * command's output stays clean for a pipe.
+ */
+const RETRY_HELPER = sh`RETRY_ATTEMPTS=60
+RETRY_DELAY_SECS=10
+retry() {
+  local n=1
+  until "$@"; do
+    if [ "$n" -ge "$RETRY_ATTEMPTS" ]; then
+      log "gave up after $n attempts: $1" >&2
+      return 1
+    fi
+    log "attempt $n of $RETRY_ATTEMPTS failed: $1 (retrying in $RETRY_DELAY_SECS s; a new permission can take minutes to apply)" >&2
+    sleep "$RETRY_DELAY_SECS"
+    n=$((n + 1))
+  done
+}
+`;
+
+/**
+ * The guard (or, for dns clusters, every node) runs the app's own service: without it the
+ * first boot would fail late on `systemctl disable` with systemd's terse message. Checked
+ * first, so a stock image changes nothing and the log says what to pass.
+ */
+const APP_UNIT_CHECK_STEP = sh`step "check the app is installed"
+systemctl daemon-reload
+app_load_state=$(systemctl show -p LoadState --value -- "$APP_UNIT" 2>/dev/null || true)
+if [ -z "$app_load_state" ] || [ "$app_load_state" = not-found ]; then
+  fail "the app's service $APP_UNIT is not installed on this image: boot an image that has the app (imageId on AWS, image on Azure) or install it at first boot with installCommands"
+fi
+log "app service $APP_UNIT: $app_load_state"
+`;
+
 /** Package names per package-manager family. */
-function packages(spec: ClusterSpec, ctx: BootContext): { rpm: string[]; deb: string[]; optionalRpm: string[] } {
+function packages(spec: ClusterSpec, ctx: BootContext): { rpm: string[]; deb: string[] } {
   const json = usesJson(spec, ctx) ? ['python3'] : [];
-  if (ctx.share.kind === 'smb') return { rpm: ['cifs-utils', ...json], deb: ['cifs-utils', ...json], optionalRpm: [] };
-  return { rpm: ['nfs-utils', ...json], deb: ['nfs-common', ...json], optionalRpm: ctx.share.kind === 'efs' ? ['amazon-efs-utils'] : [] };
+  if (ctx.share.kind === 'smb') return { rpm: ['cifs-utils', ...json], deb: ['cifs-utils', ...json] };
+  return { rpm: ['nfs-utils', ...json], deb: ['nfs-common', ...json] };
 }
 
+/**
+ * amazon-efs-utils release built on Debian/Ubuntu, whose archives do not carry it (Amazon
+ * Linux has it in its repositories). Pinned, so every node runs the same helper.
+ */
+export const EFS_UTILS_VERSION = 'v2.4.1';
+
 function installPackagesStep(spec: ClusterSpec, ctx: BootContext): string {
-  const { rpm, deb, optionalRpm } = packages(spec, ctx);
-  const optional = optionalRpm.length === 0 ? '' : sh`
-  if ! rpm -q "\${OPTIONAL_RPM[@]}" >/dev/null 2>&1; then
-    "$pm" -y install "\${OPTIONAL_RPM[@]}" || log "not available here: \${OPTIONAL_RPM[*]} (continuing without it)"
-  fi`;
+  const { rpm, deb } = packages(spec, ctx);
   return `step "install share client tools"
 PACKAGES_RPM=${shArray(rpm)}
 PACKAGES_DEB=${shArray(deb)}
-${optionalRpm.length > 0 ? `OPTIONAL_RPM=${shArray(optionalRpm)}\n` : ''}` + sh`if command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+` + APT_GET + sh`if command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
   if command -v dnf >/dev/null 2>&1; then pm=dnf; else pm=yum; fi
-  if ! rpm -q "\${PACKAGES_RPM[@]}" >/dev/null 2>&1; then "$pm" -y install "\${PACKAGES_RPM[@]}"; fi${optional}
+  if ! rpm -q "\${PACKAGES_RPM[@]}" >/dev/null 2>&1; then "$pm" -y install "\${PACKAGES_RPM[@]}"; fi
 elif command -v apt-get >/dev/null 2>&1; then
   if ! dpkg -s "\${PACKAGES_DEB[@]}" >/dev/null 2>&1; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "\${PACKAGES_DEB[@]}"
+    apt_get update
+    apt_get install -y "\${PACKAGES_DEB[@]}"
   fi
 else
   fail "no package manager found (dnf, yum or apt-get)"
+fi
+` + (ctx.share.kind === 'efs' ? efsUtilsInstall() : '');
+}
+
+/**
+ * apt-get that waits (up to 10 min) for the dpkg lock instead of failing: on Ubuntu,
+ * unattended-upgrades and cloud-init's own package step hold it during the first boot.
+ */
+const APT_GET = sh`apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 "$@"; }
+`;
+
+/**
+ * The EFS mount helper (TLS): from the repositories on Amazon Linux, built from the pinned
+ * release on Debian/Ubuntu (apt's own package first, when a repository offers one). Anything
+ * else fails here: plain NFS would be refused by the file system's TLS-only policy anyway.
+ */
+function efsUtilsInstall(): string {
+  return `EFS_UTILS_VERSION=${shQuote(EFS_UTILS_VERSION)}
+` + sh`if ! command -v mount.efs >/dev/null 2>&1; then
+  if command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+    "$pm" -y install amazon-efs-utils || log "amazon-efs-utils is not in this image's repositories"
+  elif command -v apt-get >/dev/null 2>&1; then
+    if apt-cache show amazon-efs-utils >/dev/null 2>&1; then
+      apt_get install -y amazon-efs-utils
+    else
+      log "building amazon-efs-utils $EFS_UTILS_VERSION (not in the Debian/Ubuntu archives)"
+      apt_get install -y git binutils cargo pkg-config libssl-dev stunnel4 python3
+      efs_build=$(mktemp -d)
+      git clone --quiet --depth 1 --branch "$EFS_UTILS_VERSION" https://github.com/aws/efs-utils "$efs_build/efs-utils"
+      (cd "$efs_build/efs-utils" && ./build-deb.sh)
+      apt_get install -y "$efs_build"/efs-utils/build/amazon-efs-utils*.deb
+      rm -rf -- "$efs_build"
+    fi
+  fi
+  command -v mount.efs >/dev/null 2>&1 || fail "amazon-efs-utils (mount.efs) could not be installed; EFS accepts TLS mounts only: use an image that has it (imageId) or install it with installCommands"
 fi
 `;
 }
@@ -191,10 +265,10 @@ function smbCredentialsStep(spec: ClusterSpec, ctx: BootContext): string {
   if (scheme === 'aws-secretsmanager') {
     fetch = sh`command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to read the SMB credentials secret"
 SECRET_REGION=$(printf '%s' "$SECRET_ID" | cut -d: -f4)
-secret_json=$(aws secretsmanager get-secret-value --region "$SECRET_REGION" --secret-id "$SECRET_ID" --query SecretString --output text)`;
+secret_json=$(retry aws secretsmanager get-secret-value --region "$SECRET_REGION" --secret-id "$SECRET_ID" --query SecretString --output text)`;
   } else if (scheme === 'azure-keyvault') {
     fetch = sh`kv_token=$(imds_token 'https://vault.azure.net')
-secret_json=$(curl -fsS --retry 5 -H "Authorization: Bearer $kv_token" "$SECRET_ID?api-version=7.4" | json_field value)
+secret_json=$(retry curl -fsS --retry 5 -H "Authorization: Bearer $kv_token" "$SECRET_ID?api-version=7.4" | json_field value)
 unset kv_token`;
   } else {
     fetch = sh`secret_json=$(<"$SECRET_ID")`;
@@ -217,17 +291,10 @@ function mountStep(ctx: BootContext): string {
   const extra = share.mountOptions ?? [];
   let source: string;
   if (share.kind === 'efs') {
-    // The EFS helper mounts over TLS; without it, plain NFS 4.1 to the file system's DNS name.
-    source = `if command -v mount.efs >/dev/null 2>&1; then
-  SHARE_SOURCE=${shQuote(`${share.fileSystemId}:/`)}
-  SHARE_TYPE=efs
-  SHARE_OPTIONS=${shQuote(['tls', ...COMMON_OPTIONS, ...extra].join(','))}
-else
-  log "amazon-efs-utils (mount.efs) not found: mounting EFS over NFS 4.1 without TLS"
-  SHARE_SOURCE=${shQuote(`${share.fileSystemId}.efs.${share.region}.amazonaws.com:/`)}
-  SHARE_TYPE=nfs4
-  SHARE_OPTIONS=${shQuote([...NFS_OPTIONS, ...COMMON_OPTIONS, ...extra].join(','))}
-fi`;
+    // Only the EFS helper mounts over TLS, and the file-system policy denies everything else.
+    source = `SHARE_SOURCE=${shQuote(`${share.fileSystemId}:/`)}
+SHARE_TYPE=efs
+SHARE_OPTIONS=${shQuote(['tls', ...COMMON_OPTIONS, ...extra].join(','))}`;
   } else if (share.kind === 'nfs') {
     source = `SHARE_SOURCE=${shQuote(share.address)}
 SHARE_TYPE=nfs4
@@ -394,11 +461,11 @@ GUARD_S3_REGION=${shQuote(bin.region)}
 ` +
         sh`  command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to download $GUARD_S3_URI (Amazon Linux 2023 has it); install it first"
   # the CLI signs with the instance role, whose credentials it reads through IMDSv2
-  aws s3 cp --only-show-errors --region "$GUARD_S3_REGION" "$GUARD_S3_URI" "$download"`
+  retry aws s3 cp --only-show-errors --region "$GUARD_S3_REGION" "$GUARD_S3_URI" "$download"`
       : `GUARD_BLOB_URL=${shQuote(bin.url)}
 ` +
         sh`  storage_token=$(imds_token 'https://storage.azure.com/')
-  curl -fsS --retry 5 -H 'x-ms-version: 2020-10-02' -H "Authorization: Bearer $storage_token" -o "$download" "$GUARD_BLOB_URL"
+  retry curl -fsS --retry 5 -H 'x-ms-version: 2020-10-02' -H "Authorization: Bearer $storage_token" -o "$download" "$GUARD_BLOB_URL"
   unset storage_token`;
   const [vars, body] = splitFirstIndented(download);
   return `step "install the guard binary"
@@ -466,6 +533,74 @@ systemctl daemon-reload
 # the guard starts the app on the active node; it must not start on its own at boot
 systemctl disable -- "$APP_UNIT"
 systemctl enable --now ${shQuote(LINUX.guardUnit)}
+`;
+}
+
+/** Seconds an active node being replaced waits before its step-down, so passive nodes replaced in the same batch leave first and the lease goes to a new node. */
+export const PASSIVE_LEAVE_SECS = 15;
+
+/**
+ * The rolling-update half that runs on the node (AWS): a watcher polls the instance's target
+ * lifecycle state (IMDSv2); when its auto scaling group terminates it, an active guard steps
+ * down (one planned handover), the guard stops (drain, stop the app, release the lease) and the
+ * termination lifecycle hook is completed, so the group replaces the node only after that.
+ */
+function lifecycleWatcherStep(spec: ClusterSpec, hook: AwsLifecycleHook): string {
+  const watcher = `#!/bin/bash
+# failover-guard lifecycle watcher for cluster ${spec.name}; written by the boot script.
+set -u
+export PATH="$PATH:/usr/local/bin:/usr/bin:/bin"
+ASG_NAME=${shQuote(hook.autoScalingGroupName)}
+HOOK_NAME=${shQuote(hook.hookName)}
+REGION=${shQuote(hook.region)}
+GUARD_PORT=${shQuote(String(spec.guard.port))}
+GUARD_CONFIG=${shQuote(LINUX.guardConfig)}
+GUARD_UNIT=${shQuote(LINUX.guardUnit)}
+PASSIVE_LEAVE_SECS=${PASSIVE_LEAVE_SECS}
+` + sh`IMDS=http://169.254.169.254/latest
+log() { printf 'failover-guard-lifecycle: %s\n' "$*"; }
+imds() {
+  local token
+  token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token") || return 1
+  curl -fsS -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"
+}
+until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; do sleep 5; done
+log "the auto scaling group is terminating this node"
+if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT/health"; then
+  # passive nodes replaced in the same batch leave first, so the lease goes to a new node
+  sleep "$PASSIVE_LEAVE_SECS"
+  log "this node is active: stepping down"
+  failover-guard step-down --config "$GUARD_CONFIG" || log "step-down failed; stopping the guard releases the lease as well"
+fi
+# a graceful stop drains /health, stops the app and releases the lease
+systemctl stop -- "$GUARD_UNIT"
+instance_id=$(imds instance-id)
+until aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$ASG_NAME" \
+  --lifecycle-hook-name "$HOOK_NAME" --instance-id "$instance_id" --lifecycle-action-result CONTINUE; do
+  sleep 10
+done
+log "lifecycle hook completed: the node may go"
+`;
+  const unit = `[Unit]
+Description=failover-guard: hand over before the auto scaling group replaces this node
+Wants=network-online.target
+After=network-online.target ${LINUX.guardUnit}
+
+[Service]
+Type=simple
+ExecStart=${LINUX.lifecycleScript}
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+  return `step "install the lifecycle watcher"
+LIFECYCLE_SCRIPT=${rooted(LINUX.lifecycleScript)}
+${shHeredoc('install_file "$LIFECYCLE_SCRIPT" 0700', watcher)}
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.lifecycleUnit)} 0600`, unit)}
+systemctl daemon-reload
+systemctl enable --now ${shQuote(LINUX.lifecycleUnit)}
 `;
 }
 

@@ -12,6 +12,8 @@ export const LINUX = {
   unitDir: '/etc/systemd/system',
   guardUnit: 'failover-guard.service',
   vipUnit: 'failover-guard-vip.service',
+  lifecycleUnit: 'failover-guard-lifecycle.service',
+  lifecycleScript: '/usr/local/libexec/failover-guard-lifecycle',
   sysctlFile: '/etc/sysctl.d/90-failover-guard-vip.conf',
   fstab: '/etc/fstab',
   log: '/var/log/failover-guard-boot.log',

@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
+import { EFS_UTILS_VERSION } from '../../lib/boot/linux';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec } from './fixtures/contexts';
 import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from './fixtures/sandbox';
@@ -100,7 +101,7 @@ describe('Linux boot script, executed', () => {
   });
 
   it('mounts the share through fstab when it is not mounted yet, and puts the VIP on lo', () => {
-    // given: EFS without the efs helper (plain NFS 4.1), a floating IP
+    // given: EFS on Amazon Linux without the efs helper yet (dnf installs it), a floating IP
     // and an fstab with the root file system and an outdated line for the share
     const root = box.node('a', INSTALL, papercutTree('a'));
     writeFileSync(join(root, 'etc/fstab'), `LABEL=root / xfs defaults 0 0\nold-server:/ ${root}${MP} nfs4 defaults 0 0\n`, { mode: 0o644 });
@@ -112,8 +113,9 @@ describe('Linux boot script, executed', () => {
     expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
     expect(calls.filter((c) => c.startsWith('mount '))).toEqual([`mount -- ${root}${MP}`]);
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
-      `LABEL=root / xfs defaults 0 0\nfs-0123456789abcdef0.efs.eu-west-1.amazonaws.com:/ ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
+      `LABEL=root / xfs defaults 0 0\nfs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`,
     );
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils', 'dnf -y install amazon-efs-utils']);
     expect(mode(join(root, 'etc/fstab'))).toBe('0644');
     expect(calls).toContain('ip addr replace 10.20.0.100/32 dev lo');
     expect(calls).toContain(`sysctl -p ${root}/etc/sysctl.d/90-failover-guard-vip.conf`);
@@ -132,7 +134,7 @@ describe('Linux boot script, executed', () => {
     // then
     expect(runs.a[0].rc).toBe(0);
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
-    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils', 'dnf -y install amazon-efs-utils']);
+    expect(calls.filter((c) => c.startsWith('dnf -y install'))).toEqual(['dnf -y install nfs-utils']);
   });
 
   it.each([
@@ -226,5 +228,101 @@ describe('Linux boot script, executed', () => {
     for (const dir of [box.workdir, process.cwd(), join(root, installDir)]) {
       expect(readdirSync(dir).filter((f) => f.startsWith('INJECTED'))).toEqual([]);
     }
+  });
+});
+
+describe('Linux boot script, first boot on a real image (issue 14)', () => {
+  it('fails at once, naming imageId and installCommands, when the app service is not installed; changes nothing', () => {
+    // given: a stock image (no pc-app-server.service)
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.missingUnit('pc-app-server.service');
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(1);
+    expect(runs.a[0].output).toContain("FAILED in step 'check the app is installed' (exit 1): the app's service pc-app-server.service is not installed on this image");
+    expect(runs.a[0].output).toMatch(/imageId[\s\S]*installCommands/);
+    expect(existsSync(join(root, 'etc/fstab'))).toBe(false);
+    expect(existsSync(join(root, 'etc/systemd/system/failover-guard.service'))).toBe(false);
+    expect(calls.filter((c) => c.startsWith('systemctl disable') || c.startsWith('dnf'))).toEqual([]);
+  });
+
+  it('EFS without amazon-efs-utils in the repositories: fails loudly, never mounts plain NFS', () => {
+    // given: dnf has no amazon-efs-utils, so no mount.efs appears
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.withoutEfsUtils();
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP, premount: false });
+    // then
+    expect(runs.a[0].rc).toBe(1);
+    expect(runs.a[0].output).toContain("FAILED in step 'install share client tools' (exit 1): amazon-efs-utils (mount.efs) could not be installed; EFS accepts TLS mounts only");
+    expect(calls.filter((c) => c.startsWith('mount '))).toEqual([]);
+    expect(existsSync(join(root, 'etc/fstab'))).toBe(false);
+  });
+
+  it('EFS on Debian/Ubuntu: apt-get waits for the dpkg lock, amazon-efs-utils is built from the pinned release, the mount uses TLS', () => {
+    // given: an apt-based image (no dnf, yum or rpm) without amazon-efs-utils in its archive
+    for (const shim of ['dnf', 'yum', 'rpm']) box.removeShim(shim);
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP, premount: false });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    const apt = calls.filter((c) => c.startsWith('apt-get'));
+    expect(apt.length).toBeGreaterThanOrEqual(3);
+    for (const c of apt) expect(c).toContain('-o DPkg::Lock::Timeout=600');
+    expect(apt).toContain('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 install -y nfs-common');
+    expect(calls.some((c) => c.startsWith(`git clone --quiet --depth 1 --branch ${EFS_UTILS_VERSION} https://github.com/aws/efs-utils `))).toBe(true);
+    expect(apt.some((c) => /install -y \/\S+\/efs-utils\/build\/amazon-efs-utils-0\.0\.0_all\.deb$/.test(c))).toBe(true);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
+  });
+
+  it.each([
+    ['nfs', 'curl', 'metadata/identity'],
+    ['efs', 'aws', 's3 cp'],
+  ] as const)('%s: retries %s while a new permission still answers 403, then boots', (variant, command, what) => {
+    // given: the first three calls are refused
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.failTimes(command, 3);
+    const script = renderLinuxBootScript(linuxSpec(variant), linuxContext(variant, box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    expect(runs.a[0].output).toContain(`attempt 3 of 60 failed: ${command}`);
+    expect(calls.filter((c) => c.startsWith(command) && c.includes(what)).length).toBeGreaterThanOrEqual(4);
+    expect(calls.filter((c) => c === 'sleep 10')).toHaveLength(3);
+    expect(readFileSync(join(root, 'usr/local/bin/failover-guard'), 'utf8')).toBe(readFileSync(box.fakeGuard, 'utf8'));
+  });
+
+  it.each([
+    [true, ['sleep 15', 'failover-guard step-down --config /etc/failover-guard/guard.properties']],
+    [false, []],
+  ] as const)('rolling replacement (active=%s): the watcher steps an active guard down, stops it, then completes the lifecycle hook', (active, handover) => {
+    // given: a node booted with the AWS lifecycle hook
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const hook = { autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' };
+    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', box.fakeGuardSha256), awsLifecycleHook: hook });
+    const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
+    expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
+    expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
+    expect(calls).toContain('systemctl enable --now failover-guard-lifecycle.service');
+    const watcher = join(root, 'usr/local/libexec/failover-guard-lifecycle');
+    expect(mode(watcher)).toBe('0700');
+    expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-lifecycle.service'), 'utf8')).toContain('ExecStart=/usr/local/libexec/failover-guard-lifecycle\n');
+    // when: the group terminates the node (instance refresh)
+    box.lifecycle('Terminated', active);
+    const run = box.exec(watcher);
+    // then: hand over (active only), stop the guard, and only then let the group go on
+    expect(run.rc).toBe(0);
+    const steps = run.calls.filter((c) => /^(sleep 15|failover-guard|systemctl|aws)/.test(c));
+    expect(steps).toEqual([
+      ...handover,
+      'systemctl stop -- failover-guard.service',
+      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name pc-nodes --lifecycle-hook-name failover-guard-handover --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE',
+    ]);
   });
 });

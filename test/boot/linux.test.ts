@@ -62,10 +62,11 @@ describe('renderLinuxBootScript', () => {
     expect(script).toContain('\nnotify.command=/usr/local/bin/notify\nFG_EOF\n');
   });
 
-  it('uses the EFS helper with TLS when it exists, NFS 4.1 otherwise', () => {
+  it('mounts EFS only with the EFS helper over TLS, never plain NFS (the TLS-only policy refuses it)', () => {
     const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', SHA));
-    expect(script).toContain("if command -v mount.efs >/dev/null 2>&1; then\n  SHARE_SOURCE='fs-0123456789abcdef0:/'\n  SHARE_TYPE=efs\n  SHARE_OPTIONS='tls,_netdev,x-systemd.automount'");
-    expect(script).toContain("SHARE_OPTIONS='nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount'");
+    expect(script).toContain("SHARE_SOURCE='fs-0123456789abcdef0:/'\nSHARE_TYPE=efs\nSHARE_OPTIONS='tls,_netdev,x-systemd.automount'");
+    expect(script).not.toContain('nfsvers=4.1');
+    expect(script).not.toContain('amazonaws.com:/');
   });
 
   it('reads the SMB secret with the aws CLI on AWS', () => {
