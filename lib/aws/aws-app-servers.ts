@@ -1,14 +1,19 @@
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
-import { Token } from 'cdktf';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
 import { renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import { userDataSizeProblems } from '../core/user-data';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsDatabase } from './aws-database';
 import type { AwsGuardAsset } from './aws-guard-asset';
 import type { AwsLoadBalancer } from './aws-load-balancer';
-import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
+import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import type { AwsSharedStorage } from './aws-shared-storage';
 import { allowTcp, awsName, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
@@ -33,9 +38,13 @@ export interface AwsAppServersProps extends AwsNodeOptions {
    * image does not have it). Bash on Linux, PowerShell on Windows. @default - none
    */
   readonly installCommands?: readonly string[];
-  /** Seconds after launch before EC2 status checks count. @default 300 */
+  /** Seconds after launch before EC2 status checks count (also the instance refresh's warm-up). @default 300 */
   readonly healthCheckGracePeriodSecs?: number;
 }
+
+/** Name of the termination lifecycle hook the nodes' lifecycle watcher completes. */
+export const HANDOVER_HOOK_NAME = 'failover-guard-handover';
+
 
 /**
  * The app servers: a launch template and an auto scaling group of fixed size N over the
@@ -52,6 +61,8 @@ export class AwsAppServers extends Construct {
   public readonly bootContext: BootContext;
   /** The spec as the NLB and the guard run it (health-check timeout in AWS whole seconds). */
   public readonly effectiveSpec: ClusterSpec;
+  /** Seconds the termination hook holds a replaced node for its hand-over. */
+  public readonly handoverTimeoutSecs: number;
 
   constructor(scope: Construct, id: string, props: AwsAppServersProps) {
     super(scope, id);
@@ -61,20 +72,40 @@ export class AwsAppServers extends Construct {
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
     this.effectiveSpec = effective;
-    this.bootContext = { share: storage.share, guardBinary: guardAsset.source, database: database.guardDatabase };
+    const groupName = awsName(spec.name, 'nodes', 255);
+    const linux = spec.profile.os === 'linux';
+    const region = new DataAwsRegion(this, 'region').region;
+    this.bootContext = {
+      share: storage.share,
+      guardBinary: guardAsset.source,
+      database: database.guardDatabase,
+      // Linux nodes hand over before the group replaces them (rolling updates).
+      ...(linux ? { awsLifecycleHook: { autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
+    };
     this.userData = withInstallCommands(
       spec.profile.os,
       spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
     );
+    // Linux user data goes gzip-compressed (cloud-init unpacks it); Windows' EC2Launch reads plain text only.
+    const sizeLimit = { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data', gzip: linux };
+    throwIfProblems('AwsAppServers', userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.userData, sizeLimit));
+    const g = spec.guard;
+    this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60)));
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
 
     const secrets = [database.secretArn, storage.credentialsSecretArn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,
+      compressUserData: linux,
       policyStatements: [
         { Sid: 'ReadGuardBinary', Effect: 'Allow', Action: 's3:GetObject', Resource: guardAsset.objectArn },
         ...(secrets.length > 0 ? [{ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
+        // The lifecycle watcher (Linux) lets its own group go on once the node has handed over.
+        ...(linux ? [{ Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn }] : []),
       ],
     });
     const sg = this.template.securityGroup.id;
@@ -84,15 +115,40 @@ export class AwsAppServers extends Construct {
     database.allowFrom(sg);
     storage.allowFrom(sg);
 
+    // Nodes boot only once what their boot script needs exists: the guard object, the role's
+    // permissions and the EFS mount targets (nothing in the user data refers to them).
+    const bootNeeds: ITerraformDependable[] = [guardAsset.object, ...(this.template.policy ? [this.template.policy] : []), ...storage.mountTargets];
+    if (storage.fileSystemPolicy) bootNeeds.push(storage.fileSystemPolicy);
+    const grace = props.healthCheckGracePeriodSecs ?? 300;
     this.autoScalingGroup = new AutoscalingGroup(this, 'group', {
-      name: awsName(spec.name, 'nodes', 255),
+      name: groupName,
       minSize: spec.nodeCount,
-      maxSize: spec.nodeCount,
+      // room for the instance refresh to launch the new nodes before the old ones go
+      maxSize: spec.nodeCount * 2,
       desiredCapacity: spec.nodeCount,
       vpcZoneIdentifier: [...props.subnetIds],
       launchTemplate: { id: this.template.launchTemplate.id, version: Token.asString(this.template.launchTemplate.latestVersion) },
       healthCheckType: 'EC2',
-      healthCheckGracePeriod: props.healthCheckGracePeriodSecs ?? 300,
+      healthCheckGracePeriod: grace,
+      // A new launch template (guard binary, app version, image) rolls out by itself: all new
+      // nodes first (they join as passive), then the old ones go; each old node is held by the
+      // hook until its watcher has handed over, so an upgrade costs one planned handover.
+      instanceRefresh: {
+        strategy: 'Rolling',
+        preferences: {
+          minHealthyPercentage: 100,
+          maxHealthyPercentage: 200,
+          instanceWarmup: String(grace),
+          scaleInProtectedInstances: 'Refresh',
+          standbyInstances: 'Terminate',
+          skipMatching: false,
+        },
+      },
+      // Windows nodes hand over when the shutdown stops the guard service (no watcher there).
+      initialLifecycleHook: linux
+        ? [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }]
+        : undefined,
+      dependsOn: bootNeeds,
       targetGroupArns: Object.values(loadBalancer.targetGroups).map((tg) => tg.arn),
       tag: Object.entries({ ...spec.tags, 'failover-cluster': spec.name, Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });

@@ -1,5 +1,6 @@
 import { DataAwsEc2ManagedPrefixList } from '@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
 import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
@@ -7,6 +8,8 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
+import { userDataSizeProblems } from '../core/user-data';
+import { EC2_USER_DATA_MAX_BYTES } from './aws-node-template';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
@@ -47,6 +50,8 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
 export class AwsDnsCluster extends Construct {
   public readonly template: AwsNodeTemplate;
   public readonly nodes: readonly Instance[];
+  /** One Elastic IP per node: the Route 53 health check's target, stable across stop/start. */
+  public readonly publicIps: readonly Eip[];
   public readonly healthChecks: readonly Route53HealthCheck[];
   public readonly records: readonly Route53Record[];
   /** Route 53 request interval used (10 or 30 s, the only values it offers). */
@@ -87,6 +92,7 @@ export class AwsDnsCluster extends Construct {
     });
 
     const nodes: Instance[] = [];
+    const ips: Eip[] = [];
     const checks: Route53HealthCheck[] = [];
     const records: Route53Record[] = [];
     for (let i = 0; i < spec.nodeCount; i++) {
@@ -94,12 +100,15 @@ export class AwsDnsCluster extends Construct {
       const node = new Instance(this, `node-${i + 1}`, {
         launchTemplate: { id: this.template.launchTemplate.id, version: Token.asString(this.template.launchTemplate.latestVersion) },
         subnetId: props.subnetIds[i % props.subnetIds.length],
-        associatePublicIpAddress: true,
+        // No associate_public_ip_address: EC2 rejects it next to the launch template's security
+        // groups (InvalidParameterCombination); an Elastic IP also survives stop/start.
         tags: awsTags(spec, name),
       });
+      const ip = new Eip(this, `ip-${i + 1}`, { domain: 'vpc', instance: node.id, tags: awsTags(spec, name) });
+      ips.push(ip);
       const check = new Route53HealthCheck(this, `check-${i + 1}`, {
         type: 'TCP',
-        ipAddress: node.publicIp,
+        ipAddress: ip.publicIp,
         port,
         requestInterval: this.requestIntervalSecs,
         failureThreshold: spec.healthCheck.unhealthyThreshold,
@@ -111,7 +120,7 @@ export class AwsDnsCluster extends Construct {
           name: props.recordName,
           type: 'A',
           ttl: 30,
-          records: [props.recordAddress === 'public' ? node.publicIp : node.privateIp],
+          records: [props.recordAddress === 'public' ? ip.publicIp : node.privateIp],
           setIdentifier: name,
           multivalueAnswerRoutingPolicy: true,
           healthCheckId: check.id,
@@ -121,6 +130,7 @@ export class AwsDnsCluster extends Construct {
       checks.push(check);
     }
     this.nodes = nodes;
+    this.publicIps = ips;
     this.healthChecks = checks;
     this.records = records;
   }
@@ -140,6 +150,7 @@ function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | unde
   if (known(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
     problems.push({ path: 'recordName', message: 'must be a DNS name such as "tpcs.corp.example.com"' });
   }
+  if (props.userData !== undefined) problems.push(...userDataSizeProblems('userData', props.userData, { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data' }));
   if (!checkPort) {
     problems.push({ path: 'healthCheckPortName', message: `no port named "${props.healthCheckPortName}" (have ${props.spec.ports.map((p) => p.name).join(', ')})` });
   }

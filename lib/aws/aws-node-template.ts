@@ -20,6 +20,9 @@ export const DEFAULT_IMAGE_PARAMETER = {
   windows: '/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base',
 } as const;
 
+/** EC2 user data limit: 16 KB (before base64). */
+export const EC2_USER_DATA_MAX_BYTES = 16 * 1024;
+
 /** Options shared by every construct that launches cluster nodes. */
 export interface AwsNodeOptions {
   /** AMI id, e.g. an image with the app already installed. @default the latest Amazon Linux 2023 (Linux) or Windows Server 2022 (Windows) */
@@ -45,6 +48,8 @@ export interface AwsNodeTemplateProps extends AwsNodeOptions {
   readonly vpcId: string;
   /** Plain-text user data (encoded to base64 here). @default - none */
   readonly userData?: string;
+  /** gzip the user data (Linux: cloud-init unpacks it), so a long boot script fits EC2's 16 KB. @default false */
+  readonly compressUserData?: boolean;
   /** IAM statements of the node role's inline policy, besides SSM core. @default - none */
   readonly policyStatements?: ReadonlyArray<Record<string, unknown>>;
 }
@@ -56,6 +61,8 @@ export interface AwsNodeTemplateProps extends AwsNodeOptions {
  */
 export class AwsNodeTemplate extends Construct {
   public readonly role: IamRole;
+  /** The role's inline policy (the given statements), when there are any. */
+  public readonly policy?: IamRolePolicy;
   public readonly instanceProfile: IamInstanceProfile;
   public readonly securityGroup: SecurityGroup;
   public readonly launchTemplate: LaunchTemplate;
@@ -75,7 +82,7 @@ export class AwsNodeTemplate extends Construct {
     });
     new IamRolePolicyAttachment(this, 'ssm-core', { role: this.role.name, policyArn: `arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
     if (props.policyStatements && props.policyStatements.length > 0) {
-      new IamRolePolicy(this, 'policy', { role: this.role.id, name: 'least-privilege', policy: policyDocument(props.policyStatements) });
+      this.policy = new IamRolePolicy(this, 'policy', { role: this.role.id, name: 'least-privilege', policy: policyDocument(props.policyStatements) });
     }
     this.instanceProfile = new IamInstanceProfile(this, 'profile', { namePrefix: `${awsName(spec.name, 'node', 30)}-`, role: this.role.name, tags });
 
@@ -112,7 +119,7 @@ export class AwsNodeTemplate extends Construct {
           ebs: { encrypted: 'true', volumeSize: props.rootVolumeGb ?? (os === 'windows' ? 60 : 30), volumeType: 'gp3', deleteOnTermination: 'true' },
         },
       ],
-      ...(userData ? { userData: Fn.base64encode(userData.asString) } : {}),
+      ...(userData ? { userData: props.compressUserData ? Fn.base64gzip(userData.asString) : Fn.base64encode(userData.asString) } : {}),
       updateDefaultVersion: true,
       tagSpecifications: [
         { resourceType: 'instance', tags: awsTags(spec, `${spec.name}-node`) },

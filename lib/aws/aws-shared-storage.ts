@@ -1,4 +1,6 @@
+import { DataAwsDirectoryServiceDirectory } from '@cdktf/provider-aws/lib/data-aws-directory-service-directory';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { EfsBackupPolicy } from '@cdktf/provider-aws/lib/efs-backup-policy';
 import { EfsFileSystem } from '@cdktf/provider-aws/lib/efs-file-system';
 import { EfsFileSystemPolicy } from '@cdktf/provider-aws/lib/efs-file-system-policy';
@@ -41,6 +43,8 @@ export class AwsSharedStorage extends Construct {
   public readonly mountTargets: readonly EfsMountTarget[];
   public readonly fileSystemPolicy?: EfsFileSystemPolicy;
   public readonly windowsFileSystem?: FsxWindowsFileSystem;
+  /** FSx → the directory's domain controllers (all traffic to their security group). */
+  public readonly directoryEgress?: VpcSecurityGroupEgressRule;
   /** 2049 (NFS) or 445 (SMB). */
   public readonly port: number;
   /** How the boot script mounts the share. */
@@ -80,6 +84,15 @@ export class AwsSharedStorage extends Construct {
       new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: 'ENABLED' } });
       this.share = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
     } else {
+      // FSx joins the domain and keeps talking to the domain controllers (DNS, Kerberos, LDAP,
+      // SMB, RPC): without egress to them the file system never finishes creating.
+      const directory = new DataAwsDirectoryServiceDirectory(this, 'directory', { directoryId: props.activeDirectoryId! });
+      this.directoryEgress = new VpcSecurityGroupEgressRule(this, 'to-domain-controllers', {
+        securityGroupId: this.securityGroup.id,
+        referencedSecurityGroupId: directory.securityGroupId,
+        ipProtocol: '-1',
+        description: `${spec.name}: FSx to the Active Directory domain controllers`,
+      });
       const fsx = new FsxWindowsFileSystem(this, 'fsx', {
         activeDirectoryId: props.activeDirectoryId,
         deploymentType: 'MULTI_AZ_1',
@@ -93,6 +106,7 @@ export class AwsSharedStorage extends Construct {
         copyTagsToBackups: true,
         skipFinalBackup: false,
         tags: awsTags(spec, `${spec.name}-share`),
+        dependsOn: [this.directoryEgress],
       });
       this.windowsFileSystem = fsx;
       this.mountTargets = [];

@@ -1,5 +1,8 @@
+import { createHash } from 'crypto';
 import type { Construct } from 'constructs';
-import { AwsAppServers, withInstallCommands, type AwsAppServersProps } from '../../lib/aws/aws-app-servers';
+import { AwsAppServers, HANDOVER_HOOK_NAME, withInstallCommands, type AwsAppServersProps } from '../../lib/aws/aws-app-servers';
+import { EC2_USER_DATA_MAX_BYTES } from '../../lib/aws/aws-node-template';
+import { userDataBytes } from '../../lib/core/user-data';
 import { AwsDatabase } from '../../lib/aws/aws-database';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';
@@ -25,7 +28,7 @@ describe('AwsAppServers', () => {
     const json = synth((s) => (app = build(s, papercutSpec())));
     // then
     const asg = one(json, 'aws_autoscaling_group');
-    expect(asg).toMatchObject({ min_size: 2, max_size: 2, desired_capacity: 2, health_check_type: 'EC2', vpc_zone_identifier: NET.subnetIds });
+    expect(asg).toMatchObject({ min_size: 2, max_size: 4, desired_capacity: 2, health_check_type: 'EC2', vpc_zone_identifier: NET.subnetIds });
     expect(asg.target_group_arns).toHaveLength(3);
     const lt = one(json, 'aws_launch_template');
     expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_endpoint: 'enabled' });
@@ -34,7 +37,7 @@ describe('AwsAppServers', () => {
     expect(lt.instance_type).toBe('m7i.large');
     expect(lt.image_id).toMatch(/data\.aws_ssm_parameter\..*\.insecure_value/);
     expect(one(json, 'aws_ssm_parameter', 'data').name).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64');
-    expect(lt.user_data).toMatch(/^\$\{base64encode\(/);
+    expect(lt.user_data).toMatch(/^\$\{base64gzip\(/);
     expect(app.userData).toMatch(/^#!\/bin\/bash/);
     expect(app.bootContext.share.kind).toBe('efs');
     expect(app.bootContext.guardBinary.kind).toBe('s3');
@@ -46,12 +49,14 @@ describe('AwsAppServers', () => {
     // then
     expect(one(json, 'aws_iam_role_policy_attachment').policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
     const statements = JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement;
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
     expect(statements[0].Resource).toMatch(/^\$\{aws_s3_bucket\.guard_bucket_.*\.arn\}\/failover-guard\/[0-9a-f]{64}\/failover-guard-fixture$/);
     expect(statements[1]).toMatchObject({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue' });
     expect(statements[1].Resource).toEqual([expect.stringMatching(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/)]);
-    for (const st of statements) expect(JSON.stringify(st.Resource)).not.toContain('*');
+    expect(statements[2]).toMatchObject({ Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction' });
+    expect(statements[2].Resource).toMatch(/^arn:\$\{data\.aws_partition\.[^}]+\}:autoscaling:\$\{data\.aws_region\.[^}]+\}:\$\{data\.aws_caller_identity\.[^}]+\}:autoScalingGroup:\*:autoScalingGroupName\/pc-nodes$/);
+    for (const st of statements.slice(0, 2)) expect(JSON.stringify(st.Resource)).not.toContain('*');
   });
 
   it('security groups: LB → app ports and guard port, app → DB port and NFS, HTTPS out; nothing else', () => {
@@ -109,7 +114,7 @@ describe('AwsAppServers', () => {
     expect(one(json, 'aws_launch_template')).toMatchObject({ image_id: 'ami-0123456789abcdef0', instance_type: 't3.large' });
     expect(json.data?.aws_ssm_parameter).toBeUndefined();
     expect(one(json, 'aws_launch_template').block_device_mappings[0]).toMatchObject({ device_name: '/dev/sda1', ebs: { volume_size: 50, encrypted: 'true' } });
-    expect(one(json, 'aws_autoscaling_group')).toMatchObject({ min_size: 3, max_size: 3, desired_capacity: 3, health_check_grace_period: 600 });
+    expect(one(json, 'aws_autoscaling_group')).toMatchObject({ min_size: 3, max_size: 6, desired_capacity: 3, health_check_grace_period: 600 });
     expect(all(json, 'aws_vpc_security_group_egress_rule').filter((r) => r.from_port === 443).map((r) => r.cidr_ipv4)).toEqual(['10.0.0.0/8']);
     expect(app.userData).toMatch(/^#!\/bin\/bash\n# install commands[^\n]*\nset -euo pipefail\ndnf install -y java-17-amazon-corretto\n\/opt\/install-papercut.sh\n/);
   });
@@ -146,5 +151,64 @@ describe('AwsAppServers', () => {
     ] as Array<[string, Partial<AwsAppServersProps>]>)('%s', (prop, extra) => {
       expect(errorOf((s) => build(s, papercutSpec(), extra))).toContain(`${prop}:`);
     });
+  });
+});
+
+describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)', () => {
+  it('the group waits for the guard object, the role policy and the EFS mount targets (nothing in the user data refers to them)', () => {
+    // given / when
+    const json = synth((s) => build(s, papercutSpec()));
+    // then
+    const dependsOn: string[] = one(json, 'aws_autoscaling_group').depends_on;
+    const ids = (type: string) => Object.keys(json.resource[type]).map((id) => `${type}.${id}`);
+    expect(dependsOn).toEqual(expect.arrayContaining([...ids('aws_s3_object'), ...ids('aws_iam_role_policy'), ...ids('aws_efs_mount_target')]));
+    expect(ids('aws_efs_mount_target')).toHaveLength(2);
+  });
+
+  it('a new launch template rolls out by itself: new nodes first, each old node held by a termination hook until its watcher handed over', () => {
+    // given / when
+    let app!: AwsAppServers;
+    const json = synth((s) => (app = build(s, papercutSpec())));
+    // then
+    const asg = one(json, 'aws_autoscaling_group');
+    expect(asg.instance_refresh).toEqual({
+      strategy: 'Rolling',
+      preferences: { min_healthy_percentage: 100, max_healthy_percentage: 200, instance_warmup: '300', scale_in_protected_instances: 'Refresh', standby_instances: 'Terminate', skip_matching: false },
+    });
+    expect(asg.launch_template.version).toMatch(/latest_version/);
+    expect(asg.initial_lifecycle_hook).toEqual([
+      { name: HANDOVER_HOOK_NAME, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: app.handoverTimeoutSecs },
+    ]);
+    // the hook outlasts drain + stop + the passive nodes' head start
+    expect(app.handoverTimeoutSecs).toBeGreaterThan(app.effectiveSpec.guard.drainSecs + app.effectiveSpec.guard.stopTimeoutSecs + 15);
+    expect(app.bootContext.awsLifecycleHook).toMatchObject({ autoScalingGroupName: 'pc-nodes', hookName: HANDOVER_HOOK_NAME });
+    expect(app.userData).toContain('step "install the lifecycle watcher"');
+  });
+
+  it('Windows nodes get no hook (no watcher there; the service stop hands over)', () => {
+    const spec = papercutSpec({ profile: papercut({ os: 'windows' }), storage: { credentialsSecretRef: `aws-secretsmanager:${SMB_SECRET}` } });
+    const json = synth((s) => build(s, spec));
+    expect(one(json, 'aws_autoscaling_group').initial_lifecycle_hook).toBeUndefined();
+    expect(one(json, 'aws_launch_template').user_data).toMatch(/^\$\{base64encode\(/);
+  });
+
+  it('user data: the largest spec fits 16 KB gzip-compressed; install commands that do not fit fail at synth naming installCommands', () => {
+    // given: the longest Linux scripts (SMB with a Secrets Manager secret; EFS with the efs-utils build), long names, many tags
+    const largest = [
+      papercutSpec({ name: 'p'.repeat(32), storage: { kind: 'smb', credentialsSecretRef: `aws-secretsmanager:${SMB_SECRET}` }, tags: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`tag-${i}`, 'v'.repeat(200)])) }),
+      papercutSpec({ name: 'e'.repeat(32) }),
+    ];
+    for (const spec of largest) {
+      let app!: AwsAppServers;
+      synth((s) => (app = build(s, spec, { installCommands: ['dnf install -y java-17-amazon-corretto-headless', '/opt/install-papercut.sh --non-interactive'] })));
+      const bytes = userDataBytes(app.userData, true);
+      // measured: about 15.6 KB plain, under 7.9 KB as sent (gzip, references at their longest)
+      expect(bytes).toBeLessThan(EC2_USER_DATA_MAX_BYTES);
+    }
+    // when: install commands far beyond the limit (random text does not compress)
+    const noise = Array.from({ length: 300 }, (_, i) => `echo ${createHash('sha256').update(String(i)).digest('base64')}`);
+    const error = errorOf((s) => build(s, papercutSpec(), { installCommands: noise }));
+    // then
+    expect(error).toMatch(/installCommands: makes the EC2 user data \d+ bytes .*over its limit of 16384/);
   });
 });

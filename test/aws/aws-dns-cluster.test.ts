@@ -13,11 +13,9 @@ describe('AwsDnsCluster', () => {
     // then
     const nodes = all(json, 'aws_instance');
     expect(nodes.map((n) => n.subnet_id)).toEqual(NET.subnetIds);
-    for (const n of nodes) expect(n.associate_public_ip_address).toBe(true);
     const checks = all(json, 'aws_route53_health_check');
     expect(checks).toHaveLength(2);
     for (const c of checks) expect(c).toMatchObject({ type: 'TCP', port: 4001, request_interval: 10, failure_threshold: 2 });
-    expect(checks[0].ip_address).toContain('public_ip');
     const records = all(json, 'aws_route53_record');
     expect(records).toHaveLength(2);
     for (const r of records) expect(r).toMatchObject({ zone_id: ZONE, name: 'tpcs.corp.example.com', type: 'A', ttl: 30, multivalue_answer_routing_policy: true });
@@ -28,6 +26,22 @@ describe('AwsDnsCluster', () => {
     expect(one(json, 'aws_ssm_parameter', 'data').name).toContain('Windows_Server');
     expect(one(json, 'aws_launch_template').metadata_options.http_tokens).toBe('required');
     expect(one(json, 'aws_launch_template').user_data).toBeUndefined();
+  });
+
+  it('an Elastic IP per node instead of associate_public_ip_address (EC2 refuses it next to the launch template security groups); the checks target it', () => {
+    // given / when
+    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), recordAddress: 'public' }));
+    // then
+    const nodes = all(json, 'aws_instance');
+    for (const n of nodes) expect(n.associate_public_ip_address).toBeUndefined();
+    const ips = Object.entries(json.resource.aws_eip as Record<string, any>);
+    expect(ips).toHaveLength(2);
+    const nodeIds = Object.keys(json.resource.aws_instance);
+    expect(ips.map(([, ip]) => ip.instance).sort()).toEqual(nodeIds.map((id) => `\${aws_instance.${id}.id}`).sort());
+    for (const [, ip] of ips) expect(ip.domain).toBe('vpc');
+    const ipRefs = ips.map(([id]) => `\${aws_eip.${id}.public_ip}`).sort();
+    expect(all(json, 'aws_route53_health_check').map((c) => c.ip_address).sort()).toEqual(ipRefs);
+    expect(all(json, 'aws_route53_record').map((r) => r.records[0]).sort()).toEqual(ipRefs);
   });
 
   it('security group: clients (VPC) on the profile ports, Route 53 checkers on the check port only, nothing from 0.0.0.0/0', () => {

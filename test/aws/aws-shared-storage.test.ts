@@ -51,9 +51,22 @@ describe('AwsSharedStorage', () => {
       const spec = kind === 'nfs' ? papercutSpec() : smbSpec();
       new AwsSharedStorage(s, 'share', { ...base, spec, activeDirectoryId: 'd-1234567890' }).allowFrom(app.id);
     });
+    const fromApp = (type: string) => all(json, type).filter((r) => String(r.security_group_id).includes('aws_security_group.app') || String(r.referenced_security_group_id).includes('aws_security_group.app'));
     for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule']) {
-      expect(one(json, type)).toMatchObject({ ip_protocol: 'tcp', from_port: port, to_port: port });
+      expect(fromApp(type)).toEqual([expect.objectContaining({ ip_protocol: 'tcp', from_port: port, to_port: port })]);
     }
+  });
+
+  it('FSx may reach the Active Directory domain controllers (egress to the directory security group), before it is created', () => {
+    // given / when
+    const json = synth((s) => new AwsSharedStorage(s, 'share', { ...base, spec: smbSpec(), activeDirectoryId: 'd-1234567890' }));
+    // then
+    expect(one(json, 'aws_directory_service_directory', 'data').directory_id).toBe('d-1234567890');
+    const egress = one(json, 'aws_vpc_security_group_egress_rule');
+    expect(egress).toMatchObject({ ip_protocol: '-1' });
+    expect(egress.security_group_id).toMatch(/^\$\{aws_security_group\.share_sg_\w+\.id\}$/);
+    expect(egress.referenced_security_group_id).toMatch(/^\$\{data\.aws_directory_service_directory\.\w+\.security_group_id\}$/);
+    expect(one(json, 'aws_fsx_windows_file_system').depends_on).toEqual([expect.stringMatching(/^aws_vpc_security_group_egress_rule\./)]);
   });
 
   describe('validation (each message names the prop)', () => {
