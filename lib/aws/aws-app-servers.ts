@@ -80,7 +80,7 @@ export class AwsAppServers extends Construct {
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
       // Linux nodes hand over before the group replaces them (rolling updates).
-      ...(linux ? { awsLifecycleHook: { autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
+      ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
     };
     this.userData = withInstallCommands(
       spec.profile.os,

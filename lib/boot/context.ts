@@ -18,19 +18,18 @@ export interface BootContext {
   /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
   readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
   /**
-   * AWS, Linux: the auto scaling group's termination lifecycle hook. The node then runs a
-   * watcher that, when the group terminates it (instance refresh, scale-in), steps an active
-   * guard down, stops the guard and completes the hook. @default - none
+   * Linux: how the cloud tells a node it is about to be replaced (rolling update, scale-in).
+   * The node then runs a watcher that steps an active guard down, stops the guard and lets
+   * the replacement go on. @default - none (the shutdown's guard stop still releases the lease)
    */
-  readonly awsLifecycleHook?: AwsLifecycleHook;
+  readonly replacementNotice?: ReplacementNotice;
 }
 
-/** Names the lifecycle watcher completes its hook with. */
-export interface AwsLifecycleHook {
-  readonly autoScalingGroupName: string;
-  readonly hookName: string;
-  readonly region: string;
-}
+export type ReplacementNotice =
+  /** AWS: the auto scaling group's termination lifecycle hook (IMDSv2 target lifecycle state). */
+  | { readonly kind: 'aws-lifecycle-hook'; readonly autoScalingGroupName: string; readonly hookName: string; readonly region: string }
+  /** Azure: the scale set's termination notification (a Terminate scheduled event). */
+  | { readonly kind: 'azure-scheduled-events' };
 
 export type ShareMount =
   /** Plain NFS v4.1, e.g. Azure Files NFS `acct.file.core.windows.net:/acct/share`. */

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { AwsLifecycleHook, BootContext } from './context';
+import type { BootContext, ReplacementNotice } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 
@@ -30,7 +30,7 @@ export function renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): stri
   if (vip !== undefined) parts.push(vipStep(vip));
   if (usesGuard(spec)) parts.push(guardBinaryStep(ctx), guardConfigStep(spec, ctx), guardUnitStep(spec, ctx));
   else parts.push(APP_SERVICE_STEP);
-  if (usesGuard(spec) && ctx.awsLifecycleHook) parts.push(lifecycleWatcherStep(spec, ctx.awsLifecycleHook));
+  if (usesGuard(spec) && ctx.replacementNotice) parts.push(lifecycleWatcherStep(spec, ctx.replacementNotice));
   parts.push('step "done"\nlog "boot script finished"\n');
   return parts.join('\n');
 }
@@ -540,33 +540,68 @@ systemctl enable --now ${shQuote(LINUX.guardUnit)}
 export const PASSIVE_LEAVE_SECS = 15;
 
 /**
- * The rolling-update half that runs on the node (AWS): a watcher polls the instance's target
- * lifecycle state (IMDSv2); when its auto scaling group terminates it, an active guard steps
- * down (one planned handover), the guard stops (drain, stop the app, release the lease) and the
- * termination lifecycle hook is completed, so the group replaces the node only after that.
+ * The rolling-update half that runs on the node: a watcher waits for the cloud's notice that
+ * the node is being replaced (AWS: target lifecycle state `Terminated` through IMDSv2, held by
+ * a termination lifecycle hook; Azure: a Terminate scheduled event for this VM). Then an
+ * active guard steps down (one planned handover), the guard stops (drain, stop the app,
+ * release the lease), and the hook is completed / the event approved so the node may go.
  */
-function lifecycleWatcherStep(spec: ClusterSpec, hook: AwsLifecycleHook): string {
-  const watcher = `#!/bin/bash
-# failover-guard lifecycle watcher for cluster ${spec.name}; written by the boot script.
-set -u
-export PATH="$PATH:/usr/local/bin:/usr/bin:/bin"
-ASG_NAME=${shQuote(hook.autoScalingGroupName)}
-HOOK_NAME=${shQuote(hook.hookName)}
-REGION=${shQuote(hook.region)}
-GUARD_PORT=${shQuote(String(spec.guard.port))}
-GUARD_CONFIG=${shQuote(LINUX.guardConfig)}
-GUARD_UNIT=${shQuote(LINUX.guardUnit)}
-PASSIVE_LEAVE_SECS=${PASSIVE_LEAVE_SECS}
+function lifecycleWatcherStep(spec: ClusterSpec, notice: ReplacementNotice): string {
+  const cloud =
+    notice.kind === 'aws-lifecycle-hook'
+      ? `ASG_NAME=${shQuote(notice.autoScalingGroupName)}
+HOOK_NAME=${shQuote(notice.hookName)}
+REGION=${shQuote(notice.region)}
 ` + sh`IMDS=http://169.254.169.254/latest
-log() { printf 'failover-guard-lifecycle: %s\n' "$*"; }
 imds() {
   local token
   token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token") || return 1
   curl -fsS -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"
 }
-until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; do sleep 5; done
-log "the auto scaling group is terminating this node"
-if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT/health"; then
+wait_for_notice() {
+  until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; do sleep 5; done
+}
+let_it_go() {
+  local instance_id
+  instance_id=$(imds instance-id)
+  until aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$ASG_NAME" \
+    --lifecycle-hook-name "$HOOK_NAME" --instance-id "$instance_id" --lifecycle-action-result CONTINUE; do
+    sleep 10
+  done
+}
+`
+      : sh`EVENTS_URL='http://169.254.169.254/metadata/scheduledevents?api-version=2020-07-01'
+NAME_URL='http://169.254.169.254/metadata/instance/compute/name?api-version=2021-02-01&format=text'
+# prints the id of a Terminate event naming this VM, if there is one
+terminate_event() {
+  curl -fsS -H Metadata:true "$EVENTS_URL" | python3 -c '
+import json, sys
+events = json.load(sys.stdin).get("Events", [])
+print(next((e["EventId"] for e in events if e.get("EventType") == "Terminate" and sys.argv[1] in e.get("Resources", [])), ""))
+' "$1"
+}
+wait_for_notice() {
+  local vm_name=""
+  until [ -n "$vm_name" ]; do vm_name=$(curl -fsS -H Metadata:true "$NAME_URL" 2>/dev/null || true); [ -n "$vm_name" ] || sleep 5; done
+  until EVENT_ID=$(terminate_event "$vm_name" 2>/dev/null) && [ -n "$EVENT_ID" ]; do sleep 5; done
+}
+let_it_go() {
+  curl -fsS -H Metadata:true -X POST -d "{\"StartRequests\":[{\"EventId\":\"$EVENT_ID\"}]}" "$EVENTS_URL" >/dev/null
+}
+`;
+  const watcher = `#!/bin/bash
+# failover-guard lifecycle watcher for cluster ${spec.name}; written by the boot script.
+set -u
+export PATH="$PATH:/usr/local/bin:/usr/bin:/bin"
+GUARD_PORT=${shQuote(String(spec.guard.port))}
+GUARD_CONFIG=${shQuote(LINUX.guardConfig)}
+GUARD_UNIT=${shQuote(LINUX.guardUnit)}
+PASSIVE_LEAVE_SECS=${PASSIVE_LEAVE_SECS}
+log() { printf 'failover-guard-lifecycle: %s\\n' "$*"; }
+${cloud}
+wait_for_notice
+log "this node is being replaced"
+` + sh`if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT/health"; then
   # passive nodes replaced in the same batch leave first, so the lease goes to a new node
   sleep "$PASSIVE_LEAVE_SECS"
   log "this node is active: stepping down"
@@ -574,15 +609,11 @@ if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT/health"; then
 fi
 # a graceful stop drains /health, stops the app and releases the lease
 systemctl stop -- "$GUARD_UNIT"
-instance_id=$(imds instance-id)
-until aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$ASG_NAME" \
-  --lifecycle-hook-name "$HOOK_NAME" --instance-id "$instance_id" --lifecycle-action-result CONTINUE; do
-  sleep 10
-done
-log "lifecycle hook completed: the node may go"
+let_it_go
+log "handed over: the node may go"
 `;
   const unit = `[Unit]
-Description=failover-guard: hand over before the auto scaling group replaces this node
+Description=failover-guard: hand over before the cloud replaces this node
 Wants=network-online.target
 After=network-online.target ${LINUX.guardUnit}
 

@@ -181,7 +181,7 @@ describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)
     ]);
     // the hook outlasts drain + stop + the passive nodes' head start
     expect(app.handoverTimeoutSecs).toBeGreaterThan(app.effectiveSpec.guard.drainSecs + app.effectiveSpec.guard.stopTimeoutSecs + 15);
-    expect(app.bootContext.awsLifecycleHook).toMatchObject({ autoScalingGroupName: 'pc-nodes', hookName: HANDOVER_HOOK_NAME });
+    expect(app.bootContext.replacementNotice).toMatchObject({ kind: 'aws-lifecycle-hook', autoScalingGroupName: 'pc-nodes', hookName: HANDOVER_HOOK_NAME });
     expect(app.userData).toContain('step "install the lifecycle watcher"');
   });
 

@@ -304,8 +304,8 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
   ] as const)('rolling replacement (active=%s): the watcher steps an active guard down, stops it, then completes the lifecycle hook', (active, handover) => {
     // given: a node booted with the AWS lifecycle hook
     const root = box.node('a', INSTALL, papercutTree('a'));
-    const hook = { autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' };
-    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', box.fakeGuardSha256), awsLifecycleHook: hook });
+    const hook = { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' };
+    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', box.fakeGuardSha256), replacementNotice: hook });
     const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
     expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
     expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
@@ -323,6 +323,38 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
       ...handover,
       'systemctl stop -- failover-guard.service',
       'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name pc-nodes --lifecycle-hook-name failover-guard-handover --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE',
+    ]);
+  });
+});
+
+describe('Linux boot script, Azure replacement notice (issue 14)', () => {
+  it('on a Terminate scheduled event for this VM the watcher steps down, stops the guard, then approves the event', () => {
+    // given: a node booted with the scale set's termination notification
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const script = renderLinuxBootScript(linuxSpec('nfs'), { ...linuxContext('nfs', box.fakeGuardSha256), replacementNotice: { kind: 'azure-scheduled-events' } });
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    expect(runs.a[0].rc).toBe(0);
+    const watcher = join(root, 'usr/local/libexec/failover-guard-lifecycle');
+    // when: the rolling upgrade deletes this VM (an event for another VM comes first and is ignored)
+    box.scheduledEvents(
+      {
+        DocumentIncarnation: 2,
+        Events: [
+          { EventId: 'other-vm', EventType: 'Terminate', Resources: ['pc-nodes_1'] },
+          { EventId: 'C7061BAC-AFDC-4513-B24B-AA5F13A16123', EventType: 'Terminate', Resources: ['pc-nodes_3'] },
+        ],
+      },
+      true,
+    );
+    const run = box.exec(watcher);
+    // then
+    expect(run.rc).toBe(0);
+    const steps = run.calls.filter((c) => /^(sleep 15|failover-guard|systemctl)|POST/.test(c));
+    expect(steps).toEqual([
+      'sleep 15',
+      'failover-guard step-down --config /etc/failover-guard/guard.properties',
+      'systemctl stop -- failover-guard.service',
+      'curl -fsS -H Metadata:true -X POST -d {"StartRequests":[{"EventId":"C7061BAC-AFDC-4513-B24B-AA5F13A16123"}]} http://169.254.169.254/metadata/scheduledevents?api-version=2020-07-01',
     ]);
   });
 });

@@ -62,6 +62,20 @@ describe('renderLinuxBootScript', () => {
     expect(script).toContain('\nnotify.command=/usr/local/bin/notify\nFG_EOF\n');
   });
 
+  it.each([
+    { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' },
+    { kind: 'azure-scheduled-events' as const },
+  ])('the lifecycle watcher it writes ($kind) is shellcheck clean too', (notice) => {
+    // given
+    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', SHA), replacementNotice: notice });
+    // when: the watcher is the here-document written to its path
+    const watcher = script.split(`install_file "$LIFECYCLE_SCRIPT" 0700 <<'FG_EOF'\n`)[1].split('\nFG_EOF\n')[0];
+    const result = shellcheck(`${watcher}\n`);
+    // then
+    expect(watcher).toMatch(/^#!\/bin\/bash\n/);
+    expect(result.output).toBe('');
+  });
+
   it('mounts EFS only with the EFS helper over TLS, never plain NFS (the TLS-only policy refuses it)', () => {
     const script = renderLinuxBootScript(linuxSpec('efs'), linuxContext('efs', SHA));
     expect(script).toContain("SHARE_SOURCE='fs-0123456789abcdef0:/'\nSHARE_TYPE=efs\nSHARE_OPTIONS='tls,_netdev,x-systemd.automount'");
