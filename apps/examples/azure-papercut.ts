@@ -41,6 +41,9 @@ export class AzurePaperCutStack extends TerraformStack {
       appSubnetId: input('app_subnet_id', 'Subnet of the app servers and the load balancer frontend'),
       databaseSubnetId: input('database_subnet_id', 'Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers'),
       privateEndpointSubnetId: input('private_endpoint_subnet_id', 'Subnet for the file share private endpoint'),
+      // A fresh network: create privatelink.file.core.windows.net. A network that already
+      // resolves through one (hub and spoke, a second cluster) passes filePrivateDnsZoneId instead.
+      createFilePrivateDnsZone: true,
       adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)'),
       binaryPath: options.binaryPath,
     });

@@ -11,6 +11,11 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { azureGuardSpec } from './probe-timing';
 import { escapeTemplateLiterals } from '../core/terraform-template';
+import { userDataSizeProblems } from '../core/user-data';
+import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+
+/** Azure custom data: at most 65535 bytes before base64. */
+export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
 
 /** The guard's liveness endpoint: 200 while the guard process works, on every node. */
 export const GUARD_LIVE_PATH = '/live';
@@ -81,6 +86,8 @@ export class AzureAppServers extends Construct {
   public readonly networkSecurityGroup: NetworkSecurityGroup;
   /** The rendered boot script (before base64). */
   public readonly bootScript: string;
+  /** Minutes a deleted node gets to hand over (the scale set's termination notification). */
+  public readonly handoverTimeoutMinutes: number;
 
   constructor(scope: Construct, id: string, props: AzureAppServersProps) {
     super(scope, id);
@@ -100,7 +107,13 @@ export class AzureAppServers extends Construct {
 
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
-    this.bootScript = windows ? renderWindowsBootScript(guardSpec, props.bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, props.bootContext);
+    // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
+    const bootContext = windows ? props.bootContext : { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    this.bootScript = windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext);
+    throwIfProblems('AzureAppServers props', userDataSizeProblems('spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
+    const g = spec.guard;
+    // Azure allows 5–15 minutes.
+    this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil((g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60) / 60)));
     // A local holds the script as a template (references resolve, bash `${…}` stays literal);
     // Terraform base64-encodes it, because the script contains apply-time values.
     const script = new TerraformLocal(this, 'boot-script', escapeTemplateLiterals(this.bootScript));
@@ -122,9 +135,22 @@ export class AzureAppServers extends Construct {
       adminUsername: props.adminUsername ?? 'fcadmin',
       computerNamePrefix: windows ? spec.name.replace(/-/g, '').slice(0, 9) : `${spec.name}-`,
       customData: Fn.base64encode(script.asString),
-      // Extra VMs would boot guards that race for the lease; Manual upgrades never roll the active node.
+      // Overprovisioned VMs would boot guards that race for the lease.
       overprovision: false,
-      upgradeMode: 'Manual',
+      // A new model (custom data with a new guard, app version, image) rolls out by itself:
+      // new VMs first (surge; they join as passive, healthy on /live), then the old ones are
+      // deleted; each old VM gets a Terminate event and hands over before it goes (one planned
+      // handover per upgrade). Changing upgrade_mode replaces an existing scale set.
+      upgradeMode: 'Rolling',
+      rollingUpgradePolicy: {
+        maxBatchInstancePercent: 100,
+        maxUnhealthyInstancePercent: 100,
+        maxUnhealthyUpgradedInstancePercent: 0,
+        pauseTimeBetweenBatches: 'PT0S',
+        maximumSurgeInstancesEnabled: true,
+        prioritizeUnhealthyInstancesEnabled: false,
+      },
+      terminationNotification: { enabled: true, timeout: `PT${this.handoverTimeoutMinutes}M` },
       secureBootEnabled: true,
       vtpmEnabled: true,
       identity: { type: 'UserAssigned', identityIds: [this.identity.id] },
@@ -212,6 +238,34 @@ export function nodeSecurityRules(spec: ClusterSpec): NetworkSecurityGroupSecuri
   ];
 }
 
+/**
+ * Why Azure would refuse this OpenSSH public key, or undefined: it takes RSA keys of 2048 bits
+ * or more and Ed25519 keys only (no ECDSA, no DSA).
+ */
+export function sshPublicKeyProblem(key: string): string | undefined {
+  const usage = 'must be an OpenSSH public key Azure accepts: "ssh-rsa AAAA…" (2048 bits or more) or "ssh-ed25519 AAAA…"';
+  const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})( .*)?$/.exec(key.trim());
+  if (!m) return usage;
+  const [, type, base64] = m;
+  if (type !== 'ssh-rsa' && type !== 'ssh-ed25519') return `${usage}; Azure rejects "${type}" keys`;
+  // The key blob: string type, then (RSA) mpint e, mpint n — each a 4-byte length and its bytes.
+  const blob = Buffer.from(base64, 'base64');
+  const fields: Buffer[] = [];
+  for (let at = 0; at + 4 <= blob.length && fields.length < 3; ) {
+    const length = blob.readUInt32BE(at);
+    if (at + 4 + length > blob.length) return `${usage}; the key data is cut short`;
+    fields.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  if (fields[0]?.toString('latin1') !== type) return `${usage}; the key data does not match its type "${type}"`;
+  if (type === 'ssh-ed25519') return fields[1]?.length === 32 ? undefined : `${usage}; not a 32-byte Ed25519 key`;
+  const modulus = fields[2];
+  if (!modulus) return `${usage}; the RSA key has no modulus`;
+  const leading = modulus.findIndex((b) => b !== 0);
+  const bits = leading < 0 ? 0 : (modulus.length - leading - 1) * 8 + (32 - Math.clz32(modulus[leading]));
+  return bits >= 2048 ? undefined : `${usage}; this RSA key has ${bits} bits`;
+}
+
 export function appServersProblems(props: AzureAppServersProps): Problem[] {
   const { spec } = props;
   const problems: Problem[] = [];
@@ -222,8 +276,9 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
   const key = props.adminSshPublicKey;
   if (spec.profile.os === 'linux') {
     if (!key) problems.push({ path: 'adminSshPublicKey', message: 'required on Linux: password login is off, so Azure needs an SSH public key' });
-    else if (!Token.isUnresolved(key) && !/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(key.trim())) {
-      problems.push({ path: 'adminSshPublicKey', message: 'must be an OpenSSH public key ("ssh-rsa AAAA…" or "ssh-ed25519 AAAA…")' });
+    else if (!Token.isUnresolved(key)) {
+      const problem = sshPublicKeyProblem(key);
+      if (problem) problems.push({ path: 'adminSshPublicKey', message: problem });
     }
   } else if (key) {
     problems.push({ path: 'adminSshPublicKey', message: 'Linux only; Windows nodes have no SSH key' });

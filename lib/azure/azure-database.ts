@@ -156,6 +156,8 @@ export class AzureDatabase extends Construct {
       skuName: props.skuName ?? AZURE_DB_SKUS[db.engine][db.size],
       zone: props.zone ?? '1',
       highAvailability: { mode: 'ZoneRedundant', standbyAvailabilityZone: props.standbyZone ?? '2' },
+      // After an HA failover the primary runs in the standby's zone: an apply must not move it back.
+      lifecycle: { ignoreChanges: ['zone', 'high_availability[0].standby_availability_zone'] },
       tags,
       dependsOn,
     };

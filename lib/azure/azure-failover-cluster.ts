@@ -46,8 +46,10 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly fileStorageAccountName?: string;
   /** @default - derived, see AzureGuardBlobProps.storageAccountName */
   readonly guardStorageAccountName?: string;
-  /** Existing `privatelink.file.core.windows.net` zone. @default - created */
+  /** The existing `privatelink.file.core.windows.net` zone the virtual network resolves through; give this or `createFilePrivateDnsZone`. @default - none */
   readonly filePrivateDnsZoneId?: string;
+  /** Create that zone and link the virtual network (no such zone is linked to it yet). @default false */
+  readonly createFilePrivateDnsZone?: boolean;
   /** Existing database private DNS zone. @default - created */
   readonly databasePrivateDnsZoneId?: string;
 }
@@ -104,6 +106,7 @@ export class AzureFailoverCluster extends Construct {
       virtualNetworkId: props.virtualNetworkId,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
+      createPrivateDnsZone: props.createFilePrivateDnsZone,
     });
     this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
       ...placement,
@@ -156,9 +159,15 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
       rename({ delegatedSubnetId: 'databaseSubnetId' }),
     ),
-    ...fileShareProblems({ ...placement, spec, privateEndpointSubnetId: props.privateEndpointSubnetId, virtualNetworkId: props.virtualNetworkId || pending, storageAccountName: props.fileStorageAccountName }).map(
-      rename({ storageAccountName: 'fileStorageAccountName' }),
-    ),
+    ...fileShareProblems({
+      ...placement,
+      spec,
+      privateEndpointSubnetId: props.privateEndpointSubnetId,
+      virtualNetworkId: props.virtualNetworkId || pending,
+      storageAccountName: props.fileStorageAccountName,
+      privateDnsZoneId: props.filePrivateDnsZoneId,
+      createPrivateDnsZone: props.createFilePrivateDnsZone,
+    }).map(rename({ storageAccountName: 'fileStorageAccountName', privateDnsZoneId: 'filePrivateDnsZoneId', createPrivateDnsZone: 'createFilePrivateDnsZone' })),
     ...guardBlobProblems({ ...placement, spec, binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
       ...placement,

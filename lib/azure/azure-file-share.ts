@@ -9,8 +9,11 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
-/** Azure Files NFS 4.1 mount options (Microsoft's recommended set for Linux clients). */
-export const AZURE_NFS_MOUNT_OPTIONS = ['vers=4', 'minorversion=1', 'sec=sys', 'nconnect=4'] as const;
+/**
+ * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
+ * `nfsvers=4.1`; a second `vers=4,minorversion=1` would only repeat it).
+ */
+export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
 export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
 
 export interface AzureFileShareProps extends AzurePlacement {
@@ -18,10 +21,17 @@ export interface AzureFileShareProps extends AzurePlacement {
   readonly spec: ClusterSpec;
   /** Subnet for the storage account's private endpoint. */
   readonly privateEndpointSubnetId: string;
-  /** Virtual network linked to the private DNS zone (ignored with `privateDnsZoneId`). */
-  readonly virtualNetworkId: string;
-  /** Existing `privatelink.file.core.windows.net` zone (hub-and-spoke setups). @default - one is created and linked */
+  /** Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`. @default - none */
+  readonly virtualNetworkId?: string;
+  /**
+   * The existing `privatelink.file.core.windows.net` zone the virtual network resolves through
+   * (hub and spoke, or a second cluster): a virtual network links to one zone of that name
+   * only, so a new zone would be refused. Give this or `createPrivateDnsZone`.
+   * @default - none
+   */
   readonly privateDnsZoneId?: string;
+  /** Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet). @default false */
+  readonly createPrivateDnsZone?: boolean;
   /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>fs<hash>` */
   readonly storageAccountName?: string;
   /** @default 'failover' */
@@ -85,13 +95,13 @@ export class AzureFileShare extends Construct {
     });
 
     let zoneId = props.privateDnsZoneId;
-    if (!zoneId) {
+    if (props.createPrivateDnsZone) {
       this.privateDnsZone = new PrivateDnsZone(this, 'dns-zone', { resourceGroupName: props.resourceGroupName, name: FILE_PRIVATE_DNS_ZONE, tags });
       new PrivateDnsZoneVirtualNetworkLink(this, 'dns-link', {
         name: `${spec.name}-files`,
         resourceGroupName: props.resourceGroupName,
         privateDnsZoneName: this.privateDnsZone.name,
-        virtualNetworkId: props.virtualNetworkId,
+        virtualNetworkId: props.virtualNetworkId!,
         registrationEnabled: false,
         tags,
       });
@@ -107,7 +117,7 @@ export class AzureFileShare extends Construct {
         subresourceNames: ['file'],
         isManualConnection: false,
       },
-      privateDnsZoneGroup: { name: 'files', privateDnsZoneIds: [zoneId] },
+      privateDnsZoneGroup: { name: 'files', privateDnsZoneIds: [zoneId!] },
       tags,
     });
 
@@ -126,6 +136,15 @@ export function fileShareProblems(props: AzureFileShareProps): Problem[] {
     problems.push({ path: 'shareName', message: `"${props.shareName}" must be 3–63 lower-case letters, digits and single dashes` });
   }
   if (!props.privateEndpointSubnetId) problems.push({ path: 'privateEndpointSubnetId', message: 'required: the share is reachable only through a private endpoint' });
-  if (!props.virtualNetworkId && !props.privateDnsZoneId) problems.push({ path: 'virtualNetworkId', message: 'required to link the private DNS zone' });
+  if (props.createPrivateDnsZone && props.privateDnsZoneId) {
+    problems.push({ path: 'createPrivateDnsZone', message: 'give either an existing zone (privateDnsZoneId) or createPrivateDnsZone, not both' });
+  } else if (props.createPrivateDnsZone && !props.virtualNetworkId) {
+    problems.push({ path: 'virtualNetworkId', message: 'required with createPrivateDnsZone: the new zone is linked to it' });
+  } else if (!props.createPrivateDnsZone && !props.privateDnsZoneId) {
+    problems.push({
+      path: 'privateDnsZoneId',
+      message: `required: the id of the ${FILE_PRIVATE_DNS_ZONE} zone your virtual network resolves through (a network links to one such zone only), or set createPrivateDnsZone: true`,
+    });
+  }
   return problems;
 }

@@ -2,9 +2,10 @@ import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azur
 import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
-import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
+import { createHash } from 'crypto';
+import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError, SSH_KEYS } from './helpers';
 
-const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnlyFakeKeyForTestsOnly test@example';
+const SSH_KEY = SSH_KEYS.ed25519;
 const CTX: BootContext = {
   share: { kind: 'nfs', address: 'acct.file.core.windows.net:/acct/failover' },
   guardBinary: { kind: 'azure-blob', url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32), managedIdentityClientId: '00000000-0000-4000-8000-000000000001' },
@@ -34,7 +35,7 @@ describe('AzureAppServers', () => {
       disable_password_authentication: true,
       admin_ssh_key: [{ username: 'fcadmin', public_key: SSH_KEY }],
       overprovision: false,
-      upgrade_mode: 'Manual',
+      upgrade_mode: 'Rolling',
       identity: { type: 'UserAssigned' },
     });
     expect(vmss.admin_password).toBeUndefined();
@@ -140,5 +141,45 @@ describe('AzureAppServers', () => {
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       expect(() => synth((s) => new AzureAppServers(s, 'nodes', base(over)))).toThrow(propError('AzureAppServers', prop));
     });
+  });
+});
+
+describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 14)', () => {
+  it('rolls a new model out by itself: surge new VMs first, old ones get a Terminate notice long enough to hand over', () => {
+    // given / when
+    let nodes!: AzureAppServers;
+    const { json } = synth((s) => (nodes = new AzureAppServers(s, 'nodes', base())));
+    // then
+    const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(vmss.upgrade_mode).toBe('Rolling');
+    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, max_batch_instance_percent: 100, max_unhealthy_upgraded_instance_percent: 0 });
+    expect(vmss.termination_notification).toEqual({ enabled: true, timeout: `PT${nodes.handoverTimeoutMinutes}M` });
+    expect(nodes.handoverTimeoutMinutes).toBeGreaterThanOrEqual(5);
+    // the node side: the boot script installs the watcher for the Terminate event
+    expect(nodes.bootScript).toContain('step "install the lifecycle watcher"');
+    expect(nodes.bootScript).toContain('metadata/scheduledevents');
+    // Rolling needs a health signal: the Application Health extension on /live is there
+    expect(vmss.extension.map((e: any) => e.type)).toContain('ApplicationHealthLinux');
+  });
+
+  it.each([
+    ['an ECDSA key (Azure takes RSA and Ed25519 only)', SSH_KEYS.ecdsa256, /Azure rejects "ecdsa-sha2-nistp256" keys/],
+    ['a 1024-bit RSA key', SSH_KEYS.rsa1024, /this RSA key has 1024 bits/],
+    ['a key whose data is not its type', `ssh-rsa ${SSH_KEYS.ed25519.split(' ')[1]}`, /does not match its type/],
+  ])('rejects %s, naming adminSshPublicKey', (_what, key, message) => {
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ adminSshPublicKey: key })))).toThrow(propError('AzureAppServers', 'adminSshPublicKey'));
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ adminSshPublicKey: key })))).toThrow(message);
+  });
+
+  it('accepts RSA 2048 and Ed25519 keys', () => {
+    for (const key of [SSH_KEYS.rsa2048, SSH_KEYS.ed25519]) expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ adminSshPublicKey: key })))).not.toThrow();
+  });
+
+  it('custom data over 64 KB fails at synth, naming the prop', () => {
+    // given: guard settings that blow the script up (random text)
+    const noise = Array.from({ length: 1200 }, (_, i) => [`x-noise.${i}`, createHash('sha256').update(String(i)).digest('hex')] as [string, string]);
+    const bootContext = { ...base().bootContext, extraGuardSettings: noise };
+    // when / then
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ bootContext })))).toThrow(/- spec: makes the custom data \d+ bytes .*over its limit of 65535/);
   });
 });

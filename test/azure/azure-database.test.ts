@@ -143,3 +143,14 @@ describe('AzureDatabase', () => {
     });
   });
 });
+
+describe('AzureDatabase after an HA failover (issue 14)', () => {
+  it.each(['postgres', 'mysql'] as const)('%s: an apply leaves the zones where Azure moved them (ignore_changes)', (engine) => {
+    // given / when
+    const { json } = synth((s) => new AzureDatabase(s, 'db', base({ spec: paperCutSpec({ database: { engine } }) })));
+    // then
+    const server = onlyResource(json, engine === 'postgres' ? 'azurerm_postgresql_flexible_server' : 'azurerm_mysql_flexible_server');
+    expect(server.lifecycle.ignore_changes).toEqual(['zone', 'high_availability[0].standby_availability_zone']);
+    expect(server.high_availability).toEqual({ mode: 'ZoneRedundant', standby_availability_zone: '2' });
+  });
+});

@@ -1,9 +1,9 @@
 import { TerraformOutput } from 'cdktf';
 import { AzureFailoverCluster, type AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
 import { papercut, thinprint } from '../../lib/spec';
-import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, resourcesOf, subnetId, synth } from './helpers';
+import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, resourcesOf, subnetId, synth, SSH_KEYS } from './helpers';
 
-const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnlyFakeKeyForTestsOnly test@example';
+const SSH_KEY = SSH_KEYS.ed25519;
 const base = (over: Partial<AzureFailoverClusterProps> = {}): AzureFailoverClusterProps => ({
   ...PLACEMENT,
   spec: { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'] },
@@ -11,6 +11,7 @@ const base = (over: Partial<AzureFailoverClusterProps> = {}): AzureFailoverClust
   appSubnetId: subnetId('app'),
   databaseSubnetId: subnetId('db'),
   privateEndpointSubnetId: subnetId('pe'),
+  createFilePrivateDnsZone: true,
   adminSshPublicKey: SSH_KEY,
   binaryPath: FIXTURE_BINARY,
   ...over,
@@ -152,5 +153,18 @@ describe('AzureFailoverCluster', () => {
       expect(json).toBeUndefined();
       for (const prop of ['appSubnetId', 'databaseSubnetId', 'fileStorageAccountName', 'adminSshPublicKey']) expect(message).toContain(`- ${prop}: `);
     });
+  });
+});
+
+describe('AzureFailoverCluster file private DNS zone (issue 14)', () => {
+  it('needs filePrivateDnsZoneId or createFilePrivateDnsZone, named as the cluster calls them', () => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined })))).toThrow(/- filePrivateDnsZoneId: required/);
+  });
+
+  it('uses the given zone and creates none', () => {
+    const zone = '/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net';
+    const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined, filePrivateDnsZoneId: zone })));
+    expect(resourcesOf(json, 'azurerm_private_dns_zone').map((z) => z.name)).not.toContain('privatelink.file.core.windows.net');
+    expect(onlyResource(json, 'azurerm_private_endpoint').private_dns_zone_group.private_dns_zone_ids).toEqual([zone]);
   });
 });

@@ -1,4 +1,5 @@
 import { TerraformOutput } from 'cdktf';
+import { NFS_OPTIONS } from '../../lib/boot';
 import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';
 import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
@@ -7,6 +8,7 @@ const base = (over: Partial<AzureFileShareProps> = {}): AzureFileShareProps => (
   spec: paperCutSpec(),
   privateEndpointSubnetId: subnetId('pe'),
   virtualNetworkId: VNET_ID,
+  createPrivateDnsZone: true,
   ...over,
 });
 const SMB_SPEC = () => paperCutSpec({ storage: { kind: 'smb', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' } });
@@ -76,7 +78,7 @@ describe('AzureFileShare', () => {
     expect(json.output.mount.value).toEqual({
       kind: 'nfs',
       address: 'pcfiles01.file.core.windows.net:/pcfiles01/papercut',
-      mountOptions: ['vers=4', 'minorversion=1', 'sec=sys', 'nconnect=4'],
+      mountOptions: ['sec=sys', 'nconnect=4'],
     });
   });
 
@@ -85,7 +87,7 @@ describe('AzureFileShare', () => {
     const zone = '/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net';
 
     // when
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ privateDnsZoneId: zone })));
+    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ privateDnsZoneId: zone, createPrivateDnsZone: undefined, virtualNetworkId: undefined })));
 
     // then
     expect(resourcesOf(json, 'azurerm_private_dns_zone')).toHaveLength(0);
@@ -118,3 +120,32 @@ describe('AzureFileShare', () => {
     });
   });
 });
+
+describe('AzureFileShare private DNS zone: an existing one, a new one only on request (issue 14)', () => {
+  it('with neither an existing zone nor createPrivateDnsZone it refuses, naming privateDnsZoneId (a network links to one privatelink.file zone only)', () => {
+    expect(() => synth((s) => new AzureFileShare(s, 'files', base({ createPrivateDnsZone: undefined })))).toThrow(propError('AzureFileShare', 'privateDnsZoneId'));
+  });
+
+  it('refuses both at once, naming createPrivateDnsZone', () => {
+    const zone = '/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net';
+    expect(() => synth((s) => new AzureFileShare(s, 'files', base({ privateDnsZoneId: zone })))).toThrow(propError('AzureFileShare', 'createPrivateDnsZone'));
+  });
+
+  it('creates and links the zone only when asked', () => {
+    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ createPrivateDnsZone: true })));
+    expect(onlyResource(json, 'azurerm_private_dns_zone').name).toBe('privatelink.file.core.windows.net');
+    expect(onlyResource(json, 'azurerm_private_dns_zone_virtual_network_link').virtual_network_id).toBe(VNET_ID);
+  });
+
+  it('NFS mount options say the version once (the boot script sets nfsvers=4.1)', () => {
+    const files = synthFiles();
+    const options = [...NFS_OPTIONS, ...((files.mount.kind === 'nfs' && files.mount.mountOptions) || [])];
+    expect(options.filter((o) => /^(nfs)?vers=|^minorversion=/.test(o))).toEqual(['nfsvers=4.1']);
+  });
+});
+
+function synthFiles(): AzureFileShare {
+  let files!: AzureFileShare;
+  synth((s) => (files = new AzureFileShare(s, 'files', base())));
+  return files;
+}

@@ -45,3 +45,11 @@ export function propError(subject: string, prop: string): RegExp {
   const escaped = prop.replace(/[.[\]]/g, (c) => `\\${c}`);
   return new RegExp(`^${subject} props is invalid:[\\s\\S]*- ${escaped}: `);
 }
+
+/** Real OpenSSH public keys (public halves only, generated for these tests; the private halves were discarded). */
+export const SSH_KEYS = {
+  ed25519: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILOir8ALo5YUnc5cx0I17r3wBPwqFxJIdv+k+kPlpj9z test@example',
+  rsa2048: 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCtG1jiQ//LYqeIb5/AKEHqew+9mz6OpgIdhaDjc9VgnwzZERAwx+Aj38ZykvUhopIoXBLpGBJ7jzHjJ6EYCs4TRgvnjpTv3DRGTjmEpq2W4QDm5xiI0mK8MqZur6FIhbTyw2nG4QWK0bCst7dFoyoytCJs+9Vc7sEJqq/9MVE4PqItiZqhvVnIAij9pOCYq5SV7xwfNhDA8fFLH8Q/gCv4RHuOMsrR2pT6jKY6dR7XMxJ8Jrff6tqWFGWoAVfDZrvLtqcneOoVP920BOKtjXQOn8+A9bObCHCL3j3jFmgDrBBpf+EBrPflj+WCweGSXg7H9gGzXUPRB/A9wm8TcFXJ test@example',
+  rsa1024: 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC/NridlNXNgZG3+/71odwnL+RpKid3bQppgpWxH1Q9nlgdNiZObdhXW9yRVyE1nkiPfSk9alO10iF+BlPjaC+yBQ82IFif6FiI8RC+4h4g07GGfJIbrdcvNASBesKCEeHz0mRIjY6y8eJwNzzvBWAFphzrVDiU+u6q3B4LGqDp1w== test@example',
+  ecdsa256: 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBOenmOKJbQn6UWODmTXz5EeVx8EYnuiTkP9hPqwCZUfVEOy71mdr16LhOmPV/PeKRTmIIYwP9Y1PYmWE4S/FxP0= test@example',
+} as const;
