@@ -15,7 +15,7 @@ import type { AwsGuardAsset } from './aws-guard-asset';
 import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import type { AwsSharedStorage } from './aws-shared-storage';
-import { allowTcp, awsName, subnetProblems, throwIfProblems } from './aws-support';
+import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
 
 export interface AwsAppServersProps extends AwsNodeOptions {
@@ -172,7 +172,7 @@ export function withInstallCommands(os: 'linux' | 'windows', script: string, com
 }
 
 function appServerProblems(props: AwsAppServersProps): Problem[] {
-  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props)];
+  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   (props.installCommands ?? []).forEach((c, i) => {
     if (c.trim() === '' || c.includes('\0')) problems.push({ path: `installCommands[${i}]`, message: 'must be a non-empty command' });
   });

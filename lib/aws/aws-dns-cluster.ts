@@ -13,7 +13,7 @@ import { EC2_USER_DATA_MAX_BYTES } from './aws-node-template';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import { awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { awsTagProblems, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 
 export interface AwsDnsClusterProps extends AwsNodeOptions {
   /** The parsed cluster spec of a `dns` profile (ThinPrint Connection Service). */
@@ -142,7 +142,7 @@ function healthCheckPort(ports: readonly AppPort[], wanted: string | undefined):
 }
 
 function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
-  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props)];
+  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   if (props.spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
   }

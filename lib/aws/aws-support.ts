@@ -29,6 +29,21 @@ export function awsTags(spec: ClusterSpec, name?: string): Record<string, string
 
 export { throwIfProblems } from '../core/problems';
 
+/** AWS allows 50 tags per resource; awsTags adds `failover-cluster` and `Name`. */
+export const AWS_MAX_SPEC_TAGS = 48;
+
+/** Problems with `spec.tags` that AWS would refuse at apply time: too many, or a reserved `aws:` key. */
+export function awsTagProblems(spec: ClusterSpec): Problem[] {
+  const keys = Object.keys(spec.tags);
+  const problems: Problem[] = [];
+  if (keys.length > AWS_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; AWS allows 50 per resource and ${50 - AWS_MAX_SPEC_TAGS} are ours (failover-cluster, Name): at most ${AWS_MAX_SPEC_TAGS}` });
+  for (const key of keys) {
+    if (/^aws:/i.test(key)) problems.push({ path: `spec.tags.${key}`, message: 'keys starting with "aws:" are reserved for AWS' });
+    if (key === 'Name' || key === 'failover-cluster') problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (a per-resource name / the cluster name)' });
+  }
+  return problems;
+}
+
 /** Problem when fewer than two subnets are given (Multi-AZ needs two availability zones). */
 export function subnetProblems(prop: string, subnetIds: readonly string[] | undefined): Problem[] {
   if (!subnetIds || subnetIds.length < 2) {

@@ -8,7 +8,7 @@ import type { BootContext } from '../boot/context';
 import { renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { azureGuardSpec } from './probe-timing';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
@@ -268,7 +268,7 @@ export function sshPublicKeyProblem(key: string): string | undefined {
 
 export function appServersProblems(props: AzureAppServersProps): Problem[] {
   const { spec } = props;
-  const problems: Problem[] = [];
+  const problems: Problem[] = azureTagProblems(spec);
   if (spec.profile.failoverMode !== 'guard') {
     problems.push({ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps run no guard; use AzureDnsCluster` });
   }

@@ -50,6 +50,21 @@ export function storageAccountNameProblems(prop: string, name: string | undefine
 
 export { throwIfProblems } from '../core/problems';
 
+/** Azure allows 50 tags per resource; clusterTags adds `failover-cluster`. */
+export const AZURE_MAX_SPEC_TAGS = 49;
+
+/** Problems with `spec.tags` Azure would refuse at apply time: too many, or a character tag names may not contain. */
+export function azureTagProblems(spec: ClusterSpec): Problem[] {
+  const keys = Object.keys(spec.tags);
+  const problems: Problem[] = [];
+  if (keys.length > AZURE_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; Azure allows 50 per resource and one is ours (failover-cluster): at most ${AZURE_MAX_SPEC_TAGS}` });
+  for (const key of keys) {
+    if (/[<>%&\\?/]/.test(key)) problems.push({ path: `spec.tags.${key}`, message: 'Azure tag names may not contain < > % & \\ ? /' });
+    if (key === 'failover-cluster') problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (the cluster name)' });
+  }
+  return problems;
+}
+
 /** True when a plain (resolved) string is a dotted-quad IPv4 address. */
 export function isIpv4(value: string): boolean {
   const parts = value.split('.');

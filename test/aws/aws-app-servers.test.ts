@@ -212,3 +212,17 @@ describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)
     expect(error).toMatch(/installCommands: makes the EC2 user data \d+ bytes .*over its limit of 16384/);
   });
 });
+
+describe('AwsAppServers: tag limits at synth (issue 14)', () => {
+  it.each([
+    ['49 tags (AWS allows 50 per resource, two are ours)', { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v'])) }, 'spec.tags'],
+    ['a reserved aws: key', { tags: { 'aws:owner': 'x' } }, 'spec.tags.aws:owner'],
+    ['our own Name key', { tags: { Name: 'x' } }, 'spec.tags.Name'],
+  ])('rejects %s, naming the prop', (_what, overrides, prop) => {
+    expect(errorOf((s) => build(s, papercutSpec(overrides)))).toContain(`- ${prop}:`);
+  });
+
+  it('takes 48 tags', () => {
+    expect(errorOf((s) => build(s, papercutSpec({ tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v'])) })))).toBe('');
+  });
+});

@@ -183,3 +183,12 @@ describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 1
     expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ bootContext })))).toThrow(/- spec: makes the custom data \d+ bytes .*over its limit of 65535/);
   });
 });
+
+describe('AzureAppServers: tag limits at synth (issue 14)', () => {
+  it.each([
+    ['50 tags (Azure allows 50 per resource, one is ours)', { tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }, 'spec.tags'],
+    ['a tag name with a slash', { tags: { 'cost/center': 'x' } }, 'spec.tags.cost/center'],
+  ])('rejects %s, naming the prop', (_what, overrides, prop) => {
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ spec: paperCutSpec(overrides) })))).toThrow(propError('AzureAppServers', prop));
+  });
+});
