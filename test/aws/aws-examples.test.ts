@@ -86,3 +86,20 @@ describe('AWS example stacks', () => {
     expect(synthThinPrint()).toMatchSnapshot();
   });
 });
+
+describe('AWS example stacks: how the app gets installed (issue 14)', () => {
+  it('aws-papercut installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
+    // given / when
+    const json = synthPaperCut();
+    const userData: string = Object.values(json.locals as Record<string, string>).find((v) => typeof v === 'string' && v.startsWith('#!/bin/bash'))!;
+    // then
+    expect(json.variable.papercut_installer_url.default).toMatch(/^https:\/\/.*pcmf-setup-[\d.]+\.sh$/);
+    const install = userData.indexOf('pcmf-setup.sh --non-interactive');
+    const rootTasks = userData.indexOf('/home/papercut/MUST-RUN-AS-ROOT');
+    const check = userData.indexOf('step "check the app is installed"');
+    expect(install).toBeGreaterThan(0);
+    expect(rootTasks).toBeGreaterThan(install);
+    expect(check).toBeGreaterThan(rootTasks);
+    expect(userData).toContain('${var.papercut_installer_url}');
+  });
+});
