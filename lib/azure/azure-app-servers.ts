@@ -148,6 +148,8 @@ export class AzureAppServers extends Construct {
         maxUnhealthyUpgradedInstancePercent: 0,
         pauseTimeBetweenBatches: 'PT0S',
         maximumSurgeInstancesEnabled: true,
+        // one batch across the zones: every old VM goes together, so the lease moves to a new one
+        crossZoneUpgradesEnabled: true,
         prioritizeUnhealthyInstancesEnabled: false,
       },
       terminationNotification: { enabled: true, timeout: `PT${this.handoverTimeoutMinutes}M` },

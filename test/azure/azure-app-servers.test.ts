@@ -152,7 +152,7 @@ describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 1
     // then
     const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
     expect(vmss.upgrade_mode).toBe('Rolling');
-    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, max_batch_instance_percent: 100, max_unhealthy_upgraded_instance_percent: 0 });
+    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, cross_zone_upgrades_enabled: true, max_batch_instance_percent: 100, max_unhealthy_upgraded_instance_percent: 0 });
     expect(vmss.termination_notification).toEqual({ enabled: true, timeout: `PT${nodes.handoverTimeoutMinutes}M` });
     expect(nodes.handoverTimeoutMinutes).toBeGreaterThanOrEqual(5);
     // the node side: the boot script installs the watcher for the Terminate event
