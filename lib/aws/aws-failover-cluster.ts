@@ -32,6 +32,12 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly aliasRecord?: AwsAliasRecord;
   /** The cluster's DNS name; required for `dns` profiles (ThinPrint), which have no load balancer. @default - none */
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
+  /** ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs). @default - none */
+  readonly subnetCidrs?: readonly string[];
+  /** ThinPrint: the client-keys secret's value, from a sensitive variable. @default - none */
+  readonly clientKeysValue?: string;
+  /** ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name. @default - none */
+  readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
   /** RDS options. @default - see AwsDatabase */
   readonly database?: Pick<AwsDatabaseProps, 'instanceClass' | 'engineVersion' | 'masterUsername' | 'existingDatabaseCidr'>;
 }
