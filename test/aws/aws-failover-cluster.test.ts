@@ -50,7 +50,7 @@ describe('AwsFailoverCluster', () => {
   it('a dns profile builds an AwsDnsCluster and nothing guard-related', () => {
     // given / when
     let cluster!: AwsFailoverCluster;
-    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
+    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, subnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'], dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
     // then
     expect(cluster.dnsCluster).toBeDefined();
     expect(cluster.loadBalancer).toBeUndefined();
@@ -63,11 +63,11 @@ describe('AwsFailoverCluster', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut(), nodeCount: 1 }, binaryPath: FIXTURE_BINARY }))).toContain('nodeCount:');
     });
     it('dnsRecord is required for a dns profile', () => {
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() } }))).toContain('dnsRecord:');
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } }))).toContain('dnsRecord:');
     });
     it('aliasRecord is not for a dns profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' };
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
     });
     it('dnsRecord is not for a guard profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
