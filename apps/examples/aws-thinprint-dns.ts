@@ -29,7 +29,7 @@ export class AwsThinPrintDnsStack extends TerraformStack {
     const clientKeys = new TerraformVariable(this, 'thinprint_client_keys', {
       type: 'string',
       sensitive: true,
-      description: 'ThinPrint client IDs and authentication keys: {"clients":[{"id":"66","key":"666"}]}',
+      description: 'ThinPrint client IDs and authentication keys: {"clients":[{"id":"<client-id>","key":"<auth-key>"}]}',
     });
     new AwsProvider(this, 'aws', { region: region.stringValue });
 
