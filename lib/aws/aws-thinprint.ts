@@ -73,22 +73,9 @@ const IGMP = '2';
  */
 export function allowThinPrintNodeTraffic(scope: Construct, securityGroupId: string, nodeSubnetCidrs: readonly string[]): void {
   nodeSubnetCidrs.forEach((cidr, i) => {
-    new VpcSecurityGroupIngressRule(scope, `nodes-tcp-in-${i}`, {
-      securityGroupId,
-      cidrIpv4: cidr,
-      ipProtocol: 'tcp',
-      fromPort: CS_PORTS.from,
-      toPort: CS_PORTS.to,
-      description: 'ThinPrint nodes to each other, TCP 4000-4002',
-    });
-    new VpcSecurityGroupEgressRule(scope, `nodes-tcp-out-${i}`, {
-      securityGroupId,
-      cidrIpv4: cidr,
-      ipProtocol: 'tcp',
-      fromPort: CS_PORTS.from,
-      toPort: CS_PORTS.to,
-      description: 'ThinPrint nodes to each other, TCP 4000-4002',
-    });
+    const tcp = { securityGroupId, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: CS_PORTS.from, toPort: CS_PORTS.to, description: 'ThinPrint nodes to each other, TCP 4000-4002' };
+    new VpcSecurityGroupIngressRule(scope, `nodes-tcp-in-${i}`, tcp);
+    new VpcSecurityGroupEgressRule(scope, `nodes-tcp-out-${i}`, tcp);
     new VpcSecurityGroupIngressRule(scope, `nodes-multicast-in-${i}`, {
       securityGroupId,
       cidrIpv4: cidr,
