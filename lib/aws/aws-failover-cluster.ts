@@ -9,6 +9,7 @@ import { AwsGuardAsset } from './aws-guard-asset';
 import { AwsLoadBalancer, type AwsAliasRecord } from './aws-load-balancer';
 import type { AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage } from './aws-shared-storage';
+import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { throwIfProblems } from './aws-support';
 
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
@@ -57,6 +58,8 @@ export class AwsFailoverCluster extends Construct {
   public readonly appServers?: AwsAppServers;
   public readonly alarms?: AwsAlarms;
   public readonly dnsCluster?: AwsDnsCluster;
+  /** ThinPrint single-active: the client IDs and keys every node applies (dns-multicast: `dnsCluster.clientKeys`). */
+  public readonly thinprintClientKeys?: AwsThinPrintClientKeys;
 
   constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
     super(scope, id);
@@ -85,7 +88,9 @@ export class AwsFailoverCluster extends Construct {
       aliasRecord: props.aliasRecord,
     });
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
-    this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
+    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    if (spec.profile.app === 'thinprint') this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue });
     this.guardAsset = new AwsGuardAsset(this, 'guard', { spec, binaryPath: props.binaryPath });
     this.appServers = new AwsAppServers(this, 'app-servers', {
       ...nodeOptions,
@@ -93,6 +98,7 @@ export class AwsFailoverCluster extends Construct {
       loadBalancer: this.loadBalancer,
       database: this.database,
       storage: this.storage,
+      thinprintClientKeys: this.thinprintClientKeys,
       guardAsset: this.guardAsset,
       installCommands: props.installCommands,
     });
@@ -106,5 +112,9 @@ function recordProblems(props: AwsFailoverClusterProps, spec: ClusterSpec, dnsMo
   if (dnsMode && !props.dnsRecord) problems.push({ path: 'dnsRecord', message: `a "dns" profile (${spec.profile.displayName}) needs the cluster's DNS name and hosted zone` });
   if (dnsMode && props.aliasRecord) problems.push({ path: 'aliasRecord', message: 'a "dns" profile has no load balancer to alias; use dnsRecord' });
   if (!dnsMode && props.dnsRecord) problems.push({ path: 'dnsRecord', message: "only for \"dns\" profiles; name a guard profile's load balancer with aliasRecord" });
+  if (!dnsMode && props.dmzAlias) problems.push({ path: 'dmzAlias', message: 'only for ThinPrint dns-multicast; name the load balancer with aliasRecord' });
+  if (!dnsMode && props.subnetCidrs) problems.push({ path: 'subnetCidrs', message: 'only for ThinPrint dns-multicast (MCastNodeIfBits)' });
+  if (props.clientKeysValue !== undefined && spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
+  problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }

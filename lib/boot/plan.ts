@@ -30,6 +30,12 @@ export const WINDOWS = {
   defaultDrive: 'S:',
 } as const;
 
+/**
+ * The share of a node that mounts none (no shared items, e.g. ThinPrint): BootContext.share is
+ * read only when the spec has shared items, so this is never used.
+ */
+export const NO_SHARE: BootContext['share'] = { kind: 'smb', address: '' };
+
 /** Files on the share that coordinate seeding between nodes. */
 export const SHARE_FILES = { lock: '.failover-seed.lock', seeded: '.failover-seeded' } as const;
 

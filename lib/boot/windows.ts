@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
+import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
 import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
 
@@ -380,5 +380,5 @@ const FOOTER = `  $script:Step = 'done'
  */
 export function renderWindowsDnsNodeScript(spec: ClusterSpec, thinprint: ThinPrintNodeSettings | undefined, options: WindowsBootScriptOptions = {}): string {
   const unused = { kind: 's3', bucket: '', key: '', region: '', sha256: '' } as const;
-  return renderWindowsBootScript(spec, { share: { kind: 'smb', address: '' }, guardBinary: unused, database: { url: '', passwordSource: '' }, thinprint }, options);
+  return renderWindowsBootScript(spec, { share: NO_SHARE, guardBinary: unused, database: { url: '', passwordSource: '' }, thinprint }, options);
 }
