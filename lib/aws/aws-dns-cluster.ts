@@ -45,8 +45,10 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
   readonly subnetCidrs?: readonly string[];
   /** ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service. @default - none */
   readonly installCommands?: readonly string[];
-  /** ThinPrint: the client-keys secret's value from a sensitive variable. @default - none (put it into `clientKeys.secret` before the nodes boot) */
+  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
   readonly clientKeysValue?: string;
+  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  readonly clientKeysVersion?: number;
   /** ThinPrint: the multicast group to register the nodes statically in, besides IGMP. @default - none */
   readonly multicastGroupAddress?: string;
   /** The guide's DMZ alias: an external name (CNAME to `recordName`) in another zone. @default - none */
@@ -82,9 +84,11 @@ export class AwsDnsCluster extends Construct {
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
     const thinprint = spec.profile.app === 'thinprint';
-    if (thinprint) this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: props.clientKeysValue });
-    const userData = this.clientKeys
-      ? withInstallCommands('windows', renderWindowsDnsNodeScript(spec, { clientKeysSecretRef: this.clientKeys.secretRef, nodeSubnetCidrs: props.subnetCidrs }, { wrap: false }), props.installCommands ?? [])
+    if (thinprint && props.clientKeysValue !== undefined) {
+      this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    }
+    const userData = thinprint
+      ? withInstallCommands('windows', renderWindowsDnsNodeScript(spec, { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs }, { wrap: false }), props.installCommands ?? [])
       : props.userData;
     this.template = new AwsNodeTemplate(this, 'nodes', { ...props, userData, policyStatements: this.clientKeys ? [this.clientKeys.readStatement()] : undefined });
     const sg = this.template.securityGroup.id;
@@ -187,7 +191,7 @@ function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | unde
 function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   const { spec } = props;
   if (spec.profile.app !== 'thinprint') {
-    const only = (['subnetCidrs', 'installCommands', 'clientKeysValue', 'multicastGroupAddress'] as const).filter((k) => props[k] !== undefined);
+    const only = (['subnetCidrs', 'installCommands', 'clientKeysValue', 'clientKeysVersion', 'multicastGroupAddress'] as const).filter((k) => props[k] !== undefined);
     return only.map((k) => ({ path: k, message: 'only for the ThinPrint profile' }));
   }
   const problems: Problem[] = [];

@@ -35,8 +35,10 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
   /** ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs). @default - none */
   readonly subnetCidrs?: readonly string[];
-  /** ThinPrint: the client-keys secret's value, from a sensitive variable. @default - none */
+  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
   readonly clientKeysValue?: string;
+  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  readonly clientKeysVersion?: number;
   /** ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name. @default - none */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
   /** RDS options. @default - see AwsDatabase */
@@ -90,7 +92,9 @@ export class AwsFailoverCluster extends Construct {
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
     // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
     if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
-    if (spec.profile.app === 'thinprint') this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue });
+    if (spec.profile.app === 'thinprint' && props.clientKeysValue !== undefined) {
+      this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    }
     this.guardAsset = new AwsGuardAsset(this, 'guard', { spec, binaryPath: props.binaryPath });
     this.appServers = new AwsAppServers(this, 'app-servers', {
       ...nodeOptions,

@@ -16,9 +16,11 @@ export interface AwsThinPrintClientKeysProps {
   readonly spec: ClusterSpec;
   /**
    * The secret's value, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive Terraform
-   * variable (never a literal in code). @default - none: put the value yourself before the nodes boot
+   * variable (never a literal in code). Written write-only: it never reaches the Terraform state.
    */
-  readonly value?: string;
+  readonly value: string;
+  /** Bump to write a changed value (write-only values are compared by version). @default 1 */
+  readonly valueVersion?: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface AwsThinPrintClientKeysProps {
  */
 export class AwsThinPrintClientKeys extends Construct {
   public readonly secret: SecretsmanagerSecret;
-  public readonly version?: SecretsmanagerSecretVersion;
+  public readonly version: SecretsmanagerSecretVersion;
   /** `aws-secretsmanager:<arn>`, what the boot script reads. */
   public readonly secretRef: string;
 
@@ -40,7 +42,7 @@ export class AwsThinPrintClientKeys extends Construct {
       description: `${spec.name}: ThinPrint client IDs and authentication keys, {"clients":[{"id":…,"key":…}]}`,
       tags: awsTags(spec),
     });
-    if (props.value !== undefined) this.version = new SecretsmanagerSecretVersion(this, 'value', { secretId: this.secret.id, secretString: props.value });
+    this.version = new SecretsmanagerSecretVersion(this, 'value', { secretId: this.secret.id, secretStringWo: props.value, secretStringWoVersion: props.valueVersion ?? 1 });
     this.secretRef = `aws-secretsmanager:${this.secret.arn}`;
   }
 

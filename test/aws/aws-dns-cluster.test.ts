@@ -113,6 +113,10 @@ describe('AwsDnsCluster', () => {
       }
       // IGMP only: no static member unless a group is given
       expect(all(json, 'aws_ec2_transit_gateway_multicast_group_member')).toHaveLength(0);
+      // no client keys given: no secret, no grant, the script adds no client
+      expect(all(json, 'aws_secretsmanager_secret')).toHaveLength(0);
+      expect(all(json, 'aws_iam_role_policy')).toHaveLength(0);
+      expect(Object.values(json.locals)[0]).toContain("$TpClientKeysSecretRef = ''");
     });
 
     it('static group members: each node\'s primary network interface, after the subnet associations', () => {
@@ -159,7 +163,8 @@ describe('AwsDnsCluster', () => {
       // then
       const secret = one(json, 'aws_secretsmanager_secret');
       expect(secret.name_prefix).toBe('tpcs-thinprint-clients-');
-      expect(one(json, 'aws_secretsmanager_secret_version')).toMatchObject({ secret_string: '${var.keys}' });
+      expect(one(json, 'aws_secretsmanager_secret_version')).toMatchObject({ secret_string_wo: '${var.keys}', secret_string_wo_version: 1 });
+      expect(one(json, 'aws_secretsmanager_secret_version').secret_string).toBeUndefined(); // write-only: never in the state
       const arn = `\${aws_secretsmanager_secret.${Object.keys(json.resource.aws_secretsmanager_secret)[0]}.arn}`;
       const policy = JSON.parse(one(json, 'aws_iam_role_policy').policy);
       expect(policy.Statement).toEqual([{ Sid: 'ReadThinPrintClientKeys', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }]);

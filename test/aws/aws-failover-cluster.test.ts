@@ -1,5 +1,5 @@
 import { TerraformVariable } from 'cdktf';
-import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
+import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
 import { papercut, thinprint } from '../../lib/spec';
 import { all, errorOf, FIXTURE_BINARY, NET, one, synth } from './aws-test-support';
 
@@ -93,7 +93,8 @@ describe('AwsFailoverCluster', () => {
       expect(cluster.storage).toBeUndefined();
       for (const type of ['aws_efs_file_system', 'aws_fsx_windows_file_system']) expect(json.resource[type]).toBeUndefined();
       expect(all(json, 'aws_lb_listener').map((l) => l.port).sort()).toEqual([4000, 4001, 4002]);
-      expect(one(json, 'aws_secretsmanager_secret_version').secret_string).toBe('${var.keys}');
+      expect(one(json, 'aws_secretsmanager_secret_version')).toMatchObject({ secret_string_wo: '${var.keys}', secret_string_wo_version: 1 });
+      expect(one(json, 'aws_secretsmanager_secret_version').secret_string).toBeUndefined();
       const secretArn = `\${aws_secretsmanager_secret.${Object.keys(json.resource.aws_secretsmanager_secret)[0]}.arn}`;
       const read = JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement.find((x: any) => x.Sid === 'ReadSecrets');
       expect(read.Resource).toContain(secretArn);
