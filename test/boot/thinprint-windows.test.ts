@@ -101,6 +101,12 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     expect(script).toContain("Set-FileContent $digestPath $digest");
   });
 
+  it('forgets the parsed keys after use, also when the secret lists no client', () => {
+    const script = renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: KEYS_AWS, nodeSubnetCidrs: ['10.0.1.0/24'] });
+    // an empty list never binds $client/$key: removing them must not stop the script
+    expect(script).toContain('Remove-Variable parsed, pairs, client, key -ErrorAction SilentlyContinue');
+  });
+
   it('quotes a hostile install dir and secret reference as data', () => {
     // given
     const profile = { ...thinprint({ clusterMode: 'dns-multicast' }), installDir: "C:\\Tp ‘x’ $(whoami) `n" };
