@@ -64,6 +64,19 @@ describe('parseClusterSpec defaults', () => {
     expect(thinprint({ clusterMode: 'dns-multicast' }).failoverMode).toBe('dns');
   });
 
+  it('ThinPrint single-active is held to the same guard timing rules as PaperCut', () => {
+    // given: a health check too slow for the default lease
+    const healthCheck = { intervalSecs: 10, timeoutSecs: 6 };
+    // when
+    const tp = problemsOf({ name: 'tp', profile: thinprint(), healthCheck });
+    const pc = problemsOf({ name: 'tp', profile: papercut({ os: 'windows' }), healthCheck });
+    // then
+    expect(tp).toEqual(pc);
+    expect(tp.some((p) => p.startsWith('healthCheck: guard.failOverIntervalSecs'))).toBe(true);
+    // the multicast cluster has no guard, so no lease timing applies
+    expect(() => parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }), healthCheck })).not.toThrow();
+  });
+
   it('custom profile resolves with its own ports and defaults', () => {
     const profile = custom({
       displayName: 'Acme',
