@@ -70,6 +70,7 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     // restart only when a value changed and the service runs; no guard on dns nodes
     expect(script).toMatch(/if \(\$changed -and \(Get-Service -Name \$AppService\)\.Status -eq 'Running'\) \{\n\s+Restart-Service -Name \$AppService -Force/);
     expect(script).not.toMatch(/failover-guard\.exe|GuardService/);
+    expect(Buffer.byteLength(script)).toBeLessThan(16 * 1024); // EC2 user data limit
     // order: configure, start the service, check the port, reboot once for IGMPv2
     const order = ['configure the ThinPrint', 'start the app service', 'check the server port', 'reboot once for IGMPv2'].map((s) => script.indexOf(`Invoke-Step '${s}`));
     expect(order.every((i) => i > 0)).toBe(true);
