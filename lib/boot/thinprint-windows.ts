@@ -207,7 +207,7 @@ ${multicast ? '  $script:RebootForIgmp = $false\n' : ''}${multicastPart}  # engi
       Set-FileContent $digestPath $digest
       Write-Log "applied $($pairs.Count) client ID(s) from the secret"
     }
-    Remove-Variable parsed, pairs, client, key -ErrorAction SilentlyContinue
+    Remove-Variable -Name @('parsed', 'pairs', 'client', 'key') -ErrorAction SilentlyContinue
   }
   # a restart of a running service applies the new values (on a guarded node: a planned handover)
   if ($changed -and (Get-Service -Name $AppService).Status -eq 'Running') {

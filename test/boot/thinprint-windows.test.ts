@@ -4,6 +4,7 @@ import { renderWindowsDnsNodeScript } from '../../lib/boot/windows';
 import { ValidationError } from '../../lib/core/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { SHA } from './fixtures/contexts';
+import { powershellSyntaxErrors } from '../helpers/powershell-syntax';
 
 const KEYS_AWS = 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:tpcs-clients-AbC';
 const KEYS_AZURE = 'azure-keyvault:https://tp-kv.vault.azure.net/secrets/thinprint-clients';
@@ -105,7 +106,7 @@ describe('ThinPrint node configuration (PowerShell)', () => {
   it('forgets the parsed keys after use, also when the secret lists no client', () => {
     const script = renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: KEYS_AWS, nodeSubnetCidrs: ['10.0.1.0/24'] });
     // an empty list never binds $client/$key: removing them must not stop the script
-    expect(script).toContain('Remove-Variable parsed, pairs, client, key -ErrorAction SilentlyContinue');
+    expect(script).toContain("Remove-Variable -Name @('parsed', 'pairs', 'client', 'key') -ErrorAction SilentlyContinue");
   });
 
   it('quotes a hostile install dir and secret reference as data', () => {
@@ -140,5 +141,26 @@ describe('ThinPrint node configuration (PowerShell)', () => {
   it('ThinPrint settings on another app are refused', () => {
     const spec = parseClusterSpec({ name: 'pc', profile: { ...thinprint(), app: 'custom', clusterMode: undefined } });
     expect(thinprintSettingsProblems(spec, { clientKeysSecretRef: KEYS_AWS })).toEqual([{ path: 'thinprint', message: 'only for the ThinPrint profile' }]);
+  });
+
+  it('every rendered ThinPrint script parses as PowerShell (tree-sitter grammar)', async () => {
+    // given
+    const scripts = [
+      renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: KEYS_AWS, nodeSubnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }),
+      renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['10.0.1.0/24'] }),
+      renderWindowsBootScript(guardSpec(), azureGuardContext, { wrap: false }),
+      renderWindowsDnsNodeScript(parseClusterSpec({ name: 'tpcs', profile: { ...thinprint({ clusterMode: 'dns-multicast' }), installDir: "C:\\Tp ‘x’ $(whoami) `n" } }), {
+        clientKeysSecretRef: "aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:a'b$(x)",
+        nodeSubnetCidrs: ['10.0.1.0/24'],
+      }),
+    ];
+    // when / then
+    for (const script of scripts) expect(await powershellSyntaxErrors(script)).toEqual([]);
+  });
+
+  it('the syntax check finds a broken script (so the test above can fail)', async () => {
+    const script = renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['10.0.1.0/24'] });
+    expect(await powershellSyntaxErrors(script.replace("Invoke-Step 'check the server port' {", "Invoke-Step 'check the server port' {{"))).not.toEqual([]);
+    expect(await powershellSyntaxErrors(script.replace("$TpServerPortValue = 'ServerPort'", "$TpServerPortValue = 'Server'Port'"))).not.toEqual([]);
   });
 });
