@@ -5,7 +5,7 @@ import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
-import { renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { NO_SHARE, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
 import { userDataSizeProblems } from '../core/user-data';
 import type { Problem } from '../core/problems';
@@ -15,6 +15,7 @@ import type { AwsGuardAsset } from './aws-guard-asset';
 import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import type { AwsSharedStorage } from './aws-shared-storage';
+import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
 
@@ -29,8 +30,10 @@ export interface AwsAppServersProps extends AwsNodeOptions {
   readonly loadBalancer: AwsLoadBalancer;
   /** The guard's database; the nodes may reach its port and read its secret. */
   readonly database: AwsDatabase;
-  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. */
-  readonly storage: AwsSharedStorage;
+  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. @default - none (a spec without shared items) */
+  readonly storage?: AwsSharedStorage;
+  /** ThinPrint: the client-keys secret; the nodes may read it and apply it at boot. @default - none */
+  readonly thinprintClientKeys?: AwsThinPrintClientKeys;
   /** The guard binary; the nodes may read exactly that object. */
   readonly guardAsset: AwsGuardAsset;
   /**
@@ -75,10 +78,12 @@ export class AwsAppServers extends Construct {
     const groupName = awsName(spec.name, 'nodes', 255);
     const linux = spec.profile.os === 'linux';
     const region = new DataAwsRegion(this, 'region').region;
+    const clientKeys = props.thinprintClientKeys;
     this.bootContext = {
-      share: storage.share,
+      share: storage?.share ?? NO_SHARE,
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
+      ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
       // Linux nodes hand over before the group replaces them (rolling updates).
       ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
     };
@@ -96,7 +101,7 @@ export class AwsAppServers extends Construct {
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
 
-    const secrets = [database.secretArn, storage.credentialsSecretArn].filter((a): a is string => a !== undefined);
+    const secrets = [database.secretArn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,
@@ -113,12 +118,12 @@ export class AwsAppServers extends Construct {
       allowTcp(this, `lb-${port}`, { from: loadBalancer.securityGroup.id, to: sg, port, description: `${spec.name}: load balancer to port ${port}` });
     }
     database.allowFrom(sg);
-    storage.allowFrom(sg);
+    storage?.allowFrom(sg);
 
     // Nodes boot only once what their boot script needs exists: the guard object, the role's
     // permissions and the EFS mount targets (nothing in the user data refers to them).
-    const bootNeeds: ITerraformDependable[] = [guardAsset.object, ...(this.template.policy ? [this.template.policy] : []), ...storage.mountTargets];
-    if (storage.fileSystemPolicy) bootNeeds.push(storage.fileSystemPolicy);
+    const bootNeeds: ITerraformDependable[] = [guardAsset.object, ...(this.template.policy ? [this.template.policy] : []), ...(storage?.mountTargets ?? [])];
+    if (storage?.fileSystemPolicy) bootNeeds.push(storage.fileSystemPolicy);
     const grace = props.healthCheckGracePeriodSecs ?? 300;
     this.autoScalingGroup = new AutoscalingGroup(this, 'group', {
       name: groupName,
@@ -183,5 +188,6 @@ function appServerProblems(props: AwsAppServersProps): Problem[] {
   if (props.spec.profile.failoverMode !== 'guard') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsAppServers runs the guard; a "dns" profile uses AwsDnsCluster' });
   }
+  if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }

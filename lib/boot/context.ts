@@ -1,4 +1,5 @@
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
  * What a boot script needs to know beyond the ClusterSpec: facts only the cloud construct
@@ -23,6 +24,8 @@ export interface BootContext {
    * the replacement go on. @default - none (the shutdown's guard stop still releases the lease)
    */
   readonly replacementNotice?: ReplacementNotice;
+  /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */
+  readonly thinprint?: ThinPrintNodeSettings;
 }
 
 export type ReplacementNotice =
