@@ -61,14 +61,20 @@ export class AwsAppServers extends Construct {
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
     this.effectiveSpec = effective;
-    this.bootContext = { share: storage.share, guardBinary: guardAsset.source, database: database.guardDatabase };
+    this.bootContext = {
+      share: storage.share,
+      guardBinary: guardAsset.source,
+      database: database.guardDatabase,
+      // the app's own database user, and the name clients, PaperCut and the user client use
+      app: { database: database.appDatabase, networkAddress: loadBalancer.address },
+    };
     this.userData = withInstallCommands(
       spec.profile.os,
       spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
     );
 
-    const secrets = [database.secretArn, storage.credentialsSecretArn].filter((a): a is string => a !== undefined);
+    const secrets = [database.secretArn, database.appSecret?.arn, storage.credentialsSecretArn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,

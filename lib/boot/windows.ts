@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
+import { windowsAppSteps } from './app-steps';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -23,6 +24,7 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   const steps: string[] = [];
   if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
   if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
+  steps.push(...windowsAppSteps(spec, ctx));
   if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
   if (usesGuard(spec)) steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
   else steps.push(APP_SERVICE_STEP);
