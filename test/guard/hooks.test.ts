@@ -10,16 +10,9 @@ import { expandArgv, HookedSupervisor, HookRunner } from '../../lib/guard/hooks'
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { AppHook } from '../../lib/spec/profile';
 import { sleep, waitFor } from '../helpers/guard-cluster';
+import { BASE_GUARD_LINES } from '../helpers/guard-config';
 
-const base = [
-  'cluster.name=print',
-  'node.id=node-a',
-  'database.url=postgres://guard@127.0.0.1:5432/guard',
-  'database.password-source=env:PGPASSWORD',
-  'high-availability-guard.fail-over-interval-secs=6',
-  'service.stop-timeout-secs=2',
-  'service.command=node app.js',
-];
+const base = BASE_GUARD_LINES;
 const problemsOf = (lines: string[]) => {
   const r = loadGuardConfig([...base, ...lines].join('\n'), {}, 'host');
   return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
