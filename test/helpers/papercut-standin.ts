@@ -2,6 +2,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'path';
 import { papercutHooks } from '../../lib/spec/papercut';
 import type { AppHook } from '../../lib/spec/profile';
+import type { TestDatabase } from './database';
+import { activeNodes, GuardNode, waitFor } from './guard-cluster';
+import { freePort } from './ports';
 
 export const STANDIN = join(__dirname, '..', 'fixtures', 'papercut', 'standin.js');
 /** Where papercut() puts `[app-path]` on Linux; the stand-in's hooks swap it for the node's dir. */
@@ -71,4 +74,129 @@ export function readCalls(file: string): StandinCall[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as StandinCall);
+}
+
+export interface StandinClusterOptions {
+  /** Guard nodes. @default 2 */
+  readonly nodes?: number;
+  /** @default 'fc11-papercut' */
+  readonly cluster?: string;
+  /** The load balancer's name (`app.network-address`). @default 'papercut-lb.example.internal' */
+  readonly lbName?: string;
+  /** The app secret's first value. @default a fixed test value with characters properties must escape */
+  readonly password?: string;
+}
+
+/**
+ * N real guards (the CLI bundle) running papercut()'s hooks against stand-in installs on one
+ * database (the tests' and the PaperCut drill's fixture): the share holds server.properties,
+ * the app secret is a file, the guard's user is the master user.
+ */
+export class StandinCluster {
+  readonly postgres: boolean;
+  readonly share: string;
+  readonly calls: string;
+  readonly appPasswordFile: string;
+  readonly lbName: string;
+
+  private constructor(
+    readonly db: TestDatabase,
+    readonly dir: string,
+    readonly nodes: GuardNode[],
+    lbName: string,
+  ) {
+    this.postgres = db.name === 'PostgreSQL';
+    this.share = join(dir, 'share');
+    this.calls = join(dir, 'calls.jsonl');
+    this.appPasswordFile = join(dir, 'app-password');
+    this.lbName = lbName;
+  }
+
+  static async create(db: TestDatabase, dir: string, bundle: string, opts: StandinClusterOptions = {}): Promise<StandinCluster> {
+    const postgres = db.name === 'PostgreSQL';
+    // the guard's user stands for the cloud's master user: it may create users and databases
+    if (!postgres) await db.sql(`GRANT ALL PRIVILEGES ON *.* TO 'guard'@'127.0.0.1' WITH GRANT OPTION`);
+    const lbName = opts.lbName ?? 'papercut-lb.example.internal';
+    const c = new StandinCluster(db, dir, [], lbName);
+    mkdirSync(c.share, { recursive: true });
+    writeFileSync(c.appPasswordFile, (opts.password ?? 'first-Secret\\with:odd=chars#1') + '\n', { mode: 0o600 });
+    const dbPort = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
+    const appUrl = postgres ? `postgres://papercut_app@127.0.0.1:${dbPort}/papercut_app?sslmode=disable` : `mysql://papercut_app@127.0.0.1:${dbPort}/papercut_app`;
+    for (let i = 0; i < (opts.nodes ?? 2); i++) {
+      const name = `pc-${String.fromCharCode(97 + i)}`;
+      const appPort = await freePort();
+      const app = installStandin(join(dir, name, 'papercut'), { share: c.share, port: appPort, calls: c.calls });
+      c.nodes.push(
+        await GuardNode.create(name, opts.cluster ?? 'fc11-papercut', bundle, dir, db, {
+          appPort,
+          service: { command: `exec ${app.appServer}`, ready: `http://127.0.0.1:${appPort}/app` },
+          extra: [
+            'high-availability-guard.startup-timeout-secs=60',
+            `app.database.url=${appUrl}`,
+            `app.database.password-source=file:${c.appPasswordFile}`,
+            `app.network-address=${lbName}`,
+            ...hookLines(standinHooks(app.appPath)),
+          ],
+        }),
+      );
+    }
+    return c;
+  }
+
+  /** The one node answering 200 (waits for exactly one). */
+  async active(among: GuardNode[] = this.nodes, timeoutMs = 30000): Promise<GuardNode> {
+    await waitFor('exactly one active node', async () => (await activeNodes(among)).length === 1, timeoutMs);
+    const [name] = await activeNodes(among);
+    return among.find((n) => n.name === name)!;
+  }
+
+  /** Sessions of the app's database user, as the server sees them. */
+  async appSessions(): Promise<number> {
+    const rows = this.postgres
+      ? await this.db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'papercut_app' AND datname = 'papercut_app' AND application_name = 'papercut-standin'`)
+      : await this.db.sql(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'papercut_app' AND DB = 'papercut_app'`);
+    return Number(rows[0].n);
+  }
+
+  /** `system.network-address` as the app stored it in its own database. */
+  async networkAddress(): Promise<string | undefined> {
+    const sql = `SELECT config_value FROM ${this.postgres ? '' : 'papercut_app.'}tbl_config WHERE config_name = 'system.network-address'`;
+    if (!this.postgres) return (await this.db.sql(sql))[0]?.config_value as string | undefined;
+    const { Client } = await import('pg');
+    const c = new Client({ ...(this.db as unknown as { clientConfig: Record<string, unknown> }).clientConfig, database: 'papercut_app' });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows[0]?.config_value as string | undefined;
+    } finally {
+      await c.end();
+    }
+  }
+
+  dbToolsCalls(): StandinCall[] {
+    return readCalls(this.calls).filter((c) => c.tool === 'db-tools');
+  }
+
+  addressCalls(): StandinCall[] {
+    return readCalls(this.calls).filter((c) => c.tool === 'server-command' && c.args[1] === 'system.network-address');
+  }
+
+  /** A new app secret value (what a rotation puts into Secrets Manager / Key Vault). */
+  rotate(password: string): void {
+    writeFileSync(this.appPasswordFile, password + '\n', { mode: 0o600 });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.kill()));
+  }
+}
+
+/** `detail` of each "hook NAME done" line in a node's log (pino JSON lines). */
+export function hookDetails(node: GuardNode, hook: string): string[] {
+  return node
+    .log()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string; detail?: string })
+    .filter((e) => e.msg === `hook ${hook} done`)
+    .map((e) => e.detail ?? '');
 }
