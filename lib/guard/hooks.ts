@@ -54,6 +54,8 @@ function userIds(user: string): { uid: number; gid: number } {
 /** Runs argv (no shell) in its own process group; kills the group at the timeout or on abort. */
 export function runCommand(argv: readonly string[], opts: { env: Record<string, string>; timeoutMs: number; signal: AbortSignal; user?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
+    // an abort that came while a database step ran must not let the program start at all
+    if (opts.signal.aborted) return reject(new Error('aborted: the app is being stopped'));
     const ids = opts.user && process.platform !== 'win32' ? userIds(opts.user) : {};
     const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', ...ids });
     let tail = '';

@@ -6,7 +6,7 @@ import { loadGuardConfig } from '../../lib/guard/config';
 import { escapePropertyValue, papercutDatabaseProperties, setProperties, writePropertiesFile } from '../../lib/guard/app-config';
 import { scramSha256Verifier } from '../../lib/guard/app-database';
 import type { AppHookConfig } from '../../lib/guard/hook-config';
-import { expandArgv, HookedSupervisor, HookRunner } from '../../lib/guard/hooks';
+import { expandArgv, HookedSupervisor, HookRunner, runCommand } from '../../lib/guard/hooks';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { AppHook } from '../../lib/spec/profile';
 import { sleep, waitFor } from '../helpers/guard-cluster';
@@ -246,6 +246,19 @@ describe('HookedSupervisor', () => {
     // then
     expect(inner.calls).toEqual(['stop']);
     expect(exits).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('runCommand never starts a program once the run is aborted', async () => {
+    // given
+    const marker = join(dir, 'started');
+    const abort = new AbortController();
+    abort.abort();
+    // when
+    const run = runCommand(['/bin/sh', '-c', `touch ${marker}`], { env: {}, timeoutMs: 5000, signal: abort.signal });
+    // then
+    await expect(run).rejects.toThrow('aborted');
+    await sleep(200);
     expect(existsSync(marker)).toBe(false);
   });
 
