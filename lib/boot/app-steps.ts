@@ -160,7 +160,7 @@ export function windowsAppSteps(spec: ClusterSpec, ctx: BootContext): string[] {
   $pdDir = ${psQuote(pd.dir)}
   $pdService = ${psQuote(pd.serviceName)}
   $pdChanged = $false
-  if (-not (Test-Path -LiteralPath $pdDir)) { Write-Log "Print Deploy is not installed at $pdDir: nothing to do"; return }
+  if (-not (Test-Path -LiteralPath $pdDir)) { Write-Log "Print Deploy is not installed at $($pdDir): nothing to do"; return }
   $pdData = Join-Path $pdDir 'data'
 ${
   share
@@ -171,7 +171,14 @@ ${
       if (Test-Path -LiteralPath $pdData) { Copy-Item -LiteralPath $pdData -Destination $pdTarget -Recurse } else { New-Item -ItemType Directory -Path $pdTarget | Out-Null }
       Write-Log "copied Print Deploy's data folder to the share"
     }
-    if (Test-Path -LiteralPath $pdData) { Rename-Item -LiteralPath $pdData -NewName ('data.bak.' + (Get-Date -Format yyyyMMddHHmmss)) }
+    $existing = Get-Item -LiteralPath $pdData -Force -ErrorAction SilentlyContinue
+    if ($null -ne $existing -and $existing.LinkType -eq 'SymbolicLink') { $existing.Delete() }
+    elseif ($null -ne $existing) {
+      $bak = "$pdData.bak"
+      $n = 1
+      while (Test-Path -LiteralPath $bak) { $bak = "$pdData.bak.$n"; $n++ }
+      Rename-Item -LiteralPath $pdData -NewName ([System.IO.Path]::GetFileName($bak))
+    }
     New-Item -ItemType SymbolicLink -Path $pdData -Target $pdTarget | Out-Null
     Write-Log "linked Print Deploy's data -> $pdTarget"
     $pdChanged = $true
