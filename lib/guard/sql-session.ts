@@ -1,5 +1,5 @@
 import { databaseKind, parseMysqlUrl, type DatabaseKind } from './database-url';
-import { mysqlSsl } from './mysql-store';
+import { mysqlConnectOptions } from './mysql-store';
 
 /**
  * One short-lived connection for the hooks' database work (creating the app user, the schema
@@ -63,18 +63,7 @@ export async function openSession(target: SessionTarget): Promise<SqlSession> {
   if (!parsed.ok) throw new Error(`database URL: ${parsed.message}`);
   const t = parsed.target;
   const { createConnection } = await import('mysql2/promise');
-  const c = await createConnection({
-    host: t.host,
-    port: t.port,
-    user: t.user,
-    database: t.database,
-    password: target.password,
-    ssl: mysqlSsl(t),
-    connectTimeout: ms,
-    flags: ['FOUND_ROWS'],
-    timezone: 'Z',
-    connectAttributes: { program_name: target.application },
-  });
+  const c = await createConnection(mysqlConnectOptions(t, target.password, ms, target.application));
   c.on('error', () => undefined);
   // DATETIME values compare in UTC, like the lease store's session
   await c.query(`SET SESSION time_zone = '+00:00'`);
