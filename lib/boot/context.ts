@@ -1,5 +1,6 @@
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import type { AppSettings } from '../spec/hook-settings';
+import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
  * What a boot script needs to know beyond the ClusterSpec: facts only the cloud construct
@@ -23,6 +24,8 @@ export interface BootContext {
   readonly app?: AppSettings;
   /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
   readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
+  /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */
+  readonly thinprint?: ThinPrintNodeSettings;
 }
 
 export type ShareMount =

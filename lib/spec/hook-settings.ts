@@ -46,12 +46,13 @@ export function hookSettingProblems(spec: ClusterSpec, app: AppSettings | undefi
 export function hookSettings(spec: ClusterSpec, app: AppSettings | undefined): Array<[string, string]> {
   const hooks = spec.profile.hooks;
   const entries: Array<[string, string]> = [];
+  // the app settings only matter to hooks: a profile without any gets none of these keys
+  if (!hooks || hooks.beforeStart.length + hooks.afterReady.length === 0) return entries;
   if (app?.database) {
     if (/:\/\/[^/@]*:[^/@]*@/.test(app.database.url)) throw new Error(`${APP_KEYS.databaseUrl} must not contain a password; use ${APP_KEYS.passwordSource}`);
     entries.push([APP_KEYS.databaseUrl, app.database.url], [APP_KEYS.passwordSource, app.database.passwordSource]);
   }
   if (app?.networkAddress) entries.push([APP_KEYS.networkAddress, app.networkAddress]);
-  if (!hooks) return entries;
   const add = (prefix: string, list: readonly AppHook[]) => list.forEach((h, i) => entries.push([`${prefix}.${i + 1}`, JSON.stringify(h)]));
   add(HOOK_PHASES.beforeStart, hooks.beforeStart);
   add(HOOK_PHASES.afterReady, hooks.afterReady);

@@ -2,6 +2,7 @@ import { renderLinuxBootScript, renderWindowsBootScript } from '../../lib/boot';
 import { clientPort } from '../../lib/boot/app-steps';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { APP, DB, linuxContext, SHA } from './fixtures/contexts';
+import { powershellSyntaxErrors } from '../helpers/powershell-syntax';
 
 const windowsCtx = {
   share: { kind: 'smb' as const, address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },
@@ -24,6 +25,11 @@ describe('the guide steps in the boot scripts', () => {
     expect(script).toContain("'server-name' = 'lb.example.internal'; 'server-address' = 'lb.example.internal'; 'server-port' = '9191'");
     // PowerShell reads "$x:" as a scope-qualified name: no such string may appear
     expect(script).not.toMatch(/"[^"\n]*\$(?!env:|script:)[A-Za-z]+:[^"\n]*"/);
+  });
+
+  it('Windows with Print Deploy parses as PowerShell', async () => {
+    const spec = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows', printDeploy: true }) });
+    expect(await powershellSyntaxErrors(renderWindowsBootScript(spec, windowsCtx))).toEqual([]);
   });
 
   it('leaves the steps out of profiles that do not ask for them', () => {
