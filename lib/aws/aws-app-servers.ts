@@ -83,6 +83,8 @@ export class AwsAppServers extends Construct {
       share: storage?.share ?? NO_SHARE,
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
+      // the app's own database user, and the name clients, PaperCut and the user client use
+      app: { database: database.appDatabase, networkAddress: loadBalancer.address },
       ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
       // Linux nodes hand over before the group replaces them (rolling updates).
       ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
@@ -101,7 +103,7 @@ export class AwsAppServers extends Construct {
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
 
-    const secrets = [database.secretArn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
+    const secrets = [database.secretArn, database.appSecret?.arn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,
