@@ -43,8 +43,8 @@ describe('loadGuardConfig', () => {
       failOverIntervalSecs: 6,
       startupTimeoutSecs: 300,
       renewPeriodSecs: 1,
-      queryTimeoutSecs: 0.5,
-      renewDeadlineSecs: 3,
+      queryTimeoutSecs: 0.4,
+      renewDeadlineSecs: 2,
       stopTimeoutSecs: 2,
     });
     expect(r.config.healthPort).toBe(9180);
@@ -106,7 +106,7 @@ describe('loadGuardConfig', () => {
   });
 
   it('checks the load-balancer invariant only when its keys are given', () => {
-    // given: L − D = 3 s, the LB needs (3 − 2 + 1)·5 + 2 = 12 s
+    // given: L − D = 4 s, the LB needs (3 − 2 + 1)·5 + 2 = 12 s
     const lb = '\nload-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3';
     // then
     expect(problemsOf(base + lb)).toEqual(['load-balancer.interval-secs']);
