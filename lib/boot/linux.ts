@@ -1,4 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { termEnvFile } from '../spec/service-contract';
+import { watchdogSecs } from '../spec/timing';
 import type { BootContext } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
@@ -433,8 +435,26 @@ ${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, ctx))}
 `;
 }
 
-function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
+/** A unit name inside an `Exec*=` line: systemd unescapes backslashes there. */
+const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
+
+/**
+ * The guard unit and the app's drop-in. The relations (defect 8 of issue 12): on systemd 252 a
+ * guard unit waiting to auto-restart is "activating", so `BindsTo=` does not stop the app, and
+ * its restart job propagates through `PartOf=`/`BindsTo=` and restarts the app with a stale term.
+ * Instead:
+ * - the guard unit stops the app in `ExecStopPost=`, which runs whenever the guard's process ends
+ *   (crash, kill, watchdog, stop) and before any restart, so the app never outlives its guard;
+ * - the app has `Requisite=` + `After=` on the guard (it cannot start unless the guard runs, and
+ *   nothing propagates a start or restart to it) and reads the term from the file the guard
+ *   writes for each start (missing file: the start fails);
+ * - `Type=notify` with `WatchdogSec=`: a stalled guard misses its pings and systemd kills it with
+ *   SIGKILL (a stopped or frozen process never handles SIGABRT), then `ExecStopPost=` stops the app;
+ * - the app's `TimeoutStopSec=` is the guard's stop timeout S, so systemd's own stop ends when the guard's does.
+ */
+export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string; dropIn: string } {
   const g = spec.guard;
+  const app = spec.profile.serviceName;
   // stopping the guard drains /health, stops the app and releases the lease
   const stopTimeout = Math.ceil(g.drainSecs + g.stopTimeoutSecs + 15);
   const mount = usesShare(spec) ? `RequiresMountsFor=${ctx.mountPoint ?? LINUX.defaultMountPoint}\n` : '';
@@ -442,10 +462,16 @@ function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
 Description=failover-guard: keeps at most one ${oneLine(spec.profile.displayName).replace(/%/g, '%%')} node of cluster ${spec.name} active
 Wants=network-online.target
 After=network-online.target remote-fs.target
-${mount}
+${mount}# never give up restarting: a node without its guard can never become active again
+StartLimitIntervalSec=0
+
 [Service]
-Type=simple
+Type=notify
+NotifyAccess=main
 ExecStart=${LINUX.guardBinary} run --config ${LINUX.guardConfig}
+WatchdogSec=${secs(watchdogSecs(g))}
+WatchdogSignal=SIGKILL
+ExecStopPost=/bin/systemctl stop -- ${execArg(app)}
 Restart=always
 RestartSec=2
 TimeoutStopSec=${stopTimeout}
@@ -453,12 +479,24 @@ TimeoutStopSec=${stopTimeout}
 [Install]
 WantedBy=multi-user.target
 `;
-  const dropIn = `# failover-guard starts this service on the active node only; it stops when the guard stops or dies.
+  const dropIn = `# failover-guard starts this service on the active node only, with the term in ${termEnvFile(app)};
+# the guard unit stops it whenever the guard's process ends. Nothing else starts or restarts it.
 [Unit]
-BindsTo=${LINUX.guardUnit}
+Requisite=${LINUX.guardUnit}
 After=${LINUX.guardUnit}
-PartOf=${LINUX.guardUnit}
+
+[Service]
+EnvironmentFile=${termEnvFile(app)}
+TimeoutStopSec=${secs(g.stopTimeoutSecs)}
 `;
+  return { unit, dropIn };
+}
+
+/** systemd time span in seconds with millisecond precision (`1.5s`). */
+const secs = (s: number): string => `${Math.round(s * 1000) / 1000}s`;
+
+function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
+  const { unit, dropIn } = guardUnits(spec, ctx);
   return `step "install the guard service"
 ${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.guardUnit)} 0600`, unit)}
 ${shHeredoc(`install_file "$UNIT_DIR/$APP_UNIT.d/failover-guard.conf" 0600`, dropIn)}

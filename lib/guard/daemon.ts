@@ -17,6 +17,7 @@ import { GUARD_KEYS } from '../spec/guard-settings';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
+import { SystemdNotifier } from './systemd-notify';
 import { GUARD_VERSION } from './version';
 
 /**
@@ -120,6 +121,8 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   });
   const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
   await listen(server, config.healthPort, config.healthBind);
+  const notifier = new SystemdNotifier(log);
+  notifier.ready();
   log.info({ port: config.healthPort, bind: config.healthBind, node: config.nodeId, cluster: config.clusterName, version: GUARD_VERSION, timings: config.timings }, 'guard started');
   // The database may not be reachable yet (still starting): retry, serving /live meanwhile.
   for (;;) {
@@ -136,6 +139,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   const shutdown = () =>
     (shuttingDown ??= (async () => {
       log.info({}, 'shutting down');
+      notifier.stopping();
       await elector.shutdown();
       await loop;
       await store.close();

@@ -2,6 +2,8 @@ import { execFile } from 'child_process';
 import type { Log } from './elector';
 import { probeReady } from './readiness';
 import type { Supervisor } from './supervisor';
+import { termEnvFile } from '../spec/service-contract';
+import { removeTermEnvFile, writeTermEnvFile } from './systemd-notify';
 
 /** Runs a command; resolves with its exit code and output (never rejects on a non-zero exit). */
 export type RunCommand = (file: string, args: readonly string[], timeoutMs: number) => Promise<{ code: number; stdout: string }>;
@@ -70,17 +72,21 @@ export class ServiceSupervisor implements Supervisor {
   }
 }
 
-/** systemctl; the term reaches the unit through the manager environment (set-environment). */
-export function systemdControl(unit: string, run: RunCommand = runCommand, stopTimeoutSecs = 60): ServiceControl {
+/**
+ * systemctl; the term reaches the unit through its per-start environment file (the unit's
+ * `EnvironmentFile=`), removed again on stop so no later start can reuse it.
+ */
+export function systemdControl(unit: string, run: RunCommand = runCommand, stopTimeoutSecs = 60, envFile: string = termEnvFile(unit)): ServiceControl {
   const ctl = (args: string[], secs = 30) => run('systemctl', args, secs * 1000);
   return {
     describe: unit,
     start: async (env) => {
-      await ctl(['set-environment', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)]);
+      await writeTermEnvFile(envFile, env);
       const r = await ctl(['start', '--no-block', unit]);
       if (r.code !== 0) throw new Error(`systemctl start ${unit} failed (exit ${r.code})`);
     },
     stop: async () => {
+      await removeTermEnvFile(envFile);
       await ctl(['stop', '--no-block', unit]);
     },
     isRunning: async () => (await ctl(['is-active', '--quiet', unit])).code === 0,

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { ServiceSupervisor, systemdControl, windowsServiceControl, type RunCommand } from '../../lib/guard/service-supervisor';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -19,20 +22,27 @@ function fakeRun(state: { running: boolean; stoppable: boolean }) {
 }
 
 describe('ServiceSupervisor', () => {
-  it('systemd: passes the term through the manager environment, starts, probes, stops', async () => {
+  it('systemd: passes the term through the per-start environment file, starts, probes, stops and removes the file', async () => {
     // given
     const state = { running: false, stoppable: true };
     const { run, calls } = fakeRun(state);
-    const sup = new ServiceSupervisor({ control: systemdControl('pc-app-server.service', run), stopTimeoutSecs: 1, log: silent });
+    const dir = mkdtempSync(join(tmpdir(), 'fg-env-'));
+    const envFile = join(dir, 'run', 'pc-app-server.service.env');
+    const sup = new ServiceSupervisor({ control: systemdControl('pc-app-server.service', run, 60, envFile), stopTimeoutSecs: 1, log: silent });
     // when
-    await sup.start({ FAILOVER_GUARD_TERM: '4' });
+    await sup.start({ FAILOVER_GUARD_TERM: '4', FAILOVER_GUARD_NODE: 'n1' });
+    const written = readFileSync(envFile, 'utf8');
+    const mode = statSync(envFile).mode & 0o777;
     const ready = await sup.ready();
     await sup.stop();
     // then
+    expect(written).toBe('FAILOVER_GUARD_TERM=4\nFAILOVER_GUARD_NODE=n1\n');
+    expect(mode).toBe(0o600);
+    expect(existsSync(envFile)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
     expect(ready).toBe(true);
     expect(await sup.ready()).toBe(false);
     expect(calls).toEqual([
-      'systemctl set-environment FAILOVER_GUARD_TERM=4',
       'systemctl start --no-block pc-app-server.service',
       'systemctl is-active --quiet pc-app-server.service',
       'systemctl stop --no-block pc-app-server.service',
@@ -45,7 +55,7 @@ describe('ServiceSupervisor', () => {
   it('systemd: kills the unit when it does not stop within the stop timeout', async () => {
     const state = { running: true, stoppable: false };
     const { run, calls } = fakeRun(state);
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', run), stopTimeoutSecs: 0.3, log: silent });
+    const sup = new ServiceSupervisor({ control: systemdControl('app.service', run, 60, join(tmpdir(), `fg-env-${process.pid}.env`)), stopTimeoutSecs: 0.3, log: silent });
     await sup.stop();
     expect(calls).toContain('systemctl kill --signal=SIGKILL app.service');
     expect(state.running).toBe(false);
