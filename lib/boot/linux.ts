@@ -498,8 +498,9 @@ const secs = (s: number): string => `${Math.round(s * 1000) / 1000}s`;
 function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
   const { unit, dropIn } = guardUnits(spec, ctx);
   return `step "install the guard service"
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.guardUnit)} 0600`, unit)}
-${shHeredoc(`install_file "$UNIT_DIR/$APP_UNIT.d/failover-guard.conf" 0600`, dropIn)}
+# units hold no secret; systemd warns on every reload about units it cannot show to everyone
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.guardUnit)} 0644`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR/$APP_UNIT.d/failover-guard.conf" 0644`, dropIn)}
 systemctl daemon-reload
 # the guard starts the app on the active node; it must not start on its own at boot
 systemctl disable -- "$APP_UNIT"

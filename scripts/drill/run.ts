@@ -23,7 +23,8 @@ export function parseFaults(flag: string, text: string): FaultType[] {
 
 /** One injected fault. */
 export interface FaultEvent {
-  readonly type: FaultType;
+  /** A {@link FaultType} here; the booted-node soak has its own fault names. */
+  readonly type: string;
   /** The active node (and term) when the fault hit. */
   readonly old?: { node: string; term?: number };
   /** Fault time (ms since the epoch); for maintenance, the moment it was switched off. */
@@ -60,7 +61,7 @@ export function prng(seed: number): () => number {
 }
 
 /** `count` faults drawn uniformly from `types` with the seeded PRNG. */
-export function faultSequence(count: number, seed: number, types: readonly FaultType[]): FaultType[] {
+export function faultSequence<T extends string = FaultType>(count: number, seed: number, types: readonly T[]): T[] {
   const r = prng(seed);
   return Array.from({ length: count }, () => types[Math.floor(r() * types.length)]);
 }

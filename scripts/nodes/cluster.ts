@@ -52,7 +52,8 @@ export function nodeSpec(leaseSecs: number): ClusterSpec {
       serviceName: APP_UNIT,
       readiness: { kind: 'http', url: `http://127.0.0.1:${APP_PORT}/` },
     }),
-    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 30, port: HEALTH_PORT },
+    // a long startup timeout: an app crash must be noticed by the guard, not by this timeout (defect 3)
+    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT },
     // the spec wants T < I; HAProxy checks with inter 1s, timeout 1s
     healthCheck: { intervalSecs: CHECK.intervalSecs, timeoutSecs: 0.9, healthyThreshold: CHECK.healthyThreshold, unhealthyThreshold: CHECK.unhealthyThreshold },
   });
@@ -208,6 +209,25 @@ export class BootedNode {
 
   async mainPid(unit: string): Promise<number> {
     return Number(await this.show(unit, 'MainPID')) || 0;
+  }
+
+  /**
+   * CLOCK_MONOTONIC (µs, shared with the host) of the first journal entry after `sinceUs` saying
+   * `unit` ended (deactivated, failed or stopped).
+   */
+  async unitInactiveAt(unit: string, sinceUs: number): Promise<number | undefined> {
+    const r = await this.exec(['/bin/journalctl', '--no-pager', '-o', 'json', '-u', unit, '-n', '200']);
+    for (const line of r.stdout.split('\n')) {
+      let e: { MESSAGE?: unknown; __MONOTONIC_TIMESTAMP?: string };
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const t = Number(e.__MONOTONIC_TIMESTAMP);
+      if (t > sinceUs && typeof e.MESSAGE === 'string' && /Deactivated successfully|Failed with result|^Stopped /.test(e.MESSAGE)) return t;
+    }
+    return undefined;
   }
 
   health(timeoutMs = 1000): Promise<HealthAnswer> {
@@ -392,7 +412,13 @@ export class BootedCluster {
         left.push(`bridge ${this.bridge}`);
       }
     }
-    const links = execFileSync(IP, ['-o', 'link']).toString();
+    // a namespace's links go away shortly after it
+    let links = '';
+    for (let i = 0; i < 50; i++) {
+      links = execFileSync(IP, ['-o', 'link']).toString();
+      if (!links.includes(`${TAG}${this.runId}`)) break;
+      await sleep(100);
+    }
     if (links.includes(`${TAG}${this.runId}`)) left.push(`links named ${TAG}${this.runId}*`);
     // FAILOVER_NODES_KEEP=1 keeps the share (logs, boot script) for a post-mortem
     if (process.env.FAILOVER_NODES_KEEP === '1') rmSync(join(this.root, 'pg'), { recursive: true, force: true });

@@ -56,7 +56,7 @@ describe('Linux boot script, executed', () => {
     expect(mode(config)).toBe('0600');
     expect(readFileSync(config, 'utf8')).toContain('service.unit=pc-app-server.service\n');
     const unit = join(root, 'etc/systemd/system/failover-guard.service');
-    expect(mode(unit)).toBe('0600');
+    expect(mode(unit)).toBe('0644');
     const unitText = readFileSync(unit, 'utf8');
     expect(unitText).toContain('Type=notify\nNotifyAccess=main\nExecStart=/usr/local/bin/failover-guard run --config /etc/failover-guard/guard.properties\n');
     expect(unitText).toMatch(/^ExecStopPost=\/bin\/systemctl stop -- pc-app-server\.service$/m);
