@@ -14,6 +14,7 @@ import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { watchdogSecs } from '../spec/timing';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
@@ -61,6 +62,8 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
         cluster: config.clusterName,
         node: config.nodeId,
         log,
+        // single-server mode has no lease to protect; a stalled guard there fences nothing
+        watchdogSecs: config.enabled ? watchdogSecs(config.timings) : undefined,
       });
     case 'systemd':
       return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
