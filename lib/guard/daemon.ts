@@ -50,8 +50,10 @@ export function pidFilePath(config: GuardConfig): string {
   return join(tmpdir(), `failover-guard-${safe(config.clusterName)}-${safe(config.nodeId)}.pid`);
 }
 
-export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
+export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = systemClock): Supervisor {
   const s = config.service;
+  // an app exit is noticed within one renew period, as the lease would be
+  const watchMs = config.timings.renewPeriodSecs * 1000;
   switch (s.mode) {
     case 'exec':
       return new ExecSupervisor({
@@ -66,9 +68,9 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
         watchdogSecs: config.enabled ? watchdogSecs(config.timings) : undefined,
       });
     case 'systemd':
-      return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new ServiceSupervisor({ control: systemdControl(s.unit!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
     case 'windows-service':
-      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
   }
 }
 
@@ -96,7 +98,7 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock): Promise<RunningGuard> {
-  const supervisor = createSupervisor(config, log);
+  const supervisor = createSupervisor(config, log, clock);
   await supervisor.cleanup();
   const notify = (change: RoleChange) => {
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
