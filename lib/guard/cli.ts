@@ -4,7 +4,9 @@ import * as http from 'http';
 import pino from 'pino';
 import { formatProblem, ValidationError } from '../core/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
+import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
+import { waitForMaintenance } from './maintenance';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 
@@ -156,11 +158,19 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     .command('maintenance')
     .description('cluster-wide maintenance: every guard stops its app and holds (on), or resumes (off)')
     .argument('<on|off>')
-    .action((value: string) => {
+    .option('--no-wait', 'on: return at once instead of waiting until every app has stopped')
+    .action((value: string, opts: { wait: boolean }) => {
       if (value !== 'on' && value !== 'off') throw new ConfigError([`maintenance: expected on or off, got "${value}"`]);
+      const c = config();
       return withStore(async (s) => {
         await s.setMaintenance(value === 'on');
-        io.out(`ok: maintenance ${value}`);
+        if (value === 'off' || !opts.wait) return io.out(`ok: maintenance ${value}`);
+        // the active node drains, stops its app and releases; passive nodes note it at their next poll
+        const t = c.timings;
+        const timeoutSecs = c.drainSecs + t.stopTimeoutSecs + 3 * t.renewPeriodSecs + t.failOverIntervalSecs;
+        const pending = await waitForMaintenance(s, t, systemClock, timeoutSecs * 1000);
+        if (pending.length > 0) throw new Error(`maintenance is on, but after ${timeoutSecs}s not every app is known to be stopped: ${pending.join('; ')}`);
+        io.out('ok: maintenance on; every app is stopped');
       });
     });
 

@@ -10,6 +10,7 @@ import {
   type GuardTimings,
   type HealthCheckTimings,
   type TimingNames,
+  watchdogSecs,
 } from '../spec/timing';
 
 /**
@@ -192,6 +193,15 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
     }
   }
   if (enabled) problems.push(...timingProblems(timings, TIMING_KEY_NAMES, loadBalancer));
+  // Under systemd the unit's WatchdogSec= arrives as WATCHDOG_USEC: longer than W and a stalled
+  // guard would be killed too late to have stopped its app before the lease moves.
+  const watchdogUsec = Number(env.WATCHDOG_USEC);
+  if (enabled && env.NOTIFY_SOCKET && Number.isFinite(watchdogUsec) && watchdogUsec > 0 && watchdogUsec / 1e6 > watchdogSecs(timings) + 0.0005) {
+    problems.push({
+      path: 'WatchdogSec',
+      message: `the guard unit's WatchdogSec (${watchdogUsec / 1e6}s) must be ≤ ${watchdogSecs(timings)}s = ¾ × (${K.failOverIntervalSecs} − ${K.renewDeadlineSecs} − ${K.stopTimeoutSecs}) for these timings`,
+    });
+  }
 
   const healthPort = get(K.healthPort, port, DEFAULT_HEALTH_PORT);
   const healthBind = get(GUARD_LOCAL_KEYS.healthBind, z.string().regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address'), '0.0.0.0');

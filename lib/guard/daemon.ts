@@ -14,10 +14,11 @@ import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { watchdogSecs } from '../spec/timing';
+import { SystemdNotifier } from './sd-notify';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
-import { SystemdNotifier } from './systemd-notify';
 import { GUARD_VERSION } from './version';
 
 /**
@@ -50,8 +51,10 @@ export function pidFilePath(config: GuardConfig): string {
   return join(tmpdir(), `failover-guard-${safe(config.clusterName)}-${safe(config.nodeId)}.pid`);
 }
 
-export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
+export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = systemClock): Supervisor {
   const s = config.service;
+  // an app exit is noticed within one renew period, as the lease would be
+  const watchMs = config.timings.renewPeriodSecs * 1000;
   switch (s.mode) {
     case 'exec':
       return new ExecSupervisor({
@@ -62,11 +65,13 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
         cluster: config.clusterName,
         node: config.nodeId,
         log,
+        // single-server mode has no lease to protect; a stalled guard there fences nothing
+        watchdogSecs: config.enabled ? watchdogSecs(config.timings) : undefined,
       });
     case 'systemd':
-      return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new ServiceSupervisor({ control: systemdControl(s.unit!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
     case 'windows-service':
-      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
   }
 }
 
@@ -93,14 +98,16 @@ export interface RunningGuard {
  * `failover-guard run`: cleans up a leftover app, prepares the tables, serves health and runs
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
-export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock): Promise<RunningGuard> {
-  const supervisor = createSupervisor(config, log);
+export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
+  const supervisor = createSupervisor(config, log, clock);
   await supervisor.cleanup();
+  // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
+  const notifier = new SystemdNotifier({ env, log });
   const notify = (change: RoleChange) => {
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
   };
 
-  if (!config.enabled) return runStandalone(config, supervisor, log, notify);
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
 
   const store = createStore(config);
   const metrics = new GuardMetrics(() => store.statements);
@@ -121,7 +128,6 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   });
   const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
   await listen(server, config.healthPort, config.healthBind);
-  const notifier = new SystemdNotifier(log);
   notifier.ready();
   log.info({ port: config.healthPort, bind: config.healthBind, node: config.nodeId, cluster: config.clusterName, version: GUARD_VERSION, timings: config.timings }, 'guard started');
   // The database may not be reachable yet (still starting): retry, serving /live meanwhile.
@@ -144,12 +150,13 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
       await loop;
       await store.close();
       await closeServer(server);
+      notifier.close();
     })());
   return { done: loop.then(() => shuttingDown), shutdown };
 }
 
 /** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
-async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void): Promise<RunningGuard> {
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier): Promise<RunningGuard> {
   let ready = false;
   const metrics = new GuardMetrics(() => 0);
   metrics.setRole('standalone');
@@ -165,6 +172,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
   });
   const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
   await listen(server, config.healthPort, config.healthBind);
+  notifier.ready();
   await supervisor.start({ FAILOVER_GUARD_TERM: '0', FAILOVER_GUARD_NODE: config.nodeId, FAILOVER_GUARD_CLUSTER: config.clusterName });
   notify({ event: 'became-active', role: 'standalone', term: 0 });
   log.info({}, 'single-server mode: app started without a lease');
@@ -176,8 +184,10 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
     shutdown: async () => {
       clearInterval(timer);
       ready = false;
+      notifier.stopping();
       await supervisor.stop();
       await closeServer(server);
+      notifier.close();
       resolveDone();
     },
   };

@@ -125,3 +125,19 @@ describe('loadGuardConfig', () => {
     expect(r2.ok && r2.config.drainSecs).toBe(1);
   });
 });
+
+describe('loadGuardConfig watchdog (issue 12)', () => {
+  const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
+
+  it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {
+    // given: L 6, D 2, S 2 → W = 1.5 s; the unit says 5 s
+    const r = loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '5000000' }, 'h');
+    // then
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.map((p) => p.path)).toEqual(['WatchdogSec']);
+  });
+
+  it('accepts WatchdogSec = W', () => {
+    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '1500000' }, 'h').ok).toBe(true);
+  });
+});

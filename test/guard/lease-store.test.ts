@@ -129,18 +129,4 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     // then: PostgreSQL runs one statement per call; MySQL one multi-statement of three
     expect(a.statements - before).toBe(fixture.name === 'PostgreSQL' ? 2 : 6);
   });
-
-  it('fetches the password again after the connection is lost', async () => {
-    // given
-    let fetched = 0;
-    const a = store('a', 'c6', async () => (fetched++, db.password));
-    await a.init();
-    // when: the server ends every guard session
-    await db.killGuardSessions();
-    // (the first poll fails, or finds the connection already dropped by its error event)
-    await a.poll(passive, 6, false).catch(() => undefined);
-    await a.poll(passive, 6, false);
-    // then
-    expect(fetched).toBe(2);
-  });
 });
