@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the npm packages (if missing)
 # and the real components tests run against — shellcheck, HAProxy, MariaDB, iproute2 (network
-# namespaces), util-linux (unshare) and openssl. Safe to run again: installs only what is missing.
+# namespaces), util-linux (unshare, nsenter), openssl and systemd-container (systemd-nspawn boots
+# the throwaway nodes of test/nodes). Safe to run again: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v haproxy >/dev/null || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl) # the MariaDB TLS test makes a throwaway CA
+command -v systemd-nspawn >/dev/null || need+=(systemd-container) # booted-node tests (systemd 252 nodes)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2
