@@ -9,8 +9,8 @@
  */
 import { Command } from 'commander';
 import { sleep } from '../drill/env';
-import { Client, distribution, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, sampleContext, servedAfterFence, Timeline } from '../drill/observe';
-import { faultSequence, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
+import { distribution, fmtSecs } from '../drill/observe';
+import { faultSequence, ObservedRun, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
 import { intArg } from '../drill/drill';
 import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from './cluster';
 
@@ -31,26 +31,15 @@ export interface NodeSoakResult extends ScenarioResult {
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** Runs faults against a started cluster. */
-export class NodeScenario {
-  readonly sampler: Sampler;
-  readonly client: Client;
-  readonly timeline: Timeline;
-  readonly names: string[];
-  readonly violations: string[] = [];
-  readonly events: NodeFaultEvent[] = [];
+export class NodeScenario extends ObservedRun<NodeFaultEvent> {
   private readonly L: number;
 
   constructor(
     readonly cluster: BootedCluster,
-    readonly print: (line: string) => void,
+    print: (line: string) => void,
     live: boolean,
   ) {
-    this.names = cluster.nodes.map((n) => n.name);
-    this.sampler = new Sampler(cluster.nodes);
-    this.client = new Client(cluster.haproxy.frontPort);
-    this.timeline = new Timeline(Date.now(), this.names, this.client, live ? print : () => undefined);
-    this.sampler.onSample = (s) => this.timeline.sample(s);
-    if (live) cluster.haproxy.onState = (server, state) => this.timeline.note(`haproxy: ${server} ${state}`);
+    super(cluster.nodes, cluster.haproxy, print, live);
     this.L = cluster.timings.failOverIntervalSecs * 1000;
   }
 
@@ -62,37 +51,7 @@ export class NodeScenario {
   async stop(): Promise<void> {
     await this.client.stop();
     this.sampler.stop();
-    await sleep(200);
-  }
-
-  activeNow(): { node: string; term?: number } | undefined {
-    const s = this.sampler.samples[this.sampler.samples.length - 1];
-    const i = s?.answers.findIndex((a) => a.code === 200) ?? -1;
-    return i >= 0 ? { node: this.names[i], term: s.answers[i].term } : undefined;
-  }
-
-  async until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-    const t0 = Date.now();
-    while (!(await cond())) {
-      if (Date.now() - t0 > timeoutMs) {
-        this.violations.push(`${new Date().toISOString()} timed out after ${timeoutMs} ms waiting for ${what}`);
-        return false;
-      }
-      await sleep(25);
-    }
-    return true;
-  }
-
-  /** Exactly one node 200 and the client's last 3 requests succeeded. */
-  stable(timeoutMs = 60000): Promise<boolean> {
-    return this.until(
-      'one active node and a succeeding client',
-      () => {
-        const r = this.client.results;
-        return this.sampler.active().length === 1 && r.length >= 3 && r.slice(-3).every((x) => x.ok);
-      },
-      timeoutMs,
-    );
+    await sleep(200); // last samples and HAProxy log lines arrive
   }
 
   /** Some node answers 200 other than `old` in its term (another node, or the same in a newer term). */
@@ -173,28 +132,9 @@ export class NodeScenario {
         break;
     }
     this.events.push(ev);
-    await this.stable();
+    await this.stable(60000);
     await sleep(500);
     return ev;
-  }
-
-  finish(): NodeSoakResult {
-    const samples = [...this.sampler.samples].sort((a, b) => a.t - b.t);
-    const results = this.client.results;
-    this.events.forEach((ev, i) => {
-      const end = this.events[i + 1]?.begin ?? Infinity;
-      ev.failoverMs = failoverMs(samples, this.names, ev.old, ev.at, end);
-      ev.downtimeMs = downtimeMs(results, ev.from, end);
-    });
-    const fs = fences(samples, this.names);
-    const records = this.cluster.haproxy.records;
-    return {
-      events: this.events,
-      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
-      samples: samples.length,
-      requests: results.length,
-      served: records.filter((r) => r.served).length,
-    };
   }
 }
 
