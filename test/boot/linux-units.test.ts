@@ -1,0 +1,51 @@
+/** The guard unit and the app drop-in the Linux boot script installs (issue 12: systemd mode). */
+import { guardUnits } from '../../lib/boot/linux';
+import { custom, parseClusterSpec, watchdogSecs } from '../../lib/spec';
+import { linuxContext, SHA } from './fixtures/contexts';
+
+function spec(serviceName: string, failOverIntervalSecs = 30) {
+  return parseClusterSpec({
+    name: 'units',
+    profile: custom({ displayName: 'app', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/app', serviceName, readiness: { kind: 'tcp', port: 8080 } }),
+    guard: { failOverIntervalSecs },
+  });
+}
+
+describe('guard units (systemd mode)', () => {
+  it('guard: Type=notify, main-PID notifications, WatchdogSec = the guard watchdog W with SIGKILL, ExecStopPost stops the app, restarts forever', () => {
+    // given
+    const s = spec('app.service', 20);
+    // when
+    const { unit } = guardUnits(s, linuxContext('nfs', SHA));
+    // then
+    expect(unit).toMatch(/^Type=notify$/m);
+    expect(unit).toMatch(/^NotifyAccess=main$/m);
+    expect(unit).toContain(`\nWatchdogSec=${watchdogSecs(s.guard)}s\n`);
+    expect(unit).toMatch(/^WatchdogSignal=SIGKILL$/m);
+    expect(unit).toMatch(/^ExecStopPost=\/bin\/systemctl stop -- app\.service$/m);
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^StartLimitIntervalSec=0$/m);
+  });
+
+  it('app drop-in: Requisite+After (no BindsTo/PartOf), the per-start environment file, TimeoutStopSec = S', () => {
+    // given
+    const s = spec('app.service', 20);
+    // when
+    const { dropIn } = guardUnits(s, linuxContext('nfs', SHA));
+    // then
+    expect(dropIn).toMatch(/^Requisite=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^After=failover-guard\.service$/m);
+    expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requires|Wants)=/m);
+    expect(dropIn).toMatch(/^EnvironmentFile=\/run\/failover-guard\/app\.service\.env$/m);
+    expect(dropIn).toContain(`\nTimeoutStopSec=${s.guard.stopTimeoutSecs}s\n`);
+  });
+
+  it('escapes backslashes of an escaped unit name in ExecStopPost (systemd unescapes Exec lines)', () => {
+    // given: a unit name with an escaped dash, as systemd-escape writes it
+    const s = spec('my\\x2dapp.service');
+    // when
+    const { unit } = guardUnits(s, linuxContext('nfs', SHA));
+    // then
+    expect(unit).toContain('ExecStopPost=/bin/systemctl stop -- my\\\\x2dapp.service\n');
+  });
+});
