@@ -440,14 +440,16 @@ const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
 
 /**
  * The guard unit and the app's drop-in. The relations (defect 8 of issue 12): on systemd 252 a
- * guard unit waiting to auto-restart is "activating", so `BindsTo=` does not stop the app, and
- * its restart job propagates through `PartOf=`/`BindsTo=` and restarts the app with a stale term.
- * Instead:
- * - the guard unit stops the app in `ExecStopPost=`, which runs whenever the guard's process ends
- *   (crash, kill, watchdog, stop) and before any restart, so the app never outlives its guard;
- * - the app has `Requisite=` + `After=` on the guard (it cannot start unless the guard runs, and
- *   nothing propagates a start or restart to it) and reads the term from the file the guard
- *   writes for each start (missing file: the start fails);
+ * guard unit waiting to auto-restart is "activating", and `PartOf=`/`BindsTo=`/`Requisite=`
+ * propagate the guard's stop and restart jobs to the app: the app is stopped before the guard
+ * could drain, and restarted by systemd (not the guard) with whatever term it finds. Instead:
+ * - the guard unit stops the app in `ExecStopPost=` (`--no-block`: the stop is queued at once and
+ *   ordered before the guard's restart), which runs whenever the guard's process ends — crash,
+ *   kill, watchdog, stop — so the app never outlives its guard;
+ * - nothing propagates from the guard to the app; the app reads the term from the file the guard
+ *   writes for each start and removes on stop, so a start that is not the guard's fails;
+ * - the app is ordered `Before=` the guard: at shutdown the guard stops first (drains, stops the
+ *   app, releases the lease), then systemd's own stop of the app finds it stopped;
  * - `Type=notify` with `WatchdogSec=`: a stalled guard misses its pings and systemd kills it with
  *   SIGKILL (a stopped or frozen process never handles SIGABRT), then `ExecStopPost=` stops the app;
  * - the app's `TimeoutStopSec=` is the guard's stop timeout S, so systemd's own stop ends when the guard's does.
@@ -471,7 +473,7 @@ NotifyAccess=main
 ExecStart=${LINUX.guardBinary} run --config ${LINUX.guardConfig}
 WatchdogSec=${secs(watchdogSecs(g))}
 WatchdogSignal=SIGKILL
-ExecStopPost=/bin/systemctl stop -- ${execArg(app)}
+ExecStopPost=/bin/systemctl stop --no-block -- ${execArg(app)}
 Restart=always
 RestartSec=2
 TimeoutStopSec=${stopTimeout}
@@ -480,10 +482,9 @@ TimeoutStopSec=${stopTimeout}
 WantedBy=multi-user.target
 `;
   const dropIn = `# failover-guard starts this service on the active node only, with the term in ${termEnvFile(app)};
-# the guard unit stops it whenever the guard's process ends. Nothing else starts or restarts it.
+# the guard unit stops it whenever the guard's process ends. Without that file it cannot start.
 [Unit]
-Requisite=${LINUX.guardUnit}
-After=${LINUX.guardUnit}
+Before=${LINUX.guardUnit}
 
 [Service]
 EnvironmentFile=${termEnvFile(app)}

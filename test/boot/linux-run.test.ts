@@ -59,13 +59,12 @@ describe('Linux boot script, executed', () => {
     expect(mode(unit)).toBe('0644');
     const unitText = readFileSync(unit, 'utf8');
     expect(unitText).toContain('Type=notify\nNotifyAccess=main\nExecStart=/usr/local/bin/failover-guard run --config /etc/failover-guard/guard.properties\n');
-    expect(unitText).toMatch(/^ExecStopPost=\/bin\/systemctl stop -- pc-app-server\.service$/m);
+    expect(unitText).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- pc-app-server\.service$/m);
     expect(unitText).toMatch(/^WatchdogSec=\d/m);
     const dropIn = readFileSync(join(root, 'etc/systemd/system/pc-app-server.service.d/failover-guard.conf'), 'utf8');
-    expect(dropIn).toMatch(/^Requisite=failover-guard\.service$/m);
-    expect(dropIn).toMatch(/^After=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^Before=failover-guard\.service$/m);
     expect(dropIn).toMatch(/^EnvironmentFile=\/run\/failover-guard\/pc-app-server\.service\.env$/m);
-    expect(dropIn).not.toMatch(/^(BindsTo|PartOf)=/m);
+    expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requisite)=/m);
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
       `fgshare.file.core.windows.net:/fgshare/papercut ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
     );

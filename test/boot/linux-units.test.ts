@@ -22,20 +22,19 @@ describe('guard units (systemd mode)', () => {
     expect(unit).toMatch(/^NotifyAccess=main$/m);
     expect(unit).toContain(`\nWatchdogSec=${watchdogSecs(s.guard)}s\n`);
     expect(unit).toMatch(/^WatchdogSignal=SIGKILL$/m);
-    expect(unit).toMatch(/^ExecStopPost=\/bin\/systemctl stop -- app\.service$/m);
+    expect(unit).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- app\.service$/m);
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^StartLimitIntervalSec=0$/m);
   });
 
-  it('app drop-in: Requisite+After (no BindsTo/PartOf), the per-start environment file, TimeoutStopSec = S', () => {
+  it('app drop-in: ordered before the guard with no relation that propagates a stop or restart, the per-start environment file, TimeoutStopSec = S', () => {
     // given
     const s = spec('app.service', 20);
     // when
     const { dropIn } = guardUnits(s, linuxContext('nfs', SHA));
     // then
-    expect(dropIn).toMatch(/^Requisite=failover-guard\.service$/m);
-    expect(dropIn).toMatch(/^After=failover-guard\.service$/m);
-    expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requires|Wants)=/m);
+    expect(dropIn).toMatch(/^Before=failover-guard\.service$/m);
+    expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requires|Requisite|Wants|After)=/m);
     expect(dropIn).toMatch(/^EnvironmentFile=\/run\/failover-guard\/app\.service\.env$/m);
     expect(dropIn).toContain(`\nTimeoutStopSec=${s.guard.stopTimeoutSecs}s\n`);
   });
@@ -46,6 +45,6 @@ describe('guard units (systemd mode)', () => {
     // when
     const { unit } = guardUnits(s, linuxContext('nfs', SHA));
     // then
-    expect(unit).toContain('ExecStopPost=/bin/systemctl stop -- my\\\\x2dapp.service\n');
+    expect(unit).toContain('ExecStopPost=/bin/systemctl stop --no-block -- my\\\\x2dapp.service\n');
   });
 });

@@ -105,6 +105,29 @@ describe('guard in systemd mode on booted systemd 252 nodes', () => {
     expect(await node.unitInactiveAt(APP_UNIT, t0us)).toBeDefined();
   }, 90000);
 
+  it('defect 8: `systemctl restart` of the guard drains first (the app serves while /health says draining), and systemd never starts the app on its own', async () => {
+    // given
+    const { node, term } = await activeNode();
+    const t0 = Date.now();
+    // when
+    const restarted = node.systemctl('restart', GUARD_UNIT);
+    // then
+    let drainedWithApp = false;
+    const foreign: string[] = [];
+    while (Date.now() - t0 < 12000) {
+      const [served, health] = await Promise.all([appTerm(node), node.health(500)]);
+      if (health.role === 'draining' && served === term) drainedWithApp = true;
+      // an app not started by its guard in the guard's current term
+      if (served !== undefined && health.code !== 0 && !(health.term === served && ['active', 'starting', 'draining'].includes(health.role ?? ''))) {
+        foreign.push(`${Date.now() - t0} ms: the app serves term ${served}, its guard is ${health.role} in term ${health.term}`);
+      }
+      await sleep(100);
+    }
+    expect((await restarted).code).toBe(0);
+    expect(foreign).toEqual([]);
+    expect(drainedWithApp).toBe(true);
+  }, 90000);
+
   it('defect 8: nothing but the guard starts the app: `systemctl start` of the app on a passive node fails and leaves it stopped', async () => {
     // given
     const { node } = await activeNode();
