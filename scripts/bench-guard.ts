@@ -13,6 +13,7 @@ import { join } from 'path';
 import { bundleGuard } from '../test/helpers/guard-bundle';
 import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
 import { DATABASES, type TestDatabase } from '../test/helpers/database';
+import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
@@ -137,6 +138,10 @@ async function mainBench(): Promise<void> {
   if (!fixture) throw new Error(`BENCH_DB: expected ${DATABASES.map((d) => d.name.toLowerCase()).join(' or ')}, got "${want}"`);
   const pg = await fixture.start();
   process.stdout.write(`database: ${fixture.name}\n`);
+  // the guards get their service unit's process environment (BENCH_PLAIN_ENV=1: node defaults);
+  // set only now, after this process and the database have started
+  if (!process.env.BENCH_PLAIN_ENV) Object.assign(process.env, GUARD_PROCESS_ENV);
+  process.stdout.write(`guard process env: ${process.env.BENCH_PLAIN_ENV ? 'node defaults' : JSON.stringify(GUARD_PROCESS_ENV)}\n`);
   const results: Result[] = [];
   try {
     for (const L of LEASES) {
