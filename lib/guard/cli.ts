@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
-import pino from 'pino';
 import { formatProblem, ValidationError } from '../core/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
 import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
+import { jsonLog } from './json-log';
 import { waitForMaintenance } from './maintenance';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
@@ -109,7 +109,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     .description('run the guard (elect, supervise the app, serve /health)')
     .action(async () => {
       const c = config();
-      const log = pino({ base: { cluster: c.clusterName, node: c.nodeId } });
+      const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
       const guard = await runGuard(c, log);
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'signal received');

@@ -45,17 +45,23 @@ function guard(clock: FakeClock, store: LeaseStore, node: string, app: Superviso
   return new Elector({ cluster: 'c', node, timings, drainSecs: 0, store, supervisor: app, clock, log });
 }
 
+/** Node a has won a free lease; its app start hangs until `app.finishStart()`. */
+async function startingGuard() {
+  const clock = new FakeClock();
+  const db = new MemoryDb(() => clock.now());
+  const app = new SlowApp();
+  const a = guard(clock, db.store('c', 'a'), 'a', app);
+  void a.tick();
+  await flush();
+  return { clock, db, app, a };
+}
+
 beforeEach(() => (logs.length = 0));
 
 describe('Elector supervision (issue 12)', () => {
   it('a start slower than D: the fence stops the app once the start has taken effect', async () => {
     // given: a wins the lease, its app start hangs
-    const clock = new FakeClock();
-    const db = new MemoryDb(() => clock.now());
-    const app = new SlowApp();
-    const a = guard(clock, db.store('c', 'a'), 'a', app);
-    void a.tick();
-    await flush();
+    const { clock, db, app, a } = await startingGuard();
     expect(a.snapshot().role).toBe('starting');
     // when: the database goes away, D passes (fence), then the start completes
     db.down = true;
@@ -70,12 +76,7 @@ describe('Elector supervision (issue 12)', () => {
 
   it('renews go on while the app starts slowly (the start is not awaited inside the lease lock)', async () => {
     // given
-    const clock = new FakeClock();
-    const db = new MemoryDb(() => clock.now());
-    const app = new SlowApp();
-    const a = guard(clock, db.store('c', 'a'), 'a', app);
-    void a.tick();
-    await flush();
+    const { clock, app, a } = await startingGuard();
     // when: 5 s of renews (longer than D = 3 s) before the start completes
     for (let i = 0; i < 5; i++) {
       await clock.advance(1000);
@@ -92,12 +93,7 @@ describe('Elector supervision (issue 12)', () => {
 
   it('step-down during a start: the app is stopped after the start, the lease released', async () => {
     // given
-    const clock = new FakeClock();
-    const db = new MemoryDb(() => clock.now());
-    const app = new SlowApp();
-    const a = guard(clock, db.store('c', 'a'), 'a', app);
-    void a.tick();
-    await flush();
+    const { clock, db, app, a } = await startingGuard();
     // when
     const stepped = a.stepDown();
     await flush();
@@ -112,12 +108,7 @@ describe('Elector supervision (issue 12)', () => {
 
   it('maintenance during a start: the app ends stopped', async () => {
     // given
-    const clock = new FakeClock();
-    const db = new MemoryDb(() => clock.now());
-    const app = new SlowApp();
-    const a = guard(clock, db.store('c', 'a'), 'a', app);
-    void a.tick();
-    await flush();
+    const { clock, db, app, a } = await startingGuard();
     // when: maintenance is switched on; the next renew sees it; then the start completes
     db.maintenance = true;
     await clock.advance(1000);
