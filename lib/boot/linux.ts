@@ -1,6 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { termEnvFile } from '../spec/service-contract';
-import { watchdogSecs } from '../spec/timing';
+import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
@@ -460,6 +459,10 @@ export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string;
   // stopping the guard drains /health, stops the app and releases the lease
   const stopTimeout = Math.ceil(g.drainSecs + g.stopTimeoutSecs + 15);
   const mount = usesShare(spec) ? `RequiresMountsFor=${ctx.mountPoint ?? LINUX.defaultMountPoint}\n` : '';
+  // the settings the guard's systemd mode relies on (lib/guard/unit-contract.ts), then the relations
+  const lines = (settings: Array<[string, string]>) => settings.map(([k, v]) => `${k}=${v}`).join('\n');
+  const dropInSettings = appDropInSettings(app, g);
+  const envFile = dropInSettings.find(([k]) => k === 'EnvironmentFile')![1];
   const unit = `[Unit]
 Description=failover-guard: keeps at most one ${oneLine(spec.profile.displayName).replace(/%/g, '%%')} node of cluster ${spec.name} active
 Wants=network-online.target
@@ -468,10 +471,8 @@ ${mount}# never give up restarting: a node without its guard can never become ac
 StartLimitIntervalSec=0
 
 [Service]
-Type=notify
-NotifyAccess=main
+${lines(guardUnitSettings(g))}
 ExecStart=${LINUX.guardBinary} run --config ${LINUX.guardConfig}
-WatchdogSec=${secs(watchdogSecs(g))}
 WatchdogSignal=SIGKILL
 ExecStopPost=/bin/systemctl stop --no-block -- ${execArg(app)}
 Restart=always
@@ -481,20 +482,16 @@ TimeoutStopSec=${stopTimeout}
 [Install]
 WantedBy=multi-user.target
 `;
-  const dropIn = `# failover-guard starts this service on the active node only, with the term in ${termEnvFile(app)};
+  const dropIn = `# failover-guard starts this service on the active node only, with the term in ${envFile};
 # the guard unit stops it whenever the guard's process ends. Without that file it cannot start.
 [Unit]
 Before=${LINUX.guardUnit}
 
 [Service]
-EnvironmentFile=${termEnvFile(app)}
-TimeoutStopSec=${secs(g.stopTimeoutSecs)}
+${lines(dropInSettings)}
 `;
   return { unit, dropIn };
 }
-
-/** systemd time span in seconds with millisecond precision (`1.5s`). */
-const secs = (s: number): string => `${Math.round(s * 1000) / 1000}s`;
 
 function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
   const { unit, dropIn } = guardUnits(spec, ctx);

@@ -1,5 +1,4 @@
 import { execFile } from 'child_process';
-import { TERM_ENV_DIR } from '../spec/service-contract';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { systemClock, type Clock } from './clock';
@@ -166,7 +165,7 @@ export class ServiceSupervisor implements Supervisor {
 }
 
 /** Where the per-start environment files live (root only); the boot script's app drop-in reads them there. */
-export const DEFAULT_ENV_DIR = TERM_ENV_DIR;
+export const DEFAULT_ENV_DIR = '/run/failover-guard';
 
 /** The per-start environment file of a unit: the app unit's drop-in reads it with `EnvironmentFile=`. */
 export function unitEnvFile(unit: string, envDir = DEFAULT_ENV_DIR): string {

@@ -6,4 +6,3 @@ export * from './custom';
 export * from './timing';
 export { ValidationError, type Problem } from '../core/problems';
 export * from './guard-settings';
-export * from './service-contract';

@@ -58,7 +58,8 @@ describe('Linux boot script, executed', () => {
     const unit = join(root, 'etc/systemd/system/failover-guard.service');
     expect(mode(unit)).toBe('0644');
     const unitText = readFileSync(unit, 'utf8');
-    expect(unitText).toContain('Type=notify\nNotifyAccess=main\nExecStart=/usr/local/bin/failover-guard run --config /etc/failover-guard/guard.properties\n');
+    expect(unitText).toMatch(/^Type=notify\nNotifyAccess=main\n/m);
+    expect(unitText).toMatch(/^ExecStart=\/usr\/local\/bin\/failover-guard run --config \/etc\/failover-guard\/guard\.properties$/m);
     expect(unitText).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- pc-app-server\.service$/m);
     expect(unitText).toMatch(/^WatchdogSec=\d/m);
     const dropIn = readFileSync(join(root, 'etc/systemd/system/pc-app-server.service.d/failover-guard.conf'), 'utf8');

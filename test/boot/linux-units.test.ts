@@ -1,6 +1,7 @@
 /** The guard unit and the app drop-in the Linux boot script installs (issue 12: systemd mode). */
 import { guardUnits } from '../../lib/boot/linux';
-import { custom, parseClusterSpec, watchdogSecs } from '../../lib/spec';
+import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
+import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, SHA } from './fixtures/contexts';
 
 function spec(serviceName: string, failOverIntervalSecs = 30) {
@@ -18,9 +19,10 @@ describe('guard units (systemd mode)', () => {
     // when
     const { unit } = guardUnits(s, linuxContext('nfs', SHA));
     // then
+    for (const [k, v] of guardUnitSettings(s.guard)) expect(unit).toContain(`\n${k}=${v}\n`);
     expect(unit).toMatch(/^Type=notify$/m);
     expect(unit).toMatch(/^NotifyAccess=main$/m);
-    expect(unit).toContain(`\nWatchdogSec=${watchdogSecs(s.guard)}s\n`);
+    expect(unit).toMatch(/^WatchdogSec=1500ms$/m);
     expect(unit).toMatch(/^WatchdogSignal=SIGKILL$/m);
     expect(unit).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- app\.service$/m);
     expect(unit).toMatch(/^Restart=always$/m);
@@ -35,8 +37,9 @@ describe('guard units (systemd mode)', () => {
     // then
     expect(dropIn).toMatch(/^Before=failover-guard\.service$/m);
     expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requires|Requisite|Wants|After)=/m);
+    for (const [k, v] of appDropInSettings('app.service', s.guard)) expect(dropIn).toContain(`\n${k}=${v}\n`);
     expect(dropIn).toMatch(/^EnvironmentFile=\/run\/failover-guard\/app\.service\.env$/m);
-    expect(dropIn).toContain(`\nTimeoutStopSec=${s.guard.stopTimeoutSecs}s\n`);
+    expect(dropIn).toMatch(new RegExp(`^TimeoutStopSec=${s.guard.stopTimeoutSecs * 1000}ms$`, 'm'));
   });
 
   it('escapes backslashes of an escaped unit name in ExecStopPost (systemd unescapes Exec lines)', () => {
