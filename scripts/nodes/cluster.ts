@@ -302,12 +302,13 @@ export class BootedCluster {
   private torn = false;
 
   constructor(readonly opts: BootedClusterOptions = {}) {
+    // the spec first: a bad lease time throws before anything is created
+    this.spec = nodeSpec(opts.leaseSecs ?? 10);
     this.root = mkdtempSync(join(tmpdir(), `${TAG}-nodes-`));
     this.share = join(this.root, 'share');
     mkdirSync(join(this.share, 'logs'), { recursive: true });
     mkdirSync(join(this.share, 'units'));
     mkdirSync(join(this.share, 'shims'));
-    this.spec = nodeSpec(opts.leaseSecs ?? 10);
     this.haproxy = new Haproxy(this.procs, this.root);
   }
 
