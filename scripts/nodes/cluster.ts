@@ -327,13 +327,14 @@ export class BootedCluster {
     await this.haproxy.start('tcp', this.nodes);
   }
 
-  /** A bridge on the first free 10.212.k.0/24, one namespace per node with a veth into it. */
+  /** A bridge on a free 10.212.k.0/24, one namespace per node with a veth into it. */
   private network(): void {
     const ip = (...a: string[]) => execFileSync(IP, a, { stdio: 'pipe' });
     const used = execFileSync(IP, ['-o', '-4', 'addr', 'show']).toString();
-    let k = 0;
-    while (k < 256 && used.includes(`10.212.${k}.`)) k++;
-    if (k === 256) throw new Error('no free 10.212.k.0/24 block for the node bridge');
+    // a random free block: two runs starting at the same moment (jest workers) rarely pick the same
+    const free = [...Array(256).keys()].filter((b) => !used.includes(`10.212.${b}.`));
+    if (free.length === 0) throw new Error('no free 10.212.k.0/24 block for the node bridge');
+    const k = free[Math.floor(Math.random() * free.length)];
     this.subnet = `10.212.${k}.0/24`;
     this.bridgeAddr = `10.212.${k}.1`;
     ip('link', 'add', this.bridge, 'type', 'bridge');
