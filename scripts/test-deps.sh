@@ -14,6 +14,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl) # the MariaDB TLS test makes a throwaway CA
 command -v systemd-nspawn >/dev/null || need+=(systemd-container) # booted-node tests (systemd 252 nodes)
+command -v python3 >/dev/null || need+=(python3) # a stand-in systemd notify socket (Node cannot bind unix datagrams)
+command -v systemd-notify >/dev/null || need+=(systemd) # the guard's sd_notify goes through systemd-notify
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2
