@@ -7,6 +7,7 @@ import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
 import { jsonLog } from './json-log';
 import { waitForMaintenance } from './maintenance';
+import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 
@@ -123,13 +124,15 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
 
   program
     .command('init-db')
-    .description('create the lease, members and events tables and this cluster\'s lease row')
-    .action(() =>
-      withStore(async (s) => {
+    .description("create the lease, members and events tables and this cluster's lease row; with app.database.url also the app's user and database")
+    .action(async () => {
+      await withStore(async (s) => {
         await s.init();
         io.out('ok: tables ready');
-      }),
-    );
+      });
+      const c = config();
+      if (c.app?.database) io.out(`ok: app database: ${await initAppDatabase(c)}`);
+    });
 
   program
     .command('status')

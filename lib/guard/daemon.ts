@@ -20,6 +20,7 @@ import { ServiceSupervisor, systemdControl, windowsServiceControl } from './serv
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
+import { HookRunner, withHooks } from './hooks';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -75,6 +76,29 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
   }
 }
 
+/** The profile's hooks (before start, after ready) around the supervisor, when the config has any. */
+export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): Supervisor {
+  const app = config.app;
+  if (!app) return inner;
+  const deps = defaultPasswordDeps();
+  return withHooks(inner, {
+    hooks: app,
+    log,
+    startupTimeoutSecs: config.timings.startupTimeoutSecs,
+    runner: () =>
+      new HookRunner({
+        cluster: config.clusterName,
+        node: config.nodeId,
+        app,
+        masterUrl: config.databaseUrl,
+        masterPassword: () => resolvePassword(config.passwordSource, deps),
+        appPassword: () => resolvePassword(app.database?.passwordSource, deps),
+        log,
+        queryTimeoutSecs: Math.max(config.timings.queryTimeoutSecs, 5),
+      }),
+  });
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -99,7 +123,7 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
-  const supervisor = createSupervisor(config, log, clock);
+  const supervisor = withAppHooks(createSupervisor(config, log, clock), config, log);
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });

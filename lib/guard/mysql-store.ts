@@ -102,6 +102,25 @@ export function mysqlSsl(target: MysqlTarget, readFile: (path: string) => string
 }
 
 /**
+ * What every guard connection to MySQL/MariaDB sets: the URL's target and TLS mode, affected
+ * rows counted as found rows (CLIENT_FOUND_ROWS), DATETIME values in UTC, and who is connecting.
+ */
+export function mysqlConnectOptions(target: MysqlTarget, password: string | undefined, connectTimeoutMs: number, program: string): mysql.ConnectionOptions {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    password,
+    ssl: mysqlSsl(target),
+    connectTimeout: connectTimeoutMs,
+    flags: ['FOUND_ROWS'],
+    timezone: 'Z',
+    connectAttributes: { program_name: program },
+  };
+}
+
+/**
  * MySQL/MariaDB lease store on one plain connection. Database time (`NOW(6)`) is the only clock.
  * Per connection the session gets `time_zone = '+00:00'` (DATETIME values are then UTC, no DST
  * jumps) and the server-side statement timeout Q; both are set again on every reconnect, nothing
@@ -160,20 +179,11 @@ export class MysqlLeaseStore implements LeaseStore {
     const { createConnection } = await import('mysql2/promise');
     const password = await this.passwords.get(connectMs);
     const connecting = createConnection({
-      host: t.host,
-      port: t.port,
-      user: t.user,
-      database: t.database,
-      password,
-      ssl: mysqlSsl(t),
-      connectTimeout: connectMs,
+      ...mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`),
       multipleStatements: true,
-      flags: ['FOUND_ROWS'],
-      timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: true,
       enableKeepAlive: true,
-      connectAttributes: { program_name: `failover-guard ${this.props.node}` },
     });
     // a connection that completes after the bound is closed, never leaked
     const c = await withTimeout(connecting, connectMs + 100, 'connecting to the database').catch((e: unknown) => {
