@@ -22,7 +22,7 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly publicSubnetIds?: readonly string[];
   /** The VPC's CIDR, the default client range of an internal load balancer. @default - looked up from `vpcId` */
   readonly vpcCidr?: string;
-  /** The guard binary. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), from `npm run build:guard` */
+  /** The guard binary. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
   readonly binaryPath?: string;
   /** AWS Managed Microsoft AD id, required for SMB storage (FSx for Windows). @default - none */
   readonly activeDirectoryId?: string;

@@ -10,7 +10,6 @@ import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { defaultGuardBinaryPath } from '../core/guard-binary';
 import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {
@@ -30,7 +29,7 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly adminSshPublicKey?: string;
   /** Windows only; see AzureAppServersProps.windowsAdminPassword. @default - generated */
   readonly windowsAdminPassword?: string;
-  /** The guard single executable. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), built by `npm run build:guard` */
+  /** The guard single executable. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
   readonly binaryPath?: string;
   /** @default 'Standard_D2s_v5' */
   readonly vmSize?: string;
@@ -76,8 +75,7 @@ export class AzureFailoverCluster extends Construct {
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
     const spec = parseClusterSpec(props.spec);
-    const binaryPath = props.binaryPath ?? defaultGuardBinaryPath(spec.profile.os);
-    throwIfProblems('AzureFailoverCluster props', clusterProblems(props, spec, binaryPath));
+    throwIfProblems('AzureFailoverCluster props', clusterProblems(props, spec));
     this.spec = spec;
 
     if (props.createResourceGroup) {
@@ -108,7 +106,7 @@ export class AzureFailoverCluster extends Construct {
     this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
       ...placement,
       spec,
-      binaryPath,
+      binaryPath: props.binaryPath,
       readerPrincipalId: this.identity.principalId,
       storageAccountName: props.guardStorageAccountName,
     });
@@ -142,7 +140,7 @@ export class AzureFailoverCluster extends Construct {
  * props; ids created later are stood in for by placeholders). Part props are renamed to the
  * cluster's.
  */
-function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, binaryPath: string): Problem[] {
+function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): Problem[] {
   const placement = placementOf(props);
   const pending = 'pending';
   const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
@@ -159,7 +157,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
     ...fileShareProblems({ ...placement, spec, privateEndpointSubnetId: props.privateEndpointSubnetId, virtualNetworkId: props.virtualNetworkId || pending, storageAccountName: props.fileStorageAccountName }).map(
       rename({ storageAccountName: 'fileStorageAccountName' }),
     ),
-    ...guardBlobProblems({ ...placement, spec, binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
+    ...guardBlobProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
       ...placement,
       spec,
