@@ -2,15 +2,16 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
+import { parseSpecProp, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
-import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlerts, alertsProblems } from './azure-alerts';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { azureIdProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {
   /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
@@ -74,8 +75,10 @@ export class AzureFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
-    const spec = parseClusterSpec(props.spec);
-    throwIfProblems('AzureFailoverCluster props', clusterProblems(props, spec));
+    // Validate first: the spec's and every part's problems in one error, before any resource.
+    const parsed = parseSpecProp(props.spec);
+    throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...networkIdProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));
+    const spec = parsed.spec!;
     this.spec = spec;
 
     if (props.createResourceGroup) {
@@ -135,6 +138,16 @@ export class AzureFailoverCluster extends Construct {
   }
 }
 
+/** Literal network ids of the wrong shape (a subnet id where the network's belongs, a name instead of an id). */
+function networkIdProblems(props: AzureFailoverClusterProps): Problem[] {
+  return [
+    ...azureIdProblems('virtualNetworkId', props.virtualNetworkId, 'virtualNetwork'),
+    ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
+    ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
+    ...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'),
+  ];
+}
+
 /**
  * Every problem of every part, found before anything is built (the parts re-check their own
  * props; ids created later are stood in for by placeholders). Part props are renamed to the
@@ -169,12 +182,6 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
     }).filter((p) => p.path !== 'zones'),
     ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
   );
-  // Each part reports spec-level problems (and zones) the same way; list each once.
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\n${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // Each part reports spec-level problems (and zones) the same way; the caller lists each once.
+  return problems;
 }
