@@ -11,7 +11,8 @@ import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { azureIdProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { guardBinaryProblems } from '../core/guard-binary';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {
   /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
@@ -77,7 +78,7 @@ export class AzureFailoverCluster extends Construct {
     super(scope, id);
     // Validate first: the spec's and every part's problems in one error, before any resource.
     const parsed = parseSpecProp(props.spec);
-    throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...networkIdProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));
+    throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...propProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));
     const spec = parsed.spec!;
     this.spec = spec;
 
@@ -138,9 +139,17 @@ export class AzureFailoverCluster extends Construct {
   }
 }
 
-/** Literal network ids of the wrong shape (a subnet id where the network's belongs, a name instead of an id). */
-function networkIdProblems(props: AzureFailoverClusterProps): Problem[] {
+/**
+ * The checks that need no spec (so they are reported with the spec's problems too): literal
+ * network ids of the wrong shape (a subnet id where the network's belongs, a name instead of
+ * an id), storage account names, the guard binary.
+ */
+function propProblems(props: AzureFailoverClusterProps): Problem[] {
   return [
+    ...(props.virtualNetworkId ? [] : [{ path: 'virtualNetworkId', message: 'required' }]),
+    ...storageAccountNameProblems('fileStorageAccountName', props.fileStorageAccountName),
+    ...storageAccountNameProblems('guardStorageAccountName', props.guardStorageAccountName),
+    ...guardBinaryProblems('binaryPath', props.binaryPath),
     ...azureIdProblems('virtualNetworkId', props.virtualNetworkId, 'virtualNetwork'),
     ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
     ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
@@ -161,7 +170,6 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   if (spec.profile.failoverMode !== 'guard') {
     return [{ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps (e.g. ThinPrint) run active/active behind a DNS name; use AzureDnsCluster` }];
   }
-  if (!props.virtualNetworkId) problems.push({ path: 'virtualNetworkId', message: 'required' });
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
