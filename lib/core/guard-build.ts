@@ -109,15 +109,21 @@ export function guardBinary(target: GuardTarget, options: GuardBuildOptions = {}
   return out;
 }
 
+/** Blobs built from source in this process, by root and cache (sources do not change during one synth). */
+const blobsBuilt = new Map<string, string>();
+
 /** `<root>/dist/guard/failover-guard.blob` when shipped; in a source checkout, built into the cache from source. */
 export function guardBlob(root: string, cache: string): string {
   const source = join(root, 'apps', 'failover-guard.ts');
+  const memo = `${root}\n${cache}`;
+  const built = blobsBuilt.get(memo);
+  if (built && existsSync(built)) return built;
   if (!existsSync(source)) {
     const shipped = join(root, 'dist', 'guard', PREBUILT.blob);
     if (!existsSync(shipped)) throw new Error(`failover-constructs: the prebuilt guard blob ${shipped} is missing from the package; reinstall it, or pass binaryPath`);
     return shipped;
   }
-  // Built every time from source (about a second): the cache key is the result, so edits are never missed.
+  // Built from source once per process (seconds): the cache key is the result, so edits are never missed.
   const work = join(cache, 'work');
   mkdirSync(work, { recursive: true });
   const dir = mkdtempSync(join(work, 'bundle-'));
@@ -127,6 +133,7 @@ export function guardBlob(root: string, cache: string): string {
     const key = sha256OfFile(blob).slice(0, 32);
     const kept = join(cache, 'blobs', key, PREBUILT.blob);
     if (!existsSync(kept)) atomicWrite(kept, (tmp) => copyFileSync(blob, tmp));
+    blobsBuilt.set(memo, kept);
     return kept;
   } finally {
     rmSync(dir, { recursive: true, force: true });

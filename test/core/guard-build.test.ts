@@ -11,7 +11,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
 import { sha256OfFile } from '../../lib/core/guard-binary';
-import { bundleGuard, guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
+import { guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
 import { papercut } from '../../lib/spec';
 import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
 
@@ -19,17 +19,17 @@ jest.setTimeout(240_000);
 
 const ROOT = join(__dirname, '..', '..');
 let work: string;
-let checkouts: Array<{ root: string; cache: string }>;
+let checkouts: Array<{ root: string; cacheDir: string }>;
 
 /** A copy of what the guard is built from (sources and package.json), with its own empty cache sharing the runtime. */
-function checkout(dir: string): { root: string; cache: string } {
+function checkout(dir: string): { root: string; cacheDir: string } {
   mkdirSync(dir, { recursive: true });
   for (const part of ['apps', 'lib', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const cache = join(dir, '.guard-cache');
   mkdirSync(cache);
   symlinkSync(join(TEST_GUARD_CACHE, 'node'), join(cache, 'node'));
-  return { root: dir, cache };
+  return { root: dir, cacheDir: cache };
 }
 
 beforeAll(() => {
@@ -43,25 +43,19 @@ afterAll(() => {
 });
 
 describe('guard build', () => {
-  it('bundles without any absolute path of the build folder in the output', () => {
+  it('builds byte-identical blobs and Linux binaries in two different folders, with no folder path inside', () => {
     // given / when
-    const [a, b] = checkouts.map((c) => bundleGuard(c.root, join(c.root, 'out.cjs')));
-    const text = readFileSync(a, 'utf8');
-    // then
-    expect(readFileSync(b)).toEqual(readFileSync(a));
-    for (const path of [work, ROOT, tmpdir() + '/']) expect(text).not.toContain(path);
-  });
-
-  it('builds byte-identical Linux binaries in two different folders', () => {
-    // given / when
-    const blobs = checkouts.map((c) => guardBlob(c.root, c.cache));
+    const blobs = checkouts.map((c) => guardBlob(c.root, c.cacheDir));
     const binaries = checkouts.map((c) => guardBinary('linux-x64', c));
     const shas = binaries.map(sha256OfFile);
     console.log(`guard binary sha256 (linux-x64):\n${checkouts.map((c, i) => `  ${shas[i]}  built in ${c.root}`).join('\n')}`);
     // then
-    expect(sha256OfFile(blobs[1])).toBe(sha256OfFile(blobs[0]));
+    expect(readFileSync(blobs[1])).toEqual(readFileSync(blobs[0]));
+    const blobText = readFileSync(blobs[0], 'latin1');
+    expect(blobText).toContain('failover-guard.cjs'); // the main script's fixed relative name
+    for (const path of [work, ROOT, tmpdir() + '/']) expect(blobText).not.toContain(path);
     expect(shas[1]).toBe(shas[0]);
-    expect(binaries[0].startsWith(checkouts[0].cache)).toBe(true);
+    checkouts.forEach((c, i) => expect(binaries[i].startsWith(c.cacheDir)).toBe(true));
   });
 
   it('synthesizes the same stack to identical JSON with either folder\'s cache (default binaryPath)', () => {
@@ -88,7 +82,7 @@ describe('guard build', () => {
       }
     };
     // when
-    const [first, second] = checkouts.map((c) => synthWith(c.cache));
+    const [first, second] = checkouts.map((c) => synthWith(c.cacheDir));
     // then
     expect(second).toBe(first);
     expect(first).toContain(`failover-guard/${sha256OfFile(guardBinary('linux-x64', checkouts[0]))}/failover-guard-linux-x64`);
