@@ -23,6 +23,10 @@ let work: string;
 let project: string;
 const figures: Record<string, string> = {};
 
+function installedVersionOfThisPackage(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function timed<T>(name: string, fn: () => T): T {
   const started = Date.now();
   const result = fn();
@@ -82,6 +86,11 @@ describe('a consumer project', () => {
       }
     })();
     expect(nestedNames.filter((n) => ['cdktf', 'constructs', '@cdktf'].includes(n))).toEqual([]);
+  });
+
+  it('gets the failover-guard command, which runs without the guard libraries installed', () => {
+    expect(readdirSync(join(project, 'node_modules')).filter((n) => ['pg', 'mysql2', 'pino', 'prom-client'].includes(n))).toEqual([]);
+    expect(run(project, 'npx', ['failover-guard', '--version']).trim()).toBe(installedVersionOfThisPackage());
   });
 
   // ts-node (synth) and ts-jest (the tests) type-check the README's files with the project's
