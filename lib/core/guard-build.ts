@@ -16,10 +16,10 @@
  */
 import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { homedir } from 'os';
-import { join } from 'path';
-import { packageRoot, sha256OfFile } from './guard-binary';
+import { join, relative } from 'path';
+import { packageRoot } from './guard-binary';
 
 /** The runtime every binary embeds; bump the version and both integrity lines together. */
 export const GUARD_NODE_VERSION = '24.21.0';
@@ -93,7 +93,7 @@ export function guardBinary(target: GuardTarget, options: GuardBuildOptions = {}
   const root = options.root ?? packageRoot();
   const blob = guardBlob(root, cache);
   const runtime = GUARD_RUNTIMES[target];
-  const key = createHash('sha256').update(readFileSync(blob)).update(runtime.integrity).update(postjectVersion()).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(readFileSync(blob)).update(runtime.integrity).update(packageVersion('postject')).digest('hex').slice(0, 32);
   const out = join(cache, 'binaries', key, runtime.output);
   if (existsSync(out)) return out;
   withLock(join(cache, 'binaries', `${key}-${target}`), () => {
@@ -109,35 +109,43 @@ export function guardBinary(target: GuardTarget, options: GuardBuildOptions = {}
   return out;
 }
 
-/** Blobs built from source in this process, by root and cache (sources do not change during one synth). */
-const blobsBuilt = new Map<string, string>();
-
 /** `<root>/dist/guard/failover-guard.blob` when shipped; in a source checkout, built into the cache from source. */
 export function guardBlob(root: string, cache: string): string {
-  const source = join(root, 'apps', 'failover-guard.ts');
-  const memo = `${root}\n${cache}`;
-  const built = blobsBuilt.get(memo);
-  if (built && existsSync(built)) return built;
-  if (!existsSync(source)) {
+  if (!existsSync(join(root, 'apps', 'failover-guard.ts'))) {
     const shipped = join(root, 'dist', 'guard', PREBUILT.blob);
     if (!existsSync(shipped)) throw new Error(`failover-constructs: the prebuilt guard blob ${shipped} is missing from the package; reinstall it, or pass binaryPath`);
     return shipped;
   }
-  // Built from source once per process (seconds): the cache key is the result, so edits are never missed.
+  // Kept by a hash of everything the bundle is made from, so a synth after no change skips
+  // esbuild (seconds) and any edit, or a new lock file, makes a new blob.
+  const kept = join(cache, 'blobs', `source-${sourceKey(root)}`, PREBUILT.blob);
+  if (existsSync(kept)) return kept;
   const work = join(cache, 'work');
   mkdirSync(work, { recursive: true });
   const dir = mkdtempSync(join(work, 'bundle-'));
   try {
-    const bundle = bundleGuard(root, join(dir, PREBUILT.bundle));
-    const blob = writeSeaBlob(bundle, nodeRuntime(hostTarget(), cache));
-    const key = sha256OfFile(blob).slice(0, 32);
-    const kept = join(cache, 'blobs', key, PREBUILT.blob);
+    const blob = writeSeaBlob(bundleGuard(root, join(dir, PREBUILT.bundle)), nodeRuntime(hostTarget(), cache));
     if (!existsSync(kept)) atomicWrite(kept, (tmp) => copyFileSync(blob, tmp));
-    blobsBuilt.set(memo, kept);
     return kept;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** SHA-256 of the guard's sources (lib/, the entry), the lock file, esbuild's version and the build settings. */
+function sourceKey(root: string): string {
+  const hash = createHash('sha256').update(JSON.stringify({ GUARD_BUNDLE_OPTIONS, GUARD_NODE_VERSION, esbuild: packageVersion('esbuild') }));
+  const files = [join(root, 'apps', 'failover-guard.ts'), ...tsFilesUnder(join(root, 'lib'))];
+  const lock = join(root, 'package-lock.json');
+  files.push(existsSync(lock) ? lock : join(root, 'package.json'));
+  for (const file of files) hash.update(`\0${relative(root, file)}\0`).update(readFileSync(file));
+  return hash.digest('hex').slice(0, 32);
+}
+
+function tsFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) => (e.isDirectory() ? tsFilesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
 /** Bundles `<root>/apps/failover-guard.ts` to `outfile` with esbuild (a devDependency: source checkouts only). */
@@ -205,8 +213,8 @@ export function nodeRuntime(target: GuardTarget, cache: string): string {
   return bin;
 }
 
-function postjectVersion(): string {
-  return (JSON.parse(readFileSync(require.resolve('postject/package.json'), 'utf8')) as { version: string }).version;
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
 /** Writes `path` through a temp file renamed into place, so a reader never sees half a file. */

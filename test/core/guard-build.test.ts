@@ -88,6 +88,20 @@ describe('guard build', () => {
     expect(first).toContain(`failover-guard/${sha256OfFile(guardBinary('linux-x64', checkouts[0]))}/failover-guard-linux-x64`);
   });
 
+  it('in a source checkout, reuses the blob until a source file changes, then builds a new one', () => {
+    // given
+    const [, b] = checkouts;
+    const before = guardBlob(b.root, b.cacheDir);
+    const again = guardBlob(b.root, b.cacheDir);
+    // when
+    writeFileSync(join(b.root, 'lib', 'guard', 'version.ts'), readFileSync(join(b.root, 'lib', 'guard', 'version.ts'), 'utf8').replace(/'\d+\.\d+\.\d+'/, "'9.9.9'"));
+    const after = guardBlob(b.root, b.cacheDir);
+    // then
+    expect(again).toBe(before);
+    expect(after).not.toBe(before);
+    expect(readFileSync(after, 'latin1')).toContain('9.9.9');
+  });
+
   it('in an installed package (no sources), uses the shipped blob, and says so when it is missing', () => {
     // given
     const pkg = join(work, 'installed');
