@@ -140,8 +140,8 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
       instanceClass: 'database.instanceClass',
     }),
     ...(spec.sharedItems.length > 0 ? storageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
-    // Only the fields these checks read; the parts it references are built later.
-    ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps),
+    // Only the fields these checks read; the parts it references (storage, …) are built here later.
+    ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
   );
   return problems;
 }
