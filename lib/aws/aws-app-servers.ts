@@ -69,6 +69,8 @@ export class AwsAppServers extends Construct {
       share: storage?.share ?? NO_SHARE,
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
+      // the app's own database user, and the name clients, PaperCut and the user client use
+      app: { database: database.appDatabase, networkAddress: loadBalancer.address },
       ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
     };
     this.userData = withInstallCommands(
@@ -77,7 +79,7 @@ export class AwsAppServers extends Construct {
       props.installCommands ?? [],
     );
 
-    const secrets = [database.secretArn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
+    const secrets = [database.secretArn, database.appSecret?.arn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,

@@ -1,7 +1,10 @@
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { Fn, TerraformLocal } from 'cdktf';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
@@ -27,6 +30,12 @@ export interface AwsDatabaseProps {
    * their own security groups; open them to the app servers yourself). @default the VPC's CIDR
    */
   readonly existingDatabaseCidr?: string;
+  /**
+   * Bump to generate a new app password (profiles with `appDatabase`): the secret gets a new
+   * value at the next apply and the app's next start (a step-down) sets it on the database.
+   * @default 1
+   */
+  readonly appPasswordVersion?: number;
 }
 
 const INSTANCE_CLASS = { small: 'db.t4g.medium', medium: 'db.m7g.large', large: 'db.m7g.xlarge' } as const;
@@ -52,6 +61,10 @@ export class AwsDatabase extends Construct {
   public readonly secretArn?: string;
   /** What the guard's config says about this database (URL without password, password source). */
   public readonly guardDatabase: GuardDatabaseSettings;
+  /** The app's own user (profiles with `appDatabase`): URL without password and its secret. */
+  public readonly appDatabase?: GuardDatabaseSettings;
+  /** Secrets Manager secret of the app user's password (generated at apply time, write-only). */
+  public readonly appSecret?: SecretsmanagerSecret;
   private readonly spec: ClusterSpec;
   private readonly vpcId: string;
   private readonly existingCidr?: string;
@@ -123,6 +136,29 @@ export class AwsDatabase extends Construct {
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
     }
     this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name), passwordSource };
+
+    const app = spec.profile.appDatabase;
+    if (app) {
+      this.appSecret = new SecretsmanagerSecret(this, 'app-secret', {
+        namePrefix: `${spec.name}-${app.user}-`,
+        description: `${spec.name}: password of the app's database user ${app.user} (the guard sets it on the database)`,
+        recoveryWindowInDays: 7,
+        tags: awsTags(spec),
+      });
+      // Evaluated once per apply and fed only to a write-only attribute: never in the plan, the
+      // state or the synthesized JSON. Two UUIDs: ≥ 244 random bits, only [0-9A-Fa-f-], safe in
+      // any connection string and properties file.
+      const password = new TerraformLocal(this, 'app-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
+      new SecretsmanagerSecretVersion(this, 'app-secret-value', {
+        secretId: this.appSecret.id,
+        secretStringWo: password.asString,
+        secretStringWoVersion: props.appPasswordVersion ?? 1,
+      });
+      this.appDatabase = {
+        url: databaseUrl(db.engine, app.user, this.host, this.port, app.database),
+        passwordSource: `aws-secretsmanager:${this.appSecret.arn}`,
+      };
+    }
   }
 
   /**
@@ -181,6 +217,12 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   const user = props.masterUsername;
   if (known(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
     problems.push({ path: 'masterUsername', message: 'must be 1–16 letters, digits or _, start with a letter, and not be a reserved name (postgres, rdsadmin, admin, root)' });
+  }
+  const v = props.appPasswordVersion;
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) problems.push({ path: 'appPasswordVersion', message: 'must be a whole number ≥ 1' });
+  const app = props.spec.profile.appDatabase;
+  if (app && (app.user === masterUsername(props) || app.database === db.name)) {
+    problems.push({ path: 'spec.profile.appDatabase', message: `must differ from the master user (${masterUsername(props)}) and the guard's database (${db.name})` });
   }
   if (known(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
     problems.push({ path: 'instanceClass', message: 'must be an RDS instance class such as "db.t4g.medium"' });

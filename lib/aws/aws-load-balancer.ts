@@ -64,6 +64,8 @@ export class AwsLoadBalancer extends Construct {
   public readonly listeners: Readonly<Record<string, LbListener>>;
   public readonly tlsListener?: LbListener;
   public readonly aliasRecord?: Route53Record;
+  /** The name clients use: the alias record's name, else the load balancer's DNS name. */
+  public readonly address: string;
   /** The health check as AWS runs it (whole seconds). */
   public readonly healthCheck: NlbHealthCheck;
   /** The ports clients reach: the profile ports, plus the TLS port when there is one. */
@@ -171,6 +173,7 @@ export class AwsLoadBalancer extends Construct {
         alias: { name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true },
       });
     }
+    this.address = props.aliasRecord?.name ?? this.loadBalancer.dnsName;
   }
 }
 

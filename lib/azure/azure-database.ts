@@ -42,6 +42,11 @@ export interface AzureDatabaseProps extends AzurePlacement {
   readonly administratorLogin?: string;
   /** Bump to set a new generated admin password (server and secret together). @default 1 */
   readonly passwordVersion?: number;
+  /**
+   * Bump to generate a new app password (profiles with `appDatabase`): the secret gets a new
+   * value at the next apply; the app's next start (a step-down) sets it on the database. @default 1
+   */
+  readonly appPasswordVersion?: number;
   /** Zone of the primary. @default '1' */
   readonly zone?: string;
   /** Zone of the zone-redundant standby. @default '2' */
@@ -71,6 +76,10 @@ export class AzureDatabase extends Construct {
   public readonly privateDnsZone?: PrivateDnsZone;
   public readonly keyVault?: KeyVault;
   public readonly passwordSecret?: KeyVaultSecret;
+  /** The app's own user (profiles with `appDatabase`): URL without password and its secret. */
+  public readonly appDatabase?: GuardDatabaseSettings;
+  /** Key Vault secret of the app user's password (generated at apply time, write-only). */
+  public readonly appPasswordSecret?: KeyVaultSecret;
   /** Grants the app servers must have before they boot (Key Vault Secrets User on the secret). */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
 
@@ -188,6 +197,33 @@ export class AzureDatabase extends Construct {
       url: databaseUrl(db.engine, login, this.server.fqdn, defaultPort(db.engine), db.name),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,
     };
+
+    const app = spec.profile.appDatabase;
+    if (app) {
+      // Like the admin password: evaluated at apply, written only to a write-only attribute.
+      // The guard creates the user with it (as the admin) and sets it again after a bump.
+      const appPassword = new TerraformLocal(this, 'app-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
+      this.appPasswordSecret = new KeyVaultSecret(this, 'app-password-secret', {
+        name: `${spec.name}-db-${app.user.replace(/_/g, '-')}-password`,
+        keyVaultId: this.keyVault.id,
+        valueWo: appPassword.asString,
+        valueWoVersion: props.appPasswordVersion ?? 1,
+        contentType: `password of the app user ${app.user} on the ${spec.name} ${db.engine} server`,
+        tags,
+        dependsOn: [writer],
+      });
+      this.readerRoleAssignments.push(
+        new RoleAssignment(this, 'reader-app-secrets-user', {
+          scope: this.appPasswordSecret.resourceVersionlessId,
+          roleDefinitionName: 'Key Vault Secrets User',
+          principalId: props.readerPrincipalId!,
+        }),
+      );
+      this.appDatabase = {
+        url: databaseUrl(db.engine, app.user, this.server.fqdn, defaultPort(db.engine), app.database),
+        passwordSource: `azure-keyvault:${this.appPasswordSecret.versionlessId}`,
+      };
+    }
   }
 }
 
@@ -230,6 +266,14 @@ export function databaseProblems(props: AzureDatabaseProps): Problem[] {
   }
   if (props.passwordVersion !== undefined && (!Number.isInteger(props.passwordVersion) || props.passwordVersion < 1)) {
     problems.push({ path: 'passwordVersion', message: 'must be a whole number ≥ 1' });
+  }
+  const appVersion = props.appPasswordVersion;
+  if (appVersion !== undefined && (!Number.isInteger(appVersion) || appVersion < 1)) {
+    problems.push({ path: 'appPasswordVersion', message: 'must be a whole number ≥ 1' });
+  }
+  const app = props.spec.profile.appDatabase;
+  if (app && (app.user === (props.administratorLogin ?? 'fcadmin') || app.database === props.spec.database.name)) {
+    problems.push({ path: 'spec.profile.appDatabase', message: `must differ from the admin login and the guard's database (${props.spec.database.name})` });
   }
   if ((props.zone ?? '1') === (props.standbyZone ?? '2')) {
     problems.push({ path: 'standbyZone', message: `must differ from zone (${props.zone ?? '1'}) for zone-redundant HA` });

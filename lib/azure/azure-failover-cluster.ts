@@ -43,6 +43,11 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly image?: AzureImageReference;
   /** Fixed private address of the internal load balancer. @default - dynamic */
   readonly frontendPrivateIp?: string;
+  /**
+   * The DNS name clients use for the load balancer (PaperCut's `system.network-address`, the
+   * user client's server-name). @default - the load balancer's frontend IP address
+   */
+  readonly networkAddress?: string;
   /** @default - derived, see AzureDatabaseProps.keyVaultName */
   readonly keyVaultName?: string;
   /** @default - derived, see AzureFileShareProps.storageAccountName */
@@ -142,6 +147,8 @@ export class AzureFailoverCluster extends Construct {
       guardBinary: this.guardBlob.source(this.identity.clientId),
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
+      // the app's own database user; the frontend address is what PaperCut and its clients use
+      app: { database: this.database.appDatabase, networkAddress: props.networkAddress ?? this.loadBalancer.frontendIpAddress },
       ...(this.clientKeys ? { thinprint: { clientKeysSecretRef: this.clientKeys.secretRef } } : {}),
     };
     this.appServers = new AzureAppServers(this, 'app-servers', {

@@ -1,4 +1,5 @@
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { AppSettings } from '../spec/hook-settings';
 import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
@@ -16,6 +17,11 @@ export interface BootContext {
   readonly mountPoint?: string;
   /** Drive letter or UNC root used on Windows. @default 'S:' */
   readonly windowsDrive?: string;
+  /**
+   * The app's side, for the profile's hooks and boot steps: its own database (user URL and
+   * secret) and the load balancer's name. @default - none (profiles without hooks)
+   */
+  readonly app?: AppSettings;
   /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
   readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
   /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */

@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
+import { LINUX_APP_HELPERS, linuxAppSteps } from './app-steps';
 
 /** NFS 4.1 options AWS and Azure both recommend (large blocks, hard mounts, new source port on reconnect). */
 export const NFS_OPTIONS = ['nfsvers=4.1', 'rsize=1048576', 'wsize=1048576', 'hard', 'timeo=600', 'retrans=2', 'noresvport'];
@@ -26,6 +27,8 @@ export function renderLinuxBootScript(spec: ClusterSpec, ctx: BootContext): stri
     parts.push(mountStep(ctx), SEED_STEP, LINK_STEP);
   }
   if (spec.profile.deleteOnClone.length > 0) parts.push(CLONE_STEP);
+  const appSteps = linuxAppSteps(spec, ctx);
+  if (appSteps.length > 0) parts.push(LINUX_APP_HELPERS, ...appSteps);
   const vip = loopbackVip(spec, ctx);
   if (vip !== undefined) parts.push(vipStep(vip));
   if (usesGuard(spec)) parts.push(guardBinaryStep(ctx), guardConfigStep(spec, ctx), guardUnitStep(spec, ctx));

@@ -1,5 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardSettings, renderProperties } from '../spec/guard-settings';
+import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
 import { ValidationError, type Problem } from '../core/problems';
 import type { BootContext } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
@@ -64,7 +65,7 @@ export const managedIdentityClientId = (ctx: BootContext): string | undefined =>
 
 /** The guard's properties file: the spec's settings, then the construct's extras. */
 export function guardConfigText(spec: ClusterSpec, ctx: BootContext): string {
-  const entries = [...guardSettings(spec, ctx.database), ...(ctx.extraGuardSettings ?? [])];
+  const entries = [...guardSettings(spec, ctx.database), ...hookSettings(spec, ctx.app), ...(ctx.extraGuardSettings ?? [])];
   return renderProperties(entries, `failover-guard config for cluster ${spec.name}; written by the boot script.\nThe database password is read from database.password-source, never stored here.`);
 }
 
@@ -121,11 +122,25 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
       }
     }
   }
+  appProblems(spec, ctx).forEach((p) => add(p.path, p.message));
   const vip = loopbackVip(spec, ctx);
   if (spec.loadBalancer.floatingIp && vip === undefined) add('loopbackVip', 'is required when loadBalancer.floatingIp is on');
   if (vip !== undefined && mismatch(IPV4, vip)) add('loopbackVip', 'must be an IPv4 address');
   problems.push(...thinprintSettingsProblems(spec, ctx.thinprint));
   if (problems.length > 0) throw new ValidationError('boot script input', problems);
+}
+
+/** The app side: what the hooks and the client-config step need from the construct. */
+function appProblems(spec: ClusterSpec, ctx: BootContext): Problem[] {
+  const problems: Problem[] = usesGuard(spec) ? hookSettingProblems(spec, ctx.app) : [];
+  const address = ctx.app?.networkAddress;
+  if (spec.profile.clientConfigDir && address === undefined && !problems.some((p) => p.path === 'app.networkAddress')) {
+    problems.push({ path: 'app.networkAddress', message: 'is required: the user client config points at the load balancer' });
+  }
+  if (address !== undefined && mismatch(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, address)) {
+    problems.push({ path: 'app.networkAddress', message: 'must be a DNS name or IP address' });
+  }
+  return problems;
 }
 
 function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windows', add: (path: string, message: string) => void): void {

@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
+import { windowsAppSteps } from './app-steps';
 import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
 
 export interface WindowsBootScriptOptions {
@@ -24,6 +25,7 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   const steps: string[] = [];
   if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
   if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
+  steps.push(...windowsAppSteps(spec, ctx));
   if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
   const thinprint = thinprintScriptParts(spec, ctx.thinprint);
   if (thinprint) steps.push(thinprint.configureStep);
@@ -174,7 +176,7 @@ function mapShareStep(spec: ClusterSpec, ctx: BootContext): string {
   $mapping = @{ RemotePath = $ShareUnc; Credential = $credential; Persistent = $true }
   if ($ShareDrive) { $mapping.LocalPath = $ShareDrive }
   New-SmbGlobalMapping @mapping | Out-Null
-  Remove-Variable secret, password, credential
+  Remove-Variable -Name @('secret', 'password', 'credential')
   Write-Log "mapped $ShareUnc as $ShareRoot"
 }
 `;

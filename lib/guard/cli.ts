@@ -5,6 +5,7 @@ import pino from 'pino';
 import { formatProblem, ValidationError } from '../core/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
 import { createStore, runGuard } from './daemon';
+import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 
@@ -121,13 +122,15 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
 
   program
     .command('init-db')
-    .description('create the lease, members and events tables and this cluster\'s lease row')
-    .action(() =>
-      withStore(async (s) => {
+    .description("create the lease, members and events tables and this cluster's lease row; with app.database.url also the app's user and database")
+    .action(async () => {
+      await withStore(async (s) => {
         await s.init();
         io.out('ok: tables ready');
-      }),
-    );
+      });
+      const c = config();
+      if (c.app?.database) io.out(`ok: app database: ${await initAppDatabase(c)}`);
+    });
 
   program
     .command('status')

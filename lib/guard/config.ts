@@ -3,6 +3,7 @@ import { databaseUrlProblem } from './database-url';
 import { z } from 'zod';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
 import {
   deriveGuardTimings,
   drainSecs as lbDrainSecs,
@@ -21,7 +22,7 @@ export const GUARD_LOCAL_KEYS = {
 } as const;
 
 /** Every key a properties file may contain. */
-export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), ...Object.values(GUARD_LOCAL_KEYS)];
+export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), ...Object.values(GUARD_LOCAL_KEYS), ...APP_KEY_LIST];
 
 export const DEFAULT_CONFIG_FILE = '/etc/failover-guard/guard.properties';
 export const DEFAULT_HEALTH_PORT = 9180;
@@ -60,6 +61,8 @@ export interface GuardConfig {
   readonly loadBalancer?: HealthCheckTimings;
   readonly service: ServiceConfig;
   readonly notifyCommand?: string;
+  /** The profile's hooks and the app settings they read (hook-config.ts). */
+  readonly app?: AppHookConfig;
 }
 
 export type ConfigResult = { ok: true; config: GuardConfig } | { ok: false; problems: Problem[] };
@@ -136,7 +139,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   const problems: Problem[] = [...parsed.problems];
   const known = new Set(ALL_GUARD_KEYS);
   for (const key of parsed.entries.keys()) {
-    if (!known.has(key)) problems.push({ path: key, message: 'unknown key' });
+    if (!known.has(key) && !isAppHookKey(key)) problems.push({ path: key, message: 'unknown key' });
   }
   const raw = new Map<string, string>();
   for (const key of ALL_GUARD_KEYS) {
@@ -212,6 +215,10 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   require(modeKey, ` when service.mode=${serviceMode}`);
   const notifyCommand = get(K.notifyCommand, nonEmpty);
 
+  // The app's configuration: hooks and the app.* keys they read.
+  const app = loadAppHookConfig(parsed.entries, raw);
+  problems.push(...app.problems);
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -228,6 +235,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
       loadBalancer,
       service,
       notifyCommand,
+      app: app.config,
     },
   };
 }

@@ -18,6 +18,7 @@ import { ServiceSupervisor, systemdControl, windowsServiceControl } from './serv
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
+import { HookRunner, withHooks } from './hooks';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -69,6 +70,29 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
   }
 }
 
+/** The profile's hooks (before start, after ready) around the supervisor, when the config has any. */
+export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): Supervisor {
+  const app = config.app;
+  if (!app) return inner;
+  const deps = defaultPasswordDeps();
+  return withHooks(inner, {
+    hooks: app,
+    log,
+    startupTimeoutSecs: config.timings.startupTimeoutSecs,
+    runner: () =>
+      new HookRunner({
+        cluster: config.clusterName,
+        node: config.nodeId,
+        app,
+        masterUrl: config.databaseUrl,
+        masterPassword: () => resolvePassword(config.passwordSource, deps),
+        appPassword: () => resolvePassword(app.database?.passwordSource, deps),
+        log,
+        queryTimeoutSecs: Math.max(config.timings.queryTimeoutSecs, 5),
+      }),
+  });
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -93,7 +117,7 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock): Promise<RunningGuard> {
-  const supervisor = createSupervisor(config, log);
+  const supervisor = withAppHooks(createSupervisor(config, log), config, log);
   await supervisor.cleanup();
   const notify = (change: RoleChange) => {
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);

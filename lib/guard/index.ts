@@ -16,3 +16,7 @@ export * from './notify';
 export * from './daemon';
 export * from './version';
 export { main as guardCliMain, formatStatus, EXIT_OK, EXIT_CONFIG, EXIT_RUNTIME } from './cli';
+export * from './hook-config';
+export { HookedSupervisor, HookRunner, withHooks, type HookRunnerProps, type HookedSupervisorProps } from './hooks';
+export { ensureAppDatabase, runOnceUnderLease, scramSha256Verifier, ONCE_TABLE } from './app-database';
+export { papercutDatabaseProperties, setProperties, writePropertiesFile } from './app-config';

@@ -98,6 +98,25 @@ export function mysqlSsl(target: MysqlTarget, readFile: (path: string) => string
 }
 
 /**
+ * What every guard connection to MySQL/MariaDB sets: the URL's target and TLS mode, affected
+ * rows counted as found rows (CLIENT_FOUND_ROWS), DATETIME values in UTC, and who is connecting.
+ */
+export function mysqlConnectOptions(target: MysqlTarget, password: string | undefined, connectTimeoutMs: number, program: string): mysql.ConnectionOptions {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    password,
+    ssl: mysqlSsl(target),
+    connectTimeout: connectTimeoutMs,
+    flags: ['FOUND_ROWS'],
+    timezone: 'Z',
+    connectAttributes: { program_name: program },
+  };
+}
+
+/**
  * MySQL/MariaDB lease store on one plain connection. Database time (`NOW(6)`) is the only clock.
  * Per connection the session gets `time_zone = '+00:00'` (DATETIME values are then UTC, no DST
  * jumps) and the server-side statement timeout Q; both are set again on every reconnect, nothing
@@ -134,20 +153,11 @@ export class MysqlLeaseStore implements LeaseStore {
     // Loaded on first connect: a guard on PostgreSQL never pays for mysql2 (≈16 MB RSS).
     const { createConnection } = await import('mysql2/promise');
     const c = await createConnection({
-      host: t.host,
-      port: t.port,
-      user: t.user,
-      database: t.database,
-      password: await this.props.password?.(),
-      ssl: mysqlSsl(t),
-      connectTimeout: Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000),
+      ...mysqlConnectOptions(t, await this.props.password?.(), Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000), `failover-guard ${this.props.node}`),
       multipleStatements: true,
-      flags: ['FOUND_ROWS'],
-      timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: true,
       enableKeepAlive: true,
-      connectAttributes: { program_name: `failover-guard ${this.props.node}` },
     });
     c.on('error', () => this.drop(c));
     try {

@@ -6,3 +6,4 @@ export * from './custom';
 export * from './timing';
 export { ValidationError, type Problem } from '../core/problems';
 export * from './guard-settings';
+export * from './hook-settings';

@@ -31,6 +31,74 @@ export const readinessSchema = z.discriminatedUnion('kind', [
 ]);
 export type Readiness = z.output<typeof readinessSchema>;
 
+/** How long a hook may run before the guard kills it (it also counts against the startup timeout). */
+const hookTimeoutSchema = z.number().min(1, 'must be ≥ 1 second').max(3600, 'must be ≤ 3600 seconds');
+const hookNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes, ≤ 40 chars');
+/** A command line as argv (no shell). `{{network-address}}` is replaced by the guard's `app.network-address`. */
+const argvSchema = z.array(z.string().min(1, 'must not be empty').refine((s) => !/[\r\n\0]/.test(s), 'must be one line')).min(1, 'must name a program');
+const osUserSchema = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name');
+
+/**
+ * Something the guard does on the active node, under the lease, around the app's start.
+ * - `command`: runs a program (argv, no shell) with the FAILOVER_GUARD_* environment.
+ * - `app-database`: makes sure the app's own database user and database exist and the user's
+ *   password is the one in the app secret (connecting with the guard's master credentials).
+ * - `papercut-database-properties`: writes PaperCut's `database.*` keys into `file` from the app
+ *   secret read at that moment (a rotated password reaches the app at its next start).
+ * - `schema-init`: runs `argv` once per app database, and only while it has no tables; a marker
+ *   row written under the lease makes later activations (on any node) skip it.
+ */
+export const hookSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('command'), name: hookNameSchema, argv: argvSchema, timeoutSecs: hookTimeoutSchema.default(60), user: osUserSchema.optional() }),
+  z.object({ kind: z.literal('app-database'), name: hookNameSchema, timeoutSecs: hookTimeoutSchema.default(30) }),
+  z.object({ kind: z.literal('papercut-database-properties'), name: hookNameSchema, file: z.string().min(1, 'must not be empty'), timeoutSecs: hookTimeoutSchema.default(30) }),
+  z.object({ kind: z.literal('schema-init'), name: hookNameSchema, argv: argvSchema, timeoutSecs: hookTimeoutSchema.default(600), user: osUserSchema.optional() }),
+]);
+export type AppHook = z.output<typeof hookSchema>;
+export type AppHookInput = z.input<typeof hookSchema>;
+
+export const hooksSchema = z.object({
+  /** In order, right before the app starts (render config from secrets, schema init). */
+  beforeStart: z.array(hookSchema).default([]),
+  /** In order, once the app is ready; the node reports ready only after they succeed. */
+  afterReady: z.array(hookSchema).default([]),
+});
+export type AppHooks = z.output<typeof hooksSchema>;
+
+const sqlIdentifierSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be lower-case letters, digits and _, ≤ 32 chars');
+
+/** The app's own database and user (never the master user); the password is generated at deploy time. */
+export const appDatabaseSchema = z.object({
+  user: sqlIdentifierSchema,
+  database: sqlIdentifierSchema,
+});
+export type AppDatabase = z.output<typeof appDatabaseSchema>;
+
+/** PaperCut Print Deploy on each node, made failover-aware by the boot script. */
+export const printDeploySchema = z.object({
+  /** `[app-path]/providers/print-deploy/[os]` (absolute). */
+  dir: z.string().min(1),
+  /** systemd unit or Windows service of the Print Deploy server. */
+  serviceName: z.string().min(1),
+  /** Its client port, forwarded by the load balancer with the guard's health check. */
+  port: z.number().int().min(1).max(65535),
+});
+export type PrintDeploy = z.output<typeof printDeploySchema>;
+
+/**
+ * Boot-time settings beyond links and services: what the vendor guide asks of every node.
+ * All optional, so profiles without them (ThinPrint, most custom ones) are unchanged.
+ */
+export const profileExtrasSchema = z.object({
+  hooks: hooksSchema.optional(),
+  appDatabase: appDatabaseSchema.optional(),
+  /** Services stopped and disabled on every node (printing and tracking: CUPS, Spooler, Print Provider). */
+  disableServices: z.array(z.string().min(1)).optional(),
+  printDeploy: printDeploySchema.optional(),
+  /** `[app-path]/client`: every `<os>/config.properties` under it points at the load balancer. */
+  clientConfigDir: z.string().min(1).optional(),
+});
+
 export const profileSchema = z.object({
   /** Which app this is; drives app-specific rules (ThinPrint only on Windows). */
   app: z.enum(['papercut', 'thinprint', 'custom']),
@@ -60,6 +128,7 @@ export const profileSchema = z.object({
   /** OS user the app runs as; owns the share's files. */
   serviceUser: z.string().min(1).optional(),
   readiness: readinessSchema,
+  ...profileExtrasSchema.shape,
 });
 export type AppProfileInput = z.input<typeof profileSchema>;
 export type AppProfile = z.output<typeof profileSchema>;

@@ -40,7 +40,7 @@ describe('AwsAppServers', () => {
     expect(app.bootContext.guardBinary.kind).toBe('s3');
   });
 
-  it('role: SSM core, s3:GetObject on exactly the guard object, GetSecretValue on exactly the DB secret', () => {
+  it('role: SSM core, s3:GetObject on exactly the guard object, GetSecretValue on exactly the DB secrets (master, app user)', () => {
     // given / when
     const json = synth((s) => build(s, papercutSpec()));
     // then
@@ -50,7 +50,8 @@ describe('AwsAppServers', () => {
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
     expect(statements[0].Resource).toMatch(/^\$\{aws_s3_bucket\.guard_bucket_.*\.arn\}\/failover-guard\/[0-9a-f]{64}\/failover-guard-fixture$/);
     expect(statements[1]).toMatchObject({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue' });
-    expect(statements[1].Resource).toEqual([expect.stringMatching(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/)]);
+    // the master secret (the guard) and the app user's secret (the hooks)
+    expect(statements[1].Resource).toEqual([expect.stringMatching(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/), expect.stringMatching(/^\$\{aws_secretsmanager_secret\..*app-secret.*\.arn\}$/)]);
     for (const st of statements) expect(JSON.stringify(st.Resource)).not.toContain('*');
   });
 

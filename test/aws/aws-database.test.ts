@@ -1,11 +1,37 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { AwsDatabase, databaseUrl, parameterGroupFamily } from '../../lib/aws/aws-database';
 import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support';
+import { papercut, parseClusterSpec } from '../../lib/spec';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pc-db-AbCdEf';
 const base = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds] };
 
 describe('AwsDatabase', () => {
+  it("the app user's password: generated at apply into a Secrets Manager secret, write-only, and the app database described", () => {
+    // given / when
+    let app: AwsDatabase['appDatabase'];
+    const json = synth((s) => {
+      app = new AwsDatabase(s, 'db', { ...base, spec: papercutSpec(), appPasswordVersion: 2 }).appDatabase;
+    });
+    // then
+    const secret = one(json, 'aws_secretsmanager_secret');
+    expect(secret.name_prefix).toBe('pc-papercut_app-');
+    const version = one(json, 'aws_secretsmanager_secret_version');
+    expect(version.secret_string).toBeUndefined();
+    expect(version.secret_string_wo).toMatch(/^\$\{local\./);
+    expect(version.secret_string_wo_version).toBe(2);
+    expect(Object.values(json.locals as Record<string, string>)).toEqual(['${join("", [upper(uuid()), uuid()])}']);
+    expect(app?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=require$/);
+    expect(app?.passwordSource).toMatch(/^aws-secretsmanager:\$\{TfToken/);
+  });
+
+  it('refuses an app database that is the master user or the guard database, and a bad app password version', () => {
+    const spec = parseClusterSpec({ name: 'pc', profile: papercut({ appDatabaseUser: 'papercut' }) });
+    expect(errorOf((s) => new AwsDatabase(s, 'db', { ...base, spec, appPasswordVersion: 1.5 }))).toMatch(
+      /appPasswordVersion: must be a whole number ≥ 1[\s\S]*spec.profile.appDatabase: must differ from the master user \(papercut\) and the guard's database \(papercut\)/,
+    );
+  });
+
   it('defaults: RDS PostgreSQL, Multi-AZ, encrypted, private, TLS forced, managed password, protected, backups 7 days', () => {
     // given / when
     let guardUrl = '';

@@ -1,10 +1,20 @@
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';
 import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support';
-import { thinprint, parseClusterSpec } from '../../lib/spec';
+import { papercut, thinprint, parseClusterSpec } from '../../lib/spec';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
 
 describe('AwsLoadBalancer', () => {
+  it("Print Deploy on: its port gets a listener and a target group with the guard's health check", () => {
+    // given / when
+    const spec = parseClusterSpec({ name: 'pc', profile: papercut({ printDeploy: true }) });
+    const json = synth((s) => new AwsLoadBalancer(s, 'lb', { spec, vpcId: NET.vpcId, subnetIds: [...NET.subnetIds] }));
+    // then
+    const pd = all(json, 'aws_lb_target_group').find((g) => g.port === 9263);
+    expect(pd).toMatchObject({ protocol: 'TCP', health_check: { protocol: 'HTTP', port: '9180', path: '/health' } });
+    expect(all(json, 'aws_lb_listener').map((l) => l.port)).toContain(9263);
+  });
+
   it('defaults: internal NLB, cross-zone, one TCP listener + target group per PaperCut port', () => {
     // given / when
     const json = synth((s) => new AwsLoadBalancer(s, 'lb', { spec: papercutSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds] }));

@@ -9,6 +9,7 @@ const CTX: BootContext = {
   share: { kind: 'nfs', address: 'acct.file.core.windows.net:/acct/failover' },
   guardBinary: { kind: 'azure-blob', url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32), managedIdentityClientId: '00000000-0000-4000-8000-000000000001' },
   database: { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' },
+  app: { database: { url: 'postgres://papercut_app@db:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/app' }, networkAddress: '10.0.1.10' },
 };
 const base = (over: Partial<AzureAppServersProps> = {}): AzureAppServersProps => ({
   ...PLACEMENT,

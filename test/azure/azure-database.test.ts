@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import { AzureDatabase, postgresStorageMb, type AzureDatabaseProps } from '../../lib/azure/azure-database';
 import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
+import { papercut, parseClusterSpec } from '../../lib/spec';
 
 const PRINCIPAL = '11111111-2222-3333-4444-555555555555';
 const base = (over: Partial<AzureDatabaseProps> = {}): AzureDatabaseProps => ({
@@ -45,13 +46,38 @@ describe('AzureDatabase', () => {
     const { json, text } = synth((s) => new AzureDatabase(s, 'db', base()));
 
     // then
-    const secret = onlyResource(json, 'azurerm_key_vault_secret');
+    const secrets = resourcesOf(json, 'azurerm_key_vault_secret');
+    const secret = secrets.find((x) => x.name === 'pc-db-admin-password')!;
     const server = onlyResource(json, 'azurerm_postgresql_flexible_server');
-    expect(secret.value).toBeUndefined();
-    expect(secret.value_wo).toMatch(/^\$\{local\./);
+    for (const x of secrets) {
+      expect(x.value).toBeUndefined();
+      expect(x.value_wo).toMatch(/^\$\{local\./);
+    }
     expect(server.administrator_password_wo).toBe(secret.value_wo);
-    expect(Object.values(json.locals)).toEqual(['${join("", [upper(uuid()), uuid()])}']);
+    // the admin's and the app user's: each its own apply-time value
+    expect(Object.values(json.locals)).toEqual(['${join("", [upper(uuid()), uuid()])}', '${join("", [upper(uuid()), uuid()])}']);
     expect(text).not.toMatch(/"(administrator_password|admin_password|password)"\s*:/);
+  });
+
+  it("generates the app user's password into its own Key Vault secret, readable by the nodes, and describes the app database", () => {
+    // given / when
+    let db!: AzureDatabase;
+    const { json } = synth((s) => (db = new AzureDatabase(s, 'db', { ...base(), appPasswordVersion: 3 })));
+
+    // then
+    const secret = resourcesOf(json, 'azurerm_key_vault_secret').find((x) => x.name === 'pc-db-papercut-app-password')!;
+    expect(secret.value_wo_version).toBe(3);
+    expect(secret.value_wo).toMatch(/^\$\{local\./);
+    const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.role_definition_name === 'Key Vault Secrets User');
+    expect(grants.map((g) => g.scope)).toContainEqual(expect.stringMatching(/azurerm_key_vault_secret\.db_app-password-secret_.*\.resource_versionless_id/));
+    expect(db.appDatabase?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=require$/);
+    expect(db.appDatabase?.passwordSource).toMatch(/^azure-keyvault:\$\{TfToken\[.*\]\}$/);
+  });
+
+  it('refuses an app database that is the guard database, and a bad app password version', () => {
+    expect(() => synth((s) => new AzureDatabase(s, 'db', { ...base(), appPasswordVersion: 0, spec: parseClusterSpec({ name: 'pc', profile: papercut({ appDatabaseName: 'papercut' }) }) }))).toThrow(
+      /appPasswordVersion: must be a whole number ≥ 1[\s\S]*spec.profile.appDatabase: must differ from the admin login and the guard's database \(papercut\)/,
+    );
   });
 
   it('keeps the secret in an RBAC key vault with purge protection, readable by the given principal only', () => {

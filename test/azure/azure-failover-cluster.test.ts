@@ -42,7 +42,8 @@ describe('AzureFailoverCluster', () => {
     expect(identity).toHaveLength(1);
     const principal = `\${azurerm_user_assigned_identity.${identity[0]}.principal_id}`;
     const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.principal_id === principal);
-    expect(grants.map((g) => g.role_definition_name).sort()).toEqual(['Key Vault Secrets User', 'Storage Blob Data Reader']);
+    // the admin password and the app user's password secrets, and the guard blob
+    expect(grants.map((g) => g.role_definition_name).sort()).toEqual(['Key Vault Secrets User', 'Key Vault Secrets User', 'Storage Blob Data Reader']);
     const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
     expect(vmss.identity.identity_ids).toEqual([`\${azurerm_user_assigned_identity.${identity[0]}.id}`]);
     const roleIds = Object.keys(json.resource.azurerm_role_assignment).filter((k) => json.resource.azurerm_role_assignment[k].principal_id === principal);

@@ -1,5 +1,5 @@
 import { AzureLoadBalancer, type AzureLoadBalancerProps } from '../../lib/azure/azure-load-balancer';
-import { thinprint, parseClusterSpec } from '../../lib/spec';
+import { papercut, thinprint, parseClusterSpec } from '../../lib/spec';
 import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
 const base = (over: Partial<AzureLoadBalancerProps> = {}): AzureLoadBalancerProps => ({
@@ -10,6 +10,17 @@ const base = (over: Partial<AzureLoadBalancerProps> = {}): AzureLoadBalancerProp
 });
 
 describe('AzureLoadBalancer', () => {
+  it("Print Deploy on: a rule for its port behind the guard's probe", () => {
+    // given / when
+    const { json } = synth((s) => new AzureLoadBalancer(s, 'lb', base({ spec: paperCutSpec({ profile: papercut({ printDeploy: true }) }) })));
+    // then
+    const probe = onlyResource(json, 'azurerm_lb_probe');
+    const rule = resourcesOf(json, 'azurerm_lb_rule').find((r) => r.frontend_port === 9263);
+    expect(rule).toMatchObject({ backend_port: 9263, protocol: 'Tcp' });
+    expect(rule?.probe_id).toBe(`\${azurerm_lb_probe.${Object.keys(json.resource.azurerm_lb_probe)[0]}.id}`);
+    expect(probe.request_path).toBe('/health');
+  });
+
   it('builds an internal Standard LB with one rule per port and an HTTP /health probe on the guard port', () => {
     // given / when
     const { json } = synth((s) => new AzureLoadBalancer(s, 'lb', base()));

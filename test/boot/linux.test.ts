@@ -80,6 +80,7 @@ describe('renderLinuxBootScript', () => {
       share: { kind: 'nfs', address: 'host:/x; rm -rf /', mountOptions: ['hard,soft'] },
       guardBinary: { kind: 's3', bucket: 'B', key: '', region: 'nowhere', sha256: 'abc' },
       database: linuxContext('nfs', SHA).database,
+      app: { database: linuxContext('nfs', SHA).app?.database, networkAddress: 'lb; rm -rf /' },
       mountPoint: '/mnt/my share',
       loopbackVip: '10.0.0.300',
     };
@@ -94,6 +95,7 @@ describe('renderLinuxBootScript', () => {
         '  - guardBinary.bucket: must be an S3 bucket name',
         '  - guardBinary.key: must be a non-empty single-line object key',
         '  - guardBinary.region: must be an AWS region such as "eu-west-1"',
+        '  - app.networkAddress: must be a DNS name or IP address',
         '  - loopbackVip: must be an IPv4 address',
       ].join('\n'),
     );

@@ -1,11 +1,12 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
-import { DB, SHA } from './fixtures/contexts';
+import { APP, DB, SHA } from './fixtures/contexts';
 
 const awsContext: BootContext = {
   share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share', credentialsSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ' },
   guardBinary: { kind: 's3', bucket: 'fg-assets-123', key: 'guard/failover-guard-win-x64.exe', region: 'eu-west-1', sha256: SHA },
   database: DB,
+  app: APP,
 };
 const azureContext: BootContext = {
   share: { kind: 'smb', address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },
@@ -13,6 +14,7 @@ const azureContext: BootContext = {
   database: { url: 'postgres://guard@fg-db.postgres.database.azure.com:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/db' },
   loopbackVip: '10.20.0.100',
   windowsDrive: 'P:',
+  app: { database: { url: 'postgres://papercut_app@fg-db.postgres.database.azure.com:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/app' }, networkAddress: '10.20.0.100' },
 };
 const windowsPaperCut = (floatingIp = false) => parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }), loadBalancer: { floatingIp } });
 

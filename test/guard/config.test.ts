@@ -1,14 +1,7 @@
 import { envName, loadGuardConfig, parseProperties } from '../../lib/guard/config';
+import { BASE_GUARD_LINES } from '../helpers/guard-config';
 
-const base = [
-  'cluster.name=print',
-  'node.id=node-a',
-  'database.url=postgres://guard@127.0.0.1:5432/guard',
-  'database.password-source=env:PGPASSWORD',
-  'high-availability-guard.fail-over-interval-secs=6',
-  'service.stop-timeout-secs=2',
-  'service.command=node app.js',
-].join('\n');
+const base = BASE_GUARD_LINES.join('\n');
 
 function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   const r = loadGuardConfig(text, env, 'host');

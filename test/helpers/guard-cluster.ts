@@ -52,6 +52,10 @@ export interface GuardNodeOptions {
   readonly appEnv?: string;
   /** L. @default 6 */
   readonly failOverSecs?: number;
+  /** The app's port. @default - a free one */
+  readonly appPort?: number;
+  /** Another app than the demo app (e.g. the PaperCut stand-in). @default - the demo app on appPort */
+  readonly service?: { readonly command: string; readonly ready: string };
 }
 
 /** One "server": a guard process (the bundled CLI) supervising the demo app in exec mode. */
@@ -85,8 +89,8 @@ export class GuardNode {
         `health.port=${healthPort}`,
         'health.bind=127.0.0.1',
         'service.mode=exec',
-        `service.command=PORT=${appPort} ${opts.appEnv ?? ''} exec node ${DEMO_APP}`,
-        `service.ready=http://127.0.0.1:${appPort}/`,
+        `service.command=${opts.service?.command ?? `PORT=${appPort} ${opts.appEnv ?? ''} exec node ${DEMO_APP}`}`,
+        `service.ready=${opts.service?.ready ?? `http://127.0.0.1:${appPort}/`}`,
         `notify.command=echo "$FAILOVER_GUARD_EVENT $FAILOVER_GUARD_TERM" >> ${join(this.dir, 'notify.log')}`,
         ...(opts.extra ?? []),
       ].join('\n') + '\n',
@@ -94,7 +98,7 @@ export class GuardNode {
   }
 
   static async create(name: string, cluster: string, bundle: string, root: string, db: TestDatabase, opts: GuardNodeOptions = {}): Promise<GuardNode> {
-    return new GuardNode(name, cluster, await freePort(), await freePort(), bundle, root, db, opts);
+    return new GuardNode(name, cluster, await freePort(), opts.appPort ?? (await freePort()), bundle, root, db, opts);
   }
 
   /** The guard as a command line: a `.js` bundle runs under this Node, anything else (the single executable) directly. */

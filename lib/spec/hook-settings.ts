@@ -1,0 +1,60 @@
+import type { ClusterSpec } from './cluster-spec';
+import type { GuardDatabaseSettings } from './guard-settings';
+import type { AppHook } from './profile';
+
+/**
+ * Guard config keys for the app's own configuration (the profile's hooks). Hooks are numbered
+ * keys, one JSON object each (`hook.before-start.1={"kind":"app-database",…}`), run in number order.
+ */
+export const APP_KEYS = {
+  databaseUrl: 'app.database.url',
+  passwordSource: 'app.database.password-source',
+  networkAddress: 'app.network-address',
+} as const;
+
+export const HOOK_PHASES = { beforeStart: 'hook.before-start', afterReady: 'hook.after-ready' } as const;
+
+/** `hook.before-start.3` → phase and position; anything else → undefined. */
+export function hookKey(key: string): { phase: keyof typeof HOOK_PHASES; index: number } | undefined {
+  const m = /^hook\.(before-start|after-ready)\.([1-9]\d{0,2})$/.exec(key);
+  if (!m) return undefined;
+  return { phase: m[1] === 'before-start' ? 'beforeStart' : 'afterReady', index: Number(m[2]) };
+}
+
+/** What only the cloud construct knows about the app's side: its database and the load balancer's name. */
+export interface AppSettings {
+  /** The app user's URL (no password, TLS required) and its secret. @default - no app database */
+  readonly database?: GuardDatabaseSettings;
+  /** DNS name of the load balancer (PaperCut's `system.network-address`). @default - none */
+  readonly networkAddress?: string;
+}
+
+/** Problems with hooks a cluster cannot run (a hook that needs a value the construct did not give). */
+export function hookSettingProblems(spec: ClusterSpec, app: AppSettings | undefined): Array<{ path: string; message: string }> {
+  const hooks = spec.profile.hooks;
+  if (!hooks) return [];
+  const all = [...hooks.beforeStart, ...hooks.afterReady];
+  const problems: Array<{ path: string; message: string }> = [];
+  const needsDb = all.some((h) => h.kind === 'app-database' || h.kind === 'papercut-database-properties' || h.kind === 'schema-init');
+  if (needsDb && !app?.database) problems.push({ path: 'app.database', message: 'is required: the profile has hooks that use the app database' });
+  const needsAddress = all.some((h) => (h.kind === 'command' || h.kind === 'schema-init') && h.argv.some((a) => a.includes('{{network-address}}')));
+  if (needsAddress && !app?.networkAddress) problems.push({ path: 'app.networkAddress', message: 'is required: a hook uses {{network-address}}' });
+  return problems;
+}
+
+/** The guard config entries for the profile's hooks and the app settings (ordered). */
+export function hookSettings(spec: ClusterSpec, app: AppSettings | undefined): Array<[string, string]> {
+  const hooks = spec.profile.hooks;
+  const entries: Array<[string, string]> = [];
+  // the app settings only matter to hooks: a profile without any gets none of these keys
+  if (!hooks || hooks.beforeStart.length + hooks.afterReady.length === 0) return entries;
+  if (app?.database) {
+    if (/:\/\/[^/@]*:[^/@]*@/.test(app.database.url)) throw new Error(`${APP_KEYS.databaseUrl} must not contain a password; use ${APP_KEYS.passwordSource}`);
+    entries.push([APP_KEYS.databaseUrl, app.database.url], [APP_KEYS.passwordSource, app.database.passwordSource]);
+  }
+  if (app?.networkAddress) entries.push([APP_KEYS.networkAddress, app.networkAddress]);
+  const add = (prefix: string, list: readonly AppHook[]) => list.forEach((h, i) => entries.push([`${prefix}.${i + 1}`, JSON.stringify(h)]));
+  add(HOOK_PHASES.beforeStart, hooks.beforeStart);
+  add(HOOK_PHASES.afterReady, hooks.afterReady);
+  return entries;
+}

@@ -1,0 +1,107 @@
+/**
+ * The app user and database (ensureAppDatabase, the CLI's init-db) and the once-per-cluster
+ * marker (runOnceUnderLease) against each real database.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-database';
+import { guardCliMain } from '../../lib/guard';
+import { createLeaseStore } from '../../lib/guard/daemon';
+import type { SessionTarget } from '../../lib/guard/sql-session';
+import { DATABASES, type TestDatabase } from '../helpers/database';
+
+jest.setTimeout(60000);
+
+describe.each(DATABASES)('app database on $name', (fixture) => {
+  let db: TestDatabase;
+  let dir: string;
+  const postgres = fixture.name === 'PostgreSQL';
+  const master = (): SessionTarget => ({ url: db.url, password: db.password, application: 'test' });
+  const app = (user: string, password: string): SessionTarget => {
+    const port = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
+    return { url: postgres ? `postgres://${user}@127.0.0.1:${port}/${user}?sslmode=disable` : `mysql://${user}@127.0.0.1:${port}/${user}`, password, application: 'test' };
+  };
+
+  beforeAll(async () => {
+    db = await fixture.start();
+    if (!postgres) await db.sql(`GRANT ALL PRIVILEGES ON *.* TO 'guard'@'127.0.0.1' WITH GRANT OPTION`);
+    dir = mkdtempSync(join(tmpdir(), 'fc11-appdb-'));
+  }, 60000);
+  afterAll(async () => {
+    await db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the user and database once, changes nothing the second time, sets a rotated password', async () => {
+    // when
+    const first = await ensureAppDatabase({ master: master(), app: app('app_one', 'pw-1') });
+    const second = await ensureAppDatabase({ master: master(), app: app('app_one', 'pw-1') });
+    const rotated = await ensureAppDatabase({ master: master(), app: app('app_one', 'pw-2') });
+    // then
+    expect(first).toEqual(['created user app_one', 'created database app_one', ...(postgres ? [] : ['granted app_one all on app_one'])]);
+    expect(second).toEqual([]);
+    expect(rotated).toEqual(['set the password of app_one']);
+    await expect(ensureAppDatabase({ master: master(), app: app('app_one', 'pw-2') })).resolves.toEqual([]);
+  });
+
+  it('the app user owns only its database: it cannot read the guard tables', async () => {
+    // given
+    await ensureAppDatabase({ master: master(), app: app('app_two', 'pw') });
+    const store = createLeaseStore({ url: db.url, cluster: 'c', node: 'n', version: 't', queryTimeoutSecs: 5, password: async () => db.password });
+    await store.init();
+    await store.close();
+    // when / then
+    const { withSession } = await import('../../lib/guard/sql-session');
+    const read = withSession(app('app_two', 'pw'), (s) => s.query(postgres ? 'SELECT * FROM failover_guard_lease' : 'SELECT * FROM guard.failover_guard_lease'));
+    await expect(read).rejects.toThrow(postgres ? /does not exist|permission denied/ : /denied/);
+  });
+
+  it('init-db (CLI) makes the tables and the app user; a second run reports nothing to do', async () => {
+    // given
+    const pw = join(dir, 'app-pw');
+    writeFileSync(pw, 'cli-pw\n');
+    const cfg = join(dir, `guard-${fixture.name}.properties`);
+    const a = app('app_cli', 'cli-pw');
+    writeFileSync(
+      cfg,
+      [`cluster.name=cli`, `database.url=${db.url}`, `database.password-source=${db.passwordSource}`, 'service.command=true', `app.database.url=${a.url}`, `app.database.password-source=file:${pw}`].join('\n') + '\n',
+    );
+    const run = async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await guardCliMain(['init-db', '--config', cfg], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+      return { code, out, err };
+    };
+    // when
+    const first = await run();
+    const second = await run();
+    // then
+    expect(first).toEqual({ code: 0, err: [], out: ['ok: tables ready', `ok: app database: created user app_cli, created database app_cli${postgres ? '' : ', granted app_cli all on app_cli'}`] });
+    expect(second.out).toEqual(['ok: tables ready', 'ok: app database: already up to date']);
+  });
+
+  it('runs a step once per cluster, only for the lease holder of that term, and again after a holder died mid-way', async () => {
+    // given: node-a holds the lease in some term
+    const store = createLeaseStore({ url: db.url, cluster: 'once', node: 'node-a', version: 't', queryTimeoutSecs: 5, password: async () => db.password });
+    await store.init();
+    const { acquired, lease } = await store.poll({ role: 'passive', term: 0 }, 30, true);
+    expect(acquired).toBe(true);
+    const step = { cluster: 'once', node: 'node-a', term: lease.term, step: 'schema-init:x' };
+    let runs = 0;
+    // when: another node or a stale term tries
+    await expect(runOnceUnderLease(master(), { ...step, node: 'node-b' }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
+    await expect(runOnceUnderLease(master(), { ...step, term: lease.term - 1 }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
+    // a holder that dies mid-way leaves the step claimed but not done: it runs again next time
+    await expect(runOnceUnderLease(master(), step, async () => Promise.reject(new Error('killed')))).rejects.toThrow('killed');
+    const ran = await runOnceUnderLease(master(), step, async () => void runs++);
+    const again = await runOnceUnderLease(master(), step, async () => void runs++);
+    const skipped = await runOnceUnderLease(master(), { ...step, step: 'schema-init:y' }, async () => void runs++, async () => 'not empty');
+    // then
+    expect(runs).toBe(1);
+    expect(ran).toEqual({ ran: true });
+    expect(again).toEqual({ ran: false, reason: `done in term ${lease.term} by node-a (ran)` });
+    expect(skipped).toEqual({ ran: false, reason: 'not empty' });
+    await store.close();
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * The real guard (the CLI bundle) running papercut()'s own hooks against the PaperCut stand-in
+ * (test/fixtures/papercut) on each real database: the active node's app connects as the app
+ * user (never the master), `db-tools init-db` runs exactly once across two failovers, a rotated
+ * app password reaches the app at its next start, and `system.network-address` is set to the
+ * load balancer's name after every activation. L = 6 s.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { DATABASES, type TestDatabase } from '../helpers/database';
+import { bundleGuard } from '../helpers/guard-bundle';
+import { ActiveChecker, waitFor } from '../helpers/guard-cluster';
+import { hookDetails, StandinCluster } from '../helpers/papercut-standin';
+
+jest.setTimeout(120000);
+
+const LB_NAME = 'papercut-lb.example.internal';
+let root: string;
+let bundle: string;
+let keepLogs = false;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'fc11-papercut-'));
+  bundle = bundleGuard(root);
+});
+
+afterAll(() => {
+  if (!keepLogs) rmSync(root, { recursive: true, force: true });
+});
+
+describe.each(DATABASES)('PaperCut stand-in on $name through the guard', (fixture) => {
+  let db: TestDatabase;
+  let pc: StandinCluster;
+  const checker = new ActiveChecker();
+  const postgres = fixture.name === 'PostgreSQL';
+
+  beforeAll(async () => {
+    db = await fixture.start();
+    const dir = join(root, fixture.name);
+    mkdirSync(dir, { recursive: true });
+    pc = await StandinCluster.create(db, dir, bundle, { cluster: `fc11-${postgres ? 'pg' : 'my'}`, lbName: LB_NAME });
+    checker.watch(pc.nodes);
+    checker.start();
+  }, 60000);
+
+  afterAll(async () => {
+    checker.stop();
+    await pc?.stop();
+    await db?.close();
+  });
+
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) keepLogs = true;
+  });
+
+  it('first activation: app user and database made, schema initialised once, app connected as the app user, network address set', async () => {
+    // when
+    pc.nodes.forEach((n) => n.start());
+    const active = await pc.active();
+    await waitFor('network address set', async () => (await pc.networkAddress()) === LB_NAME, 20000);
+
+    // then
+    expect(await pc.appSessions()).toBe(1);
+    expect(pc.dbToolsCalls()).toEqual([expect.objectContaining({ args: ['init-db', '-f'], node: active.name })]);
+    expect(pc.addressCalls()).toEqual([expect.objectContaining({ args: ['set-config', 'system.network-address', LB_NAME], node: active.name })]);
+    const props = readFileSync(join(pc.share, 'server.properties'), 'utf8');
+    expect(props).toContain('server.port=9191');
+    expect(props).toContain('database.username=papercut_app');
+    expect(props).toMatch(postgres ? /database.url=jdbc:postgresql:\/\/127.0.0.1:\d+\/papercut_app\?sslmode=disable/ : /database.url=jdbc:mysql:\/\/127.0.0.1:\d+\/papercut_app\?sslMode=DISABLED/);
+    expect(hookDetails(active, 'app-database')).toEqual(['created user papercut_app, created database papercut_app' + (postgres ? '' : ', granted papercut_app all on papercut_app')]);
+    expect(hookDetails(active, 'schema-init')).toEqual([expect.stringMatching(/^ran .*db-tools init-db -f/)]);
+    expect(active.log()).not.toContain('first-Secret');
+  });
+
+  it('failover by kill -9: the other node starts on the same database without init-db', async () => {
+    // given
+    const old = await pc.active();
+    // when
+    await old.kill();
+    const next = await pc.active(pc.nodes.filter((n) => n !== old));
+    await waitFor('network address set again', () => pc.addressCalls().length === 2, 20000);
+
+    // then
+    old.start();
+    expect(next).not.toBe(old);
+    expect(pc.dbToolsCalls()).toHaveLength(1);
+    expect(hookDetails(next, 'schema-init').at(-1)).toMatch(/^skipped: done in term \d+ by pc-. \(ran\)$/);
+    await waitFor('one app session', async () => (await pc.appSessions()) === 1, 10000);
+  });
+
+  it('a rotated app password reaches the app at its next start (second failover, a step-down)', async () => {
+    // given: a new secret value
+    const active = await pc.active();
+    pc.rotate('rotated-Secret-2');
+
+    // when
+    expect(active.cli('step-down').code).toBe(0);
+    const next = await pc.active(pc.nodes.filter((n) => n !== active));
+
+    // then
+    expect(readFileSync(join(pc.share, 'server.properties'), 'utf8')).toContain('database.password=rotated-Secret-2');
+    expect(hookDetails(next, 'app-database').at(-1)).toBe('set the password of papercut_app');
+    await waitFor('network address set a third time', () => pc.addressCalls().length === 3, 20000);
+    expect(await pc.appSessions()).toBe(1);
+    expect(pc.dbToolsCalls()).toHaveLength(1);
+    expect(checker.violations).toEqual([]);
+  });
+});
