@@ -5,7 +5,7 @@ import { AzureFailoverCluster } from '../../lib/azure/azure-failover-cluster';
 import { papercut } from '../../lib/spec';
 
 export interface AzureExampleOptions {
-  /** The guard binary. @default - `dist/bin/failover-guard-linux-x64` (`npm run build:guard`) */
+  /** The guard binary. @default - built at synth (see AzureFailoverClusterProps.binaryPath) */
   readonly binaryPath?: string;
 }
 

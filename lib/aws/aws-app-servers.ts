@@ -126,7 +126,8 @@ export function withInstallCommands(os: 'linux' | 'windows', script: string, com
   return `${shebang}# install commands (AwsAppServers installCommands)\nset -euo pipefail\n${commands.join('\n')}\n${rest}`;
 }
 
-function appServerProblems(props: AwsAppServersProps): Problem[] {
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function appServerProblems(props: AwsAppServersProps): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props)];
   (props.installCommands ?? []).forEach((c, i) => {
     if (c.trim() === '' || c.includes('\0')) problems.push({ path: `installCommands[${i}]`, message: 'must be a non-empty command' });

@@ -141,7 +141,8 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
   ]);
 }
 
-function storageProblems(props: AwsSharedStorageProps): Problem[] {
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function storageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
     if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
