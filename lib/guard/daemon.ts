@@ -14,7 +14,7 @@ import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
-import { watchdogSecs } from '../spec/timing';
+import { execWatchdogSecs } from '../spec/timing';
 import { SystemdNotifier } from './sd-notify';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
@@ -67,7 +67,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
         node: config.nodeId,
         log,
         // single-server mode has no lease to protect; a stalled guard there fences nothing
-        watchdogSecs: config.enabled ? watchdogSecs(config.timings) : undefined,
+        watchdogSecs: config.enabled ? execWatchdogSecs(config.timings) : undefined,
       });
     case 'systemd':
       return new ServiceSupervisor({ control: systemdControl(s.unit!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });

@@ -16,7 +16,7 @@ export interface ExecSupervisorProps {
   readonly node: string;
   readonly log: Log;
   /**
-   * Heartbeat watchdog timeout W (see `watchdogSecs` in lib/spec/timing): when the guard's event
+   * Heartbeat watchdog timeout (see `execWatchdogSecs` in lib/spec/timing): when the guard's event
    * loop stops beating this long (SIGSTOP, VM freeze, D-state), a shell outside it kills the app.
    * @default - no heartbeat watchdog (the app still dies with the guard)
    */
@@ -32,19 +32,25 @@ const WATCHDOG_TICK_SECS = 0.2;
 
 /**
  * The watchdog, POSIX sh (dash rejects `kill -0 -- -PGID`; `kill -0 -PGID` works in dash, bash
- * and busybox). Arguments: guard pid, app process group, heartbeat file, stale-tick limit (0 =
- * no heartbeat check). It ends when the app group is gone; it kills the group when the guard is
- * gone or its heartbeat has not changed for `limit` ticks. It runs in its own session, so it
- * outlives a kill -9 of the guard and reaches an app the command's shell forked.
+ * and busybox). Arguments: guard pid, app process group, heartbeat file, heartbeat limit in
+ * centiseconds (0 = no heartbeat check). It ends when the app group is gone; it kills the group
+ * when the guard is gone or its heartbeat has not changed for the limit. Time is read from
+ * /proc/uptime (monotonic, builtin `read`, no fork), so a slow loop never stretches the limit.
+ * It runs in its own session, so it outlives a kill -9 of the guard and reaches an app the
+ * command's shell forked.
  */
 export const WATCHDOG_SCRIPT = `guard=$1 pgid=$2 beat=$3 limit=$4
-last= stale=0
+last='' changed=''
 while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
   if [ "$limit" -gt 0 ]; then
-    now=
+    read -r up _ < /proc/uptime
+    up=\${up%.*}\${up#*.}
+    up=\${up#"\${up%%[!0]*}"}
+    up=\${up:-0}
+    now=''
     [ -r "$beat" ] && read -r now < "$beat"
-    if [ "$now" = "$last" ]; then stale=$((stale + 1)); else stale=0; last=$now; fi
-    [ "$stale" -lt "$limit" ] || break
+    if [ -z "$changed" ] || [ "$now" != "$last" ]; then last=$now changed=$up; fi
+    [ $((up - changed)) -lt "$limit" ] || break
   fi
   sleep ${WATCHDOG_TICK_SECS}
 done
@@ -110,7 +116,7 @@ export class ExecSupervisor implements Supervisor {
     this.beat();
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, (secs * 1000) / 5));
     this.heartbeat.unref();
-    return Math.max(2, Math.ceil(secs / WATCHDOG_TICK_SECS));
+    return Math.max(1, Math.round(secs * 100));
   }
 
   private stopHeartbeat(): void {

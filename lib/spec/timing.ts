@@ -60,6 +60,16 @@ export function watchdogSecs(t: GuardTimings): number {
 }
 
 /**
+ * Exec mode's heartbeat watchdog: it SIGKILLs the app itself (no stop timeout to wait for), so a
+ * guard that stalled at most D after its last renew start has its app gone by D + W' < L with
+ * W' = L − D − M/2 (half the margin left for the kill and drift). Never shorter than W.
+ */
+export function execWatchdogSecs(t: GuardTimings): number {
+  const margin = t.failOverIntervalSecs - t.renewDeadlineSecs - t.stopTimeoutSecs;
+  return ms(Math.max(watchdogSecs(t), Math.min(60, t.failOverIntervalSecs - t.renewDeadlineSecs - margin / 2)));
+}
+
+/**
  * Derives the timings a user did not set from L, so that every default combination satisfies
  * the invariants:
  * - R = max(1, L/10): ten renew chances per lease; at least 1 s so the DB sees ≤ 1 statement/s/node.

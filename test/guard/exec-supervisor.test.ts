@@ -1,8 +1,8 @@
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ExecSupervisor } from '../../lib/guard/exec-supervisor';
+import { ExecSupervisor, WATCHDOG_SCRIPT } from '../../lib/guard/exec-supervisor';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const dir = mkdtempSync(join(tmpdir(), 'exec-sup-'));
@@ -94,6 +94,12 @@ async function until(what: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe('ExecSupervisor (issue 12)', () => {
+  it('the watchdog script is POSIX sh (shellcheck clean)', () => {
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: WATCHDOG_SCRIPT, encoding: 'utf8' });
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('a start while a stop still runs waits for the stop, then starts', async () => {
     // given: an app that takes 0.3 s to stop
     const s = sup(`trap 'sleep 0.3; exit 0' TERM; while true; do sleep 0.05; done`, 2, 'n4');

@@ -1,4 +1,4 @@
-import { deriveGuardTimings, minMarginSecs, timingProblems, watchdogSecs, type TimingNames } from '../../lib/spec/timing';
+import { deriveGuardTimings, execWatchdogSecs, minMarginSecs, timingProblems, watchdogSecs, type TimingNames } from '../../lib/spec/timing';
 
 const names: TimingNames = {
   failOverIntervalSecs: 'L',
@@ -17,6 +17,9 @@ describe('guard timing margins (issue 12)', () => {
     const margin = L - t.renewDeadlineSecs - t.stopTimeoutSecs;
     expect(margin).toBeGreaterThanOrEqual(Math.max(2, L / 10) - 1e-9);
     expect(t.renewDeadlineSecs + watchdogSecs(t) + t.stopTimeoutSecs).toBeLessThan(L);
+    // exec mode's watchdog SIGKILLs the app itself: D + W' < L, with at least half the margin left
+    expect(t.renewDeadlineSecs + execWatchdogSecs(t)).toBeLessThanOrEqual(L - margin / 2 + 1e-9);
+    expect(execWatchdogSecs(t)).toBeGreaterThanOrEqual(watchdogSecs(t));
   });
 
   it('the old 1 s default margin (L 6, D 3, S 2) is rejected, naming the keys', () => {
