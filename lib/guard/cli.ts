@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config
 import { createStore, runGuard } from './daemon';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
+import { registerWindowsCommands } from './windows-commands';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {
@@ -114,7 +115,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
         void guard.shutdown();
       };
       process.once('SIGTERM', onSignal);
+      // Windows: the service host stops the guard with Ctrl+C (SIGINT); Ctrl+Break is SIGBREAK
       process.once('SIGINT', onSignal);
+      if (process.platform === 'win32') process.once('SIGBREAK', onSignal);
       await guard.done;
       log.info({}, 'stopped');
     });
@@ -163,6 +166,8 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
         io.out(`ok: maintenance ${value}`);
       });
     });
+
+  registerWindowsCommands(program, io.out);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -18,6 +18,8 @@ import { ServiceSupervisor, systemdControl, windowsServiceControl } from './serv
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
+import { WindowsExecSupervisor } from './windows-exec-supervisor';
+import { WindowsServiceWatch } from './windows-app-watch';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -53,6 +55,7 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
   const s = config.service;
   switch (s.mode) {
     case 'exec':
+      if (process.platform === 'win32') return new WindowsExecSupervisor({ command: s.command!, ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
       return new ExecSupervisor({
         command: s.command!,
         ready: s.ready,
@@ -65,7 +68,12 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
     case 'systemd':
       return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
     case 'windows-service':
-      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new WindowsServiceWatch(new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log }), {
+        service: s.name!,
+        stopTimeoutSecs: s.stopTimeoutSecs,
+        markerFile: pidFilePath(config).replace(/\.pid$/, '.watch'),
+        log,
+      });
   }
 }
 
