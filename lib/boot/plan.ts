@@ -25,6 +25,10 @@ export const WINDOWS = {
   guardConfig: 'C:\\ProgramData\\failover-guard\\guard.properties',
   guardBinary: 'C:\\Program Files\\failover-guard\\failover-guard.exe',
   guardService: 'failover-guard',
+  /** WinSW, written by `failover-guard service-host`; its XML sits beside it. */
+  serviceHost: 'C:\\Program Files\\failover-guard\\failover-guard-service.exe',
+  /** The guard's TEMP (pid and watch files), set in the service host's XML. */
+  guardTempDir: 'C:\\ProgramData\\failover-guard\\run',
   log: 'C:\\ProgramData\\failover-guard\\boot.log',
   defaultDrive: 'S:',
 } as const;

@@ -2,7 +2,6 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
-import { SERVICE_HOST, renderServiceHostXml } from './windows-service-host';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -91,10 +90,8 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
       `$GuardService = ${psQuote(WINDOWS.guardService)}`,
       `$GuardSha256 = ${psQuote(ctx.guardBinary.sha256.toLowerCase())}`,
       `$GuardConfigText = ${psQuote(guardConfigText(spec, ctx))}`,
-      `$ServiceHostExe = ${psQuote(SERVICE_HOST.exe)}`,
-      `$ServiceHostXml = ${psQuote(SERVICE_HOST.xml)}`,
-      `$ServiceHostXmlText = ${psQuote(renderServiceHostXml(spec))}`,
-      `$GuardTempDir = ${psQuote(SERVICE_HOST.tempDir)}`,
+      `$ServiceHostExe = ${psQuote(WINDOWS.serviceHost)}`,
+      `$GuardTempDir = ${psQuote(WINDOWS.guardTempDir)}`,
     );
   }
   if (usesImds(spec, ctx)) {
@@ -351,7 +348,7 @@ const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
 `;
 
 /**
- * The guard runs under its service host (WinSW, see windows-service-host.ts), which answers the
+ * The guard runs under its service host (WinSW, see lib/guard/windows-service-host.ts), which answers the
  * Service Control Manager; the guard binary alone cannot (a service registered directly on it
  * fails to start with error 1053), so such a registration from an older boot script is replaced.
  * The app no longer depends on the guard service: with the dependency the SCM refuses to stop
@@ -360,10 +357,10 @@ const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
  */
 const GUARD_SERVICE_STEP = `Invoke-Step 'install the guard service' {
   [System.IO.Directory]::CreateDirectory($GuardTempDir) | Out-Null
-  # winsw.exe is embedded in the guard binary (covered by its SHA-256); written only when it differs
-  & $GuardExe service-host --out $ServiceHostExe
+  # WinSW is embedded in the guard binary (covered by its SHA-256); the guard writes it and its
+  # XML (stop timeout from the config) next to it, only what differs
+  & $GuardExe --config $GuardConfig service-host --out $ServiceHostExe
   if ($LASTEXITCODE -ne 0) { throw "failover-guard service-host failed (exit $LASTEXITCODE)" }
-  Set-FileContent $ServiceHostXml $ServiceHostXmlText
   $registered = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $GuardService)
   if ($null -ne $registered -and $registered.PathName -notlike ('*' + [System.IO.Path]::GetFileName($ServiceHostExe) + '*')) {
     Stop-Service -Name $GuardService -Force -ErrorAction SilentlyContinue

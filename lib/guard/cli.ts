@@ -167,7 +167,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
       });
     });
 
-  registerWindowsCommands(program, io.out);
+  registerWindowsCommands(program, io.out, () => ({ file: program.opts<{ config: string }>().config, config: config() }));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
