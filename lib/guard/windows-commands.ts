@@ -48,12 +48,13 @@ export function registerWindowsCommands(program: Command, out: (line: string) =>
 
   program
     .command('watch-service', { hidden: true })
-    .description('stop the app service when the guard holding stdin ends without dismissing this watcher')
+    .description('stop the app service when the guard behind --socket ends without dismissing this watcher')
     .requiredOption('--service <name>')
     .requiredOption('--stop-timeout-secs <secs>')
     .requiredOption('--marker <file>')
+    .requiredOption('--socket <path>')
     .option('--stage <n>', '', '1')
-    .action(async (opts: { service: string; stopTimeoutSecs: string; marker: string; stage: string }) => {
-      await watchService({ service: opts.service, stopTimeoutSecs: Number(opts.stopTimeoutSecs), marker: opts.marker, stage: Number(opts.stage) });
+    .action(async (opts: { service: string; stopTimeoutSecs: string; marker: string; socket: string; stage: string }) => {
+      await watchService({ service: opts.service, stopTimeoutSecs: Number(opts.stopTimeoutSecs), marker: opts.marker, socket: opts.socket, stage: Number(opts.stage) });
     });
 }
