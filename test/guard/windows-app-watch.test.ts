@@ -63,7 +63,7 @@ describe('app watcher (watch-service)', () => {
     const log = join(dir, `${name}.log`);
     const marker = join(dir, `${name}.watch`);
     env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, FC_TOOL_LOG: log };
-    const holder = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, 'fixtures', 'windows-watch-holder.ts'), bundle, marker], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'windows-watch-holder.ts'), bundle, marker], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     holders.push(holder);
     await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('started') && resolve()));
     await waitFor(() => existsSync(marker));
