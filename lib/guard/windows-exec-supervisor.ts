@@ -58,7 +58,7 @@ export class WindowsExecSupervisor implements Supervisor {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    this.props.log.info({ pid: child.pid, command: this.props.command }, 'app started');
+    this.props.log.info({ pid: child.pid, guardPid: process.pid, command: this.props.command }, 'app started');
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       if (!this.stopping) {
