@@ -158,8 +158,9 @@ function Get-LinkTarget([string]$Path) {
 function New-SymbolicLink([string]$Link, [string]$Target, [bool]$Directory) {
   $env:FG_LINK = $Link
   $env:FG_LINK_TARGET = $Target
-  $kind = if ($Directory) { '/D ' } else { '' }
-  $out = & cmd.exe /d /v:off /c ('mklink ' + $kind + '"%FG_LINK%" "%FG_LINK_TARGET%"') 2>&1
+  # one argument each, none with a space: the command line is exactly cmd /d /v:off /c mklink [/D] "%FG_LINK%" "%FG_LINK_TARGET%"
+  $mklink = @('/d', '/v:off', '/c', 'mklink') + @(if ($Directory) { '/D' }) + @('"%FG_LINK%"', '"%FG_LINK_TARGET%"')
+  $out = & cmd.exe @mklink 2>&1
   $code = $LASTEXITCODE
   Remove-Item Env:FG_LINK, Env:FG_LINK_TARGET
   if ($code -ne 0) { throw "mklink $Link -> $Target failed (exit $code): $out" }

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs
 import { request } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { buildSync } from 'esbuild';
 import { packageFiles } from '../../scripts/build-guard';
 import { bundleGuard } from '../helpers/guard-bundle';
 import { freePort } from '../helpers/ports';
@@ -126,5 +127,31 @@ describeWine('failover-guard on Windows (wine)', () => {
     // (Windows also puts the processes cmd.exe starts into the job; wine 8 does not, so node.exe under it lives on here.)
     await waitFor('the app process gone', () => spawnSync(WINE!, ['taskkill', '/F', '/PID', String(appPid)], { env, timeout: 30000 }).status !== 0, 10000);
     spawnSync(WINE!, ['taskkill', '/F', '/IM', 'node.exe'], { env, timeout: 30000 });
+  });
+
+  it("windows-service mode: the term goes into the service's Environment (REG_MULTI_SZ) through the real reg.exe, the admin's entries kept", () => {
+    // given: a service key with an entry of the admin's and an old term
+    const key = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\FcTestApp';
+    spawnSync(WINE!, ['reg', 'add', key, '/v', 'Environment', '/t', 'REG_MULTI_SZ', '/d', 'JAVA_OPTS=-Xmx2g\\0FAILOVER_GUARD_TERM=6', '/f'], { env, timeout: 30000 });
+    const script = join(dir, 'set-env.js');
+    buildSync({
+      stdin: {
+        contents: "require('./lib/guard/windows-service-env').setServiceEnvironment('FcTestApp', { FAILOVER_GUARD_TERM: '7', FAILOVER_GUARD_NODE: 'node-a' }).then(() => console.log('ok'), (e) => { console.error(String(e)); process.exit(1); });",
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      outfile: script,
+      logLevel: 'error',
+    });
+    const out = join(dir, 'set-env.out');
+    // when
+    const r = spawnSync('/bin/sh', ['-c', '"$@" >"$OUT" 2>&1', 'sh', WINE!, nodeExe, script], { env: { ...env, OUT: out }, timeout: 60000 });
+    // then
+    expect({ code: r.status, out: readFileSync(out, 'utf8').trim() }).toEqual({ code: 0, out: 'ok' });
+    const query = join(dir, 'query.out');
+    spawnSync('/bin/sh', ['-c', '"$@" >"$OUT" 2>&1', 'sh', WINE!, 'reg', 'query', key, '/v', 'Environment'], { env: { ...env, OUT: query }, timeout: 30000 });
+    expect(readFileSync(query, 'utf8')).toMatch(/Environment\s+REG_MULTI_SZ\s+JAVA_OPTS=-Xmx2g\\0FAILOVER_GUARD_NODE=node-a\\0FAILOVER_GUARD_TERM=7\r?$/m);
   });
 });
