@@ -138,7 +138,8 @@ export class AzureFileShare extends Construct {
       this.credentialsSecret = new KeyVaultSecret(this, 'smb-credentials', {
         name: `${spec.name}-smb-credentials`,
         keyVaultId: props.keyVaultId!,
-        value: Fn.jsonencode({ username: `localhost\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
+        // two backslashes: HCL's escape for one, so the JSON holds localhost\<account>
+        value: Fn.jsonencode({ username: `localhost\\\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
         contentType: `SMB credentials of //${host}/${shareName}`,
         tags,
         dependsOn: props.keyVaultWriter ? [props.keyVaultWriter] : undefined,
