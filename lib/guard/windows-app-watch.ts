@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
 import type { Log } from './elector';
+import { alive } from './exec-supervisor';
 import { windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
 import type { Supervisor } from './supervisor';
 import { setServiceEnvironment } from './windows-service-env';
@@ -35,15 +36,6 @@ export interface WindowsServiceWatchProps {
   readonly command?: readonly string[];
   /** @default reg.exe / sc.exe through runCommand */
   readonly run?: RunCommand;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

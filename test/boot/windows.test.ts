@@ -14,6 +14,21 @@ const azureContext: BootContext = {
   loopbackVip: '10.20.0.100',
   windowsDrive: 'P:',
 };
+/** A custom Windows app whose paths and names the test chooses. */
+const weirdApp = (over: Partial<Parameters<typeof custom>[0]>) =>
+  parseClusterSpec({
+    name: 'weird',
+    profile: custom({
+      displayName: 'Weird',
+      os: 'windows',
+      ports: [{ name: 'http', port: 8080 }],
+      installDir: 'C:\\Apps\\weird',
+      sharedItems: [],
+      serviceName: 'App',
+      readiness: { kind: 'tcp', port: 8080 },
+      ...over,
+    }),
+  });
 const windowsPaperCut = (floatingIp = false) => parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }), loadBalancer: { floatingIp } });
 
 /** The script with every single-quoted literal and every comment line removed: what PowerShell parses as code. */
@@ -66,18 +81,11 @@ describe('renderWindowsBootScript', () => {
     // given
     // (no double quote: no Windows path holds one, see the next test)
     const hostile = ["it's", '$(New-Item INJECTED_1)', '`$(INJECTED_2)`', '%; INJECTED_3 & ^|', "‘); INJECTED_4; (’", '$env:INJECTED_5'];
-    const spec = parseClusterSpec({
-      name: 'weird',
-      profile: custom({
-        displayName: 'Weird',
-        os: 'windows',
-        ports: [{ name: 'http', port: 8080 }],
-        installDir: `C:\\Apps\\${hostile.join(' ')}`,
-        sharedItems: hostile.map((h, i) => ({ path: `${h} ${i}`, type: 'file' as const })),
-        deleteOnClone: ['INJECTED_6 $(x)'],
-        serviceName: "svc'INJECTED_7",
-        readiness: { kind: 'tcp', port: 8080 },
-      }),
+    const spec = weirdApp({
+      installDir: `C:\\Apps\\${hostile.join(' ')}`,
+      sharedItems: hostile.map((h, i) => ({ path: `${h} ${i}`, type: 'file' as const })),
+      deleteOnClone: ['INJECTED_6 $(x)'],
+      serviceName: "svc'INJECTED_7",
     });
     const ctx: BootContext = { ...awsContext, extraGuardSettings: [['notify.command', 'C:\\notify.exe "$(INJECTED_8)"']] };
     // when
@@ -89,18 +97,7 @@ describe('renderWindowsBootScript', () => {
   });
 
   it('refuses a double quote in a Windows path (the links reach cmd inside double quotes), naming the field', () => {
-    const spec = parseClusterSpec({
-      name: 'weird',
-      profile: custom({
-        displayName: 'Weird',
-        os: 'windows',
-        ports: [{ name: 'http', port: 8080 }],
-        installDir: 'C:\\Apps\\a"b',
-        sharedItems: [{ path: 'ok.txt', type: 'file' }, { path: 'x" & calc & "', type: 'file' }],
-        serviceName: 'App',
-        readiness: { kind: 'tcp', port: 8080 },
-      }),
-    });
+    const spec = weirdApp({ installDir: 'C:\\Apps\\a"b', sharedItems: [{ path: 'ok.txt', type: 'file' }, { path: 'x" & calc & "', type: 'file' }] });
     expect(() => renderWindowsBootScript(spec, awsContext)).toThrow(/profile\.installDir: must be a Windows path: no double quote.*\n.*sharedItems\[1\]\.path: must be a Windows path/);
   });
 
