@@ -21,8 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
   echo "test-deps: installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # MariaDB's package may start a system server; tests run their own on free ports.
 if command -v systemctl >/dev/null && systemctl is-active --quiet mariadb 2>/dev/null; then systemctl stop mariadb || true; fi

