@@ -2,7 +2,7 @@ import type { App, TerraformStack } from 'cdktf';
 import { AwsPaperCutStack } from './examples/aws-papercut';
 import { AwsThinPrintDnsStack } from './examples/aws-thinprint-dns';
 import { AzurePaperCutStack } from './examples/azure-papercut';
-import { AzureThinPrintDnsStack } from './examples/azure-thinprint-dns';
+import { AzureThinPrintStack } from './examples/azure-thinprint';
 import { PaperCutSpecStack } from './examples/papercut-spec';
 
 /**
@@ -15,5 +15,5 @@ export const EXAMPLE_STACKS: Record<string, (app: App, name: string) => Terrafor
   'aws-thinprint-dns': (app, name) => new AwsThinPrintDnsStack(app, name),
   'azure-papercut': (app, name) => new AzurePaperCutStack(app, name),
   'azure-papercut-windows': (app, name) => new AzurePaperCutStack(app, name, { os: 'windows' }),
-  'azure-thinprint-dns': (app, name) => new AzureThinPrintDnsStack(app, name),
+  'azure-thinprint': (app, name) => new AzureThinPrintStack(app, name),
 };

@@ -4,7 +4,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
-import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { NO_SHARE, installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsDatabase } from './aws-database';
@@ -12,6 +12,7 @@ import type { AwsGuardAsset } from './aws-guard-asset';
 import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
+import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
 
@@ -26,8 +27,10 @@ export interface AwsAppServersProps extends AwsNodeOptions {
   readonly loadBalancer: AwsLoadBalancer;
   /** The guard's database; the nodes may reach its port and read its secret. */
   readonly database: AwsDatabase;
-  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. */
-  readonly storage: AwsSharedStorage;
+  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. @default - none (a spec without shared items) */
+  readonly storage?: AwsSharedStorage;
+  /** ThinPrint: the client-keys secret; the nodes may read it and apply it at boot. @default - none */
+  readonly thinprintClientKeys?: AwsThinPrintClientKeys;
   /** The guard binary; the nodes may read exactly that object. */
   readonly guardAsset: AwsGuardAsset;
   /**
@@ -63,16 +66,22 @@ export class AwsAppServers extends Construct {
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
     this.effectiveSpec = effective;
-    this.bootContext = { share: storage.share, guardBinary: guardAsset.source, database: database.guardDatabase };
+    const clientKeys = props.thinprintClientKeys;
+    this.bootContext = {
+      share: storage?.share ?? NO_SHARE,
+      guardBinary: guardAsset.source,
+      database: database.guardDatabase,
+      ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
+    };
     this.userData = withInstallCommands(
       spec.profile.os,
       spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
       // the domain join reboots the node; the boot script finishes after it
-      storage.domainJoin !== undefined,
+      storage?.domainJoin !== undefined,
     );
 
-    const secrets = [database.secretArn, storage.credentialsSecretArn].filter((a): a is string => a !== undefined);
+    const secrets = [database.secretArn, storage?.credentialsSecretArn, clientKeys?.secret.arn].filter((a): a is string => a !== undefined);
     this.template = new AwsNodeTemplate(this, 'nodes', {
       ...props,
       userData: this.userData,
@@ -81,7 +90,7 @@ export class AwsAppServers extends Construct {
         ...(secrets.length > 0 ? [{ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
       ],
     });
-    if (storage.domainJoin) {
+    if (storage?.domainJoin) {
       new IamRolePolicyAttachment(this, 'domain-join', { role: this.template.role.name, policyArn: `arn:${new DataAwsPartition(this, 'partition').partition}:iam::aws:policy/${DOMAIN_JOIN_POLICY}` });
     }
     const sg = this.template.securityGroup.id;
@@ -89,7 +98,7 @@ export class AwsAppServers extends Construct {
       allowTcp(this, `lb-${port}`, { from: loadBalancer.securityGroup.id, to: sg, port, description: `${spec.name}: load balancer to port ${port}` });
     }
     database.allowFrom(sg);
-    storage.allowFrom(sg);
+    storage?.allowFrom(sg);
 
     this.autoScalingGroup = new AutoscalingGroup(this, 'group', {
       name: awsName(spec.name, 'nodes', 255),
@@ -126,5 +135,6 @@ function appServerProblems(props: AwsAppServersProps): Problem[] {
   if (props.spec.profile.failoverMode !== 'guard') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsAppServers runs the guard; a "dns" profile uses AwsDnsCluster' });
   }
+  if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }

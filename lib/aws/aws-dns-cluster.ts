@@ -11,6 +11,11 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { AwsNodeTemplate, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { AwsMulticastDomain } from './aws-multicast-domain';
+import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, clientKeysValueProblems } from './aws-thinprint';
+import { withInstallCommands } from './aws-app-servers';
+import { renderWindowsDnsNodeScript } from '../boot/windows';
+import { thinprintSettingsProblems } from '../boot/thinprint-windows';
 
 export interface AwsDnsClusterProps extends AwsNodeOptions {
   /** The parsed cluster spec of a `dns` profile (ThinPrint Connection Service). */
@@ -34,8 +39,20 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
   readonly healthCheckPortName?: string;
   /** Address the records answer with. @default 'private' */
   readonly recordAddress?: 'private' | 'public';
-  /** Plain-text user data for the nodes (e.g. a ThinPrint install script). @default - none */
+  /** Plain-text user data for the nodes of a non-ThinPrint profile; ThinPrint nodes get the rendered node configuration (add `installCommands`). @default - none */
   readonly userData?: string;
+  /** ThinPrint: the IPv4 CIDRs of `subnetIds`, in the same order, as literals (MCastNodeIfBits and the node-to-node rules come from them). */
+  readonly subnetCidrs?: readonly string[];
+  /** ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service. @default - none */
+  readonly installCommands?: readonly string[];
+  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
+  readonly clientKeysValue?: string;
+  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  readonly clientKeysVersion?: number;
+  /** ThinPrint: the multicast group to register the nodes statically in, besides IGMP. @default - none */
+  readonly multicastGroupAddress?: string;
+  /** The guide's DMZ alias: an external name (CNAME to `recordName`) in another zone. @default - none */
+  readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
 }
 
 /**
@@ -51,6 +68,12 @@ export class AwsDnsCluster extends Construct {
   public readonly records: readonly Route53Record[];
   /** Route 53 request interval used (10 or 30 s, the only values it offers). */
   public readonly requestIntervalSecs: 10 | 30;
+  /** ThinPrint: the client IDs and keys every node applies. */
+  public readonly clientKeys?: AwsThinPrintClientKeys;
+  /** ThinPrint dns-multicast: the Transit Gateway multicast domain of the nodes' subnets. */
+  public readonly multicast?: AwsMulticastDomain;
+  /** The DMZ alias record, when asked for. */
+  public readonly dmzAliasRecord?: Route53Record;
 
   constructor(scope: Construct, id: string, props: AwsDnsClusterProps) {
     super(scope, id);
@@ -60,8 +83,19 @@ export class AwsDnsCluster extends Construct {
     const port = checkPort!.port;
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
-    this.template = new AwsNodeTemplate(this, 'nodes', { ...props });
+    const thinprint = spec.profile.app === 'thinprint';
+    if (thinprint && props.clientKeysValue !== undefined) {
+      this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    }
+    const userData = thinprint
+      ? withInstallCommands('windows', renderWindowsDnsNodeScript(spec, { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs }, { wrap: false }), props.installCommands ?? [])
+      : props.userData;
+    this.template = new AwsNodeTemplate(this, 'nodes', { ...props, userData, policyStatements: this.clientKeys ? [this.clientKeys.readStatement()] : undefined });
     const sg = this.template.securityGroup.id;
+    if (thinprint) {
+      allowThinPrintNodeTraffic(this, sg, props.subnetCidrs ?? []);
+      this.multicast = new AwsMulticastDomain(this, 'multicast', { spec, vpcId: props.vpcId, subnetIds: props.subnetIds, groupAddress: props.multicastGroupAddress });
+    }
     const clientCidrs = spec.loadBalancer.allowedCidrs ?? [vpcCidrOf(this, props.vpcId, props.vpcCidr)];
     clientCidrs.forEach((cidr, i) => {
       for (const p of spec.ports) {
@@ -120,6 +154,12 @@ export class AwsDnsCluster extends Construct {
       nodes.push(node);
       checks.push(check);
     }
+    if (this.multicast && props.multicastGroupAddress !== undefined) {
+      this.multicast.addStaticMembers(nodes.map((n) => n.primaryNetworkInterfaceId));
+    }
+    if (props.dmzAlias) {
+      this.dmzAliasRecord = new Route53Record(this, 'dmz-alias', { zoneId: props.dmzAlias.hostedZoneId, name: props.dmzAlias.name, type: 'CNAME', ttl: 30, records: [props.recordName] });
+    }
     this.nodes = nodes;
     this.healthChecks = checks;
     this.records = records;
@@ -140,8 +180,26 @@ function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | unde
   if (known(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
     problems.push({ path: 'recordName', message: 'must be a DNS name such as "tpcs.corp.example.com"' });
   }
+  problems.push(...thinprintProblems(props));
   if (!checkPort) {
     problems.push({ path: 'healthCheckPortName', message: `no port named "${props.healthCheckPortName}" (have ${props.spec.ports.map((p) => p.name).join(', ')})` });
   }
+  return problems;
+}
+
+/** ThinPrint nodes: the settings their boot script needs, each naming its prop. */
+function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
+  const { spec } = props;
+  if (spec.profile.app !== 'thinprint') {
+    const only = (['subnetCidrs', 'installCommands', 'clientKeysValue', 'clientKeysVersion', 'multicastGroupAddress'] as const).filter((k) => props[k] !== undefined);
+    return only.map((k) => ({ path: k, message: 'only for the ThinPrint profile' }));
+  }
+  const problems: Problem[] = [];
+  if (props.userData !== undefined) problems.push({ path: 'userData', message: 'ThinPrint nodes get the rendered node configuration; put install steps into installCommands' });
+  const cidrs = props.subnetCidrs;
+  if (cidrs === undefined) problems.push({ path: 'subnetCidrs', message: 'is required for ThinPrint dns-multicast: the CIDRs of subnetIds, as literals' });
+  else if (cidrs.length !== props.subnetIds.length) problems.push({ path: 'subnetCidrs', message: `lists ${cidrs.length} CIDR(s) for ${props.subnetIds.length} subnet(s)` });
+  else problems.push(...thinprintSettingsProblems(spec, { nodeSubnetCidrs: cidrs }).map((p) => ({ ...p, path: p.path.replace('thinprint.nodeSubnetCidrs', 'subnetCidrs') })));
+  problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }

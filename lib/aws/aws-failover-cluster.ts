@@ -9,6 +9,7 @@ import { AwsGuardAsset } from './aws-guard-asset';
 import { AwsLoadBalancer, type AwsAliasRecord } from './aws-load-balancer';
 import type { AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage } from './aws-shared-storage';
+import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { throwIfProblems } from './aws-support';
 
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
@@ -32,6 +33,14 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly aliasRecord?: AwsAliasRecord;
   /** The cluster's DNS name; required for `dns` profiles (ThinPrint), which have no load balancer. @default - none */
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
+  /** ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs). @default - none */
+  readonly subnetCidrs?: readonly string[];
+  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
+  readonly clientKeysValue?: string;
+  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  readonly clientKeysVersion?: number;
+  /** ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name. @default - none */
+  readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
   /** RDS options. @default - see AwsDatabase */
   readonly database?: Pick<AwsDatabaseProps, 'instanceClass' | 'engineVersion' | 'masterUsername' | 'existingDatabaseCidr'>;
 }
@@ -51,6 +60,8 @@ export class AwsFailoverCluster extends Construct {
   public readonly appServers?: AwsAppServers;
   public readonly alarms?: AwsAlarms;
   public readonly dnsCluster?: AwsDnsCluster;
+  /** ThinPrint single-active: the client IDs and keys every node applies (dns-multicast: `dnsCluster.clientKeys`). */
+  public readonly thinprintClientKeys?: AwsThinPrintClientKeys;
 
   constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
     super(scope, id);
@@ -79,7 +90,11 @@ export class AwsFailoverCluster extends Construct {
       aliasRecord: props.aliasRecord,
     });
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
-    this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
+    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    if (spec.profile.app === 'thinprint' && props.clientKeysValue !== undefined) {
+      this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    }
     this.guardAsset = new AwsGuardAsset(this, 'guard', { spec, binaryPath: props.binaryPath });
     this.appServers = new AwsAppServers(this, 'app-servers', {
       ...nodeOptions,
@@ -87,6 +102,7 @@ export class AwsFailoverCluster extends Construct {
       loadBalancer: this.loadBalancer,
       database: this.database,
       storage: this.storage,
+      thinprintClientKeys: this.thinprintClientKeys,
       guardAsset: this.guardAsset,
       installCommands: props.installCommands,
     });
@@ -100,5 +116,9 @@ function recordProblems(props: AwsFailoverClusterProps, spec: ClusterSpec, dnsMo
   if (dnsMode && !props.dnsRecord) problems.push({ path: 'dnsRecord', message: `a "dns" profile (${spec.profile.displayName}) needs the cluster's DNS name and hosted zone` });
   if (dnsMode && props.aliasRecord) problems.push({ path: 'aliasRecord', message: 'a "dns" profile has no load balancer to alias; use dnsRecord' });
   if (!dnsMode && props.dnsRecord) problems.push({ path: 'dnsRecord', message: "only for \"dns\" profiles; name a guard profile's load balancer with aliasRecord" });
+  if (!dnsMode && props.dmzAlias) problems.push({ path: 'dmzAlias', message: 'only for ThinPrint dns-multicast; name the load balancer with aliasRecord' });
+  if (!dnsMode && props.subnetCidrs) problems.push({ path: 'subnetCidrs', message: 'only for ThinPrint dns-multicast (MCastNodeIfBits)' });
+  if (props.clientKeysValue !== undefined && spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
+  problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }

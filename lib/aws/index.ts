@@ -8,3 +8,5 @@ export * from './aws-app-servers';
 export * from './aws-alarms';
 export * from './aws-dns-cluster';
 export { nlbHealthCheck, withNlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
+export * from './aws-multicast-domain';
+export * from './aws-thinprint';

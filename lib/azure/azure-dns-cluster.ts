@@ -92,6 +92,12 @@ export function trafficManagerMonitor(spec: ClusterSpec, port: number) {
 export function dnsClusterProblems(props: AzureDnsClusterProps): Problem[] {
   const { spec } = props;
   const problems: Problem[] = [];
+  if (spec.profile.app === 'thinprint') {
+    problems.push({
+      path: 'spec.profile.clusterMode',
+      message: 'Azure virtual networks carry no multicast, so ThinPrint nodes behind one DNS name cannot reach each other\'s clients; run ThinPrint "single-active" with AzureFailoverCluster',
+    });
+  }
   if (spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'a DNS cluster answers with every node; active/passive (guard) apps need AzureLoadBalancer' });
   }

@@ -12,6 +12,8 @@ import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { defaultGuardBinaryPath } from '../core/guard-binary';
 import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
+import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 
 export interface AzureFailoverClusterProps extends AzurePlacement {
   /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
@@ -54,6 +56,12 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly filePrivateDnsZoneId?: string;
   /** Existing database private DNS zone. @default - created */
   readonly databasePrivateDnsZoneId?: string;
+  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable. @default - none (no client is added) */
+  readonly clientKeysValue?: string;
+  /** ThinPrint: bump when `clientKeysValue` changes (the secret is write-only). @default 1 */
+  readonly clientKeysVersion?: number;
+  /** The guide's DMZ alias: an A record for the load balancer's frontend in an Azure DNS zone. @default - none */
+  readonly dmzAlias?: { readonly zoneName: string; readonly resourceGroupName: string; readonly name: string };
 }
 
 /**
@@ -76,6 +84,10 @@ export class AzureFailoverCluster extends Construct {
   public readonly alerts: AzureAlerts;
   /** What the boot script was given. */
   public readonly bootContext: BootContext;
+  /** ThinPrint: the client-keys secret every node applies. */
+  public readonly clientKeys?: AzureThinPrintClientKeys;
+  /** The DMZ alias record, when asked for. */
+  public readonly dmzAliasRecord?: DnsARecord;
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
@@ -119,11 +131,23 @@ export class AzureFailoverCluster extends Construct {
       readerPrincipalId: this.identity.principalId,
       storageAccountName: props.guardStorageAccountName,
     });
+    if (props.clientKeysValue !== undefined) {
+      this.clientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
+        spec,
+        keyVaultId: this.database.keyVault!.id,
+        value: props.clientKeysValue,
+        valueVersion: props.clientKeysVersion,
+        readerPrincipalId: this.identity.principalId,
+        // written after the deployer's data-plane role, like the database password
+        dependsOn: [this.database.passwordSecret!],
+      });
+    }
     this.bootContext = {
       share: this.fileShare.mount,
       guardBinary: this.guardBlob.source(this.identity.clientId),
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
+      ...(this.clientKeys ? { thinprint: { clientKeysSecretRef: this.clientKeys.secretRef } } : {}),
     };
     this.appServers = new AzureAppServers(this, 'app-servers', {
       ...placement,
@@ -133,7 +157,13 @@ export class AzureFailoverCluster extends Construct {
       identity: this.identity,
       backendAddressPoolIds: [this.loadBalancer.backendPool.id],
       // The grants and the share's endpoint exist before the first boot script runs.
-      dependsOn: [...this.database.readerRoleAssignments, ...this.fileShare.readerRoleAssignments, this.guardBlob.readerRoleAssignment, this.fileShare.privateEndpoint],
+      dependsOn: [
+        ...this.database.readerRoleAssignments,
+        ...this.fileShare.readerRoleAssignments,
+        this.guardBlob.readerRoleAssignment,
+        this.fileShare.privateEndpoint,
+        ...(this.clientKeys ? [this.clientKeys.readerRoleAssignment] : []),
+      ],
       vmSize: props.vmSize,
       zones: props.zones,
       image: props.image,
@@ -143,6 +173,9 @@ export class AzureFailoverCluster extends Construct {
       windowsAdminPassword: props.windowsAdminPassword,
     });
     this.alerts = new AzureAlerts(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
+    if (props.dmzAlias) {
+      this.dmzAliasRecord = new DnsARecord(this, 'dmz-alias', { ...props.dmzAlias, ttl: 30, records: [this.loadBalancer.frontendIpAddress], tags: clusterTags(spec) });
+    }
   }
 }
 
@@ -156,6 +189,9 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
   const pending = 'pending';
   const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
   const problems: Problem[] = [];
+  const thinprint = azureThinPrintProblems(spec, props.clientKeysValue);
+  if (thinprint.some((p) => p.path === 'spec.profile.clusterMode')) return thinprint;
+  problems.push(...thinprint);
   if (spec.profile.failoverMode !== 'guard') {
     return [{ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps (e.g. ThinPrint) run active/active behind a DNS name; use AzureDnsCluster` }];
   }

@@ -9,3 +9,4 @@ export * from './azure-app-servers';
 export * from './azure-alerts';
 export * from './azure-dns-cluster';
 export * from './azure-failover-cluster';
+export * from './azure-thinprint';

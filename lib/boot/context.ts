@@ -1,4 +1,5 @@
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
  * What a boot script needs to know beyond the ClusterSpec: facts only the cloud construct
@@ -17,6 +18,8 @@ export interface BootContext {
   readonly windowsDrive?: string;
   /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
   readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
+  /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */
+  readonly thinprint?: ThinPrintNodeSettings;
 }
 
 export type ShareMount =

@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardSettings, renderProperties } from '../spec/guard-settings';
 import { ValidationError, type Problem } from '../core/problems';
 import type { BootContext } from './context';
+import { thinprintSettingsProblems } from './thinprint-windows';
 
 /** Where things go on a Linux node (production paths; the script can prefix them with FG_ROOT). */
 export const LINUX = {
@@ -33,6 +34,12 @@ export const WINDOWS = {
   defaultDrive: 'S:',
 } as const;
 
+/**
+ * The share of a node that mounts none (no shared items, e.g. ThinPrint): BootContext.share is
+ * read only when the spec has shared items, so this is never used.
+ */
+export const NO_SHARE: BootContext['share'] = { kind: 'smb', address: '' };
+
 /** Files on the share that coordinate seeding between nodes. */
 export const SHARE_FILES = { lock: '.failover-seed.lock', seeded: '.failover-seeded' } as const;
 
@@ -51,7 +58,8 @@ export const loopbackVip = (spec: ClusterSpec, ctx: BootContext): string | undef
 export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
   const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
   const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
-  return blob || keyVault;
+  const thinprintKeys = spec.profile.app === 'thinprint' && (ctx.thinprint?.clientKeysSecretRef ?? '').startsWith('azure-keyvault:');
+  return blob || keyVault || thinprintKeys;
 }
 
 /** The user-assigned identity to ask IMDS for (the one given with the blob). @default - the VM's system identity */
@@ -121,6 +129,7 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
   const vip = loopbackVip(spec, ctx);
   if (spec.loadBalancer.floatingIp && vip === undefined) add('loopbackVip', 'is required when loadBalancer.floatingIp is on');
   if (vip !== undefined && mismatch(IPV4, vip)) add('loopbackVip', 'must be an IPv4 address');
+  problems.push(...thinprintSettingsProblems(spec, ctx.thinprint));
   if (problems.length > 0) throw new ValidationError('boot script input', problems);
 }
 

@@ -1,7 +1,8 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
+import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
+import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -24,13 +25,18 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
   if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
   if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
+  const thinprint = thinprintScriptParts(spec, ctx.thinprint);
+  if (thinprint) steps.push(thinprint.configureStep);
   if (usesGuard(spec)) steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
   else steps.push(APP_SERVICE_STEP);
+  if (thinprint) steps.push(...thinprint.finalSteps);
   const helpers = [HELPERS];
   if (usesImds(spec, ctx)) helpers.push(IMDS_HELPER);
-  if (usesShare(spec) && smbSecretRef(spec, ctx) !== undefined) helpers.push(SECRET_HELPER);
+  if ((usesShare(spec) && smbSecretRef(spec, ctx) !== undefined) || thinprint?.readsSecret) helpers.push(SECRET_HELPER);
   if (usesShare(spec)) helpers.push(LINK_HELPER);
-  const body = [header(spec), values(spec, ctx), helpers.join(''), START, 'try {', ...steps.map(indent), FOOTER].join('\n');
+  if (thinprint) helpers.push(thinprint.helpers);
+  const thinprintValues = thinprint ? `${thinprint.values.join('\n')}\n` : '';
+  const body = [header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps.map(indent), FOOTER].join('\n');
   return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n` : body;
 }
 
@@ -405,3 +411,13 @@ const FOOTER = `  $script:Step = 'done'
   exit 1
 }
 `;
+
+/**
+ * The boot script of a `dns` node (ThinPrint dns-multicast): no share, no guard, no database,
+ * so the context carries only the ThinPrint settings; checkBootInput reads the other fields
+ * for guard profiles and shared items only.
+ */
+export function renderWindowsDnsNodeScript(spec: ClusterSpec, thinprint: ThinPrintNodeSettings | undefined, options: WindowsBootScriptOptions = {}): string {
+  const unused = { kind: 's3', bucket: '', key: '', region: '', sha256: '' } as const;
+  return renderWindowsBootScript(spec, { share: NO_SHARE, guardBinary: unused, database: { url: '', passwordSource: '' }, thinprint }, options);
+}

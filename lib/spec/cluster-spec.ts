@@ -218,6 +218,7 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
   if (spec.profile.app === 'thinprint' && spec.profile.os !== 'windows') {
     problems.push({ path: 'profile.os', message: 'ThinPrint Connection Service runs on Windows only' });
   }
+  problems.push(...clusterModeProblems(spec.profile));
   if (spec.storage.kind === 'smb' && spec.profile.os === 'linux' && !spec.storage.credentialsSecretRef) {
     problems.push({
       path: 'storage.credentialsSecretRef',
@@ -228,4 +229,16 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
     problems.push({ path: 'storage.kind', message: 'Windows nodes mount the share over SMB; use "smb"' });
   }
   return problems;
+}
+
+/** `clusterMode` belongs to ThinPrint and decides its failoverMode; a mismatch cannot be built. */
+function clusterModeProblems(profile: AppProfile): Problem[] {
+  const mode = profile.clusterMode;
+  if (mode === undefined) return [];
+  if (profile.app !== 'thinprint') return [{ path: 'profile.clusterMode', message: 'is for ThinPrint only; other apps choose profile.failoverMode' }];
+  const wanted = mode === 'dns-multicast' ? 'dns' : 'guard';
+  if (profile.failoverMode !== wanted) {
+    return [{ path: 'profile.clusterMode', message: `"${mode}" runs with failoverMode "${wanted}", not "${profile.failoverMode}"` }];
+  }
+  return [];
 }

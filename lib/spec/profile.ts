@@ -41,6 +41,12 @@ export const profileSchema = z.object({
    * `dns`: active/active behind a DNS name with health-checked records, no guard (ThinPrint CS).
    */
   failoverMode: z.enum(['guard', 'dns']),
+  /**
+   * ThinPrint only: `single-active` (guard behind the load balancer) or `dns-multicast` (the
+   * vendor's active/active cluster; needs multicast). Must agree with failoverMode.
+   * @default - none (not ThinPrint)
+   */
+  clusterMode: z.enum(['single-active', 'dns-multicast']).optional(),
   /** Ports the load balancer forwards to the active node. */
   ports: z.array(portSchema).min(1, 'at least one port'),
   /** Absolute install dir on the node (the `[app-path]/server` of the seed for PaperCut). */

@@ -1,27 +1,54 @@
 import type { AppProfile } from './profile';
 
 /**
- * ThinPrint Connection Service cluster, from the vendor's "High availability for Connection
- * Service" guide: Windows only; every node active behind one DNS name (an A record per node,
- * TTL 30 s); clients connect on 4001, engines (servers) on 4002 (moved from the default 4000),
- * 4000 kept for the configuration console. Settings replicate between nodes, so nothing is
- * shared on a file share and no guard runs.
+ * How the Connection Service nodes form a cluster.
+ * - `single-active`: one node runs the service at a time, chosen by failover-guard behind the
+ *   load balancer (the PaperCut machinery). Every engine and every client reaches the same
+ *   node, so no node-to-node channel is needed. Works on any cloud.
+ * - `dns-multicast`: the vendor's cluster: every node active behind one DNS name, the nodes
+ *   talking over UDP multicast. Needs a network that carries multicast (AWS: a Transit Gateway
+ *   multicast domain); impossible on Azure.
  */
-export function thinprint(): AppProfile {
+export type ThinPrintClusterMode = 'single-active' | 'dns-multicast';
+
+export interface ThinPrintOptions {
+  /**
+   * A client's tunnel ends on the one node it connected to; an engine reaching another node
+   * reaches that client only through the vendor's undocumented multicast channel. Single-active
+   * needs no such channel, so it is the default (see the README's ThinPrint section).
+   * @default 'single-active'
+   */
+  readonly clusterMode?: ThinPrintClusterMode;
+}
+
+/** The port the guide moves the engines' (servers') connections to, from 4000. */
+export const THINPRINT_SERVER_PORT = 4002;
+/** The port ThinPrint Clients (or Hubs) connect to. */
+export const THINPRINT_CLIENT_PORT = 4001;
+
+/**
+ * ThinPrint Connection Service, from the vendor's "High availability for Connection Service"
+ * guide: Windows only; clients connect on 4001, engines (servers) on 4002 (moved from the
+ * default 4000), 4000 kept for the configuration console. Nothing lives on a file share: the
+ * boot script applies the guide's node settings and the client IDs and keys on every node.
+ */
+export function thinprint(options: ThinPrintOptions = {}): AppProfile {
+  const clusterMode = options.clusterMode ?? 'single-active';
   return {
     app: 'thinprint',
     displayName: 'ThinPrint Connection Service',
     os: 'windows',
-    failoverMode: 'dns',
+    failoverMode: clusterMode === 'dns-multicast' ? 'dns' : 'guard',
+    clusterMode,
     ports: [
       { name: 'default', port: 4000, protocol: 'tcp' },
-      { name: 'clients', port: 4001, protocol: 'tcp' },
-      { name: 'servers', port: 4002, protocol: 'tcp' },
+      { name: 'clients', port: THINPRINT_CLIENT_PORT, protocol: 'tcp' },
+      { name: 'servers', port: THINPRINT_SERVER_PORT, protocol: 'tcp' },
     ],
     installDir: 'C:\\Program Files\\ThinPrint\\Connection Service',
     sharedItems: [],
     deleteOnClone: [],
     serviceName: 'TPConnectionService',
-    readiness: { kind: 'tcp', host: '127.0.0.1', port: 4001 },
+    readiness: { kind: 'tcp', host: '127.0.0.1', port: THINPRINT_CLIENT_PORT },
   };
 }

@@ -143,6 +143,7 @@ describe('AwsAppServers', () => {
       ['httpsEgressCidrs[0]', { httpsEgressCidrs: ['anywhere'] }],
       ['installCommands[1]', { installCommands: ['true', ' '] }],
       ['healthCheckGracePeriodSecs', { healthCheckGracePeriodSecs: -1 }],
+      ['storage', { storage: undefined }],
     ] as Array<[string, Partial<AwsAppServersProps>]>)('%s', (prop, extra) => {
       expect(errorOf((s) => build(s, papercutSpec(), extra))).toContain(`${prop}:`);
     });

@@ -1,10 +1,19 @@
 import { AwsDnsCluster, type AwsDnsClusterProps } from '../../lib/aws/aws-dns-cluster';
-import { parseClusterSpec, thinprint, type ClusterSpecInput } from '../../lib/spec';
+import { TerraformVariable } from 'cdktf';
+import { custom, parseClusterSpec, thinprint, type ClusterSpecInput } from '../../lib/spec';
 import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support';
 
 const ZONE = 'Z0123456789ABCDEFGHIJ';
-const tpSpec = (o: Partial<ClusterSpecInput> = {}) => parseClusterSpec({ name: 'tpcs', profile: thinprint(), ...o });
-const base = () => ({ spec: tpSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], hostedZoneId: ZONE, recordName: 'tpcs.corp.example.com' });
+const CIDRS = ['10.20.1.0/24', '10.20.2.0/24'];
+const tpSpec = (o: Partial<ClusterSpecInput> = {}) => parseClusterSpec({ name: 'tpcs', profile: thinprint({ clusterMode: 'dns-multicast' }), ...o });
+const base = (): AwsDnsClusterProps => ({ spec: tpSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], subnetCidrs: CIDRS, hostedZoneId: ZONE, recordName: 'tpcs.corp.example.com' });
+/** Any active/active app without ThinPrint's node configuration. */
+const customDnsSpec = (o: Partial<ClusterSpecInput> = {}) =>
+  parseClusterSpec({
+    name: 'tpcs',
+    profile: custom({ displayName: 'Acme DNS', os: 'windows', failoverMode: 'dns', ports: [{ name: 'clients', port: 4001 }, { name: 'servers', port: 4002 }], installDir: 'C:\\Acme', serviceName: 'Acme', readiness: { kind: 'tcp', port: 4001 } }),
+    ...o,
+  });
 
 describe('AwsDnsCluster', () => {
   it('defaults: a node per count, a TCP health check on the client port per node, multivalue records with TTL 30', () => {
@@ -24,10 +33,17 @@ describe('AwsDnsCluster', () => {
     expect(records[0].records[0]).toContain('private_ip');
     expect(new Set(records.map((r) => r.set_identifier)).size).toBe(2);
     expect(records[0].health_check_id).toContain('aws_route53_health_check');
-    // Windows Server image, IMDSv2, no user data unless given
+    // Windows Server image, IMDSv2; ThinPrint nodes boot their node configuration
     expect(one(json, 'aws_ssm_parameter', 'data').name).toContain('Windows_Server');
     expect(one(json, 'aws_launch_template').metadata_options.http_tokens).toBe('required');
+    expect(one(json, 'aws_launch_template').user_data).toMatch(/^\$\{base64encode\(local\./);
+  });
+
+  it('a non-ThinPrint dns profile boots no user data unless given', () => {
+    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec(), subnetCidrs: undefined }));
     expect(one(json, 'aws_launch_template').user_data).toBeUndefined();
+    expect(all(json, 'aws_ec2_transit_gateway')).toHaveLength(0);
+    expect(all(json, 'aws_secretsmanager_secret')).toHaveLength(0);
   });
 
   it('security group: clients (VPC) on the profile ports, Route 53 checkers on the check port only, nothing from 0.0.0.0/0', () => {
@@ -36,6 +52,7 @@ describe('AwsDnsCluster', () => {
     // then
     const rules = all(json, 'aws_vpc_security_group_ingress_rule');
     expect(rules.filter((r) => r.cidr_ipv4 === NET.vpcCidr).map((r) => r.from_port).sort()).toEqual([4000, 4001, 4002]);
+    for (const r of rules.filter((x) => x.cidr_ipv4 === NET.vpcCidr)) expect(r.to_port).toBe(r.from_port);
     const checkers = rules.filter((r) => r.prefix_list_id);
     expect(checkers.map((r) => r.from_port)).toEqual([4001]);
     expect(one(json, 'aws_ec2_managed_prefix_list', 'data').name).toMatch(/^com\.amazonaws\..*\.route53-healthchecks$/);
@@ -46,7 +63,7 @@ describe('AwsDnsCluster', () => {
     // given
     const spec = tpSpec({ nodeCount: 3, healthCheck: { intervalSecs: 30, timeoutSecs: 5, unhealthyThreshold: 3 }, loadBalancer: { allowedCidrs: ['10.50.0.0/16'] } });
     // when
-    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec, healthCheckPortName: 'servers', recordAddress: 'public', userData: 'Write-Host ${env:COMPUTERNAME}' }));
+    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec({ nodeCount: 3, healthCheck: spec.healthCheck, loadBalancer: { allowedCidrs: ['10.50.0.0/16'] } }), subnetCidrs: undefined, healthCheckPortName: 'servers', recordAddress: 'public', userData: 'Write-Host ${env:COMPUTERNAME}' }));
     // then
     expect(all(json, 'aws_instance').map((n) => n.subnet_id)).toEqual([...NET.subnetIds, NET.subnetIds[0]]);
     for (const c of all(json, 'aws_route53_health_check')) expect(c).toMatchObject({ port: 4002, request_interval: 30, failure_threshold: 3 });
@@ -64,9 +81,106 @@ describe('AwsDnsCluster', () => {
       ['recordName', (): AwsDnsClusterProps => ({ ...base(), recordName: 'not a name' })],
       ['healthCheckPortName', (): AwsDnsClusterProps => ({ ...base(), healthCheckPortName: 'nope' })],
       ['imageId', (): AwsDnsClusterProps => ({ ...base(), imageId: 'windows' })],
+      ['subnetCidrs', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: undefined })],
+      ['subnetCidrs', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: ['10.20.1.0/24'] })],
+      ['subnetCidrs[1]', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: ['10.20.1.0/24', '10.20.2.0'] })],
+      ['userData', (): AwsDnsClusterProps => ({ ...base(), userData: 'Write-Host hi' })],
+      ['clientKeysValue', (): AwsDnsClusterProps => ({ ...base(), clientKeysValue: '{"clients":[{"id":"66","key":"666"}]}' })],
+      ['multicastGroupAddress', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), subnetCidrs: undefined, multicastGroupAddress: '239.1.1.1' })],
     ])('%s', (prop, props) => {
       const p = props();
       expect(errorOf((s) => new AwsDnsCluster(s, 'dns', p))).toContain(`${prop}:`);
+    });
+  });
+
+  describe('ThinPrint dns-multicast', () => {
+    it('a Transit Gateway multicast domain (IGMPv2) over the nodes\' subnets', () => {
+      // when
+      const json = synth((s) => new AwsDnsCluster(s, 'dns', base()));
+      // then
+      const tgw = one(json, 'aws_ec2_transit_gateway');
+      expect(tgw).toMatchObject({ multicast_support: 'enable', auto_accept_shared_attachments: 'disable', default_route_table_association: 'disable', default_route_table_propagation: 'disable' });
+      const attachment = one(json, 'aws_ec2_transit_gateway_vpc_attachment');
+      expect(attachment).toMatchObject({ vpc_id: NET.vpcId, subnet_ids: NET.subnetIds });
+      expect(attachment.transit_gateway_id).toContain('aws_ec2_transit_gateway.');
+      const domain = one(json, 'aws_ec2_transit_gateway_multicast_domain');
+      expect(domain).toMatchObject({ igmpv2_support: 'enable', static_sources_support: 'disable', auto_accept_shared_associations: 'disable' });
+      const associations = all(json, 'aws_ec2_transit_gateway_multicast_domain_association');
+      expect(associations.map((a) => a.subnet_id)).toEqual(NET.subnetIds);
+      for (const a of associations) {
+        expect(a.transit_gateway_attachment_id).toContain('aws_ec2_transit_gateway_vpc_attachment.');
+        expect(a.transit_gateway_multicast_domain_id).toContain('aws_ec2_transit_gateway_multicast_domain.');
+      }
+      // IGMP only: no static member unless a group is given
+      expect(all(json, 'aws_ec2_transit_gateway_multicast_group_member')).toHaveLength(0);
+      // no client keys given: no secret, no grant, the script adds no client
+      expect(all(json, 'aws_secretsmanager_secret')).toHaveLength(0);
+      expect(all(json, 'aws_iam_role_policy')).toHaveLength(0);
+      expect(Object.values(json.locals)[0]).toContain("$TpClientKeysSecretRef = ''");
+    });
+
+    it('static group members: each node\'s primary network interface, after the subnet associations', () => {
+      const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), multicastGroupAddress: '239.192.0.10' }));
+      const members = all(json, 'aws_ec2_transit_gateway_multicast_group_member');
+      expect(members).toHaveLength(2);
+      for (const m of members) {
+        expect(m.group_ip_address).toBe('239.192.0.10');
+        expect(m.network_interface_id).toMatch(/aws_instance\..*primary_network_interface_id/);
+        expect(m.depends_on.every((d: string) => d.startsWith('aws_ec2_transit_gateway_multicast_domain_association.'))).toBe(true);
+      }
+      expect(errorOf((s) => new AwsDnsCluster(s, 'dns', { ...base(), multicastGroupAddress: '10.0.0.1' }))).toContain('groupAddress: "10.0.0.1" is not an IPv4 multicast address');
+    });
+
+    it('node-to-node rules: TCP 4000–4002 and UDP from the nodes\' subnets only, IGMP from the querier, egress to the groups', () => {
+      // when
+      const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), vpcCidr: NET.vpcCidr }));
+      // then
+      const ingress = all(json, 'aws_vpc_security_group_ingress_rule');
+      const egress = all(json, 'aws_vpc_security_group_egress_rule');
+      const pick = (rules: Record<string, any>[], cidr: string, proto: string) => rules.filter((r) => r.cidr_ipv4 === cidr && r.ip_protocol === proto).map((r) => [r.from_port, r.to_port]);
+      for (const cidr of CIDRS) {
+        expect(pick(ingress, cidr, 'tcp')).toEqual([[4000, 4002]]);
+        expect(pick(egress, cidr, 'tcp')).toEqual([[4000, 4002]]);
+        expect(pick(ingress, cidr, 'udp')).toEqual([[0, 65535]]);
+      }
+      expect(pick(egress, '224.0.0.0/4', 'udp')).toEqual([[0, 65535]]);
+      expect(ingress.filter((r) => r.ip_protocol === '2').map((r) => r.cidr_ipv4)).toEqual(['0.0.0.0/32']);
+      expect(egress.filter((r) => r.ip_protocol === '2').map((r) => r.cidr_ipv4)).toEqual(['224.0.0.0/4']);
+      // nothing wider: every rule names a narrow source or destination
+      for (const r of ingress) expect(r.cidr_ipv4).not.toBe('0.0.0.0/0');
+      expect(egress.filter((r) => r.cidr_ipv4 === '0.0.0.0/0').map((r) => [r.ip_protocol, r.from_port, r.to_port])).toEqual([['tcp', 443, 443]]);
+      // UDP and IGMP only from the node subnets / the querier
+      expect(new Set(ingress.filter((r) => r.ip_protocol === 'udp').map((r) => r.cidr_ipv4))).toEqual(new Set(CIDRS));
+    });
+
+    it('client keys: a Secrets Manager secret (value from a sensitive variable) the nodes alone may read, referenced by the boot script', () => {
+      // when
+      let cluster: AwsDnsCluster | undefined;
+      const json = synth((s) => {
+        const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
+        cluster = new AwsDnsCluster(s, 'dns', { ...base(), clientKeysValue: keys.stringValue, installCommands: ['Install-ThinPrint.ps1'] });
+      });
+      // then
+      const secret = one(json, 'aws_secretsmanager_secret');
+      expect(secret.name_prefix).toBe('tpcs-thinprint-clients-');
+      expect(one(json, 'aws_secretsmanager_secret_version')).toMatchObject({ secret_string_wo: '${var.keys}', secret_string_wo_version: 1 });
+      expect(one(json, 'aws_secretsmanager_secret_version').secret_string).toBeUndefined(); // write-only: never in the state
+      const arn = `\${aws_secretsmanager_secret.${Object.keys(json.resource.aws_secretsmanager_secret)[0]}.arn}`;
+      const policy = JSON.parse(one(json, 'aws_iam_role_policy').policy);
+      expect(policy.Statement).toEqual([{ Sid: 'ReadThinPrintClientKeys', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }]);
+      const script = Object.values(json.locals)[0] as string;
+      expect(script).toContain(`$TpClientKeysSecretRef = 'aws-secretsmanager:${arn}'`);
+      expect(script).toContain("$TpNodeNetwork = '10.20.0.0/22'");
+      expect(script).toContain("$TpMCastNodeIfBits = [int]'10'");
+      expect(script.indexOf('Install-ThinPrint.ps1')).toBeLessThan(script.indexOf("Invoke-Step 'configure the ThinPrint"));
+      expect(script).not.toContain('666');
+      expect(cluster!.clientKeys!.secretRef).toContain('aws-secretsmanager:');
+    });
+
+    it('DMZ alias: an optional CNAME to the cluster name, TTL 30', () => {
+      expect(all(synth((s) => new AwsDnsCluster(s, 'dns', base())), 'aws_route53_record').filter((r) => r.type === 'CNAME')).toHaveLength(0);
+      const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), dmzAlias: { hostedZoneId: 'Z9999999999ABCDEFGHIJ', name: 'print.example.com' } }));
+      expect(all(json, 'aws_route53_record').filter((r) => r.type === 'CNAME')).toEqual([{ type: 'CNAME', name: 'print.example.com', zone_id: 'Z9999999999ABCDEFGHIJ', ttl: 30, records: ['tpcs.corp.example.com'] }]);
     });
   });
 });

@@ -75,7 +75,9 @@ describe('AWS example stacks', () => {
   it('aws-thinprint-dns: secure by construction', () => {
     const json = synthThinPrint();
     expectSecure(json);
-    expect(all(json, 'aws_route53_record').every((r) => r.ttl === 30 && r.multivalue_answer_routing_policy === true)).toBe(true);
+    expect(all(json, 'aws_route53_record').filter((r) => r.type === 'A').every((r) => r.ttl === 30 && r.multivalue_answer_routing_policy === true)).toBe(true);
+    expect(all(json, 'aws_route53_record').filter((r) => r.type === 'CNAME').map((r) => r.name)).toEqual(['print-gateway.corp.example.com']);
+    expect(all(json, 'aws_ec2_transit_gateway_multicast_domain')).toHaveLength(1);
   });
 
   it('aws-papercut snapshot', () => {

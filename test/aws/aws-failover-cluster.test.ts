@@ -1,4 +1,5 @@
-import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
+import { TerraformVariable } from 'cdktf';
+import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
 import { papercut, thinprint } from '../../lib/spec';
 import { all, errorOf, FIXTURE_BINARY, NET, one, synth } from './aws-test-support';
 
@@ -50,7 +51,7 @@ describe('AwsFailoverCluster', () => {
   it('a dns profile builds an AwsDnsCluster and nothing guard-related', () => {
     // given / when
     let cluster!: AwsFailoverCluster;
-    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
+    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, subnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'], dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
     // then
     expect(cluster.dnsCluster).toBeDefined();
     expect(cluster.loadBalancer).toBeUndefined();
@@ -63,11 +64,11 @@ describe('AwsFailoverCluster', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut(), nodeCount: 1 }, binaryPath: FIXTURE_BINARY }))).toContain('nodeCount:');
     });
     it('dnsRecord is required for a dns profile', () => {
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() } }))).toContain('dnsRecord:');
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } }))).toContain('dnsRecord:');
     });
     it('aliasRecord is not for a dns profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' };
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint() }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
     });
     it('dnsRecord is not for a guard profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
@@ -75,6 +76,57 @@ describe('AwsFailoverCluster', () => {
     });
     it('a missing guard binary names binaryPath', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: '/missing/guard' }))).toContain('binaryPath:');
+    });
+  });
+
+  describe('ThinPrint single-active (the default mode)', () => {
+    const tp = (over: Partial<AwsFailoverClusterProps> = {}): AwsFailoverClusterProps => ({ ...net, spec: { name: 'tp', profile: thinprint() }, binaryPath: FIXTURE_BINARY, ...over });
+
+    it('the guard behind the NLB like PaperCut, no share (so no Active Directory), a client-keys secret only the nodes read', () => {
+      // given / when
+      let cluster!: AwsFailoverCluster;
+      const json = synth((s) => {
+        const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
+        cluster = new AwsFailoverCluster(s, 'tp', tp({ clientKeysValue: keys.stringValue }));
+      });
+      // then
+      expect(cluster.storage).toBeUndefined();
+      for (const type of ['aws_efs_file_system', 'aws_fsx_windows_file_system']) expect(json.resource[type]).toBeUndefined();
+      expect(all(json, 'aws_lb_listener').map((l) => l.port).sort()).toEqual([4000, 4001, 4002]);
+      expect(one(json, 'aws_secretsmanager_secret_version')).toMatchObject({ secret_string_wo: '${var.keys}', secret_string_wo_version: 1 });
+      expect(one(json, 'aws_secretsmanager_secret_version').secret_string).toBeUndefined();
+      const secretArn = `\${aws_secretsmanager_secret.${Object.keys(json.resource.aws_secretsmanager_secret)[0]}.arn}`;
+      const read = JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement.find((x: any) => x.Sid === 'ReadSecrets');
+      expect(read.Resource).toContain(secretArn);
+      const script = Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string;
+      expect(script).toContain(`$TpClientKeysSecretRef = 'aws-secretsmanager:${secretArn}'`);
+      expect(script).toContain("Invoke-Step 'configure the ThinPrint Connection Service node'");
+      expect(script).not.toMatch(/map the share|MCastNode/);
+      // no node-to-node rule: only the load balancer reaches the nodes
+      const sgs = json.resource.aws_security_group as Record<string, any>;
+      const nodeSg = Object.keys(sgs).find((k) => sgs[k].name === 'tp-nodes')!;
+      const toNodes = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id.includes(nodeSg));
+      expect(toNodes.every((r) => String(r.referenced_security_group_id).includes('aws_security_group.'))).toBe(true);
+    });
+
+    it('the same NLB health check and guard timings as PaperCut on Windows', () => {
+      let tpCluster!: AwsFailoverCluster;
+      let pcCluster!: AwsFailoverCluster;
+      const tpJson = synth((s) => (tpCluster = new AwsFailoverCluster(s, 'x', tp())));
+      const pcJson = synth((s) => (pcCluster = new AwsFailoverCluster(s, 'x', { ...tp(), spec: { name: 'tp', profile: papercut({ os: 'windows' }) }, activeDirectoryId: 'd-1234567890' })));
+      const health = (json: Record<string, any>) => all(json, 'aws_lb_target_group').map((g) => g.health_check);
+      expect(new Set(health(tpJson).map((h) => JSON.stringify(h)))).toEqual(new Set(health(pcJson).map((h) => JSON.stringify(h))));
+      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\.|load-balancer\./.test(l));
+      expect(guardLines(tpCluster.appServers!.userData).length).toBeGreaterThan(5);
+      expect(guardLines(tpCluster.appServers!.userData)).toEqual(guardLines(pcCluster.appServers!.userData));
+    });
+
+    it('rejects multicast-only props and client keys in code, naming them', () => {
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'tp', tp({ subnetCidrs: ['10.0.1.0/24'], dmzAlias: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'x.example.com' }, clientKeysValue: '{"clients":[]}' })));
+      expect(message).toContain('subnetCidrs: only for ThinPrint dns-multicast');
+      expect(message).toContain('dmzAlias: only for ThinPrint dns-multicast');
+      expect(message).toContain('clientKeysValue: must come from a sensitive Terraform variable');
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY, clientKeysValue: new TerraformVariable(s, 'k', {}).stringValue }))).toContain('clientKeysValue: only for the ThinPrint profile');
     });
   });
 });

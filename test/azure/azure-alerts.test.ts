@@ -43,7 +43,7 @@ describe('AzureAlerts', () => {
     const cases: Array<[string, Partial<AzureAlertsProps>, string]> = [
       ['no load balancer', { loadBalancerId: '' }, 'loadBalancerId'],
       ['a window Azure does not offer', { windowMinutes: 7 }, 'windowMinutes'],
-      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint() }) }, 'spec.profile.failoverMode'],
+      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }) }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       expect(() => synth((s) => new AzureAlerts(s, 'alerts', base(over)))).toThrow(propError('AzureAlerts', prop));

@@ -135,7 +135,7 @@ describe('AzureAppServers', () => {
       ['no zones', { zones: [] }, 'zones'],
       ['no subnet', { subnetId: '' }, 'subnetId'],
       ['a bad admin user name', { adminUsername: 'Admin User' }, 'adminUsername'],
-      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint() }), adminSshPublicKey: undefined }, 'spec.profile.failoverMode'],
+      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), adminSshPublicKey: undefined }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       expect(() => synth((s) => new AzureAppServers(s, 'nodes', base(over)))).toThrow(propError('AzureAppServers', prop));

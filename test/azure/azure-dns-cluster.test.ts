@@ -1,8 +1,10 @@
 import { AzureDnsCluster, trafficManagerMonitor, type AzureDnsClusterProps } from '../../lib/azure/azure-dns-cluster';
-import { parseClusterSpec, thinprint } from '../../lib/spec';
+import { custom, parseClusterSpec, thinprint } from '../../lib/spec';
 import { onlyResource, paperCutSpec, resourcesOf, synth, propError } from './helpers';
 
-const tpSpec = (over: Record<string, unknown> = {}) => parseClusterSpec({ name: 'tp', profile: thinprint(), ...over });
+/** An active/active app of ThinPrint's shape that needs no node-to-node channel (ThinPrint itself cannot run this way on Azure). */
+const dnsProfile = custom({ displayName: 'Acme DNS', os: 'windows', failoverMode: 'dns', ports: [{ name: 'default', port: 4000 }, { name: 'clients', port: 4001 }, { name: 'servers', port: 4002 }], installDir: 'C:\\Acme', serviceName: 'Acme', readiness: { kind: 'tcp', port: 4001 } });
+const tpSpec = (over: Record<string, unknown> = {}) => parseClusterSpec({ name: 'tp', profile: dnsProfile, ...over });
 const base = (over: Partial<AzureDnsClusterProps> = {}): AzureDnsClusterProps => ({
   spec: tpSpec(),
   resourceGroupName: 'rg',
@@ -55,5 +57,10 @@ describe('AzureDnsCluster', () => {
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       expect(() => synth((s) => new AzureDnsCluster(s, 'dns', base(over)))).toThrow(propError('AzureDnsCluster', prop));
     });
+  });
+
+  it('refuses ThinPrint dns-multicast: Azure carries no multicast, naming spec.profile.clusterMode', () => {
+    const spec = parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) });
+    expect(() => synth((s) => new AzureDnsCluster(s, 'dns', base({ spec })))).toThrow(/- spec\.profile\.clusterMode: Azure virtual networks carry no multicast/);
   });
 });

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { AzurePaperCutStack } from '../../apps/examples/azure-papercut';
-import { AzureThinPrintDnsStack } from '../../apps/examples/azure-thinprint-dns';
+import { AzureThinPrintStack } from '../../apps/examples/azure-thinprint';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { FIXTURE_BINARY, onlyResource, resourcesOf } from './helpers';
 
@@ -17,7 +17,7 @@ describe('example stack azure-papercut', () => {
   });
 
   it('is registered in EXAMPLE_STACKS', () => {
-    expect(Object.keys(EXAMPLE_STACKS)).toEqual(expect.arrayContaining(['azure-papercut', 'azure-thinprint-dns']));
+    expect(Object.keys(EXAMPLE_STACKS)).toEqual(expect.arrayContaining(['azure-papercut', 'azure-thinprint']));
   });
 
   it('has a credential-free azurerm provider and placeholder ids as variables', () => {
@@ -51,15 +51,29 @@ describe('example stack azure-papercut', () => {
   });
 });
 
-describe('example stack azure-thinprint-dns', () => {
-  const json = JSON.parse(Testing.synth(new AzureThinPrintDnsStack(Testing.app(), 'azure-thinprint-dns')));
+describe('example stack azure-thinprint (single-active)', () => {
+  const text = Testing.synth(new AzureThinPrintStack(Testing.app(), 'azure-thinprint', { binaryPath: FIXTURE_BINARY }));
+  const json = JSON.parse(text);
 
   it('matches the snapshot', () => {
     expect(json).toMatchSnapshot();
   });
 
-  it('answers with both nodes from a MultiValue Traffic Manager profile, TTL 30', () => {
-    expect(onlyResource(json, 'azurerm_traffic_manager_profile')).toMatchObject({ traffic_routing_method: 'MultiValue', dns_config: { ttl: 30 } });
-    expect(resourcesOf(json, 'azurerm_traffic_manager_external_endpoint')).toHaveLength(2);
+  it('runs ThinPrint on Windows behind the load balancer and the guard, with its node configuration', () => {
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    expect(vmss.instances).toBe(2);
+    expect(resourcesOf(json, 'azurerm_lb_rule').map((r) => r.frontend_port).sort()).toEqual([4000, 4001, 4002]);
+    expect(onlyResource(json, 'azurerm_lb_probe')).toMatchObject({ request_path: '/health', port: 9180 });
+    const script = Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string;
+    expect(script).toContain("Invoke-Step 'configure the ThinPrint Connection Service node'");
+    expect(script).toContain("$TpServerPort = [int]'4002'");
+    expect(resourcesOf(json, 'azurerm_traffic_manager_profile')).toHaveLength(0);
+  });
+
+  it('keeps the client keys out: a sensitive variable without default, a write-only secret', () => {
+    expect(json.variable.thinprint_client_keys).toMatchObject({ sensitive: true });
+    expect(json.variable.thinprint_client_keys.default).toBeUndefined();
+    for (const secret of resourcesOf(json, 'azurerm_key_vault_secret')) expect(secret.value).toBeUndefined();
+    expect(text).not.toMatch(/"key\\":\\"[^<]/);
   });
 });

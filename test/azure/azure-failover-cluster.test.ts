@@ -1,4 +1,4 @@
-import { TerraformOutput } from 'cdktf';
+import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AzureFailoverCluster, type AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
 import { papercut, thinprint } from '../../lib/spec';
 import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, resourcesOf, subnetId, synth } from './helpers';
@@ -126,7 +126,15 @@ describe('AzureFailoverCluster', () => {
     });
 
     it('a DNS-mode profile, pointing to AzureDnsCluster', () => {
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint() } })))).toThrow(/- spec\.profile\.failoverMode: .*AzureDnsCluster/);
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns', clusterMode: undefined } } })))).toThrow(/- spec\.profile\.failoverMode: .*AzureDnsCluster/);
+    });
+    it('ThinPrint dns-multicast: Azure carries no multicast, naming spec.profile.clusterMode', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } })))).toThrow(/- spec\.profile\.clusterMode: Azure virtual networks carry no multicast/);
+    });
+    it('client keys as a literal in code, or for another app', () => {
+      const keys = '{"clients":[{"id":"66","key":"666"}]}';
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint() }, adminSshPublicKey: undefined, clientKeysValue: keys })))).toThrow(/- clientKeysValue: must come from a sensitive Terraform variable/);
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue })))).toThrow(/- clientKeysValue: only for the ThinPrint profile/);
     });
 
     it('a missing guard binary, naming binaryPath and npm run build:guard', () => {
@@ -151,6 +159,65 @@ describe('AzureFailoverCluster', () => {
       // then
       expect(json).toBeUndefined();
       for (const prop of ['appSubnetId', 'databaseSubnetId', 'fileStorageAccountName', 'adminSshPublicKey']) expect(message).toContain(`- ${prop}: `);
+    });
+  });
+
+  describe('ThinPrint single-active', () => {
+    const tpBase = (over: Partial<AzureFailoverClusterProps> = {}) => base({ spec: { name: 'tp', profile: thinprint() }, adminSshPublicKey: undefined, ...over });
+
+    it('a Key Vault secret (write-only value) the nodes alone may read, granted before the VMs boot, named in the boot script', () => {
+      // given / when
+      let cluster!: AzureFailoverCluster;
+      const { json } = synth((s) => {
+        const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
+        cluster = new AzureFailoverCluster(s, 'cluster', tpBase({ clientKeysValue: keys.stringValue }));
+      });
+      // then
+      const secret = resourcesOf(json, 'azurerm_key_vault_secret').find((x) => x.name === 'tp-thinprint-clients')!;
+      expect(secret).toMatchObject({ value_wo: '${var.keys}', value_wo_version: 1 });
+      expect(secret.value).toBeUndefined();
+      expect(secret.key_vault_id).toContain('azurerm_key_vault.');
+      const reader = resourcesOf(json, 'azurerm_role_assignment').find((r) => String(r.scope).includes('thinprint-client-keys'))!;
+      expect(reader).toMatchObject({ role_definition_name: 'Key Vault Secrets User' });
+      expect(reader.principal_id).toContain('azurerm_user_assigned_identity.');
+      const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+      expect(vmss.depends_on.some((d: string) => d.includes('thinprint-client-keys_reader'))).toBe(true);
+      expect(cluster.appServers.bootScript).toContain(`$TpClientKeysSecretRef = 'azure-keyvault:`);
+      expect(cluster.appServers.bootScript).toContain("Invoke-Step 'configure the ThinPrint Connection Service node'");
+      expect(cluster.appServers.bootScript).not.toMatch(/MCastNode|IGMPVersion/);
+    });
+
+    it('the same guard machinery as PaperCut: probe on the guard, a rule per ThinPrint port, repairs on /live, no node-to-node rule', () => {
+      // given / when
+      const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', tpBase()));
+      const pc = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: papercut({ os: 'windows' }) }, adminSshPublicKey: undefined }))).json;
+      // then
+      const probe = onlyResource(json, 'azurerm_lb_probe');
+      const { name: _n, ...probeSettings } = probe;
+      const { name: _m, ...paperCutProbe } = onlyResource(pc, 'azurerm_lb_probe');
+      expect(probeSettings).toEqual(paperCutProbe);
+      expect(probe).toMatchObject({ protocol: 'Http', port: 9180, request_path: '/health' });
+      expect(resourcesOf(json, 'azurerm_lb_rule').map((r) => r.frontend_port).sort()).toEqual([4000, 4001, 4002]);
+      const health = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set').extension.find((e: any) => e.name === 'guard-live');
+      expect(JSON.parse(health.settings)).toMatchObject({ port: 9180, requestPath: '/live' });
+      // the guard's timings, as written into its config, are PaperCut's
+      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\./.test(l));
+      const tpScript = (Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string) ?? '';
+      const pcScript = (Object.values(pc.locals).find((v) => String(v).includes('PCAppServer')) as string) ?? '';
+      expect(guardLines(tpScript).length).toBeGreaterThan(3);
+      expect(guardLines(tpScript)).toEqual(guardLines(pcScript));
+      // single-active: one node serves, so no node-to-node rule is opened
+      const rules = onlyResource(json, 'azurerm_network_security_group').security_rule;
+      expect(rules.map((r: any) => r.name)).toEqual(['allow-clients-app-ports', 'allow-lb-probe-guard', 'deny-all-other-inbound']);
+    });
+
+    it('DMZ alias: an optional A record for the load balancer frontend, TTL 30', () => {
+      const none = synth((s) => new AzureFailoverCluster(s, 'cluster', tpBase())).json;
+      expect(resourcesOf(none, 'azurerm_dns_a_record')).toHaveLength(0);
+      const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', tpBase({ dmzAlias: { zoneName: 'example.com', resourceGroupName: 'dns', name: 'print' } })));
+      const record = onlyResource(json, 'azurerm_dns_a_record');
+      expect(record).toMatchObject({ zone_name: 'example.com', resource_group_name: 'dns', name: 'print', ttl: 30 });
+      expect(record.records[0]).toContain('azurerm_lb.');
     });
   });
 });

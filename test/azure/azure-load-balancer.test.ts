@@ -82,7 +82,7 @@ describe('AzureLoadBalancer', () => {
       ['a private frontend IP that is not IPv4', { frontendPrivateIp: '10.0.1' }, 'frontendPrivateIp'],
       ['a private frontend IP on a public LB', { spec: paperCutSpec({ loadBalancer: { scheme: 'public' } }), frontendPrivateIp: '10.0.1.10' }, 'frontendPrivateIp'],
       ['no zones', { zones: [] }, 'zones'],
-      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint() }) }, 'spec.profile.failoverMode'],
+      ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }) }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       // given

@@ -51,9 +51,10 @@ describe('renderWindowsBootScript', () => {
 
   it('ThinPrint (dns mode): no share, no guard; only the app service', () => {
     // given
-    const spec = parseClusterSpec({ name: 'tp', profile: thinprint() });
+    const spec = parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) });
+    const ctx: BootContext = { ...awsContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } };
     // when
-    const script = renderWindowsBootScript(spec, awsContext);
+    const script = renderWindowsBootScript(spec, ctx);
     // then
     expect(script).toMatchSnapshot();
     expect(script).not.toMatch(/failover-guard\.exe|map the share|SymbolicLink/);

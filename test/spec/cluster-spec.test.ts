@@ -58,7 +58,23 @@ describe('parseClusterSpec defaults', () => {
     ]);
     expect(p.deleteOnClone).toEqual(['server.uuid']);
     expect(p.failoverMode).toBe('guard');
-    expect(thinprint().failoverMode).toBe('dns');
+    // a client's tunnel is node-local: single-active (guard) unless the multicast cluster is asked for
+    expect(thinprint().failoverMode).toBe('guard');
+    expect(thinprint().clusterMode).toBe('single-active');
+    expect(thinprint({ clusterMode: 'dns-multicast' }).failoverMode).toBe('dns');
+  });
+
+  it('ThinPrint single-active is held to the same guard timing rules as PaperCut', () => {
+    // given: a health check too slow for the default lease
+    const healthCheck = { intervalSecs: 10, timeoutSecs: 6 };
+    // when
+    const tp = problemsOf({ name: 'tp', profile: thinprint(), healthCheck });
+    const pc = problemsOf({ name: 'tp', profile: papercut({ os: 'windows' }), healthCheck });
+    // then
+    expect(tp).toEqual(pc);
+    expect(tp.some((p) => p.startsWith('healthCheck: guard.failOverIntervalSecs'))).toBe(true);
+    // the multicast cluster has no guard, so no lease timing applies
+    expect(() => parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }), healthCheck })).not.toThrow();
   });
 
   it('custom profile resolves with its own ports and defaults', () => {
@@ -124,6 +140,10 @@ describe('parseClusterSpec rejections name the field', () => {
     ['health timeout ≥ interval', { ...base, healthCheck: { intervalSecs: 5, timeoutSecs: 5 } }, 'healthCheck.timeoutSecs: must be < healthCheck.intervalSecs'],
     ['floating IP with layer 7', { ...base, loadBalancer: { layer: 7, floatingIp: true } }, 'loadBalancer.floatingIp: floating IP / direct server return needs loadBalancer.layer 4'],
     ['ThinPrint on Linux', { name: 'tp', profile: { ...thinprint(), os: 'linux' } }, 'profile.os: ThinPrint Connection Service runs on Windows only'],
+    ['clusterMode on a non-ThinPrint profile', { ...base, profile: { ...papercut(), clusterMode: 'single-active' } }, 'profile.clusterMode: is for ThinPrint only'],
+    ['dns-multicast with a guard failoverMode', { name: 'tp', profile: { ...thinprint({ clusterMode: 'dns-multicast' }), failoverMode: 'guard' } }, 'profile.clusterMode: "dns-multicast" runs with failoverMode "dns"'],
+    ['single-active with a dns failoverMode', { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns' } }, 'profile.clusterMode: "single-active" runs with failoverMode "guard"'],
+    ['unknown clusterMode', { name: 'tp', profile: { ...thinprint(), clusterMode: 'active-active' } }, 'profile.clusterMode:'],
     ['SMB on Linux without credentials', { ...base, storage: { kind: 'smb' } }, 'storage.credentialsSecretRef: SMB on Linux needs a credentials secret'],
     ['NFS on Windows', { ...base, profile: papercut({ os: 'windows' }), storage: { kind: 'nfs' } }, 'storage.kind: Windows nodes mount the share over SMB'],
     ['bad secret reference', { ...base, database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'hunter2' } } }, 'database.existing.passwordSecretRef: must start with'],
