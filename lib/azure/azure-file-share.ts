@@ -39,6 +39,8 @@ export interface AzureFileShareProps extends AzurePlacement {
   readonly keyVaultId?: string;
   /** The deploying principal's Secrets Officer role on that vault, so the secret is written after it. @default - none */
   readonly keyVaultWriter?: ITerraformDependable;
+  /** Bump after rotating the storage account key, so the credentials secret is written again. @default 1 */
+  readonly credentialsVersion?: number;
   /** Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret. @default - no grant */
   readonly readerPrincipalId?: string;
 }
@@ -139,7 +141,9 @@ export class AzureFileShare extends Construct {
         name: `${spec.name}-smb-credentials`,
         keyVaultId: props.keyVaultId!,
         // two backslashes: HCL's escape for one, so the JSON holds localhost\<account>
-        value: Fn.jsonencode({ username: `localhost\\\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
+        // write-only: the key stays out of this secret's state; a rotated key needs credentialsVersion + 1
+        valueWo: Fn.jsonencode({ username: `localhost\\\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
+        valueWoVersion: props.credentialsVersion ?? 1,
         contentType: `SMB credentials of //${host}/${shareName}`,
         tags,
         dependsOn: props.keyVaultWriter ? [props.keyVaultWriter] : undefined,
