@@ -5,11 +5,13 @@
  *   tsx scripts/build-guard.ts [--target T]...   the single executables (default both targets),
  *                                                copied to dist/bin with a .sha256 beside each
  * Options: --cache DIR (default: the per-user cache), --out DIR (default: dist/bin).
+ * Both binaries embed WinSW (from the pinned `node-windows` package) as SEA assets: the Windows
+ * boot script writes it out with `failover-guard service-host`.
  */
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { sha256OfFile } from '../lib/core/guard-binary';
-import { bundleGuard, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, writeSeaBlob, type GuardTarget } from '../lib/core/guard-build';
+import { bundleGuard, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, serviceHostAssets, writeSeaBlob, type GuardTarget } from '../lib/core/guard-build';
 
 const root = join(__dirname, '..');
 
@@ -39,7 +41,7 @@ function main(): void {
     mkdirSync(dir, { recursive: true });
     const bundle = bundleGuard(root, join(dir, PREBUILT.bundle));
     chmodSync(bundle, 0o755); // also the package's `failover-guard` bin
-    const blob = writeSeaBlob(bundle, nodeRuntime('linux-x64', cacheDir));
+    const blob = writeSeaBlob(bundle, nodeRuntime('linux-x64', cacheDir), serviceHostAssets(cacheDir));
     console.log(`built ${bundle}\nbuilt ${blob} (sha256 ${sha256OfFile(blob)})`);
   } else {
     mkdirSync(out, { recursive: true });

@@ -41,6 +41,10 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly zones?: readonly string[];
   /** @default - Ubuntu 22.04 LTS / Windows Server 2022 */
   readonly image?: AzureImageReference;
+  /** Custom image (managed image or shared image gallery); see AzureAppServersProps.sourceImageId. @default - the marketplace `image` */
+  readonly sourceImageId?: string;
+  /** Commands run at first boot before the boot script; see AzureAppServersProps.installCommands. @default - none */
+  readonly installCommands?: readonly string[];
   /** Fixed private address of the internal load balancer. @default - dynamic */
   readonly frontendPrivateIp?: string;
   /**
@@ -123,6 +127,9 @@ export class AzureFailoverCluster extends Construct {
       virtualNetworkId: props.virtualNetworkId,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
+      keyVaultId: this.database.keyVault?.id,
+      keyVaultWriter: this.database.secretsOfficerAssignment,
+      readerPrincipalId: this.identity.principalId,
     });
     this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
       ...placement,
@@ -161,6 +168,7 @@ export class AzureFailoverCluster extends Construct {
       // The grants and the share's endpoint exist before the first boot script runs.
       dependsOn: [
         ...this.database.readerRoleAssignments,
+        ...this.fileShare.readerRoleAssignments,
         this.guardBlob.readerRoleAssignment,
         this.fileShare.privateEndpoint,
         ...(this.clientKeys ? [this.clientKeys.readerRoleAssignment] : []),
@@ -168,6 +176,8 @@ export class AzureFailoverCluster extends Construct {
       vmSize: props.vmSize,
       zones: props.zones,
       image: props.image,
+      sourceImageId: props.sourceImageId,
+      installCommands: props.installCommands,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
     });
@@ -217,8 +227,8 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
       rename({ delegatedSubnetId: 'databaseSubnetId' }),
     ),
-    ...fileShareProblems({ ...placement, spec, privateEndpointSubnetId: props.privateEndpointSubnetId, virtualNetworkId: props.virtualNetworkId || pending, storageAccountName: props.fileStorageAccountName }).map(
-      rename({ storageAccountName: 'fileStorageAccountName' }),
+    ...fileShareProblems({ ...placement, spec, privateEndpointSubnetId: props.privateEndpointSubnetId, virtualNetworkId: props.virtualNetworkId || pending, storageAccountName: props.fileStorageAccountName, keyVaultId: spec.database.existing ? undefined : pending }).map(
+      rename({ storageAccountName: 'fileStorageAccountName', keyVaultId: 'spec.database.existing' }),
     ),
     ...guardBlobProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
@@ -228,6 +238,9 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       bootContext: {} as BootContext,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
+      image: props.image,
+      sourceImageId: props.sourceImageId,
+      installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),
     ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),

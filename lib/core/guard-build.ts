@@ -124,7 +124,7 @@ export function guardBlob(root: string, cache: string): string {
   mkdirSync(work, { recursive: true });
   const dir = mkdtempSync(join(work, 'bundle-'));
   try {
-    const blob = writeSeaBlob(bundleGuard(root, join(dir, PREBUILT.bundle)), nodeRuntime(hostTarget(), cache));
+    const blob = writeSeaBlob(bundleGuard(root, join(dir, PREBUILT.bundle)), nodeRuntime(hostTarget(), cache), serviceHostAssets(cache));
     if (!existsSync(kept)) atomicWrite(kept, (tmp) => copyFileSync(blob, tmp));
     return kept;
   } finally {
@@ -169,11 +169,11 @@ export function bundleGuard(root: string, outfile: string): string {
  * Writes `<bundle>.blob` beside the bundle, made by `generator` (a Node of the pinned version).
  * Run in the bundle's folder with relative names, because the blob records the main path.
  */
-export function writeSeaBlob(bundle: string, generator: string): string {
+export function writeSeaBlob(bundle: string, generator: string, assets: Record<string, string>): string {
   const dir = join(bundle, '..');
   const name = bundle.slice(dir.length + 1);
   const blobName = `${name.replace(/\.cjs$/, '')}.blob`;
-  writeFileSync(join(dir, 'sea-config.json'), JSON.stringify({ main: name, output: blobName, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }));
+  writeFileSync(join(dir, 'sea-config.json'), JSON.stringify({ main: name, output: blobName, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets }));
   execFileSync(generator, ['--experimental-sea-config', 'sea-config.json'], { cwd: dir, stdio: 'pipe' });
   rmSync(join(dir, 'sea-config.json'));
   return join(dir, blobName);
@@ -187,30 +187,60 @@ function hostTarget(): GuardTarget {
 }
 
 /**
- * The runtime binary for a target, from the pinned npm package: fetched with `npm pack` (through
- * the npm cache, so offline after the first time), checked against the pinned integrity, cached.
+ * Files from a pinned npm package: fetched with `npm pack` (through the npm cache, so offline
+ * after the first time), the tarball checked against the pinned integrity, the files extracted
+ * once under `dir` and kept there.
  */
-export function nodeRuntime(target: GuardTarget, cache: string): string {
-  const r = GUARD_RUNTIMES[target];
-  const dir = join(cache, 'node', GUARD_NODE_VERSION, target);
-  const bin = join(dir, r.binInPackage);
-  if (existsSync(bin)) return bin;
+export function pinnedPackageFiles(pkg: string, version: string, integrity: string, files: readonly string[], dir: string): string[] {
+  const paths = files.map((f) => join(dir, f));
+  if (paths.every((p) => existsSync(p))) return paths;
   withLock(dir, () => {
-    if (existsSync(bin)) return;
-    mkdirSync(join(cache, 'work'), { recursive: true });
-    const work = mkdtempSync(join(cache, 'work', `${target}-`));
+    if (paths.every((p) => existsSync(p))) return;
+    const workRoot = join(dir, '..', 'work');
+    mkdirSync(workRoot, { recursive: true });
+    const work = mkdtempSync(join(workRoot, `${pkg}-`));
     try {
-      execFileSync('npm', ['pack', `${r.pkg}@${GUARD_NODE_VERSION}`, '--pack-destination', work, '--prefer-offline', '--silent'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], shell: process.platform === 'win32' });
-      const tarball = join(work, `${r.pkg}-${GUARD_NODE_VERSION}.tgz`);
+      execFileSync('npm', ['pack', `${pkg}@${version}`, '--pack-destination', work, '--prefer-offline', '--silent'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], shell: process.platform === 'win32' });
+      const tarball = join(work, `${pkg.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
       const actual = 'sha512-' + createHash('sha512').update(readFileSync(tarball)).digest('base64');
-      if (actual !== r.integrity) throw new Error(`${r.pkg}@${GUARD_NODE_VERSION}: integrity ${actual} does not match the pinned ${r.integrity}`);
-      execFileSync('tar', ['xzf', tarball, '-C', work, r.binInPackage]);
-      atomicWrite(bin, (tmp) => renameSync(join(work, r.binInPackage), tmp));
+      if (actual !== integrity) throw new Error(`${pkg}@${version}: integrity ${actual} does not match the pinned ${integrity}`);
+      execFileSync('tar', ['xzf', tarball, '-C', work, ...files]);
+      files.forEach((f, i) => atomicWrite(paths[i], (tmp) => renameSync(join(work, f), tmp)));
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   });
-  return bin;
+  return paths;
+}
+
+/** The runtime binary for a target, from the pinned npm package (verified, cached). */
+export function nodeRuntime(target: GuardTarget, cache: string): string {
+  const r = GUARD_RUNTIMES[target];
+  return pinnedPackageFiles(r.pkg, GUARD_NODE_VERSION, r.integrity, [r.binInPackage], join(cache, 'node', GUARD_NODE_VERSION, target))[0];
+}
+
+/**
+ * WinSW 1.17.0 (a .NET Framework service wrapper, MIT) as shipped in node-windows; its .config
+ * lets it run on .NET 4 (Windows Server 2016+ has no .NET 2/3.5 by default). Both guard binaries
+ * embed it as SEA assets; the Windows boot script writes it out with `failover-guard service-host`.
+ */
+export const SERVICE_HOST_PACKAGE = {
+  pkg: 'node-windows',
+  version: '1.0.0-beta.8',
+  integrity: 'sha512-uLekXnSeem3nW5escID224Fd0U/1VtvE796JpSpOY+c73Cslz/Qn2WUHRJyPQJEMrNGAy/FMRFjjhh4z1alZTA==',
+  files: { 'winsw.exe': 'package/bin/winsw/winsw.exe', 'winsw.exe.config': 'package/bin/winsw/winsw.exe.config' },
+  /** winsw.exe 1.17.0.0, the same bytes in node-windows 0.1.14 and 1.0.0-beta.8. */
+  winswSha256: '5859b114d96800a2b98ef9d19eaa573a786a422dad324547ef25be181389df01',
+} as const;
+
+/** SEA asset name → file on disk: WinSW and its .config, checked against the pinned hash. */
+export function serviceHostAssets(cache: string): Record<string, string> {
+  const p = SERVICE_HOST_PACKAGE;
+  const keys = Object.keys(p.files) as Array<keyof typeof p.files>;
+  const paths = pinnedPackageFiles(p.pkg, p.version, p.integrity, keys.map((k) => p.files[k]), join(cache, p.pkg, p.version));
+  const sha = createHash('sha256').update(readFileSync(paths[keys.indexOf('winsw.exe')])).digest('hex');
+  if (sha !== p.winswSha256) throw new Error(`winsw.exe from ${p.pkg}@${p.version}: sha256 ${sha}, expected ${p.winswSha256}`);
+  return Object.fromEntries(keys.map((k, i) => [k, paths[i]]));
 }
 
 function packageVersion(name: string): string {

@@ -10,6 +10,7 @@ import { waitForMaintenance } from './maintenance';
 import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
+import { registerWindowsCommands } from './windows-commands';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {
@@ -117,7 +118,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
         void guard.shutdown();
       };
       process.once('SIGTERM', onSignal);
+      // Windows: the service host stops the guard with Ctrl+C (SIGINT); Ctrl+Break is SIGBREAK
       process.once('SIGINT', onSignal);
+      if (process.platform === 'win32') process.once('SIGBREAK', onSignal);
       await guard.done;
       log.info({}, 'stopped');
     });
@@ -176,6 +179,8 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
         io.out('ok: maintenance on; every app is stopped');
       });
     });
+
+  registerWindowsCommands(program, io.out, () => ({ file: program.opts<{ config: string }>().config, config: config() }));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -21,6 +21,8 @@ import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 import { HookRunner, withHooks } from './hooks';
+import { WindowsExecSupervisor } from './windows-exec-supervisor';
+import { WindowsServiceWatch } from './windows-app-watch';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -58,6 +60,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
   const watchMs = config.timings.renewPeriodSecs * 1000;
   switch (s.mode) {
     case 'exec':
+      if (process.platform === 'win32') return new WindowsExecSupervisor({ command: s.command!, ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
       return new ExecSupervisor({
         command: s.command!,
         ready: s.ready,
@@ -72,7 +75,12 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
     case 'systemd':
       return new ServiceSupervisor({ control: systemdControl(s.unit!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
     case 'windows-service':
-      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
+      return new WindowsServiceWatch(new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs }), {
+        service: s.name!,
+        stopTimeoutSecs: s.stopTimeoutSecs,
+        markerFile: pidFilePath(config).replace(/\.pid$/, '.watch'),
+        log,
+      });
   }
 }
 

@@ -59,7 +59,8 @@ exit 0`;
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists, not ours to signal). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -61,7 +61,8 @@ const STOP_POLL_MS = 200;
 /** After the kill, how long the manager may take to report the service gone before the stop fails. */
 const KILL_CONFIRM_MS = 5000;
 
-const mayRun = (s: ServiceState): boolean => s.state === 'running' || s.state === 'unknown';
+/** Fail closed: a process may live in every state but a confirmed stop or failure. */
+export const mayRun = (s: ServiceState): boolean => s.state === 'running' || s.state === 'unknown';
 
 /**
  * `systemd` and `windows-service` modes: the OS service manager runs the app; the guard starts,

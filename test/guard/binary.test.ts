@@ -5,10 +5,11 @@
  * the cache unless the guard's sources changed.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { guardBinary } from '../../lib/core/guard-build';
+import { guardBinary, SERVICE_HOST_PACKAGE } from '../../lib/core/guard-build';
 import { ActiveChecker, activeNodes, GuardNode, waitFor } from '../helpers/guard-cluster';
 import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -63,6 +64,22 @@ describe('failover-guard-linux-x64', () => {
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining('L=6s') });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^high-availability-guard\.fail-over-interval-secs: must be ≥ 5$/m);
+  });
+
+  it('service-host writes the embedded WinSW (pinned bytes), its .config and the XML from the config, then leaves them alone', () => {
+    // given
+    const config = join(root, 'winsw.properties');
+    writeFileSync(config, ['cluster.name=print', 'node.id=a', `database.url=${pg.url}`, 'service.mode=windows-service', 'service.name=PCAppServer', 'service.stop-timeout-secs=2'].join('\n') + '\n');
+    const out = join(root, 'host', 'failover-guard-service.exe');
+    // when
+    const first = guard('--config', config, 'service-host', '--out', out);
+    const second = guard('--config', config, 'service-host', '--out', out);
+    // then
+    expect(first).toMatchObject({ code: 0, stdout: `ok: wrote ${out} and its configuration\n` });
+    expect(second).toMatchObject({ code: 0, stdout: `ok: ${out} is up to date\n` });
+    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(SERVICE_HOST_PACKAGE.winswSha256);
+    expect(readFileSync(`${out}.config`, 'utf8')).toContain('<supportedRuntime version="v4.0" />');
+    expect(readFileSync(join(root, 'host', 'failover-guard-service.xml'), 'utf8')).toContain(`<arguments>run --config "${config}"</arguments>`);
   });
 
   it('elects exactly one of two guards; when it is killed, the other takes over', async () => {
