@@ -14,5 +14,6 @@ export const EXAMPLE_STACKS: Record<string, (app: App, name: string) => Terrafor
   'aws-papercut': (app, name) => new AwsPaperCutStack(app, name),
   'aws-thinprint-dns': (app, name) => new AwsThinPrintDnsStack(app, name),
   'azure-papercut': (app, name) => new AzurePaperCutStack(app, name),
+  'azure-papercut-windows': (app, name) => new AzurePaperCutStack(app, name, { os: 'windows' }),
   'azure-thinprint': (app, name) => new AzureThinPrintStack(app, name),
 };

@@ -3,8 +3,9 @@
  * demo app) on a real PostgreSQL, for L = 6 s and L = 30 s. Prints median and p95 of crash
  * failover (kill -9 of the active node → first /health 200 elsewhere) and planned handover
  * (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second and
- * per health probe. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs for L = 30, default BENCH_RUNS),
- * BENCH_DB (postgresql, the default, or mariadb: Debian's MariaDB with the MySQL store).
+ * per health probe, guard RSS after 1,000 probes. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs
+ * for L = 30, default BENCH_RUNS), BENCH_LEASES (default "6,30"), BENCH_DB (postgresql, the
+ * default, or mariadb: Debian's MariaDB with the MySQL store).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
@@ -12,9 +13,12 @@ import { join } from 'path';
 import { bundleGuard } from '../test/helpers/guard-bundle';
 import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
 import { DATABASES, type TestDatabase } from '../test/helpers/database';
+import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
+const LEASES = (process.env.BENCH_LEASES ?? '6,30').split(',').map(Number);
+const PROBES = 1000;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,7 +59,7 @@ interface Result {
   handover: number[];
   /** Max guard RSS in steady state (renews and occasional probes). */
   rssSteady: number;
-  /** Max guard RSS right after the 500-probe burst. */
+  /** Max guard RSS right after the 1,000-probe burst. */
   rssBurst: number;
   stmtPerNodeSec: number;
   stmtPerPeriod: number;
@@ -82,17 +86,20 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
 
     const rssSteady = Math.max(...nodes.map(rssMb));
 
-    // health probes: 500 GETs on the active node within well under one period
+    // health probes: 1,000 GETs on the active node, 50 at a time
     const s0 = await statements(cur);
     const p0 = Date.now();
-    for (let i = 0; i < 500; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, '/health', 1000)));
+    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, '/health', 1000)));
     const elapsed = Date.now() - p0;
     const s1 = await statements(cur);
     const renewsDuring = Math.ceil(elapsed / (R * 1000 * 0.9)) + 1;
     const stmtPerRenew = Math.max(1, Math.round(stmtPerNodeSec * R)); // 3 on MySQL (one multi-statement)
-    const stmtPerProbe = Math.max(0, s1 - s0 - renewsDuring * stmtPerRenew) / 500;
+    const stmtPerProbe = Math.max(0, s1 - s0 - renewsDuring * stmtPerRenew) / PROBES;
 
+    // steady RSS after the burst: two periods later (a burst's garbage is collected by then)
+    await sleep(2 * R * 1000);
     const rssBurst = Math.max(...nodes.map(rssMb));
+    process.stdout.write(`  L=${L} guard RSS: steady ${rssSteady.toFixed(1)} MB, after ${PROBES} probes ${rssBurst.toFixed(1)} MB (max of 3 guards)\n`);
 
     const crash: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -131,12 +138,14 @@ async function mainBench(): Promise<void> {
   if (!fixture) throw new Error(`BENCH_DB: expected ${DATABASES.map((d) => d.name.toLowerCase()).join(' or ')}, got "${want}"`);
   const pg = await fixture.start();
   process.stdout.write(`database: ${fixture.name}\n`);
+  // the guards get their service unit's process environment (BENCH_PLAIN_ENV=1: node defaults);
+  // set only now, after this process and the database have started
+  if (!process.env.BENCH_PLAIN_ENV) Object.assign(process.env, GUARD_PROCESS_ENV);
+  process.stdout.write(`guard process env: ${process.env.BENCH_PLAIN_ENV ? 'node defaults' : JSON.stringify(GUARD_PROCESS_ENV)}\n`);
   const results: Result[] = [];
   try {
-    for (const [L, runs] of [
-      [6, RUNS],
-      [30, RUNS_30],
-    ]) {
+    for (const L of LEASES) {
+      const runs = L === 30 ? RUNS_30 : RUNS;
       process.stdout.write(`L = ${L} s, ${runs} runs each\n`);
       results.push(await bench(L, runs, pg, bundle, root));
     }
@@ -146,7 +155,7 @@ async function mainBench(): Promise<void> {
   }
   const f = (x: number) => x.toFixed(2);
   const rows = [
-    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 500 probes (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
+    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 1,000 probes (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
     ...results.map((r) => [
       String(r.L),
       String(r.runs),

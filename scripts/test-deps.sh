@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the npm packages (if missing)
 # and the real components tests run against — shellcheck, HAProxy, MariaDB, iproute2 (network
-# namespaces), util-linux (unshare) and openssl. Safe to run again: installs only what is missing.
+# namespaces), util-linux (unshare, nsenter), openssl, systemd-container (systemd-nspawn boots
+# the throwaway nodes of test/nodes) and wine64 (the guard's Windows code paths run under wine:
+# about 105 MB download, 700 MB on disk, 90 s to install). Safe to run again: installs only what
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +15,10 @@ command -v haproxy >/dev/null || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl) # the MariaDB TLS test makes a throwaway CA
+command -v systemd-nspawn >/dev/null || need+=(systemd-container) # booted-node tests (systemd 252 nodes)
+command -v python3 >/dev/null || need+=(python3) # a stand-in systemd notify socket (Node cannot bind unix datagrams)
+command -v systemd-notify >/dev/null || need+=(systemd) # the guard's sd_notify goes through systemd-notify
+{ command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; } || need+=(wine64) # test/guard/windows-wine.test.ts
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2

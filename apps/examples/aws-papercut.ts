@@ -5,7 +5,7 @@ import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
 import { papercut } from '../../lib/spec';
 
 export interface AwsPaperCutStackOptions {
-  /** The guard binary. @default the package's dist/bin build (see AwsFailoverClusterProps.binaryPath) */
+  /** The guard binary. @default - built at synth (see AwsFailoverClusterProps.binaryPath) */
   readonly binaryPath?: string;
 }
 

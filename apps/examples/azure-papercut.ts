@@ -5,12 +5,25 @@ import { AzureFailoverCluster } from '../../lib/azure/azure-failover-cluster';
 import { papercut } from '../../lib/spec';
 
 export interface AzureExampleOptions {
-  /** The guard binary. @default - `dist/bin/failover-guard-linux-x64` (`npm run build:guard`) */
+  /** The guard binary. @default - built at synth (see AzureFailoverClusterProps.binaryPath) */
   readonly binaryPath?: string;
+  /**
+   * Windows: PaperCut MF on Windows Server from your own image (a shared image gallery image,
+   * variable `source_image_id`), an SMB share whose key the stack puts into Key Vault, and an
+   * install command that runs PaperCut's silent installer when the image lacks it.
+   * @default 'linux'
+   */
+  readonly os?: 'linux' | 'windows';
 }
 
+/** Runs PaperCut MF's silent installer from the image when the server is not installed yet (idempotent). */
+export const WINDOWS_INSTALL_COMMANDS = [
+  "$installer = 'C:\\Installers\\pcmf-setup.exe'",
+  "if (-not (Test-Path -LiteralPath 'C:\\Program Files\\PaperCut MF\\server')) { Start-Process -FilePath $installer -ArgumentList '/VERYSILENT', '/SUPPRESSMSGBOXES', '/NORESTART' -Wait }",
+];
+
 /**
- * PaperCut MF on Linux, two nodes behind an internal Standard Load Balancer, PostgreSQL
+ * PaperCut MF on Linux (or Windows, see `os`), two nodes behind an internal Standard Load Balancer, PostgreSQL
  * Flexible Server (zone-redundant HA), an Azure Files NFS share. The network is yours: pass
  * the ids of an existing virtual network and its three subnets as variables.
  */
@@ -23,13 +36,14 @@ export class AzurePaperCutStack extends TerraformStack {
     const input = (name: string, description: string, defaultValue?: string) =>
       new TerraformVariable(this, name, { type: 'string', description, default: defaultValue }).stringValue;
 
+    const windows = options.os === 'windows';
     const cluster = new AzureFailoverCluster(this, 'papercut', {
       spec: {
         name: 'papercut',
-        profile: papercut({ edition: 'mf', os: 'linux' }),
+        profile: papercut({ edition: 'mf', os: windows ? 'windows' : 'linux' }),
         nodeCount: 2,
         database: { engine: 'postgres', size: 'small' },
-        storage: { kind: 'nfs', sizeGb: 100 },
+        storage: { kind: windows ? 'smb' : 'nfs', sizeGb: 100 },
         loadBalancer: { scheme: 'internal' },
         notificationEmails: ['printing-ops@example.com'],
         tags: { app: 'papercut-mf', environment: 'example' },
@@ -44,7 +58,12 @@ export class AzurePaperCutStack extends TerraformStack {
       // A fresh network: create privatelink.file.core.windows.net. A network that already
       // resolves through one (hub and spoke, a second cluster) passes filePrivateDnsZoneId instead.
       createFilePrivateDnsZone: true,
-      adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)'),
+      ...(windows
+        ? {
+            sourceImageId: input('source_image_id', 'Windows Server image with the PaperCut installer: a shared image gallery image (or version) or a managed image id'),
+            installCommands: WINDOWS_INSTALL_COMMANDS,
+          }
+        : { adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)') }),
       binaryPath: options.binaryPath,
     });
 

@@ -2,10 +2,11 @@ import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
-import { NO_SHARE, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { NO_SHARE, installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
 import { userDataSizeProblems } from '../core/user-data';
 import type { Problem } from '../core/problems';
@@ -14,7 +15,7 @@ import type { AwsDatabase } from './aws-database';
 import type { AwsGuardAsset } from './aws-guard-asset';
 import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import type { AwsSharedStorage } from './aws-shared-storage';
+import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
@@ -93,6 +94,8 @@ export class AwsAppServers extends Construct {
       spec.profile.os,
       spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
+      // the domain join reboots the node; the boot script finishes after it
+      storage?.domainJoin !== undefined,
     );
     // Linux user data goes gzip-compressed (cloud-init unpacks it); Windows' EC2Launch reads plain text only.
     const sizeLimit = { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data', gzip: linux };
@@ -115,6 +118,9 @@ export class AwsAppServers extends Construct {
         ...(linux ? [{ Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn }] : []),
       ],
     });
+    if (storage?.domainJoin) {
+      new IamRolePolicyAttachment(this, 'domain-join', { role: this.template.role.name, policyArn: `arn:${partition}:iam::aws:policy/${DOMAIN_JOIN_POLICY}` });
+    }
     const sg = this.template.securityGroup.id;
     for (const port of [...spec.ports.map((p) => p.port), spec.guard.port]) {
       allowTcp(this, `lb-${port}`, { from: loadBalancer.securityGroup.id, to: sg, port, description: `${spec.name}: load balancer to port ${port}` });
@@ -163,26 +169,19 @@ export class AwsAppServers extends Construct {
 }
 
 /**
- * Puts the install commands before the boot script: after the shebang on Linux (stopping at the
- * first failure), at the top of the PowerShell block on Windows. BootContext has no field for
- * them, so they are added here rather than by the renderer.
+ * The install commands before the boot script (see prependInstallCommands); on Windows wrapped
+ * in `<powershell>` for EC2Launch, with `<persist>true</persist>` when the script must run
+ * again at the next boot (after the domain join's reboot).
  */
-export function withInstallCommands(os: 'linux' | 'windows', script: string, commands: readonly string[]): string {
-  if (os === 'windows') {
-    const body = commands.length > 0 ? `$ErrorActionPreference = 'Stop'\n${commands.join('\n')}\n${script}` : script;
-    return `<powershell>\n${body}\n</powershell>\n`;
-  }
-  if (commands.length === 0) return script;
-  const newline = script.indexOf('\n');
-  const [shebang, rest] = script.startsWith('#!') ? [script.slice(0, newline + 1), script.slice(newline + 1)] : ['#!/bin/bash\n', script];
-  return `${shebang}# install commands (AwsAppServers installCommands)\nset -euo pipefail\n${commands.join('\n')}\n${rest}`;
+export function withInstallCommands(os: 'linux' | 'windows', script: string, commands: readonly string[], persist = false): string {
+  const body = prependInstallCommands(os, script, commands);
+  return os === 'windows' ? `<powershell>\n${body}\n</powershell>\n${persist ? '<persist>true</persist>\n' : ''}` : body;
 }
 
-function appServerProblems(props: AwsAppServersProps): Problem[] {
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function appServerProblems(props: AwsAppServersProps): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
-  (props.installCommands ?? []).forEach((c, i) => {
-    if (c.trim() === '' || c.includes('\0')) problems.push({ path: `installCommands[${i}]`, message: 'must be a non-empty command' });
-  });
+  problems.push(...installCommandProblems(props.installCommands));
   const grace = props.healthCheckGracePeriodSecs;
   if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0 && grace <= 7200)) {
     problems.push({ path: 'healthCheckGracePeriodSecs', message: 'must be a whole number of seconds, 0–7200' });

@@ -199,7 +199,8 @@ export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: stri
   return engine === 'postgres' ? `postgres${parts[0]}` : `mysql${parts[0]}.${parts[1]}`;
 }
 
-function databaseProblems(props: AwsDatabaseProps): Problem[] {
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   const db = props.spec.database;
   const problems: Problem[] = [];
   if (db.existing) {

@@ -1,16 +1,18 @@
 import { Construct } from 'constructs';
+import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
+import { guardBinaryProblems } from '../core/guard-binary';
 import type { Problem } from '../core/problems';
-import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AwsAlarms } from './aws-alarms';
-import { AwsAppServers } from './aws-app-servers';
-import { AwsDatabase, type AwsDatabaseProps } from './aws-database';
+import { AwsAppServers, appServerProblems, type AwsAppServersProps } from './aws-app-servers';
+import { AwsDatabase, databaseProblems, type AwsDatabaseProps } from './aws-database';
 import { AwsDnsCluster } from './aws-dns-cluster';
 import { AwsGuardAsset } from './aws-guard-asset';
-import { AwsLoadBalancer, type AwsAliasRecord } from './aws-load-balancer';
-import type { AwsNodeOptions } from './aws-node-template';
-import { AwsSharedStorage } from './aws-shared-storage';
+import { AwsLoadBalancer, awsLoadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
+import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
+import { AwsSharedStorage, storageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
-import { throwIfProblems } from './aws-support';
+import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
 
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
   /** The cluster spec: raw input (parsed here, before any resource) or an already parsed spec. */
@@ -23,7 +25,7 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly publicSubnetIds?: readonly string[];
   /** The VPC's CIDR, the default client range of an internal load balancer. @default - looked up from `vpcId` */
   readonly vpcCidr?: string;
-  /** The guard binary. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), from `npm run build:guard` */
+  /** The guard binary. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
   readonly binaryPath?: string;
   /** AWS Managed Microsoft AD id, required for SMB storage (FSx for Windows). @default - none */
   readonly activeDirectoryId?: string;
@@ -65,13 +67,15 @@ export class AwsFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
     super(scope, id);
-    const spec = parseClusterSpec(props.spec);
+    // Validate first: the spec's and every part's problems in one error, before any resource.
+    const parsed = parseSpecProp(props.spec);
+    throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...clusterProblems(props, parsed.spec)]));
+    const spec = parsed.spec!;
     this.spec = spec;
     const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
     const { spec: _input, database: dbOptions, ...nodeOptions } = props;
 
     const dnsMode = spec.profile.failoverMode === 'dns';
-    throwIfProblems('AwsFailoverCluster', recordProblems(props, spec, dnsMode));
     if (dnsMode && props.dnsRecord) {
       this.dnsCluster = new AwsDnsCluster(this, 'dns', {
         ...nodeOptions,
@@ -108,6 +112,38 @@ export class AwsFailoverCluster extends Construct {
     });
     this.alarms = new AwsAlarms(this, 'alarms', { spec, loadBalancer: this.loadBalancer });
   }
+}
+
+/**
+ * Every problem of the props under the names the user wrote; with a valid spec also those of
+ * the parts it would build (their props renamed to this construct's).
+ */
+function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | undefined): Problem[] {
+  const problems: Problem[] = [
+    ...awsIdProblems('vpcId', props.vpcId, 'vpc'),
+    ...subnetProblems('subnetIds', props.subnetIds),
+    ...(props.publicSubnetIds ? subnetProblems('publicSubnetIds', props.publicSubnetIds) : []),
+    ...nodeOptionProblems(props),
+    ...guardBinaryProblems('binaryPath', props.binaryPath),
+  ];
+  if (!spec) return problems;
+  const dnsMode = spec.profile.failoverMode === 'dns';
+  problems.push(...recordProblems(props, spec, dnsMode));
+  if (dnsMode) return problems;
+  const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
+  const db = props.database;
+  problems.push(
+    ...awsLoadBalancerProblems({ ...net, publicSubnetIds: props.publicSubnetIds, vpcCidr: props.vpcCidr, aliasRecord: props.aliasRecord }),
+    ...renamed(databaseProblems({ ...net, ...db, existingDatabaseCidr: db?.existingDatabaseCidr ?? props.vpcCidr }), {
+      engineVersion: 'database.engineVersion',
+      masterUsername: 'database.masterUsername',
+      instanceClass: 'database.instanceClass',
+    }),
+    ...(spec.sharedItems.length > 0 ? storageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
+    // Only the fields these checks read; the parts it references (storage, …) are built here later.
+    ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
+  );
+  return problems;
 }
 
 /** DNS names: a `dns` profile needs `dnsRecord` (and has no load balancer to alias); a guard profile uses `aliasRecord`. */

@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'fs';
 import { basename, resolve } from 'path';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
@@ -11,8 +10,9 @@ import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardBinarySource } from '../boot/context';
-import { ValidationError } from '../core/problems';
-import { defaultGuardBinaryPath, sha256OfFile } from '../core/guard-binary';
+import { throwIfProblems } from '../core/problems';
+import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { defaultGuardBinary } from '../core/guard-build';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
 
@@ -21,7 +21,7 @@ export interface AwsGuardAssetProps {
   readonly spec: ClusterSpec;
   /**
    * The failover-guard binary to upload.
-   * @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe` for Windows), built by `npm run build:guard`
+   * @default - built at synth from this package's guard and the pinned Node runtime (linux-x64, or win-x64 for Windows profiles), cached per user
    */
   readonly binaryPath?: string;
 }
@@ -46,11 +46,8 @@ export class AwsGuardAsset extends Construct {
   constructor(scope: Construct, id: string, props: AwsGuardAssetProps) {
     super(scope, id);
     const { spec } = props;
-    const path = resolve(props.binaryPath ?? defaultGuardBinaryPath(spec.profile.os));
-    if (!existsSync(path) || !statSync(path).isFile()) {
-      const hint = props.binaryPath === undefined ? ' (build it with `npm run build:guard`)' : '';
-      throw new ValidationError('AwsGuardAsset', [{ path: 'binaryPath', message: `no guard binary at ${path}${hint}` }]);
-    }
+    throwIfProblems(this.node.path, guardBinaryProblems('binaryPath', props.binaryPath));
+    const path = resolve(props.binaryPath ?? defaultGuardBinary(spec.profile.os));
     this.sha256 = sha256OfFile(path);
     // Passing the hash spares cdktf a second read of the (large) binary.
     this.asset = new TerraformAsset(this, 'binary', { path, type: AssetType.FILE, assetHash: this.sha256 });

@@ -77,10 +77,9 @@ export class AwsLoadBalancer extends Construct {
     const lbSpec = spec.loadBalancer;
     const isPublic = lbSpec.scheme === 'public';
     const tlsPort = props.tlsPort ?? 443;
-    const { check, problems } = nlbHealthCheck(spec);
+    const { check } = nlbHealthCheck(spec);
     const tlsTarget = tlsTargetPort(spec.ports, props.tlsTargetPortName);
-    problems.push(...loadBalancerProblems(props, tlsPort, tlsTarget));
-    throwIfProblems('AwsLoadBalancer', problems);
+    throwIfProblems('AwsLoadBalancer', awsLoadBalancerProblems(props));
 
     const name = awsName(spec.name, 'nlb');
     const tags = awsTags(spec);
@@ -181,6 +180,12 @@ export class AwsLoadBalancer extends Construct {
 function tlsTargetPort(ports: readonly AppPort[], wanted: string | undefined): AppPort | undefined {
   if (wanted !== undefined) return ports.find((p) => p.name === wanted);
   return ports.find((p) => p.name === 'http') ?? ports[0];
+}
+
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function awsLoadBalancerProblems(props: AwsLoadBalancerProps): Problem[] {
+  const tlsTarget = tlsTargetPort(props.spec.ports, props.tlsTargetPortName);
+  return [...nlbHealthCheck(props.spec).problems, ...loadBalancerProblems(props, props.tlsPort ?? 443, tlsTarget)];
 }
 
 function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsTarget: AppPort | undefined): Problem[] {

@@ -7,6 +7,8 @@ import { EfsFileSystemPolicy } from '@cdktf/provider-aws/lib/efs-file-system-pol
 import { EfsMountTarget } from '@cdktf/provider-aws/lib/efs-mount-target';
 import { FsxWindowsFileSystem } from '@cdktf/provider-aws/lib/fsx-windows-file-system';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
@@ -25,6 +27,11 @@ export interface AwsSharedStorageProps {
   /** FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288). @default 32 */
   readonly fsxThroughputMbps?: number;
 }
+
+/** The tag every node carries (AwsAppServers); the domain join targets it. */
+export const CLUSTER_TAG = 'failover-cluster';
+/** Managed policy the nodes need for the SSM domain join. */
+export const DOMAIN_JOIN_POLICY = 'AmazonSSMDirectoryServiceAccess';
 
 const NFS_PORT = 2049;
 const SMB_PORT = 445;
@@ -51,6 +58,13 @@ export class AwsSharedStorage extends Construct {
   public readonly share: ShareMount;
   /** ARN of the SMB credentials secret when it lives in Secrets Manager. */
   public readonly credentialsSecretArn?: string;
+  /**
+   * SMB without a credentials secret: the SSM association (`AWS-JoinDirectoryServiceDomain`,
+   * the aws:domainJoin plugin) that joins every node tagged `failover-cluster=<name>` to the
+   * directory, so the nodes reach FSx with their machine identity. The nodes need the
+   * {@link DOMAIN_JOIN_POLICY} managed policy; the join reboots the node once.
+   */
+  public readonly domainJoin?: SsmAssociation;
   private readonly clusterName: string;
   private clients = 0;
 
@@ -111,6 +125,19 @@ export class AwsSharedStorage extends Construct {
       this.windowsFileSystem = fsx;
       this.mountTargets = [];
       this.credentialsSecretArn = secretsManagerArn(spec.storage.credentialsSecretRef);
+      if (!spec.storage.credentialsSecretRef) {
+        const directory = new DataAwsDirectoryServiceDirectory(this, 'directory', { directoryId: props.activeDirectoryId! });
+        this.domainJoin = new SsmAssociation(this, 'domain-join', {
+          name: 'AWS-JoinDirectoryServiceDomain',
+          associationName: awsName(spec.name, 'domain-join', 128),
+          targets: [{ key: `tag:${CLUSTER_TAG}`, values: [spec.name] }],
+          parameters: {
+            directoryId: props.activeDirectoryId!,
+            directoryName: directory.name,
+            dnsIpAddresses: Fn.join(',', directory.dnsIpAddresses),
+          },
+        });
+      }
       this.share = {
         kind: 'smb',
         address: `//${fsx.dnsName}/share`,
@@ -155,7 +182,8 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
   ]);
 }
 
-function storageProblems(props: AwsSharedStorageProps): Problem[] {
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function storageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
     if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {

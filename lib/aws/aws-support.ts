@@ -44,12 +44,24 @@ export function awsTagProblems(spec: ClusterSpec): Problem[] {
   return problems;
 }
 
-/** Problem when fewer than two subnets are given (Multi-AZ needs two availability zones). */
+/** Problem when fewer than two subnets are given (Multi-AZ needs two availability zones), one is listed twice, or a literal id is not a subnet id. */
 export function subnetProblems(prop: string, subnetIds: readonly string[] | undefined): Problem[] {
   if (!subnetIds || subnetIds.length < 2) {
     return [{ path: prop, message: 'needs two or more subnets in different availability zones' }];
   }
-  return new Set(subnetIds).size === subnetIds.length ? [] : [{ path: prop, message: 'lists a subnet twice' }];
+  const problems = subnetIds.flatMap((id, i) => awsIdProblems(`${prop}[${i}]`, id, 'subnet'));
+  return new Set(subnetIds).size === subnetIds.length ? problems : [...problems, { path: prop, message: 'lists a subnet twice' }];
+}
+
+/**
+ * A literal AWS resource id of the given kind: `vpc-`/`subnet-` and 8 or 17 lower-case hex
+ * digits. Tokens (Terraform variables, other resources' ids) are known only at plan time and pass.
+ */
+export function awsIdProblems(prop: string, id: string | undefined, kind: 'vpc' | 'subnet'): Problem[] {
+  const example = kind === 'vpc' ? 'vpc-0123456789abcdef0' : 'subnet-0123456789abcdef0';
+  if (id === undefined || id === '') return [{ path: prop, message: `required: an existing ${kind === 'vpc' ? 'VPC' : 'subnet'} id such as "${example}"` }];
+  if (!known(id) || new RegExp(`^${kind}-([0-9a-f]{8}|[0-9a-f]{17})$`).test(id)) return [];
+  return [{ path: prop, message: `"${id}" is not a ${kind === 'vpc' ? 'VPC' : 'subnet'} id (${kind}- and 8 or 17 hex digits, e.g. "${example}")` }];
 }
 
 /**

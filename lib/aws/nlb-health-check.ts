@@ -8,12 +8,12 @@ export interface NlbHealthCheck extends HealthCheckTimings {
   readonly path: '/health';
 }
 
-/** Spec paths for the invariant re-check: `guard.<timing>`, and `healthCheck` for the LB side. */
+/** Prop paths for the invariant re-check: `spec.guard.<timing>`, and `spec.healthCheck` for the LB side. */
 const TIMING_NAMES = {
   ...(Object.fromEntries(
-    (['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs', 'queryTimeoutSecs', 'renewDeadlineSecs', 'stopTimeoutSecs'] as const).map((k) => [k, `guard.${k}`]),
+    (['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs', 'queryTimeoutSecs', 'renewDeadlineSecs', 'stopTimeoutSecs'] as const).map((k) => [k, `spec.guard.${k}`]),
   ) as Record<keyof GuardTimings, string>),
-  healthCheck: 'healthCheck',
+  healthCheck: 'spec.healthCheck',
 } satisfies TimingNames;
 
 /**
@@ -27,20 +27,20 @@ export function nlbHealthCheck(spec: ClusterSpec): { readonly check: NlbHealthCh
   const hc = spec.healthCheck;
   const problems: Problem[] = [];
   if (!Number.isInteger(hc.intervalSecs) || hc.intervalSecs < 5 || hc.intervalSecs > 300) {
-    problems.push({ path: 'healthCheck.intervalSecs', message: `AWS NLB health checks run every 5–300 whole seconds (got ${hc.intervalSecs})` });
+    problems.push({ path: 'spec.healthCheck.intervalSecs', message: `AWS NLB health checks run every 5–300 whole seconds (got ${hc.intervalSecs})` });
   }
   const timeoutSecs = Math.max(2, Math.ceil(hc.timeoutSecs));
   if (timeoutSecs >= hc.intervalSecs) {
     problems.push({
-      path: 'healthCheck.timeoutSecs',
+      path: 'spec.healthCheck.timeoutSecs',
       message: `rounded to AWS's whole seconds (min 2) it is ${timeoutSecs}s, which must be < healthCheck.intervalSecs (${hc.intervalSecs}s)`,
     });
   }
   if (hc.healthyThreshold < 2) {
-    problems.push({ path: 'healthCheck.healthyThreshold', message: `AWS NLB thresholds are 2–10 (got ${hc.healthyThreshold})` });
+    problems.push({ path: 'spec.healthCheck.healthyThreshold', message: `AWS NLB thresholds are 2–10 (got ${hc.healthyThreshold})` });
   }
   if (hc.unhealthyThreshold < 2) {
-    problems.push({ path: 'healthCheck.unhealthyThreshold', message: `AWS NLB thresholds are 2–10 (got ${hc.unhealthyThreshold})` });
+    problems.push({ path: 'spec.healthCheck.unhealthyThreshold', message: `AWS NLB thresholds are 2–10 (got ${hc.unhealthyThreshold})` });
   }
   const check: NlbHealthCheck = {
     intervalSecs: hc.intervalSecs,

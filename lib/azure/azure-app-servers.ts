@@ -5,7 +5,7 @@ import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cd
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
 import type { BootContext } from '../boot/context';
-import { renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
@@ -28,6 +28,10 @@ export interface AzureImageReference {
   /** @default 'latest' */
   readonly version?: string;
 }
+
+/** A managed image, or a shared image gallery image (latest version) or image version. */
+const CUSTOM_IMAGE_ID =
+  /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/Microsoft\.Compute\/(images\/[^/\s]+|galleries\/[^/\s]+\/images\/[^/\s]+(\/versions\/[^/\s]+)?)$/i;
 
 export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
 export const DEFAULT_WINDOWS_IMAGE: AzureImageReference = { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition' };
@@ -63,8 +67,21 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - generated at apply time (two UUIDs); Azure keeps it in the state (sensitive), changes are ignored
    */
   readonly windowsAdminPassword?: string;
-  /** @default Ubuntu 22.04 LTS gen2 (Linux), Windows Server 2022 Azure Edition (Windows) */
+  /** Marketplace image; not with `sourceImageId`. @default Ubuntu 22.04 LTS gen2 (Linux), Windows Server 2022 Azure Edition (Windows) */
   readonly image?: AzureImageReference;
+  /**
+   * A custom image instead of a marketplace one, e.g. with the app installed: a managed image
+   * (`/subscriptions/…/providers/Microsoft.Compute/images/<name>`) or a shared image gallery
+   * image or version (`…/galleries/<g>/images/<i>[/versions/<v>]`). Not with `image`.
+   * @default - the marketplace `image`
+   */
+  readonly sourceImageId?: string;
+  /**
+   * Commands run at first boot before the boot script, e.g. to install the app when the image
+   * does not have it: bash on Linux (stops at the first failure), PowerShell on Windows.
+   * @default - none
+   */
+  readonly installCommands?: readonly string[];
   /** Minutes after boot (or repair) before a node whose guard is not live is replaced: 10–90. @default 30 */
   readonly repairGracePeriodMinutes?: number;
   /** @default 'Premium_LRS' */
@@ -109,8 +126,12 @@ export class AzureAppServers extends Construct {
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
     const bootContext = windows ? props.bootContext : { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
-    this.bootScript = windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext);
-    throwIfProblems('AzureAppServers props', userDataSizeProblems('spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
+    this.bootScript = prependInstallCommands(
+      spec.profile.os,
+      windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
+      props.installCommands ?? [],
+    );
+    throwIfProblems('AzureAppServers props', userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
     const g = spec.guard;
     // Azure allows 5–15 minutes.
     this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil((g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60) / 60)));
@@ -156,7 +177,7 @@ export class AzureAppServers extends Construct {
       secureBootEnabled: true,
       vtpmEnabled: true,
       identity: { type: 'UserAssigned', identityIds: [this.identity.id] },
-      sourceImageReference: { ...image, version: image.version ?? 'latest' },
+      ...(props.sourceImageId ? { sourceImageId: props.sourceImageId } : { sourceImageReference: { ...image, version: image.version ?? 'latest' } }),
       osDisk: { caching: 'ReadWrite', storageAccountType: props.osDiskType ?? 'Premium_LRS' },
       networkInterface: [
         {
@@ -292,6 +313,16 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 10 || grace > 90)) {
     problems.push({ path: 'repairGracePeriodMinutes', message: 'must be a whole number of minutes, 10–90 (Azure automatic instance repair)' });
   }
+  if (props.sourceImageId !== undefined) {
+    if (props.image !== undefined) problems.push({ path: 'sourceImageId', message: 'give either sourceImageId (custom image) or image (marketplace), not both' });
+    if (!Token.isUnresolved(props.sourceImageId) && !CUSTOM_IMAGE_ID.test(props.sourceImageId)) {
+      problems.push({
+        path: 'sourceImageId',
+        message: 'must be a managed image id (/subscriptions/…/providers/Microsoft.Compute/images/<name>) or a gallery image (…/galleries/<g>/images/<i>[/versions/<v>])',
+      });
+    }
+  }
+  problems.push(...installCommandProblems(props.installCommands));
   if (props.zones !== undefined && props.zones.length === 0) problems.push({ path: 'zones', message: 'must list at least one zone' });
   if (props.adminUsername !== undefined && !/^[a-z_][a-z0-9_-]{0,19}$/.test(props.adminUsername)) {
     problems.push({ path: 'adminUsername', message: 'must be 1–20 lower-case letters, digits, _ and -' });

@@ -82,6 +82,8 @@ export class AzureDatabase extends Construct {
   public readonly appPasswordSecret?: KeyVaultSecret;
   /** Grants the app servers must have before they boot (Key Vault Secrets User on the secret). */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
+  /** The deploying principal's data-plane role on the vault: other secrets written to it wait for it. */
+  public readonly secretsOfficerAssignment?: RoleAssignment;
 
   constructor(scope: Construct, id: string, props: AzureDatabaseProps) {
     super(scope, id);
@@ -115,6 +117,7 @@ export class AzureDatabase extends Construct {
       roleDefinitionName: 'Key Vault Secrets Officer',
       principalId: client.objectId,
     });
+    this.secretsOfficerAssignment = writer;
     // Evaluated once per apply and fed only to write-only attributes: two UUIDs (≥ 244 random
     // bits, upper + lower case, digits and dashes meet Azure's complexity rules).
     const password = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));

@@ -2,16 +2,17 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
+import { parseSpecProp, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
-import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlerts, alertsProblems } from './azure-alerts';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureFileShare, fileShareProblems } from './azure-file-share';
 import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { defaultGuardBinaryPath } from '../core/guard-binary';
-import { clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { guardBinaryProblems } from '../core/guard-binary';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 
@@ -32,7 +33,7 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly adminSshPublicKey?: string;
   /** Windows only; see AzureAppServersProps.windowsAdminPassword. @default - generated */
   readonly windowsAdminPassword?: string;
-  /** The guard single executable. @default `<package root>/dist/bin/failover-guard-linux-x64` (or `-win-x64.exe`), built by `npm run build:guard` */
+  /** The guard single executable. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
   readonly binaryPath?: string;
   /** @default 'Standard_D2s_v5' */
   readonly vmSize?: string;
@@ -40,6 +41,10 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly zones?: readonly string[];
   /** @default - Ubuntu 22.04 LTS / Windows Server 2022 */
   readonly image?: AzureImageReference;
+  /** Custom image (managed image or shared image gallery); see AzureAppServersProps.sourceImageId. @default - the marketplace `image` */
+  readonly sourceImageId?: string;
+  /** Commands run at first boot before the boot script; see AzureAppServersProps.installCommands. @default - none */
+  readonly installCommands?: readonly string[];
   /** Fixed private address of the internal load balancer. @default - dynamic */
   readonly frontendPrivateIp?: string;
   /**
@@ -94,9 +99,10 @@ export class AzureFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
-    const spec = parseClusterSpec(props.spec);
-    const binaryPath = props.binaryPath ?? defaultGuardBinaryPath(spec.profile.os);
-    throwIfProblems('AzureFailoverCluster props', clusterProblems(props, spec, binaryPath));
+    // Validate first: the spec's and every part's problems in one error, before any resource.
+    const parsed = parseSpecProp(props.spec);
+    throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...propProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));
+    const spec = parsed.spec!;
     this.spec = spec;
 
     if (props.createResourceGroup) {
@@ -124,11 +130,14 @@ export class AzureFailoverCluster extends Construct {
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
       createPrivateDnsZone: props.createFilePrivateDnsZone,
+      keyVaultId: this.database.keyVault?.id,
+      keyVaultWriter: this.database.secretsOfficerAssignment,
+      readerPrincipalId: this.identity.principalId,
     });
     this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
       ...placement,
       spec,
-      binaryPath,
+      binaryPath: props.binaryPath,
       readerPrincipalId: this.identity.principalId,
       storageAccountName: props.guardStorageAccountName,
     });
@@ -162,6 +171,7 @@ export class AzureFailoverCluster extends Construct {
       // The grants and the share's endpoint exist before the first boot script runs.
       dependsOn: [
         ...this.database.readerRoleAssignments,
+        ...this.fileShare.readerRoleAssignments,
         this.guardBlob.readerRoleAssignment,
         this.fileShare.privateEndpoint,
         ...(this.clientKeys ? [this.clientKeys.readerRoleAssignment] : []),
@@ -169,6 +179,8 @@ export class AzureFailoverCluster extends Construct {
       vmSize: props.vmSize,
       zones: props.zones,
       image: props.image,
+      sourceImageId: props.sourceImageId,
+      installCommands: props.installCommands,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
     });
@@ -180,11 +192,29 @@ export class AzureFailoverCluster extends Construct {
 }
 
 /**
+ * The checks that need no spec (so they are reported with the spec's problems too): literal
+ * network ids of the wrong shape (a subnet id where the network's belongs, a name instead of
+ * an id), storage account names, the guard binary.
+ */
+function propProblems(props: AzureFailoverClusterProps): Problem[] {
+  return [
+    ...(props.virtualNetworkId ? [] : [{ path: 'virtualNetworkId', message: 'required' }]),
+    ...storageAccountNameProblems('fileStorageAccountName', props.fileStorageAccountName),
+    ...storageAccountNameProblems('guardStorageAccountName', props.guardStorageAccountName),
+    ...guardBinaryProblems('binaryPath', props.binaryPath),
+    ...azureIdProblems('virtualNetworkId', props.virtualNetworkId, 'virtualNetwork'),
+    ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
+    ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
+    ...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'),
+  ];
+}
+
+/**
  * Every problem of every part, found before anything is built (the parts re-check their own
  * props; ids created later are stood in for by placeholders). Part props are renamed to the
  * cluster's.
  */
-function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, binaryPath: string): Problem[] {
+function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): Problem[] {
   const placement = placementOf(props);
   const pending = 'pending';
   const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
@@ -195,7 +225,6 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
   if (spec.profile.failoverMode !== 'guard') {
     return [{ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps (e.g. ThinPrint) run active/active behind a DNS name; use AzureDnsCluster` }];
   }
-  if (!props.virtualNetworkId) problems.push({ path: 'virtualNetworkId', message: 'required' });
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
@@ -209,8 +238,16 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
       createPrivateDnsZone: props.createFilePrivateDnsZone,
-    }).map(rename({ storageAccountName: 'fileStorageAccountName', privateDnsZoneId: 'filePrivateDnsZoneId', createPrivateDnsZone: 'createFilePrivateDnsZone' })),
-    ...guardBlobProblems({ ...placement, spec, binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
+      keyVaultId: spec.database.existing ? undefined : pending,
+    }).map(
+      rename({
+        storageAccountName: 'fileStorageAccountName',
+        privateDnsZoneId: 'filePrivateDnsZoneId',
+        createPrivateDnsZone: 'createFilePrivateDnsZone',
+        keyVaultId: 'spec.database.existing',
+      }),
+    ),
+    ...guardBlobProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
       ...placement,
       spec,
@@ -218,16 +255,13 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec, bi
       bootContext: {} as BootContext,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
+      image: props.image,
+      sourceImageId: props.sourceImageId,
+      installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),
     ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
   );
-  // Each part reports spec-level problems (and zones) the same way; list each once.
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\n${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // Each part reports spec-level problems (and zones) the same way; the caller lists each once.
+  return problems;
 }

@@ -1,4 +1,7 @@
+import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
 import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
@@ -38,6 +41,18 @@ export interface AzureFileShareProps extends AzurePlacement {
   readonly shareName?: string;
   /** Premium FileStorage supports LRS and ZRS. @default 'ZRS' */
   readonly replication?: 'LRS' | 'ZRS';
+  /**
+   * SMB without `spec.storage.credentialsSecretRef`: the Key Vault (RBAC) that receives the
+   * share's credentials (the storage account key, known only at apply time).
+   * @default - none; then SMB needs spec.storage.credentialsSecretRef
+   */
+  readonly keyVaultId?: string;
+  /** The deploying principal's Secrets Officer role on that vault, so the secret is written after it. @default - none */
+  readonly keyVaultWriter?: ITerraformDependable;
+  /** Bump after rotating the storage account key, so the credentials secret is written again. @default 1 */
+  readonly credentialsVersion?: number;
+  /** Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret. @default - no grant */
+  readonly readerPrincipalId?: string;
 }
 
 /**
@@ -59,6 +74,10 @@ export class AzureFileShare extends Construct {
   public readonly address: string;
   /** How the nodes mount the share (the boot script's `share`). */
   public readonly mount: ShareMount;
+  /** SMB: the Key Vault secret `{"username":"localhost\\<account>","password":<account key>}` the nodes map the share with. */
+  public readonly credentialsSecret?: KeyVaultSecret;
+  /** The nodes' read grant on {@link credentialsSecret}: boot after it. */
+  public readonly readerRoleAssignments: RoleAssignment[] = [];
 
   constructor(scope: Construct, id: string, props: AzureFileShareProps) {
     super(scope, id);
@@ -124,9 +143,35 @@ export class AzureFileShare extends Construct {
     // The public name resolves to the private endpoint through the privatelink zone.
     const host = `${accountName}.file.core.windows.net`;
     this.address = nfs ? `${host}:/${accountName}/${shareName}` : `//${host}/${shareName}`;
+    let credentialsSecretRef = spec.storage.credentialsSecretRef;
+    if (!nfs && credentialsSecretRef === undefined) {
+      // The account key exists only after apply: Terraform writes it into Key Vault, the boot
+      // script reads it with the node identity (Windows: a global SMB mapping for the services).
+      this.credentialsSecret = new KeyVaultSecret(this, 'smb-credentials', {
+        name: `${spec.name}-smb-credentials`,
+        keyVaultId: props.keyVaultId!,
+        // two backslashes: HCL's escape for one, so the JSON holds localhost\<account>
+        // write-only: the key stays out of this secret's state; a rotated key needs credentialsVersion + 1
+        valueWo: Fn.jsonencode({ username: `localhost\\\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
+        valueWoVersion: props.credentialsVersion ?? 1,
+        contentType: `SMB credentials of //${host}/${shareName}`,
+        tags,
+        dependsOn: props.keyVaultWriter ? [props.keyVaultWriter] : undefined,
+      });
+      if (props.readerPrincipalId) {
+        this.readerRoleAssignments.push(
+          new RoleAssignment(this, 'smb-credentials-reader', {
+            scope: this.credentialsSecret.resourceVersionlessId,
+            roleDefinitionName: 'Key Vault Secrets User',
+            principalId: props.readerPrincipalId,
+          }),
+        );
+      }
+      credentialsSecretRef = `azure-keyvault:${this.credentialsSecret.versionlessId}`;
+    }
     this.mount = nfs
       ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
-      : { kind: 'smb', address: this.address, credentialsSecretRef: spec.storage.credentialsSecretRef };
+      : { kind: 'smb', address: this.address, credentialsSecretRef };
   }
 }
 
@@ -145,6 +190,16 @@ export function fileShareProblems(props: AzureFileShareProps): Problem[] {
       path: 'privateDnsZoneId',
       message: `required: the id of the ${FILE_PRIVATE_DNS_ZONE} zone your virtual network resolves through (a network links to one such zone only), or set createPrivateDnsZone: true`,
     });
+  }
+  const storage = props.spec.storage;
+  if (storage.kind === 'smb') {
+    const ref = storage.credentialsSecretRef;
+    if (ref === undefined && !props.keyVaultId) {
+      problems.push({ path: 'keyVaultId', message: 'SMB needs a Key Vault for the share credentials (or set spec.storage.credentialsSecretRef)' });
+    }
+    if (ref !== undefined && !/^(azure-keyvault:https:\/\/\S+|file:\S+)$/.test(ref)) {
+      problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on Azure use azure-keyvault:<secret-url> (or file:<path>)' });
+    }
   }
   return problems;
 }

@@ -8,13 +8,17 @@ import type { GuardBinarySource } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { defaultGuardBinary } from '../core/guard-build';
 import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
 
 export interface AzureGuardBlobProps extends AzurePlacement {
   /** The parsed cluster spec (names and tags). */
   readonly spec: ClusterSpec;
-  /** The failover-guard single executable, e.g. `dist/bin/failover-guard-linux-x64` (`npm run build:guard`). */
-  readonly binaryPath: string;
+  /**
+   * The failover-guard single executable.
+   * @default - built at synth from this package's guard and the pinned Node runtime (linux-x64, or win-x64 for Windows profiles), cached per user
+   */
+  readonly binaryPath?: string;
   /** Principal (the app servers' managed identity) that may read the blob. */
   readonly readerPrincipalId: string;
   /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>gb<hash>` */
@@ -47,7 +51,8 @@ export class AzureGuardBlob extends Construct {
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = placementOf(props);
-    this.sha256 = sha256OfFile(props.binaryPath);
+    const binaryPath = props.binaryPath ?? defaultGuardBinary(spec.profile.os);
+    this.sha256 = sha256OfFile(binaryPath);
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -74,9 +79,9 @@ export class AzureGuardBlob extends Construct {
       principalId: clientConfig(this).objectId,
     });
     // Our hash names the asset, so cdktf does not read the ~100 MB binary a second time.
-    this.asset = new TerraformAsset(this, 'binary', { path: props.binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
+    this.asset = new TerraformAsset(this, 'binary', { path: binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
     this.blob = new StorageBlob(this, 'blob', {
-      name: `failover-guard-${this.sha256.slice(0, 16)}${props.binaryPath.endsWith('.exe') ? '.exe' : ''}`,
+      name: `failover-guard-${this.sha256.slice(0, 16)}${binaryPath.endsWith('.exe') ? '.exe' : ''}`,
       storageAccountName: this.storageAccount.name,
       storageContainerName: this.container.name,
       type: 'Block',
@@ -101,6 +106,5 @@ export class AzureGuardBlob extends Construct {
 export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
-  if (!props.binaryPath) problems.push({ path: 'binaryPath', message: 'required (run `npm run build:guard`)' });
   return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
 }

@@ -65,6 +65,22 @@ export function azureTagProblems(spec: ClusterSpec): Problem[] {
   return problems;
 }
 
+const AZURE_ID_SHAPES = {
+  virtualNetwork: { pattern: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+$/i, what: 'virtual network' },
+  subnet: { pattern: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, what: 'subnet' },
+} as const;
+
+/**
+ * A literal Azure resource id of the given kind (`/subscriptions/<subscription>/resourceGroups/<rg>/
+ * providers/Microsoft.Network/virtualNetworks/<vnet>[/subnets/<subnet>]`). Tokens pass: they
+ * are known only at plan time. Missing values are left to the caller's "required" checks.
+ */
+export function azureIdProblems(prop: string, id: string | undefined, kind: keyof typeof AZURE_ID_SHAPES): Problem[] {
+  if (!id || Token.isUnresolved(id) || AZURE_ID_SHAPES[kind].pattern.test(id)) return [];
+  const example = `/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>${kind === 'subnet' ? '/subnets/<subnet>' : ''}`;
+  return [{ path: prop, message: `"${id}" is not a ${AZURE_ID_SHAPES[kind].what} resource id (${example})` }];
+}
+
 /** True when a plain (resolved) string is a dotted-quad IPv4 address. */
 export function isIpv4(value: string): boolean {
   const parts = value.split('.');

@@ -1,4 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
@@ -503,19 +504,47 @@ ${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, ctx))}
 `;
 }
 
-function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
+/** A unit name inside an `Exec*=` line: systemd unescapes backslashes there. */
+const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
+
+/**
+ * The guard unit and the app's drop-in. The relations (defect 8 of issue 12): on systemd 252 a
+ * guard unit waiting to auto-restart is "activating", and `PartOf=`/`BindsTo=`/`Requisite=`
+ * propagate the guard's stop and restart jobs to the app: the app is stopped before the guard
+ * could drain, and restarted by systemd (not the guard) with whatever term it finds. Instead:
+ * - the guard unit stops the app in `ExecStopPost=` (`--no-block`: the stop is queued at once and
+ *   ordered before the guard's restart), which runs whenever the guard's process ends — crash,
+ *   kill, watchdog, stop — so the app never outlives its guard;
+ * - nothing propagates from the guard to the app; the app reads the term from the file the guard
+ *   writes for each start and removes on stop, so a start that is not the guard's fails;
+ * - the app is ordered `Before=` the guard: at shutdown the guard stops first (drains, stops the
+ *   app, releases the lease), then systemd's own stop of the app finds it stopped;
+ * - `Type=notify` with `WatchdogSec=`: a stalled guard misses its pings and systemd kills it with
+ *   SIGKILL (a stopped or frozen process never handles SIGABRT), then `ExecStopPost=` stops the app;
+ * - the app's `TimeoutStopSec=` is the guard's stop timeout S, so systemd's own stop ends when the guard's does.
+ */
+export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string; dropIn: string } {
   const g = spec.guard;
+  const app = spec.profile.serviceName;
   // stopping the guard drains /health, stops the app and releases the lease
   const stopTimeout = Math.ceil(g.drainSecs + g.stopTimeoutSecs + 15);
   const mount = usesShare(spec) ? `RequiresMountsFor=${ctx.mountPoint ?? LINUX.defaultMountPoint}\n` : '';
+  // the settings the guard's systemd mode relies on (lib/guard/unit-contract.ts), then the relations
+  const lines = (settings: Array<[string, string]>) => settings.map(([k, v]) => `${k}=${v}`).join('\n');
+  const dropInSettings = appDropInSettings(app, g);
+  const envFile = dropInSettings.find(([k]) => k === 'EnvironmentFile')![1];
   const unit = `[Unit]
 Description=failover-guard: keeps at most one ${oneLine(spec.profile.displayName).replace(/%/g, '%%')} node of cluster ${spec.name} active
 Wants=network-online.target
 After=network-online.target remote-fs.target
-${mount}
+${mount}# never give up restarting: a node without its guard can never become active again
+StartLimitIntervalSec=0
+
 [Service]
-Type=simple
+${lines(guardUnitSettings(g))}
 ExecStart=${LINUX.guardBinary} run --config ${LINUX.guardConfig}
+WatchdogSignal=SIGKILL
+ExecStopPost=/bin/systemctl stop --no-block -- ${execArg(app)}
 Restart=always
 RestartSec=2
 TimeoutStopSec=${stopTimeout}
@@ -523,15 +552,23 @@ TimeoutStopSec=${stopTimeout}
 [Install]
 WantedBy=multi-user.target
 `;
-  const dropIn = `# failover-guard starts this service on the active node only; it stops when the guard stops or dies.
+  const dropIn = `# failover-guard starts this service on the active node only, with the term in ${envFile};
+# the guard unit stops it whenever the guard's process ends. Without that file it cannot start.
 [Unit]
-BindsTo=${LINUX.guardUnit}
-After=${LINUX.guardUnit}
-PartOf=${LINUX.guardUnit}
+Before=${LINUX.guardUnit}
+
+[Service]
+${lines(dropInSettings)}
 `;
+  return { unit, dropIn };
+}
+
+function guardUnitStep(spec: ClusterSpec, ctx: BootContext): string {
+  const { unit, dropIn } = guardUnits(spec, ctx);
   return `step "install the guard service"
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.guardUnit)} 0600`, unit)}
-${shHeredoc(`install_file "$UNIT_DIR/$APP_UNIT.d/failover-guard.conf" 0600`, dropIn)}
+# units hold no secret; systemd warns on every reload about units it cannot show to everyone
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.guardUnit)} 0644`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR/$APP_UNIT.d/failover-guard.conf" 0644`, dropIn)}
 systemctl daemon-reload
 # the guard starts the app on the active node; it must not start on its own at boot
 systemctl disable -- "$APP_UNIT"

@@ -29,6 +29,10 @@ export const WINDOWS = {
   guardConfig: 'C:\\ProgramData\\failover-guard\\guard.properties',
   guardBinary: 'C:\\Program Files\\failover-guard\\failover-guard.exe',
   guardService: 'failover-guard',
+  /** WinSW, written by `failover-guard service-host`; its XML sits beside it. */
+  serviceHost: 'C:\\Program Files\\failover-guard\\failover-guard-service.exe',
+  /** The guard's TEMP (pid and watch files), set in the service host's XML. */
+  guardTempDir: 'C:\\ProgramData\\failover-guard\\run',
   log: 'C:\\ProgramData\\failover-guard\\boot.log',
   defaultDrive: 'S:',
 } as const;
@@ -101,6 +105,7 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
     add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
   }
   if (usesShare(spec)) shareProblems(spec, ctx, os, add);
+  if (os === 'windows') windowsPathProblems(spec, add);
   if (usesShare(spec) && (ctx.share.kind === 'smb') !== (spec.storage.kind === 'smb')) {
     add('share.kind', `is "${ctx.share.kind}" but the spec's storage.kind is "${spec.storage.kind}"`);
   }
@@ -172,4 +177,13 @@ function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windo
       add('share.credentialsSecretRef', 'must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
     }
   }
+}
+
+/** Windows file names never contain `"` (the links reach `cmd /c mklink` inside double quotes) nor control characters. */
+function windowsPathProblems(spec: ClusterSpec, add: (path: string, message: string) => void): void {
+  const bad = /["\u0000-\u001f]/;
+  if (bad.test(spec.profile.installDir)) add('profile.installDir', 'must be a Windows path: no double quote or control character');
+  spec.sharedItems.forEach((item, i) => {
+    if (bad.test(item.path)) add(`sharedItems[${i}].path`, 'must be a Windows path: no double quote or control character');
+  });
 }

@@ -98,6 +98,8 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
       `$GuardService = ${psQuote(WINDOWS.guardService)}`,
       `$GuardSha256 = ${psQuote(ctx.guardBinary.sha256.toLowerCase())}`,
       `$GuardConfigText = ${psQuote(guardConfigText(spec, ctx))}`,
+      `$ServiceHostExe = ${psQuote(WINDOWS.serviceHost)}`,
+      `$GuardTempDir = ${psQuote(WINDOWS.guardTempDir)}`,
     );
   }
   if (usesImds(spec, ctx)) {
@@ -158,6 +160,19 @@ function Get-LinkTarget([string]$Path) {
   if ($null -eq $item -or $item.LinkType -ne 'SymbolicLink') { return $null }
   return @($item.Target)[0]
 }
+# mklink accepts a target that does not exist (yet); PowerShell 5.1's New-Item does not. The paths
+# reach cmd through the environment, inside double quotes (no Windows path contains one), so no
+# character of theirs is cmd syntax; /v:off keeps ! literal.
+function New-SymbolicLink([string]$Link, [string]$Target, [bool]$Directory) {
+  $env:FG_LINK = $Link
+  $env:FG_LINK_TARGET = $Target
+  # one argument each, none with a space: the command line is exactly cmd /d /v:off /c mklink [/D] "%FG_LINK%" "%FG_LINK_TARGET%"
+  $mklink = @('/d', '/v:off', '/c', 'mklink') + @(if ($Directory) { '/D' }) + @('"%FG_LINK%"', '"%FG_LINK_TARGET%"')
+  $out = & cmd.exe @mklink 2>&1
+  $code = $LASTEXITCODE
+  Remove-Item Env:FG_LINK, Env:FG_LINK_TARGET
+  if ($code -ne 0) { throw "mklink $Link -> $Target failed (exit $code): $out" }
+}
 `;
 
 const START = `Write-Log "boot script for cluster $ClusterName on $env:COMPUTERNAME"
@@ -166,7 +181,12 @@ const START = `Write-Log "boot script for cluster $ClusterName on $env:COMPUTERN
 function mapShareStep(spec: ClusterSpec, ctx: BootContext): string {
   const mapping =
     smbSecretRef(spec, ctx) === undefined
-      ? `# no credentials: the machine's own (domain) identity reaches $ShareUnc
+      ? `# no credentials: the machine's own (domain) identity reaches $ShareUnc. The domain join
+# (AWS: the SSM aws:domainJoin association) reboots the node, and the script runs again then.
+if (-not (Get-CimInstance -ClassName Win32_ComputerSystem).PartOfDomain) {
+  Write-Log "not joined to a domain yet: $ShareUnc needs the machine's domain identity; the rest waits for the next boot"
+  exit 0
+}
 `
       : `if (-not (Get-SmbGlobalMapping -RemotePath $ShareUnc -ErrorAction SilentlyContinue)) {
   # a global mapping is visible to services (LocalSystem), persists across reboots
@@ -260,7 +280,7 @@ const LINK_STEP = `Invoke-Step 'link the shared items' {
       Write-Log "kept the original $($SharedPaths[$i]) as $([System.IO.Path]::GetFileName($bak))"
     }
     [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($local)) | Out-Null
-    New-Item -ItemType SymbolicLink -Path $local -Target $target | Out-Null
+    New-SymbolicLink $local $target ($SharedTypes[$i] -eq 'directory')
     Write-Log "linked $($SharedPaths[$i]) -> $target"
   }
 }
@@ -337,22 +357,41 @@ const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
 `;
 
 /**
- * The guard runs as a service that restarts on failure; the app depends on it (it cannot run
- * without the guard, and stopping the guard stops it) and no longer starts on its own.
+ * The guard runs under its service host (WinSW, see lib/guard/windows-service-host.ts), which answers the
+ * Service Control Manager; the guard binary alone cannot (a service registered directly on it
+ * fails to start with error 1053), so such a registration from an older boot script is replaced.
+ * The app no longer depends on the guard service: with the dependency the SCM refuses to stop
+ * the guard, or stops the app before the guard could drain. The guard stops the app itself, and
+ * a watch process stops it when the guard dies.
  */
 const GUARD_SERVICE_STEP = `Invoke-Step 'install the guard service' {
-  if (-not (Get-Service -Name $GuardService -ErrorAction SilentlyContinue)) {
-    $binPath = '"{0}" run --config "{1}"' -f $GuardExe, $GuardConfig
-    New-Service -Name $GuardService -BinaryPathName $binPath -DisplayName 'failover-guard' -StartupType Automatic -Description "Keeps at most one node of cluster $ClusterName active" | Out-Null
-    Write-Log "created service $GuardService"
+  [System.IO.Directory]::CreateDirectory($GuardTempDir) | Out-Null
+  # WinSW is embedded in the guard binary (covered by its SHA-256); the guard writes it and its
+  # XML (stop timeout from the config) next to it, only what differs
+  & $GuardExe --config $GuardConfig service-host --out $ServiceHostExe
+  if ($LASTEXITCODE -ne 0) { throw "failover-guard service-host failed (exit $LASTEXITCODE)" }
+  $registered = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $GuardService)
+  if ($null -ne $registered -and $registered.PathName -notlike ('*' + [System.IO.Path]::GetFileName($ServiceHostExe) + '*')) {
+    Stop-Service -Name $GuardService -Force -ErrorAction SilentlyContinue
+    sc.exe delete $GuardService | Out-Null
+    for ($n = 0; $n -lt 60 -and (Get-Service -Name $GuardService -ErrorAction SilentlyContinue); $n++) { Start-Sleep -Seconds 1 }
+    $registered = $null
+    Write-Log "removed the old $GuardService registration (no service host)"
   }
-  sc.exe failure $GuardService reset= 86400 actions= restart/2000/restart/2000/restart/2000 | Out-Null
+  if ($null -eq $registered) {
+    & $ServiceHostExe install
+    if ($LASTEXITCODE -ne 0) { throw "$ServiceHostExe install failed (exit $LASTEXITCODE)" }
+    Write-Log "registered $GuardService under its service host"
+  }
+  # a non-zero exit counts as a failure too, so the recovery restarts the guard
   sc.exe failureflag $GuardService 1 | Out-Null
   $app = Get-Service -Name $AppService
   $depends = @($app.ServicesDependedOn | ForEach-Object { $_.Name })
-  if ($depends -notcontains $GuardService) {
-    sc.exe config $AppService depend= (($depends + $GuardService) -join '/') | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "could not make $AppService depend on $GuardService" }
+  if ($depends -contains $GuardService) {
+    $rest = @($depends | Where-Object { $_ -ne $GuardService })
+    $list = if ($rest.Count -gt 0) { $rest -join '/' } else { '/' }
+    sc.exe config $AppService depend= $list | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "could not remove $GuardService from the dependencies of $AppService" }
   }
   # the guard starts the app on the active node
   Set-Service -Name $AppService -StartupType Manual

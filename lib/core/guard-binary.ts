@@ -1,10 +1,7 @@
 import { createHash } from 'crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'fs';
 import { dirname, join } from 'path';
 import type { Problem } from './problems';
-
-/** File names `npm run build:guard` writes under `<package root>/dist/bin/`. */
-export const GUARD_BINARY_NAMES = { linux: 'failover-guard-linux-x64', windows: 'failover-guard-win-x64.exe' } as const;
 
 /** The package root: the nearest directory above `from` whose package.json is ours. */
 export function packageRoot(from: string = __dirname): string {
@@ -15,14 +12,11 @@ export function packageRoot(from: string = __dirname): string {
   }
 }
 
-/** `<package root>/dist/bin/failover-guard-linux-x64` (or the win-x64 .exe). */
-export function defaultGuardBinaryPath(os: 'linux' | 'windows'): string {
-  return join(packageRoot(), 'dist', 'bin', GUARD_BINARY_NAMES[os]);
-}
-
-/** A problem naming `prop` when the guard binary is missing, with the command that builds it. */
-export function guardBinaryProblems(prop: string, path: string): Problem[] {
-  return path && !existsSync(path) ? [{ path: prop, message: `guard binary not found at ${path}; run \`npm run build:guard\` first (or pass ${prop})` }] : [];
+/** A problem naming `prop` when a given guard binary is missing (unset, the guard is built at synth). */
+export function guardBinaryProblems(prop: string, path: string | undefined): Problem[] {
+  if (path === undefined) return [];
+  if (!path) return [{ path: prop, message: 'must be a file path, or unset to build the guard at synth' }];
+  return existsSync(path) && statSync(path).isFile() ? [] : [{ path: prop, message: `no guard binary at ${path} (leave ${prop} unset to build it at synth)` }];
 }
 
 /** Hex SHA-256 of a file, read in 1 MiB chunks (the guard binary is large; memory stays flat). */

@@ -1,13 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
-import pino from 'pino';
 import { formatProblem, ValidationError } from '../core/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
+import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
+import { jsonLog } from './json-log';
+import { waitForMaintenance } from './maintenance';
 import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
+import { registerWindowsCommands } from './windows-commands';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {
@@ -108,14 +111,16 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     .description('run the guard (elect, supervise the app, serve /health)')
     .action(async () => {
       const c = config();
-      const log = pino({ base: { cluster: c.clusterName, node: c.nodeId } });
+      const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
       const guard = await runGuard(c, log);
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'signal received');
         void guard.shutdown();
       };
       process.once('SIGTERM', onSignal);
+      // Windows: the service host stops the guard with Ctrl+C (SIGINT); Ctrl+Break is SIGBREAK
       process.once('SIGINT', onSignal);
+      if (process.platform === 'win32') process.once('SIGBREAK', onSignal);
       await guard.done;
       log.info({}, 'stopped');
     });
@@ -159,13 +164,23 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     .command('maintenance')
     .description('cluster-wide maintenance: every guard stops its app and holds (on), or resumes (off)')
     .argument('<on|off>')
-    .action((value: string) => {
+    .option('--no-wait', 'on: return at once instead of waiting until every app has stopped')
+    .action((value: string, opts: { wait: boolean }) => {
       if (value !== 'on' && value !== 'off') throw new ConfigError([`maintenance: expected on or off, got "${value}"`]);
+      const c = config();
       return withStore(async (s) => {
         await s.setMaintenance(value === 'on');
-        io.out(`ok: maintenance ${value}`);
+        if (value === 'off' || !opts.wait) return io.out(`ok: maintenance ${value}`);
+        // the active node drains, stops its app and releases; passive nodes note it at their next poll
+        const t = c.timings;
+        const timeoutSecs = c.drainSecs + t.stopTimeoutSecs + 3 * t.renewPeriodSecs + t.failOverIntervalSecs;
+        const pending = await waitForMaintenance(s, t, systemClock, timeoutSecs * 1000);
+        if (pending.length > 0) throw new Error(`maintenance is on, but after ${timeoutSecs}s not every app is known to be stopped: ${pending.join('; ')}`);
+        io.out('ok: maintenance on; every app is stopped');
       });
     });
+
+  registerWindowsCommands(program, io.out, () => ({ file: program.opts<{ config: string }>().config, config: config() }));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,6 +1,5 @@
 import * as os from 'os';
 import { databaseUrlProblem } from './database-url';
-import { z } from 'zod';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
@@ -11,6 +10,7 @@ import {
   type GuardTimings,
   type HealthCheckTimings,
   type TimingNames,
+  watchdogSecs,
 } from '../spec/timing';
 
 /**
@@ -105,30 +105,51 @@ export function parseProperties(text: string): { entries: Map<string, string>; p
   return { entries, problems };
 }
 
-const seconds = z.coerce.number({ message: 'must be a number of seconds' }).refine(Number.isFinite, 'must be a number of seconds');
-const positiveSecs = seconds.refine((n) => n > 0, 'must be > 0');
-const nonNegativeSecs = seconds.refine((n) => n >= 0, 'must be ≥ 0');
-const count = z.coerce.number().int('must be a whole number').min(1, 'must be ≥ 1');
-const port = z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
-const yesNo = z
-  .string()
-  .transform((s) => s.toLowerCase())
-  .pipe(z.enum(['y', 'n', 'yes', 'no', 'true', 'false', '1', '0'], { message: 'must be Y or N' }))
-  .transform((s) => ['y', 'yes', 'true', '1'].includes(s));
-const mode = z.enum(['exec', 'systemd', 'windows-service'], { message: 'must be exec, systemd or windows-service' });
-const readyUrl = z.string().refine((s) => /^https?:\/\/\S+$/.test(s) || /^tcp:\/\/[^:/\s]+:\d+$/.test(s), 'must be http://… or tcp://host:port');
-const passwordSource = z
-  .string()
-  .refine((s) => /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/.test(s), 'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…');
-const dbUrl = z
-  .string()
-  .refine((s) => !/:\/\/[^/@]*:[^/@]*@/.test(s), { message: 'must not contain a password; use database.password-source', abort: true })
-  .superRefine((s, ctx) => {
-    const problem = /\s/.test(s) ? 'must not contain spaces' : databaseUrlProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-const nonEmpty = z.string().min(1, 'must not be empty');
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1–63 letters, digits, ".", "_" or "-"');
+/**
+ * A value check: the parsed value, or the problem's message. Plain functions rather than zod:
+ * the guard never loads a schema library (≈6 MB of resident memory for a dozen simple checks).
+ */
+type Check<T> = (raw: string) => { ok: true; value: T } | { ok: false; message: string };
+
+const ok = <T>(value: T) => ({ ok: true as const, value });
+const bad = (message: string) => ({ ok: false as const, message });
+/** Runs `checks` on the value `parse` gives, collecting every failing message (`; `-joined). */
+function check<T>(parse: (raw: string) => T | undefined, parseMessage: string, ...checks: Array<[(v: T) => boolean, string]>): Check<T> {
+  return (raw) => {
+    const value = parse(raw);
+    if (value === undefined) return bad(parseMessage);
+    const failed = checks.filter(([test]) => !test(value)).map(([, message]) => message);
+    return failed.length > 0 ? bad(failed.join('; ')) : ok(value);
+  };
+}
+const toNumber = (raw: string): number | undefined => {
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+};
+const matching = (re: RegExp, message: string): Check<string> => check((raw) => raw, message, [(v) => re.test(v), message]);
+
+const positiveSecs = check(toNumber, 'must be a number of seconds', [(n) => n > 0, 'must be > 0']);
+const atLeast5Secs = check(toNumber, 'must be a number of seconds', [(n) => n >= 5, 'must be ≥ 5']);
+const nonNegativeSecs = check(toNumber, 'must be a number of seconds', [(n) => n >= 0, 'must be ≥ 0']);
+const count = check(toNumber, 'must be a whole number', [Number.isInteger, 'must be a whole number'], [(n) => n >= 1, 'must be ≥ 1']);
+const port = check(toNumber, 'must be a whole number', [Number.isInteger, 'must be a whole number'], [(n) => n >= 1 && n <= 65535, 'must be 1–65535']);
+const YES = ['y', 'yes', 'true', '1'];
+const NO = ['n', 'no', 'false', '0'];
+const yesNo = check((raw) => (YES.includes(raw.toLowerCase()) ? true : NO.includes(raw.toLowerCase()) ? false : undefined), 'must be Y or N');
+const MODES: readonly ServiceMode[] = ['exec', 'systemd', 'windows-service'];
+const mode = check((raw) => MODES.find((m) => m === raw), 'must be exec, systemd or windows-service');
+const readyUrl = check((raw) => raw, 'must be http://… or tcp://host:port', [(s) => /^https?:\/\/\S+$/.test(s) || /^tcp:\/\/[^:/\s]+:\d+$/.test(s), 'must be http://… or tcp://host:port']);
+const passwordSource = matching(
+  /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/,
+  'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…',
+);
+const dbUrl: Check<string> = (raw) => {
+  if (/:\/\/[^/@]*:[^/@]*@/.test(raw)) return bad('must not contain a password; use database.password-source');
+  const problem = /\s/.test(raw) ? 'must not contain spaces' : databaseUrlProblem(raw);
+  return problem ? bad(problem) : ok(raw);
+};
+const nonEmpty = matching(/^[\s\S]+$/, 'must not be empty');
+const name = matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1–63 letters, digits, ".", "_" or "-"');
 
 /**
  * Loads the guard config from properties text plus `FAILOVER_GUARD_*` env overrides. Every
@@ -146,14 +167,14 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
     const value = env[envName(key)] ?? parsed.entries.get(key);
     if (value !== undefined && value !== '') raw.set(key, value);
   }
-  function get<T>(key: string, schema: z.ZodType<T>): T | undefined;
-  function get<T>(key: string, schema: z.ZodType<T>, fallback: T): T;
-  function get<T>(key: string, schema: z.ZodType<T>, fallback?: T): T | undefined {
+  function get<T>(key: string, checkValue: Check<T>): T | undefined;
+  function get<T>(key: string, checkValue: Check<T>, fallback: T): T;
+  function get<T>(key: string, checkValue: Check<T>, fallback?: T): T | undefined {
     const value = raw.get(key);
     if (value === undefined) return fallback;
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    problems.push({ path: key, message: r.error.issues.map((i) => i.message).join('; ') });
+    const r = checkValue(value);
+    if (r.ok) return r.value;
+    problems.push({ path: key, message: r.message });
     return fallback;
   }
   const require = (key: string, why: string): void => {
@@ -169,7 +190,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   if (enabled) require(K.databaseUrl, ' (or set high-availability-guard.enabled=N)');
   const pwSource = get(K.passwordSource, passwordSource);
 
-  const L = get(K.failOverIntervalSecs, seconds.refine((n) => n >= 5, 'must be ≥ 5'), 30);
+  const L = get(K.failOverIntervalSecs, atLeast5Secs, 30);
   const timings = deriveGuardTimings({
     failOverIntervalSecs: L,
     startupTimeoutSecs: get(K.startupTimeoutSecs, positiveSecs),
@@ -195,9 +216,18 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
     }
   }
   if (enabled) problems.push(...timingProblems(timings, TIMING_KEY_NAMES, loadBalancer));
+  // Under systemd the unit's WatchdogSec= arrives as WATCHDOG_USEC: longer than W and a stalled
+  // guard would be killed too late to have stopped its app before the lease moves.
+  const watchdogUsec = Number(env.WATCHDOG_USEC);
+  if (enabled && env.NOTIFY_SOCKET && Number.isFinite(watchdogUsec) && watchdogUsec > 0 && watchdogUsec / 1e6 > watchdogSecs(timings) + 0.0005) {
+    problems.push({
+      path: 'WatchdogSec',
+      message: `the guard unit's WatchdogSec (${watchdogUsec / 1e6}s) must be ≤ ${watchdogSecs(timings)}s = ¾ × (${K.failOverIntervalSecs} − ${K.renewDeadlineSecs} − ${K.stopTimeoutSecs}) for these timings`,
+    });
+  }
 
   const healthPort = get(K.healthPort, port, DEFAULT_HEALTH_PORT);
-  const healthBind = get(GUARD_LOCAL_KEYS.healthBind, z.string().regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address'), '0.0.0.0');
+  const healthBind = get(GUARD_LOCAL_KEYS.healthBind, matching(/^[0-9a-fA-F.:]+$/, 'must be an IP address'), '0.0.0.0');
   // Drain: explicit, else what the load balancer needs to see the node down (U·I + T), else
   // nothing to wait for.
   const drainSecs = get(K.drainSecs, nonNegativeSecs) ?? (loadBalancer ? lbDrainSecs(loadBalancer) : 0);
@@ -206,8 +236,8 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   const service: ServiceConfig = {
     mode: serviceMode,
     command: get(K.serviceCommand, nonEmpty),
-    unit: get(K.serviceUnit, z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'must be a systemd unit name')),
-    name: get(K.serviceName, z.string().regex(/^[A-Za-z0-9_.$ -]+$/, 'must be a Windows service name')),
+    unit: get(K.serviceUnit, matching(/^[A-Za-z0-9@_.:-]+$/, 'must be a systemd unit name')),
+    name: get(K.serviceName, matching(/^[A-Za-z0-9_.$ -]+$/, 'must be a Windows service name')),
     ready: get(K.serviceReady, readyUrl),
     stopTimeoutSecs: timings.stopTimeoutSecs,
   };

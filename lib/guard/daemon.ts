@@ -14,11 +14,15 @@ import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { execWatchdogSecs } from '../spec/timing';
+import { SystemdNotifier } from './sd-notify';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 import { HookRunner, withHooks } from './hooks';
+import { WindowsExecSupervisor } from './windows-exec-supervisor';
+import { WindowsServiceWatch } from './windows-app-watch';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -50,10 +54,13 @@ export function pidFilePath(config: GuardConfig): string {
   return join(tmpdir(), `failover-guard-${safe(config.clusterName)}-${safe(config.nodeId)}.pid`);
 }
 
-export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
+export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = systemClock): Supervisor {
   const s = config.service;
+  // an app exit is noticed within one renew period, as the lease would be
+  const watchMs = config.timings.renewPeriodSecs * 1000;
   switch (s.mode) {
     case 'exec':
+      if (process.platform === 'win32') return new WindowsExecSupervisor({ command: s.command!, ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
       return new ExecSupervisor({
         command: s.command!,
         ready: s.ready,
@@ -62,11 +69,18 @@ export function createSupervisor(config: GuardConfig, log: Log): Supervisor {
         cluster: config.clusterName,
         node: config.nodeId,
         log,
+        // single-server mode has no lease to protect; a stalled guard there fences nothing
+        watchdogSecs: config.enabled ? execWatchdogSecs(config.timings) : undefined,
       });
     case 'systemd':
-      return new ServiceSupervisor({ control: systemdControl(s.unit!, undefined, s.stopTimeoutSecs), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new ServiceSupervisor({ control: systemdControl(s.unit!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs });
     case 'windows-service':
-      return new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log });
+      return new WindowsServiceWatch(new ServiceSupervisor({ control: windowsServiceControl(s.name!), ready: s.ready, stopTimeoutSecs: s.stopTimeoutSecs, log, clock, watchMs }), {
+        service: s.name!,
+        stopTimeoutSecs: s.stopTimeoutSecs,
+        markerFile: pidFilePath(config).replace(/\.pid$/, '.watch'),
+        log,
+      });
   }
 }
 
@@ -116,14 +130,16 @@ export interface RunningGuard {
  * `failover-guard run`: cleans up a leftover app, prepares the tables, serves health and runs
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
-export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock): Promise<RunningGuard> {
-  const supervisor = withAppHooks(createSupervisor(config, log), config, log);
+export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
+  const supervisor = withAppHooks(createSupervisor(config, log, clock), config, log);
   await supervisor.cleanup();
+  // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
+  const notifier = new SystemdNotifier({ env, log });
   const notify = (change: RoleChange) => {
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
   };
 
-  if (!config.enabled) return runStandalone(config, supervisor, log, notify);
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
 
   const store = createStore(config);
   const metrics = new GuardMetrics(() => store.statements);
@@ -144,6 +160,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   });
   const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
   await listen(server, config.healthPort, config.healthBind);
+  notifier.ready();
   log.info({ port: config.healthPort, bind: config.healthBind, node: config.nodeId, cluster: config.clusterName, version: GUARD_VERSION, timings: config.timings }, 'guard started');
   // The database may not be reachable yet (still starting): retry, serving /live meanwhile.
   for (;;) {
@@ -160,16 +177,18 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   const shutdown = () =>
     (shuttingDown ??= (async () => {
       log.info({}, 'shutting down');
+      notifier.stopping();
       await elector.shutdown();
       await loop;
       await store.close();
       await closeServer(server);
+      notifier.close();
     })());
   return { done: loop.then(() => shuttingDown), shutdown };
 }
 
 /** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
-async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void): Promise<RunningGuard> {
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier): Promise<RunningGuard> {
   let ready = false;
   const metrics = new GuardMetrics(() => 0);
   metrics.setRole('standalone');
@@ -185,6 +204,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
   });
   const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
   await listen(server, config.healthPort, config.healthBind);
+  notifier.ready();
   await supervisor.start({ FAILOVER_GUARD_TERM: '0', FAILOVER_GUARD_NODE: config.nodeId, FAILOVER_GUARD_CLUSTER: config.clusterName });
   notify({ event: 'became-active', role: 'standalone', term: 0 });
   log.info({}, 'single-server mode: app started without a lease');
@@ -196,8 +216,10 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
     shutdown: async () => {
       clearInterval(timer);
       ready = false;
+      notifier.stopping();
       await supervisor.stop();
       await closeServer(server);
+      notifier.close();
       resolveDone();
     },
   };

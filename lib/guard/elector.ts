@@ -1,7 +1,8 @@
-import type { GuardTimings } from '../spec/timing';
+import { RENEW_JITTER, type GuardTimings } from '../spec/timing';
 import type { Clock } from './clock';
+import { RepeatedWarning } from './repeated-warning';
 import type { EventKind, LeaseStore, Role } from './store';
-import type { Supervisor } from './supervisor';
+import { OperationQueue, type Supervisor } from './supervisor';
 
 /** Minimal structured logger (pino-compatible). */
 export interface Log {
@@ -64,6 +65,8 @@ interface Lead {
 const READY_PROBE_MS = 250;
 /** A poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
 const EXPIRY_MARGIN_MS = 50;
+/** First retry after a failed poll; doubles per failure up to R (with jitter). */
+const POLL_RETRY_MIN_MS = 125;
 
 /**
  * The election loop. All timing uses the injected monotonic clock; expiry itself is decided by
@@ -89,6 +92,12 @@ export class Elector {
   private stopped = false;
   private wake?: () => void;
   private releasing?: Promise<void>;
+  /** Consecutive failed polls: retries back off (bounded by R) instead of hammering a down database. */
+  private pollFailures = 0;
+  /** Every start and stop of the app, in call order (a stop after a start always takes effect). */
+  private readonly appOps = new OperationQueue();
+  private readonly pollWarning: RepeatedWarning;
+  private readonly renewWarning: RepeatedWarning;
   private readonly L: number;
   private readonly R: number;
   private readonly D: number;
@@ -98,6 +107,8 @@ export class Elector {
     this.R = props.timings.renewPeriodSecs * 1000;
     this.D = props.timings.renewDeadlineSecs * 1000;
     props.supervisor.onExit((detail) => this.appExited(detail));
+    this.pollWarning = new RepeatedWarning(props.log, props.clock, 'poll failed');
+    this.renewWarning = new RepeatedWarning(props.log, props.clock, 'renew failed');
   }
 
   snapshot(): HealthSnapshot {
@@ -173,12 +184,45 @@ export class Elector {
     if (lead) this.record('fenced', lead.term, detail);
   }
 
-  private async stopApp(): Promise<void> {
-    try {
-      await this.props.supervisor.stop();
-    } catch (e) {
-      this.props.log.error({ err: String(e) }, 'stopping the app failed');
-    }
+  /** Queued after every earlier start/stop; true once the app is known to be stopped. */
+  private stopApp(): Promise<boolean> {
+    return this.appOps.run(async () => {
+      try {
+        await this.props.supervisor.stop();
+        return true;
+      } catch (e) {
+        this.props.log.error({ err: String(e) }, 'stopping the app failed; it may still run');
+        return false;
+      }
+    });
+  }
+
+  /**
+   * Starts the app for `lead`, outside the lease lock (renews and the deadline go on while a slow
+   * start runs). Leadership is re-checked once the start returns: a fence, lost lease, step-down
+   * or maintenance that came meanwhile finds the app stopped, in the same queue slot, so a start
+   * of a later leadership can never be stopped by mistake.
+   */
+  private startApp(lead: Lead, env: Readonly<Record<string, string>>): Promise<void> {
+    return this.appOps.run(async () => {
+      const stillStarting = () => this.lead === lead && (this.role === 'starting' || this.role === 'active');
+      if (!stillStarting()) return; // ended before its turn came
+      try {
+        await this.props.supervisor.start(env);
+      } catch (e) {
+        this.props.log.error({ err: String(e) }, 'starting the app failed');
+        if (this.lead === lead) void this.release('app-exited', this.L, `start failed: ${String(e)}`);
+        return;
+      }
+      if (!stillStarting()) {
+        this.props.log.warn({ term: lead.term, role: this.role }, 'leadership ended while the app was starting: stopping it');
+        try {
+          await this.props.supervisor.stop();
+        } catch (e) {
+          this.props.log.error({ err: String(e) }, 'stopping the app failed; it may still run');
+        }
+      }
+    });
   }
 
   /** One period: renew when leading, else heartbeat and (unless backing off) try to acquire. */
@@ -195,9 +239,10 @@ export class Elector {
     try {
       r = await store.renew(lead.term, { role: this.role, term: lead.term }, timings.failOverIntervalSecs);
     } catch (e) {
-      this.props.log.warn({ err: String(e), term: lead.term }, 'renew failed');
+      this.renewWarning.warn({ err: String(e), term: lead.term });
       return;
     }
+    this.renewWarning.clear();
     if (gen !== this.gen) return;
     this.props.onRenew?.(clock.now() - start);
     if (!r.renewed) {
@@ -228,21 +273,43 @@ export class Elector {
     try {
       r = await store.poll({ role: this.role, term: this.seenTerm }, timings.failOverIntervalSecs, tryAcquire);
     } catch (e) {
-      this.props.log.warn({ err: String(e) }, 'poll failed');
+      this.pollFailures++;
+      this.pollWarning.warn({ err: String(e), failures: this.pollFailures });
       return;
     }
+    this.pollFailures = 0;
+    this.pollWarning.clear();
     this.holder = r.lease.holder;
     this.seenTerm = r.lease.term;
     this.seenRemainingMs = r.lease.remainingMs;
     this.seenAt = start;
     if (r.acquired && !this.stopping) return this.becomeLeader(r.lease.term, start);
+    if (r.acquired) return this.releaseOwnLease(r.lease.term, 'acquired while shutting down');
+    // Held under our name without being our leadership: an earlier run of this guard (restart),
+    // an acquire whose reply was lost, or a renew that outlived a fence. Nobody else may take it
+    // until it expires, so hand it back now (app stopped first) instead of blocking every node for L.
+    if (r.lease.holder === this.props.node && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, 'lease held under this node name without leading');
     if (this.stopping) return;
     if (r.lease.maintenance) this.setRole('maintenance', this.role === 'maintenance' ? 'passive' : 'maintenance-on');
     else if (clock.now() < this.backoffUntil) this.setRole('backoff', 'passive');
     else this.setRole('passive', this.role === 'maintenance' ? 'maintenance-off' : 'passive');
   }
 
-  private async becomeLeader(term: number, start: number): Promise<void> {
+  /** Stops the app (confirmed), then ends a lease this node holds but does not lead with. */
+  private async releaseOwnLease(term: number, detail: string): Promise<void> {
+    this.props.log.warn({ term, detail }, 'releasing a lease held under this node name');
+    if (!(await this.stopApp())) return; // not known to be stopped: let the lease expire by itself
+    try {
+      await this.props.store.release(term);
+      this.seenRemainingMs = 0;
+      this.seenAt = this.props.clock.now();
+      this.holder = null;
+    } catch (e) {
+      this.props.log.warn({ err: String(e), term }, 'release failed; the lease expires by itself');
+    }
+  }
+
+  private becomeLeader(term: number, start: number): void {
     const lead: Lead = { term, renewStart: start, readySince: this.props.clock.now() };
     this.lead = lead;
     this.holder = this.props.node;
@@ -251,17 +318,12 @@ export class Elector {
     this.setRole('starting', 'became-active');
     this.record('became-active', term);
     const { cluster, node } = this.props;
-    try {
-      await this.props.supervisor.start({
-        ...this.props.appEnv,
-        FAILOVER_GUARD_TERM: String(term),
-        FAILOVER_GUARD_NODE: node,
-        FAILOVER_GUARD_CLUSTER: cluster,
-      });
-    } catch (e) {
-      this.props.log.error({ err: String(e) }, 'starting the app failed');
-      void this.release('app-exited', this.L, `start failed: ${String(e)}`);
-    }
+    void this.startApp(lead, {
+      ...this.props.appEnv,
+      FAILOVER_GUARD_TERM: String(term),
+      FAILOVER_GUARD_NODE: node,
+      FAILOVER_GUARD_CLUSTER: cluster,
+    });
   }
 
   /** Probes readiness (a local check, never the DB); called often while starting, once a period when active. */
@@ -313,15 +375,18 @@ export class Elector {
     this.releasing = (async () => {
       const { clock, store } = this.props;
       if (wasHealthy && this.props.drainSecs > 0) await clock.sleep(this.props.drainSecs * 1000);
-      await this.stopApp();
+      const stopped = await this.stopApp();
       await this.locked(async () => {
         if (this.lead !== lead) return; // fenced or lost meanwhile; the lease expires by itself
         this.endLeadership();
         this.backoffUntil = clock.now() + backoffMs;
-        try {
-          await store.release(lead.term);
-        } catch (e) {
-          this.props.log.warn({ err: String(e) }, 'release failed; the lease expires by itself');
+        if (!stopped) this.props.log.error({ term: lead.term }, 'the app is not known to be stopped: not releasing; the lease expires by itself');
+        else {
+          try {
+            await store.release(lead.term);
+          } catch (e) {
+            this.props.log.warn({ err: String(e) }, 'release failed; the lease expires by itself');
+          }
         }
         this.seenRemainingMs = 0;
         this.seenAt = clock.now();
@@ -342,8 +407,14 @@ export class Elector {
    * duration, so clock skew does not matter). A crash then costs about L, not L + R; with a live
    * leader the remaining time is ≥ L − R at every poll, so steady state stays one statement per period.
    */
-  nextTickAt(started: number, periodMs: number): number {
+  nextTickAt(started: number, periodMs: number, random: () => number = Math.random): number {
     const normal = started + periodMs;
+    // A failed poll (database down) retries with growing, jittered delays up to R: never the
+    // expiry shortcut below, which lies in the past once the last-seen lease ran out.
+    if (!this.lead && this.pollFailures > 0) {
+      const cap = Math.min(this.R, POLL_RETRY_MIN_MS * 2 ** Math.min(20, this.pollFailures - 1));
+      return started + cap * (0.5 + 0.5 * random());
+    }
     if (this.lead || this.stopping || this.role === 'backoff' || this.role === 'maintenance' || this.seenRemainingMs <= 0) return normal;
     return Math.min(normal, this.seenAt + this.seenRemainingMs + EXPIRY_MARGIN_MS);
   }
@@ -356,7 +427,7 @@ export class Elector {
       const started = clock.now();
       await this.tick();
       await this.checkReady();
-      const next = this.nextTickAt(started, this.R * (0.9 + 0.2 * random()));
+      const next = this.nextTickAt(started, this.R * (1 - RENEW_JITTER + 2 * RENEW_JITTER * random()), random);
       while (!this.stopped && clock.now() < next) {
         const wait = this.role === 'starting' ? Math.min(READY_PROBE_MS, next - clock.now()) : next - clock.now();
         await new Promise<void>((resolve) => {
@@ -371,6 +442,8 @@ export class Elector {
   /** SIGTERM: stop acquiring, hand over gracefully if leading, make sure the app is stopped, end the loop. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    // Let an in-flight poll finish: an acquire landing now is handed straight back by poll().
+    await this.locked(async () => undefined);
     if (this.lead) await this.release('shutdown', 0);
     else await this.stopApp();
     await this.releasing;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import type { Log } from './elector';
 import { probeReady } from './readiness';
-import type { Supervisor } from './supervisor';
+import { OperationQueue, type Supervisor } from './supervisor';
 
 export interface ExecSupervisorProps {
   /** Shell command line (run with `sh -c`). */
@@ -15,11 +15,52 @@ export interface ExecSupervisorProps {
   readonly cluster: string;
   readonly node: string;
   readonly log: Log;
+  /**
+   * Heartbeat watchdog timeout (see `execWatchdogSecs` in lib/spec/timing): when the guard's event
+   * loop stops beating this long (SIGSTOP, VM freeze, D-state), a shell outside it kills the app.
+   * @default - no heartbeat watchdog (the app still dies with the guard)
+   */
+  readonly watchdogSecs?: number;
+  /** Shell for the command and the watchdog. @default /bin/sh (dash on Debian, bash on Amazon Linux) */
+  readonly shell?: string;
+  /** The process whose death kills the app. @default process.pid (tests pass a stand-in) */
+  readonly guardPid?: number;
 }
+
+/** How often the watchdog shell looks at the guard and its heartbeat. */
+const WATCHDOG_TICK_SECS = 0.2;
+
+/**
+ * The watchdog, POSIX sh (dash rejects `kill -0 -- -PGID`; `kill -0 -PGID` works in dash, bash
+ * and busybox). Arguments: guard pid, app process group, heartbeat file, heartbeat limit in
+ * centiseconds (0 = no heartbeat check). It ends when the app group is gone; it kills the group
+ * when the guard is gone or its heartbeat has not changed for the limit. Time is read from
+ * /proc/uptime (monotonic, builtin `read`, no fork), so a slow loop never stretches the limit.
+ * It runs in its own session, so it outlives a kill -9 of the guard and reaches an app the
+ * command's shell forked.
+ */
+export const WATCHDOG_SCRIPT = `guard=$1 pgid=$2 beat=$3 limit=$4
+last='' changed=''
+while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
+  if [ "$limit" -gt 0 ]; then
+    read -r up _ < /proc/uptime
+    up=\${up%.*}\${up#*.}
+    up=\${up#"\${up%%[!0]*}"}
+    up=\${up:-0}
+    now=''
+    [ -r "$beat" ] && read -r now < "$beat"
+    if [ -z "$changed" ] || [ "$now" != "$last" ]; then last=$now changed=$up; fi
+    [ $((up - changed)) -lt "$limit" ] || break
+  fi
+  sleep ${WATCHDOG_TICK_SECS}
+done
+kill -KILL "-$pgid" 2>/dev/null
+exit 0`;
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists, not ours to signal). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -50,8 +91,40 @@ export class ExecSupervisor implements Supervisor {
   private exited?: Promise<void>;
   private stopping = false;
   private listener?: (detail: string) => void;
+  /** start, stop and cleanup run one at a time: a start during a stop waits for it, then starts. */
+  private readonly ops = new OperationQueue();
+  private heartbeat?: NodeJS.Timeout;
+  private beats = 0;
 
   constructor(private readonly props: ExecSupervisorProps) {}
+
+  private get beatFile(): string {
+    return `${this.props.pidFile}.beat`;
+  }
+
+  /** Written from the guard's event loop: when the loop stalls, the file stops changing. */
+  private beat(): void {
+    try {
+      writeFileSync(this.beatFile, `${++this.beats}\n`);
+    } catch (e) {
+      this.props.log.warn({ err: String(e) }, 'could not write the heartbeat file');
+    }
+  }
+
+  private startHeartbeat(): number {
+    const secs = this.props.watchdogSecs;
+    if (!secs) return 0;
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), Math.max(50, (secs * 1000) / 5));
+    this.heartbeat.unref();
+    return Math.max(1, Math.round(secs * 100));
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    rmSync(this.beatFile, { force: true });
+  }
 
   onExit(listener: (detail: string) => void): void {
     this.listener = listener;
@@ -68,7 +141,11 @@ export class ExecSupervisor implements Supervisor {
     }
   }
 
-  async cleanup(): Promise<void> {
+  cleanup(): Promise<void> {
+    return this.ops.run(() => this.cleanupNow());
+  }
+
+  private async cleanupNow(): Promise<void> {
     let pgid: number;
     try {
       pgid = Number(readFileSync(this.props.pidFile, 'utf8').trim());
@@ -83,9 +160,18 @@ export class ExecSupervisor implements Supervisor {
     rmSync(this.props.pidFile, { force: true });
   }
 
-  async start(env: Readonly<Record<string, string>>): Promise<void> {
+  start(env: Readonly<Record<string, string>>): Promise<void> {
+    return this.ops.run(() => this.startNow(env));
+  }
+
+  stop(): Promise<void> {
+    return this.ops.run(() => this.stopNow());
+  }
+
+  private async startNow(env: Readonly<Record<string, string>>): Promise<void> {
     if (this.child) return;
-    const argv = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), '/bin/sh', '-c', this.props.command];
+    const shell = this.props.shell ?? '/bin/sh';
+    const argv = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), shell, '-c', this.props.command];
     const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
     this.child = child;
     this.stopping = false;
@@ -97,17 +183,19 @@ export class ExecSupervisor implements Supervisor {
     const pgid = child.pid!;
     writeFileSync(this.props.pidFile, `${pgid}\n`);
     if (process.platform !== 'win32') {
-      const watchdog = spawn(
-        '/bin/sh',
-        ['-c', 'while kill -0 "$1" 2>/dev/null && kill -0 -- "-$2" 2>/dev/null; do sleep 0.2; done; kill -KILL -- "-$2" 2>/dev/null', 'watchdog', String(process.pid), String(pgid)],
-        { detached: true, stdio: 'ignore' },
-      );
+      const limit = this.startHeartbeat();
+      const guardPid = this.props.guardPid ?? process.pid;
+      const watchdog = spawn(shell, ['-c', WATCHDOG_SCRIPT, 'failover-guard-watchdog', String(guardPid), String(pgid), this.beatFile, String(limit)], {
+        detached: true,
+        stdio: 'ignore',
+      });
       watchdog.unref();
     }
     this.props.log.info({ pgid, command: this.props.command }, 'app started');
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       if (!this.stopping) {
+        this.stopHeartbeat();
         killGroup(pgid, 'SIGKILL');
         rmSync(this.props.pidFile, { force: true });
         this.listener?.(`exited with ${signal ?? `code ${code}`}`);
@@ -115,7 +203,7 @@ export class ExecSupervisor implements Supervisor {
     });
   }
 
-  async stop(): Promise<void> {
+  private async stopNow(): Promise<void> {
     const child = this.child;
     if (!child || !child.pid) return;
     this.stopping = true;
@@ -131,6 +219,7 @@ export class ExecSupervisor implements Supervisor {
     killGroup(pgid, 'SIGKILL');
     await exited;
     this.child = undefined;
+    this.stopHeartbeat();
     rmSync(this.props.pidFile, { force: true });
     this.props.log.info({ pgid }, 'app stopped');
   }

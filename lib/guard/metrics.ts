@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RoleChange } from './elector';
 import type { Role } from './store';
 
@@ -19,6 +19,9 @@ export class GuardMetrics {
   readonly healthProbes = new Counter({ name: 'failover_guard_health_probes_total', help: 'GET /health requests served (from memory)', labelNames: ['code'], registers: [this.registry] });
 
   constructor(statements: () => number) {
+    // process_* (resident memory, CPU, open fds) and nodejs_* (heap, event-loop lag), so
+    // operators can watch the guard's footprint
+    collectDefaultMetrics({ register: this.registry });
     new Counter({
       name: 'failover_guard_db_statements_total',
       help: 'Statements this guard sent to the database',

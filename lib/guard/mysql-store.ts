@@ -4,6 +4,10 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { parseMysqlUrl, type MysqlTarget } from './database-url';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
+import { PasswordCache, withTimeout } from './password-cache';
+
+/** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
+const ACCESS_DENIED = 1045;
 
 /**
  * MySQL/MariaDB: `url` is `mysql://user@host[:port]/db[?ssl-mode=REQUIRED]` (see
@@ -128,11 +132,18 @@ export class MysqlLeaseStore implements LeaseStore {
   private connecting?: Promise<mysql.Connection>;
   private count = 0;
   private readonly target: MysqlTarget;
+  private readonly passwords: PasswordCache;
 
   constructor(private readonly props: MysqlLeaseStoreProps) {
     const r = parseMysqlUrl(props.url);
     if (!r.ok) throw new Error(`database.url: ${r.message}`);
     this.target = r.target;
+    this.passwords = new PasswordCache(props.password);
+  }
+
+  /** Password fetches so far (the secret is fetched on the first connect and after auth failures only). */
+  get passwordFetches(): number {
+    return this.passwords.fetches;
   }
 
   get statements(): number {
@@ -145,19 +156,39 @@ export class MysqlLeaseStore implements LeaseStore {
 
   private client(): Promise<mysql.Connection> {
     if (this.conn) return Promise.resolve(this.conn);
-    return (this.connecting ??= this.connect().finally(() => (this.connecting = undefined)));
+    return (this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined)));
+  }
+
+  /** A rejected cached password is fetched again and tried once more, within the same call. */
+  private async connectWithRotation(): Promise<mysql.Connection> {
+    const cached = this.passwords.cached;
+    try {
+      return await this.connect();
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== ACCESS_DENIED) throw e;
+      this.passwords.invalidate();
+      if (!cached) throw e;
+      return this.connect();
+    }
   }
 
   private async connect(): Promise<mysql.Connection> {
     const t = this.target;
+    const connectMs = Math.round((this.props.connectTimeoutSecs ?? this.props.queryTimeoutSecs) * 1000);
     // Loaded on first connect: a guard on PostgreSQL never pays for mysql2 (≈16 MB RSS).
     const { createConnection } = await import('mysql2/promise');
-    const c = await createConnection({
-      ...mysqlConnectOptions(t, await this.props.password?.(), Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000), `failover-guard ${this.props.node}`),
+    const password = await this.passwords.get(connectMs);
+    const connecting = createConnection({
+      ...mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`),
       multipleStatements: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
       enableKeepAlive: true,
+    });
+    // a connection that completes after the bound is closed, never leaked
+    const c = await withTimeout(connecting, connectMs + 100, 'connecting to the database').catch((e: unknown) => {
+      void connecting.then((late) => late.destroy(), () => undefined);
+      throw e;
     });
     c.on('error', () => this.drop(c));
     try {

@@ -53,7 +53,8 @@ async function azureKeyVaultSecret(secretUrl: string, f: typeof fetch): Promise<
 }
 
 /**
- * Resolves `database.password-source`. Called on every (re)connect, so a rotated password is
+ * Resolves `database.password-source`. Called on the first connect and after the server rejects
+ * the password (see PasswordCache), so a rotated password is
  * picked up without restarting the guard. Errors name the source kind, never the secret.
  */
 export async function resolvePassword(source: string | undefined, deps: PasswordDeps): Promise<string | undefined> {

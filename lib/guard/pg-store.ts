@@ -1,6 +1,10 @@
 import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
+import { PasswordCache, withTimeout } from './password-cache';
+
+/** SQLSTATEs of a rejected login: the password may have been rotated. */
+const AUTH_FAILED = new Set(['28P01', '28000']);
 
 /** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…]` (node-postgres reads the URL). */
 export type PgLeaseStoreProps = LeaseStoreProps;
@@ -79,37 +83,69 @@ function leaseView(row: LeaseRow): LeaseView {
 /**
  * PostgreSQL lease store on one plain connection (no session state is relied on: no advisory
  * locks, no temp tables), so it works behind poolers and across a database failover. Any error
- * drops the connection; the next statement reconnects with a freshly fetched password.
+ * drops the connection; the next statement reconnects. A reconnect is bounded like a statement
+ * (password wait and connect each at most the connect timeout), and the password is fetched
+ * again only when the server rejects it.
  */
 export class PgLeaseStore implements LeaseStore {
   private conn?: Client;
+  private connecting?: Promise<Client>;
   private count = 0;
+  private readonly passwords: PasswordCache;
 
-  constructor(private readonly props: PgLeaseStoreProps) {}
+  constructor(private readonly props: PgLeaseStoreProps) {
+    this.passwords = new PasswordCache(props.password);
+  }
 
   get statements(): number {
     return this.count;
   }
 
-  private async client(): Promise<Client> {
-    if (this.conn) return this.conn;
+  /** Password fetches so far (the secret is fetched on the first connect and after auth failures only). */
+  get passwordFetches(): number {
+    return this.passwords.fetches;
+  }
+
+  private client(): Promise<Client> {
+    if (this.conn) return Promise.resolve(this.conn);
+    return (this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined)));
+  }
+
+  /** A rejected cached password is fetched again and tried once more, within the same call. */
+  private async connectWithRotation(): Promise<Client> {
+    const cached = this.passwords.cached;
+    try {
+      return await this.connect();
+    } catch (e) {
+      if (!AUTH_FAILED.has((e as { code?: string }).code ?? '')) throw e;
+      this.passwords.invalidate();
+      if (!cached) throw e;
+      return this.connect();
+    }
+  }
+
+  private async connect(): Promise<Client> {
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
+    const connectMs = Math.round((this.props.connectTimeoutSecs ?? this.props.queryTimeoutSecs) * 1000);
     // Loaded on first connect: a guard on MySQL never pays for pg.
     const { Client } = await import('pg');
+    const password = await this.passwords.get(connectMs);
+    // No statement_timeout startup parameter: PgBouncer rejects unknown startup parameters by
+    // default. The server-side timeout is SET once connected (below); query_timeout is client-side.
     const c = new Client({
       connectionString: this.props.url,
-      connectionTimeoutMillis: Math.round((this.props.connectTimeoutSecs ?? Math.max(this.props.queryTimeoutSecs, 2)) * 1000),
+      connectionTimeoutMillis: connectMs,
       query_timeout: q,
-      statement_timeout: q,
       application_name: `failover-guard ${this.props.node}`,
       keepAlive: true,
     });
     // Set after construction: a connectionString would otherwise override it with ''.
-    const password = await this.props.password?.();
     if (password !== undefined) (c as unknown as { password: string }).password = password;
     c.on('error', () => this.drop(c));
     try {
-      await c.connect();
+      await withTimeout(c.connect(), connectMs + 100, 'connecting to the database');
+      this.count++; // once per (re)connect, never in steady state
+      await c.query(`SET statement_timeout = ${q}`);
     } catch (e) {
       void c.end().catch(() => undefined);
       throw e;
@@ -147,9 +183,9 @@ export class PgLeaseStore implements LeaseStore {
       try {
         await this.query(sql);
       } catch (e) {
-        // Guards starting together race on CREATE … IF NOT EXISTS (duplicate type/relation).
+        // Guards starting together race on CREATE … IF NOT EXISTS (duplicate key, relation or type).
         const code = (e as { code?: string }).code;
-        if (code !== '23505' && code !== '42P07') throw e;
+        if (code !== '23505' && code !== '42P07' && code !== '42710') throw e;
       }
     }
     await this.query(`INSERT INTO ${LEASE} (cluster) VALUES ($1) ON CONFLICT (cluster) DO NOTHING`, [this.props.cluster]);

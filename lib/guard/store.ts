@@ -90,9 +90,9 @@ export interface LeaseStoreProps {
   readonly version: string;
   /** Q: client- and server-side timeout of each statement. */
   readonly queryTimeoutSecs: number;
-  /** Fetched on every (re)connect so rotated passwords keep working. @default - none (URL or client defaults) */
+  /** Fetched on the first connect and again after the server rejects it (rotation). @default - none (URL or client defaults) */
   readonly password?: () => Promise<string | undefined>;
-  /** Connection timeout. @default max(Q, 2) s */
+  /** Bound of each password wait and each connect on a reconnect. @default Q */
   readonly connectTimeoutSecs?: number;
 }
 

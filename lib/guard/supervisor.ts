@@ -11,3 +11,18 @@ export interface Supervisor {
   /** Called when the app ends by itself (not through {@link stop}). */
   onExit(listener: (detail: string) => void): void;
 }
+
+/**
+ * Runs start/stop operations one after another, in call order: a stop issued after a start
+ * always takes effect after that start (never before it, never skipped), and a start issued
+ * while a stop runs waits for the stop.
+ */
+export class OperationQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(op, op);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

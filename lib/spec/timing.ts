@@ -36,21 +36,56 @@ export const DEFAULT_STARTUP_TIMEOUT_SECS = 300;
 /** Rounds to milliseconds so derived values print cleanly (0.1 + 0.2 style noise). */
 const ms = (secs: number): number => Math.round(secs * 1000) / 1000;
 
+/** The renew period is jittered by ±this fraction, so one gap between renews can be (1 + RENEW_JITTER)·R. */
+export const RENEW_JITTER = 0.1;
+
+/**
+ * The safety margin L − D − S must be at least max(2 s, L/10): it covers a stalled guard (the
+ * watchdog's timeout, see {@link watchdogSecs}), the time the service manager needs to act on
+ * the kill, and clock-rate drift between the database and the node.
+ */
+export function minMarginSecs(failOverIntervalSecs: number): number {
+  return ms(Math.max(2, failOverIntervalSecs / 10));
+}
+
+/**
+ * Watchdog timeout W for the margin M = L − D − S: three quarters of it (the rest is for the
+ * service manager to act and for drift). A guard that stalls just before its deadline D is
+ * killed by W later and its app is gone S after that: D + W + S < L. systemd mode renders it as
+ * the guard unit's `WatchdogSec=`; exec mode uses it for the heartbeat watchdog.
+ */
+export function watchdogSecs(t: GuardTimings): number {
+  const margin = t.failOverIntervalSecs - t.renewDeadlineSecs - t.stopTimeoutSecs;
+  return ms(Math.max(0.5, Math.min(30, margin * 0.75)));
+}
+
+/**
+ * Exec mode's heartbeat watchdog: it SIGKILLs the app itself (no stop timeout to wait for), so a
+ * guard that stalled at most D after its last renew start has its app gone by D + W' < L with
+ * W' = L − D − M/2 (half the margin left for the kill and drift). Never shorter than W.
+ */
+export function execWatchdogSecs(t: GuardTimings): number {
+  const margin = t.failOverIntervalSecs - t.renewDeadlineSecs - t.stopTimeoutSecs;
+  return ms(Math.max(watchdogSecs(t), Math.min(60, t.failOverIntervalSecs - t.renewDeadlineSecs - margin / 2)));
+}
+
 /**
  * Derives the timings a user did not set from L, so that every default combination satisfies
  * the invariants:
  * - R = max(1, L/10): ten renew chances per lease; at least 1 s so the DB sees ≤ 1 statement/s/node.
- * - Q = R/2: a hung statement is abandoned in time for the next period.
- * - D = max(L/2, R + 2Q): half the lease is the fencing budget, the other half covers stop + skew.
- * - S = L − D − 1, at most 60: the app is gone a full second before the lease can move.
- * With L = 6 this gives R 1, Q 0.5, D 3, S 2 (the drill/test setting).
+ * - Q = 0.4·R: a hung statement is abandoned in time for a retry inside D even with jitter.
+ * - D = max(1.1·R + 2Q, min(L/2, L − M − S)) with M = {@link minMarginSecs} and S as given (else 1):
+ *   half the lease is the fencing budget unless the stop timeout and margin need more of it.
+ * - S = L − D − M, at most 60, at least 1.
+ * With L = 6 this gives R 1, Q 0.4, D 3, S 1; with L = 6 and S = 2 it gives D 2 (the drill/test setting).
  */
 export function deriveGuardTimings(input: GuardTimingsInput): GuardTimings {
   const L = input.failOverIntervalSecs;
   const R = input.renewPeriodSecs ?? ms(Math.max(1, L / 10));
-  const Q = input.queryTimeoutSecs ?? ms(R / 2);
-  const D = input.renewDeadlineSecs ?? ms(Math.max(L / 2, R + 2 * Q));
-  const S = input.stopTimeoutSecs ?? ms(Math.max(1, Math.min(60, L - D - 1)));
+  const Q = input.queryTimeoutSecs ?? ms(R * 0.4);
+  const M = minMarginSecs(L);
+  const D = input.renewDeadlineSecs ?? ms(Math.max((1 + RENEW_JITTER) * R + 2 * Q, Math.min(L / 2, L - M - (input.stopTimeoutSecs ?? 1))));
+  const S = input.stopTimeoutSecs ?? ms(Math.max(1, Math.min(60, L - D - M)));
   return {
     failOverIntervalSecs: L,
     startupTimeoutSecs: input.startupTimeoutSecs ?? DEFAULT_STARTUP_TIMEOUT_SECS,
@@ -74,8 +109,10 @@ export type TimingNames = Record<keyof GuardTimings, string> & { readonly health
 
 /**
  * The design's timing invariants. Each problem names the field that most directly fixes it.
- * - Q ≤ R and R + 2Q ≤ D: a node gets at least one renew with retries inside its deadline.
- * - D + S < L: a fenced node has stopped its app before the lease can expire for the others.
+ * - Q ≤ R and 1.1·R + 2Q ≤ D: a node gets at least one renew with retries inside its deadline,
+ *   even when the jitter stretches a period.
+ * - L − D − S ≥ max(2 s, L/10): a fenced node has stopped its app before the lease can expire for
+ *   the others, with room for the watchdog to kill a stalled guard (see {@link watchdogSecs}).
  * - L − D ≥ (U − H + 1)·I + T (when the LB timings are known): the LB has marked the old node
  *   down before it can mark the new one up.
  */
@@ -85,16 +122,18 @@ export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthC
   if (Q > R) {
     problems.push({ path: names.queryTimeoutSecs, message: `query timeout (${Q}s) must be ≤ the renew period (${R}s)` });
   }
-  if (R + 2 * Q > D) {
+  const longestPeriod = ms((1 + RENEW_JITTER) * R + 2 * Q);
+  if (longestPeriod > D) {
     problems.push({
       path: names.renewDeadlineSecs,
-      message: `renew deadline D (${D}s) must be ≥ renew period + 2 × query timeout (${ms(R + 2 * Q)}s)`,
+      message: `renew deadline D (${D}s) must be ≥ 1.1 × ${names.renewPeriodSecs} (jitter) + 2 × ${names.queryTimeoutSecs} (${longestPeriod}s)`,
     });
   }
-  if (D + S >= L) {
+  const margin = minMarginSecs(L);
+  if (ms(L - D - S) < margin) {
     problems.push({
       path: names.stopTimeoutSecs,
-      message: `renew deadline + stop timeout (${ms(D + S)}s) must be < ${names.failOverIntervalSecs} (${L}s), so a fenced node has stopped its app before the lease moves`,
+      message: `${names.failOverIntervalSecs} − ${names.renewDeadlineSecs} − ${names.stopTimeoutSecs} (${L}s − ${D}s − ${S}s = ${ms(L - D - S)}s) must be ≥ max(2s, L/10) = ${margin}s, so a fenced or stalled node has stopped its app before the lease moves`,
     });
   }
   if (hc) {

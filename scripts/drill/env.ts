@@ -462,6 +462,14 @@ export function haproxyConfig(p: { mode: Mode; frontPort: number; syslogPort: nu
   ].join('\n');
 }
 
+/** What HAProxy needs to know of a node (drill processes and booted nodes alike). */
+export interface BackendNode {
+  readonly name: string;
+  readonly addr: string;
+  readonly appPort: number;
+  readonly healthPort: number;
+}
+
 /** HAProxy plus the syslog socket it logs every request (and server state change) to. */
 export class Haproxy {
   readonly records: ServedRecord[] = [];
@@ -472,7 +480,7 @@ export class Haproxy {
 
   constructor(private readonly procs: Procs, private readonly dir: string) {}
 
-  async start(mode: Mode, nodes: readonly DrillNode[]): Promise<void> {
+  async start(mode: Mode, nodes: readonly BackendNode[]): Promise<void> {
     const sock = dgram.createSocket('udp4');
     this.sock = sock;
     sock.on('message', (msg) => {

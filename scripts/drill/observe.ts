@@ -4,7 +4,7 @@
  * (plus HAProxy's log) into figures and violations.
  */
 import * as http from 'http';
-import type { DrillNode, HealthAnswer, ServedRecord } from './env';
+import type { HealthAnswer, ServedRecord } from './env';
 import { sleep } from './env';
 
 export const SAMPLE_MS = 50;
@@ -18,12 +18,18 @@ export interface Sample {
 /** Roles in which a guard still holds the lease (its app may serve). */
 const HOLDING = new Set(['active', 'starting', 'draining']);
 
+/** A node the sampler asks (drill processes and booted nodes alike). */
+export interface SampledNode {
+  readonly name: string;
+  health(): Promise<HealthAnswer>;
+}
+
 export class Sampler {
   readonly samples: Sample[] = [];
   onSample?: (s: Sample) => void;
   private timer?: NodeJS.Timeout;
 
-  constructor(readonly nodes: readonly DrillNode[]) {}
+  constructor(readonly nodes: readonly SampledNode[]) {}
 
   start(): void {
     this.timer = setInterval(() => void this.sample(), SAMPLE_MS);

@@ -4,9 +4,9 @@
  * wait until one node is active and the client succeeds again; then measure every event and
  * check the safety rules over the whole run.
  */
-import type { DrillEnv, DrillNode } from './env';
+import type { DrillEnv, DrillNode, Haproxy } from './env';
 import { sleep } from './env';
-import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample } from './observe';
+import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample, type SampledNode } from './observe';
 
 export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
@@ -23,7 +23,8 @@ export function parseFaults(flag: string, text: string): FaultType[] {
 
 /** One injected fault. */
 export interface FaultEvent {
-  readonly type: FaultType;
+  /** A {@link FaultType} here; the booted-node soak has its own fault names. */
+  readonly type: string;
   /** The active node (and term) when the fault hit. */
   readonly old?: { node: string; term?: number };
   /** Fault time (ms since the epoch); for maintenance, the moment it was switched off. */
@@ -60,49 +61,47 @@ export function prng(seed: number): () => number {
 }
 
 /** `count` faults drawn uniformly from `types` with the seeded PRNG. */
-export function faultSequence(count: number, seed: number, types: readonly FaultType[]): FaultType[] {
+export function faultSequence<T extends string = FaultType>(count: number, seed: number, types: readonly T[]): T[] {
   const r = prng(seed);
   return Array.from({ length: count }, () => types[Math.floor(r() * types.length)]);
 }
 
-class Scenario {
+/**
+ * What every fault run watches (drill processes and booted nodes alike): the sampler, the client
+ * through HAProxy, the live timeline, the violations found on the way, and the final analysis.
+ */
+export class ObservedRun<E extends FaultEvent = FaultEvent> {
   readonly sampler: Sampler;
   readonly client: Client;
   readonly timeline: Timeline;
   readonly names: string[];
   readonly violations: string[] = [];
-  readonly events: FaultEvent[] = [];
-  private readonly L: number;
-  private readonly D: number;
+  readonly events: E[] = [];
 
   constructor(
-    readonly env: DrillEnv,
+    nodes: readonly SampledNode[],
+    readonly haproxy: Haproxy,
     readonly print: (line: string) => void,
     live: boolean,
   ) {
-    this.names = env.nodes.map((n) => n.name);
-    this.sampler = new Sampler(env.nodes);
-    this.client = new Client(env.haproxy.frontPort);
+    this.names = nodes.map((n) => n.name);
+    this.sampler = new Sampler(nodes);
+    this.client = new Client(haproxy.frontPort);
     this.timeline = new Timeline(Date.now(), this.names, this.client, live ? print : () => undefined);
     this.sampler.onSample = (s) => this.timeline.sample(s);
-    if (live) env.haproxy.onState = (server, state) => this.timeline.note(`haproxy: ${server} ${state}`);
-    this.L = env.timings.failOverIntervalSecs * 1000;
-    this.D = env.timings.renewDeadlineSecs * 1000;
+    if (live) haproxy.onState = (server, state) => this.timeline.note(`haproxy: ${server} ${state}`);
   }
 
-  private node(name: string): DrillNode {
-    return this.env.nodes.find((n) => n.name === name)!;
-  }
-
-  private activeNow(): { node: string; term?: number } | undefined {
+  activeNow(): { node: string; term?: number } | undefined {
     const s = this.sampler.samples[this.sampler.samples.length - 1];
     const i = s?.answers.findIndex((a) => a.code === 200) ?? -1;
     return i >= 0 ? { node: this.names[i], term: s.answers[i].term } : undefined;
   }
 
-  private async until(what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  /** Waits for `cond`; a timeout is a violation. */
+  async until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
     const t0 = Date.now();
-    while (!cond()) {
+    while (!(await cond())) {
       if (Date.now() - t0 > timeoutMs) {
         this.violations.push(`${new Date().toISOString()} timed out after ${timeoutMs} ms waiting for ${what}`);
         return false;
@@ -122,6 +121,45 @@ class Scenario {
       },
       timeoutMs,
     );
+  }
+
+  /** Measures every event (failover, downtime up to the next event) and checks the safety rules over the whole run. */
+  finish(): ScenarioResult & { events: E[] } {
+    const samples = [...this.sampler.samples].sort((a, b) => a.t - b.t);
+    const results = this.client.results;
+    this.events.forEach((ev, i) => {
+      const end = this.events[i + 1]?.begin ?? Infinity;
+      ev.failoverMs = failoverMs(samples, this.names, ev.old, ev.at, end);
+      ev.downtimeMs = downtimeMs(results, ev.from, end);
+    });
+    const fs = fences(samples, this.names);
+    const records = this.haproxy.records;
+    return {
+      events: this.events,
+      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
+      samples: samples.length,
+      requests: results.length,
+      served: records.filter((r) => r.served).length,
+    };
+  }
+}
+
+class Scenario extends ObservedRun {
+  private readonly L: number;
+  private readonly D: number;
+
+  constructor(
+    readonly env: DrillEnv,
+    print: (line: string) => void,
+    live: boolean,
+  ) {
+    super(env.nodes, env.haproxy, print, live);
+    this.L = env.timings.failOverIntervalSecs * 1000;
+    this.D = env.timings.renewDeadlineSecs * 1000;
+  }
+
+  private node(name: string): DrillNode {
+    return this.env.nodes.find((n) => n.name === name)!;
   }
 
   private otherActive(old: string | undefined): boolean {
@@ -216,24 +254,6 @@ class Scenario {
     }
   }
 
-  finish(): ScenarioResult {
-    const samples = [...this.sampler.samples].sort((a, b) => a.t - b.t);
-    const results = this.client.results;
-    this.events.forEach((ev, i) => {
-      const end = this.events[i + 1]?.begin ?? Infinity;
-      ev.failoverMs = failoverMs(samples, this.names, ev.old, ev.at, end);
-      ev.downtimeMs = downtimeMs(results, ev.from, end);
-    });
-    const fs = fences(samples, this.names);
-    const records = this.env.haproxy.records;
-    return {
-      events: this.events,
-      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
-      samples: samples.length,
-      requests: results.length,
-      served: records.filter((r) => r.served).length,
-    };
-  }
 }
 
 /**

@@ -60,8 +60,55 @@ describe('AwsFailoverCluster', () => {
   });
 
   describe('validation (each message names the prop)', () => {
-    it('an invalid spec fails with its path before any resource', () => {
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut(), nodeCount: 1 }, binaryPath: FIXTURE_BINARY }))).toContain('nodeCount:');
+    it('an invalid spec fails with the construct path and spec.<field> before any resource', () => {
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut(), nodeCount: 1 }, binaryPath: FIXTURE_BINARY }))).toMatch(
+        /^test\/pc is invalid:\n  - spec\.nodeCount: /,
+      );
+    });
+
+    it('bad spec fields and bad props of the cluster and its parts come out in one error', () => {
+      // given
+      const props = {
+        spec: { name: 'pc', profile: papercut(), nodeCount: 1, guard: { failOverIntervalSecs: 2 } },
+        vpcId: 'vpc-123',
+        subnetIds: [NET.subnetIds[0], 'my-subnet'],
+        instanceType: 'large',
+        binaryPath: '/missing/guard',
+      };
+      // when
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'pc', props));
+      // then
+      expect(message.split('\n')[0]).toBe('test/pc is invalid:');
+      for (const line of ['spec.nodeCount: ', 'spec.guard.failOverIntervalSecs: ', 'vpcId: "vpc-123" is not a VPC id', 'subnetIds[1]: "my-subnet" is not a subnet id', 'instanceType: ', 'binaryPath: no guard binary']) {
+        expect(message).toContain(`\n  - ${line}`);
+      }
+    });
+
+    it('with a valid spec, the parts\' problems come out with the spec\'s and the props\', named as the user wrote them', () => {
+      // given: an AWS-only health-check limit (spec-valid), an RDS option and a prop
+      const props = {
+        ...net,
+        vpcId: '',
+        spec: { name: 'pc', profile: papercut(), healthCheck: { intervalSecs: 5.5 } },
+        database: { instanceClass: 'large' },
+        binaryPath: FIXTURE_BINARY,
+      };
+      // when
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'pc', props));
+      // then
+      expect(message).toMatch(/^test\/pc is invalid:\n/);
+      for (const line of ['vpcId: required', 'spec.healthCheck.intervalSecs: AWS NLB', 'database.instanceClass: ']) expect(message).toContain(`\n  - ${line}`);
+    });
+
+    it('a missing vpcId is an error, not security groups without a VPC', () => {
+      const { vpcId: _vpc, ...noVpc } = net;
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...(noVpc as typeof net), spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY }))).toContain('\n  - vpcId: required');
+    });
+
+    it('ids given as tokens pass the shape checks', () => {
+      expect(
+        errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, vpcId: new TerraformVariable(s, 'vpc', { type: 'string' }).stringValue, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY })),
+      ).toBe('');
     });
     it('dnsRecord is required for a dns profile', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } }))).toContain('dnsRecord:');

@@ -1,7 +1,6 @@
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
-import { defaultGuardBinaryPath } from '../../lib/core/guard-binary';
 import { errorOf, FIXTURE_BINARY, one, papercutSpec, synth } from './aws-test-support';
 
 const SHA = createHash('sha256').update(readFileSync(FIXTURE_BINARY)).digest('hex');
@@ -31,12 +30,7 @@ describe('AwsGuardAsset', () => {
     expect(one(json, 'aws_s3_bucket').bucket_prefix).toBe('pc-guard-');
   });
 
-  it('the default binaryPath is dist/bin under the package root, per OS', () => {
-    expect(defaultGuardBinaryPath('linux')).toMatch(/\/dist\/bin\/failover-guard-linux-x64$/);
-    expect(defaultGuardBinaryPath('windows')).toMatch(/\/dist\/bin\/failover-guard-win-x64\.exe$/);
-  });
-
   it('validation: a missing binary names binaryPath', () => {
-    expect(errorOf((s) => new AwsGuardAsset(s, 'guard', { spec: papercutSpec(), binaryPath: '/nonexistent/guard' }))).toContain('binaryPath: no guard binary at /nonexistent/guard');
+    expect(errorOf((s) => new AwsGuardAsset(s, 'guard', { spec: papercutSpec(), binaryPath: '/nonexistent/guard' }))).toContain('test/guard is invalid:\n  - binaryPath: no guard binary at /nonexistent/guard (leave binaryPath unset to build it at synth)');
   });
 });

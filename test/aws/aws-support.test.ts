@@ -1,4 +1,5 @@
-import { awsName, secretsManagerArn, subnetProblems } from '../../lib/aws/aws-support';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { awsIdProblems, awsName, secretsManagerArn, subnetProblems } from '../../lib/aws/aws-support';
 import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
 
 describe('aws support', () => {
@@ -19,9 +20,29 @@ describe('aws support', () => {
   });
 
   it('subnetProblems: at least two, no duplicates', () => {
-    expect(subnetProblems('subnetIds', ['a', 'b'])).toEqual([]);
-    expect(subnetProblems('subnetIds', ['a'])[0].path).toBe('subnetIds');
-    expect(subnetProblems('subnetIds', ['a', 'a'])[0].message).toContain('twice');
+    const [a, b] = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbb'];
+    expect(subnetProblems('subnetIds', [a, b])).toEqual([]);
+    expect(subnetProblems('subnetIds', [a])[0].path).toBe('subnetIds');
+    expect(subnetProblems('subnetIds', [a, a])).toEqual([{ path: 'subnetIds', message: 'lists a subnet twice' }]);
+  });
+
+  it('subnetProblems: a literal that is not a subnet id is named by its index; tokens pass', () => {
+    // given
+    const token = new TerraformVariable(new TerraformStack(Testing.app(), 's'), 'subnet', { type: 'string' }).stringValue;
+    // when / then
+    expect(subnetProblems('publicSubnetIds', ['subnet-0aaaaaaaaaaaaaaa1', 'vpc-0aaaaaaaaaaaaaaa1'])).toEqual([
+      { path: 'publicSubnetIds[1]', message: '"vpc-0aaaaaaaaaaaaaaa1" is not a subnet id (subnet- and 8 or 17 hex digits, e.g. "subnet-0123456789abcdef0")' },
+    ]);
+    expect(subnetProblems('subnetIds', ['subnet-0aaaaaaaaaaaaaaa1', token])).toEqual([]);
+  });
+
+  it('awsIdProblems: a missing, malformed or mistyped VPC id names the prop; tokens pass', () => {
+    const token = new TerraformVariable(new TerraformStack(Testing.app(), 's'), 'vpc', { type: 'string' }).stringValue;
+    expect(awsIdProblems('vpcId', undefined, 'vpc')).toEqual([{ path: 'vpcId', message: 'required: an existing VPC id such as "vpc-0123456789abcdef0"' }]);
+    expect(awsIdProblems('vpcId', 'vpc-123', 'vpc')[0]).toEqual({ path: 'vpcId', message: '"vpc-123" is not a VPC id (vpc- and 8 or 17 hex digits, e.g. "vpc-0123456789abcdef0")' });
+    expect(awsIdProblems('vpcId', 'subnet-0aaaaaaaaaaaaaaa1', 'vpc')).toHaveLength(1);
+    expect(awsIdProblems('vpcId', 'vpc-0123456789abcdef0', 'vpc')).toEqual([]);
+    expect(awsIdProblems('vpcId', token, 'vpc')).toEqual([]);
   });
 
   it('secretsManagerArn', () => {

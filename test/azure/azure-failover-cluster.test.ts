@@ -123,8 +123,32 @@ describe('AzureFailoverCluster', () => {
   });
 
   describe('rejects, before creating anything', () => {
-    it('an invalid spec with the spec parser\'s message', () => {
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'PC', profile: papercut() } })))).toThrow(/^cluster spec is invalid:\n  - name: /);
+    it('an invalid spec, named by the construct path and spec.<field>', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'PC', profile: papercut() } })))).toThrow(/^test\/cluster is invalid:\n  - spec\.name: /);
+    });
+
+    it('bad spec fields and bad props together in one error', () => {
+      // given
+      const spec = { name: 'PC', profile: papercut(), nodeCount: 1 };
+      // when / then
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec, appSubnetId: 'papercut-app', fileStorageAccountName: 'Bad_Name' })))).toThrow(
+        /^test\/cluster is invalid:\n  - spec\.name: [^\n]*\n  - spec\.nodeCount: [^\n]*\n  - fileStorageAccountName: [^\n]*\n  - appSubnetId: "papercut-app" is not a subnet resource id/,
+      );
+    });
+
+    it.each([
+      ['virtualNetworkId', { virtualNetworkId: subnetId('app') }, 'is not a virtual network resource id'],
+      ['appSubnetId', { appSubnetId: VNET_ID }, 'is not a subnet resource id'],
+      ['databaseSubnetId', { databaseSubnetId: 'db' }, 'is not a subnet resource id'],
+      ['privateEndpointSubnetId', { privateEndpointSubnetId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/pe' }, 'is not a subnet resource id'],
+    ] as const)('a literal %s of the wrong shape, naming it', (prop, over, message) => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base(over)))).toThrow(new RegExp(`^test/cluster is invalid:\n  - ${prop}: "[^"]*" ${message}`));
+    });
+
+    it('network ids given as tokens pass the shape check', () => {
+      expect(() =>
+        synth((s) => new AzureFailoverCluster(s, 'cluster', base({ appSubnetId: new TerraformVariable(s, 'app_subnet', { type: 'string' }).stringValue }))),
+      ).not.toThrow();
     });
 
     it('a DNS-mode profile, pointing to AzureDnsCluster', () => {
@@ -139,8 +163,8 @@ describe('AzureFailoverCluster', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue })))).toThrow(/- clientKeysValue: only for the ThinPrint profile/);
     });
 
-    it('a missing guard binary, naming binaryPath and npm run build:guard', () => {
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ binaryPath: '/nonexistent/guard' })))).toThrow(/- binaryPath: guard binary not found .*npm run build:guard/);
+    it('a missing guard binary, naming binaryPath', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ binaryPath: '/nonexistent/guard' })))).toThrow(/- binaryPath: no guard binary at \/nonexistent\/guard/);
     });
 
     it('every bad prop at once, under the cluster\'s prop names', () => {

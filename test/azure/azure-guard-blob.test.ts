@@ -61,15 +61,15 @@ describe('AzureGuardBlob', () => {
   });
 
   describe('rejects', () => {
-    it('a missing binary, naming binaryPath and the build command', () => {
+    it('a missing binary, naming binaryPath and that leaving it unset builds one', () => {
       expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base({ binaryPath: '/nonexistent/failover-guard' })))).toThrow(
-        /^AzureGuardBlob props is invalid:\n  - binaryPath: guard binary not found at \/nonexistent\/failover-guard; run `npm run build:guard`/,
+        /^AzureGuardBlob props is invalid:\n  - binaryPath: no guard binary at \/nonexistent\/failover-guard \(leave binaryPath unset to build it at synth\)/,
       );
     });
     const cases: Array<[string, Partial<AzureGuardBlobProps>, string]> = [
       ['a bad account name', { storageAccountName: 'guard_blob' }, 'storageAccountName'],
       ['no reader principal', { readerPrincipalId: '' }, 'readerPrincipalId'],
-      ['no binary path', { binaryPath: '' }, 'binaryPath'],
+      ['an empty binary path', { binaryPath: '' }, 'binaryPath'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
       expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base(over)))).toThrow(propError('AzureGuardBlob', prop));

@@ -57,12 +57,16 @@ describe('Linux boot script, executed', () => {
     expect(mode(config)).toBe('0600');
     expect(readFileSync(config, 'utf8')).toContain('service.unit=pc-app-server.service\n');
     const unit = join(root, 'etc/systemd/system/failover-guard.service');
-    expect(mode(unit)).toBe('0600');
-    expect(readFileSync(unit, 'utf8')).toContain('ExecStart=/usr/local/bin/failover-guard run --config /etc/failover-guard/guard.properties\nRestart=always\n');
+    expect(mode(unit)).toBe('0644');
+    const unitText = readFileSync(unit, 'utf8');
+    expect(unitText).toMatch(/^Type=notify\nNotifyAccess=main\n/m);
+    expect(unitText).toMatch(/^ExecStart=\/usr\/local\/bin\/failover-guard run --config \/etc\/failover-guard\/guard\.properties$/m);
+    expect(unitText).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- pc-app-server\.service$/m);
+    expect(unitText).toMatch(/^WatchdogSec=\d/m);
     const dropIn = readFileSync(join(root, 'etc/systemd/system/pc-app-server.service.d/failover-guard.conf'), 'utf8');
-    expect(dropIn).toMatch(/^BindsTo=failover-guard\.service$/m);
-    expect(dropIn).toMatch(/^PartOf=failover-guard\.service$/m);
-    expect(dropIn).toMatch(/^After=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^Before=failover-guard\.service$/m);
+    expect(dropIn).toMatch(/^EnvironmentFile=\/run\/failover-guard\/pc-app-server\.service\.env$/m);
+    expect(dropIn).not.toMatch(/^(BindsTo|PartOf|Requisite)=/m);
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
       `fgshare.file.core.windows.net:/fgshare/papercut ${root}${MP} nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev,x-systemd.automount 0 0\n`,
     );

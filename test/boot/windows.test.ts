@@ -16,6 +16,21 @@ const azureContext: BootContext = {
   windowsDrive: 'P:',
   app: { database: { url: 'postgres://papercut_app@fg-db.postgres.database.azure.com:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/app' }, networkAddress: '10.20.0.100' },
 };
+/** A custom Windows app whose paths and names the test chooses. */
+const weirdApp = (over: Partial<Parameters<typeof custom>[0]>) =>
+  parseClusterSpec({
+    name: 'weird',
+    profile: custom({
+      displayName: 'Weird',
+      os: 'windows',
+      ports: [{ name: 'http', port: 8080 }],
+      installDir: 'C:\\Apps\\weird',
+      sharedItems: [],
+      serviceName: 'App',
+      readiness: { kind: 'tcp', port: 8080 },
+      ...over,
+    }),
+  });
 const windowsPaperCut = (floatingIp = false) => parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }), loadBalancer: { floatingIp } });
 
 /** The script with every single-quoted literal and every comment line removed: what PowerShell parses as code. */
@@ -67,19 +82,13 @@ describe('renderWindowsBootScript', () => {
 
   it('keeps hostile spec values inside single-quoted literals only', () => {
     // given
-    const hostile = ["it's", '$(New-Item INJECTED_1)', '`$(INJECTED_2)`', '"; INJECTED_3; "', "‘); INJECTED_4; (’", '$env:INJECTED_5'];
-    const spec = parseClusterSpec({
-      name: 'weird',
-      profile: custom({
-        displayName: 'Weird',
-        os: 'windows',
-        ports: [{ name: 'http', port: 8080 }],
-        installDir: `C:\\Apps\\${hostile.join(' ')}`,
-        sharedItems: hostile.map((h, i) => ({ path: `${h} ${i}`, type: 'file' as const })),
-        deleteOnClone: ['INJECTED_6 $(x)'],
-        serviceName: "svc'INJECTED_7",
-        readiness: { kind: 'tcp', port: 8080 },
-      }),
+    // (no double quote: no Windows path holds one, see the next test)
+    const hostile = ["it's", '$(New-Item INJECTED_1)', '`$(INJECTED_2)`', '%; INJECTED_3 & ^|', "‘); INJECTED_4; (’", '$env:INJECTED_5'];
+    const spec = weirdApp({
+      installDir: `C:\\Apps\\${hostile.join(' ')}`,
+      sharedItems: hostile.map((h, i) => ({ path: `${h} ${i}`, type: 'file' as const })),
+      deleteOnClone: ['INJECTED_6 $(x)'],
+      serviceName: "svc'INJECTED_7",
     });
     const ctx: BootContext = { ...awsContext, extraGuardSettings: [['notify.command', 'C:\\notify.exe "$(INJECTED_8)"']] };
     // when
@@ -88,6 +97,46 @@ describe('renderWindowsBootScript', () => {
     expect(script).toMatch(/INJECTED_1/);
     expect(codeOutsideLiterals(script)).not.toMatch(/INJECTED/);
     expect(script).toContain("$AppService = 'svc''INJECTED_7'");
+  });
+
+  it('refuses a double quote in a Windows path (the links reach cmd inside double quotes), naming the field', () => {
+    const spec = weirdApp({ installDir: 'C:\\Apps\\a"b', sharedItems: [{ path: 'ok.txt', type: 'file' }, { path: 'x" & calc & "', type: 'file' }] });
+    expect(() => renderWindowsBootScript(spec, awsContext)).toThrow(/profile\.installDir: must be a Windows path: no double quote.*\n.*sharedItems\[1\]\.path: must be a Windows path/);
+  });
+
+  describe('the forms Windows PowerShell 5.1 and the SCM need', () => {
+    const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+    const code = codeOutsideLiterals(script);
+
+    it('never registers the guard binary as a service itself (it cannot answer the SCM: error 1053)', () => {
+      expect(code).not.toMatch(/New-Service/i);
+      expect(code).not.toMatch(/sc(\.exe)?\s+create/i);
+      // the service host registers itself from its XML, which the guard writes beside it
+      expect(script).toContain('& $GuardExe --config $GuardConfig service-host --out $ServiceHostExe');
+      expect(script).toContain('& $ServiceHostExe install');
+      expect(script).toContain("$ServiceHostExe = 'C:\\Program Files\\failover-guard\\failover-guard-service.exe'");
+    });
+
+    it('replaces a registration made on the guard binary by an older boot script', () => {
+      expect(script).toMatch(/\$registered\.PathName -notlike .*\n\s+Stop-Service -Name \$GuardService -Force.*\n\s+sc\.exe delete \$GuardService/);
+    });
+
+    it('links with mklink (missing targets allowed), /D for directories, never New-Item SymbolicLink', () => {
+      expect(code).not.toMatch(/New-Item[^\n]*SymbolicLink/i);
+      expect(script).toContain(`$mklink = @('/d', '/v:off', '/c', 'mklink') + @(if ($Directory) { '/D' }) + @('"%FG_LINK%"', '"%FG_LINK_TARGET%"')`);
+      expect(script).toContain('$out = & cmd.exe @mklink 2>&1');
+      expect(script).toContain("New-SymbolicLink $local $target ($SharedTypes[$i] -eq 'directory')");
+    });
+
+    it('takes the guard out of the app service dependencies (the SCM would refuse to stop the guard, or stop the app first)', () => {
+      expect(script).toMatch(/if \(\$depends -contains \$GuardService\) \{\n\s+\$rest = @\(\$depends \| Where-Object \{ \$_ -ne \$GuardService \}\)/);
+      expect(script).not.toMatch(/\(\$depends \+ \$GuardService\)/);
+    });
+
+    it('waits for the domain join when the share has no credentials (machine identity)', () => {
+      const ctx: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
+      expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(/if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n.*\n\s+exit 0/);
+    });
   });
 
   it('refuses an NFS share and a bad drive, naming the fields', () => {

@@ -1,21 +1,21 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { defaultGuardBinaryPath, guardBinaryProblems, packageRoot } from '../../lib/core/guard-binary';
+import { guardBinaryProblems, packageRoot } from '../../lib/core/guard-binary';
 import { FIXTURE_BINARY } from '../azure/helpers';
 
 describe('guard binary location', () => {
-  it('finds the package root from lib/azure and defaults to dist/bin under it', () => {
-    const root = packageRoot();
-    expect(existsSync(join(root, 'package.json'))).toBe(true);
-    expect(defaultGuardBinaryPath('linux')).toBe(join(root, 'dist', 'bin', 'failover-guard-linux-x64'));
-    expect(defaultGuardBinaryPath('windows')).toBe(join(root, 'dist', 'bin', 'failover-guard-win-x64.exe'));
+  it('finds the package root from lib/core', () => {
+    expect(existsSync(join(packageRoot(), 'apps', 'failover-guard.ts'))).toBe(true);
   });
 
-  it('reports a missing binary naming the prop and the build command, and nothing for an existing one', () => {
+  it('reports a missing or empty binaryPath naming the prop, and nothing for an existing file or an unset one (built at synth)', () => {
     expect(guardBinaryProblems('binaryPath', '/nonexistent/guard')).toEqual([
-      { path: 'binaryPath', message: 'guard binary not found at /nonexistent/guard; run `npm run build:guard` first (or pass binaryPath)' },
+      { path: 'binaryPath', message: 'no guard binary at /nonexistent/guard (leave binaryPath unset to build it at synth)' },
     ]);
+    expect(guardBinaryProblems('binaryPath', '')).toEqual([{ path: 'binaryPath', message: 'must be a file path, or unset to build the guard at synth' }]);
+    expect(guardBinaryProblems('binaryPath', __dirname)).toHaveLength(1);
     expect(guardBinaryProblems('binaryPath', FIXTURE_BINARY)).toEqual([]);
+    expect(guardBinaryProblems('binaryPath', undefined)).toEqual([]);
   });
 
   it('fails clearly when no package root is above the start directory', () => {

@@ -1,36 +1,25 @@
 /**
- * The built Linux single executable (dist/bin/failover-guard-linux-x64) runs on its own: version,
- * config validation, and an election against a real PostgreSQL. Built in beforeAll when missing
- * or older than its sources (the first build fetches the pinned Node runtime with `npm pack`).
+ * The Linux single executable, built the way synth builds it (lib/core/guard-build.ts, into the
+ * test cache), runs on its own: version, config validation, and an election against a real
+ * PostgreSQL. The first build fetches the pinned Node runtime with `npm pack`; later runs hit
+ * the cache unless the guard's sources changed.
  */
-import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { guardBinary, SERVICE_HOST_PACKAGE } from '../../lib/core/guard-build';
 import { ActiveChecker, activeNodes, GuardNode, waitFor } from '../helpers/guard-cluster';
+import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 
 jest.setTimeout(60000);
 
 const ROOT = join(__dirname, '..', '..');
-const BINARY = join(ROOT, 'dist', 'bin', 'failover-guard-linux-x64');
+let BINARY: string;
 const L = 6000;
 const R = 1000;
-
-/** Newest modification time (ms) of the files the binary is built from. */
-function newestSource(): number {
-  const files: string[] = [join(ROOT, 'package.json'), join(ROOT, 'scripts', 'build-guard.ts')];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) files.push(p);
-    }
-  };
-  walk(join(ROOT, 'lib'));
-  walk(join(ROOT, 'apps'));
-  return Math.max(...files.map((f) => statSync(f).mtimeMs));
-}
 
 function guard(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(BINARY, args, { encoding: 'utf8', timeout: 20000 });
@@ -43,9 +32,7 @@ const checker = new ActiveChecker();
 const nodes: GuardNode[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < newestSource()) {
-    execFileSync('npx', ['tsx', 'scripts/build-guard.ts', '--target', 'linux-x64'], { cwd: ROOT, stdio: 'pipe', timeout: 240000 });
-  }
+  BINARY = guardBinary('linux-x64', { cacheDir: TEST_GUARD_CACHE });
   root = mkdtempSync(join(tmpdir(), 'guard-binary-'));
   pg = await startPostgres();
 }, 300000);
@@ -77,6 +64,22 @@ describe('failover-guard-linux-x64', () => {
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining('L=6s') });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^high-availability-guard\.fail-over-interval-secs: must be ≥ 5$/m);
+  });
+
+  it('service-host writes the embedded WinSW (pinned bytes), its .config and the XML from the config, then leaves them alone', () => {
+    // given
+    const config = join(root, 'winsw.properties');
+    writeFileSync(config, ['cluster.name=print', 'node.id=a', `database.url=${pg.url}`, 'service.mode=windows-service', 'service.name=PCAppServer', 'service.stop-timeout-secs=2'].join('\n') + '\n');
+    const out = join(root, 'host', 'failover-guard-service.exe');
+    // when
+    const first = guard('--config', config, 'service-host', '--out', out);
+    const second = guard('--config', config, 'service-host', '--out', out);
+    // then
+    expect(first).toMatchObject({ code: 0, stdout: `ok: wrote ${out} and its configuration\n` });
+    expect(second).toMatchObject({ code: 0, stdout: `ok: ${out} is up to date\n` });
+    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(SERVICE_HOST_PACKAGE.winswSha256);
+    expect(readFileSync(`${out}.config`, 'utf8')).toContain('<supportedRuntime version="v4.0" />');
+    expect(readFileSync(join(root, 'host', 'failover-guard-service.xml'), 'utf8')).toContain(`<arguments>run --config "${config}"</arguments>`);
   });
 
   it('elects exactly one of two guards; when it is killed, the other takes over', async () => {

@@ -36,8 +36,8 @@ describe('loadGuardConfig', () => {
       failOverIntervalSecs: 6,
       startupTimeoutSecs: 300,
       renewPeriodSecs: 1,
-      queryTimeoutSecs: 0.5,
-      renewDeadlineSecs: 3,
+      queryTimeoutSecs: 0.4,
+      renewDeadlineSecs: 2,
       stopTimeoutSecs: 2,
     });
     expect(r.config.healthPort).toBe(9180);
@@ -99,7 +99,7 @@ describe('loadGuardConfig', () => {
   });
 
   it('checks the load-balancer invariant only when its keys are given', () => {
-    // given: L − D = 3 s, the LB needs (3 − 2 + 1)·5 + 2 = 12 s
+    // given: L − D = 4 s, the LB needs (3 − 2 + 1)·5 + 2 = 12 s
     const lb = '\nload-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3';
     // then
     expect(problemsOf(base + lb)).toEqual(['load-balancer.interval-secs']);
@@ -116,5 +116,21 @@ describe('loadGuardConfig', () => {
     expect(r.ok && r.config.drainSecs).toBe(2.5);
     const r2 = loadGuardConfig(base + lb + '\nhealth.drain-secs=1', {}, 'h');
     expect(r2.ok && r2.config.drainSecs).toBe(1);
+  });
+});
+
+describe('loadGuardConfig watchdog (issue 12)', () => {
+  const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
+
+  it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {
+    // given: L 6, D 2, S 2 → W = 1.5 s; the unit says 5 s
+    const r = loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '5000000' }, 'h');
+    // then
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.map((p) => p.path)).toEqual(['WatchdogSec']);
+  });
+
+  it('accepts WatchdogSec = W', () => {
+    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '1500000' }, 'h').ok).toBe(true);
   });
 });

@@ -8,6 +8,8 @@ import { MysqlLeaseStore } from '../../lib/guard/mysql-store';
 import { PgLeaseStore } from '../../lib/guard/pg-store';
 import { DEMO_APP, httpGet, waitFor } from '../helpers/guard-cluster';
 import { freePort } from '../helpers/ports';
+import { notifySocket } from '../helpers/notify-socket';
+import { systemClock } from '../../lib/guard/clock';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -30,14 +32,19 @@ describe('runGuard', () => {
       'solo-host',
     );
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    // when
-    const guard = await runGuard(r.config, silent);
+    // when: under a (stand-in) systemd notify socket
+    const socket = await notifySocket();
+    const guard = await runGuard(r.config, silent, systemClock, { NOTIFY_SOCKET: socket.path });
     try {
       await waitFor('standalone /health 200', async () => (await httpGet(healthPort, '/health')).code === 200, 5000);
       // then
       expect((await httpGet(healthPort, '/health')).body).toMatchObject({ role: 'standalone', node: 'solo-host', ready: true });
       expect((await httpGet(appPort, '/')).body).toMatchObject({ node: 'solo-host', term: '0' });
+      // and systemd heard READY=1 from the guard's own pid (Type=notify, NotifyAccess=main)
+      await waitFor('READY=1', async () => socket.messages().length > 0, 5000);
+      expect(socket.messages()[0]).toEqual([process.getuid?.() === 0 ? process.pid : expect.any(Number), 'READY=1']);
     } finally {
+      socket.close();
       await guard.shutdown();
       if (savedTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = savedTmp;

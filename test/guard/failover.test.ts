@@ -2,7 +2,7 @@
  * Process-level fault tests: real guards (the esbuild bundle of the CLI) supervising the demo
  * app against each real database (embedded PostgreSQL, Debian's MariaDB), with kill -9, SIGSTOP
  * past L, a stopped database, step-down, SIGTERM and a never-ready app. L = 6 s, R = 1 s,
- * D = 3 s, stop timeout 2 s. An at-most-one-active checker polls every /health every 40 ms
+ * D = 3 s, stop timeout 1 s. An at-most-one-active checker polls every /health every 40 ms
  * throughout.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'fs';

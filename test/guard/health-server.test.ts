@@ -31,6 +31,9 @@ describe('health server', () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('failover_guard_db_statements_total 7');
     expect(text).toMatch(/failover_guard_health_probes_total\{code="200"\} \d/);
+    // the process footprint, for operators (issue 12)
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
   });
 
   it('accepts POST /step-down from loopback only', async () => {

@@ -1,69 +1,236 @@
-import { ServiceSupervisor, systemdControl, windowsServiceControl, type RunCommand } from '../../lib/guard/service-supervisor';
+import { mkdtempSync, readFileSync, statSync, existsSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ServiceSupervisor, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
+import { FakeClock, flush } from '../helpers/fake-clock';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A fake service manager: records commands, answers like systemctl / sc.exe. */
-function fakeRun(state: { running: boolean; stoppable: boolean }) {
-  const calls: string[] = [];
-  const run: RunCommand = async (file, args) => {
-    calls.push([file, ...args].join(' '));
-    const cmd = args[0];
-    if (cmd === 'start') state.running = true;
-    if (cmd === 'stop' && state.stoppable) state.running = false;
-    if (cmd === 'kill' || file === 'taskkill.exe') state.running = false;
-    if (cmd === 'is-active') return { code: state.running ? 0 : 3, stdout: '' };
-    if (cmd === 'query') return { code: 0, stdout: `SERVICE_NAME: PCAppServer\n        STATE              : ${state.running ? '4  RUNNING' : '1  STOPPED'}\n` };
+/** A fake systemd unit answering systemctl as systemd 252 does. */
+class FakeUnit {
+  active: 'inactive' | 'activating' | 'active' | 'deactivating' | 'failed' = 'inactive';
+  mainPid = 0;
+  starts = 0;
+  /** false: `stop` leaves the unit deactivating (an app that ignores SIGTERM, TimeoutStopSec long). */
+  stoppable = true;
+  /** When set, every systemctl call fails like a hung or broken systemctl (timeout → -1). */
+  broken = false;
+  readonly calls: string[] = [];
+  readonly run: RunCommand = async (file, args) => {
+    this.calls.push([file, ...args].join(' '));
+    if (this.broken) return { code: -1, stdout: '' };
+    switch (args[0]) {
+      case 'start':
+        this.active = 'active';
+        this.mainPid = 4242;
+        this.starts++;
+        break;
+      case 'stop':
+        if (this.active === 'inactive' || this.active === 'failed') break;
+        if (this.stoppable) this.exit('inactive');
+        else this.active = 'deactivating';
+        break;
+      case 'kill':
+        this.exit('failed');
+        break;
+      case 'reset-failed':
+        if (this.active === 'failed') this.active = 'inactive';
+        break;
+      case 'is-active':
+        return { code: this.active === 'active' ? 0 : 3, stdout: `${this.active}\n` };
+      case 'show':
+        return { code: 0, stdout: `MainPID=${this.mainPid}\nExecMainStartTimestampMonotonic=${this.starts * 1000}\nActiveState=${this.active}\nSubState=x\n` };
+    }
     return { code: 0, stdout: '' };
   };
-  return { run, calls };
+  exit(state: 'inactive' | 'failed'): void {
+    this.active = state;
+    this.mainPid = 0;
+  }
 }
 
-describe('ServiceSupervisor', () => {
-  it('systemd: passes the term through the manager environment, starts, probes, stops', async () => {
+function systemd(unit: FakeUnit, stopTimeoutSecs = 2) {
+  const clock = new FakeClock();
+  const envDir = mkdtempSync(join(tmpdir(), 'svc-env-'));
+  const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir }), stopTimeoutSecs, log: silent, clock, watchMs: 1000 });
+  return { sup, clock, envDir };
+}
+
+/** Runs `p` while advancing the fake clock in steps until it settles. */
+async function settle<T>(clock: FakeClock, p: Promise<T>, stepMs = 100, maxMs = 60000): Promise<T> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let t = 0; t < maxMs && !done; t += stepMs) await clock.advance(stepMs);
+  return p;
+}
+
+describe('ServiceSupervisor: systemd', () => {
+  it('passes the term through a per-start 0600 environment file (never set-environment), starts, stops', async () => {
     // given
-    const state = { running: false, stoppable: true };
-    const { run, calls } = fakeRun(state);
-    const sup = new ServiceSupervisor({ control: systemdControl('pc-app-server.service', run), stopTimeoutSecs: 1, log: silent });
+    const unit = new FakeUnit();
+    const { sup, clock, envDir } = systemd(unit);
+    const file = join(envDir, 'app.service.env');
     // when
-    await sup.start({ FAILOVER_GUARD_TERM: '4' });
-    const ready = await sup.ready();
-    await sup.stop();
+    await sup.start({ FAILOVER_GUARD_TERM: '4', FAILOVER_GUARD_NODE: 'a' });
     // then
-    expect(ready).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('FAILOVER_GUARD_TERM="4"\nFAILOVER_GUARD_NODE="a"\n');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(unit.calls.some((c) => c.includes('set-environment'))).toBe(false);
+    expect(unit.calls).toContain('systemctl start --no-block app.service');
+    expect(await sup.ready()).toBe(true);
+    await settle(clock, sup.stop());
     expect(await sup.ready()).toBe(false);
-    expect(calls).toEqual([
-      'systemctl set-environment FAILOVER_GUARD_TERM=4',
-      'systemctl start --no-block pc-app-server.service',
-      'systemctl is-active --quiet pc-app-server.service',
-      'systemctl stop --no-block pc-app-server.service',
-      'systemctl is-active --quiet pc-app-server.service',
-      'systemctl is-active --quiet pc-app-server.service',
-      'systemctl is-active --quiet pc-app-server.service',
-    ]);
+    expect(existsSync(file)).toBe(false);
   });
 
-  it('systemd: kills the unit when it does not stop within the stop timeout', async () => {
-    const state = { running: true, stoppable: false };
-    const { run, calls } = fakeRun(state);
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', run), stopTimeoutSecs: 0.3, log: silent });
-    await sup.stop();
-    expect(calls).toContain('systemctl kill --signal=SIGKILL app.service');
-    expect(state.running).toBe(false);
+  it('a unit still deactivating is running: killed when the stop timeout passes (monotonic clock)', async () => {
+    // given: the app ignores SIGTERM
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit, 2);
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    unit.stoppable = false;
+    // when
+    const stopped = sup.stop();
+    await clock.advance(1900);
+    // then: not killed before the deadline …
+    expect(unit.calls).not.toContain('systemctl kill --signal=SIGKILL app.service');
+    expect(unit.active).toBe('deactivating');
+    // … killed at it, and the stop completes once the unit is gone
+    await settle(clock, stopped);
+    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL app.service');
+    expect(unit.active).toBe('failed');
   });
 
-  it('windows-service: sc.exe start/query/stop, taskkill as last resort', async () => {
+  it('systemctl errors or timeouts count as running: the stop kills and fails rather than report stopped', async () => {
     // given
-    const state = { running: false, stoppable: false };
-    const { run, calls } = fakeRun(state);
-    const sup = new ServiceSupervisor({ control: windowsServiceControl('PCAppServer', run), stopTimeoutSecs: 0.3, log: silent });
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit, 1);
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    // when: systemctl stops answering
+    unit.broken = true;
+    const stopping = settle(clock, sup.stop());
+    // then
+    await expect(stopping).rejects.toThrow(/app.service is not known to be stopped/);
+    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL app.service');
+    expect(await sup.ready()).toBe(false);
+  });
+
+  it('notices the app exiting by itself within one watch period and reports it', async () => {
+    // given
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit);
+    const exits: string[] = [];
+    sup.onExit((d) => exits.push(d));
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    await clock.advance(3000);
+    expect(exits).toEqual([]);
+    // when: the app crashes (Restart=no: the unit ends failed)
+    unit.exit('failed');
+    await clock.advance(1000);
+    // then
+    expect(exits).toEqual(['service app.service failed/x pid 0']);
+  });
+
+  it('notices an app that ends cleanly (inactive) after it started, even if never seen running', async () => {
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit);
+    const exits: string[] = [];
+    sup.onExit((d) => exits.push(d));
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    unit.exit('inactive');
+    await clock.advance(1000);
+    expect(exits).toHaveLength(1);
+  });
+
+  it('a stop is not reported as an exit', async () => {
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit);
+    const exits: string[] = [];
+    sup.onExit((d) => exits.push(d));
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    await settle(clock, sup.stop());
+    await clock.advance(3000);
+    expect(exits).toEqual([]);
+  });
+
+  it('a start issued during a stop waits for it, then starts', async () => {
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit, 2);
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    unit.stoppable = false;
+    const stopped = sup.stop();
+    const started = sup.start({ FAILOVER_GUARD_TERM: '2' });
+    await flush();
+    await settle(clock, stopped);
+    await started;
+    expect(unit.calls.filter((c) => c.startsWith('systemctl start')).length).toBe(2);
+    expect(unit.calls.indexOf('systemctl kill --signal=SIGKILL app.service')).toBeLessThan(unit.calls.lastIndexOf('systemctl start --no-block app.service'));
+    expect(await sup.ready()).toBe(true);
+  });
+
+  it('reads systemctl show: deactivating and unknown states may run; inactive and failed without a main pid do not', () => {
+    expect(systemdState('ActiveState=deactivating\nSubState=stop-sigterm\nMainPID=77\n').state).toBe('running');
+    expect(systemdState('ActiveState=inactive\nSubState=dead\nMainPID=0\n').state).toBe('stopped');
+    expect(systemdState('ActiveState=failed\nSubState=failed\nMainPID=0\n').state).toBe('failed');
+    expect(systemdState('ActiveState=maintenance\nMainPID=0\n').state).toBe('unknown');
+    expect(systemdState('').state).toBe('unknown');
+  });
+
+  it('environment file values cannot break out of their line', () => {
+    expect(environmentFileText({ A: 'x"y\\z' })).toBe('A="x\\"y\\\\z"\n');
+    expect(() => environmentFileText({ A: 'x\nB=1' })).toThrow(/A contains a line break/);
+  });
+});
+
+describe('ServiceSupervisor: windows-service', () => {
+  function fakeSc(s: { state: number; exit?: number; queryFails?: boolean }) {
+    const calls: string[] = [];
+    const run: RunCommand = async (file, args) => {
+      calls.push([file, ...args].join(' '));
+      const cmd = args[0];
+      if (cmd === 'start') s.state = 4;
+      if (cmd === 'stop' && s.state === 4) s.state = 3; // STOP_PENDING until killed
+      if (file === 'taskkill.exe') s.state = 1;
+      if (cmd === 'query') {
+        if (s.queryFails) return { code: -1, stdout: '' };
+        return { code: 0, stdout: `SERVICE_NAME: PCAppServer\n        STATE              : ${s.state}  X\n        WIN32_EXIT_CODE    : ${s.exit ?? 0}  (0x0)\n        SERVICE_EXIT_CODE  : 0  (0x0)\n` };
+      }
+      return { code: 0, stdout: '' };
+    };
+    return { run, calls };
+  }
+
+  it('STOP_PENDING counts as running: taskkill at the deadline', async () => {
+    // given
+    const s = { state: 1 };
+    const { run, calls } = fakeSc(s);
+    const clock = new FakeClock();
+    const sup = new ServiceSupervisor({ control: windowsServiceControl('PCAppServer', run), stopTimeoutSecs: 1, log: silent, clock });
     // when
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     expect(await sup.ready()).toBe(true);
-    await sup.stop();
+    await settle(clock, sup.stop());
     // then
-    expect(calls[0]).toBe('sc.exe start PCAppServer');
+    expect(calls[1]).toBe('sc.exe start PCAppServer');
     expect(calls).toContain('sc.exe stop PCAppServer');
     expect(calls).toContain('taskkill.exe /F /FI SERVICES eq PCAppServer');
     expect(await sup.ready()).toBe(false);
+  });
+
+  it('notices a service that stopped with an error', async () => {
+    const s = { state: 1, exit: 0 };
+    const { run } = fakeSc(s);
+    const clock = new FakeClock();
+    const sup = new ServiceSupervisor({ control: windowsServiceControl('PCAppServer', run), stopTimeoutSecs: 1, log: silent, clock, watchMs: 1000 });
+    const exits: string[] = [];
+    sup.onExit((d) => exits.push(d));
+    await sup.start({});
+    await clock.advance(1000);
+    Object.assign(s, { state: 1, exit: 1067 });
+    await clock.advance(1000);
+    expect(exits).toEqual(['service PCAppServer stopped (exit 1067/0)']);
   });
 });

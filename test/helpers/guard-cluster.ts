@@ -85,7 +85,9 @@ export class GuardNode {
         `database.url=${db.url}`,
         `database.password-source=${db.passwordSource}`,
         `high-availability-guard.fail-over-interval-secs=${opts.failOverSecs ?? 6}`,
-        'service.stop-timeout-secs=2',
+        // S = 1 s (the demo app stops at once): with L = 6 this leaves D = 3 s of renew budget
+        // inside the margin L − D − S ≥ 2 s
+        'service.stop-timeout-secs=1',
         `health.port=${healthPort}`,
         'health.bind=127.0.0.1',
         'service.mode=exec',

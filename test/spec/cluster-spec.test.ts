@@ -32,9 +32,9 @@ describe('parseClusterSpec defaults', () => {
       failOverIntervalSecs: 30,
       startupTimeoutSecs: 300,
       renewPeriodSecs: 3,
-      queryTimeoutSecs: 1.5,
+      queryTimeoutSecs: 1.2,
       renewDeadlineSecs: 15,
-      stopTimeoutSecs: 14,
+      stopTimeoutSecs: 12,
       port: 9180,
       drainSecs: 13,
     });
@@ -99,7 +99,7 @@ describe('parseClusterSpec defaults', () => {
       guard: { failOverIntervalSecs: 6, stopTimeoutSecs: 2 },
       healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 },
     });
-    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 2 });
+    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 2, stopTimeoutSecs: 2 });
   });
 
   it('keeps explicit values', () => {
@@ -134,8 +134,8 @@ describe('parseClusterSpec rejections name the field', () => {
     ['shared path twice', { ...base, sharedItems: [{ path: 'data', type: 'directory' }, { path: 'data/', type: 'directory' }] }, 'sharedItems[1].path: "data/" is listed twice'],
     ['L below 5', { ...base, guard: { failOverIntervalSecs: 4 } }, 'guard.failOverIntervalSecs: must be ≥ 5'],
     ['Q > R', { ...base, guard: { renewPeriodSecs: 1, queryTimeoutSecs: 2 } }, 'guard.queryTimeoutSecs: query timeout (2s) must be ≤ the renew period (1s)'],
-    ['R + 2Q > D', { ...base, guard: { renewPeriodSecs: 3, queryTimeoutSecs: 3, renewDeadlineSecs: 8 } }, 'guard.renewDeadlineSecs: renew deadline D (8s) must be ≥ renew period + 2 × query timeout (9s)'],
-    ['D + S ≥ L', { ...base, guard: { stopTimeoutSecs: 15 } }, 'guard.stopTimeoutSecs: renew deadline + stop timeout (30s) must be < guard.failOverIntervalSecs (30s)'],
+    ['1.1·R + 2Q > D', { ...base, guard: { renewPeriodSecs: 3, queryTimeoutSecs: 3, renewDeadlineSecs: 9 } }, 'guard.renewDeadlineSecs: renew deadline D (9s) must be ≥ 1.1 × guard.renewPeriodSecs (jitter) + 2 × guard.queryTimeoutSecs (9.3s)'],
+    ['L − D − S < max(2 s, L/10)', { ...base, guard: { renewDeadlineSecs: 15, stopTimeoutSecs: 13 } }, 'guard.stopTimeoutSecs: guard.failOverIntervalSecs − guard.renewDeadlineSecs − guard.stopTimeoutSecs (30s − 15s − 13s = 2s) must be ≥ max(2s, L/10) = 3s'],
     ['L − D < (U − H + 1)·I + T', { ...base, healthCheck: { intervalSecs: 10, timeoutSecs: 6 } }, 'healthCheck: guard.failOverIntervalSecs − renew deadline (15s) must be ≥'],
     ['health timeout ≥ interval', { ...base, healthCheck: { intervalSecs: 5, timeoutSecs: 5 } }, 'healthCheck.timeoutSecs: must be < healthCheck.intervalSecs'],
     ['floating IP with layer 7', { ...base, loadBalancer: { layer: 7, floatingIp: true } }, 'loadBalancer.floatingIp: floating IP / direct server return needs loadBalancer.layer 4'],

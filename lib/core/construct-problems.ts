@@ -1,0 +1,37 @@
+import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
+import { ValidationError, type Problem } from './problems';
+
+/**
+ * The one error convention of the cluster constructs: every problem of the spec and of the
+ * props is collected first and thrown once, named by the construct's path, each problem by the
+ * prop path as the user wrote it (`spec.healthCheck.intervalSecs`, `vpcId`).
+ */
+
+/** Parses a construct's `spec` prop without throwing: the spec, or its problems under `spec.`. */
+export function parseSpecProp(input: ClusterSpecInput | ClusterSpec): { readonly spec?: ClusterSpec; readonly problems: Problem[] } {
+  try {
+    return { spec: parseClusterSpec(input), problems: [] };
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    return { problems: e.problems.map((p) => ({ ...p, path: p.path ? `spec.${p.path}` : 'spec' })) };
+  }
+}
+
+/** Renames part props to the names the user wrote on the enclosing construct. */
+export function renamed(problems: readonly Problem[], names: Readonly<Record<string, string>>): Problem[] {
+  return problems.map((p) => {
+    const [head, ...rest] = p.path.split(/(?=[.[])/);
+    return names[head] ? { ...p, path: names[head] + rest.join('') } : p;
+  });
+}
+
+/** Each problem once (parts that share a prop report it each). */
+export function uniqueProblems(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

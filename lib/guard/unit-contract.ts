@@ -1,0 +1,29 @@
+import { watchdogSecs, type GuardTimings } from '../spec/timing';
+import { GUARD_PROCESS_ENV } from './process-env';
+import { DEFAULT_ENV_DIR, unitEnvFile } from './service-supervisor';
+
+/**
+ * What the systemd units must say for the guard's systemd mode to be safe (the renderer in
+ * lib/boot writes the files; this is the guard's side of the contract, as `[key, value]` lines):
+ * - guard unit: `Type=notify` + `NotifyAccess=main` (READY=1 and WATCHDOG=1 come from the guard's
+ *   pid, see sd-notify.ts), `WatchdogSec=` = W so a stalled guard is killed — and its app with it
+ *   through the unit relations — before the lease can move (D + W + S < L), and the process env;
+ * - app drop-in: `EnvironmentFile=` the per-start file the guard writes 0600 before every start
+ *   (no `-`: without it the app cannot start, so it never starts without a guard-issued term),
+ *   `TimeoutStopSec=` = S, the guard's stop timeout.
+ */
+export function guardUnitSettings(t: GuardTimings): Array<[string, string]> {
+  return [
+    ['Type', 'notify'],
+    ['NotifyAccess', 'main'],
+    ['WatchdogSec', `${Math.round(watchdogSecs(t) * 1000)}ms`],
+    ...Object.entries(GUARD_PROCESS_ENV).map(([k, v]): [string, string] => ['Environment', `${k}=${v}`]),
+  ];
+}
+
+export function appDropInSettings(unit: string, t: GuardTimings, envDir = DEFAULT_ENV_DIR): Array<[string, string]> {
+  return [
+    ['EnvironmentFile', unitEnvFile(unit, envDir)],
+    ['TimeoutStopSec', `${Math.round(t.stopTimeoutSecs * 1000)}ms`],
+  ];
+}

@@ -1,0 +1,238 @@
+/**
+ * `npm run soak:nodes -- --faults N --seed S`: the soak on booted nodes (systemd 252 in
+ * systemd-nspawn, the guard in systemd mode, see cluster.ts). A seeded sequence of faults against
+ * the active node — `systemctl kill -s KILL` of the guard, kill of the app, `systemctl stop` of
+ * the guard, the guard frozen (SIGSTOP) past L, hard power-off, network cut, reboot — checked
+ * with the drill's rules (no two nodes /health 200 in one sample, nothing served by a fenced
+ * node) and measured: failover and client downtime per fault type, and guard kill → app stopped.
+ * Exit 1 on any violation.
+ */
+import { Command } from 'commander';
+import { sleep } from '../drill/env';
+import { distribution, fmtSecs } from '../drill/observe';
+import { faultSequence, ObservedRun, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
+import { intArg } from '../drill/drill';
+import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from './cluster';
+
+export const NODE_FAULTS = ['guard-kill', 'app-kill', 'guard-stop', 'freeze', 'power-off', 'partition', 'reboot'] as const;
+export type NodeFault = (typeof NODE_FAULTS)[number];
+
+export interface NodeFaultEvent extends FaultEvent {
+  readonly type: NodeFault;
+  /** guard-kill and freeze: the fault → the app unit inactive on that node (systemd's own timestamp). */
+  appStoppedMs?: number;
+}
+
+export interface NodeSoakResult extends ScenarioResult {
+  readonly events: NodeFaultEvent[];
+}
+
+/** Host CLOCK_MONOTONIC in µs: the nodes share it (no time namespace), so systemd's *Monotonic timestamps compare. */
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Runs faults against a started cluster. */
+export class NodeScenario extends ObservedRun<NodeFaultEvent> {
+  private readonly L: number;
+
+  constructor(
+    readonly cluster: BootedCluster,
+    print: (line: string) => void,
+    live: boolean,
+  ) {
+    super(cluster.nodes, cluster.haproxy, print, live);
+    this.L = cluster.timings.failOverIntervalSecs * 1000;
+  }
+
+  start(): void {
+    this.sampler.start();
+    this.client.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.client.stop();
+    this.sampler.stop();
+    await sleep(200); // last samples and HAProxy log lines arrive
+  }
+
+  /** Some node answers 200 other than `old` in its term (another node, or the same in a newer term). */
+  private moved(old: { node: string; term?: number } | undefined): boolean {
+    const s = this.sampler.samples[this.sampler.samples.length - 1];
+    return !!s && s.answers.some((a, i) => a.code === 200 && (this.names[i] !== old?.node || a.term !== old.term));
+  }
+
+  private node(name: string): BootedNode {
+    return this.cluster.nodes.find((n) => n.name === name)!;
+  }
+
+  /** When the app unit went inactive on `n` after `sinceUs`, in ms after it (systemd's journal; the unit itself is unloaded once inactive). */
+  private async appStoppedAfter(n: BootedNode, sinceUs: number): Promise<number | undefined> {
+    await this.until(`${n.name}: the app stopped`, async () => !['active', 'deactivating'].includes(await n.state(APP_UNIT)), this.L);
+    const at = await n.unitInactiveAt(APP_UNIT, sinceUs);
+    return at === undefined ? undefined : Math.round((at - sinceUs) / 1000);
+  }
+
+  async fault(type: NodeFault): Promise<NodeFaultEvent> {
+    const budget = this.L + 15000;
+    const begin = Date.now();
+    const old = this.activeNow();
+    const target = old ? this.node(old.node) : this.cluster.nodes[0];
+    const at = Date.now();
+    const atUs = monoUs();
+    const ev: NodeFaultEvent = { type, old, at, from: at, begin };
+    this.timeline.note(`FAULT ${type} on ${target.name}`);
+    const failover = (what: string) => this.until(`failover after ${what} on ${target.name}`, () => this.moved(old), budget);
+    switch (type) {
+      case 'guard-kill':
+        await target.systemctl('kill', '-s', 'KILL', GUARD_UNIT);
+        ev.appStoppedMs = await this.appStoppedAfter(target, atUs);
+        await failover(type);
+        break;
+      case 'app-kill':
+        await target.systemctl('kill', '-s', 'KILL', APP_UNIT);
+        await failover(type);
+        break;
+      case 'guard-stop': {
+        const stopped = target.systemctl('stop', GUARD_UNIT);
+        await failover(type);
+        await stopped;
+        await target.systemctl('start', GUARD_UNIT);
+        break;
+      }
+      case 'freeze': {
+        const pid = await target.mainPid(GUARD_UNIT);
+        await target.exec(['/bin/kill', '-STOP', String(pid)]);
+        ev.appStoppedMs = await this.appStoppedAfter(target, atUs);
+        await Promise.all([failover(type), sleep(this.L + 500)]);
+        // the watchdog has killed it by now; a guard still stopped would be a finding
+        if ((await target.mainPid(GUARD_UNIT)) === pid) this.violations.push(`${target.name}: the frozen guard (pid ${pid}) was not killed by the watchdog within L`);
+        await target.exec(['/bin/kill', '-CONT', String(pid)]);
+        break;
+      }
+      case 'power-off':
+        await target.powerOff();
+        await failover(type);
+        target.boot();
+        await target.waitGuardServing();
+        break;
+      case 'partition':
+        target.cut();
+        await failover(type);
+        {
+          const fenced = target.guardLog().find((l) => l.time >= at && String(l.msg).startsWith('fenced'));
+          ev.fenceMs = fenced ? fenced.time - at : undefined;
+        }
+        target.heal();
+        break;
+      case 'reboot':
+        await target.systemctl('reboot', '--no-block');
+        await failover(type);
+        await target.exited();
+        target.boot();
+        await target.waitGuardServing();
+        break;
+    }
+    this.events.push(ev);
+    await this.stable(60000);
+    await sleep(500);
+    return ev;
+  }
+}
+
+/** Guard kill (and freeze) → app stopped, median/p95/max. */
+export function appStopLines(events: readonly NodeFaultEvent[]): string[] {
+  return (['guard-kill', 'freeze'] as const).flatMap((t) => {
+    const d = distribution(events.filter((e) => e.type === t && e.appStoppedMs !== undefined).map((e) => e.appStoppedMs!));
+    return d ? [`${t} → app stopped (systemd's timestamp), n ${d.n}, median/p95/max ${fmtSecs(d.median)} ${fmtSecs(d.p95)} ${fmtSecs(d.max)}`] : [];
+  });
+}
+
+export interface NodeSoakOptions {
+  readonly faults: number;
+  readonly seed: number;
+  /** @default 3 */
+  readonly nodes?: number;
+  /** @default 10 */
+  readonly leaseSecs?: number;
+  readonly types?: readonly NodeFault[];
+  readonly verbose?: boolean;
+}
+
+/** Boots the cluster, runs the seeded faults, tears everything down; prints as it goes. */
+export async function soakNodes(o: NodeSoakOptions, print: (l: string) => void): Promise<{ code: number; result?: NodeSoakResult; left: string[] }> {
+  const types = o.types ?? NODE_FAULTS;
+  const seq = faultSequence(o.faults, o.seed, types);
+  const cluster = new BootedCluster({ nodes: o.nodes ?? 3, leaseSecs: o.leaseSecs ?? 10 });
+  const t = cluster.timings;
+  print(`soak:nodes: ${o.faults} faults, seed ${o.seed}, ${o.nodes ?? 3} booted nodes (systemd-nspawn, guard in systemd mode), L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s D=${t.renewDeadlineSecs}s S=${t.stopTimeoutSecs}s, HAProxy tcp inter 1s fall 2 rise 1`);
+  print(`fault types: ${types.join(', ')}`);
+  let result: NodeSoakResult | undefined;
+  let code = 1;
+  const t0 = Date.now();
+  const onSignal = () => void cluster.teardown().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await cluster.start();
+    print(`booted ${cluster.nodes.length} nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const sc = new NodeScenario(cluster, print, o.verbose ?? false);
+    sc.start();
+    try {
+      if (!(await sc.stable(60000))) throw new Error(`the cluster never became stable: ${sc.violations.join('; ')}`);
+      await sleep(2500); // HAProxy's first checks mark the passive nodes down
+      for (const [i, f] of seq.entries()) {
+        if (!o.verbose) print(`fault ${i + 1}/${seq.length}: ${f}`);
+        await sc.fault(f);
+      }
+    } finally {
+      await sc.stop();
+    }
+    result = sc.finish();
+    print('');
+    const { lines, ok } = reportLines(result, Date.now() - t0);
+    lines.forEach(print);
+    appStopLines(result.events).forEach(print);
+    code = ok ? 0 : 1;
+  } catch (e) {
+    print(`error: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const left = await cluster.teardown();
+  if (left.length) {
+    print(`LEFT BEHIND: ${left.join(', ')}`);
+    code = 1;
+  } else print(`cleanup: every node, namespace, link and the bridge ${cluster.bridge} removed, temp dir removed`);
+  return { code, result, left };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('soak:nodes')
+    .description('Fault soak on booted systemd nodes (root, systemd-container, iproute2, haproxy).')
+    .option('--faults <n>', 'number of faults', intArg('--faults', 1), 30)
+    .option('--seed <s>', 'PRNG seed (same seed, same sequence)', intArg('--seed', 0), 1)
+    .option('--lease-secs <L>', 'lease TTL L in seconds', intArg('--lease-secs', 5), 10)
+    .option('--nodes <n>', 'number of nodes', intArg('--nodes', 2), 3)
+    .option('--types <list>', `fault types to draw from: ${NODE_FAULTS.join(',')}`)
+    .option('--verbose', 'live timeline')
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch {
+    return 2;
+  }
+  const o = program.opts<{ faults: number; seed: number; leaseSecs: number; nodes: number; types?: string; verbose?: boolean }>();
+  let types: NodeFault[] | undefined;
+  if (o.types) {
+    types = o.types.split(',').map((s) => s.trim()) as NodeFault[];
+    const bad = types.filter((x) => !(NODE_FAULTS as readonly string[]).includes(x));
+    if (bad.length || types.length === 0) {
+      console.error(`--types: unknown fault ${bad.join(', ') || '(none)'}; expected a comma-separated list of ${NODE_FAULTS.join(', ')}`);
+      return 2;
+    }
+  }
+  const r = await soakNodes({ ...o, types }, (l) => console.log(l));
+  return r.code;
+}
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => process.exit(code));

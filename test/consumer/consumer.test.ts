@@ -1,0 +1,139 @@
+/**
+ * A new user's path: `npm pack` this repository (prepack builds dist/), install the tarball and
+ * the peers into a throwaway project made like `cdktf init --template=typescript` makes one
+ * (tsconfig `moduleResolution: node`), with the README's files; type-check, synthesize with
+ * `ts-node main.ts` (cdktf.json's app) and run a `Testing` snapshot test twice. Nothing is built
+ * in this repository for the consumer: its guard binary is built at synth from the packed blob
+ * into the test cache (warm after the first run). Prints the tarball size and the times.
+ */
+import { createHash } from 'crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { sha256OfFile } from '../../lib/core/guard-binary';
+import { guardBinary } from '../../lib/core/guard-build';
+import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
+
+jest.setTimeout(300_000);
+
+const ROOT = join(__dirname, '..', '..');
+const CACHE = { FAILOVER_CONSTRUCTS_CACHE: TEST_GUARD_CACHE };
+let work: string;
+let project: string;
+const figures: Record<string, string> = {};
+
+function installedVersionOfThisPackage(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function timed<T>(name: string, fn: () => T): T {
+  const started = Date.now();
+  const result = fn();
+  figures[name] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  return result;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'fc-consumer-'));
+  const packed = timed('npm pack (prepack: tsc, bundle, blob)', () => run(ROOT, 'npm', ['pack', '--pack-destination', work, '--silent'], CACHE)).trim().split('\n').pop()!;
+  const tarball = join(work, packed);
+  figures['tarball'] = `${(statSync(tarball).size / 1e6).toFixed(2)} MB`;
+  project = join(work, 'print-infra');
+  const { files } = readmeFiles();
+  writeConsumerProject(project, tarball, {
+    ...files,
+    // The Azure stack gets a test of its own here (the README shows the AWS one).
+    '__tests__/azure-print-stack.test.ts': [
+      "import { Testing } from 'cdktf';",
+      "import { AzurePrintStack } from '../azure-print-stack';",
+      "it('synthesizes the Azure cluster with its guard blob', () => {",
+      "  const json = JSON.parse(Testing.synth(new AzurePrintStack(Testing.app(), 'azure')));",
+      '  expect(Object.keys(json.resource.azurerm_storage_blob)).toHaveLength(1);',
+      '  expect(Object.keys(json.resource.azurerm_linux_virtual_machine_scale_set)).toHaveLength(1);',
+      '});',
+      '',
+    ].join('\n'),
+  });
+  // --prefer-offline: everything comes from the npm cache `npm ci` filled, except metadata it lacks.
+  timed('npm install (consumer)', () => run(project, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']));
+}, 600_000);
+
+afterAll(() => {
+  console.log(`consumer figures:\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('a consumer project', () => {
+  it('the README names the peers at the versions tested here', () => {
+    const { install, files } = readmeFiles();
+    for (const pkg of ['cdktf', 'constructs', '@cdktf/provider-aws', '@cdktf/provider-azurerm']) {
+      const [major, minor] = installedVersion(pkg).split('.');
+      expect(install).toMatch(new RegExp(`${pkg.replace('/', '\\/')}@[~^]${major}\\.${minor}\\.`));
+    }
+    expect(Object.keys(files).sort()).toEqual(['__tests__/print-stack.test.ts', 'azure-print-stack.ts', 'main.ts', 'print-stack.ts']);
+  });
+
+  it('gets the constructs and both peers as single copies, and no provider it did not ask for nested', () => {
+    const installed = readdirSync(join(project, 'node_modules', 'failover-constructs'));
+    expect(installed.sort()).toEqual(['README.md', 'dist', 'package.json']);
+    const nested = join(project, 'node_modules', 'failover-constructs', 'node_modules');
+    const nestedNames = (() => {
+      try {
+        return readdirSync(nested);
+      } catch {
+        return [];
+      }
+    })();
+    expect(nestedNames.filter((n) => ['cdktf', 'constructs', '@cdktf'].includes(n))).toEqual([]);
+  });
+
+  it('gets the failover-guard command, which runs without the guard libraries installed', () => {
+    expect(readdirSync(join(project, 'node_modules')).filter((n) => ['pg', 'mysql2', 'pino', 'prom-client'].includes(n))).toEqual([]);
+    expect(run(project, 'npx', ['failover-guard', '--version']).trim()).toBe(installedVersionOfThisPackage());
+  });
+
+  // ts-node (synth) and ts-jest (the tests) type-check the README's files with the project's
+  // tsconfig, moduleResolution node (node10); this adds the two resolutions that use `exports`.
+  it('resolves every subpath with moduleResolution node16 and bundler', () => {
+    writeFileSync(
+      join(project, 'subpaths.ts'),
+      [
+        "import { AwsFailoverCluster } from 'failover-constructs/aws';",
+        "import { AzureFailoverCluster } from 'failover-constructs/azure';",
+        "import { papercut, parseClusterSpec } from 'failover-constructs/spec';",
+        "import { renderLinuxBootScript } from 'failover-constructs/boot';",
+        'export const used = [AwsFailoverCluster, AzureFailoverCluster, papercut, parseClusterSpec, renderLinuxBootScript];',
+        '',
+      ].join('\n'),
+    );
+    const only = ['--noEmit', '--strict', '--skipLibCheck', '--types', 'node', 'subpaths.ts'];
+    timed('tsc (node16)', () => run(project, 'npx', ['tsc', '--module', 'node16', '--moduleResolution', 'node16', ...only]));
+    timed('tsc (bundler)', () => run(project, 'npx', ['tsc', '--module', 'esnext', '--moduleResolution', 'bundler', ...only]));
+    rmSync(join(project, 'subpaths.ts'));
+  });
+
+  let guardKey: string;
+
+  it("synthesizes with cdktf.json's app (ts-node main.ts, type-checked with moduleResolution node); the guard key is the hash of the binary this repository builds from source", () => {
+    // given
+    const app = (JSON.parse(readFileSync(join(project, 'cdktf.json'), 'utf8')) as { app: string }).app.split(' ');
+    // when
+    timed('synth (ts-node main.ts)', () => run(project, app[0], app.slice(1), { ...CACHE, CDKTF_OUTDIR: join(project, 'cdktf.out') }));
+    // then
+    const json = JSON.parse(readFileSync(join(project, 'cdktf.out', 'stacks', 'print', 'cdk.tf.json'), 'utf8'));
+    const [object] = Object.values(json.resource.aws_s3_object) as Array<{ key: string }>;
+    const fromSource = sha256OfFile(guardBinary('linux-x64', { cacheDir: TEST_GUARD_CACHE }));
+    expect(object.key).toBe(`failover-guard/${fromSource}/failover-guard-linux-x64`);
+    guardKey = object.key;
+    const vpcIds = (Object.values(json.resource.aws_security_group) as Array<{ vpc_id?: string }>).map((g) => g.vpc_id);
+    expect(new Set(vpcIds)).toEqual(new Set(['vpc-0123456789abcdef0']));
+  });
+
+  it('runs its Testing snapshot tests with ts-jest (type-checked, moduleResolution node); the snapshot has the same guard key as the synth', () => {
+    timed('jest (ts-jest, writes the snapshot)', () => run(project, 'npx', ['jest', '--runInBand'], CACHE));
+    const snapshot = readFileSync(join(project, '__tests__', '__snapshots__', 'print-stack.test.ts.snap'), 'utf8');
+    expect(snapshot).toContain(guardKey);
+    figures['snapshot sha256'] = createHash('sha256').update(snapshot).digest('hex').slice(0, 16);
+  });
+});

@@ -1,0 +1,30 @@
+import { deriveGuardTimings } from '../../lib/spec/timing';
+import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
+import { loadGuardConfig } from '../../lib/guard/config';
+
+describe('systemd unit contract (issue 12)', () => {
+  const t = deriveGuardTimings({ failOverIntervalSecs: 30 });
+
+  it('guard unit: Type=notify, NotifyAccess=main, WatchdogSec = W, the process env', () => {
+    expect(guardUnitSettings(t)).toEqual([
+      ['Type', 'notify'],
+      ['NotifyAccess', 'main'],
+      ['WatchdogSec', '2250ms'],
+      ['Environment', 'NODE_OPTIONS=--max-semi-space-size=1'],
+      ['Environment', 'MALLOC_ARENA_MAX=2'],
+    ]);
+  });
+
+  it('app drop-in: the per-start environment file (required) and TimeoutStopSec = S', () => {
+    expect(appDropInSettings('pc-app-server.service', t)).toEqual([
+      ['EnvironmentFile', '/run/failover-guard/pc-app-server.service.env'],
+      ['TimeoutStopSec', '12000ms'],
+    ]);
+  });
+
+  it('the rendered WatchdogSec passes the config-load check', () => {
+    const usec = Number(guardUnitSettings(t).find(([k]) => k === 'WatchdogSec')![1].replace('ms', '')) * 1000;
+    const r = loadGuardConfig('cluster.name=c\ndatabase.url=postgres://u@h/d\nservice.mode=systemd\nservice.unit=app.service\n', { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: String(usec) }, 'h');
+    expect(r.ok).toBe(true);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * A short seeded soak on three booted nodes (systemd 252, the guard in systemd mode): seed 427
+ * draws each of the seven node faults once — guard kill, freeze past L, reboot, app kill, hard
+ * power-off, network cut, `systemctl stop` of the guard — checked with the drill's rules (no
+ * double-active sample, nothing served by a fenced node, every fault recovered). L = 10 s.
+ */
+import { NODE_FAULTS, soakNodes } from '../../scripts/nodes/soak';
+import { nodePrerequisiteProblems } from '../../scripts/nodes/cluster';
+
+describe('soak on booted nodes', () => {
+  it('seed 427: every node fault once, zero violations, nothing left behind', async () => {
+    // given
+    const problems = nodePrerequisiteProblems();
+    if (problems.length) throw new Error(`booted-node tests need:\n${problems.join('\n')}`);
+    const lines: string[] = [];
+    // when
+    const { code, result, left } = await soakNodes({ faults: 7, seed: 427, nodes: 3, leaseSecs: 10 }, (l) => lines.push(l));
+    // then
+    const out = lines.join('\n');
+    expect(result?.violations).toEqual([]);
+    expect(left).toEqual([]);
+    expect(code).toBe(0);
+    expect(new Set(result!.events.map((e) => e.type))).toEqual(new Set(NODE_FAULTS));
+    expect(result!.events.every((e) => e.failoverMs !== undefined)).toBe(true);
+    expect(result!.served).toBeGreaterThan(100);
+    expect(result!.events.find((e) => e.type === 'guard-kill')!.appStoppedMs).toBeDefined();
+    expect(out).toMatch(/^guard-kill → app stopped/m);
+    expect(out).toContain('violations: 0');
+  }, 420000);
+});
