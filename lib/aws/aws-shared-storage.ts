@@ -126,7 +126,7 @@ export class AwsSharedStorage extends Construct {
       this.mountTargets = [];
       this.credentialsSecretArn = secretsManagerArn(spec.storage.credentialsSecretRef);
       if (!spec.storage.credentialsSecretRef) {
-        const directory = new DataAwsDirectoryServiceDirectory(this, 'directory', { directoryId: props.activeDirectoryId! });
+        // the directory looked up above for the FSx egress rule
         this.domainJoin = new SsmAssociation(this, 'domain-join', {
           name: 'AWS-JoinDirectoryServiceDomain',
           associationName: awsName(spec.name, 'domain-join', 128),

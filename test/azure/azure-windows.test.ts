@@ -60,6 +60,7 @@ describe('AzureFileShare SMB credentials', () => {
     spec: windowsSpec(),
     privateEndpointSubnetId: subnetId('pe'),
     virtualNetworkId: VNET_ID,
+    createPrivateDnsZone: true,
     ...over,
   });
 
