@@ -1,3 +1,4 @@
+import { compactPowerShell } from './powershell-compact';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
@@ -38,7 +39,7 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (usesShare(spec)) helpers.push(LINK_HELPER);
   if (thinprint) helpers.push(thinprint.helpers);
   const thinprintValues = thinprint ? `${thinprint.values.join('\n')}\n` : '';
-  const body = [header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps.map(indent), FOOTER].join('\n');
+  const body = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'));
   return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n` : body;
 }
 
@@ -170,7 +171,7 @@ function New-SymbolicLink([string]$Link, [string]$Target, [bool]$Directory) {
   $mklink = @('/d', '/v:off', '/c', 'mklink') + @(if ($Directory) { '/D' }) + @('"%FG_LINK%"', '"%FG_LINK_TARGET%"')
   $out = & cmd.exe @mklink 2>&1
   $code = $LASTEXITCODE
-  Remove-Item Env:FG_LINK, Env:FG_LINK_TARGET
+  Remove-Item -Path @('Env:FG_LINK', 'Env:FG_LINK_TARGET')
   if ($code -ne 0) { throw "mklink $Link -> $Target failed (exit $code): $out" }
 }
 `;

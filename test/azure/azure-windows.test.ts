@@ -10,13 +10,14 @@ import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azur
 import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec } from '../../lib/spec';
-import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propError, resourcesOf, subnetId, synth } from './helpers';
+import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propError, resourcesOf, SSH_KEYS, subnetId, synth } from './helpers';
 
 const GALLERY_IMAGE = '/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/print/images/papercut-mf/versions/1.2.0';
 const CTX: BootContext = {
   share: { kind: 'smb', address: '//acct.file.core.windows.net/failover', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' },
   guardBinary: { kind: 'azure-blob', url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32) },
   database: { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' },
+  app: { database: { url: 'postgres://papercut_app@db:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/app' }, networkAddress: '10.0.1.10' },
 };
 const windowsSpec = () => parseClusterSpec({ name: 'pcw', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' } });
 const nodes = (over: Partial<AzureAppServersProps> = {}): AzureAppServersProps => ({ ...PLACEMENT, spec: windowsSpec(), subnetId: subnetId('app'), bootContext: CTX, ...over });
@@ -39,7 +40,7 @@ describe('AzureAppServers on Windows', () => {
 
   it('runs Linux install commands after the shebang, stopping at the first failure', () => {
     let servers!: AzureAppServers;
-    const sshKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnlyFakeKeyForTestsOnly test@example';
+    const sshKey = SSH_KEYS.ed25519;
     const linuxCtx: BootContext = { ...CTX, share: { kind: 'nfs', address: 'acct.file.core.windows.net:/acct/failover' } };
     synth((s) => (servers = new AzureAppServers(s, 'nodes', { ...PLACEMENT, spec: paperCutSpec(), subnetId: subnetId('app'), bootContext: linuxCtx, adminSshPublicKey: sshKey, installCommands: ['apt-get install -y openjdk-17-jre'] })));
     expect(servers.bootScript).toMatch(/^#!\/bin\/bash\n# install commands\nset -euo pipefail\napt-get install -y openjdk-17-jre\n/);
@@ -109,9 +110,9 @@ describe('example stack azure-papercut-windows', () => {
     const bootLocal = Object.entries(json.locals as Record<string, string>).find(([k]) => k.includes('boot-script'))![1];
     expect(bootLocal.startsWith(`$ErrorActionPreference = 'Stop'\n${WINDOWS_INSTALL_COMMANDS.join('\n')}\n`)).toBe(true);
     expect(onlyResource(json, 'azurerm_storage_share').enabled_protocol).toBe('SMB');
-    expect(resourcesOf(json, 'azurerm_key_vault_secret').map((s) => s.name).sort()).toEqual(['papercut-db-admin-password', 'papercut-smb-credentials']);
+    expect(resourcesOf(json, 'azurerm_key_vault_secret').map((s) => s.name).sort()).toEqual(['papercut-db-admin-password', 'papercut-db-papercut-app-password', 'papercut-smb-credentials']);
     const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.role_definition_name === 'Key Vault Secrets User');
-    expect(grants).toHaveLength(2);
+    expect(grants).toHaveLength(3) // admin, app and SMB secrets;
     expect(Object.keys(json.variable)).toContain('source_image_id');
     expect(Object.keys(json.variable)).not.toContain('admin_ssh_public_key');
   });

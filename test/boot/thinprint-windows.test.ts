@@ -69,7 +69,7 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     expect(script).toContain('function Get-SecretText');
     expect(script).not.toContain('function Get-ImdsToken'); // AWS: the instance role, no Azure metadata token
     // restart only when a value changed and the service runs; no guard on dns nodes
-    expect(script).toMatch(/if \(\$changed -and \(Get-Service -Name \$AppService\)\.Status -eq 'Running'\) \{\n\s+Restart-Service -Name \$AppService -Force/);
+    expect(script).toMatch(/if \(\$changed -and \(Get-Service -Name \$AppService\)\.Status -eq 'Running'\) \{\n\s*Restart-Service -Name \$AppService -Force/);
     expect(script).not.toMatch(/failover-guard\.exe|GuardService/);
     expect(Buffer.byteLength(script)).toBeLessThan(16 * 1024); // EC2 user data limit
     // order: configure, start the service, check the port, reboot once for IGMPv2
