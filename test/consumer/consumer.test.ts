@@ -131,7 +131,10 @@ describe('a consumer project', () => {
   });
 
   it('runs its Testing snapshot tests with ts-jest (type-checked, moduleResolution node); the snapshot has the same guard key as the synth', () => {
-    timed('jest (ts-jest, writes the snapshot)', () => run(project, 'npx', ['jest', '--runInBand'], CACHE));
+    // --ci=false: under CI=true jest would refuse to write the first snapshot; the second run
+    // (--ci) must then match it, as the consumer's own CI would
+    timed('jest (ts-jest, writes the snapshot)', () => run(project, 'npx', ['jest', '--runInBand', '--ci=false'], CACHE));
+    timed('jest again (--ci: matches the snapshot)', () => run(project, 'npx', ['jest', '--runInBand', '--ci'], CACHE));
     const snapshot = readFileSync(join(project, '__tests__', '__snapshots__', 'print-stack.test.ts.snap'), 'utf8');
     expect(snapshot).toContain(guardKey);
     figures['snapshot sha256'] = createHash('sha256').update(snapshot).digest('hex').slice(0, 16);
