@@ -38,7 +38,7 @@ export class AwsAlarms extends Construct {
     const { spec, loadBalancer } = props;
     const minutes = props.evaluationMinutes ?? 2;
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60) {
-      throwIfProblems('AwsAlarms', [{ path: 'evaluationMinutes', message: 'must be a whole number of minutes, 1–60' }]);
+      throwIfProblems(this.node.path, [{ path: 'evaluationMinutes', message: 'must be a whole number of minutes, 1–60' }]);
     }
     const tags = awsTags(spec);
     // No SSE with the AWS-managed SNS key: CloudWatch cannot publish to a topic encrypted with it.

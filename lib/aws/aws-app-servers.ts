@@ -71,7 +71,7 @@ export class AwsAppServers extends Construct {
   constructor(scope: Construct, id: string, props: AwsAppServersProps) {
     super(scope, id);
     const { spec, loadBalancer, database, storage, guardAsset } = props;
-    throwIfProblems('AwsAppServers', appServerProblems(props));
+    throwIfProblems(this.node.path, appServerProblems(props));
 
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
@@ -99,7 +99,7 @@ export class AwsAppServers extends Construct {
     );
     // Linux user data goes gzip-compressed (cloud-init unpacks it); Windows' EC2Launch reads plain text only.
     const sizeLimit = { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data', gzip: linux };
-    throwIfProblems('AwsAppServers', userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.userData, sizeLimit));
+    throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.userData, sizeLimit));
     const g = spec.guard;
     this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60)));
     const partition = new DataAwsPartition(this, 'partition').partition;

@@ -74,7 +74,7 @@ export class AwsDatabase extends Construct {
     super(scope, id);
     const { spec } = props;
     const db = spec.database;
-    throwIfProblems('AwsDatabase', databaseProblems(props));
+    throwIfProblems(this.node.path, databaseProblems(props));
     this.spec = spec;
     this.vpcId = props.vpcId;
     this.existingCidr = props.existingDatabaseCidr;

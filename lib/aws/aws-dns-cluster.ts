@@ -83,7 +83,7 @@ export class AwsDnsCluster extends Construct {
     super(scope, id);
     const { spec } = props;
     const checkPort = healthCheckPort(spec.ports, props.healthCheckPortName);
-    throwIfProblems('AwsDnsCluster', dnsClusterProblems(props, checkPort));
+    throwIfProblems(this.node.path, dnsClusterProblems(props, checkPort));
     const port = checkPort!.port;
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
@@ -95,7 +95,7 @@ export class AwsDnsCluster extends Construct {
       ? withInstallCommands('windows', renderWindowsDnsNodeScript(spec, { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs }, { wrap: false }), props.installCommands ?? [])
       : props.userData;
     if (userData !== undefined) {
-      throwIfProblems('AwsDnsCluster', userDataSizeProblems(thinprint ? 'installCommands' : 'userData', userData, { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data' }));
+      throwIfProblems(this.node.path, userDataSizeProblems(thinprint ? 'installCommands' : 'userData', userData, { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data' }));
     }
     this.template = new AwsNodeTemplate(this, 'nodes', { ...props, userData, policyStatements: this.clientKeys ? [this.clientKeys.readStatement()] : undefined });
     const sg = this.template.securityGroup.id;
@@ -181,6 +181,11 @@ export class AwsDnsCluster extends Construct {
 function healthCheckPort(ports: readonly AppPort[], wanted: string | undefined): AppPort | undefined {
   if (wanted !== undefined) return ports.find((p) => p.name === wanted);
   return ports.find((p) => p.name === 'clients') ?? ports[0];
+}
+
+/** Every problem of the props (the cluster reports them with its own before building anything). */
+export function dnsClusterPropsProblems(props: AwsDnsClusterProps): Problem[] {
+  return dnsClusterProblems(props, healthCheckPort(props.spec.ports, props.healthCheckPortName));
 }
 
 function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {

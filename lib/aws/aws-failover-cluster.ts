@@ -6,7 +6,7 @@ import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AwsAlarms } from './aws-alarms';
 import { AwsAppServers, appServerProblems, type AwsAppServersProps } from './aws-app-servers';
 import { AwsDatabase, databaseProblems, type AwsDatabaseProps } from './aws-database';
-import { AwsDnsCluster } from './aws-dns-cluster';
+import { AwsDnsCluster, dnsClusterPropsProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
 import { AwsGuardAsset } from './aws-guard-asset';
 import { AwsLoadBalancer, awsLoadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
@@ -77,13 +77,7 @@ export class AwsFailoverCluster extends Construct {
 
     const dnsMode = spec.profile.failoverMode === 'dns';
     if (dnsMode && props.dnsRecord) {
-      this.dnsCluster = new AwsDnsCluster(this, 'dns', {
-        ...nodeOptions,
-        ...net,
-        vpcCidr: props.vpcCidr,
-        hostedZoneId: props.dnsRecord.hostedZoneId,
-        recordName: props.dnsRecord.name,
-      });
+      this.dnsCluster = new AwsDnsCluster(this, 'dns', dnsClusterProps(props, spec, props.dnsRecord));
       return;
     }
 
@@ -129,7 +123,10 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
   if (!spec) return problems;
   const dnsMode = spec.profile.failoverMode === 'dns';
   problems.push(...recordProblems(props, spec, dnsMode));
-  if (dnsMode) return problems;
+  if (dnsMode) {
+    if (props.dnsRecord) problems.push(...renamed(dnsClusterPropsProblems(dnsClusterProps(props, spec, props.dnsRecord)), { hostedZoneId: 'dnsRecord.hostedZoneId', recordName: 'dnsRecord.name' }));
+    return problems;
+  }
   const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
   const db = props.database;
   problems.push(
@@ -144,6 +141,12 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
     ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
   );
   return problems;
+}
+
+/** The DNS-cluster part's props from the cluster's (ThinPrint dns-multicast). */
+function dnsClusterProps(props: AwsFailoverClusterProps, spec: ClusterSpec, record: NonNullable<AwsFailoverClusterProps['dnsRecord']>): AwsDnsClusterProps {
+  const { spec: _input, database: _database, ...nodeOptions } = props;
+  return { ...nodeOptions, spec, vpcId: props.vpcId, subnetIds: props.subnetIds, vpcCidr: props.vpcCidr, hostedZoneId: record.hostedZoneId, recordName: record.name };
 }
 
 /** DNS names: a `dns` profile needs `dnsRecord` (and has no load balancer to alias); a guard profile uses `aliasRecord`. */

@@ -79,7 +79,7 @@ export class AwsLoadBalancer extends Construct {
     const tlsPort = props.tlsPort ?? 443;
     const { check } = nlbHealthCheck(spec);
     const tlsTarget = tlsTargetPort(spec.ports, props.tlsTargetPortName);
-    throwIfProblems('AwsLoadBalancer', awsLoadBalancerProblems(props));
+    throwIfProblems(this.node.path, awsLoadBalancerProblems(props));
 
     const name = awsName(spec.name, 'nlb');
     const tags = awsTags(spec);

@@ -44,7 +44,7 @@ export class AwsMulticastDomain extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsMulticastDomainProps) {
     super(scope, id);
-    throwIfProblems('AwsMulticastDomain', multicastDomainProblems(props));
+    throwIfProblems(this.node.path, multicastDomainProblems(props));
     const { spec } = props;
     this.transitGateway = new Ec2TransitGateway(this, 'transit-gateway', {
       description: `${spec.name}: multicast between the cluster nodes`,

@@ -71,7 +71,7 @@ export class AwsSharedStorage extends Construct {
   constructor(scope: Construct, id: string, props: AwsSharedStorageProps) {
     super(scope, id);
     const { spec } = props;
-    throwIfProblems('AwsSharedStorage', storageProblems(props));
+    throwIfProblems(this.node.path, storageProblems(props));
     this.clusterName = spec.name;
     this.kind = spec.storage.kind;
     this.port = this.kind === 'nfs' ? NFS_PORT : SMB_PORT;

@@ -37,7 +37,7 @@ export class AzureAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureAlertsProps) {
     super(scope, id);
-    throwIfProblems('AzureAlerts props', alertsProblems(props));
+    throwIfProblems(this.node.path, alertsProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
     const window = `PT${props.windowMinutes ?? 5}M`;

@@ -108,7 +108,7 @@ export class AzureAppServers extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureAppServersProps) {
     super(scope, id);
-    throwIfProblems('AzureAppServers props', appServersProblems(props));
+    throwIfProblems(this.node.path, appServersProblems(props));
     const { spec } = props;
     const windows = spec.profile.os === 'windows';
     const tags = clusterTags(spec);
@@ -131,7 +131,7 @@ export class AzureAppServers extends Construct {
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
       props.installCommands ?? [],
     );
-    throwIfProblems('AzureAppServers props', userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
+    throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
     const g = spec.guard;
     // Azure allows 5–15 minutes.
     this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil((g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60) / 60)));

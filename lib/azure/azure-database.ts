@@ -87,7 +87,7 @@ export class AzureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureDatabaseProps) {
     super(scope, id);
-    throwIfProblems('AzureDatabase props', databaseProblems(props));
+    throwIfProblems(this.node.path, databaseProblems(props));
     const { spec } = props;
     const db = spec.database;
     if (db.existing) {

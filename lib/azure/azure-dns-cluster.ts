@@ -41,7 +41,7 @@ export class AzureDnsCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureDnsClusterProps) {
     super(scope, id);
-    throwIfProblems('AzureDnsCluster props', dnsClusterProblems(props));
+    throwIfProblems(this.node.path, dnsClusterProblems(props));
     const { spec } = props;
     const monitor = trafficManagerMonitor(spec, props.monitorPort ?? defaultMonitorPort(spec));
     this.profile = new TrafficManagerProfile(this, 'profile', {

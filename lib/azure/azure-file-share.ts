@@ -81,7 +81,7 @@ export class AzureFileShare extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureFileShareProps) {
     super(scope, id);
-    throwIfProblems('AzureFileShare props', fileShareProblems(props));
+    throwIfProblems(this.node.path, fileShareProblems(props));
     const { spec } = props;
     const nfs = spec.storage.kind === 'nfs';
     const tags = clusterTags(spec);

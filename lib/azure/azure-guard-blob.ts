@@ -47,7 +47,7 @@ export class AzureGuardBlob extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureGuardBlobProps) {
     super(scope, id);
-    throwIfProblems('AzureGuardBlob props', guardBlobProblems(props));
+    throwIfProblems(this.node.path, guardBlobProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = placementOf(props);

@@ -44,7 +44,7 @@ export class AzureLoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureLoadBalancerProps) {
     super(scope, id);
-    throwIfProblems('AzureLoadBalancer props', loadBalancerProblems(props));
+    throwIfProblems(this.node.path, loadBalancerProblems(props));
     const { spec } = props;
     const isPublic = spec.loadBalancer.scheme === 'public';
     const zones = [...(props.zones ?? ['1', '2', '3'])];

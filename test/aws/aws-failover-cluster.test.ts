@@ -117,6 +117,18 @@ describe('AwsFailoverCluster', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' };
       expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, dnsRecord, aliasRecord: dnsRecord }))).toContain('aliasRecord:');
     });
+    it('a dns-multicast cluster reports its DNS part\'s problems with its own, in one error named by the cluster path', () => {
+      // given: a bad vpcId (the cluster's), a bad hosted zone id and missing subnet CIDRs (the DNS part's)
+      const dnsRecord = { hostedZoneId: 'not-a-zone', name: 'tp.corp.example.com' };
+      // when
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'tp', { ...net, vpcId: 'vpc-nope', spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, dnsRecord }));
+      // then
+      expect(message.split('\n')[0]).toBe('test/tp is invalid:');
+      expect(message).toContain('vpcId:');
+      expect(message).toContain('dnsRecord.hostedZoneId: must be a Route 53 hosted zone id');
+      expect(message).toContain('subnetCidrs: is required for ThinPrint dns-multicast');
+    });
+
     it('dnsRecord is not for a guard profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, dnsRecord, binaryPath: FIXTURE_BINARY }))).toContain('dnsRecord:');

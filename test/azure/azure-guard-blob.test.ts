@@ -63,7 +63,7 @@ describe('AzureGuardBlob', () => {
   describe('rejects', () => {
     it('a missing binary, naming binaryPath and that leaving it unset builds one', () => {
       expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base({ binaryPath: '/nonexistent/failover-guard' })))).toThrow(
-        /^AzureGuardBlob props is invalid:\n  - binaryPath: no guard binary at \/nonexistent\/failover-guard \(leave binaryPath unset to build it at synth\)/,
+        /^test\/guard is invalid:\n  - binaryPath: no guard binary at \/nonexistent\/failover-guard \(leave binaryPath unset to build it at synth\)/,
       );
     });
     const cases: Array<[string, Partial<AzureGuardBlobProps>, string]> = [

@@ -41,9 +41,10 @@ export function onlyResource(json: Record<string, any>, type: string): Record<st
 }
 
 /** Matches a construct's ValidationError that lists a problem for `prop` (a dotted path). */
-export function propError(subject: string, prop: string): RegExp {
+export function propError(_construct: string, prop: string, path = '[\\w./-]+'): RegExp {
   const escaped = prop.replace(/[.[\]]/g, (c) => `\\${c}`);
-  return new RegExp(`^${subject} props is invalid:[\\s\\S]*- ${escaped}: `);
+  // every construct names itself by its construct path (`test/nodes is invalid:`)
+  return new RegExp(`^${path} is invalid:[\\s\\S]*- ${escaped}: `);
 }
 
 /** Real OpenSSH public keys (public halves only, generated for these tests; the private halves were discarded). */
