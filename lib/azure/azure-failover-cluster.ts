@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
-import { parseSpecProp, uniqueProblems } from '../core/construct-problems';
+import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlerts, alertsProblems } from './azure-alerts';
@@ -217,7 +217,7 @@ function propProblems(props: AzureFailoverClusterProps): Problem[] {
 function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): Problem[] {
   const placement = placementOf(props);
   const pending = 'pending';
-  const rename = (map: Record<string, string>) => (p: Problem): Problem => ({ ...p, path: map[p.path] ?? p.path });
+  const rename = (map: Record<string, string>) => (p: Problem): Problem => renamed([p], map)[0];
   const problems: Problem[] = [];
   const thinprint = azureThinPrintProblems(spec, props.clientKeysValue);
   if (thinprint.some((p) => p.path === 'spec.profile.clusterMode')) return thinprint;

@@ -19,9 +19,12 @@ export function parseSpecProp(input: ClusterSpecInput | ClusterSpec): { readonly
 
 /** Renames part props to the names the user wrote on the enclosing construct. */
 export function renamed(problems: readonly Problem[], names: Readonly<Record<string, string>>): Problem[] {
+  // a message that points at another prop of the part ("or set createPrivateDnsZone") names it as the user wrote it too
+  const mention = Object.keys(names).length > 0 ? new RegExp(`\\b(${Object.keys(names).join('|')})\\b`, 'g') : undefined;
   return problems.map((p) => {
     const [head, ...rest] = p.path.split(/(?=[.[])/);
-    return names[head] ? { ...p, path: names[head] + rest.join('') } : p;
+    const message = mention ? p.message.replace(mention, (m) => names[m]) : p.message;
+    return { ...p, path: names[head] ? names[head] + rest.join('') : p.path, message };
   });
 }
 

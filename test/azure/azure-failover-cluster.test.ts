@@ -250,7 +250,7 @@ describe('AzureFailoverCluster', () => {
 
 describe('AzureFailoverCluster file private DNS zone (issue 14)', () => {
   it('needs filePrivateDnsZoneId or createFilePrivateDnsZone, named as the cluster calls them', () => {
-    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined })))).toThrow(/- filePrivateDnsZoneId: required/);
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined })))).toThrow(/- filePrivateDnsZoneId: required: .*, or set createFilePrivateDnsZone: true/);
   });
 
   it('uses the given zone and creates none', () => {
