@@ -13,6 +13,10 @@ import { bundleGuard } from '../helpers/guard-bundle';
 import { ActiveChecker, activeNodes, GuardNode, sleep, waitFor, type GuardNodeOptions } from '../helpers/guard-cluster';
 
 jest.setTimeout(60000);
+// Liveness assertions here (which node leads, within seconds) flaked about once in 18 in CI-like
+// runs (a leader replaced within 2 s of its election; not yet explained): one retry, logged. A
+// safety violation is not retried away: the at-most-one checker keeps its violations across tries.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 const L = 6000;
 const R = 1000;
