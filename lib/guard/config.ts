@@ -4,9 +4,11 @@ import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
 import {
+  DEFAULT_FAIL_OVER_INTERVAL_SECS,
   deriveGuardTimings,
   drainSecs as lbDrainSecs,
   timingProblems,
+  timingValueProblem,
   type GuardTimings,
   type HealthCheckTimings,
   type TimingNames,
@@ -129,7 +131,14 @@ const toNumber = (raw: string): number | undefined => {
 const matching = (re: RegExp, message: string): Check<string> => check((raw) => raw, message, [(v) => re.test(v), message]);
 
 const positiveSecs = check(toNumber, 'must be a number of seconds', [(n) => n > 0, 'must be > 0']);
-const atLeast5Secs = check(toNumber, 'must be a number of seconds', [(n) => n >= 5, 'must be ≥ 5']);
+/** A timing key: its value rule is the one {@link timingProblems} (and the `Elector`) applies. */
+const timingSecs =
+  (field: keyof GuardTimings): Check<number> =>
+  (raw) => {
+    const n = toNumber(raw) ?? NaN;
+    const message = timingValueProblem(field, n);
+    return message ? bad(message) : ok(n);
+  };
 const nonNegativeSecs = check(toNumber, 'must be a number of seconds', [(n) => n >= 0, 'must be ≥ 0']);
 const count = check(toNumber, 'must be a whole number', [Number.isInteger, 'must be a whole number'], [(n) => n >= 1, 'must be ≥ 1']);
 const port = check(toNumber, 'must be a whole number', [Number.isInteger, 'must be a whole number'], [(n) => n >= 1 && n <= 65535, 'must be 1–65535']);
@@ -190,14 +199,15 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   if (enabled) require(K.databaseUrl, ' (or set high-availability-guard.enabled=N)');
   const pwSource = get(K.passwordSource, passwordSource);
 
-  const L = get(K.failOverIntervalSecs, atLeast5Secs, 30);
+  // A bad timing value is named here and left out (derived or defaulted instead), so it is not
+  // reported again through the invariants below.
   const timings = deriveGuardTimings({
-    failOverIntervalSecs: L,
-    startupTimeoutSecs: get(K.startupTimeoutSecs, positiveSecs),
-    renewPeriodSecs: get(K.renewPeriodSecs, positiveSecs),
-    queryTimeoutSecs: get(K.queryTimeoutSecs, positiveSecs),
-    renewDeadlineSecs: get(K.renewDeadlineSecs, positiveSecs),
-    stopTimeoutSecs: get(K.stopTimeoutSecs, positiveSecs),
+    failOverIntervalSecs: get(K.failOverIntervalSecs, timingSecs('failOverIntervalSecs'), DEFAULT_FAIL_OVER_INTERVAL_SECS),
+    startupTimeoutSecs: get(K.startupTimeoutSecs, timingSecs('startupTimeoutSecs')),
+    renewPeriodSecs: get(K.renewPeriodSecs, timingSecs('renewPeriodSecs')),
+    queryTimeoutSecs: get(K.queryTimeoutSecs, timingSecs('queryTimeoutSecs')),
+    renewDeadlineSecs: get(K.renewDeadlineSecs, timingSecs('renewDeadlineSecs')),
+    stopTimeoutSecs: get(K.stopTimeoutSecs, timingSecs('stopTimeoutSecs')),
   });
 
   const lbKeys = [K.lbIntervalSecs, K.lbTimeoutSecs, K.lbHealthyThreshold, K.lbUnhealthyThreshold];

@@ -1,15 +1,10 @@
-import { RENEW_JITTER, type GuardTimings } from '../spec/timing';
+import { throwIfProblems, type Problem } from '../core/problems';
+import { RENEW_JITTER, timingProblems, type GuardTimings, type TimingNames } from '../spec/timing';
 import type { Clock } from './clock';
+import type { Log } from './log';
 import { RepeatedWarning } from './repeated-warning';
 import type { EventKind, LeaseStore, Role } from './store';
 import { OperationQueue, type Supervisor } from './supervisor';
-
-/** Minimal structured logger (pino-compatible). */
-export interface Log {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** What /health reports, computed from memory only. */
 export interface HealthSnapshot {
@@ -61,6 +56,33 @@ interface Lead {
   readySince: number;
 }
 
+/** Where {@link electorProblems} reports each timing: the prop path, as a caller wrote it. */
+export const ELECTOR_TIMING_FIELDS: TimingNames = {
+  failOverIntervalSecs: 'timings.failOverIntervalSecs',
+  startupTimeoutSecs: 'timings.startupTimeoutSecs',
+  renewPeriodSecs: 'timings.renewPeriodSecs',
+  queryTimeoutSecs: 'timings.queryTimeoutSecs',
+  renewDeadlineSecs: 'timings.renewDeadlineSecs',
+  stopTimeoutSecs: 'timings.stopTimeoutSecs',
+  // the elector is never told the load balancer's timings, so this name is never reported
+  healthCheck: 'timings',
+};
+
+/**
+ * Every problem with an elector's props, each naming its prop: the lease protocol's timing rules
+ * (the same {@link timingProblems} the config loader applies to its keys), the drain time, the
+ * names. An embedder that builds its own timings gets the guarantees the config file gets.
+ */
+export function electorProblems(props: Pick<ElectorProps, 'cluster' | 'node' | 'timings' | 'drainSecs'>): Problem[] {
+  const problems: Problem[] = [];
+  if (typeof props.cluster !== 'string' || props.cluster === '') problems.push({ path: 'cluster', message: 'must be a non-empty string' });
+  if (typeof props.node !== 'string' || props.node === '') problems.push({ path: 'node', message: 'must be a non-empty string' });
+  if (!(Number.isFinite(props.drainSecs) && props.drainSecs >= 0)) problems.push({ path: 'drainSecs', message: 'must be a number of seconds ≥ 0' });
+  if (typeof props.timings !== 'object' || props.timings === null) problems.push({ path: 'timings', message: 'is required' });
+  else problems.push(...timingProblems(props.timings, ELECTOR_TIMING_FIELDS));
+  return problems;
+}
+
 /** How often readiness is probed while the app starts. */
 const READY_PROBE_MS = 250;
 /** A poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
@@ -98,14 +120,19 @@ export class Elector {
   private readonly appOps = new OperationQueue();
   private readonly pollWarning: RepeatedWarning;
   private readonly renewWarning: RepeatedWarning;
-  private readonly L: number;
-  private readonly R: number;
-  private readonly D: number;
+  /** L: the lease TTL (database time). */
+  private readonly leaseTtlMs: number;
+  /** R: the renew/poll period before jitter. */
+  private readonly renewPeriodMs: number;
+  /** D: past this without a successful renew (monotonic), the node fences itself. */
+  private readonly renewDeadlineMs: number;
 
+  /** @throws ValidationError naming each invalid prop (see {@link electorProblems}) */
   constructor(private readonly props: ElectorProps) {
-    this.L = props.timings.failOverIntervalSecs * 1000;
-    this.R = props.timings.renewPeriodSecs * 1000;
-    this.D = props.timings.renewDeadlineSecs * 1000;
+    throwIfProblems('Elector props', electorProblems(props));
+    this.leaseTtlMs = props.timings.failOverIntervalSecs * 1000;
+    this.renewPeriodMs = props.timings.renewPeriodSecs * 1000;
+    this.renewDeadlineMs = props.timings.renewDeadlineSecs * 1000;
     props.supervisor.onExit((detail) => this.appExited(detail));
     this.pollWarning = new RepeatedWarning(props.log, props.clock, 'poll failed');
     this.renewWarning = new RepeatedWarning(props.log, props.clock, 'renew failed');
@@ -114,7 +141,7 @@ export class Elector {
   snapshot(): HealthSnapshot {
     const now = this.props.clock.now();
     const lead = this.lead;
-    const inside = lead !== undefined && now - lead.renewStart < this.D;
+    const inside = lead !== undefined && now - lead.renewStart < this.renewDeadlineMs;
     return {
       cluster: this.props.cluster,
       node: this.props.node,
@@ -122,7 +149,7 @@ export class Elector {
       term: lead?.term ?? this.seenTerm,
       holder: lead ? this.props.node : this.holder,
       ready: this.ready,
-      leaseRemainingMs: Math.max(0, Math.round(lead ? this.L - (now - lead.renewStart) : this.seenRemainingMs - (now - this.seenAt))),
+      leaseRemainingMs: Math.max(0, Math.round(lead ? this.leaseTtlMs - (now - lead.renewStart) : this.seenRemainingMs - (now - this.seenAt))),
       healthy: this.role === 'active' && this.ready && inside,
     };
   }
@@ -150,7 +177,7 @@ export class Elector {
 
   private armDeadline(lead: Lead): void {
     this.cancelDeadline?.();
-    const due = lead.renewStart + this.D - this.props.clock.now();
+    const due = lead.renewStart + this.renewDeadlineMs - this.props.clock.now();
     this.cancelDeadline = this.props.clock.setTimer(due, () => this.fenceIfOverdue());
   }
 
@@ -158,7 +185,7 @@ export class Elector {
   fenceIfOverdue(): void {
     const lead = this.lead;
     if (!lead) return;
-    if (this.props.clock.now() - lead.renewStart >= this.D) this.fence('renew deadline passed');
+    if (this.props.clock.now() - lead.renewStart >= this.renewDeadlineMs) this.fence('renew deadline passed');
     // Node timers run on libuv's cached loop time and can fire a little before the monotonic
     // deadline; without re-arming, the fence would wait for the next renew attempt, which may
     // hang on an unreachable database well past D.
@@ -211,7 +238,7 @@ export class Elector {
         await this.props.supervisor.start(env);
       } catch (e) {
         this.props.log.error({ err: String(e) }, 'starting the app failed');
-        if (this.lead === lead) void this.release('app-exited', this.L, `start failed: ${String(e)}`);
+        if (this.lead === lead) void this.release('app-exited', this.leaseTtlMs, `start failed: ${String(e)}`);
         return;
       }
       if (!stillStarting()) {
@@ -233,7 +260,7 @@ export class Elector {
   private async renew(lead: Lead): Promise<void> {
     const { clock, store, timings } = this.props;
     const start = clock.now();
-    if (start - lead.renewStart >= this.D) return this.fence('renew deadline passed');
+    if (start - lead.renewStart >= this.renewDeadlineMs) return this.fence('renew deadline passed');
     const gen = this.gen;
     let r;
     try {
@@ -260,7 +287,7 @@ export class Elector {
     }
     if (this.role === 'starting' || (this.role === 'active' && !this.ready)) {
       if (clock.now() - lead.readySince > timings.startupTimeoutSecs * 1000) {
-        void this.release('startup-timeout', this.L);
+        void this.release('startup-timeout', this.leaseTtlMs);
       }
     }
   }
@@ -344,20 +371,20 @@ export class Elector {
       lead.readySince = now;
       if (this.role === 'starting') this.setRole('active', 'ready');
     } else if (now - lead.readySince > this.props.timings.startupTimeoutSecs * 1000) {
-      void this.release('startup-timeout', this.L);
+      void this.release('startup-timeout', this.leaseTtlMs);
     }
   }
 
   private appExited(detail: string): void {
     if (this.lead && this.role !== 'draining') {
       this.props.log.warn({ detail }, 'the app exited while this node was active');
-      void this.release('app-exited', this.L, detail);
+      void this.release('app-exited', this.leaseTtlMs, detail);
     }
   }
 
   /** Planned handover: 503 for the drain time, stop the app, release, back off ~2 periods. */
   stepDown(): Promise<void> {
-    return this.release('stepped-down', 2 * this.R);
+    return this.release('stepped-down', 2 * this.renewPeriodMs);
   }
 
   /**
@@ -412,7 +439,7 @@ export class Elector {
     // A failed poll (database down) retries with growing, jittered delays up to R: never the
     // expiry shortcut below, which lies in the past once the last-seen lease ran out.
     if (!this.lead && this.pollFailures > 0) {
-      const cap = Math.min(this.R, POLL_RETRY_MIN_MS * 2 ** Math.min(20, this.pollFailures - 1));
+      const cap = Math.min(this.renewPeriodMs, POLL_RETRY_MIN_MS * 2 ** Math.min(20, this.pollFailures - 1));
       return started + cap * (0.5 + 0.5 * random());
     }
     if (this.lead || this.stopping || this.role === 'backoff' || this.role === 'maintenance' || this.seenRemainingMs <= 0) return normal;
@@ -427,7 +454,7 @@ export class Elector {
       const started = clock.now();
       await this.tick();
       await this.checkReady();
-      const next = this.nextTickAt(started, this.R * (1 - RENEW_JITTER + 2 * RENEW_JITTER * random()), random);
+      const next = this.nextTickAt(started, this.renewPeriodMs * (1 - RENEW_JITTER + 2 * RENEW_JITTER * random()), random);
       while (!this.stopped && clock.now() < next) {
         const wait = this.role === 'starting' ? Math.min(READY_PROBE_MS, next - clock.now()) : next - clock.now();
         await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import type { Log } from './elector';
+import type { Log } from './log';
 import { probeReady } from './readiness';
 import { OperationQueue, type Supervisor } from './supervisor';
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'child_process';
 import type { AppHook } from '../spec/profile';
 import { writePropertiesFile, papercutDatabaseProperties } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
-import type { Log } from './elector';
+import type { Log } from './log';
 import type { AppHookConfig } from './hook-config';
 import type { SessionTarget } from './sql-session';
 import { urlIdentity } from './sql-session';

@@ -6,6 +6,7 @@ export * from './mysql-store';
 export * from './database-url';
 export * from './clock';
 export * from './elector';
+export * from './log';
 export * from './supervisor';
 export * from './exec-supervisor';
 export * from './service-supervisor';

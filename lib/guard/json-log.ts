@@ -1,5 +1,5 @@
 import { hostname } from 'os';
-import type { Log } from './elector';
+import type { Log } from './log';
 
 /** pino's level numbers, so log tooling that reads pino lines reads these too. */
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;

@@ -2,7 +2,7 @@ import { execFile } from 'child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { systemClock, type Clock } from './clock';
-import type { Log } from './elector';
+import type { Log } from './log';
 import { probeReady } from './readiness';
 import { OperationQueue, type Supervisor } from './supervisor';
 

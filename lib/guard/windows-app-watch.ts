@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
-import type { Log } from './elector';
+import type { Log } from './log';
 import { alive } from './exec-supervisor';
 import { mayRun, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
 import type { Supervisor } from './supervisor';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'child_process';
-import type { Log } from './elector';
+import type { Log } from './log';
 import { probeReady } from './readiness';
 import { runCommand, type RunCommand } from './service-supervisor';
 import type { Supervisor } from './supervisor';

@@ -107,8 +107,37 @@ export function drainSecs(hc: HealthCheckTimings): number {
 /** Names under which each timing is reported: spec paths or guard config keys. */
 export type TimingNames = Record<keyof GuardTimings, string> & { readonly healthCheck: string };
 
+/** The shortest lease TTL L a guard accepts. */
+export const MIN_FAIL_OVER_INTERVAL_SECS = 5;
+
+/** The six guard timings, in the order their problems are reported. */
+export const TIMING_FIELDS: readonly (keyof GuardTimings)[] = [
+  'failOverIntervalSecs',
+  'startupTimeoutSecs',
+  'renewPeriodSecs',
+  'queryTimeoutSecs',
+  'renewDeadlineSecs',
+  'stopTimeoutSecs',
+];
+
 /**
- * The design's timing invariants. Each problem names the field that most directly fixes it.
+ * What one timing value must be on its own (a finite number of seconds > 0; L ≥ 5 s), as a
+ * message, or undefined when it is fine. The config loader checks each key with it as it reads
+ * the key (so a bad value is named once and not derived from); {@link timingProblems} applies it too.
+ */
+export function timingValueProblem(field: keyof GuardTimings, value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number of seconds';
+  if (field === 'failOverIntervalSecs' && value < MIN_FAIL_OVER_INTERVAL_SECS) return `must be ≥ ${MIN_FAIL_OVER_INTERVAL_SECS}`;
+  if (value <= 0) return 'must be > 0';
+  return undefined;
+}
+
+/**
+ * The design's timing rules, all of them: every guard that leases (config loader, `Elector`)
+ * and the cluster spec check timings with this one function. Each problem names the field that
+ * most directly fixes it.
+ * - every timing a finite number of seconds > 0, L ≥ 5 s ({@link timingValueProblem}); when one
+ *   is not, only those problems are reported;
  * - Q ≤ R and 1.1·R + 2Q ≤ D: a node gets at least one renew with retries inside its deadline,
  *   even when the jitter stretches a period.
  * - L − D − S ≥ max(2 s, L/10): a fenced node has stopped its app before the lease can expire for
@@ -117,6 +146,12 @@ export type TimingNames = Record<keyof GuardTimings, string> & { readonly health
  *   down before it can mark the new one up.
  */
 export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthCheckTimings): Problem[] {
+  // Each value on its own first: the relations below mean nothing for a negative or missing one.
+  const valueProblems = TIMING_FIELDS.flatMap((field) => {
+    const message = timingValueProblem(field, t[field]);
+    return message ? [{ path: names[field], message }] : [];
+  });
+  if (valueProblems.length > 0) return valueProblems;
   const problems: Problem[] = [];
   const { failOverIntervalSecs: L, renewPeriodSecs: R, queryTimeoutSecs: Q, renewDeadlineSecs: D, stopTimeoutSecs: S } = t;
   if (Q > R) {

@@ -38,8 +38,8 @@ class SlowApp implements Supervisor {
 
 const logs: string[] = [];
 const log = { info: () => undefined, warn: (_o: object, m: string) => void logs.push(m), error: (_o: object, m: string) => void logs.push(m) };
-// L = 6 s: R = 1, Q = 0.5, D = 3, S = 2
-const timings = deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 2 });
+// L = 6 s: R = 1, Q = 0.5, D = 3, S = 1
+const timings = deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 1 });
 
 function guard(clock: FakeClock, store: LeaseStore, node: string, app: Supervisor = new SlowApp()) {
   return new Elector({ cluster: 'c', node, timings, drainSecs: 0, store, supervisor: app, clock, log });

@@ -33,8 +33,8 @@ class FakeApp implements Supervisor {
 }
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-// L = 6 s: R = 1, Q = 0.5, D = 3, S = 2
-const timings = { ...deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 2 }), startupTimeoutSecs: 5 };
+// L = 6 s: R = 1, Q = 0.5, D = 3, S = 1 (L − D − S = 2 s, the smallest margin the elector accepts)
+const timings = { ...deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 1 }), startupTimeoutSecs: 5 };
 
 function setup(nodes = ['a', 'b'], drainSecs = 0) {
   const clock = new FakeClock();
