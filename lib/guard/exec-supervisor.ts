@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import type { Log } from './log';
-import { probeReady } from './readiness';
-import { OperationQueue, type Supervisor } from './supervisor';
+import { exitedWithin, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
 
 export interface ExecSupervisorProps {
   /** Shell command line (run with `sh -c`). */
@@ -86,17 +85,13 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
  * - the group id is written to a pid file; a starting guard kills a group left from its last run
  *   (checked against the app's FAILOVER_GUARD_CLUSTER/NODE environment, so a reused pid is never hit).
  */
-export class ExecSupervisor implements Supervisor {
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
-  private stopping = false;
-  private listener?: (detail: string) => void;
-  /** start, stop and cleanup run one at a time: a start during a stop waits for it, then starts. */
-  private readonly ops = new OperationQueue();
+export class ExecSupervisor extends ProcessSupervisor {
   private heartbeat?: NodeJS.Timeout;
   private beats = 0;
 
-  constructor(private readonly props: ExecSupervisorProps) {}
+  constructor(private readonly props: ExecSupervisorProps) {
+    super(props.ready);
+  }
 
   private get beatFile(): string {
     return `${this.props.pidFile}.beat`;
@@ -126,10 +121,6 @@ export class ExecSupervisor implements Supervisor {
     rmSync(this.beatFile, { force: true });
   }
 
-  onExit(listener: (detail: string) => void): void {
-    this.listener = listener;
-  }
-
   /** True when `pid` is an app this guard (cluster + node) started. */
   private ours(pid: number): boolean {
     if (process.platform !== 'linux') return true;
@@ -142,7 +133,7 @@ export class ExecSupervisor implements Supervisor {
   }
 
   cleanup(): Promise<void> {
-    return this.ops.run(() => this.cleanupNow());
+    return this.queued(() => this.cleanupNow());
   }
 
   private async cleanupNow(): Promise<void> {
@@ -160,27 +151,11 @@ export class ExecSupervisor implements Supervisor {
     rmSync(this.props.pidFile, { force: true });
   }
 
-  start(env: Readonly<Record<string, string>>): Promise<void> {
-    return this.ops.run(() => this.startNow(env));
-  }
-
-  stop(): Promise<void> {
-    return this.ops.run(() => this.stopNow());
-  }
-
-  private async startNow(env: Readonly<Record<string, string>>): Promise<void> {
-    if (this.child) return;
+  protected async launch(env: Readonly<Record<string, string>>): Promise<StartedProcess> {
     const shell = this.props.shell ?? '/bin/sh';
     const argv = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), shell, '-c', this.props.command];
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
-    this.child = child;
-    this.stopping = false;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    const pgid = child.pid!;
+    const app = await spawnStarted(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    const pgid = app.child.pid!;
     writeFileSync(this.props.pidFile, `${pgid}\n`);
     if (process.platform !== 'win32') {
       const limit = this.startHeartbeat();
@@ -192,40 +167,24 @@ export class ExecSupervisor implements Supervisor {
       watchdog.unref();
     }
     this.props.log.info({ pgid, command: this.props.command }, 'app started');
-    child.once('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
-      if (!this.stopping) {
-        this.stopHeartbeat();
-        killGroup(pgid, 'SIGKILL');
-        rmSync(this.props.pidFile, { force: true });
-        this.listener?.(`exited with ${signal ?? `code ${code}`}`);
-      }
-    });
+    return app;
   }
 
-  private async stopNow(): Promise<void> {
-    const child = this.child;
-    if (!child || !child.pid) return;
-    this.stopping = true;
-    const pgid = child.pid;
-    const exited = this.exited!;
+  protected ended(app: StartedProcess): void {
+    this.stopHeartbeat();
+    killGroup(app.child.pid!, 'SIGKILL');
+    rmSync(this.props.pidFile, { force: true });
+  }
+
+  protected async terminate(app: StartedProcess): Promise<void> {
+    const pgid = app.child.pid!;
     killGroup(pgid, 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.props.stopTimeoutSecs * 1000)));
-    const timedOut = await Promise.race([exited.then(() => false), timeout]);
-    clearTimeout(timer);
-    if (timedOut) this.props.log.warn({ pgid }, 'app did not stop in time: SIGKILL');
+    if (!(await exitedWithin(app.exited, this.props.stopTimeoutSecs))) this.props.log.warn({ pgid }, 'app did not stop in time: SIGKILL');
     // SIGKILL the group in any case: processes the command started may outlive its shell.
     killGroup(pgid, 'SIGKILL');
-    await exited;
-    this.child = undefined;
+    await app.exited;
     this.stopHeartbeat();
     rmSync(this.props.pidFile, { force: true });
     this.props.log.info({ pgid }, 'app stopped');
-  }
-
-  async ready(): Promise<boolean> {
-    if (!this.child || this.stopping) return false;
-    return this.props.ready ? probeReady(this.props.ready) : true;
   }
 }
