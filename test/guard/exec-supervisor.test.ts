@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'fs';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ExecSupervisor, WATCHDOG_SCRIPT } from '../../lib/guard/exec-supervisor';
@@ -16,33 +16,64 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Polls `what` until it holds (the test's own timeout bounds the wait: no timing is asserted). */
+async function until(what: () => boolean): Promise<void> {
+  while (!what()) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * A FIFO for an app's process to write to: its first line, and `closed` once every writer has
+ * exited (end-of-file), so a test waits for a process's death as an event, not a time.
+ */
+function openFifo(name: string): { path: string; line: Promise<string>; closed: Promise<void> } {
+  const path = join(dir, `${name}.fifo`);
+  execFileSync('mkfifo', [path]);
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  let text = '';
+  const line = new Promise<string>((resolve) => stream.on('data', (d) => (text += d) && text.includes('\n') && resolve(text.split('\n')[0])));
+  const closed = new Promise<void>((resolve, reject) => {
+    stream.on('end', () => resolve());
+    stream.on('error', reject);
+  });
+  return { path, line, closed };
+}
+
+/** Blocks this thread (and so the event loop) for `ms`, as a stalled guard would be. */
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function sup(command: string, stopTimeoutSecs = 1, node = 'n1') {
   return new ExecSupervisor({ command, stopTimeoutSecs, pidFile: join(dir, `${node}.pid`), cluster: 'c', node, log: silent });
 }
 
 describe('ExecSupervisor', () => {
   it('passes the env, stops with SIGTERM the whole process group', async () => {
-    // given: a shell that starts a background child and writes its env
-    const out = join(dir, 'env');
-    const s = sup(`sleep 60 & echo "$FAILOVER_GUARD_TERM $!" > ${out}; wait`);
+    // given: a shell whose background child reports the term into a FIFO and holds it open
+    const fifo = openFifo('bg');
+    const s = sup(`(echo "$FAILOVER_GUARD_TERM"; exec sleep 60) > ${fifo.path} & wait`);
     // when
     await s.start({ FAILOVER_GUARD_TERM: '9', FAILOVER_GUARD_CLUSTER: 'c', FAILOVER_GUARD_NODE: 'n1' });
-    for (let i = 0; i < 50 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
-    const [term, bg] = readFileSync(out, 'utf8').trim().split(' ');
+    const term = await fifo.line;
     expect(await s.ready()).toBe(true);
     await s.stop();
-    // then
+    // then: the background child is gone too (its FIFO reaches end-of-file when its last writer
+    // exits: an event, however long a loaded machine takes to deliver the signal)
     expect(term).toBe('9');
-    // (SIGKILL is delivered asynchronously: on a loaded machine the process may take a moment to die)
-    expect(await until(() => !alive(Number(bg)), 2000)).toBe(true);
+    await fifo.closed;
     expect(await s.ready()).toBe(false);
   });
 
   it('SIGKILLs an app that ignores SIGTERM after the stop timeout', async () => {
-    const s = sup(`trap '' TERM; while true; do sleep 0.1; done`, 0.5);
+    // given: an app that says when its SIGTERM trap is in place (a stop before that would end it at once)
+    const marker = join(dir, 'trapped');
+    const s = sup(`trap '' TERM; touch ${marker}; while true; do sleep 0.1; done`, 0.5);
     await s.start({});
+    await until(() => existsSync(marker));
+    // when
     const t0 = Date.now();
     await s.stop();
+    // then: it took the stop timeout, not less
     expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
   });
 
@@ -57,7 +88,7 @@ describe('ExecSupervisor', () => {
     // given: an "old" app of cluster c / node n2, and a foreign process, each in its own group
     const old = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore', env: { ...process.env, FAILOVER_GUARD_CLUSTER: 'c', FAILOVER_GUARD_NODE: 'n2' } });
     const foreign = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 100));
+    // (spawn returns once the child has exec'd, so /proc/<pid>/environ is already the app's)
     writeFileSync(join(dir, 'n2.pid'), `${old.pid}\n`);
     writeFileSync(join(dir, 'n3.pid'), `${foreign.pid}\n`);
     // when
@@ -85,13 +116,6 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
-async function until(what: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (what()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return what();
-}
 
 describe('ExecSupervisor (issue 12)', () => {
   it('the watchdog script is POSIX sh (shellcheck clean)', () => {
@@ -122,12 +146,11 @@ describe('ExecSupervisor (issue 12)', () => {
       const s = new ExecSupervisor({ command: 'sleep 60; true', stopTimeoutSecs: 1, pidFile: join(dir, `fork-${shell.slice(5)}.pid`), cluster: 'c', node: 'n5', log: silent, shell, guardPid: guard.pid });
       await s.start({});
       const pgid = Number(readFileSync(join(dir, `fork-${shell.slice(5)}.pid`), 'utf8'));
-      await new Promise((r) => setTimeout(r, 300));
       expect(groupAlive(pgid)).toBe(true);
       // when
       guard.kill('SIGKILL');
-      // then
-      expect(await until(() => !groupAlive(pgid), 3000)).toBe(true);
+      // then: the watchdog kills the group (waited for, not timed)
+      await until(() => !groupAlive(pgid));
     });
 
     it(`${shell}: a stalled guard (event loop blocked past W) has its app killed from outside`, async () => {
@@ -136,15 +159,13 @@ describe('ExecSupervisor (issue 12)', () => {
       const exited = new Promise<string>((r) => s.onExit(r));
       await s.start({});
       const pgid = Number(readFileSync(join(dir, `stall-${shell.slice(5)}.pid`), 'utf8'));
-      await new Promise((r) => setTimeout(r, 500));
       expect(groupAlive(pgid)).toBe(true);
-      // when: this event loop (the guard's) stalls for 2.5 s
-      const end = Date.now() + 2500;
-      while (Date.now() < end) {
-        /* stalled */
-      }
-      // then: the watchdog killed the app meanwhile, and the guard hears about it
+      // when: this event loop (the guard's) stalls until the app is gone, checked from the
+      // blocked thread itself (the 20 s bound only ends a stall that a broken watchdog never would)
+      const giveUp = Date.now() + 20000;
+      while (groupAlive(pgid) && Date.now() < giveUp) blockFor(50);
       expect(groupAlive(pgid)).toBe(false);
+      // then: the watchdog killed the app while the loop was stalled, and the guard hears about it
       await expect(exited).resolves.toBe('exited with SIGKILL');
     });
 
