@@ -3,7 +3,7 @@ import type * as mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { parseMysqlUrl, type MysqlTarget } from './database-url';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
-import { TABLES } from './store';
+import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 
 /** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
@@ -130,6 +130,7 @@ export function mysqlConnectOptions(target: MysqlTarget, password: string | unde
 export class MysqlLeaseStore implements LeaseStore {
   private conn?: mysql.Connection;
   private connecting?: Promise<mysql.Connection>;
+  private closed = false;
   private count = 0;
   private readonly target: MysqlTarget;
   private readonly passwords: PasswordCache;
@@ -156,7 +157,8 @@ export class MysqlLeaseStore implements LeaseStore {
 
   private client(): Promise<mysql.Connection> {
     if (this.conn) return Promise.resolve(this.conn);
-    return (this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined)));
+    this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined));
+    return withTimeout(this.connecting, connectBounds(this.props).waitMs + 100, 'connecting to the database');
   }
 
   /** A rejected cached password is fetched again and tried once more, within the same call. */
@@ -174,10 +176,13 @@ export class MysqlLeaseStore implements LeaseStore {
 
   private async connect(): Promise<mysql.Connection> {
     const t = this.target;
-    const connectMs = Math.round((this.props.connectTimeoutSecs ?? this.props.queryTimeoutSecs) * 1000);
+    // The caller waits for it at most waitMs (see client()); the connect itself goes on up to
+    // limitMs and its connection is kept. The password wait keeps waitMs: the fetch goes on in
+    // the password cache, and the error says what was slow.
+    const { waitMs, limitMs: connectMs } = connectBounds(this.props);
     // Loaded on first connect: a guard on PostgreSQL never pays for mysql2 (≈16 MB RSS).
     const { createConnection } = await import('mysql2/promise');
-    const password = await this.passwords.get(connectMs);
+    const password = await this.passwords.get(waitMs);
     const connecting = createConnection({
       ...mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`),
       multipleStatements: true,
@@ -205,6 +210,10 @@ export class MysqlLeaseStore implements LeaseStore {
     } catch (e) {
       c.destroy();
       throw e;
+    }
+    if (this.closed) {
+      c.destroy();
+      throw new Error('the lease store is closed');
     }
     this.conn = c;
     return c;
@@ -308,6 +317,7 @@ export class MysqlLeaseStore implements LeaseStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true; // a connect still going on ends its connection when it completes
     const c = this.conn;
     this.conn = undefined;
     await c?.end().catch(() => c.destroy());

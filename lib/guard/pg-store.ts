@@ -1,6 +1,6 @@
 import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
-import { TABLES } from './store';
+import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
@@ -90,6 +90,7 @@ function leaseView(row: LeaseRow): LeaseView {
 export class PgLeaseStore implements LeaseStore {
   private conn?: Client;
   private connecting?: Promise<Client>;
+  private closed = false;
   private count = 0;
   private readonly passwords: PasswordCache;
 
@@ -108,7 +109,8 @@ export class PgLeaseStore implements LeaseStore {
 
   private client(): Promise<Client> {
     if (this.conn) return Promise.resolve(this.conn);
-    return (this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined)));
+    this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined));
+    return withTimeout(this.connecting, connectBounds(this.props).waitMs + 100, 'connecting to the database');
   }
 
   /** A rejected cached password is fetched again and tried once more, within the same call. */
@@ -126,10 +128,13 @@ export class PgLeaseStore implements LeaseStore {
 
   private async connect(): Promise<Client> {
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
-    const connectMs = Math.round((this.props.connectTimeoutSecs ?? this.props.queryTimeoutSecs) * 1000);
+    // The caller waits for it at most waitMs (see client()); the connect itself goes on up to
+    // limitMs and its connection is kept. The password wait keeps waitMs: the fetch goes on in
+    // the password cache, and the error says what was slow.
+    const { waitMs, limitMs: connectMs } = connectBounds(this.props);
     // Loaded on first connect: a guard on MySQL never pays for pg.
     const { Client } = await import('pg');
-    const password = await this.passwords.get(connectMs);
+    const password = await this.passwords.get(waitMs);
     // No statement_timeout startup parameter: PgBouncer rejects unknown startup parameters by
     // default. The server-side timeout is SET once connected (below); query_timeout is client-side.
     const c = new Client({
@@ -149,6 +154,10 @@ export class PgLeaseStore implements LeaseStore {
     } catch (e) {
       void c.end().catch(() => undefined);
       throw e;
+    }
+    if (this.closed) {
+      void c.end().catch(() => undefined);
+      throw new Error('the lease store is closed');
     }
     this.conn = c;
     return c;
@@ -248,6 +257,7 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true; // a connect still going on ends its connection when it completes
     const c = this.conn;
     this.conn = undefined;
     await c?.end().catch(() => undefined);

@@ -96,6 +96,22 @@ export interface LeaseStoreProps {
   readonly connectTimeoutSecs?: number;
 }
 
+/** How many times its wait a connect may go on in the background before it is abandoned. */
+export const BACKGROUND_CONNECT_FACTOR = 5;
+
+/**
+ * A (re)connect's two bounds, in ms: a lease statement waits for it at most `waitMs` (so a renew
+ * still gets its retry inside D), while the connect itself may go on up to `limitMs` and its
+ * connection is kept for the next statement. On a loaded machine a connect (new server process,
+ * SCRAM, session settings) can take longer than Q every time: abandoning each one at Q made a
+ * guard that lost its connection never get one back (a leader then fenced itself at D, and its
+ * next poll handed the lease over).
+ */
+export function connectBounds(props: Pick<LeaseStoreProps, 'queryTimeoutSecs' | 'connectTimeoutSecs'>): { waitMs: number; limitMs: number } {
+  const waitMs = Math.round((props.connectTimeoutSecs ?? props.queryTimeoutSecs) * 1000);
+  return { waitMs, limitMs: waitMs * BACKGROUND_CONNECT_FACTOR };
+}
+
 export interface LeaseStore {
   /** Creates the tables and this cluster's lease row if missing (idempotent). */
   init(): Promise<void>;

@@ -204,6 +204,47 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     await s.close();
   });
 
+  it('connects slower than Q: the statement that gave up waiting leaves the connect running for the next one', async () => {
+    // given: a TCP proxy that holds each new connection back 3·Q before joining it to the server
+    // (a loaded machine: a new server process, SCRAM, session settings)
+    const q = 0.3;
+    const target = Number(new URL(db.url.replace(/^[a-z]+:/, 'http:')).port);
+    const proxy = net.createServer((client) => {
+      client.pause();
+      const timer = setTimeout(() => {
+        const server = net.connect(target, '127.0.0.1');
+        client.pipe(server).pipe(client);
+        client.resume();
+        server.on('error', () => client.destroy());
+      }, 3 * q * 1000);
+      client.on('error', () => undefined);
+      client.on('close', () => clearTimeout(timer));
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const url = db.url.replace(`:${target}/`, `:${(proxy.address() as net.AddressInfo).port}/`);
+    const s = createLeaseStore({ url, cluster: 'c1', node: 'slow', version: '0', queryTimeoutSecs: q, password: async () => db.password });
+    try {
+      // when: the first statement waits Q for its connect
+      await expect(s.init()).rejects.toThrow();
+      // then: retrying as the elector does (every 200 ms here), one gets through on that connect;
+      // abandoning each connect at Q (before) failed every one, so a guard that lost its
+      // connection on a loaded machine never got one back
+      for (let failures = 0; ; ) {
+        try {
+          await s.init();
+          break;
+        } catch (e) {
+          if (++failures === 20) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      expect((await s.poll(passive, 6, false)).lease.holder).toBeDefined();
+    } finally {
+      await s.close();
+      proxy.close();
+    }
+  });
+
   it('PostgreSQL: statement_timeout is SET after connecting, never sent as a startup parameter (PgBouncer)', async () => {
     if (fixture.name !== 'PostgreSQL') return;
     // given: a recording TCP proxy in front of the real PostgreSQL
