@@ -10,9 +10,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { bundleGuard } from '../test/helpers/guard-bundle';
-import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
-import { DATABASES, type TestDatabase } from '../test/helpers/database';
+import { bundleGuard } from '../test/harness/guard-bundle';
+import { activeNodes, GuardNode } from '../test/harness/guard-cluster';
+import { httpGet } from '../test/harness/health';
+import { sleep, waitFor } from '../test/harness/wait';
+import { DATABASES, type TestDatabase } from '../test/harness/database';
 import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -5,7 +5,8 @@
  * Prints a live timeline and, per event, failover time and client-visible downtime.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DrillEnv, type Mode } from './env';
+import { DrillEnv } from '../../test/harness/drill-env';
+import type { Mode } from '../../test/harness/haproxy';
 import { DRILL_FAULTS, parseFaults, reportLines, runScenario, withEnv } from './run';
 
 export function intArg(flag: string, min: number) {

@@ -7,7 +7,9 @@
  */
 import { Command } from 'commander';
 import { existsSync } from 'fs';
-import { DrillEnv, IP, type Mode } from './env';
+import { DrillEnv } from '../../test/harness/drill-env';
+import type { Mode } from '../../test/harness/haproxy';
+import { IP } from '../../test/harness/netns';
 import { intArg, modeArg } from './drill';
 import { FAULT_TYPES, faultSequence, parseFaults, reportLines, runScenario, withEnv, type FaultType, type ScenarioResult } from './run';
 

@@ -8,11 +8,11 @@
  * Exit 1 on any violation.
  */
 import { Command } from 'commander';
-import { sleep } from '../drill/env';
+import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from '../../test/harness/booted-nodes';
+import { sleep } from '../../test/harness/wait';
 import { distribution, fmtSecs } from '../drill/observe';
 import { faultSequence, ObservedRun, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
 import { intArg } from '../drill/drill';
-import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from './cluster';
 
 export const NODE_FAULTS = ['guard-kill', 'app-kill', 'guard-stop', 'freeze', 'power-off', 'partition', 'reboot'] as const;
 export type NodeFault = (typeof NODE_FAULTS)[number];

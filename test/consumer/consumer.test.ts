@@ -12,7 +12,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary } from '../../lib/core/guard-build';
-import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
 
 jest.setTimeout(300_000);

@@ -5,9 +5,9 @@
  * checks, besides its own claim, that no two nodes answered /health 200 in one sample.
  */
 import * as http from 'http';
-import { sleep } from '../../scripts/drill/env';
+import { sleep } from '../harness/wait';
 import { doubleActive, Sampler } from '../../scripts/drill/observe';
-import { APP_PORT, APP_UNIT, BootedCluster, GUARD_UNIT, nodePrerequisiteProblems, type BootedNode } from '../../scripts/nodes/cluster';
+import { APP_PORT, APP_UNIT, BootedCluster, GUARD_UNIT, nodePrerequisiteProblems, type BootedNode } from '../harness/booted-nodes';
 
 const L = 15000;
 let cluster: BootedCluster;

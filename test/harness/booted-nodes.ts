@@ -8,19 +8,25 @@
  * the bridge address, HAProxy on the host checks each node's /health. Every name carries the
  * `fc12b` tag; `teardown` removes every container, namespace, link and temp dir, also after a failure.
  */
-import { execFileSync, type ChildProcess } from 'child_process';
+import { type ChildProcess } from 'child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs';
 import { createHash } from 'crypto';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { custom, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
-import { bundleGuard } from '../../test/helpers/guard-bundle';
-import { CHECK, getHealth, Haproxy, IP, Procs, sleep, startEmbeddedPostgres, type DrillDatabase, type HealthAnswer } from '../drill/env';
+import { bundleGuard } from './guard-bundle';
+import { DEMO_APP, parseLogLines } from './guard-cluster';
+import { CHECK, Haproxy, haproxyProblems } from './haproxy';
+import { httpGet, type HealthAnswer } from './health';
+import { Bridge, freeBlock, ip, linkName, Netns, netName, netnsProblems } from './netns';
+import { startPostgres, type TestPostgres } from './postgres';
+import { Procs } from './processes';
+import { sleep } from './wait';
 
 export const NSPAWN = '/usr/bin/systemd-nspawn';
 export const NSENTER = '/usr/bin/nsenter';
-/** Tag on every container, namespace, bridge and link we create. */
+/** Tag on every container, namespace, bridge and link we create (after `FAILOVER_NET_TAG`, see netns.ts). */
 export const TAG = 'fc12b';
 export const APP_UNIT = 'fc-demo.service';
 export const GUARD_UNIT = 'failover-guard.service';
@@ -31,13 +37,10 @@ const NODE_TARGET = 'fc-node.target';
 
 /** Problems with the machine (one line each): root, systemd-nspawn, nsenter, ip, HAProxy. */
 export function nodePrerequisiteProblems(): string[] {
-  const p: string[] = [];
-  if (process.getuid?.() !== 0) p.push('booted nodes need root (network namespaces, systemd-nspawn)');
+  const p = netnsProblems('booted nodes (with systemd-nspawn)');
   if (!existsSync(NSPAWN)) p.push(`${NSPAWN} is missing (Debian: apt-get install systemd-container)`);
   if (!existsSync(NSENTER)) p.push(`${NSENTER} is missing (Debian: apt-get install util-linux)`);
-  if (!existsSync(IP)) p.push(`${IP} is missing (Debian: apt-get install iproute2)`);
-  if (!existsSync('/usr/sbin/haproxy')) p.push('HAProxy is missing (Debian: apt-get install haproxy)');
-  return p;
+  return [...p, ...haproxyProblems()];
 }
 
 /** The cluster spec the nodes boot with: the demo app as a custom profile, HAProxy's check timings. */
@@ -123,17 +126,19 @@ export class BootedNode {
 
   constructor(
     readonly name: string,
-    readonly addr: string,
-    readonly netns: string,
-    readonly hostIf: string,
+    readonly netns: Netns,
     private readonly c: BootedCluster,
   ) {}
+
+  get addr(): string {
+    return this.netns.nsAddr;
+  }
 
   readonly appPort = APP_PORT;
   readonly healthPort = HEALTH_PORT;
 
   get machine(): string {
-    return `${TAG}-${this.c.runId}-${this.name}`;
+    return netName(`${TAG}-${this.c.runId}-${this.name}`);
   }
 
   /** Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}). */
@@ -151,7 +156,7 @@ export class BootedNode {
       '--quiet',
       `--machine=${this.machine}`,
       `--hostname=${this.name}`,
-      `--network-namespace-path=/run/netns/${this.netns}`,
+      `--network-namespace-path=/run/netns/${this.netns.name}`,
       `--bind=${s}:/fg`,
       bindRo(NODE_TARGET, `/etc/systemd/system/${NODE_TARGET}`),
       bindRo('fc-boot.service', '/etc/systemd/system/fc-boot.service'),
@@ -231,7 +236,7 @@ export class BootedNode {
   }
 
   health(timeoutMs = 1000): Promise<HealthAnswer> {
-    return getHealth(this.addr, HEALTH_PORT, timeoutMs);
+    return httpGet(HEALTH_PORT, '/health', timeoutMs, this.addr);
   }
 
   /** Until the guard answers /health (any role): the boot script ran and the guard serves. */
@@ -261,27 +266,17 @@ export class BootedNode {
 
   /** Cuts the node's link: packets are dropped silently, as in a real partition. */
   cut(): void {
-    execFileSync(IP, ['link', 'set', this.hostIf, 'down']);
+    this.netns.cut();
   }
 
   heal(): void {
-    execFileSync(IP, ['link', 'set', this.hostIf, 'up']);
+    this.netns.heal();
   }
 
   /** The guard's pino lines (JSON) from its log on the share. */
   guardLog(): { time: number; msg: string; [k: string]: unknown }[] {
     const file = join(this.c.share, 'logs', `${this.name}-guard.log`);
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l)];
-        } catch {
-          return [];
-        }
-      });
+    return existsSync(file) ? parseLogLines(readFileSync(file, 'utf8')) : [];
   }
 }
 
@@ -293,12 +288,10 @@ export class BootedCluster {
   readonly share: string;
   readonly spec: ClusterSpec;
   readonly nodes: BootedNode[] = [];
-  readonly bridge = `${TAG}-${this.runId}`;
   readonly haproxy: Haproxy;
-  db?: DrillDatabase;
+  db?: TestPostgres;
+  private bridgeNet?: Bridge;
   private subnet = '';
-  private bridgeAddr = '';
-  private created = { bridge: false, netns: [] as string[] };
   private torn = false;
 
   constructor(readonly opts: BootedClusterOptions = {}) {
@@ -312,6 +305,11 @@ export class BootedCluster {
     this.haproxy = new Haproxy(this.procs, this.root);
   }
 
+  /** The bridge's name (known once started). */
+  get bridge(): string {
+    return this.bridgeNet?.name ?? '';
+  }
+
   get timings(): ClusterSpec['guard'] {
     return this.spec.guard;
   }
@@ -320,7 +318,7 @@ export class BootedCluster {
     const problems = nodePrerequisiteProblems();
     if (problems.length) throw new Error(problems.join('\n'));
     this.network();
-    this.db = await startEmbeddedPostgres(this.procs, this.root, { listen: this.bridgeAddr, net: this.subnet });
+    this.db = await startPostgres({ procs: this.procs, extraListen: { address: this.bridgeNet!.addr, net: this.subnet } });
     this.writeShare();
     this.nodes.forEach((n) => n.boot());
     await Promise.all(this.nodes.map((n) => n.waitGuardServing()));
@@ -329,34 +327,16 @@ export class BootedCluster {
 
   /** A bridge on a free 10.212.k.0/24, one namespace per node with a veth into it. */
   private network(): void {
-    const ip = (...a: string[]) => execFileSync(IP, a, { stdio: 'pipe' });
-    const used = execFileSync(IP, ['-o', '-4', 'addr', 'show']).toString();
-    // a random free block: two runs starting at the same moment (jest workers) rarely pick the same
-    const free = [...Array(256).keys()].filter((b) => !used.includes(`10.212.${b}.`));
-    if (free.length === 0) throw new Error('no free 10.212.k.0/24 block for the node bridge');
-    const k = free[Math.floor(Math.random() * free.length)];
+    const k = freeBlock('10.212');
     this.subnet = `10.212.${k}.0/24`;
-    this.bridgeAddr = `10.212.${k}.1`;
-    ip('link', 'add', this.bridge, 'type', 'bridge');
-    this.created.bridge = true;
-    ip('addr', 'add', `${this.bridgeAddr}/24`, 'dev', this.bridge);
-    ip('link', 'set', this.bridge, 'up');
+    this.bridgeNet = new Bridge(linkName(`${TAG}-${this.runId}`), `10.212.${k}.1`, 24);
+    this.bridgeNet.create();
     const count = this.opts.nodes ?? 3;
     for (let i = 0; i < count; i++) {
-      const netns = `${TAG}-${this.runId}-n${i}`;
-      const hostIf = `${TAG}${this.runId}h${i}`;
-      const nodeIf = `${TAG}${this.runId}p${i}`;
-      const addr = `10.212.${k}.${10 + i}`;
-      ip('netns', 'add', netns);
-      this.created.netns.push(netns);
-      ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nodeIf);
-      ip('link', 'set', nodeIf, 'netns', netns);
-      ip('link', 'set', hostIf, 'master', this.bridge);
-      ip('link', 'set', hostIf, 'up');
-      ip('-n', netns, 'addr', 'add', `${addr}/24`, 'dev', nodeIf);
-      ip('-n', netns, 'link', 'set', nodeIf, 'up');
-      ip('-n', netns, 'link', 'set', 'lo', 'up');
-      this.nodes.push(new BootedNode(`n${i}`, addr, netns, hostIf, this));
+      const id = `${TAG}${this.runId}`;
+      const netns = new Netns(netName(`${TAG}-${this.runId}-n${i}`), linkName(`${id}h${i}`), linkName(`${id}p${i}`), `10.212.${k}.${10 + i}`, 24, { bridge: this.bridgeNet.name });
+      this.nodes.push(new BootedNode(`n${i}`, netns, this));
+      netns.create();
     }
   }
 
@@ -365,15 +345,15 @@ export class BootedCluster {
     const s = this.share;
     bundleGuard(s);
     writeFileSync(join(s, 'guard-binary'), GUARD_BINARY, { mode: 0o755 });
-    copyFileSync(join(__dirname, '..', 'drill', 'demo-app.js'), join(s, 'demo-app.js'));
-    copyFileSync(join(this.root, 'db-password'), join(s, 'db-password'));
+    copyFileSync(DEMO_APP, join(s, 'demo-app.js'));
+    copyFileSync(this.db!.passwordFile, join(s, 'db-password'));
     chmodSync(join(s, 'db-password'), 0o600);
     writeFileSync(join(s, 'shims', 'aws'), AWS_SHIM, { mode: 0o755 });
     const sha256 = createHash('sha256').update(GUARD_BINARY).digest('hex');
     const script = renderLinuxBootScript(this.spec, {
       share: { kind: 'nfs', address: 'unused:/share' },
       guardBinary: { kind: 's3', bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 },
-      database: { url: this.db!.nsUrl!, passwordSource: 'file:/fg/db-password' },
+      database: { url: this.db!.extraUrl!, passwordSource: 'file:/fg/db-password' },
     });
     writeFileSync(join(s, 'boot.sh'), script, { mode: 0o755 });
     const units: Record<string, string> = {
@@ -393,38 +373,26 @@ export class BootedCluster {
     await this.haproxy.stop().catch(() => undefined);
     const pid1s = this.nodes.map((n) => n.pid1()).filter((p): p is number => p !== undefined);
     await Promise.all(this.nodes.map((n) => n.powerOff().catch(() => undefined)));
-    await this.db?.destroy().catch(() => undefined);
+    await this.db?.close().catch(() => undefined);
     const pids = await this.procs.killAll();
     left.push(...pids.map((p) => `pid ${p}`));
     for (const p of pid1s) {
       for (let i = 0; i < 50 && existsSync(`/proc/${p}`); i++) await sleep(100);
       if (existsSync(`/proc/${p}`)) left.push(`node PID 1 ${p}`);
     }
-    for (const ns of this.created.netns) {
-      try {
-        execFileSync(IP, ['netns', 'del', ns], { stdio: 'pipe' });
-      } catch {
-        left.push(`netns ${ns}`);
-      }
-    }
-    if (this.created.bridge) {
-      try {
-        execFileSync(IP, ['link', 'del', this.bridge], { stdio: 'pipe' });
-      } catch {
-        left.push(`bridge ${this.bridge}`);
-      }
-    }
+    for (const n of this.nodes) left.push(...n.netns.destroy());
+    if (this.bridgeNet) left.push(...this.bridgeNet.destroy());
     // a namespace's links go away shortly after it
+    const prefix = netName(`${TAG}${this.runId}`);
     let links = '';
     for (let i = 0; i < 50; i++) {
-      links = execFileSync(IP, ['-o', 'link']).toString();
-      if (!links.includes(`${TAG}${this.runId}`)) break;
+      links = ip('-o', 'link');
+      if (!links.includes(prefix)) break;
       await sleep(100);
     }
-    if (links.includes(`${TAG}${this.runId}`)) left.push(`links named ${TAG}${this.runId}*`);
+    if (links.includes(prefix)) left.push(`links named ${prefix}*`);
     // FAILOVER_NODES_KEEP=1 keeps the share (logs, boot script) for a post-mortem
-    if (process.env.FAILOVER_NODES_KEEP === '1') rmSync(join(this.root, 'pg'), { recursive: true, force: true });
-    else rmSync(this.root, { recursive: true, force: true });
+    if (process.env.FAILOVER_NODES_KEEP !== '1') rmSync(this.root, { recursive: true, force: true });
     return left;
   }
 }

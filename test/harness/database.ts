@@ -1,6 +1,6 @@
 /**
  * What the guard's database tests need from a real database server, whichever it is: both
- * test/helpers/postgres.ts and test/helpers/mariadb.ts implement it, and the store and failover
+ * test/harness/postgres.ts and test/harness/mariadb.ts implement it, and the store and failover
  * tests run once per entry of {@link DATABASES}.
  */
 export interface TestDatabase {

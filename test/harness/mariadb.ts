@@ -6,7 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
-import { serverProcess } from './server-process';
+import { serverProcess } from './processes';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -56,9 +56,9 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<TestMaria
   const certs = opts.tls ? makeCertificates(root) : undefined;
   const port = await freePort();
   // SIGTERM: normal shutdown, which ends client connections at once
-  const { start, stop } = serverProcess(
-    MARIADBD,
-    [
+  const { start, stop } = serverProcess({
+    command: MARIADBD,
+    args: [
       '--no-defaults',
       `--datadir=${data}`,
       `--port=${port}`,
@@ -76,10 +76,9 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<TestMaria
       '--performance-schema=OFF',
       ...(certs ? [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`] : []),
     ],
-    {},
-    'ready for connections',
-    'SIGTERM',
-  );
+    readyText: 'ready for connections',
+    stopSignal: 'SIGTERM',
+  });
 
   const sql = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
     const c = await mysql.createConnection({ socketPath: socket, user: 'root', database: 'guard', multipleStatements: false });

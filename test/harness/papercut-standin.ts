@@ -3,7 +3,8 @@ import { join } from 'path';
 import { papercutHooks } from '../../lib/spec/papercut';
 import type { AppHook } from '../../lib/spec/profile';
 import type { TestDatabase } from './database';
-import { activeNodes, GuardNode, waitFor } from './guard-cluster';
+import { activeNodes, GuardNode } from './guard-cluster';
+import { waitFor } from './wait';
 import { freePort } from './ports';
 
 export const STANDIN = join(__dirname, '..', 'fixtures', 'papercut', 'standin.js');
