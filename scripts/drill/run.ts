@@ -8,6 +8,7 @@ import type { DrillEnv } from '../../test/harness/drill-env';
 import type { GuardNode } from '../../test/harness/guard-cluster';
 import type { Haproxy } from '../../test/harness/haproxy';
 import { sleep } from '../../test/harness/wait';
+import { parseList } from './cli';
 import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample, type SampledNode } from './observe';
 
 export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
@@ -17,10 +18,7 @@ export const DRILL_FAULTS: readonly FaultType[] = ['crash', 'pause', 'guard-kill
 
 /** Parses `crash,pause,…`; throws naming the flag and the bad value. */
 export function parseFaults(flag: string, text: string): FaultType[] {
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = out.filter((f) => !(FAULT_TYPES as readonly string[]).includes(f));
-  if (bad.length || out.length === 0) throw new Error(`${flag}: unknown fault ${bad.join(', ') || '(none)'}; expected a comma-separated list of ${FAULT_TYPES.join(', ')}`);
-  return out as FaultType[];
+  return parseList(flag, text, FAULT_TYPES);
 }
 
 /** One injected fault. */
@@ -79,13 +77,17 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
   readonly names: string[];
   readonly violations: string[] = [];
   readonly events: E[] = [];
+  /** L in ms. */
+  protected readonly L: number;
 
   constructor(
     nodes: readonly SampledNode[],
     readonly haproxy: Haproxy,
+    timings: { readonly failOverIntervalSecs: number },
     readonly print: (line: string) => void,
     live: boolean,
   ) {
+    this.L = timings.failOverIntervalSecs * 1000;
     this.names = nodes.map((n) => n.name);
     this.sampler = new Sampler(nodes);
     this.client = new Client(haproxy.frontPort);
@@ -147,7 +149,6 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
 }
 
 class Scenario extends ObservedRun {
-  private readonly L: number;
   private readonly D: number;
 
   constructor(
@@ -155,8 +156,7 @@ class Scenario extends ObservedRun {
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(env.nodes, env.haproxy, print, live);
-    this.L = env.timings.failOverIntervalSecs * 1000;
+    super(env.nodes, env.haproxy, env.timings, print, live);
     this.D = env.timings.renewDeadlineSecs * 1000;
   }
 
