@@ -3,10 +3,10 @@
  * `systemd-nspawn --volatile=yes --directory=/ --boot` (the host's /usr read-only, a tmpfs root,
  * `/usr/local` a tmpfs for the guard binary), in its own network namespace on a bridge. The
  * rendered Linux boot script runs inside as cloud-init would (a oneshot unit at boot), installs
- * the guard (systemd mode) and its units; the app is a systemd unit (the drill's demo app). The
+ * the guard (systemd mode) and its units; the app is a systemd unit (demo-app.js). The
  * share is a host temp directory bind-mounted at /fg. PostgreSQL (embedded binaries) listens on
  * the bridge address, HAProxy on the host checks each node's /health. Every name carries the
- * `fc12b` tag; `teardown` removes every container, namespace, link and temp dir, also after a failure.
+ * `fc12b` tag (after FAILOVER_NET_TAG); `teardown` removes every container, namespace, link and temp dir, also after a failure.
  */
 import { type ChildProcess } from 'child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs';
