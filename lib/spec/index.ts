@@ -7,3 +7,8 @@ export * from './timing';
 export { ValidationError, type Problem } from '../core/problems';
 export * from './guard-settings';
 export * from './hook-settings';
+export * from './guard-endpoints';
+export * from './database-url';
+export * from './tags';
+export * from './timing-names';
+export * from './tokens';
