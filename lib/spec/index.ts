@@ -10,5 +10,3 @@ export * from './hook-settings';
 export * from './guard-endpoints';
 export * from './database-url';
 export * from './tags';
-export * from './timing-names';
-export * from './tokens';
