@@ -14,7 +14,8 @@ import { createHash } from 'crypto';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
-import { custom, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
+import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
+import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
 import { bundleGuard } from './guard-bundle';
 import { DEMO_APP, parseLogLines } from './guard-cluster';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';
@@ -31,7 +32,7 @@ export const TAG = 'fc12b';
 export const APP_UNIT = 'fc-demo.service';
 export const GUARD_UNIT = 'failover-guard.service';
 export const APP_PORT = 8080;
-export const HEALTH_PORT = 9180;
+export const HEALTH_PORT = DEFAULT_GUARD_PORT;
 /** Target the nodes boot into: basic.target plus the boot script (no getty, no presets' services). */
 const NODE_TARGET = 'fc-node.target';
 
@@ -236,7 +237,7 @@ export class BootedNode {
   }
 
   health(timeoutMs = 1000): Promise<HealthAnswer> {
-    return httpGet(HEALTH_PORT, '/health', timeoutMs, this.addr);
+    return httpGet(HEALTH_PORT, GUARD_HEALTH_PATH, timeoutMs, this.addr);
   }
 
   /** Until the guard answers /health (any role): the boot script ran and the guard serves. */

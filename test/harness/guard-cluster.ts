@@ -5,6 +5,7 @@
 import { spawnSync, type ChildProcess } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
 import type { GuardTimings } from '../../lib/spec/timing';
 import type { TestDatabase } from './database';
 import type { CHECK } from './haproxy';
@@ -143,7 +144,7 @@ export class GuardNode {
   }
 
   health(timeoutMs = this.healthTimeoutMs): Promise<HealthAnswer> {
-    return httpGet(this.healthPort, '/health', timeoutMs, this.addr);
+    return httpGet(this.healthPort, GUARD_HEALTH_PATH, timeoutMs, this.addr);
   }
 
   /** The guard's pid while it runs. */

@@ -6,6 +6,7 @@ import * as dgram from 'dgram';
 import { type ChildProcess, execFileSync } from 'child_process';
 import { existsSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
 import { accepts, freePort } from './ports';
 import { killGroup, type Procs } from './processes';
 import { sleep } from './wait';
@@ -67,7 +68,7 @@ export function haproxyConfig(p: { mode: Mode; frontPort: number; syslogPort: nu
     `  bind 127.0.0.1:${p.frontPort}`,
     '  default_backend app',
     'backend app',
-    '  option httpchk GET /health',
+    `  option httpchk GET ${GUARD_HEALTH_PATH}`,
     '  http-check expect status 200',
     ...(p.mode === 'http' ? ['  http-response set-header X-Served-By %s'] : []),
     `  default-server inter ${CHECK.intervalSecs}s fall ${CHECK.unhealthyThreshold} rise ${CHECK.healthyThreshold}`,
