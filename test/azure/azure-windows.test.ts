@@ -4,7 +4,7 @@
  * apply time, read grant for the node identity).
  */
 import { Testing } from 'cdktf';
-import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut';
+import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
 import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';

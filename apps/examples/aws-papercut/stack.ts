@@ -1,11 +1,14 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
-import { papercut } from '../../lib/spec';
+import { AwsFailoverCluster } from 'failover-constructs/aws';
+import { papercut } from 'failover-constructs/spec';
 
 export interface AwsPaperCutStackOptions {
-  /** The guard binary. @default - built at synth (see AwsFailoverClusterProps.binaryPath) */
+  /**
+   * The guard binary.
+   * @default - built at synth (see AwsFailoverClusterProps.binaryPath)
+   */
   readonly binaryPath?: string;
 }
 
