@@ -1,8 +1,9 @@
 /**
  * A new user's path: `npm pack` this repository (prepack builds dist/), install the tarball and
  * the peers into a throwaway project made like `cdktf init --template=typescript` makes one
- * (tsconfig `moduleResolution: node`), with the README's files; type-check, synthesize with
- * `ts-node main.ts` (cdktf.json's app) and run a `Testing` snapshot test twice. Nothing is built
+ * (tsconfig `moduleResolution: node`), with the README's files; type-check them and every
+ * TypeScript example of README.md and docs/*.md, synthesize with `ts-node main.ts` (cdktf.json's
+ * app) and run a `Testing` snapshot test twice. Nothing is built
  * in this repository for the consumer: its guard binary is built at synth from the packed blob
  * into the test cache (warm after the first run). Prints the tarball size and the times.
  */
@@ -13,6 +14,7 @@ import { join } from 'path';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary } from '../../lib/core/guard-build';
 import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
 import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
 
 jest.setTimeout(300_000);
@@ -41,8 +43,10 @@ beforeAll(() => {
   figures['tarball'] = `${(statSync(tarball).size / 1e6).toFixed(2)} MB`;
   project = join(work, 'print-infra');
   const { files } = readmeFiles();
+  const examples = [...blockFiles(docPages().flatMap(tsBlocks))].map(([path, block]) => [`doc-examples/${path}`, block.text]);
   writeConsumerProject(project, tarball, {
     ...files,
+    ...Object.fromEntries(examples),
     // The Azure stack gets a test of its own here (the README shows the AWS one).
     '__tests__/azure-print-stack.test.ts': [
       "import { Testing } from 'cdktf';",
@@ -111,6 +115,11 @@ describe('a consumer project', () => {
     timed('tsc (node16)', () => run(project, 'npx', ['tsc', '--module', 'node16', '--moduleResolution', 'node16', ...only]));
     timed('tsc (bundler)', () => run(project, 'npx', ['tsc', '--module', 'esnext', '--moduleResolution', 'bundler', ...only]));
     rmSync(join(project, 'subpaths.ts'));
+  });
+
+  // The quick check (test/docs) compiles the same blocks against lib/; this one against what npm installed.
+  it('compiles every TypeScript example of README.md and docs/*.md against the installed package (tsc, moduleResolution node)', () => {
+    timed('tsc (README and docs examples)', () => run(project, 'npx', ['tsc', '--noEmit', '-p', '.']));
   });
 
   let guardKey: string;
