@@ -18,7 +18,7 @@ import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsN
 import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
-import { withNlbHealthCheck } from './nlb-health-check';
+import { withNlbHealthCheck } from './aws-health-check';
 
 export interface AwsAppServersProps extends AwsNodeOptions {
   /** The parsed cluster spec (node count, ports, guard, profile). */
@@ -71,7 +71,7 @@ export class AwsAppServers extends Construct {
   constructor(scope: Construct, id: string, props: AwsAppServersProps) {
     super(scope, id);
     const { spec, loadBalancer, database, storage, guardAsset } = props;
-    throwIfProblems(this.node.path, appServerProblems(props));
+    throwIfProblems(this.node.path, appServersProblems(props));
 
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
@@ -179,7 +179,7 @@ export function withInstallCommands(os: 'linux' | 'windows', script: string, com
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function appServerProblems(props: AwsAppServersProps): Problem[] {
+export function appServersProblems(props: AwsAppServersProps): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   problems.push(...installCommandProblems(props.installCommands));
   const grace = props.healthCheckGracePeriodSecs;
@@ -192,3 +192,6 @@ export function appServerProblems(props: AwsAppServersProps): Problem[] {
   if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }
+
+/** @deprecated Use appServersProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const appServerProblems = appServersProblems;

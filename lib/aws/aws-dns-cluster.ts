@@ -83,7 +83,7 @@ export class AwsDnsCluster extends Construct {
     super(scope, id);
     const { spec } = props;
     const checkPort = healthCheckPort(spec.ports, props.healthCheckPortName);
-    throwIfProblems(this.node.path, dnsClusterProblems(props, checkPort));
+    throwIfProblems(this.node.path, dnsClusterPortProblems(props, checkPort));
     const port = checkPort!.port;
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
@@ -184,11 +184,11 @@ function healthCheckPort(ports: readonly AppPort[], wanted: string | undefined):
 }
 
 /** Every problem of the props (the cluster reports them with its own before building anything). */
-export function dnsClusterPropsProblems(props: AwsDnsClusterProps): Problem[] {
-  return dnsClusterProblems(props, healthCheckPort(props.spec.ports, props.healthCheckPortName));
+export function dnsClusterProblems(props: AwsDnsClusterProps): Problem[] {
+  return dnsClusterPortProblems(props, healthCheckPort(props.spec.ports, props.healthCheckPortName));
 }
 
-function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
+function dnsClusterPortProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   if (props.spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
@@ -220,3 +220,6 @@ function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }
+
+/** @deprecated Use dnsClusterProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const dnsClusterPropsProblems = dnsClusterProblems;

@@ -4,13 +4,13 @@ import { guardBinaryProblems } from '../core/guard-binary';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AwsAlarms } from './aws-alarms';
-import { AwsAppServers, appServerProblems, type AwsAppServersProps } from './aws-app-servers';
+import { AwsAppServers, appServersProblems, type AwsAppServersProps } from './aws-app-servers';
 import { AwsDatabase, databaseProblems, type AwsDatabaseProps } from './aws-database';
-import { AwsDnsCluster, dnsClusterPropsProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
+import { AwsDnsCluster, dnsClusterProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
 import { AwsGuardAsset } from './aws-guard-asset';
-import { AwsLoadBalancer, awsLoadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
+import { AwsLoadBalancer, loadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import { AwsSharedStorage, storageProblems } from './aws-shared-storage';
+import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
 
@@ -124,21 +124,21 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
   const dnsMode = spec.profile.failoverMode === 'dns';
   problems.push(...recordProblems(props, spec, dnsMode));
   if (dnsMode) {
-    if (props.dnsRecord) problems.push(...renamed(dnsClusterPropsProblems(dnsClusterProps(props, spec, props.dnsRecord)), { hostedZoneId: 'dnsRecord.hostedZoneId', recordName: 'dnsRecord.name' }));
+    if (props.dnsRecord) problems.push(...renamed(dnsClusterProblems(dnsClusterProps(props, spec, props.dnsRecord)), { hostedZoneId: 'dnsRecord.hostedZoneId', recordName: 'dnsRecord.name' }));
     return problems;
   }
   const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
   const db = props.database;
   problems.push(
-    ...awsLoadBalancerProblems({ ...net, publicSubnetIds: props.publicSubnetIds, vpcCidr: props.vpcCidr, aliasRecord: props.aliasRecord }),
+    ...loadBalancerProblems({ ...net, publicSubnetIds: props.publicSubnetIds, vpcCidr: props.vpcCidr, aliasRecord: props.aliasRecord }),
     ...renamed(databaseProblems({ ...net, ...db, existingDatabaseCidr: db?.existingDatabaseCidr ?? props.vpcCidr }), {
       engineVersion: 'database.engineVersion',
       masterUsername: 'database.masterUsername',
       instanceClass: 'database.instanceClass',
     }),
-    ...(spec.sharedItems.length > 0 ? storageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
+    ...(spec.sharedItems.length > 0 ? sharedStorageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
     // Only the fields these checks read; the parts it references (storage, …) are built here later.
-    ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
+    ...appServersProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
   );
   return problems;
 }

@@ -10,7 +10,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { drainSecs } from '../spec/timing';
 import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { nlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
+import { nlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 
 /** A Route 53 alias record pointing at the load balancer. */
 export interface AwsAliasRecord {
@@ -79,7 +79,7 @@ export class AwsLoadBalancer extends Construct {
     const tlsPort = props.tlsPort ?? 443;
     const { check } = nlbHealthCheck(spec);
     const tlsTarget = tlsTargetPort(spec.ports, props.tlsTargetPortName);
-    throwIfProblems(this.node.path, awsLoadBalancerProblems(props));
+    throwIfProblems(this.node.path, loadBalancerProblems(props));
 
     const name = awsName(spec.name, 'nlb');
     const tags = awsTags(spec);
@@ -183,12 +183,12 @@ function tlsTargetPort(ports: readonly AppPort[], wanted: string | undefined): A
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function awsLoadBalancerProblems(props: AwsLoadBalancerProps): Problem[] {
+export function loadBalancerProblems(props: AwsLoadBalancerProps): Problem[] {
   const tlsTarget = tlsTargetPort(props.spec.ports, props.tlsTargetPortName);
-  return [...nlbHealthCheck(props.spec).problems, ...loadBalancerProblems(props, props.tlsPort ?? 443, tlsTarget)];
+  return [...nlbHealthCheck(props.spec).problems, ...loadBalancerPropProblems(props, props.tlsPort ?? 443, tlsTarget)];
 }
 
-function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsTarget: AppPort | undefined): Problem[] {
+function loadBalancerPropProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsTarget: AppPort | undefined): Problem[] {
   const { spec } = props;
   const lb = spec.loadBalancer;
   const problems: Problem[] = [];
@@ -213,3 +213,6 @@ function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsT
   }
   return problems;
 }
+
+/** @deprecated Use loadBalancerProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const awsLoadBalancerProblems = loadBalancerProblems;

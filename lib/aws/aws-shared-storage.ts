@@ -71,7 +71,7 @@ export class AwsSharedStorage extends Construct {
   constructor(scope: Construct, id: string, props: AwsSharedStorageProps) {
     super(scope, id);
     const { spec } = props;
-    throwIfProblems(this.node.path, storageProblems(props));
+    throwIfProblems(this.node.path, sharedStorageProblems(props));
     this.clusterName = spec.name;
     this.kind = spec.storage.kind;
     this.port = this.kind === 'nfs' ? NFS_PORT : SMB_PORT;
@@ -183,7 +183,7 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function storageProblems(props: AwsSharedStorageProps): Problem[] {
+export function sharedStorageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
     if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
@@ -199,3 +199,6 @@ export function storageProblems(props: AwsSharedStorageProps): Problem[] {
   }
   return problems;
 }
+
+/** @deprecated Use sharedStorageProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const storageProblems = sharedStorageProblems;

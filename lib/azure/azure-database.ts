@@ -14,7 +14,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -71,6 +71,10 @@ export interface AzureDatabaseProps extends AzurePlacement {
 export class AzureDatabase extends Construct {
   /** What the guard is told: URL without password, and where the password lives. */
   public readonly guardDatabase: GuardDatabaseSettings;
+  /** The server's host name (the flexible server's private FQDN, or `spec.database.existing.host`). */
+  public readonly host: string;
+  /** The server's port: 5432 (PostgreSQL) or 3306 (MySQL), or `spec.database.existing.port`. */
+  public readonly port: number;
   public readonly server?: PostgresqlFlexibleServer | MysqlFlexibleServer;
   public readonly database?: PostgresqlFlexibleServerDatabase | MysqlFlexibleDatabase;
   public readonly privateDnsZone?: PrivateDnsZone;
@@ -92,6 +96,8 @@ export class AzureDatabase extends Construct {
     const db = spec.database;
     if (db.existing) {
       const port = db.existing.port ?? defaultPort(db.engine);
+      this.host = db.existing.host;
+      this.port = port;
       this.guardDatabase = { url: databaseUrl(db.engine, db.existing.username, db.existing.host, port, db.name), passwordSource: db.existing.passwordSecretRef };
       return;
     }
@@ -198,6 +204,8 @@ export class AzureDatabase extends Construct {
       this.database = new MysqlFlexibleDatabase(this, 'database', { ...cfg, name: db.name, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' });
       this.server = server;
     }
+    this.host = this.server.fqdn;
+    this.port = defaultPort(db.engine);
     this.guardDatabase = {
       url: databaseUrl(db.engine, login, this.server.fqdn, defaultPort(db.engine), db.name),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,

@@ -4,7 +4,7 @@ import { TrafficManagerExternalEndpoint } from '@cdktf/provider-azurerm/lib/traf
 import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manager-profile';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems } from './names';
+import { clusterTags, isIpv4, throwIfProblems } from './azure-support';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */
 export const DNS_CLUSTER_TTL_SECS = 30;

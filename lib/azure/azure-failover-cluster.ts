@@ -5,14 +5,14 @@ import type { BootContext } from '../boot/context';
 import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
-import { AzureAlerts, alertsProblems } from './azure-alerts';
+import { AzureAlarms, alarmsProblems } from './azure-alarms';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems } from './azure-database';
-import { AzureFileShare, fileShareProblems } from './azure-file-share';
-import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
+import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
+import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { guardBinaryProblems } from '../core/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 
@@ -54,9 +54,9 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly networkAddress?: string;
   /** @default - derived, see AzureDatabaseProps.keyVaultName */
   readonly keyVaultName?: string;
-  /** @default - derived, see AzureFileShareProps.storageAccountName */
+  /** @default - derived, see AzureSharedStorageProps.storageAccountName */
   readonly fileStorageAccountName?: string;
-  /** @default - derived, see AzureGuardBlobProps.storageAccountName */
+  /** @default - derived, see AzureGuardAssetProps.storageAccountName */
   readonly guardStorageAccountName?: string;
   /** The existing `privatelink.file.core.windows.net` zone the virtual network resolves through; give this or `createFilePrivateDnsZone`. @default - none */
   readonly filePrivateDnsZoneId?: string;
@@ -86,16 +86,36 @@ export class AzureFailoverCluster extends Construct {
   public readonly identity: UserAssignedIdentity;
   public readonly loadBalancer: AzureLoadBalancer;
   public readonly database: AzureDatabase;
-  public readonly fileShare: AzureFileShare;
-  public readonly guardBlob: AzureGuardBlob;
+  public readonly storage: AzureSharedStorage;
+  public readonly guardAsset: AzureGuardAsset;
   public readonly appServers: AzureAppServers;
-  public readonly alerts: AzureAlerts;
+  public readonly alarms: AzureAlarms;
   /** What the boot script was given. */
   public readonly bootContext: BootContext;
   /** ThinPrint: the client-keys secret every node applies. */
-  public readonly clientKeys?: AzureThinPrintClientKeys;
+  public readonly thinprintClientKeys?: AzureThinPrintClientKeys;
   /** The DMZ alias record, when asked for. */
   public readonly dmzAliasRecord?: DnsARecord;
+
+  /** @deprecated Use {@link storage} (the member's name on AwsFailoverCluster too); removed in the next release. */
+  public get fileShare(): AzureSharedStorage {
+    return this.storage;
+  }
+
+  /** @deprecated Use {@link guardAsset}; removed in the next release. */
+  public get guardBlob(): AzureGuardAsset {
+    return this.guardAsset;
+  }
+
+  /** @deprecated Use {@link alarms}; removed in the next release. */
+  public get alerts(): AzureAlarms {
+    return this.alarms;
+  }
+
+  /** @deprecated Use {@link thinprintClientKeys}; removed in the next release. */
+  public get clientKeys(): AzureThinPrintClientKeys | undefined {
+    return this.thinprintClientKeys;
+  }
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
@@ -122,7 +142,10 @@ export class AzureFailoverCluster extends Construct {
       keyVaultName: props.keyVaultName,
       privateDnsZoneId: props.databasePrivateDnsZoneId,
     });
-    this.fileShare = new AzureFileShare(this, 'file-share', {
+    // The ids 'file-share', 'guard-blob' and 'alerts' predate the renames (AzureFileShare, AzureGuardBlob,
+    // AzureAlerts): they are the resources' Terraform addresses, and a new id would make the next
+    // deploy destroy and recreate the share.
+    this.storage = new AzureSharedStorage(this, 'file-share', {
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
@@ -134,7 +157,7 @@ export class AzureFailoverCluster extends Construct {
       keyVaultWriter: this.database.secretsOfficerAssignment,
       readerPrincipalId: this.identity.principalId,
     });
-    this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
+    this.guardAsset = new AzureGuardAsset(this, 'guard-blob', {
       ...placement,
       spec,
       binaryPath: props.binaryPath,
@@ -142,7 +165,7 @@ export class AzureFailoverCluster extends Construct {
       storageAccountName: props.guardStorageAccountName,
     });
     if (props.clientKeysValue !== undefined) {
-      this.clientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
+      this.thinprintClientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
         spec,
         keyVaultId: this.database.keyVault!.id,
         value: props.clientKeysValue,
@@ -153,13 +176,13 @@ export class AzureFailoverCluster extends Construct {
       });
     }
     this.bootContext = {
-      share: this.fileShare.mount,
-      guardBinary: this.guardBlob.source(this.identity.clientId),
+      share: this.storage.mount,
+      guardBinary: this.guardAsset.source(this.identity.clientId),
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
       // the app's own database user; the frontend address is what PaperCut and its clients use
       app: { database: this.database.appDatabase, networkAddress: props.networkAddress ?? this.loadBalancer.frontendIpAddress },
-      ...(this.clientKeys ? { thinprint: { clientKeysSecretRef: this.clientKeys.secretRef } } : {}),
+      ...(this.thinprintClientKeys ? { thinprint: { clientKeysSecretRef: this.thinprintClientKeys.secretRef } } : {}),
     };
     this.appServers = new AzureAppServers(this, 'app-servers', {
       ...placement,
@@ -171,10 +194,10 @@ export class AzureFailoverCluster extends Construct {
       // The grants and the share's endpoint exist before the first boot script runs.
       dependsOn: [
         ...this.database.readerRoleAssignments,
-        ...this.fileShare.readerRoleAssignments,
-        this.guardBlob.readerRoleAssignment,
-        this.fileShare.privateEndpoint,
-        ...(this.clientKeys ? [this.clientKeys.readerRoleAssignment] : []),
+        ...this.storage.readerRoleAssignments,
+        this.guardAsset.readerRoleAssignment,
+        this.storage.privateEndpoint,
+        ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
       ],
       vmSize: props.vmSize,
       zones: props.zones,
@@ -184,7 +207,7 @@ export class AzureFailoverCluster extends Construct {
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
     });
-    this.alerts = new AzureAlerts(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
+    this.alarms = new AzureAlarms(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
     if (props.dmzAlias) {
       this.dmzAliasRecord = new DnsARecord(this, 'dmz-alias', { ...props.dmzAlias, ttl: 30, records: [this.loadBalancer.frontendIpAddress], tags: clusterTags(spec) });
     }
@@ -230,7 +253,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
       rename({ delegatedSubnetId: 'databaseSubnetId' }),
     ),
-    ...fileShareProblems({
+    ...sharedStorageProblems({
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
@@ -247,7 +270,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
         keyVaultId: 'spec.database.existing',
       }),
     ),
-    ...guardBlobProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
+    ...guardAssetProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
       ...placement,
       spec,
@@ -260,7 +283,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),
-    ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
+    ...alarmsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
   );
   // Each part reports spec-level problems (and zones) the same way; the caller lists each once.
   return problems;

@@ -7,8 +7,8 @@ import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
 import { Token } from 'cdktf';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './names';
-import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './probe-timing';
+import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
 
 /** The guard's health endpoint: 200 only on the active, ready node. */
 export const GUARD_HEALTH_PATH = '/health';

@@ -31,7 +31,7 @@ describe('AzureFailoverCluster', () => {
     }
     expect(resourcesOf(json, 'azurerm_resource_group')).toHaveLength(0);
     expect(cluster.spec.nodeCount).toBe(2);
-    expect([cluster.loadBalancer, cluster.database, cluster.fileShare, cluster.guardBlob, cluster.appServers, cluster.alerts].every(Boolean)).toBe(true);
+    expect([cluster.loadBalancer, cluster.database, cluster.storage, cluster.guardAsset, cluster.appServers, cluster.alarms].every(Boolean)).toBe(true);
   });
 
   it('wires one identity to the scale set, the secret and the blob, and boots the VMs only after the grants', () => {

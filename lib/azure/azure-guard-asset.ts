@@ -9,9 +9,9 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
 import { defaultGuardBinary } from '../core/guard-build';
-import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
-export interface AzureGuardBlobProps extends AzurePlacement {
+export interface AzureGuardAssetProps extends AzurePlacement {
   /** The parsed cluster spec (names and tags). */
   readonly spec: ClusterSpec;
   /**
@@ -36,7 +36,7 @@ export interface AzureGuardBlobProps extends AzurePlacement {
  * `storageUseAzuread: true` in the provider block; the deploying principal gets
  * "Storage Blob Data Contributor" on the container here.
  */
-export class AzureGuardBlob extends Construct {
+export class AzureGuardAsset extends Construct {
   public readonly storageAccount: StorageAccount;
   public readonly container: StorageContainer;
   public readonly blob: StorageBlob;
@@ -45,9 +45,9 @@ export class AzureGuardBlob extends Construct {
   public readonly sha256: string;
   public readonly readerRoleAssignment: RoleAssignment;
 
-  constructor(scope: Construct, id: string, props: AzureGuardBlobProps) {
+  constructor(scope: Construct, id: string, props: AzureGuardAssetProps) {
     super(scope, id);
-    throwIfProblems(this.node.path, guardBlobProblems(props));
+    throwIfProblems(this.node.path, guardAssetProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = placementOf(props);
@@ -103,8 +103,17 @@ export class AzureGuardBlob extends Construct {
   }
 }
 
-export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
+export function guardAssetProblems(props: AzureGuardAssetProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
   return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
 }
+
+/** @deprecated Use AzureGuardAsset (the name of its AWS twin, AwsGuardAsset); this alias is removed in the next release. */
+export const AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAsset; this alias is removed in the next release. */
+export type AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAssetProps; this alias is removed in the next release. */
+export type AzureGuardBlobProps = AzureGuardAssetProps;
+/** @deprecated Use guardAssetProblems; this alias is removed in the next release. */
+export const guardBlobProblems = guardAssetProblems;

@@ -10,7 +10,7 @@ import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
@@ -19,7 +19,7 @@ import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, t
 export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
 export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
 
-export interface AzureFileShareProps extends AzurePlacement {
+export interface AzureSharedStorageProps extends AzurePlacement {
   /** The parsed cluster spec: `storage` (kind nfs | smb, size, SMB credentials). */
   readonly spec: ClusterSpec;
   /** Subnet for the storage account's private endpoint. */
@@ -65,11 +65,13 @@ export interface AzureFileShareProps extends AzurePlacement {
  * that requires secure transfer, so `https_traffic_only_enabled` is false for NFS (only). The
  * account is then reachable only from the private endpoint's virtual network.
  */
-export class AzureFileShare extends Construct {
+export class AzureSharedStorage extends Construct {
   public readonly storageAccount: StorageAccount;
   public readonly share: StorageShare;
   public readonly privateEndpoint: PrivateEndpoint;
   public readonly privateDnsZone?: PrivateDnsZone;
+  /** The storage account's name, known at plan time (given, or `<name>fs<hash>`). */
+  public readonly storageAccountName: string;
   /** `acct.file.core.windows.net:/acct/share` (NFS) or `//acct.file.core.windows.net/share` (SMB). */
   public readonly address: string;
   /** How the nodes mount the share (the boot script's `share`). */
@@ -79,9 +81,9 @@ export class AzureFileShare extends Construct {
   /** The nodes' read grant on {@link credentialsSecret}: boot after it. */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
 
-  constructor(scope: Construct, id: string, props: AzureFileShareProps) {
+  constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
     super(scope, id);
-    throwIfProblems(this.node.path, fileShareProblems(props));
+    throwIfProblems(this.node.path, sharedStorageProblems(props));
     const { spec } = props;
     const nfs = spec.storage.kind === 'nfs';
     const tags = clusterTags(spec);
@@ -89,6 +91,7 @@ export class AzureFileShare extends Construct {
     const shareName = props.shareName ?? 'failover';
     // The name itself (not the resource's attribute), so the mount address is known at plan time.
     const accountName = props.storageAccountName ?? globalName(this, placement, spec, 'fs');
+    this.storageAccountName = accountName;
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -175,7 +178,7 @@ export class AzureFileShare extends Construct {
   }
 }
 
-export function fileShareProblems(props: AzureFileShareProps): Problem[] {
+export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (props.shareName !== undefined && !/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(props.shareName)) {
     problems.push({ path: 'shareName', message: `"${props.shareName}" must be 3–63 lower-case letters, digits and single dashes` });
@@ -203,3 +206,12 @@ export function fileShareProblems(props: AzureFileShareProps): Problem[] {
   }
   return problems;
 }
+
+/** @deprecated Use AzureSharedStorage (the name of its AWS twin, AwsSharedStorage); this alias is removed in the next release. */
+export const AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorage; this alias is removed in the next release. */
+export type AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorageProps; this alias is removed in the next release. */
+export type AzureFileShareProps = AzureSharedStorageProps;
+/** @deprecated Use sharedStorageProblems; this alias is removed in the next release. */
+export const fileShareProblems = sharedStorageProblems;
