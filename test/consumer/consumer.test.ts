@@ -78,9 +78,11 @@ describe('a consumer project', () => {
     expect(Object.keys(files).sort()).toEqual(['__tests__/print-stack.test.ts', 'azure-print-stack.ts', 'main.ts', 'print-stack.ts']);
   });
 
-  it('gets the constructs and both peers as single copies, and no provider it did not ask for nested', () => {
+  it('gets the constructs (dist/lib, dist/guard, README, docs; no example) and both peers as single copies, and no provider it did not ask for nested', () => {
     const installed = readdirSync(join(project, 'node_modules', 'failover-constructs'));
-    expect(installed.sort()).toEqual(['README.md', 'dist', 'package.json']);
+    // the README's links resolve in the install (docs/); the examples (apps/) are not published
+    expect(installed.sort()).toEqual(['README.md', 'dist', 'docs', 'package.json']);
+    expect(readdirSync(join(project, 'node_modules', 'failover-constructs', 'dist')).sort()).toEqual(['guard', 'lib']);
     const nested = join(project, 'node_modules', 'failover-constructs', 'node_modules');
     const nestedNames = (() => {
       try {
