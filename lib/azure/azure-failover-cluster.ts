@@ -375,6 +375,14 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   if (spec.profile.failoverMode !== 'guard') {
     return [{ path: 'spec.profile.failoverMode', message: DNS_PROFILE_ON_AZURE }];
   }
+  const app = spec.profile.appDatabase;
+  if (app && spec.database.existing) {
+    // AzureDatabase creates the app user's password secret in the Key Vault it creates with the server; the boot script needs it.
+    problems.push({
+      path: 'spec.database.existing',
+      message: `${spec.profile.displayName}'s own database user "${app.user}" keeps its password in the Key Vault created with the database, and an existing database has none: let the cluster create the database`,
+    });
+  }
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
