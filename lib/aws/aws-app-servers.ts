@@ -20,6 +20,7 @@ import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './aws-health-check';
 
+/** Properties of an {@link AwsAppServers}. */
 export interface AwsAppServersProps extends AwsNodeOptions {
   /** The parsed cluster spec (node count, ports, guard, profile). */
   readonly spec: ClusterSpec;
@@ -31,18 +32,28 @@ export interface AwsAppServersProps extends AwsNodeOptions {
   readonly loadBalancer: AwsLoadBalancer;
   /** The guard's database; the nodes may reach its port and read its secret. */
   readonly database: AwsDatabase;
-  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. @default - none (a spec without shared items) */
+  /**
+   * The share; the nodes may reach 2049 or 445 and read its credentials secret.
+   * @default - none (a spec without shared items)
+   */
   readonly storage?: AwsSharedStorage;
-  /** ThinPrint: the client-keys secret; the nodes may read it and apply it at boot. @default - none */
+  /**
+   * ThinPrint: the client-keys secret; the nodes may read it and apply it at boot.
+   * @default - none
+   */
   readonly thinprintClientKeys?: AwsThinPrintClientKeys;
   /** The guard binary; the nodes may read exactly that object. */
   readonly guardAsset: AwsGuardAsset;
   /**
    * Commands run as root at first boot before the boot script (e.g. install the app when the
-   * image does not have it). Bash on Linux, PowerShell on Windows. @default - none
+   * image does not have it). Bash on Linux, PowerShell on Windows.
+   * @default - none
    */
   readonly installCommands?: readonly string[];
-  /** Seconds after launch before EC2 status checks count (also the instance refresh's warm-up). @default 300 */
+  /**
+   * Seconds after launch before EC2 status checks count (also the instance refresh's warm-up).
+   * @default 300
+   */
   readonly healthCheckGracePeriodSecs?: number;
 }
 
@@ -57,7 +68,9 @@ export const HANDOVER_HOOK_NAME = 'failover-guard-handover';
  * the boot script from lib/boot; the role reads only the guard object and the secrets it needs.
  */
 export class AwsAppServers extends Construct {
+  /** The nodes' launch template, role and security group. */
   public readonly template: AwsNodeTemplate;
+  /** The auto scaling group of the N app servers, registered with every target group. */
   public readonly autoScalingGroup: AutoscalingGroup;
   /** The boot script (plain text, before base64). */
   public readonly userData: string;

@@ -4,7 +4,9 @@ import { drainSecs, timingProblems, type GuardTimings, type HealthCheckTimings, 
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {
+  /** The guard's port. */
   readonly port: number;
+  /** The guard's health endpoint. */
   readonly path: '/health';
 }
 

@@ -15,6 +15,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
 
+/** Properties of an {@link AwsSharedStorage}. */
 export interface AwsSharedStorageProps {
   /** The parsed cluster spec (`spec.storage.kind`: nfs → EFS, smb → FSx for Windows File Server). */
   readonly spec: ClusterSpec;
@@ -22,9 +23,15 @@ export interface AwsSharedStorageProps {
   readonly vpcId: string;
   /** Private subnets (two or more, in different availability zones): an EFS mount target in each; FSx uses the first two. */
   readonly subnetIds: readonly string[];
-  /** AWS Managed Microsoft AD directory id (`d-…`); required for SMB (FSx for Windows). @default - none */
+  /**
+   * AWS Managed Microsoft AD directory id (`d-…`); required for SMB (FSx for Windows).
+   * @default - none
+   */
   readonly activeDirectoryId?: string;
-  /** FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288). @default 32 */
+  /**
+   * FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288).
+   * @default 32
+   */
   readonly fsxThroughputMbps?: number;
 }
 
@@ -44,11 +51,17 @@ const FSX_THROUGHPUTS = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4608, 6144, 9
  * 7 days).
  */
 export class AwsSharedStorage extends Construct {
+  /** `nfs` (EFS) or `smb` (FSx for Windows), from `spec.storage.kind`. */
   public readonly kind: 'nfs' | 'smb';
+  /** Security group of the file system; clients are let in with {@link allowFrom}. */
   public readonly securityGroup: SecurityGroup;
+  /** The EFS file system (NFS only). */
   public readonly fileSystem?: EfsFileSystem;
+  /** One EFS mount target per subnet (none for SMB). */
   public readonly mountTargets: readonly EfsMountTarget[];
+  /** The EFS policy denying every request made without TLS (NFS only). */
   public readonly fileSystemPolicy?: EfsFileSystemPolicy;
+  /** The FSx for Windows File Server file system (SMB only). */
   public readonly windowsFileSystem?: FsxWindowsFileSystem;
   /** FSx → the directory's domain controllers (all traffic to their security group). */
   public readonly directoryEgress?: VpcSecurityGroupEgressRule;
@@ -154,6 +167,21 @@ export class AwsSharedStorage extends Construct {
       port: this.port,
       description: `${this.clusterName}: app servers to the share`,
     });
+  }
+
+  /** The file system's id: EFS `fs-…` (NFS) or FSx `fs-…` (SMB). */
+  public get storageId(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.id;
+  }
+
+  /** The file system's ARN (EFS or FSx). */
+  public get storageArn(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.arn;
+  }
+
+  /** The file system's DNS name (EFS `fs-….efs.<region>.amazonaws.com`, or the FSx file server's name). */
+  public get dnsName(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.dnsName;
   }
 }
 

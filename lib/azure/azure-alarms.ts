@@ -8,6 +8,7 @@ import { clusterTags, throwIfProblems } from './azure-support';
 /** The load balancer's "Health Probe Status": % of successful probes per backend, averaged. */
 export const DIP_AVAILABILITY = { metricNamespace: 'Microsoft.Network/loadBalancers', metricName: 'DipAvailability' } as const;
 
+/** Properties of an {@link AzureAlarms}. */
 export interface AzureAlarmsProps {
   /** The parsed cluster spec: `notificationEmails`, `nodeCount`, name, tags. */
   readonly spec: ClusterSpec;
@@ -15,7 +16,10 @@ export interface AzureAlarmsProps {
   readonly resourceGroupName: string;
   /** The load balancer whose health probe status is watched (e.g. `AzureLoadBalancer.loadBalancer.id`). */
   readonly loadBalancerId: string;
-  /** Minutes of evidence before an alert fires (window), 1–60. @default 5 */
+  /**
+   * Minutes of evidence before an alert fires (window), 1–60.
+   * @default 5
+   */
   readonly windowMinutes?: number;
 }
 
@@ -30,9 +34,13 @@ export interface AzureAlarmsProps {
  *   guard's lease and timing invariant must never allow.
  */
 export class AzureAlarms extends Construct {
+  /** The action group that e-mails `spec.notificationEmails`. */
   public readonly actionGroup: MonitorActionGroup;
+  /** Severity 0: no node passes the probe. */
   public readonly noHealthyInstance: MonitorMetricAlert;
+  /** Severity 2: the healthy share fell below one node's. */
   public readonly probeStatus: MonitorMetricAlert;
+  /** Severity 0: more than one node reports active. */
   public readonly moreThanOneHealthy: MonitorMetricAlert;
 
   constructor(scope: Construct, id: string, props: AzureAlarmsProps) {
@@ -72,6 +80,7 @@ export class AzureAlarms extends Construct {
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
 export function alarmsProblems(props: AzureAlarmsProps): Problem[] {
   const problems: Problem[] = [];
   if (!props.loadBalancerId) problems.push({ path: 'loadBalancerId', message: 'required' });

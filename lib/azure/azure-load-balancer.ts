@@ -13,14 +13,24 @@ import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from 
 /** The guard's health endpoint: 200 only on the active, ready node. */
 export const GUARD_HEALTH_PATH = '/health';
 
+/** Properties of an {@link AzureLoadBalancer}. */
 export interface AzureLoadBalancerProps extends AzurePlacement {
   /** The parsed cluster spec: ports, health check, `loadBalancer` options. */
   readonly spec: ClusterSpec;
-  /** Subnet of the internal frontend; required unless `spec.loadBalancer.scheme` is `public`. */
+  /**
+   * Subnet of the internal frontend; required unless `spec.loadBalancer.scheme` is `public`.
+   * @default - none
+   */
   readonly subnetId?: string;
-  /** Fixed private frontend address inside `subnetId`. @default - allocated dynamically */
+  /**
+   * Fixed private frontend address inside `subnetId`.
+   * @default - allocated dynamically
+   */
   readonly frontendPrivateIp?: string;
-  /** Zones of the frontend (zone-redundant by default). @default ['1', '2', '3'] */
+  /**
+   * Zones of the frontend (zone-redundant by default).
+   * @default ['1', '2', '3']
+   */
   readonly zones?: readonly string[];
 }
 
@@ -30,8 +40,11 @@ export interface AzureLoadBalancerProps extends AzurePlacement {
  * active node gets traffic. Floating IP (direct server return) when `spec.loadBalancer.floatingIp`.
  */
 export class AzureLoadBalancer extends Construct {
+  /** The Standard Load Balancer. */
   public readonly loadBalancer: Lb;
+  /** The backend pool the app servers' scale set joins. */
   public readonly backendPool: LbBackendAddressPool;
+  /** The HTTP probe on the guard's `/health`. */
   public readonly probe: LbProbe;
   /** One rule per profile port, in the spec's order. */
   public readonly rules: LbRule[];
@@ -110,6 +123,16 @@ export class AzureLoadBalancer extends Construct {
           disableOutboundSnat: true,
         }),
     );
+  }
+
+  /** The name or address clients use: the frontend's IP address (an Azure load balancer has no DNS name of its own). */
+  public get address(): string {
+    return this.frontendIpAddress;
+  }
+
+  /** The load balancer's Azure resource id. */
+  public get loadBalancerId(): string {
+    return this.loadBalancer.id;
   }
 }
 

@@ -17,14 +17,19 @@ import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, t
  * `nfsvers=4.1`; a second `vers=4,minorversion=1` would only repeat it).
  */
 export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
+/** The private DNS zone Azure Files private endpoints resolve through. */
 export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
 
+/** Properties of an {@link AzureSharedStorage}. */
 export interface AzureSharedStorageProps extends AzurePlacement {
   /** The parsed cluster spec: `storage` (kind nfs | smb, size, SMB credentials). */
   readonly spec: ClusterSpec;
   /** Subnet for the storage account's private endpoint. */
   readonly privateEndpointSubnetId: string;
-  /** Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`. @default - none */
+  /**
+   * Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`.
+   * @default - none
+   */
   readonly virtualNetworkId?: string;
   /**
    * The existing `privatelink.file.core.windows.net` zone the virtual network resolves through
@@ -33,13 +38,25 @@ export interface AzureSharedStorageProps extends AzurePlacement {
    * @default - none
    */
   readonly privateDnsZoneId?: string;
-  /** Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet). @default false */
+  /**
+   * Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet).
+   * @default false
+   */
   readonly createPrivateDnsZone?: boolean;
-  /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>fs<hash>` */
+  /**
+   * Storage account name (3–24 lower-case letters and digits, globally unique).
+   * @default - `<name>fs<hash>`
+   */
   readonly storageAccountName?: string;
-  /** @default 'failover' */
+  /**
+   * Name of the share.
+   * @default 'failover'
+   */
   readonly shareName?: string;
-  /** Premium FileStorage supports LRS and ZRS. @default 'ZRS' */
+  /**
+   * Premium FileStorage supports LRS and ZRS.
+   * @default 'ZRS'
+   */
   readonly replication?: 'LRS' | 'ZRS';
   /**
    * SMB without `spec.storage.credentialsSecretRef`: the Key Vault (RBAC) that receives the
@@ -47,11 +64,20 @@ export interface AzureSharedStorageProps extends AzurePlacement {
    * @default - none; then SMB needs spec.storage.credentialsSecretRef
    */
   readonly keyVaultId?: string;
-  /** The deploying principal's Secrets Officer role on that vault, so the secret is written after it. @default - none */
+  /**
+   * The deploying principal's Secrets Officer role on that vault, so the secret is written after it.
+   * @default - none
+   */
   readonly keyVaultWriter?: ITerraformDependable;
-  /** Bump after rotating the storage account key, so the credentials secret is written again. @default 1 */
+  /**
+   * Bump after rotating the storage account key, so the credentials secret is written again.
+   * @default 1
+   */
   readonly credentialsVersion?: number;
-  /** Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret. @default - no grant */
+  /**
+   * Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret.
+   * @default - no grant
+   */
   readonly readerPrincipalId?: string;
 }
 
@@ -66,9 +92,13 @@ export interface AzureSharedStorageProps extends AzurePlacement {
  * account is then reachable only from the private endpoint's virtual network.
  */
 export class AzureSharedStorage extends Construct {
+  /** The premium FileStorage account. */
   public readonly storageAccount: StorageAccount;
+  /** The NFS or SMB share. */
   public readonly share: StorageShare;
+  /** The private endpoint the nodes reach the account through: boot after it. */
   public readonly privateEndpoint: PrivateEndpoint;
+  /** The `privatelink.file.core.windows.net` zone, when created here (`createPrivateDnsZone`). */
   public readonly privateDnsZone?: PrivateDnsZone;
   /** The storage account's name, known at plan time (given, or `<name>fs<hash>`). */
   public readonly storageAccountName: string;
@@ -176,8 +206,19 @@ export class AzureSharedStorage extends Construct {
       ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
       : { kind: 'smb', address: this.address, credentialsSecretRef };
   }
+
+  /** The storage account's Azure resource id. */
+  public get storageId(): string {
+    return this.storageAccount.id;
+  }
+
+  /** The share's DNS name, `<account>.file.core.windows.net` (it resolves to the private endpoint inside the virtual network). */
+  public get dnsName(): string {
+    return `${this.storageAccountName}.file.core.windows.net`;
+  }
 }
 
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
 export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (props.shareName !== undefined && !/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(props.shareName)) {
