@@ -58,10 +58,10 @@ export class AwsPaperCutStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_dns_name', { value: cluster.loadBalancer!.loadBalancer.dnsName });
-    new TerraformOutput(this, 'database_endpoint', { value: cluster.database!.host });
+    new TerraformOutput(this, 'load_balancer_dns_name', { value: cluster.loadBalancerDnsName });
+    new TerraformOutput(this, 'database_endpoint', { value: cluster.databaseHost });
     new TerraformOutput(this, 'database_secret_arn', { value: cluster.database!.secretArn });
-    new TerraformOutput(this, 'file_system_id', { value: cluster.storage!.fileSystem!.id });
+    new TerraformOutput(this, 'file_system_id', { value: cluster.storageId });
     new TerraformOutput(this, 'auto_scaling_group', { value: cluster.appServers!.autoScalingGroup.name });
     new TerraformOutput(this, 'alarm_topic_arn', { value: cluster.alarms!.topic.arn });
   }

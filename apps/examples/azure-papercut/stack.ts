@@ -70,8 +70,8 @@ export class AzurePaperCutStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancer.frontendIpAddress, description: 'Point print clients and devices here (ports 9191-9193)' });
-    new TerraformOutput(this, 'database_fqdn', { value: cluster.database.server!.fqdn });
+    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancerAddress, description: 'Point print clients and devices here (ports 9191-9193)' });
+    new TerraformOutput(this, 'database_fqdn', { value: cluster.databaseHost });
     new TerraformOutput(this, 'database_password_secret', { value: cluster.database.passwordSecret!.versionlessId, description: 'Key Vault secret holding the database admin password' });
     new TerraformOutput(this, 'share_address', { value: cluster.storage.address });
     new TerraformOutput(this, 'scale_set_id', { value: cluster.appServers.scaleSet.id });

@@ -56,7 +56,7 @@ export class AzureThinPrintStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancer.frontendIpAddress, description: 'ThinPrint Clients connect here on 4001, engines on 4002' });
+    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancerAddress, description: 'ThinPrint Clients connect here on 4001, engines on 4002' });
     new TerraformOutput(this, 'client_keys_secret', { value: cluster.thinprintClientKeys!.secret.versionlessId, description: 'Key Vault secret with the client IDs and keys' });
     new TerraformOutput(this, 'scale_set_id', { value: cluster.appServers.scaleSet.id });
   }
