@@ -151,8 +151,10 @@ describe('AzureFailoverCluster', () => {
       ).not.toThrow();
     });
 
-    it('a DNS-mode profile, pointing to AzureDnsCluster', () => {
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns', clusterMode: undefined } } })))).toThrow(/- spec\.profile\.failoverMode: .*AzureDnsCluster/);
+    it('a DNS-mode profile, saying why (a scale set behind a load balancer) and what to use (AzureDnsCluster, or ThinPrint single-active)', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns', clusterMode: undefined } } })))).toThrow(
+        /- spec\.profile\.failoverMode: "dns" profiles are not built by AzureFailoverCluster: its nodes are a guard-managed scale set behind a load balancer\. .*AzureDnsCluster.*ThinPrint runs "single-active" on Azure/,
+      );
     });
     it('ThinPrint dns-multicast: Azure carries no multicast, naming spec.profile.clusterMode', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } })))).toThrow(/- spec\.profile\.clusterMode: Azure virtual networks carry no multicast/);
