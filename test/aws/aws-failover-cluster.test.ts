@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
-import { papercut, thinprint } from '../../lib/spec';
+import { custom, papercut, thinprint } from '../../lib/spec';
 import { all, errorOf, FIXTURE_BINARY, NET, one, synth, type Synth } from './aws-test-support';
 
 const net = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], vpcCidr: NET.vpcCidr };
@@ -132,6 +132,16 @@ describe('AwsFailoverCluster', () => {
     it('dnsRecord is not for a guard profile', () => {
       const dnsRecord = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'pc.corp.example.com' };
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, dnsRecord, binaryPath: FIXTURE_BINARY }))).toContain('dnsRecord:');
+    });
+    it('the boot script\'s spec checks come out with the rest, by the cluster path, before anything is built', () => {
+      // given: a Linux service name that is no systemd unit (the renderer's check) and a bad vpcId
+      const profile = custom({ displayName: 'Acme', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/acme', serviceName: 'acme', readiness: { kind: 'tcp', port: 8080 } });
+      // when
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, vpcId: 'vpc-nope', spec: { name: 'pc', profile }, binaryPath: FIXTURE_BINARY }));
+      // then
+      expect(message.split('\n')[0]).toBe('test/pc is invalid:');
+      expect(message).toContain('\n  - vpcId: ');
+      expect(message).toContain('\n  - spec.profile.serviceName: must be a systemd service unit name');
     });
     it('a missing guard binary names binaryPath', () => {
       expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: '/missing/guard' }))).toContain('binaryPath:');

@@ -153,6 +153,12 @@ describe('AzureFailoverCluster', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue })))).toThrow(/- clientKeysValue: only for the ThinPrint profile/);
     });
 
+    it('the boot script\'s spec checks, with the rest, by the cluster path', () => {
+      const profile = custom({ displayName: 'Acme', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/acme', serviceName: 'acme', readiness: { kind: 'tcp', port: 8080 } });
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile, notificationEmails: ['ops@example.com'] }, appSubnetId: 'app' })))).toThrow(
+        /^test\/cluster is invalid:\n[\s\S]*- appSubnetId: [\s\S]*- spec\.profile\.serviceName: must be a systemd service unit name/,
+      );
+    });
     it('a missing guard binary, naming binaryPath', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ binaryPath: '/nonexistent/guard' })))).toThrow(/- binaryPath: no guard binary at \/nonexistent\/guard/);
     });
