@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import { guardBinaryProblems } from '../core/guard-binary';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
@@ -245,6 +245,7 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
     ...appServersProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
     ...guardAssetProblems({ spec, binaryPath: props.binaryPath }),
     ...alarmsProblems({ spec }),
+    ...bootSpecProblems(spec),
   );
   return problems;
 }

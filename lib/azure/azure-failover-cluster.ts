@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
-import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
@@ -419,6 +419,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),
     ...alarmsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
+    ...bootSpecProblems(spec),
   );
   // Each part reports spec-level problems (and zones) the same way; the caller lists each once.
   return problems;
