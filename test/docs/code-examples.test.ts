@@ -135,6 +135,14 @@ describe('the documentation', () => {
     expect(pages.flatMap(brokenLinks)).toEqual([]);
   });
 
+  it('names only repository files that exist (`lib/…`, `test/…`, `scripts/…`, `apps/…` in backticks)', () => {
+    const named = pages.flatMap((page) =>
+      [...page.text.matchAll(/`((?:lib|test|scripts|apps)\/[A-Za-z0-9_./-]+)`/g)].map((m) => ({ page: page.path, path: m[1] })),
+    );
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((n) => !existsSync(join(ROOT, n.path))).map((n) => `${n.page}: ${n.path}`)).toEqual([]);
+  });
+
   it("the repository's tsconfig paths (the examples' imports) are exactly the package's entry points", () => {
     const config = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config as { compilerOptions: { paths: Record<string, string[]> } };
     expect(config.compilerOptions.paths).toEqual(publicEntryPaths());
