@@ -11,10 +11,11 @@ import { createHash } from 'crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+// the docs' examples (README.md, docs/*.md), as files of the consumer project
+import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary } from '../../lib/core/guard-build';
 import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
-import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
 import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
 
 jest.setTimeout(300_000);
