@@ -1,19 +1,19 @@
-import { AzureAlerts, type AzureAlertsProps } from '../../lib/azure/azure-alerts';
+import { AzureAlarms, type AzureAlarmsProps } from '../../lib/azure/azure-alarms';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { onlyResource, paperCutSpec, resourcesOf, synth, propError } from './helpers';
 
 const LB_ID = '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/pc-lb';
-const base = (over: Partial<AzureAlertsProps> = {}): AzureAlertsProps => ({
+const base = (over: Partial<AzureAlarmsProps> = {}): AzureAlarmsProps => ({
   spec: paperCutSpec({ notificationEmails: ['ops@example.com', 'oncall@example.com'] }),
   resourceGroupName: 'rg',
   loadBalancerId: LB_ID,
   ...over,
 });
 
-describe('AzureAlerts', () => {
+describe('AzureAlarms', () => {
   it('e-mails every spec address through one action group', () => {
     // given / when
-    const { json } = synth((s) => new AzureAlerts(s, 'alerts', base()));
+    const { json } = synth((s) => new AzureAlarms(s, 'alerts', base()));
 
     // then
     const group = onlyResource(json, 'azurerm_monitor_action_group');
@@ -23,7 +23,7 @@ describe('AzureAlerts', () => {
 
   it('alerts on DipAvailability of the load balancer: none healthy, below one healthy, more than one healthy', () => {
     // given / when
-    const { json } = synth((s) => new AzureAlerts(s, 'alerts', base({ spec: paperCutSpec({ nodeCount: 4 }) })));
+    const { json } = synth((s) => new AzureAlarms(s, 'alerts', base({ spec: paperCutSpec({ nodeCount: 4 }) })));
 
     // then
     const alerts = resourcesOf(json, 'azurerm_monitor_metric_alert');
@@ -40,13 +40,13 @@ describe('AzureAlerts', () => {
   });
 
   describe('rejects', () => {
-    const cases: Array<[string, Partial<AzureAlertsProps>, string]> = [
+    const cases: Array<[string, Partial<AzureAlarmsProps>, string]> = [
       ['no load balancer', { loadBalancerId: '' }, 'loadBalancerId'],
       ['a window Azure does not offer', { windowMinutes: 7 }, 'windowMinutes'],
       ['a DNS-mode profile', { spec: parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }) }, 'spec.profile.failoverMode'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
-      expect(() => synth((s) => new AzureAlerts(s, 'alerts', base(over)))).toThrow(propError('AzureAlerts', prop));
+      expect(() => synth((s) => new AzureAlarms(s, 'alerts', base(over)))).toThrow(propError('AzureAlarms', prop));
     });
   });
 });

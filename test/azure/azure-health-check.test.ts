@@ -1,4 +1,4 @@
-import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/probe-timing';
+import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
 import { guardSettings } from '../../lib/spec';
 import { paperCutSpec } from './helpers';
 

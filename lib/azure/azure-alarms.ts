@@ -3,19 +3,23 @@ import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-g
 import { MonitorMetricAlert } from '@cdktf/provider-azurerm/lib/monitor-metric-alert';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, throwIfProblems } from './names';
+import { clusterTags, throwIfProblems } from './azure-support';
 
 /** The load balancer's "Health Probe Status": % of successful probes per backend, averaged. */
 export const DIP_AVAILABILITY = { metricNamespace: 'Microsoft.Network/loadBalancers', metricName: 'DipAvailability' } as const;
 
-export interface AzureAlertsProps {
+/** Properties of an {@link AzureAlarms}. */
+export interface AzureAlarmsProps {
   /** The parsed cluster spec: `notificationEmails`, `nodeCount`, name, tags. */
   readonly spec: ClusterSpec;
   /** Resource group of the action group and alerts. */
   readonly resourceGroupName: string;
   /** The load balancer whose health probe status is watched (e.g. `AzureLoadBalancer.loadBalancer.id`). */
   readonly loadBalancerId: string;
-  /** Minutes of evidence before an alert fires (window), 1–60. @default 5 */
+  /**
+   * Minutes of evidence before an alert fires (window), 1–60.
+   * @default 5
+   */
   readonly windowMinutes?: number;
 }
 
@@ -29,15 +33,19 @@ export interface AzureAlertsProps {
  * - `moreThanOneHealthy` (severity 0): above 100/N % — two nodes claim to be active, which the
  *   guard's lease and timing invariant must never allow.
  */
-export class AzureAlerts extends Construct {
+export class AzureAlarms extends Construct {
+  /** The action group that e-mails `spec.notificationEmails`. */
   public readonly actionGroup: MonitorActionGroup;
+  /** Severity 0: no node passes the probe. */
   public readonly noHealthyInstance: MonitorMetricAlert;
+  /** Severity 2: the healthy share fell below one node's. */
   public readonly probeStatus: MonitorMetricAlert;
+  /** Severity 0: more than one node reports active. */
   public readonly moreThanOneHealthy: MonitorMetricAlert;
 
-  constructor(scope: Construct, id: string, props: AzureAlertsProps) {
+  constructor(scope: Construct, id: string, props: AzureAlarmsProps) {
     super(scope, id);
-    throwIfProblems(this.node.path, alertsProblems(props));
+    throwIfProblems(this.node.path, alarmsProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
     const window = `PT${props.windowMinutes ?? 5}M`;
@@ -72,7 +80,8 @@ export class AzureAlerts extends Construct {
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
-export function alertsProblems(props: AzureAlertsProps): Problem[] {
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
+export function alarmsProblems(props: AzureAlarmsProps): Problem[] {
   const problems: Problem[] = [];
   if (!props.loadBalancerId) problems.push({ path: 'loadBalancerId', message: 'required' });
   const w = props.windowMinutes;
@@ -82,3 +91,12 @@ export function alertsProblems(props: AzureAlertsProps): Problem[] {
   }
   return problems;
 }
+
+/** @deprecated Use AzureAlarms (the name of its AWS twin, AwsAlarms); this alias is removed in the next release. */
+export const AzureAlerts = AzureAlarms;
+/** @deprecated Use AzureAlarms; this alias is removed in the next release. */
+export type AzureAlerts = AzureAlarms;
+/** @deprecated Use AzureAlarmsProps; this alias is removed in the next release. */
+export type AzureAlertsProps = AzureAlarmsProps;
+/** @deprecated Use alarmsProblems; this alias is removed in the next release. */
+export const alertsProblems = alarmsProblems;

@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { TerraformOutput } from 'cdktf';
-import { AzureGuardBlob, type AzureGuardBlobProps } from '../../lib/azure/azure-guard-blob';
+import { AzureGuardAsset, type AzureGuardAssetProps } from '../../lib/azure/azure-guard-asset';
 import { FIXTURE_BINARY, PLACEMENT, onlyResource, paperCutSpec, resourcesOf, synth, propError } from './helpers';
 
 const PRINCIPAL = '11111111-2222-3333-4444-555555555555';
-const base = (over: Partial<AzureGuardBlobProps> = {}): AzureGuardBlobProps => ({
+const base = (over: Partial<AzureGuardAssetProps> = {}): AzureGuardAssetProps => ({
   ...PLACEMENT,
   spec: paperCutSpec(),
   binaryPath: FIXTURE_BINARY,
@@ -14,10 +14,10 @@ const base = (over: Partial<AzureGuardBlobProps> = {}): AzureGuardBlobProps => (
 });
 const SHA = createHash('sha256').update(readFileSync(FIXTURE_BINARY)).digest('hex');
 
-describe('AzureGuardBlob', () => {
+describe('AzureGuardAsset', () => {
   it('uploads the binary as an asset into a private container of a key-less, TLS 1.2 account', () => {
     // given / when
-    const { json } = synth((s) => new AzureGuardBlob(s, 'guard', base()));
+    const { json } = synth((s) => new AzureGuardAsset(s, 'guard', base()));
 
     // then
     expect(onlyResource(json, 'azurerm_storage_account')).toMatchObject({
@@ -36,7 +36,7 @@ describe('AzureGuardBlob', () => {
 
   it('lets only the given principal read, scoped to the container', () => {
     // given / when
-    const { json } = synth((s) => new AzureGuardBlob(s, 'guard', base()));
+    const { json } = synth((s) => new AzureGuardAsset(s, 'guard', base()));
 
     // then
     const reader = resourcesOf(json, 'azurerm_role_assignment').find((r) => r.principal_id === PRINCIPAL)!;
@@ -47,7 +47,7 @@ describe('AzureGuardBlob', () => {
   it('tells the boot script the blob URL, the SHA-256 and the identity to use', () => {
     // given / when
     const { json } = synth((s) => {
-      const guard = new AzureGuardBlob(s, 'guard', base());
+      const guard = new AzureGuardAsset(s, 'guard', base());
       new TerraformOutput(s, 'source', { value: guard.source('client-id') });
     });
 
@@ -62,17 +62,17 @@ describe('AzureGuardBlob', () => {
 
   describe('rejects', () => {
     it('a missing binary, naming binaryPath and that leaving it unset builds one', () => {
-      expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base({ binaryPath: '/nonexistent/failover-guard' })))).toThrow(
+      expect(() => synth((s) => new AzureGuardAsset(s, 'guard', base({ binaryPath: '/nonexistent/failover-guard' })))).toThrow(
         /^test\/guard is invalid:\n  - binaryPath: no guard binary at \/nonexistent\/failover-guard \(leave binaryPath unset to build it at synth\)/,
       );
     });
-    const cases: Array<[string, Partial<AzureGuardBlobProps>, string]> = [
+    const cases: Array<[string, Partial<AzureGuardAssetProps>, string]> = [
       ['a bad account name', { storageAccountName: 'guard_blob' }, 'storageAccountName'],
       ['no reader principal', { readerPrincipalId: '' }, 'readerPrincipalId'],
       ['an empty binary path', { binaryPath: '' }, 'binaryPath'],
     ];
     it.each(cases)('%s, naming the prop', (_what, over, prop) => {
-      expect(() => synth((s) => new AzureGuardBlob(s, 'guard', base(over)))).toThrow(propError('AzureGuardBlob', prop));
+      expect(() => synth((s) => new AzureGuardAsset(s, 'guard', base(over)))).toThrow(propError('AzureGuardAsset', prop));
     });
   });
 });

@@ -1,11 +1,14 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
-import { papercut } from '../../lib/spec';
+import { AwsFailoverCluster } from 'failover-constructs/aws';
+import { papercut } from 'failover-constructs/spec';
 
 export interface AwsPaperCutStackOptions {
-  /** The guard binary. @default - built at synth (see AwsFailoverClusterProps.binaryPath) */
+  /**
+   * The guard binary.
+   * @default - built at synth (see AwsFailoverClusterProps.binaryPath)
+   */
   readonly binaryPath?: string;
 }
 
@@ -55,10 +58,10 @@ export class AwsPaperCutStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_dns_name', { value: cluster.loadBalancer!.loadBalancer.dnsName });
-    new TerraformOutput(this, 'database_endpoint', { value: cluster.database!.host });
+    new TerraformOutput(this, 'load_balancer_dns_name', { value: cluster.loadBalancerDnsName });
+    new TerraformOutput(this, 'database_endpoint', { value: cluster.databaseHost });
     new TerraformOutput(this, 'database_secret_arn', { value: cluster.database!.secretArn });
-    new TerraformOutput(this, 'file_system_id', { value: cluster.storage!.fileSystem!.id });
+    new TerraformOutput(this, 'file_system_id', { value: cluster.storageId });
     new TerraformOutput(this, 'auto_scaling_group', { value: cluster.appServers!.autoScalingGroup.name });
     new TerraformOutput(this, 'alarm_topic_arn', { value: cluster.alarms!.topic.arn });
   }

@@ -1,9 +1,16 @@
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { AzureFailoverCluster } from '../../lib/azure/azure-failover-cluster';
-import { thinprint } from '../../lib/spec';
-import type { AzureExampleOptions } from './azure-papercut';
+import { AzureFailoverCluster } from 'failover-constructs/azure';
+import { thinprint } from 'failover-constructs/spec';
+
+export interface AzureThinPrintStackOptions {
+  /**
+   * The guard binary.
+   * @default - built at synth (see AzureFailoverClusterProps.binaryPath)
+   */
+  readonly binaryPath?: string;
+}
 
 /**
  * ThinPrint Connection Service on Azure, single-active: Azure virtual networks carry no
@@ -14,7 +21,7 @@ import type { AzureExampleOptions } from './azure-papercut';
  * IDs and keys from Key Vault.
  */
 export class AzureThinPrintStack extends TerraformStack {
-  constructor(scope: Construct, id: string, options: AzureExampleOptions = {}) {
+  constructor(scope: Construct, id: string, options: AzureThinPrintStackOptions = {}) {
     super(scope, id);
     new AzurermProvider(this, 'azurerm', { features: [{}], storageUseAzuread: true });
     const input = (name: string, description: string, defaultValue?: string) =>
@@ -49,8 +56,8 @@ export class AzureThinPrintStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancer.frontendIpAddress, description: 'ThinPrint Clients connect here on 4001, engines on 4002' });
-    new TerraformOutput(this, 'client_keys_secret', { value: cluster.clientKeys!.secret.versionlessId, description: 'Key Vault secret with the client IDs and keys' });
+    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancerAddress, description: 'ThinPrint Clients connect here on 4001, engines on 4002' });
+    new TerraformOutput(this, 'client_keys_secret', { value: cluster.thinprintClientKeys!.secret.versionlessId, description: 'Key Vault secret with the client IDs and keys' });
     new TerraformOutput(this, 'scale_set_id', { value: cluster.appServers.scaleSet.id });
   }
 }

@@ -9,9 +9,10 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
 import { defaultGuardBinary } from '../core/guard-build';
-import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
-export interface AzureGuardBlobProps extends AzurePlacement {
+/** Properties of an {@link AzureGuardAsset}. */
+export interface AzureGuardAssetProps extends AzurePlacement {
   /** The parsed cluster spec (names and tags). */
   readonly spec: ClusterSpec;
   /**
@@ -21,7 +22,10 @@ export interface AzureGuardBlobProps extends AzurePlacement {
   readonly binaryPath?: string;
   /** Principal (the app servers' managed identity) that may read the blob. */
   readonly readerPrincipalId: string;
-  /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>gb<hash>` */
+  /**
+   * Storage account name (3–24 lower-case letters and digits, globally unique).
+   * @default - `<name>gb<hash>`
+   */
   readonly storageAccountName?: string;
 }
 
@@ -36,18 +40,23 @@ export interface AzureGuardBlobProps extends AzurePlacement {
  * `storageUseAzuread: true` in the provider block; the deploying principal gets
  * "Storage Blob Data Contributor" on the container here.
  */
-export class AzureGuardBlob extends Construct {
+export class AzureGuardAsset extends Construct {
+  /** The StorageV2 account holding the container (Entra ID only, no shared keys). */
   public readonly storageAccount: StorageAccount;
+  /** The private container `failover-guard`. */
   public readonly container: StorageContainer;
+  /** The guard binary's blob; its name carries the binary's hash. */
   public readonly blob: StorageBlob;
+  /** The binary as a Terraform asset (copied into the synth output). */
   public readonly asset: TerraformAsset;
   /** Hex SHA-256 of the binary. */
   public readonly sha256: string;
+  /** The app servers' Storage Blob Data Reader grant on the container: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
 
-  constructor(scope: Construct, id: string, props: AzureGuardBlobProps) {
+  constructor(scope: Construct, id: string, props: AzureGuardAssetProps) {
     super(scope, id);
-    throwIfProblems(this.node.path, guardBlobProblems(props));
+    throwIfProblems(this.node.path, guardAssetProblems(props));
     const { spec } = props;
     const tags = clusterTags(spec);
     const placement = placementOf(props);
@@ -101,10 +110,30 @@ export class AzureGuardBlob extends Construct {
   public source(managedIdentityClientId?: string): GuardBinarySource {
     return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
   }
+
+  /** The private container's name (`failover-guard`). */
+  public get containerName(): string {
+    return this.container.name;
+  }
+
+  /** The guard blob's URL (`https://<account>.blob.core.windows.net/failover-guard/failover-guard-<sha>`), readable only with Entra ID. */
+  public get url(): string {
+    return this.blob.url;
+  }
 }
 
-export function guardBlobProblems(props: AzureGuardBlobProps): Problem[] {
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
+export function guardAssetProblems(props: AzureGuardAssetProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
   return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
 }
+
+/** @deprecated Use AzureGuardAsset (the name of its AWS twin, AwsGuardAsset); this alias is removed in the next release. */
+export const AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAsset; this alias is removed in the next release. */
+export type AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAssetProps; this alias is removed in the next release. */
+export type AzureGuardBlobProps = AzureGuardAssetProps;
+/** @deprecated Use guardAssetProblems; this alias is removed in the next release. */
+export const guardBlobProblems = guardAssetProblems;

@@ -26,6 +26,7 @@ export interface AzureProbeSettings {
   readonly effective: HealthCheckTimings;
 }
 
+/** The Azure probe settings for the spec's health check, and the timings Azure really uses. */
 export function azureProbeSettings(spec: ClusterSpec): AzureProbeSettings {
   const { intervalSecs, unhealthyThreshold } = spec.healthCheck;
   return {

@@ -1,8 +1,8 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
-import { thinprint } from '../../lib/spec';
+import { AwsFailoverCluster } from 'failover-constructs/aws';
+import { thinprint } from 'failover-constructs/spec';
 
 /**
  * The nodes' subnet CIDRs are literals: MCastNodeIfBits (the smallest network holding every

@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { papercut, parseClusterSpec } from '../../lib/spec';
+import { papercut, parseClusterSpec } from 'failover-constructs/spec';
 
 /**
  * The resolved PaperCut MF spec as a stack output: shows every default the constructs will

@@ -6,7 +6,9 @@ import { specTimingPaths } from '../spec/timing-names';
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {
+  /** The guard's port. */
   readonly port: number;
+  /** The guard's health endpoint. */
   readonly path: typeof GUARD_HEALTH_PATH;
 }
 

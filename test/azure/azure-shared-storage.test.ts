@@ -1,9 +1,9 @@
 import { TerraformOutput } from 'cdktf';
 import { NFS_OPTIONS } from '../../lib/boot';
-import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';
+import { AzureSharedStorage, type AzureSharedStorageProps } from '../../lib/azure/azure-shared-storage';
 import { PLACEMENT, VNET_ID, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, propError } from './helpers';
 
-const base = (over: Partial<AzureFileShareProps> = {}): AzureFileShareProps => ({
+const base = (over: Partial<AzureSharedStorageProps> = {}): AzureSharedStorageProps => ({
   ...PLACEMENT,
   spec: paperCutSpec(),
   privateEndpointSubnetId: subnetId('pe'),
@@ -13,10 +13,10 @@ const base = (over: Partial<AzureFileShareProps> = {}): AzureFileShareProps => (
 });
 const SMB_SPEC = () => paperCutSpec({ storage: { kind: 'smb', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' } });
 
-describe('AzureFileShare', () => {
+describe('AzureSharedStorage', () => {
   it('builds a private premium FileStorage account with an NFS share (secure transfer off only for NFS)', () => {
     // given / when
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base()));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
 
     // then
     expect(onlyResource(json, 'azurerm_storage_account')).toMatchObject({
@@ -35,7 +35,7 @@ describe('AzureFileShare', () => {
 
   it('reaches the account only through a private endpoint with the privatelink.file zone', () => {
     // given / when
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base()));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
 
     // then
     const pe = onlyResource(json, 'azurerm_private_endpoint');
@@ -49,7 +49,7 @@ describe('AzureFileShare', () => {
   it('builds an SMB share with secure transfer, SMB 3.1.1 and AES-256-GCM, passing the credentials secret to the mount', () => {
     // given / when
     const { json } = synth((s) => {
-      const files = new AzureFileShare(s, 'files', base({ spec: SMB_SPEC(), storageAccountName: 'pcfiles01' }));
+      const files = new AzureSharedStorage(s, 'files', base({ spec: SMB_SPEC(), storageAccountName: 'pcfiles01' }));
       new TerraformOutput(s, 'mount', { value: files.mount });
     });
 
@@ -70,7 +70,7 @@ describe('AzureFileShare', () => {
   it('gives the boot script the NFS address account.file.core.windows.net:/account/share', () => {
     // given / when
     const { json } = synth((s) => {
-      const files = new AzureFileShare(s, 'files', base({ storageAccountName: 'pcfiles01', shareName: 'papercut' }));
+      const files = new AzureSharedStorage(s, 'files', base({ storageAccountName: 'pcfiles01', shareName: 'papercut' }));
       new TerraformOutput(s, 'mount', { value: files.mount });
     });
 
@@ -87,7 +87,7 @@ describe('AzureFileShare', () => {
     const zone = '/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net';
 
     // when
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ privateDnsZoneId: zone, createPrivateDnsZone: undefined, virtualNetworkId: undefined })));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ privateDnsZoneId: zone, createPrivateDnsZone: undefined, virtualNetworkId: undefined })));
 
     // then
     expect(resourcesOf(json, 'azurerm_private_dns_zone')).toHaveLength(0);
@@ -96,7 +96,7 @@ describe('AzureFileShare', () => {
 
   it('derives a deterministic global account name from subscription, resource group and cluster', () => {
     // given / when
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base()));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
 
     // then
     expect(onlyResource(json, 'azurerm_storage_account').name).toBe(
@@ -105,7 +105,7 @@ describe('AzureFileShare', () => {
   });
 
   describe('rejects', () => {
-    const cases: Array<[string, Partial<AzureFileShareProps>, string]> = [
+    const cases: Array<[string, Partial<AzureSharedStorageProps>, string]> = [
       ['an upper-case account name', { storageAccountName: 'PcFiles' }, 'storageAccountName'],
       ['a bad share name', { shareName: 'a--b' }, 'shareName'],
       ['no private endpoint subnet', { privateEndpointSubnetId: '' }, 'privateEndpointSubnetId'],
@@ -116,23 +116,23 @@ describe('AzureFileShare', () => {
       const props = base(over);
 
       // when / then
-      expect(() => synth((s) => new AzureFileShare(s, 'files', props))).toThrow(propError('AzureFileShare', prop));
+      expect(() => synth((s) => new AzureSharedStorage(s, 'files', props))).toThrow(propError('AzureSharedStorage', prop));
     });
   });
 });
 
-describe('AzureFileShare private DNS zone: an existing one, a new one only on request (issue 14)', () => {
+describe('AzureSharedStorage private DNS zone: an existing one, a new one only on request (issue 14)', () => {
   it('with neither an existing zone nor createPrivateDnsZone it refuses, naming privateDnsZoneId (a network links to one privatelink.file zone only)', () => {
-    expect(() => synth((s) => new AzureFileShare(s, 'files', base({ createPrivateDnsZone: undefined })))).toThrow(propError('AzureFileShare', 'privateDnsZoneId'));
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ createPrivateDnsZone: undefined })))).toThrow(propError('AzureSharedStorage', 'privateDnsZoneId'));
   });
 
   it('refuses both at once, naming createPrivateDnsZone', () => {
     const zone = '/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net';
-    expect(() => synth((s) => new AzureFileShare(s, 'files', base({ privateDnsZoneId: zone })))).toThrow(propError('AzureFileShare', 'createPrivateDnsZone'));
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ privateDnsZoneId: zone })))).toThrow(propError('AzureSharedStorage', 'createPrivateDnsZone'));
   });
 
   it('creates and links the zone only when asked', () => {
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ createPrivateDnsZone: true })));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ createPrivateDnsZone: true })));
     expect(onlyResource(json, 'azurerm_private_dns_zone').name).toBe('privatelink.file.core.windows.net');
     expect(onlyResource(json, 'azurerm_private_dns_zone_virtual_network_link').virtual_network_id).toBe(VNET_ID);
   });
@@ -144,8 +144,8 @@ describe('AzureFileShare private DNS zone: an existing one, a new one only on re
   });
 });
 
-function synthFiles(): AzureFileShare {
-  let files!: AzureFileShare;
-  synth((s) => (files = new AzureFileShare(s, 'files', base())));
+function synthFiles(): AzureSharedStorage {
+  let files!: AzureSharedStorage;
+  synth((s) => (files = new AzureSharedStorage(s, 'files', base())));
   return files;
 }

@@ -10,21 +10,26 @@ import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
  * `nfsvers=4.1`; a second `vers=4,minorversion=1` would only repeat it).
  */
 export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
+/** The private DNS zone Azure Files private endpoints resolve through. */
 export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
 
-export interface AzureFileShareProps extends AzurePlacement {
+/** Properties of an {@link AzureSharedStorage}. */
+export interface AzureSharedStorageProps extends AzurePlacement {
   /** The parsed cluster spec: `storage` (kind nfs | smb, size, SMB credentials). */
   readonly spec: ClusterSpec;
   /** Subnet for the storage account's private endpoint. */
   readonly privateEndpointSubnetId: string;
-  /** Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`. @default - none */
+  /**
+   * Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`.
+   * @default - none
+   */
   readonly virtualNetworkId?: string;
   /**
    * The existing `privatelink.file.core.windows.net` zone the virtual network resolves through
@@ -33,13 +38,25 @@ export interface AzureFileShareProps extends AzurePlacement {
    * @default - none
    */
   readonly privateDnsZoneId?: string;
-  /** Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet). @default false */
+  /**
+   * Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet).
+   * @default false
+   */
   readonly createPrivateDnsZone?: boolean;
-  /** Storage account name (3–24 lower-case letters and digits, globally unique). @default - `<name>fs<hash>` */
+  /**
+   * Storage account name (3–24 lower-case letters and digits, globally unique).
+   * @default - `<name>fs<hash>`
+   */
   readonly storageAccountName?: string;
-  /** @default 'failover' */
+  /**
+   * Name of the share.
+   * @default 'failover'
+   */
   readonly shareName?: string;
-  /** Premium FileStorage supports LRS and ZRS. @default 'ZRS' */
+  /**
+   * Premium FileStorage supports LRS and ZRS.
+   * @default 'ZRS'
+   */
   readonly replication?: 'LRS' | 'ZRS';
   /**
    * SMB without `spec.storage.credentialsSecretRef`: the Key Vault (RBAC) that receives the
@@ -47,11 +64,20 @@ export interface AzureFileShareProps extends AzurePlacement {
    * @default - none; then SMB needs spec.storage.credentialsSecretRef
    */
   readonly keyVaultId?: string;
-  /** The deploying principal's Secrets Officer role on that vault, so the secret is written after it. @default - none */
+  /**
+   * The deploying principal's Secrets Officer role on that vault, so the secret is written after it.
+   * @default - none
+   */
   readonly keyVaultWriter?: ITerraformDependable;
-  /** Bump after rotating the storage account key, so the credentials secret is written again. @default 1 */
+  /**
+   * Bump after rotating the storage account key, so the credentials secret is written again.
+   * @default 1
+   */
   readonly credentialsVersion?: number;
-  /** Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret. @default - no grant */
+  /**
+   * Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret.
+   * @default - no grant
+   */
   readonly readerPrincipalId?: string;
 }
 
@@ -65,11 +91,17 @@ export interface AzureFileShareProps extends AzurePlacement {
  * that requires secure transfer, so `https_traffic_only_enabled` is false for NFS (only). The
  * account is then reachable only from the private endpoint's virtual network.
  */
-export class AzureFileShare extends Construct {
+export class AzureSharedStorage extends Construct {
+  /** The premium FileStorage account. */
   public readonly storageAccount: StorageAccount;
+  /** The NFS or SMB share. */
   public readonly share: StorageShare;
+  /** The private endpoint the nodes reach the account through: boot after it. */
   public readonly privateEndpoint: PrivateEndpoint;
+  /** The `privatelink.file.core.windows.net` zone, when created here (`createPrivateDnsZone`). */
   public readonly privateDnsZone?: PrivateDnsZone;
+  /** The storage account's name, known at plan time (given, or `<name>fs<hash>`). */
+  public readonly storageAccountName: string;
   /** `acct.file.core.windows.net:/acct/share` (NFS) or `//acct.file.core.windows.net/share` (SMB). */
   public readonly address: string;
   /** How the nodes mount the share (the boot script's `share`). */
@@ -79,9 +111,9 @@ export class AzureFileShare extends Construct {
   /** The nodes' read grant on {@link credentialsSecret}: boot after it. */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
 
-  constructor(scope: Construct, id: string, props: AzureFileShareProps) {
+  constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
     super(scope, id);
-    throwIfProblems(this.node.path, fileShareProblems(props));
+    throwIfProblems(this.node.path, sharedStorageProblems(props));
     const { spec } = props;
     const nfs = spec.storage.kind === 'nfs';
     const tags = clusterTags(spec);
@@ -89,6 +121,7 @@ export class AzureFileShare extends Construct {
     const shareName = props.shareName ?? 'failover';
     // The name itself (not the resource's attribute), so the mount address is known at plan time.
     const accountName = props.storageAccountName ?? globalName(this, placement, spec, 'fs');
+    this.storageAccountName = accountName;
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -173,9 +206,20 @@ export class AzureFileShare extends Construct {
       ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
       : { kind: 'smb', address: this.address, credentialsSecretRef };
   }
+
+  /** The storage account's Azure resource id. */
+  public get storageId(): string {
+    return this.storageAccount.id;
+  }
+
+  /** The share's DNS name, `<account>.file.core.windows.net` (it resolves to the private endpoint inside the virtual network). */
+  public get dnsName(): string {
+    return `${this.storageAccountName}.file.core.windows.net`;
+  }
 }
 
-export function fileShareProblems(props: AzureFileShareProps): Problem[] {
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
+export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[] {
   const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
   if (props.shareName !== undefined && !/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(props.shareName)) {
     problems.push({ path: 'shareName', message: `"${props.shareName}" must be 3–63 lower-case letters, digits and single dashes` });
@@ -203,3 +247,12 @@ export function fileShareProblems(props: AzureFileShareProps): Problem[] {
   }
   return problems;
 }
+
+/** @deprecated Use AzureSharedStorage (the name of its AWS twin, AwsSharedStorage); this alias is removed in the next release. */
+export const AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorage; this alias is removed in the next release. */
+export type AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorageProps; this alias is removed in the next release. */
+export type AzureFileShareProps = AzureSharedStorageProps;
+/** @deprecated Use sharedStorageProblems; this alias is removed in the next release. */
+export const fileShareProblems = sharedStorageProblems;

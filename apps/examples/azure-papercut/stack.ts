@@ -1,11 +1,14 @@
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { AzureFailoverCluster } from '../../lib/azure/azure-failover-cluster';
-import { papercut } from '../../lib/spec';
+import { AzureFailoverCluster } from 'failover-constructs/azure';
+import { papercut } from 'failover-constructs/spec';
 
-export interface AzureExampleOptions {
-  /** The guard binary. @default - built at synth (see AzureFailoverClusterProps.binaryPath) */
+export interface AzurePaperCutStackOptions {
+  /**
+   * The guard binary.
+   * @default - built at synth (see AzureFailoverClusterProps.binaryPath)
+   */
   readonly binaryPath?: string;
   /**
    * Windows: PaperCut MF on Windows Server from your own image (a shared image gallery image,
@@ -28,7 +31,7 @@ export const WINDOWS_INSTALL_COMMANDS = [
  * the ids of an existing virtual network and its three subnets as variables.
  */
 export class AzurePaperCutStack extends TerraformStack {
-  constructor(scope: Construct, id: string, options: AzureExampleOptions = {}) {
+  constructor(scope: Construct, id: string, options: AzurePaperCutStackOptions = {}) {
     super(scope, id);
     // Credentials come from the environment (az login, ARM_* variables, managed identity).
     // Entra ID for blob uploads: the guard's storage account accepts no shared keys.
@@ -67,10 +70,10 @@ export class AzurePaperCutStack extends TerraformStack {
       binaryPath: options.binaryPath,
     });
 
-    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancer.frontendIpAddress, description: 'Point print clients and devices here (ports 9191-9193)' });
-    new TerraformOutput(this, 'database_fqdn', { value: cluster.database.server!.fqdn });
+    new TerraformOutput(this, 'load_balancer_ip', { value: cluster.loadBalancerAddress, description: 'Point print clients and devices here (ports 9191-9193)' });
+    new TerraformOutput(this, 'database_fqdn', { value: cluster.databaseHost });
     new TerraformOutput(this, 'database_password_secret', { value: cluster.database.passwordSecret!.versionlessId, description: 'Key Vault secret holding the database admin password' });
-    new TerraformOutput(this, 'share_address', { value: cluster.fileShare.address });
+    new TerraformOutput(this, 'share_address', { value: cluster.storage.address });
     new TerraformOutput(this, 'scale_set_id', { value: cluster.appServers.scaleSet.id });
   }
 }
