@@ -10,10 +10,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { bundleGuard } from '../test/helpers/guard-bundle';
-import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers/guard-cluster';
-import { DATABASES, type TestDatabase } from '../test/helpers/database';
+import { bundleGuard } from '../test/harness/guard-bundle';
+import { activeNodes, GuardNode } from '../test/harness/guard-cluster';
+import { httpGet } from '../test/harness/health';
+import { sleep, waitFor } from '../test/harness/wait';
+import { DATABASES, type TestDatabase } from '../test/harness/database';
 import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
+import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/spec/guard-endpoints';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
@@ -43,7 +46,7 @@ async function active(nodes: GuardNode[], timeoutMs: number): Promise<GuardNode>
 }
 
 async function statements(n: GuardNode): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${n.healthPort}/metrics`).then((r) => r.text());
+  const text = await fetch(`http://127.0.0.1:${n.healthPort}${GUARD_METRICS_PATH}`).then((r) => r.text());
   return Number(/^failover_guard_db_statements_total (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
@@ -89,7 +92,7 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
     // health probes: 1,000 GETs on the active node, 50 at a time
     const s0 = await statements(cur);
     const p0 = Date.now();
-    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, '/health', 1000)));
+    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, GUARD_HEALTH_PATH, 1000)));
     const elapsed = Date.now() - p0;
     const s1 = await statements(cur);
     const renewsDuring = Math.ceil(elapsed / (R * 1000 * 0.9)) + 1;
@@ -119,7 +122,7 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
     for (let i = 0; i < runs; i++) {
       await sleep(2 * R * 1000);
       const t0 = Date.now();
-      await fetch(`http://127.0.0.1:${cur.healthPort}/step-down`, { method: 'POST' });
+      await fetch(`http://127.0.0.1:${cur.healthPort}${GUARD_STEP_DOWN_PATH}`, { method: 'POST' });
       handover.push(await firstActiveElsewhere(nodes, cur, t0, L * 2000));
       cur = await active(nodes, 5000);
       process.stdout.write(`  L=${L} handover run ${i + 1}: ${handover[i].toFixed(2)} s\n`);

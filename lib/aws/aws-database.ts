@@ -11,7 +11,9 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
+/** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
   /** The parsed cluster spec (`spec.database`: engine, size, storage, backups, or an existing database). */
   readonly spec: ClusterSpec;
@@ -19,15 +21,25 @@ export interface AwsDatabaseProps {
   readonly vpcId: string;
   /** Private subnets (two or more, in different availability zones) for the DB subnet group. */
   readonly subnetIds: readonly string[];
-  /** @default 'db.t4g.medium' (small), 'db.m7g.large' (medium), 'db.m7g.xlarge' (large) */
+  /**
+   * RDS instance class.
+   * @default 'db.t4g.medium' (small), 'db.m7g.large' (medium), 'db.m7g.xlarge' (large)
+   */
   readonly instanceClass?: string;
-  /** Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family. @default '17' (PostgreSQL), '8.4' (MySQL) */
+  /**
+   * Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family.
+   * @default '17' (PostgreSQL), '8.4' (MySQL)
+   */
   readonly engineVersion?: string;
-  /** Master user name; the guard and the app connect as this user. @default the database name (first 16 characters, MySQL's limit) */
+  /**
+   * Master user name; the guard and the app connect as this user.
+   * @default the database name (first 16 characters, MySQL's limit)
+   */
   readonly masterUsername?: string;
   /**
    * Where an existing database lives, for the app servers' egress rule (existing databases keep
-   * their own security groups; open them to the app servers yourself). @default the VPC's CIDR
+   * their own security groups; open them to the app servers yourself).
+   * @default the VPC's CIDR
    */
   readonly existingDatabaseCidr?: string;
   /**
@@ -40,7 +52,6 @@ export interface AwsDatabaseProps {
 
 const INSTANCE_CLASS = { small: 'db.t4g.medium', medium: 'db.m7g.large', large: 'db.m7g.xlarge' } as const;
 const DEFAULT_VERSION = { postgres: '17', mysql: '8.4' } as const;
-const DEFAULT_PORT = { postgres: 5432, mysql: 3306 } as const;
 
 /**
  * The guard's (and the app's) database: RDS PostgreSQL or MySQL, Multi-AZ, encrypted, private,
@@ -51,11 +62,17 @@ const DEFAULT_PORT = { postgres: 5432, mysql: 3306 } as const;
 export class AwsDatabase extends Construct {
   /** The RDS instance (undefined for an existing database). */
   public readonly instance?: DbInstance;
+  /** Security group of the RDS instance; clients are let in with {@link allowFrom}. Undefined for an existing database. */
   public readonly securityGroup?: SecurityGroup;
+  /** The DB subnet group; undefined for an existing database. */
   public readonly subnetGroup?: DbSubnetGroup;
+  /** The parameter group that enforces TLS; undefined for an existing database. */
   public readonly parameterGroup?: DbParameterGroup;
+  /** The database's host name (the RDS endpoint address, or `spec.database.existing.host`). */
   public readonly host: string;
+  /** The database's port. */
   public readonly port: number;
+  /** The user the guard connects as (the master user, or `spec.database.existing.username`). */
   public readonly username: string;
   /** ARN of the Secrets Manager secret holding the password, when it is one. */
   public readonly secretArn?: string;
@@ -82,7 +99,7 @@ export class AwsDatabase extends Construct {
     let passwordSource: string;
     if (db.existing) {
       this.host = db.existing.host;
-      this.port = db.existing.port ?? DEFAULT_PORT[db.engine];
+      this.port = db.existing.port ?? DEFAULT_DATABASE_PORT[db.engine];
       this.username = db.existing.username;
       this.secretArn = secretsManagerArn(db.existing.passwordSecretRef);
       passwordSource = db.existing.passwordSecretRef;
@@ -120,7 +137,7 @@ export class AwsDatabase extends Construct {
         dbSubnetGroupName: this.subnetGroup.name,
         parameterGroupName: this.parameterGroup.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
-        port: DEFAULT_PORT[db.engine],
+        port: DEFAULT_DATABASE_PORT[db.engine],
         backupRetentionPeriod: db.backupRetentionDays,
         deletionProtection: true,
         skipFinalSnapshot: false,
@@ -130,7 +147,7 @@ export class AwsDatabase extends Construct {
         tags,
       });
       this.host = this.instance.address;
-      this.port = DEFAULT_PORT[db.engine];
+      this.port = DEFAULT_DATABASE_PORT[db.engine];
       this.username = masterUsername(props);
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
@@ -181,17 +198,24 @@ export class AwsDatabase extends Construct {
       });
     }
   }
+
+  /** The RDS instance's ARN; undefined for an existing database (`spec.database.existing`). */
+  public get databaseArn(): string | undefined {
+    return this.instance?.arn;
+  }
+
+  /** The RDS DB instance identifier; undefined for an existing database (`spec.database.existing`). */
+  public get databaseId(): string | undefined {
+    return this.instance?.identifier;
+  }
 }
 
 function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-/** `postgres://user@host:5432/db?sslmode=require` or `mysql://user@host:3306/db?ssl-mode=REQUIRED`: TLS, never a password. */
-export function databaseUrl(engine: 'postgres' | 'mysql', user: string, host: string, port: number, name: string): string {
-  const u = encodeURIComponent(user);
-  return engine === 'postgres' ? `postgres://${u}@${host}:${port}/${name}?sslmode=require` : `mysql://${u}@${host}:${port}/${name}?ssl-mode=REQUIRED`;
-}
+// Still exported from failover-constructs/aws; its one home is lib/spec/database-url.ts.
+export { databaseUrl };
 
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */
 export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: string): string {

@@ -2,15 +2,16 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
+import { isUnresolved } from '../spec/tokens';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.
 
+/** Properties of an {@link AwsThinPrintClientKeys}. */
 export interface AwsThinPrintClientKeysProps {
   /** The parsed cluster spec (name, tags). */
   readonly spec: ClusterSpec;
@@ -19,7 +20,10 @@ export interface AwsThinPrintClientKeysProps {
    * variable (never a literal in code). Written write-only: it never reaches the Terraform state.
    */
   readonly value: string;
-  /** Bump to write a changed value (write-only values are compared by version). @default 1 */
+  /**
+   * Bump to write a changed value (write-only values are compared by version).
+   * @default 1
+   */
   readonly valueVersion?: number;
 }
 
@@ -29,7 +33,9 @@ export interface AwsThinPrintClientKeysProps {
  * between nodes in a VPC.
  */
 export class AwsThinPrintClientKeys extends Construct {
+  /** The Secrets Manager secret holding the client IDs and keys. */
   public readonly secret: SecretsmanagerSecret;
+  /** Its version with the value (write-only). */
   public readonly version: SecretsmanagerSecretVersion;
   /** `aws-secretsmanager:<arn>`, what the boot script reads. */
   public readonly secretRef: string;
@@ -54,7 +60,7 @@ export class AwsThinPrintClientKeys extends Construct {
 
 /** A key or password in code would end up in git and in every synthesized stack. */
 export function clientKeysValueProblems(prop: string, value: string | undefined): Problem[] {
-  if (value === undefined || Token.isUnresolved(value)) return [];
+  if (value === undefined || isUnresolved(value)) return [];
   return [{ path: prop, message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' }];
 }
 

@@ -1,11 +1,13 @@
-import { Token, type ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags } from './names';
+import { clusterTags } from './azure-support';
+import { isUnresolved } from '../spec/tokens';
 
+/** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {
   /** The parsed cluster spec (name, tags). */
   readonly spec: ClusterSpec;
@@ -13,11 +15,17 @@ export interface AzureThinPrintClientKeysProps {
   readonly keyVaultId: string;
   /** `{"clients":[{"id":"66","key":"666"}]}` from a sensitive variable; write-only, never in the state. */
   readonly value: string;
-  /** Bump to write a changed value (write-only attributes are compared by version). @default 1 */
+  /**
+   * Bump to write a changed value (write-only attributes are compared by version).
+   * @default 1
+   */
   readonly valueVersion?: number;
   /** The nodes' identity: may read exactly this secret. */
   readonly readerPrincipalId: string;
-  /** What must exist before the secret is written (the deployer's data-plane role). @default [] */
+  /**
+   * What must exist before the secret is written (the deployer's data-plane role).
+   * @default []
+   */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
 
@@ -27,7 +35,9 @@ export interface AzureThinPrintClientKeysProps {
  * active knows every client.
  */
 export class AzureThinPrintClientKeys extends Construct {
+  /** The Key Vault secret holding the client IDs and keys (write-only value). */
   public readonly secret: KeyVaultSecret;
+  /** The nodes' Key Vault Secrets User grant on the secret: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
   /** `azure-keyvault:<secret-url>`, what the boot script reads. */
   public readonly secretRef: string;
@@ -63,7 +73,7 @@ export function azureThinPrintProblems(spec: ClusterSpec, clientKeysValue: strin
   }
   if (clientKeysValue === undefined) return problems;
   if (spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
-  else if (!Token.isUnresolved(clientKeysValue)) problems.push({ path: 'clientKeysValue', message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
+  else if (!isUnresolved(clientKeysValue)) problems.push({ path: 'clientKeysValue', message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
   else if (spec.database.existing) problems.push({ path: 'clientKeysValue', message: 'needs the cluster\'s own Key Vault, which an existing database (spec.database.existing) does not create' });
   return problems;
 }

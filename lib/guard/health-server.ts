@@ -1,6 +1,7 @@
 import * as http from 'http';
 import type { HealthSnapshot } from './elector';
 import type { GuardMetrics } from './metrics';
+import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
 
 export interface HealthServerProps {
   /** From memory only: no database statement per probe. */
@@ -32,14 +33,14 @@ export function createHealthServer(props: HealthServerProps): http.Server {
       const { healthy: _healthy, ...body } = props.snapshot();
       return body;
     };
-    if (req.method === 'GET' && path === '/health') {
+    if (req.method === 'GET' && path === GUARD_HEALTH_PATH) {
       const s = props.snapshot();
       const code = s.healthy ? 200 : 503;
       props.metrics.healthProbes.inc({ code: String(code) });
       return json(res, code, snapshotBody());
     }
-    if (req.method === 'GET' && path === '/live') return json(res, 200, { live: true, ...snapshotBody() });
-    if (req.method === 'GET' && path === '/metrics') {
+    if (req.method === 'GET' && path === GUARD_LIVE_PATH) return json(res, 200, { live: true, ...snapshotBody() });
+    if (req.method === 'GET' && path === GUARD_METRICS_PATH) {
       props.metrics.registry.metrics().then(
         (text) => {
           res.writeHead(200, { 'content-type': props.metrics.registry.contentType });
@@ -49,7 +50,7 @@ export function createHealthServer(props: HealthServerProps): http.Server {
       );
       return;
     }
-    if (path === '/step-down') {
+    if (path === GUARD_STEP_DOWN_PATH) {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });
       if (!isLoopback(req.socket.remoteAddress)) return json(res, 403, { error: 'step-down is accepted from loopback only' });
       const before = props.snapshot();

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RoleChange } from './elector';
 import type { Role } from './store';
+import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 
 const ROLES: readonly Role[] = ['passive', 'starting', 'active', 'draining', 'fenced', 'backoff', 'maintenance', 'standalone', 'stopped'];
 
@@ -16,7 +17,7 @@ export class GuardMetrics {
     registers: [this.registry],
   });
   private readonly failovers = new Counter({ name: 'failover_guard_became_active_total', help: 'Times this node won the lease', registers: [this.registry] });
-  readonly healthProbes = new Counter({ name: 'failover_guard_health_probes_total', help: 'GET /health requests served (from memory)', labelNames: ['code'], registers: [this.registry] });
+  readonly healthProbes = new Counter({ name: 'failover_guard_health_probes_total', help: `GET ${GUARD_HEALTH_PATH} requests served (from memory)`, labelNames: ['code'], registers: [this.registry] });
 
   constructor(statements: () => number) {
     // process_* (resident memory, CPU, open fds) and nodejs_* (heap, event-loop lag), so

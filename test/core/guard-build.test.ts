@@ -13,7 +13,7 @@ import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
 import { papercut } from '../../lib/spec';
-import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 
 jest.setTimeout(240_000);
 

@@ -7,8 +7,9 @@ import { loadGuardConfig, TIMING_KEY_NAMES } from '../../lib/guard/config';
 import { Elector, type ElectorProps } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { GuardTimings } from '../../lib/spec/timing';
-import { FakeClock } from '../helpers/fake-clock';
-import { MemoryDb } from '../helpers/memory-store';
+import { FakeClock } from '../harness/fake-clock';
+import { MemoryDb } from '../harness/memory-store';
+import { silent } from '../harness/silent-log';
 
 /** Valid: L 6, R 1, Q 0.4, D 3, S 1 (1.1·R + 2Q = 1.9 ≤ D; L − D − S = 2 = max(2, L/10)). */
 const VALID: GuardTimings = { failOverIntervalSecs: 6, startupTimeoutSecs: 300, renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 3, stopTimeoutSecs: 1 };
@@ -34,7 +35,6 @@ class UntouchedApp implements Supervisor {
   }
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function electorProps(overrides: Partial<ElectorProps> = {}): ElectorProps & { supervisor: UntouchedApp } {
   const clock = new FakeClock();

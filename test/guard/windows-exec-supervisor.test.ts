@@ -9,9 +9,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import type { RunCommand } from '../../lib/guard/service-supervisor';
 import { WindowsExecSupervisor } from '../../lib/guard/windows-exec-supervisor';
+import { silent } from '../harness/silent-log';
 
 const dir = mkdtempSync(join(tmpdir(), 'win-exec-sup-'));
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** `cmd.exe /d /s /c "command"` → `sh -c command` */
 const fakeCmd = join(dir, 'cmd.exe');
