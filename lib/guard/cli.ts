@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config
 import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
 import { jsonLog } from './json-log';
+import { requireCommander } from './chunks';
 import { waitForMaintenance } from './maintenance';
 import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
@@ -130,8 +131,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
     }
   }
   // Loaded here, not at the top: the daemon's path above never needs it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Command, CommanderError } = require('commander') as typeof import('commander');
+  const { Command, CommanderError } = requireCommander();
   let code = EXIT_OK;
   const program: CommandType = new Command('failover-guard')
     .description('Keeps at most one application server active, using a lease row in the database.')

@@ -2,6 +2,7 @@ import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
+import { importPg } from './chunks';
 
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
@@ -128,7 +129,7 @@ export class PgLeaseStore implements LeaseStore {
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
     const connectMs = Math.round((this.props.connectTimeoutSecs ?? this.props.queryTimeoutSecs) * 1000);
     // Loaded on first connect: a guard on MySQL never pays for pg.
-    const { Client } = await import('pg');
+    const { Client } = await importPg();
     const password = await this.passwords.get(connectMs);
     // No statement_timeout startup parameter: PgBouncer rejects unknown startup parameters by
     // default. The server-side timeout is SET once connected (below); query_timeout is client-side.
