@@ -24,6 +24,7 @@ import { activeNodes, GuardNode, httpGet, sleep, waitFor } from '../test/helpers
 import { DATABASES, type TestDatabase } from '../test/helpers/database';
 import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
 import { guardBinary } from '../lib/core/guard-build';
+import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/spec/guard-endpoints';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
@@ -53,7 +54,7 @@ async function active(nodes: GuardNode[], timeoutMs: number): Promise<GuardNode>
 }
 
 async function statements(n: GuardNode): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${n.healthPort}/metrics`).then((r) => r.text());
+  const text = await fetch(`http://127.0.0.1:${n.healthPort}${GUARD_METRICS_PATH}`).then((r) => r.text());
   return Number(/^failover_guard_db_statements_total (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
@@ -103,7 +104,7 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
     // health probes: 1,000 GETs on the active node, 50 at a time
     const s0 = await statements(cur);
     const p0 = Date.now();
-    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, '/health', 1000)));
+    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => httpGet(cur.healthPort, GUARD_HEALTH_PATH, 1000)));
     const elapsed = Date.now() - p0;
     const s1 = await statements(cur);
     const renewsDuring = Math.ceil(elapsed / (R * 1000 * 0.9)) + 1;
@@ -134,7 +135,7 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
     for (let i = 0; i < runs; i++) {
       await sleep(2 * R * 1000);
       const t0 = Date.now();
-      await fetch(`http://127.0.0.1:${cur.healthPort}/step-down`, { method: 'POST' });
+      await fetch(`http://127.0.0.1:${cur.healthPort}${GUARD_STEP_DOWN_PATH}`, { method: 'POST' });
       handover.push(await firstActiveElsewhere(nodes, cur, t0, L * 2000));
       cur = await active(nodes, 5000);
       process.stdout.write(`  L=${L} handover run ${i + 1}: ${handover[i].toFixed(2)} s\n`);

@@ -19,6 +19,7 @@ import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage'
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
 import { withNlbHealthCheck } from './nlb-health-check';
+import { clusterTags } from '../spec/tags';
 
 export interface AwsAppServersProps extends AwsNodeOptions {
   /** The parsed cluster spec (node count, ports, guard, profile). */
@@ -163,7 +164,7 @@ export class AwsAppServers extends Construct {
         : undefined,
       dependsOn: bootNeeds,
       targetGroupArns: Object.values(loadBalancer.targetGroups).map((tg) => tg.arn),
-      tag: Object.entries({ ...spec.tags, 'failover-cluster': spec.name, Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      tag: Object.entries({ ...clusterTags(spec), Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });
   }
 }

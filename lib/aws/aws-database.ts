@@ -11,6 +11,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
 export interface AwsDatabaseProps {
   /** The parsed cluster spec (`spec.database`: engine, size, storage, backups, or an existing database). */
@@ -40,7 +41,6 @@ export interface AwsDatabaseProps {
 
 const INSTANCE_CLASS = { small: 'db.t4g.medium', medium: 'db.m7g.large', large: 'db.m7g.xlarge' } as const;
 const DEFAULT_VERSION = { postgres: '17', mysql: '8.4' } as const;
-const DEFAULT_PORT = { postgres: 5432, mysql: 3306 } as const;
 
 /**
  * The guard's (and the app's) database: RDS PostgreSQL or MySQL, Multi-AZ, encrypted, private,
@@ -82,7 +82,7 @@ export class AwsDatabase extends Construct {
     let passwordSource: string;
     if (db.existing) {
       this.host = db.existing.host;
-      this.port = db.existing.port ?? DEFAULT_PORT[db.engine];
+      this.port = db.existing.port ?? DEFAULT_DATABASE_PORT[db.engine];
       this.username = db.existing.username;
       this.secretArn = secretsManagerArn(db.existing.passwordSecretRef);
       passwordSource = db.existing.passwordSecretRef;
@@ -120,7 +120,7 @@ export class AwsDatabase extends Construct {
         dbSubnetGroupName: this.subnetGroup.name,
         parameterGroupName: this.parameterGroup.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
-        port: DEFAULT_PORT[db.engine],
+        port: DEFAULT_DATABASE_PORT[db.engine],
         backupRetentionPeriod: db.backupRetentionDays,
         deletionProtection: true,
         skipFinalSnapshot: false,
@@ -130,7 +130,7 @@ export class AwsDatabase extends Construct {
         tags,
       });
       this.host = this.instance.address;
-      this.port = DEFAULT_PORT[db.engine];
+      this.port = DEFAULT_DATABASE_PORT[db.engine];
       this.username = masterUsername(props);
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
@@ -187,11 +187,8 @@ function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-/** `postgres://user@host:5432/db?sslmode=require` or `mysql://user@host:3306/db?ssl-mode=REQUIRED`: TLS, never a password. */
-export function databaseUrl(engine: 'postgres' | 'mysql', user: string, host: string, port: number, name: string): string {
-  const u = encodeURIComponent(user);
-  return engine === 'postgres' ? `postgres://${u}@${host}:${port}/${name}?sslmode=require` : `mysql://${u}@${host}:${port}/${name}?ssl-mode=REQUIRED`;
-}
+// Still exported from failover-constructs/aws; its one home is lib/spec/database-url.ts.
+export { databaseUrl };
 
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */
 export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: string): string {

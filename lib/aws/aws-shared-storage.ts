@@ -14,6 +14,7 @@ import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
+import { CLUSTER_TAG } from '../spec/tags';
 
 export interface AwsSharedStorageProps {
   /** The parsed cluster spec (`spec.storage.kind`: nfs → EFS, smb → FSx for Windows File Server). */
@@ -28,8 +29,8 @@ export interface AwsSharedStorageProps {
   readonly fsxThroughputMbps?: number;
 }
 
-/** The tag every node carries (AwsAppServers); the domain join targets it. */
-export const CLUSTER_TAG = 'failover-cluster';
+// The tag every node carries (AwsAppServers), which the domain join targets; defined in lib/spec/tags.ts.
+export { CLUSTER_TAG };
 /** Managed policy the nodes need for the SSM domain join. */
 export const DOMAIN_JOIN_POLICY = 'AmazonSSMDirectoryServiceAccess';
 

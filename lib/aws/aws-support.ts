@@ -1,11 +1,12 @@
 import { createHash } from 'crypto';
-import { Token } from 'cdktf';
 import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { CLUSTER_TAG, clusterTags } from '../spec/tags';
+import { isKnown as known } from '../spec/tokens';
 
 // Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
 
@@ -24,7 +25,7 @@ export function awsName(base: string, suffix: string, max = 32): string {
 
 /** The spec's tags plus one naming the cluster, so every resource can be found by cluster. */
 export function awsTags(spec: ClusterSpec, name?: string): Record<string, string> {
-  return { ...spec.tags, 'failover-cluster': spec.name, ...(name ? { Name: name } : {}) };
+  return { ...clusterTags(spec), ...(name ? { Name: name } : {}) };
 }
 
 export { throwIfProblems } from '../core/problems';
@@ -36,10 +37,10 @@ export const AWS_MAX_SPEC_TAGS = 48;
 export function awsTagProblems(spec: ClusterSpec): Problem[] {
   const keys = Object.keys(spec.tags);
   const problems: Problem[] = [];
-  if (keys.length > AWS_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; AWS allows 50 per resource and ${50 - AWS_MAX_SPEC_TAGS} are ours (failover-cluster, Name): at most ${AWS_MAX_SPEC_TAGS}` });
+  if (keys.length > AWS_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; AWS allows 50 per resource and ${50 - AWS_MAX_SPEC_TAGS} are ours (${CLUSTER_TAG}, Name): at most ${AWS_MAX_SPEC_TAGS}` });
   for (const key of keys) {
     if (/^aws:/i.test(key)) problems.push({ path: `spec.tags.${key}`, message: 'keys starting with "aws:" are reserved for AWS' });
-    if (key === 'Name' || key === 'failover-cluster') problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (a per-resource name / the cluster name)' });
+    if (key === 'Name' || key === CLUSTER_TAG) problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (a per-resource name / the cluster name)' });
   }
   return problems;
 }
@@ -107,10 +108,6 @@ export function secretsManagerArn(ref: string | undefined): string | undefined {
   return ref?.startsWith(prefix) ? ref.slice(prefix.length) : undefined;
 }
 
-/**
- * True when a value is a literal that can be checked now; references (Terraform variables,
- * other resources' attributes) are only known at plan time and are left to AWS.
- */
-export function known(value: string | undefined): value is string {
-  return value !== undefined && !Token.isUnresolved(value);
-}
+// True when a value is a literal that can be checked now; references (Terraform variables,
+// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/spec/tokens.ts.
+export { known };

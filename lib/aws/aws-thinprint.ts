@@ -2,11 +2,11 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
+import { isUnresolved } from '../spec/tokens';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.
@@ -54,7 +54,7 @@ export class AwsThinPrintClientKeys extends Construct {
 
 /** A key or password in code would end up in git and in every synthesized stack. */
 export function clientKeysValueProblems(prop: string, value: string | undefined): Problem[] {
-  if (value === undefined || Token.isUnresolved(value)) return [];
+  if (value === undefined || isUnresolved(value)) return [];
   return [{ path: prop, message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' }];
 }
 

@@ -1,20 +1,17 @@
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type GuardTimings, type HealthCheckTimings, type TimingNames } from '../spec/timing';
+import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
+import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { specTimingPaths } from '../spec/timing-names';
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {
   readonly port: number;
-  readonly path: '/health';
+  readonly path: typeof GUARD_HEALTH_PATH;
 }
 
 /** Prop paths for the invariant re-check: `spec.guard.<timing>`, and `spec.healthCheck` for the LB side. */
-const TIMING_NAMES = {
-  ...(Object.fromEntries(
-    (['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs', 'queryTimeoutSecs', 'renewDeadlineSecs', 'stopTimeoutSecs'] as const).map((k) => [k, `spec.guard.${k}`]),
-  ) as Record<keyof GuardTimings, string>),
-  healthCheck: 'spec.healthCheck',
-} satisfies TimingNames;
+const TIMING_NAMES = specTimingPaths('spec.');
 
 /**
  * Maps the spec's health check onto an NLB target-group health check. AWS limits: interval
@@ -48,7 +45,7 @@ export function nlbHealthCheck(spec: ClusterSpec): { readonly check: NlbHealthCh
     healthyThreshold: hc.healthyThreshold,
     unhealthyThreshold: hc.unhealthyThreshold,
     port: spec.guard.port,
-    path: '/health',
+    path: GUARD_HEALTH_PATH,
   };
   if (problems.length === 0) {
     const invariant = timingProblems(spec.guard, TIMING_NAMES, check).filter((p) => p.path === TIMING_NAMES.healthCheck);

@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, Token, type ITerraformDependable } from 'cdktf';
+import { Fn, TerraformLocal, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
@@ -13,12 +13,14 @@ import { azureGuardSpec } from './probe-timing';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import { isUnresolved } from '../spec/tokens';
+import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
 
-/** The guard's liveness endpoint: 200 while the guard process works, on every node. */
-export const GUARD_LIVE_PATH = '/live';
+// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
+export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */
 export interface AzureImageReference {
@@ -299,7 +301,7 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
   const key = props.adminSshPublicKey;
   if (spec.profile.os === 'linux') {
     if (!key) problems.push({ path: 'adminSshPublicKey', message: 'required on Linux: password login is off, so Azure needs an SSH public key' });
-    else if (!Token.isUnresolved(key)) {
+    else if (!isUnresolved(key)) {
       const problem = sshPublicKeyProblem(key);
       if (problem) problems.push({ path: 'adminSshPublicKey', message: problem });
     }
@@ -315,7 +317,7 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
   }
   if (props.sourceImageId !== undefined) {
     if (props.image !== undefined) problems.push({ path: 'sourceImageId', message: 'give either sourceImageId (custom image) or image (marketplace), not both' });
-    if (!Token.isUnresolved(props.sourceImageId) && !CUSTOM_IMAGE_ID.test(props.sourceImageId)) {
+    if (!isUnresolved(props.sourceImageId) && !CUSTOM_IMAGE_ID.test(props.sourceImageId)) {
       problems.push({
         path: 'sourceImageId',
         message: 'must be a managed image id (/subscriptions/…/providers/Microsoft.Compute/images/<name>) or a gallery image (…/galleries/<g>/images/<i>[/versions/<v>])',

@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, Token } from 'cdktf';
+import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
@@ -15,6 +15,8 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { isUnresolved } from '../spec/tokens';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -91,7 +93,7 @@ export class AzureDatabase extends Construct {
     const { spec } = props;
     const db = spec.database;
     if (db.existing) {
-      const port = db.existing.port ?? defaultPort(db.engine);
+      const port = db.existing.port ?? DEFAULT_DATABASE_PORT[db.engine];
       this.guardDatabase = { url: databaseUrl(db.engine, db.existing.username, db.existing.host, port, db.name), passwordSource: db.existing.passwordSecretRef };
       return;
     }
@@ -199,7 +201,7 @@ export class AzureDatabase extends Construct {
       this.server = server;
     }
     this.guardDatabase = {
-      url: databaseUrl(db.engine, login, this.server.fqdn, defaultPort(db.engine), db.name),
+      url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,
     };
 
@@ -225,23 +227,15 @@ export class AzureDatabase extends Construct {
         }),
       );
       this.appDatabase = {
-        url: databaseUrl(db.engine, app.user, this.server.fqdn, defaultPort(db.engine), app.database),
+        url: databaseUrl(db.engine, app.user, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], app.database),
         passwordSource: `azure-keyvault:${this.appPasswordSecret.versionlessId}`,
       };
     }
   }
 }
 
-function defaultPort(engine: 'postgres' | 'mysql'): number {
-  return engine === 'postgres' ? 5432 : 3306;
-}
-
-/** Guard database URL: TLS required, never a password. */
-export function databaseUrl(engine: 'postgres' | 'mysql', user: string, host: string, port: number, name: string): string {
-  return engine === 'postgres'
-    ? `postgres://${encodeURIComponent(user)}@${host}:${port}/${name}?sslmode=require`
-    : `mysql://${encodeURIComponent(user)}@${host}:${port}/${name}?ssl-mode=REQUIRED`;
-}
+// Still exported from failover-constructs/azure; its one home is lib/spec/database-url.ts.
+export { databaseUrl };
 
 /** The smallest PostgreSQL Flexible Server storage size ≥ the spec's GB. */
 export function postgresStorageMb(storageGb: number): number {
@@ -262,7 +256,7 @@ export function databaseProblems(props: AzureDatabaseProps): Problem[] {
     if (!props[prop]) problems.push({ path: prop, message: 'required unless spec.database.existing is set' });
   }
   const name = props.keyVaultName;
-  if (name !== undefined && !Token.isUnresolved(name) && !/^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(name)) {
+  if (name !== undefined && !isUnresolved(name) && !/^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(name)) {
     problems.push({ path: 'keyVaultName', message: `"${name}" must be 3–24 letters, digits and single dashes, starting with a letter` });
   }
   const login = props.administratorLogin;

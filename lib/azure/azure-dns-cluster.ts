@@ -1,10 +1,10 @@
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { TrafficManagerExternalEndpoint } from '@cdktf/provider-azurerm/lib/traffic-manager-external-endpoint';
 import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manager-profile';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems } from './names';
+import { isUnresolved } from '../spec/tokens';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */
 export const DNS_CLUSTER_TTL_SECS = 30;
@@ -106,7 +106,7 @@ export function dnsClusterProblems(props: AzureDnsClusterProps): Problem[] {
   }
   const seen = new Set<string>();
   props.nodeAddresses.forEach((a, i) => {
-    if (Token.isUnresolved(a)) return;
+    if (isUnresolved(a)) return;
     if (!isIpv4(a)) problems.push({ path: `nodeAddresses[${i}]`, message: `"${a}" is not an IPv4 address (MultiValue routing answers with addresses only)` });
     if (seen.has(a)) problems.push({ path: `nodeAddresses[${i}]`, message: `"${a}" is listed twice` });
     seen.add(a);

@@ -4,14 +4,15 @@ import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-add
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
-import { Token } from 'cdktf';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './names';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './probe-timing';
+import { isUnresolved } from '../spec/tokens';
+import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 
-/** The guard's health endpoint: 200 only on the active, ready node. */
-export const GUARD_HEALTH_PATH = '/health';
+// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
+export { GUARD_HEALTH_PATH };
 
 export interface AzureLoadBalancerProps extends AzurePlacement {
   /** The parsed cluster spec: ports, health check, `loadBalancer` options. */
@@ -130,7 +131,7 @@ export function loadBalancerProblems(props: AzureLoadBalancerProps): Problem[] {
   if (!isPublic && !props.subnetId) problems.push({ path: 'subnetId', message: 'required for an internal load balancer' });
   if (props.frontendPrivateIp !== undefined) {
     if (isPublic) problems.push({ path: 'frontendPrivateIp', message: 'only for an internal load balancer (spec.loadBalancer.scheme "internal")' });
-    else if (!Token.isUnresolved(props.frontendPrivateIp) && !isIpv4(props.frontendPrivateIp)) {
+    else if (!isUnresolved(props.frontendPrivateIp) && !isIpv4(props.frontendPrivateIp)) {
       problems.push({ path: 'frontendPrivateIp', message: `"${props.frontendPrivateIp}" is not an IPv4 address` });
     }
   }

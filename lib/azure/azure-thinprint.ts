@@ -1,10 +1,11 @@
-import { Token, type ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags } from './names';
+import { isUnresolved } from '../spec/tokens';
 
 export interface AzureThinPrintClientKeysProps {
   /** The parsed cluster spec (name, tags). */
@@ -63,7 +64,7 @@ export function azureThinPrintProblems(spec: ClusterSpec, clientKeysValue: strin
   }
   if (clientKeysValue === undefined) return problems;
   if (spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
-  else if (!Token.isUnresolved(clientKeysValue)) problems.push({ path: 'clientKeysValue', message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
+  else if (!isUnresolved(clientKeysValue)) problems.push({ path: 'clientKeysValue', message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
   else if (spec.database.existing) problems.push({ path: 'clientKeysValue', message: 'needs the cluster\'s own Key Vault, which an existing database (spec.database.existing) does not create' });
   return problems;
 }

@@ -1,8 +1,10 @@
-import { Fn, TerraformStack, Token } from 'cdktf';
+import { Fn, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { isUnresolved } from '../spec/tokens';
+import { CLUSTER_TAG } from '../spec/tags';
 
 /** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */
 export interface AzurePlacement {
@@ -17,10 +19,8 @@ export function placementOf(props: AzurePlacement): AzurePlacement {
   return { resourceGroupName: props.resourceGroupName, location: props.location };
 }
 
-/** The spec's tags plus `failover-cluster=<name>`, so every resource of a cluster can be found. */
-export function clusterTags(spec: ClusterSpec): Record<string, string> {
-  return { ...spec.tags, 'failover-cluster': spec.name };
-}
+// The spec's tags plus `failover-cluster=<name>`; defined in lib/spec/tags.ts.
+export { clusterTags } from '../spec/tags';
 
 /** One `azurerm_client_config` data source per stack (subscription, tenant, deploying principal). */
 export function clientConfig(scope: Construct): DataAzurermClientConfig {
@@ -44,7 +44,7 @@ export function globalName(scope: Construct, placement: AzurePlacement, spec: Cl
 
 /** Azure storage account names: 3–24 lower-case letters and digits, globally unique. */
 export function storageAccountNameProblems(prop: string, name: string | undefined): Problem[] {
-  if (name === undefined || Token.isUnresolved(name) || /^[a-z0-9]{3,24}$/.test(name)) return [];
+  if (name === undefined || isUnresolved(name) || /^[a-z0-9]{3,24}$/.test(name)) return [];
   return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
 }
 
@@ -57,10 +57,10 @@ export const AZURE_MAX_SPEC_TAGS = 49;
 export function azureTagProblems(spec: ClusterSpec): Problem[] {
   const keys = Object.keys(spec.tags);
   const problems: Problem[] = [];
-  if (keys.length > AZURE_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; Azure allows 50 per resource and one is ours (failover-cluster): at most ${AZURE_MAX_SPEC_TAGS}` });
+  if (keys.length > AZURE_MAX_SPEC_TAGS) problems.push({ path: 'spec.tags', message: `${keys.length} tags; Azure allows 50 per resource and one is ours (${CLUSTER_TAG}): at most ${AZURE_MAX_SPEC_TAGS}` });
   for (const key of keys) {
     if (/[<>%&\\?/]/.test(key)) problems.push({ path: `spec.tags.${key}`, message: 'Azure tag names may not contain < > % & \\ ? /' });
-    if (key === 'failover-cluster') problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (the cluster name)' });
+    if (key === CLUSTER_TAG) problems.push({ path: `spec.tags.${key}`, message: 'is set by the constructs (the cluster name)' });
   }
   return problems;
 }
@@ -76,7 +76,7 @@ const AZURE_ID_SHAPES = {
  * are known only at plan time. Missing values are left to the caller's "required" checks.
  */
 export function azureIdProblems(prop: string, id: string | undefined, kind: keyof typeof AZURE_ID_SHAPES): Problem[] {
-  if (!id || Token.isUnresolved(id) || AZURE_ID_SHAPES[kind].pattern.test(id)) return [];
+  if (!id || isUnresolved(id) || AZURE_ID_SHAPES[kind].pattern.test(id)) return [];
   const example = `/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>${kind === 'subnet' ? '/subnets/<subnet>' : ''}`;
   return [{ path: prop, message: `"${id}" is not a ${AZURE_ID_SHAPES[kind].what} resource id (${example})` }];
 }

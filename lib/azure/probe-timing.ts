@@ -1,6 +1,7 @@
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
+import { specTimingPaths } from '../spec/timing-names';
 
 /**
  * Azure's HTTP probe has no timeout setting: a probe fails without an answer within the
@@ -57,15 +58,7 @@ export function azureProbeProblems(spec: ClusterSpec): Problem[] {
   if (unhealthyThreshold < 1 || unhealthyThreshold > AZURE_MAX_PROBE_THRESHOLD) {
     problems.push({ path: 'spec.healthCheck.unhealthyThreshold', message: `must be 1–${AZURE_MAX_PROBE_THRESHOLD} (Azure probe_threshold)` });
   }
-  const names = {
-    failOverIntervalSecs: 'spec.guard.failOverIntervalSecs',
-    startupTimeoutSecs: 'spec.guard.startupTimeoutSecs',
-    renewPeriodSecs: 'spec.guard.renewPeriodSecs',
-    queryTimeoutSecs: 'spec.guard.queryTimeoutSecs',
-    renewDeadlineSecs: 'spec.guard.renewDeadlineSecs',
-    stopTimeoutSecs: 'spec.guard.stopTimeoutSecs',
-    healthCheck: 'spec.healthCheck',
-  };
+  const names = specTimingPaths('spec.');
   const invariant = timingProblems(spec.guard, names, azureProbeSettings(spec).effective).filter((p) => p.path === names.healthCheck);
   return [
     ...problems,

@@ -1,4 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
@@ -641,7 +642,7 @@ log() { printf 'failover-guard-lifecycle: %s\\n' "$*"; }
 ${cloud}
 wait_for_notice
 log "this node is being replaced"
-` + sh`if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT/health"; then
+` + sh`if curl -fsS -o /dev/null "http://127.0.0.1:$GUARD_PORT${GUARD_HEALTH_PATH}"; then
   # passive nodes replaced in the same batch leave first, so the lease goes to a new node
   sleep "$PASSIVE_LEAVE_SECS"
   log "this node is active: stepping down"

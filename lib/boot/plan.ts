@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardSettings, renderProperties } from '../spec/guard-settings';
 import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
 import { ValidationError, type Problem } from '../core/problems';
+import { isUnresolved } from '../spec/tokens';
 import type { BootContext } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 
@@ -81,13 +82,11 @@ export function smbSecretRef(spec: ClusterSpec, ctx: BootContext): string | unde
 }
 
 /**
- * A deploy-time value (a cdktf token such as `${TfToken[TOKEN.12]}`, later an EFS id or bucket
- * name filled in by Terraform) cannot be checked here; the construct that made it vouches for
- * its shape, and quoting still keeps it literal.
+ * True when `value` is known now and does not match `pattern`. A deploy-time value (a cdktf
+ * token, later an EFS id or bucket name filled in by Terraform) cannot be checked here; the
+ * construct that made it vouches for its shape, and quoting still keeps it literal.
  */
-const LATE_BOUND = /\$\{TfToken\[/;
-/** True when `value` is known now and does not match `pattern`. */
-const mismatch = (pattern: RegExp, value: string): boolean => !LATE_BOUND.test(value) && !pattern.test(value);
+const mismatch = (pattern: RegExp, value: string): boolean => !isUnresolved(value) && !pattern.test(value);
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;

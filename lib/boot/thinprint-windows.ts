@@ -1,6 +1,7 @@
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { THINPRINT_SERVER_PORT } from '../spec/thinprint';
+import { isUnresolved } from '../spec/tokens';
 import { psQuote } from './quote';
 
 /**
@@ -73,7 +74,6 @@ export function coveringNetwork(cidrs: readonly string[]): CoveringNetwork {
 }
 
 const SECRET_REF = /^(aws-secretsmanager:arn:\S+|azure-keyvault:https:\/\/\S+)$/;
-const LATE_BOUND = /\$\{TfToken\[/;
 
 /** Everything wrong with the ThinPrint settings for this spec, each naming its field. */
 export function thinprintSettingsProblems(spec: ClusterSpec, settings: ThinPrintNodeSettings | undefined): Problem[] {
@@ -90,11 +90,11 @@ export function thinprintSettingsProblems(spec: ClusterSpec, settings: ThinPrint
     problems.push({ path: 'thinprint.nodeSubnetCidrs', message: 'only for clusterMode "dns-multicast"; a single-active node has no cluster channel' });
   }
   (cidrs ?? []).forEach((cidr, i) => {
-    if (LATE_BOUND.test(cidr)) problems.push({ path: `thinprint.nodeSubnetCidrs[${i}]`, message: 'must be a literal CIDR (the multicast subnet bits are computed at synth), not a reference' });
+    if (isUnresolved(cidr)) problems.push({ path: `thinprint.nodeSubnetCidrs[${i}]`, message: 'must be a literal CIDR (the multicast subnet bits are computed at synth), not a reference' });
     else if (!CIDR.test(cidr)) problems.push({ path: `thinprint.nodeSubnetCidrs[${i}]`, message: `"${cidr}" is not an IPv4 CIDR` });
   });
   const ref = settings?.clientKeysSecretRef;
-  if (ref !== undefined && !LATE_BOUND.test(ref) && !SECRET_REF.test(ref)) {
+  if (ref !== undefined && !isUnresolved(ref) && !SECRET_REF.test(ref)) {
     problems.push({ path: 'thinprint.clientKeysSecretRef', message: 'must be aws-secretsmanager:<arn> or azure-keyvault:<secret-url>' });
   }
   return problems;

@@ -1,5 +1,6 @@
 import { gzipSync } from 'zlib';
 import type { Problem } from './problems';
+import { splitStringTokens } from '../spec/tokens';
 
 /**
  * Terraform fills in each `${TfToken[…]}` at apply time (a bucket name ≤ 63, an RDS endpoint, an ARN ≈ 100).
@@ -8,15 +9,14 @@ import type { Problem } from './problems';
 export const LATE_BOUND_VALUE_BYTES = 128;
 /** Terraform's base64gzip (Go's flate) may compress a little worse than zlib here. */
 const GZIP_MARGIN = 1.1;
-const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
 
 /**
  * Bytes of user data once Terraform has filled in its references (each counted at its
  * longest), gzip-compressed first when `gzip` (cloud-init unpacks gzip user data itself).
  */
 export function userDataBytes(text: string, gzip = false): number {
-  const tokens = text.match(TOKEN) ?? [];
-  const literal = text.replace(TOKEN, '');
+  const { literals, tokens } = splitStringTokens(text);
+  const literal = literals.join('');
   const literalBytes = gzip ? Math.ceil(gzipSync(literal).length * GZIP_MARGIN) : Buffer.byteLength(literal, 'utf8');
   return literalBytes + tokens.length * LATE_BOUND_VALUE_BYTES;
 }

@@ -12,6 +12,7 @@ import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 import { registerWindowsCommands } from './windows-commands';
+import { GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {
@@ -62,7 +63,7 @@ export function formatStatus(s: ClusterStatus): string[] {
 
 function postStepDown(port: number): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/step-down', method: 'POST', timeout: 5000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: GUARD_STEP_DOWN_PATH, method: 'POST', timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));

@@ -2,6 +2,8 @@ import * as os from 'os';
 import { databaseUrlProblem } from './database-url';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
+import { TIMING_KEY_NAMES } from '../spec/timing-names';
 import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
 import {
   deriveGuardTimings,
@@ -9,7 +11,6 @@ import {
   timingProblems,
   type GuardTimings,
   type HealthCheckTimings,
-  type TimingNames,
   watchdogSecs,
 } from '../spec/timing';
 
@@ -25,7 +26,7 @@ export const GUARD_LOCAL_KEYS = {
 export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), ...Object.values(GUARD_LOCAL_KEYS), ...APP_KEY_LIST];
 
 export const DEFAULT_CONFIG_FILE = '/etc/failover-guard/guard.properties';
-export const DEFAULT_HEALTH_PORT = 9180;
+export const DEFAULT_HEALTH_PORT = DEFAULT_GUARD_PORT;
 
 export type ServiceMode = 'exec' | 'systemd' | 'windows-service';
 
@@ -67,16 +68,8 @@ export interface GuardConfig {
 
 export type ConfigResult = { ok: true; config: GuardConfig } | { ok: false; problems: Problem[] };
 
-/** Names timing problems by the config key that fixes them. */
-export const TIMING_KEY_NAMES: TimingNames = {
-  failOverIntervalSecs: GUARD_KEYS.failOverIntervalSecs,
-  startupTimeoutSecs: GUARD_KEYS.startupTimeoutSecs,
-  renewPeriodSecs: GUARD_KEYS.renewPeriodSecs,
-  queryTimeoutSecs: GUARD_KEYS.queryTimeoutSecs,
-  renewDeadlineSecs: GUARD_KEYS.renewDeadlineSecs,
-  stopTimeoutSecs: GUARD_KEYS.stopTimeoutSecs,
-  healthCheck: GUARD_KEYS.lbIntervalSecs,
-};
+// Names timing problems by the config key that fixes them; defined in lib/spec/timing-names.ts.
+export { TIMING_KEY_NAMES };
 
 /** `health.port` → `FAILOVER_GUARD_HEALTH_PORT`. */
 export function envName(key: string): string {

@@ -1,6 +1,7 @@
 import * as http from 'http';
 import type { HealthSnapshot } from './elector';
 import { METRICS_CONTENT_TYPE, type GuardMetrics } from './metrics';
+import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
 
 export interface HealthServerProps {
   /** From memory only: no database statement per probe. */
@@ -30,7 +31,7 @@ export function createHealthServer(props: HealthServerProps): http.Server {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
-    if (req.method === 'GET' && path === '/health') {
+    if (req.method === 'GET' && path === GUARD_HEALTH_PATH) {
       // one snapshot per probe: probes come in bursts from load balancers
       const { healthy, ...body } = props.snapshot();
       const code = healthy ? 200 : 503;
@@ -41,14 +42,14 @@ export function createHealthServer(props: HealthServerProps): http.Server {
       const { healthy: _healthy, ...body } = props.snapshot();
       return body;
     };
-    if (req.method === 'GET' && path === '/live') return json(res, 200, { live: true, ...snapshotBody() });
-    if (req.method === 'GET' && path === '/metrics') {
+    if (req.method === 'GET' && path === GUARD_LIVE_PATH) return json(res, 200, { live: true, ...snapshotBody() });
+    if (req.method === 'GET' && path === GUARD_METRICS_PATH) {
       const text = props.metrics.render();
       res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
       res.end(text);
       return;
     }
-    if (path === '/step-down') {
+    if (path === GUARD_STEP_DOWN_PATH) {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });
       if (!isLoopback(req.socket.remoteAddress)) return json(res, 403, { error: 'step-down is accepted from loopback only' });
       const before = props.snapshot();

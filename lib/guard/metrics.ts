@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import type { RoleChange } from './elector';
 import type { Role } from './store';
+import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 
 const ROLES: readonly Role[] = ['passive', 'starting', 'active', 'draining', 'fenced', 'backoff', 'maintenance', 'standalone', 'stopped'];
 const RENEW_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
@@ -91,7 +92,7 @@ export class GuardMetrics {
     cumulative += this.renewCounts[RENEW_BUCKETS.length];
     out += `failover_guard_renew_seconds_bucket{le="+Inf"} ${cumulative}\nfailover_guard_renew_seconds_sum ${num(this.renewSum)}\nfailover_guard_renew_seconds_count ${cumulative}\n`;
     out += family('failover_guard_became_active_total', 'counter', 'Times this node won the lease') + `failover_guard_became_active_total ${this.becameActive}\n`;
-    out += family('failover_guard_health_probes_total', 'counter', 'GET /health requests served (from memory)');
+    out += family('failover_guard_health_probes_total', 'counter', `GET ${GUARD_HEALTH_PATH} requests served (from memory)`);
     for (const c of PROBE_CODES) out += `failover_guard_health_probes_total{code="${c}"} ${this.probes[c]}\n`;
     out += family('failover_guard_db_statements_total', 'counter', 'Statements this guard sent to the database') + `failover_guard_db_statements_total ${this.statements()}\n`;
     return out + processMetrics(this.startedAt);

@@ -9,6 +9,8 @@ import {
   timingProblems,
   type GuardTimings,
 } from './timing';
+import { DEFAULT_GUARD_PORT } from './guard-endpoints';
+import { specTimingPaths } from './timing-names';
 
 const positiveSecs = z.number().positive('must be > 0');
 
@@ -27,7 +29,7 @@ const guardSchema = z.object({
   /** S. @default min(60, L − D − 1) */
   stopTimeoutSecs: positiveSecs.optional(),
   /** Port of the guard's /health, /live, /metrics. @default 9180 */
-  port: z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(9180),
+  port: z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(DEFAULT_GUARD_PORT),
 });
 
 /** The load balancer's probe of the guard's /health. */
@@ -137,15 +139,7 @@ export interface ClusterSpec {
 }
 
 /** Spec paths under which the guard timing invariants are reported. */
-const TIMING_PATHS = {
-  failOverIntervalSecs: 'guard.failOverIntervalSecs',
-  startupTimeoutSecs: 'guard.startupTimeoutSecs',
-  renewPeriodSecs: 'guard.renewPeriodSecs',
-  queryTimeoutSecs: 'guard.queryTimeoutSecs',
-  renewDeadlineSecs: 'guard.renewDeadlineSecs',
-  stopTimeoutSecs: 'guard.stopTimeoutSecs',
-  healthCheck: 'healthCheck',
-} as const;
+const TIMING_PATHS = specTimingPaths();
 
 /**
  * Parses and resolves a cluster spec. Throws one ValidationError listing every problem with

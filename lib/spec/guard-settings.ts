@@ -1,5 +1,6 @@
 import type { ClusterSpec } from './cluster-spec';
 import type { Readiness } from './profile';
+import { urlHasPassword } from './database-url';
 
 /**
  * The guard's config keys (the properties-file contract of the design). The three
@@ -50,7 +51,7 @@ export function readinessUrl(readiness: Readiness): string {
  * `node.id` is left to the guard (default: hostname).
  */
 export function guardSettings(spec: ClusterSpec, database: GuardDatabaseSettings): Array<[string, string]> {
-  if (/:\/\/[^/@]*:[^/@]*@/.test(database.url)) {
+  if (urlHasPassword(database.url)) {
     throw new Error('database.url must not contain a password; use database.password-source');
   }
   const g = spec.guard;

@@ -1,6 +1,7 @@
 import type { ClusterSpec } from './cluster-spec';
 import type { GuardDatabaseSettings } from './guard-settings';
 import type { AppHook } from './profile';
+import { urlHasPassword } from './database-url';
 
 /**
  * Guard config keys for the app's own configuration (the profile's hooks). Hooks are numbered
@@ -49,7 +50,7 @@ export function hookSettings(spec: ClusterSpec, app: AppSettings | undefined): A
   // the app settings only matter to hooks: a profile without any gets none of these keys
   if (!hooks || hooks.beforeStart.length + hooks.afterReady.length === 0) return entries;
   if (app?.database) {
-    if (/:\/\/[^/@]*:[^/@]*@/.test(app.database.url)) throw new Error(`${APP_KEYS.databaseUrl} must not contain a password; use ${APP_KEYS.passwordSource}`);
+    if (urlHasPassword(app.database.url)) throw new Error(`${APP_KEYS.databaseUrl} must not contain a password; use ${APP_KEYS.passwordSource}`);
     entries.push([APP_KEYS.databaseUrl, app.database.url], [APP_KEYS.passwordSource, app.database.passwordSource]);
   }
   if (app?.networkAddress) entries.push([APP_KEYS.networkAddress, app.networkAddress]);

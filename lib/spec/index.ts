@@ -7,3 +7,6 @@ export * from './timing';
 export { ValidationError, type Problem } from '../core/problems';
 export * from './guard-settings';
 export * from './hook-settings';
+export * from './guard-endpoints';
+export * from './database-url';
+export * from './tags';

@@ -13,6 +13,7 @@ import * as net from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { deriveGuardTimings, type GuardTimings } from '../../lib/spec/timing';
+import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
 import { bundleGuard } from '../../test/helpers/guard-bundle';
 import { freePort } from '../../test/helpers/ports';
 import { postgresBinDir, postgresIds } from '../../test/helpers/postgres';
@@ -38,7 +39,7 @@ export interface HealthAnswer {
 /** GET http://host:port/path with a short timeout; never throws. */
 export function getHealth(host: string, port: number, timeoutMs = 300): Promise<HealthAnswer> {
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/health', timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ host, port, path: GUARD_HEALTH_PATH, timeout: timeoutMs, agent: false }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => {
@@ -453,7 +454,7 @@ export function haproxyConfig(p: { mode: Mode; frontPort: number; syslogPort: nu
     `  bind 127.0.0.1:${p.frontPort}`,
     '  default_backend app',
     'backend app',
-    '  option httpchk GET /health',
+    `  option httpchk GET ${GUARD_HEALTH_PATH}`,
     '  http-check expect status 200',
     ...(p.mode === 'http' ? ['  http-response set-header X-Served-By %s'] : []),
     `  default-server inter ${CHECK.intervalSecs}s fall ${CHECK.unhealthyThreshold} rise ${CHECK.healthyThreshold}`,

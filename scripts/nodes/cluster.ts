@@ -14,7 +14,7 @@ import { createHash } from 'crypto';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
-import { custom, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
+import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
 import { bundleGuard } from '../../test/helpers/guard-bundle';
 import { CHECK, getHealth, Haproxy, IP, Procs, sleep, startEmbeddedPostgres, type DrillDatabase, type HealthAnswer } from '../drill/env';
 
@@ -25,7 +25,7 @@ export const TAG = 'fc12b';
 export const APP_UNIT = 'fc-demo.service';
 export const GUARD_UNIT = 'failover-guard.service';
 export const APP_PORT = 8080;
-export const HEALTH_PORT = 9180;
+export const HEALTH_PORT = DEFAULT_GUARD_PORT;
 /** Target the nodes boot into: basic.target plus the boot script (no getty, no presets' services). */
 const NODE_TARGET = 'fc-node.target';
 

@@ -1,0 +1,29 @@
+import { GUARD_KEYS } from './guard-settings';
+import type { GuardTimings, TimingNames } from './timing';
+
+/**
+ * The names timing problems are reported under (see timingProblems): a spec path where the
+ * user wrote a ClusterSpec, a config key where they wrote the guard's properties file.
+ */
+
+const TIMINGS = ['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs', 'queryTimeoutSecs', 'renewDeadlineSecs', 'stopTimeoutSecs'] as const satisfies ReadonlyArray<keyof GuardTimings>;
+
+/**
+ * `guard.<timing>` and `healthCheck`, the ClusterSpec paths; with prefix `spec.` the paths of a
+ * construct's `spec` prop.
+ */
+export function specTimingPaths(prefix: '' | 'spec.' = ''): TimingNames {
+  const names = Object.fromEntries(TIMINGS.map((k) => [k, `${prefix}guard.${k}`])) as Record<keyof GuardTimings, string>;
+  return { ...names, healthCheck: `${prefix}healthCheck` };
+}
+
+/** The guard config keys that fix each timing; the load balancer's side is `load-balancer.*`. */
+export const TIMING_KEY_NAMES: TimingNames = {
+  failOverIntervalSecs: GUARD_KEYS.failOverIntervalSecs,
+  startupTimeoutSecs: GUARD_KEYS.startupTimeoutSecs,
+  renewPeriodSecs: GUARD_KEYS.renewPeriodSecs,
+  queryTimeoutSecs: GUARD_KEYS.queryTimeoutSecs,
+  renewDeadlineSecs: GUARD_KEYS.renewDeadlineSecs,
+  stopTimeoutSecs: GUARD_KEYS.stopTimeoutSecs,
+  healthCheck: GUARD_KEYS.lbIntervalSecs,
+};
