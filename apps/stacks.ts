@@ -1,9 +1,9 @@
 import type { App, TerraformStack } from 'cdktf';
-import { AwsPaperCutStack } from './examples/aws-papercut';
-import { AwsThinPrintDnsStack } from './examples/aws-thinprint-dns';
-import { AzurePaperCutStack } from './examples/azure-papercut';
-import { AzureThinPrintStack } from './examples/azure-thinprint';
-import { PaperCutSpecStack } from './examples/papercut-spec';
+import { AwsPaperCutStack } from './examples/aws-papercut/stack';
+import { AwsThinPrintDnsStack } from './examples/aws-thinprint-dns/stack';
+import { AzurePaperCutStack } from './examples/azure-papercut/stack';
+import { AzureThinPrintStack } from './examples/azure-thinprint/stack';
+import { PaperCutSpecStack } from './examples/papercut-spec/stack';
 
 /**
  * Every example stack by name. `apps/main.ts` synthesizes all of them, or only those named in

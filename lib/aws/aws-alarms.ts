@@ -2,16 +2,21 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
+import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsLoadBalancer } from './aws-load-balancer';
 import { awsName, awsTags, throwIfProblems } from './aws-support';
 
+/** Properties of an {@link AwsAlarms}. */
 export interface AwsAlarmsProps {
   /** The parsed cluster spec (`notificationEmails`, `nodeCount`). */
   readonly spec: ClusterSpec;
   /** Whose target health is watched. */
   readonly loadBalancer: AwsLoadBalancer;
-  /** Consecutive one-minute periods a condition must hold before the alarm fires. @default 2 */
+  /**
+   * Consecutive one-minute periods a condition must hold before the alarm fires.
+   * @default 2
+   */
   readonly evaluationMinutes?: number;
 }
 
@@ -27,19 +32,22 @@ export interface AwsAlarmsProps {
  * - "more than one active": HealthyHostCount > 1 — the guard's at-most-one promise is broken.
  */
 export class AwsAlarms extends Construct {
+  /** The SNS topic every alarm notifies. */
   public readonly topic: SnsTopic;
+  /** One e-mail subscription per `spec.notificationEmails` entry. */
   public readonly subscriptions: readonly SnsTopicSubscription[];
+  /** No target is healthy: nobody serves. */
   public readonly noHealthyTarget: CloudwatchMetricAlarm;
+  /** Every target is unhealthy. */
   public readonly unhealthyTargets: CloudwatchMetricAlarm;
+  /** More than one target is healthy: two nodes claim to be active. */
   public readonly moreThanOneActive: CloudwatchMetricAlarm;
 
   constructor(scope: Construct, id: string, props: AwsAlarmsProps) {
     super(scope, id);
     const { spec, loadBalancer } = props;
+    throwIfProblems(this.node.path, alarmsProblems(props));
     const minutes = props.evaluationMinutes ?? 2;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60) {
-      throwIfProblems(this.node.path, [{ path: 'evaluationMinutes', message: 'must be a whole number of minutes, 1–60' }]);
-    }
     const tags = awsTags(spec);
     // No SSE with the AWS-managed SNS key: CloudWatch cannot publish to a topic encrypted with it.
     this.topic = new SnsTopic(this, 'topic', { name: awsName(spec.name, 'alarms', 256), tags });
@@ -87,4 +95,17 @@ export class AwsAlarms extends Construct {
       treatMissingData: 'notBreaching',
     });
   }
+}
+
+/** Every problem of these props but the load balancer itself (AwsFailoverCluster checks them before it builds one). */
+export function alarmsProblems(props: Omit<AwsAlarmsProps, 'loadBalancer'>): Problem[] {
+  const problems: Problem[] = [];
+  const minutes = props.evaluationMinutes;
+  if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 1 || minutes > 60)) {
+    problems.push({ path: 'evaluationMinutes', message: 'must be a whole number of minutes, 1–60' });
+  }
+  if (props.spec.profile.failoverMode !== 'guard') {
+    problems.push({ path: 'spec.profile.failoverMode', message: "load balancer alarms are for guard profiles; Route 53 health checks watch a \"dns\" profile's nodes" });
+  }
+  return problems;
 }

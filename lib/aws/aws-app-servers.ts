@@ -18,9 +18,10 @@ import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsN
 import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
-import { withNlbHealthCheck } from './nlb-health-check';
+import { withNlbHealthCheck } from './aws-health-check';
 import { clusterTags } from '../spec/tags';
 
+/** Properties of an {@link AwsAppServers}. */
 export interface AwsAppServersProps extends AwsNodeOptions {
   /** The parsed cluster spec (node count, ports, guard, profile). */
   readonly spec: ClusterSpec;
@@ -32,18 +33,28 @@ export interface AwsAppServersProps extends AwsNodeOptions {
   readonly loadBalancer: AwsLoadBalancer;
   /** The guard's database; the nodes may reach its port and read its secret. */
   readonly database: AwsDatabase;
-  /** The share; the nodes may reach 2049 or 445 and read its credentials secret. @default - none (a spec without shared items) */
+  /**
+   * The share; the nodes may reach 2049 or 445 and read its credentials secret.
+   * @default - none (a spec without shared items)
+   */
   readonly storage?: AwsSharedStorage;
-  /** ThinPrint: the client-keys secret; the nodes may read it and apply it at boot. @default - none */
+  /**
+   * ThinPrint: the client-keys secret; the nodes may read it and apply it at boot.
+   * @default - none
+   */
   readonly thinprintClientKeys?: AwsThinPrintClientKeys;
   /** The guard binary; the nodes may read exactly that object. */
   readonly guardAsset: AwsGuardAsset;
   /**
    * Commands run as root at first boot before the boot script (e.g. install the app when the
-   * image does not have it). Bash on Linux, PowerShell on Windows. @default - none
+   * image does not have it). Bash on Linux, PowerShell on Windows.
+   * @default - none
    */
   readonly installCommands?: readonly string[];
-  /** Seconds after launch before EC2 status checks count (also the instance refresh's warm-up). @default 300 */
+  /**
+   * Seconds after launch before EC2 status checks count (also the instance refresh's warm-up).
+   * @default 300
+   */
   readonly healthCheckGracePeriodSecs?: number;
 }
 
@@ -58,7 +69,9 @@ export const HANDOVER_HOOK_NAME = 'failover-guard-handover';
  * the boot script from lib/boot; the role reads only the guard object and the secrets it needs.
  */
 export class AwsAppServers extends Construct {
+  /** The nodes' launch template, role and security group. */
   public readonly template: AwsNodeTemplate;
+  /** The auto scaling group of the N app servers, registered with every target group. */
   public readonly autoScalingGroup: AutoscalingGroup;
   /** The boot script (plain text, before base64). */
   public readonly userData: string;
@@ -72,7 +85,7 @@ export class AwsAppServers extends Construct {
   constructor(scope: Construct, id: string, props: AwsAppServersProps) {
     super(scope, id);
     const { spec, loadBalancer, database, storage, guardAsset } = props;
-    throwIfProblems(this.node.path, appServerProblems(props));
+    throwIfProblems(this.node.path, appServersProblems(props));
 
     // The guard gets the timings the NLB really uses (its timeout is rounded to whole seconds).
     const effective = withNlbHealthCheck(spec, loadBalancer.healthCheck);
@@ -180,7 +193,7 @@ export function withInstallCommands(os: 'linux' | 'windows', script: string, com
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function appServerProblems(props: AwsAppServersProps): Problem[] {
+export function appServersProblems(props: AwsAppServersProps): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   problems.push(...installCommandProblems(props.installCommands));
   const grace = props.healthCheckGracePeriodSecs;
@@ -193,3 +206,6 @@ export function appServerProblems(props: AwsAppServersProps): Problem[] {
   if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }
+
+/** @deprecated Use appServersProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const appServerProblems = appServersProblems;

@@ -13,6 +13,7 @@ import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
+/** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
   /** The parsed cluster spec (`spec.database`: engine, size, storage, backups, or an existing database). */
   readonly spec: ClusterSpec;
@@ -20,15 +21,25 @@ export interface AwsDatabaseProps {
   readonly vpcId: string;
   /** Private subnets (two or more, in different availability zones) for the DB subnet group. */
   readonly subnetIds: readonly string[];
-  /** @default 'db.t4g.medium' (small), 'db.m7g.large' (medium), 'db.m7g.xlarge' (large) */
+  /**
+   * RDS instance class.
+   * @default 'db.t4g.medium' (small), 'db.m7g.large' (medium), 'db.m7g.xlarge' (large)
+   */
   readonly instanceClass?: string;
-  /** Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family. @default '17' (PostgreSQL), '8.4' (MySQL) */
+  /**
+   * Major (PostgreSQL) or major.minor (MySQL) version; also picks the parameter group family.
+   * @default '17' (PostgreSQL), '8.4' (MySQL)
+   */
   readonly engineVersion?: string;
-  /** Master user name; the guard and the app connect as this user. @default the database name (first 16 characters, MySQL's limit) */
+  /**
+   * Master user name; the guard and the app connect as this user.
+   * @default the database name (first 16 characters, MySQL's limit)
+   */
   readonly masterUsername?: string;
   /**
    * Where an existing database lives, for the app servers' egress rule (existing databases keep
-   * their own security groups; open them to the app servers yourself). @default the VPC's CIDR
+   * their own security groups; open them to the app servers yourself).
+   * @default the VPC's CIDR
    */
   readonly existingDatabaseCidr?: string;
   /**
@@ -51,11 +62,17 @@ const DEFAULT_VERSION = { postgres: '17', mysql: '8.4' } as const;
 export class AwsDatabase extends Construct {
   /** The RDS instance (undefined for an existing database). */
   public readonly instance?: DbInstance;
+  /** Security group of the RDS instance; clients are let in with {@link allowFrom}. Undefined for an existing database. */
   public readonly securityGroup?: SecurityGroup;
+  /** The DB subnet group; undefined for an existing database. */
   public readonly subnetGroup?: DbSubnetGroup;
+  /** The parameter group that enforces TLS; undefined for an existing database. */
   public readonly parameterGroup?: DbParameterGroup;
+  /** The database's host name (the RDS endpoint address, or `spec.database.existing.host`). */
   public readonly host: string;
+  /** The database's port. */
   public readonly port: number;
+  /** The user the guard connects as (the master user, or `spec.database.existing.username`). */
   public readonly username: string;
   /** ARN of the Secrets Manager secret holding the password, when it is one. */
   public readonly secretArn?: string;
@@ -180,6 +197,16 @@ export class AwsDatabase extends Construct {
         description,
       });
     }
+  }
+
+  /** The RDS instance's ARN; undefined for an existing database (`spec.database.existing`). */
+  public get databaseArn(): string | undefined {
+    return this.instance?.arn;
+  }
+
+  /** The RDS DB instance identifier; undefined for an existing database (`spec.database.existing`). */
+  public get databaseId(): string | undefined {
+    return this.instance?.identifier;
   }
 }
 

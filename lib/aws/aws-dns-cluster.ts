@@ -19,6 +19,7 @@ import { withInstallCommands } from './aws-app-servers';
 import { renderWindowsDnsNodeScript } from '../boot/windows';
 import { thinprintSettingsProblems } from '../boot/thinprint-windows';
 
+/** Properties of an {@link AwsDnsCluster}. */
 export interface AwsDnsClusterProps extends AwsNodeOptions {
   /** The parsed cluster spec of a `dns` profile (ThinPrint Connection Service). */
   readonly spec: ClusterSpec;
@@ -35,25 +36,55 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
   readonly hostedZoneId: string;
   /** The cluster's DNS name, e.g. `tpcs.corp.example.com`. */
   readonly recordName: string;
-  /** The VPC's CIDR, the default client range. @default - looked up from `vpcId` */
+  /**
+   * The VPC's CIDR, the default client range.
+   * @default - looked up from `vpcId`
+   */
   readonly vpcCidr?: string;
-  /** Which profile port Route 53 checks with TCP connects. @default 'clients' if the profile has it, else the first port */
+  /**
+   * Which profile port Route 53 checks with TCP connects.
+   * @default 'clients' if the profile has it, else the first port
+   */
   readonly healthCheckPortName?: string;
-  /** Address the records answer with. @default 'private' */
+  /**
+   * Address the records answer with.
+   * @default 'private'
+   */
   readonly recordAddress?: 'private' | 'public';
-  /** Plain-text user data for the nodes of a non-ThinPrint profile; ThinPrint nodes get the rendered node configuration (add `installCommands`). @default - none */
+  /**
+   * Plain-text user data for the nodes of a non-ThinPrint profile; ThinPrint nodes get the rendered node configuration (add `installCommands`).
+   * @default - none
+   */
   readonly userData?: string;
-  /** ThinPrint: the IPv4 CIDRs of `subnetIds`, in the same order, as literals (MCastNodeIfBits and the node-to-node rules come from them). */
+  /**
+   * ThinPrint: the IPv4 CIDRs of `subnetIds`, in the same order, as literals (MCastNodeIfBits and the node-to-node rules come from them).
+   * @default - none; required for ThinPrint
+   */
   readonly subnetCidrs?: readonly string[];
-  /** ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service. @default - none */
+  /**
+   * ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service.
+   * @default - none
+   */
   readonly installCommands?: readonly string[];
-  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
+  /**
+   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only).
+   * @default - none (no client is added)
+   */
   readonly clientKeysValue?: string;
-  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  /**
+   * ThinPrint: bump when `clientKeysValue` changes.
+   * @default 1
+   */
   readonly clientKeysVersion?: number;
-  /** ThinPrint: the multicast group to register the nodes statically in, besides IGMP. @default - none */
+  /**
+   * ThinPrint: the multicast group to register the nodes statically in, besides IGMP.
+   * @default - none
+   */
   readonly multicastGroupAddress?: string;
-  /** The guide's DMZ alias: an external name (CNAME to `recordName`) in another zone. @default - none */
+  /**
+   * The guide's DMZ alias: an external name (CNAME to `recordName`) in another zone.
+   * @default - none
+   */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
 }
 
@@ -64,11 +95,15 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
  * failure-threshold × interval + 30 s.
  */
 export class AwsDnsCluster extends Construct {
+  /** The nodes' launch template, role and security group. */
   public readonly template: AwsNodeTemplate;
+  /** The N nodes, one per subnet in turn. */
   public readonly nodes: readonly Instance[];
   /** One Elastic IP per node: the Route 53 health check's target, stable across stop/start. */
   public readonly publicIps: readonly Eip[];
+  /** One Route 53 TCP health check per node. */
   public readonly healthChecks: readonly Route53HealthCheck[];
+  /** One multivalue answer A record per node, tied to its health check. */
   public readonly records: readonly Route53Record[];
   /** Route 53 request interval used (10 or 30 s, the only values it offers). */
   public readonly requestIntervalSecs: 10 | 30;
@@ -83,7 +118,7 @@ export class AwsDnsCluster extends Construct {
     super(scope, id);
     const { spec } = props;
     const checkPort = healthCheckPort(spec.ports, props.healthCheckPortName);
-    throwIfProblems(this.node.path, dnsClusterProblems(props, checkPort));
+    throwIfProblems(this.node.path, dnsClusterPortProblems(props, checkPort));
     const port = checkPort!.port;
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
@@ -184,11 +219,11 @@ function healthCheckPort(ports: readonly AppPort[], wanted: string | undefined):
 }
 
 /** Every problem of the props (the cluster reports them with its own before building anything). */
-export function dnsClusterPropsProblems(props: AwsDnsClusterProps): Problem[] {
-  return dnsClusterProblems(props, healthCheckPort(props.spec.ports, props.healthCheckPortName));
+export function dnsClusterProblems(props: AwsDnsClusterProps): Problem[] {
+  return dnsClusterPortProblems(props, healthCheckPort(props.spec.ports, props.healthCheckPortName));
 }
 
-function dnsClusterProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
+function dnsClusterPortProblems(props: AwsDnsClusterProps, checkPort: AppPort | undefined): Problem[] {
   const problems = [...subnetProblems('subnetIds', props.subnetIds), ...nodeOptionProblems(props), ...awsTagProblems(props.spec)];
   if (props.spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
@@ -220,3 +255,6 @@ function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }
+
+/** @deprecated Use dnsClusterProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const dnsClusterPropsProblems = dnsClusterProblems;

@@ -1,19 +1,20 @@
 import { Construct } from 'constructs';
-import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import { guardBinaryProblems } from '../core/guard-binary';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
-import { AwsAlarms } from './aws-alarms';
-import { AwsAppServers, appServerProblems, type AwsAppServersProps } from './aws-app-servers';
+import { AwsAlarms, alarmsProblems } from './aws-alarms';
+import { AwsAppServers, appServersProblems, type AwsAppServersProps } from './aws-app-servers';
 import { AwsDatabase, databaseProblems, type AwsDatabaseProps } from './aws-database';
-import { AwsDnsCluster, dnsClusterPropsProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
-import { AwsGuardAsset } from './aws-guard-asset';
-import { AwsLoadBalancer, awsLoadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
+import { AwsDnsCluster, dnsClusterProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
+import { AwsGuardAsset, guardAssetProblems } from './aws-guard-asset';
+import { AwsLoadBalancer, loadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import { AwsSharedStorage, storageProblems } from './aws-shared-storage';
+import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
 
+/** Properties of an {@link AwsFailoverCluster}: the spec and the existing network it is built in. */
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
   /** The cluster spec: raw input (parsed here, before any resource) or an already parsed spec. */
   readonly spec: ClusterSpecInput | ClusterSpec;
@@ -21,29 +22,65 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
   readonly vpcId: string;
   /** Existing private subnets, two or more in different availability zones. */
   readonly subnetIds: readonly string[];
-  /** Existing public subnets for a public load balancer (`spec.loadBalancer.scheme: 'public'`). @default - none */
+  /**
+   * Existing public subnets for a public load balancer (`spec.loadBalancer.scheme: 'public'`).
+   * @default - none
+   */
   readonly publicSubnetIds?: readonly string[];
-  /** The VPC's CIDR, the default client range of an internal load balancer. @default - looked up from `vpcId` */
+  /**
+   * The VPC's CIDR, the default client range of an internal load balancer.
+   * @default - looked up from `vpcId`
+   */
   readonly vpcCidr?: string;
-  /** The guard binary. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
+  /**
+   * The guard binary.
+   * @default - built at synth from this package's guard and the pinned Node runtime, cached per user
+   */
   readonly binaryPath?: string;
-  /** AWS Managed Microsoft AD id, required for SMB storage (FSx for Windows). @default - none */
+  /**
+   * AWS Managed Microsoft AD id, required for SMB storage (FSx for Windows).
+   * @default - none
+   */
   readonly activeDirectoryId?: string;
-  /** Commands run at first boot before the boot script, e.g. to install the app. @default - none */
+  /**
+   * Commands run at first boot before the boot script, e.g. to install the app.
+   * @default - none
+   */
   readonly installCommands?: readonly string[];
-  /** Route 53 alias for the load balancer (guard profiles). @default - none */
+  /**
+   * Route 53 alias for the load balancer (guard profiles).
+   * @default - none
+   */
   readonly aliasRecord?: AwsAliasRecord;
-  /** The cluster's DNS name; required for `dns` profiles (ThinPrint), which have no load balancer. @default - none */
+  /**
+   * The cluster's DNS name; required for `dns` profiles (ThinPrint), which have no load balancer.
+   * @default - none
+   */
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
-  /** ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs). @default - none */
+  /**
+   * ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs).
+   * @default - none
+   */
   readonly subnetCidrs?: readonly string[];
-  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only). @default - none (no client is added) */
+  /**
+   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only).
+   * @default - none (no client is added)
+   */
   readonly clientKeysValue?: string;
-  /** ThinPrint: bump when `clientKeysValue` changes. @default 1 */
+  /**
+   * ThinPrint: bump when `clientKeysValue` changes.
+   * @default 1
+   */
   readonly clientKeysVersion?: number;
-  /** ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name. @default - none */
+  /**
+   * ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name.
+   * @default - none
+   */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
-  /** RDS options. @default - see AwsDatabase */
+  /**
+   * RDS options.
+   * @default - see AwsDatabase
+   */
   readonly database?: Pick<AwsDatabaseProps, 'instanceClass' | 'engineVersion' | 'masterUsername' | 'existingDatabaseCidr'>;
 }
 
@@ -55,12 +92,19 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
 export class AwsFailoverCluster extends Construct {
   /** The parsed spec with every default applied. */
   public readonly spec: ClusterSpec;
+  /** The Network Load Balancer probing the guard; undefined for a `dns` profile. */
   public readonly loadBalancer?: AwsLoadBalancer;
+  /** The RDS database (or the description of an existing one); undefined for a `dns` profile. */
   public readonly database?: AwsDatabase;
+  /** The shared file system (EFS or FSx); undefined when the profile shares nothing, or for a `dns` profile. */
   public readonly storage?: AwsSharedStorage;
+  /** The guard binary in its private bucket; undefined for a `dns` profile. */
   public readonly guardAsset?: AwsGuardAsset;
+  /** The auto scaling group of app servers; undefined for a `dns` profile. */
   public readonly appServers?: AwsAppServers;
+  /** The CloudWatch alarms e-mailed to `spec.notificationEmails`; undefined for a `dns` profile. */
   public readonly alarms?: AwsAlarms;
+  /** The active/active DNS cluster of a `dns` profile (ThinPrint dns-multicast); undefined for guard profiles. */
   public readonly dnsCluster?: AwsDnsCluster;
   /** ThinPrint single-active: the client IDs and keys every node applies (dns-multicast: `dnsCluster.clientKeys`). */
   public readonly thinprintClientKeys?: AwsThinPrintClientKeys;
@@ -106,6 +150,66 @@ export class AwsFailoverCluster extends Construct {
     });
     this.alarms = new AwsAlarms(this, 'alarms', { spec, loadBalancer: this.loadBalancer });
   }
+
+  /** The name clients use: the alias record's name, else the load balancer's DNS name; undefined for a `dns` profile (see `dnsCluster`). */
+  public get loadBalancerAddress(): string | undefined {
+    return this.loadBalancer?.address;
+  }
+
+  /** The load balancer's DNS name; undefined for a `dns` profile. */
+  public get loadBalancerDnsName(): string | undefined {
+    return this.loadBalancer?.loadBalancerDnsName;
+  }
+
+  /** The load balancer's ARN; undefined for a `dns` profile. */
+  public get loadBalancerArn(): string | undefined {
+    return this.loadBalancer?.loadBalancerArn;
+  }
+
+  /** The database's host name (the RDS endpoint address, or `spec.database.existing.host`); undefined for a `dns` profile. */
+  public get databaseHost(): string | undefined {
+    return this.database?.host;
+  }
+
+  /** The database's port; undefined for a `dns` profile. */
+  public get databasePort(): number | undefined {
+    return this.database?.port;
+  }
+
+  /** The RDS DB instance identifier; undefined for an existing database or a `dns` profile. */
+  public get databaseId(): string | undefined {
+    return this.database?.databaseId;
+  }
+
+  /** The RDS instance's ARN; undefined for an existing database or a `dns` profile. */
+  public get databaseArn(): string | undefined {
+    return this.database?.databaseArn;
+  }
+
+  /** The shared file system's id (EFS or FSx); undefined when the profile shares nothing or for a `dns` profile. */
+  public get storageId(): string | undefined {
+    return this.storage?.storageId;
+  }
+
+  /** The shared file system's ARN; undefined when there is none. */
+  public get storageArn(): string | undefined {
+    return this.storage?.storageArn;
+  }
+
+  /** The shared file system's DNS name; undefined when there is none. */
+  public get storageDnsName(): string | undefined {
+    return this.storage?.dnsName;
+  }
+
+  /** Where the guard binary lies, `s3://<bucket>/<key>`; undefined for a `dns` profile (no guard). */
+  public get guardAssetUrl(): string | undefined {
+    return this.guardAsset?.url;
+  }
+
+  /** The guard bucket's name; undefined for a `dns` profile. */
+  public get guardAssetBucketName(): string | undefined {
+    return this.guardAsset?.bucketName;
+  }
 }
 
 /**
@@ -124,21 +228,24 @@ function clusterProblems(props: AwsFailoverClusterProps, spec: ClusterSpec | und
   const dnsMode = spec.profile.failoverMode === 'dns';
   problems.push(...recordProblems(props, spec, dnsMode));
   if (dnsMode) {
-    if (props.dnsRecord) problems.push(...renamed(dnsClusterPropsProblems(dnsClusterProps(props, spec, props.dnsRecord)), { hostedZoneId: 'dnsRecord.hostedZoneId', recordName: 'dnsRecord.name' }));
+    if (props.dnsRecord) problems.push(...renamed(dnsClusterProblems(dnsClusterProps(props, spec, props.dnsRecord)), { hostedZoneId: 'dnsRecord.hostedZoneId', recordName: 'dnsRecord.name' }));
     return problems;
   }
   const net = { spec, vpcId: props.vpcId, subnetIds: props.subnetIds };
   const db = props.database;
   problems.push(
-    ...awsLoadBalancerProblems({ ...net, publicSubnetIds: props.publicSubnetIds, vpcCidr: props.vpcCidr, aliasRecord: props.aliasRecord }),
+    ...loadBalancerProblems({ ...net, publicSubnetIds: props.publicSubnetIds, vpcCidr: props.vpcCidr, aliasRecord: props.aliasRecord }),
     ...renamed(databaseProblems({ ...net, ...db, existingDatabaseCidr: db?.existingDatabaseCidr ?? props.vpcCidr }), {
       engineVersion: 'database.engineVersion',
       masterUsername: 'database.masterUsername',
       instanceClass: 'database.instanceClass',
     }),
-    ...(spec.sharedItems.length > 0 ? storageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
+    ...(spec.sharedItems.length > 0 ? sharedStorageProblems({ ...net, activeDirectoryId: props.activeDirectoryId }) : []),
     // Only the fields these checks read; the parts it references (storage, …) are built here later.
-    ...appServerProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
+    ...appServersProblems({ ...props, ...net } as unknown as AwsAppServersProps).filter((p) => p.path !== 'storage'),
+    ...guardAssetProblems({ spec, binaryPath: props.binaryPath }),
+    ...alarmsProblems({ spec }),
+    ...bootSpecProblems(spec),
   );
   return problems;
 }

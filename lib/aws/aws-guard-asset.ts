@@ -13,9 +13,11 @@ import type { GuardBinarySource } from '../boot/context';
 import { throwIfProblems } from '../core/problems';
 import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
 import { defaultGuardBinary } from '../core/guard-build';
+import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
 
+/** Properties of an {@link AwsGuardAsset}. */
 export interface AwsGuardAssetProps {
   /** The parsed cluster spec (name and tags; the OS picks the default binary). */
   readonly spec: ClusterSpec;
@@ -33,8 +35,11 @@ export interface AwsGuardAssetProps {
  * instances verify what they download.
  */
 export class AwsGuardAsset extends Construct {
+  /** The binary as a Terraform asset (copied into the synth output). */
   public readonly asset: TerraformAsset;
+  /** The private bucket holding the binary. */
   public readonly bucket: S3Bucket;
+  /** The guard binary's object; its key carries the binary's hash. */
   public readonly object: S3Object;
   /** ARN of exactly the guard object (for the instance role). */
   public readonly objectArn: string;
@@ -46,7 +51,7 @@ export class AwsGuardAsset extends Construct {
   constructor(scope: Construct, id: string, props: AwsGuardAssetProps) {
     super(scope, id);
     const { spec } = props;
-    throwIfProblems(this.node.path, guardBinaryProblems('binaryPath', props.binaryPath));
+    throwIfProblems(this.node.path, guardAssetProblems(props));
     const path = resolve(props.binaryPath ?? defaultGuardBinary(spec.profile.os));
     this.sha256 = sha256OfFile(path);
     // Passing the hash spares cdktf a second read of the (large) binary.
@@ -92,4 +97,19 @@ export class AwsGuardAsset extends Construct {
     this.objectArn = `${this.bucket.arn}/${key}`;
     this.source = { kind: 's3', bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 };
   }
+
+  /** The bucket's name (generated from the cluster name with a unique suffix). */
+  public get bucketName(): string {
+    return this.bucket.bucket;
+  }
+
+  /** The guard object's location, `s3://<bucket>/<key>`. */
+  public get url(): string {
+    return `s3://${this.bucket.bucket}/${this.object.key}`;
+  }
+}
+
+/** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
+export function guardAssetProblems(props: AwsGuardAssetProps): Problem[] {
+  return guardBinaryProblems('binaryPath', props.binaryPath);
 }

@@ -10,7 +10,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { drainSecs } from '../spec/timing';
 import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { nlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
+import { nlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 
 /** A Route 53 alias record pointing at the load balancer. */
 export interface AwsAliasRecord {
@@ -20,6 +20,7 @@ export interface AwsAliasRecord {
   readonly name: string;
 }
 
+/** Properties of an {@link AwsLoadBalancer}. */
 export interface AwsLoadBalancerProps {
   /** The parsed cluster spec (profile ports, guard port, health check, load balancer options). */
   readonly spec: ClusterSpec;
@@ -27,21 +28,35 @@ export interface AwsLoadBalancerProps {
   readonly vpcId: string;
   /** Private subnets (two or more, in different availability zones) of an internal load balancer. */
   readonly subnetIds: readonly string[];
-  /** Public subnets; required when `spec.loadBalancer.scheme` is `public`. @default - none */
+  /**
+   * Public subnets; required when `spec.loadBalancer.scheme` is `public`.
+   * @default - none
+   */
   readonly publicSubnetIds?: readonly string[];
   /**
    * The VPC's CIDR: who may reach an internal load balancer when `spec.loadBalancer.allowedCidrs`
-   * is not set. @default - looked up from `vpcId` at plan time
+   * is not set.
+   * @default - looked up from `vpcId` at plan time
    */
   readonly vpcCidr?: string;
-  /** Port of the TLS listener (only with `spec.loadBalancer.certificateRef`). @default 443 */
+  /**
+   * Port of the TLS listener (only with `spec.loadBalancer.certificateRef`).
+   * @default 443
+   */
   readonly tlsPort?: number;
-  /** Which profile port the TLS listener forwards to. @default 'http' if the profile has it, else the first port */
+  /**
+   * Which profile port the TLS listener forwards to.
+   * @default 'http' if the profile has it, else the first port
+   */
   readonly tlsTargetPortName?: string;
-  /** Route 53 alias record for the load balancer. @default - none */
+  /**
+   * Route 53 alias record for the load balancer.
+   * @default - none
+   */
   readonly aliasRecord?: AwsAliasRecord;
   /**
-   * Seconds a deregistering target keeps its connections. @default the guard's drain time
+   * Seconds a deregistering target keeps its connections.
+   * @default the guard's drain time
    * (U·I + T), rounded up: a node is already out of rotation by then
    */
   readonly deregistrationDelaySecs?: number;
@@ -55,6 +70,7 @@ const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]
  * active node), client IP preserved, cross-zone on, connections closed on deregistration.
  */
 export class AwsLoadBalancer extends Construct {
+  /** The Network Load Balancer. */
   public readonly loadBalancer: Lb;
   /** Security group of the load balancer; targets allow traffic from it. */
   public readonly securityGroup: SecurityGroup;
@@ -62,7 +78,9 @@ export class AwsLoadBalancer extends Construct {
   public readonly targetGroups: Readonly<Record<string, LbTargetGroup>>;
   /** One TCP listener per profile port, by port name. */
   public readonly listeners: Readonly<Record<string, LbListener>>;
+  /** The TLS listener (only with `spec.loadBalancer.certificateRef`). */
   public readonly tlsListener?: LbListener;
+  /** The Route 53 alias record, when `aliasRecord` was given. */
   public readonly aliasRecord?: Route53Record;
   /** The name clients use: the alias record's name, else the load balancer's DNS name. */
   public readonly address: string;
@@ -79,7 +97,7 @@ export class AwsLoadBalancer extends Construct {
     const tlsPort = props.tlsPort ?? 443;
     const { check } = nlbHealthCheck(spec);
     const tlsTarget = tlsTargetPort(spec.ports, props.tlsTargetPortName);
-    throwIfProblems(this.node.path, awsLoadBalancerProblems(props));
+    throwIfProblems(this.node.path, loadBalancerProblems(props));
 
     const name = awsName(spec.name, 'nlb');
     const tags = awsTags(spec);
@@ -175,6 +193,16 @@ export class AwsLoadBalancer extends Construct {
     }
     this.address = props.aliasRecord?.name ?? this.loadBalancer.dnsName;
   }
+
+  /** The load balancer's DNS name (`<name>-<id>.elb.<region>.amazonaws.com`), what a CNAME or an output points at. */
+  public get loadBalancerDnsName(): string {
+    return this.loadBalancer.dnsName;
+  }
+
+  /** The load balancer's ARN. */
+  public get loadBalancerArn(): string {
+    return this.loadBalancer.arn;
+  }
 }
 
 function tlsTargetPort(ports: readonly AppPort[], wanted: string | undefined): AppPort | undefined {
@@ -183,12 +211,12 @@ function tlsTargetPort(ports: readonly AppPort[], wanted: string | undefined): A
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function awsLoadBalancerProblems(props: AwsLoadBalancerProps): Problem[] {
+export function loadBalancerProblems(props: AwsLoadBalancerProps): Problem[] {
   const tlsTarget = tlsTargetPort(props.spec.ports, props.tlsTargetPortName);
-  return [...nlbHealthCheck(props.spec).problems, ...loadBalancerProblems(props, props.tlsPort ?? 443, tlsTarget)];
+  return [...nlbHealthCheck(props.spec).problems, ...loadBalancerPropProblems(props, props.tlsPort ?? 443, tlsTarget)];
 }
 
-function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsTarget: AppPort | undefined): Problem[] {
+function loadBalancerPropProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsTarget: AppPort | undefined): Problem[] {
   const { spec } = props;
   const lb = spec.loadBalancer;
   const problems: Problem[] = [];
@@ -213,3 +241,6 @@ function loadBalancerProblems(props: AwsLoadBalancerProps, tlsPort: number, tlsT
   }
   return problems;
 }
+
+/** @deprecated Use loadBalancerProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const awsLoadBalancerProblems = loadBalancerProblems;

@@ -8,6 +8,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsTags, known, subnetProblems, throwIfProblems } from './aws-support';
 
+/** Properties of an {@link AwsMulticastDomain}. */
 export interface AwsMulticastDomainProps {
   /** The parsed cluster spec (name, tags). */
   readonly spec: ClusterSpec;
@@ -17,7 +18,8 @@ export interface AwsMulticastDomainProps {
   readonly subnetIds: readonly string[];
   /**
    * Register these network interfaces as static members of `groupAddress`, besides their IGMP
-   * joins, so membership does not hinge on IGMP reports. @default - none (IGMP only)
+   * joins, so membership does not hinge on IGMP reports.
+   * @default - none (IGMP only)
    */
   readonly memberNetworkInterfaceIds?: readonly string[];
   /**
@@ -35,10 +37,15 @@ export interface AwsMulticastDomainProps {
  * it. Optionally static group members for known network interfaces.
  */
 export class AwsMulticastDomain extends Construct {
+  /** The Transit Gateway (multicast support on). */
   public readonly transitGateway: Ec2TransitGateway;
+  /** The VPC attachment of the nodes' subnets. */
   public readonly attachment: Ec2TransitGatewayVpcAttachment;
+  /** The multicast domain (IGMPv2 on). */
   public readonly domain: Ec2TransitGatewayMulticastDomain;
+  /** One association per subnet. */
   public readonly associations: readonly Ec2TransitGatewayMulticastDomainAssociation[];
+  /** Static group members added with {@link addStaticMembers}. */
   public readonly members: Ec2TransitGatewayMulticastGroupMember[] = [];
   private readonly groupAddress?: string;
 

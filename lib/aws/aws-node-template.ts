@@ -25,13 +25,25 @@ export const EC2_USER_DATA_MAX_BYTES = 16 * 1024;
 
 /** Options shared by every construct that launches cluster nodes. */
 export interface AwsNodeOptions {
-  /** AMI id, e.g. an image with the app already installed. @default the latest Amazon Linux 2023 (Linux) or Windows Server 2022 (Windows) */
+  /**
+   * AMI id, e.g. an image with the app already installed.
+   * @default the latest Amazon Linux 2023 (Linux) or Windows Server 2022 (Windows)
+   */
   readonly imageId?: string;
-  /** @default 'm7i.large' */
+  /**
+   * EC2 instance type of the nodes.
+   * @default 'm7i.large'
+   */
   readonly instanceType?: string;
-  /** Size of the encrypted root volume in GiB. @default 30 (Linux), 60 (Windows) */
+  /**
+   * Size of the encrypted root volume in GiB.
+   * @default 30 (Linux), 60 (Windows)
+   */
   readonly rootVolumeGb?: number;
-  /** Root device name of the image. @default '/dev/xvda' (Linux), '/dev/sda1' (Windows) */
+  /**
+   * Root device name of the image.
+   * @default '/dev/xvda' (Linux), '/dev/sda1' (Windows)
+   */
   readonly rootDeviceName?: string;
   /**
    * Where the nodes may open HTTPS (443) connections: AWS APIs (S3 for the guard binary,
@@ -41,16 +53,26 @@ export interface AwsNodeOptions {
   readonly httpsEgressCidrs?: readonly string[];
 }
 
+/** Properties of an {@link AwsNodeTemplate}. */
 export interface AwsNodeTemplateProps extends AwsNodeOptions {
   /** The parsed cluster spec (name, OS, tags). */
   readonly spec: ClusterSpec;
   /** VPC of the nodes' security group. */
   readonly vpcId: string;
-  /** Plain-text user data (encoded to base64 here). @default - none */
+  /**
+   * Plain-text user data (encoded to base64 here).
+   * @default - none
+   */
   readonly userData?: string;
-  /** gzip the user data (Linux: cloud-init unpacks it), so a long boot script fits EC2's 16 KB. @default false */
+  /**
+   * gzip the user data (Linux: cloud-init unpacks it), so a long boot script fits EC2's 16 KB.
+   * @default false
+   */
   readonly compressUserData?: boolean;
-  /** IAM statements of the node role's inline policy, besides SSM core. @default - none */
+  /**
+   * IAM statements of the node role's inline policy, besides SSM core.
+   * @default - none
+   */
   readonly policyStatements?: ReadonlyArray<Record<string, unknown>>;
 }
 
@@ -60,11 +82,15 @@ export interface AwsNodeTemplateProps extends AwsNodeOptions {
  * encrypted root volume and no key pair.
  */
 export class AwsNodeTemplate extends Construct {
+  /** The nodes' IAM role. */
   public readonly role: IamRole;
   /** The role's inline policy (the given statements), when there are any. */
   public readonly policy?: IamRolePolicy;
+  /** The instance profile carrying {@link role}. */
   public readonly instanceProfile: IamInstanceProfile;
+  /** The nodes' security group. */
   public readonly securityGroup: SecurityGroup;
+  /** The launch template every node starts from (IMDSv2 only, encrypted disk). */
   public readonly launchTemplate: LaunchTemplate;
   /** The AMI the nodes boot (a token when looked up from SSM). */
   public readonly imageId: string;

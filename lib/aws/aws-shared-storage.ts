@@ -16,6 +16,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
 import { CLUSTER_TAG } from '../spec/tags';
 
+/** Properties of an {@link AwsSharedStorage}. */
 export interface AwsSharedStorageProps {
   /** The parsed cluster spec (`spec.storage.kind`: nfs → EFS, smb → FSx for Windows File Server). */
   readonly spec: ClusterSpec;
@@ -23,9 +24,15 @@ export interface AwsSharedStorageProps {
   readonly vpcId: string;
   /** Private subnets (two or more, in different availability zones): an EFS mount target in each; FSx uses the first two. */
   readonly subnetIds: readonly string[];
-  /** AWS Managed Microsoft AD directory id (`d-…`); required for SMB (FSx for Windows). @default - none */
+  /**
+   * AWS Managed Microsoft AD directory id (`d-…`); required for SMB (FSx for Windows).
+   * @default - none
+   */
   readonly activeDirectoryId?: string;
-  /** FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288). @default 32 */
+  /**
+   * FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288).
+   * @default 32
+   */
   readonly fsxThroughputMbps?: number;
 }
 
@@ -45,11 +52,17 @@ const FSX_THROUGHPUTS = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4608, 6144, 9
  * 7 days).
  */
 export class AwsSharedStorage extends Construct {
+  /** `nfs` (EFS) or `smb` (FSx for Windows), from `spec.storage.kind`. */
   public readonly kind: 'nfs' | 'smb';
+  /** Security group of the file system; clients are let in with {@link allowFrom}. */
   public readonly securityGroup: SecurityGroup;
+  /** The EFS file system (NFS only). */
   public readonly fileSystem?: EfsFileSystem;
+  /** One EFS mount target per subnet (none for SMB). */
   public readonly mountTargets: readonly EfsMountTarget[];
+  /** The EFS policy denying every request made without TLS (NFS only). */
   public readonly fileSystemPolicy?: EfsFileSystemPolicy;
+  /** The FSx for Windows File Server file system (SMB only). */
   public readonly windowsFileSystem?: FsxWindowsFileSystem;
   /** FSx → the directory's domain controllers (all traffic to their security group). */
   public readonly directoryEgress?: VpcSecurityGroupEgressRule;
@@ -72,7 +85,7 @@ export class AwsSharedStorage extends Construct {
   constructor(scope: Construct, id: string, props: AwsSharedStorageProps) {
     super(scope, id);
     const { spec } = props;
-    throwIfProblems(this.node.path, storageProblems(props));
+    throwIfProblems(this.node.path, sharedStorageProblems(props));
     this.clusterName = spec.name;
     this.kind = spec.storage.kind;
     this.port = this.kind === 'nfs' ? NFS_PORT : SMB_PORT;
@@ -156,6 +169,21 @@ export class AwsSharedStorage extends Construct {
       description: `${this.clusterName}: app servers to the share`,
     });
   }
+
+  /** The file system's id: EFS `fs-…` (NFS) or FSx `fs-…` (SMB). */
+  public get storageId(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.id;
+  }
+
+  /** The file system's ARN (EFS or FSx). */
+  public get storageArn(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.arn;
+  }
+
+  /** The file system's DNS name (EFS `fs-….efs.<region>.amazonaws.com`, or the FSx file server's name). */
+  public get dnsName(): string {
+    return (this.fileSystem ?? this.windowsFileSystem)!.dnsName;
+  }
 }
 
 /**
@@ -184,7 +212,7 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
 }
 
 /** Every problem of these props (AwsFailoverCluster checks them before it builds anything). */
-export function storageProblems(props: AwsSharedStorageProps): Problem[] {
+export function sharedStorageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
     if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
@@ -200,3 +228,6 @@ export function storageProblems(props: AwsSharedStorageProps): Problem[] {
   }
   return problems;
 }
+
+/** @deprecated Use sharedStorageProblems (the name Azure's twin uses); this alias is removed in the next release. */
+export const storageProblems = sharedStorageProblems;

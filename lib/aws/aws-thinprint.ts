@@ -11,6 +11,7 @@ import { isUnresolved } from '../spec/tokens';
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.
 
+/** Properties of an {@link AwsThinPrintClientKeys}. */
 export interface AwsThinPrintClientKeysProps {
   /** The parsed cluster spec (name, tags). */
   readonly spec: ClusterSpec;
@@ -19,7 +20,10 @@ export interface AwsThinPrintClientKeysProps {
    * variable (never a literal in code). Written write-only: it never reaches the Terraform state.
    */
   readonly value: string;
-  /** Bump to write a changed value (write-only values are compared by version). @default 1 */
+  /**
+   * Bump to write a changed value (write-only values are compared by version).
+   * @default 1
+   */
   readonly valueVersion?: number;
 }
 
@@ -29,7 +33,9 @@ export interface AwsThinPrintClientKeysProps {
  * between nodes in a VPC.
  */
 export class AwsThinPrintClientKeys extends Construct {
+  /** The Secrets Manager secret holding the client IDs and keys. */
   public readonly secret: SecretsmanagerSecret;
+  /** Its version with the value (write-only). */
   public readonly version: SecretsmanagerSecretVersion;
   /** `aws-secretsmanager:<arn>`, what the boot script reads. */
   public readonly secretRef: string;

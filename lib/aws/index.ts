@@ -7,6 +7,6 @@ export * from './aws-node-template';
 export * from './aws-app-servers';
 export * from './aws-alarms';
 export * from './aws-dns-cluster';
-export { nlbHealthCheck, withNlbHealthCheck, type NlbHealthCheck } from './nlb-health-check';
+export { nlbHealthCheck, withNlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 export * from './aws-multicast-domain';
 export * from './aws-thinprint';

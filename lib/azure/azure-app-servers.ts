@@ -8,8 +8,8 @@ import type { BootContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './names';
-import { azureGuardSpec } from './probe-timing';
+import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureGuardSpec } from './azure-health-check';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
@@ -24,10 +24,16 @@ export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */
 export interface AzureImageReference {
+  /** Image publisher, e.g. `Canonical`. */
   readonly publisher: string;
+  /** Image offer, e.g. `0001-com-ubuntu-server-jammy`. */
   readonly offer: string;
+  /** Image SKU, e.g. `22_04-lts-gen2`. */
   readonly sku: string;
-  /** @default 'latest' */
+  /**
+   * Image version.
+   * @default 'latest'
+   */
   readonly version?: string;
 }
 
@@ -35,9 +41,12 @@ export interface AzureImageReference {
 const CUSTOM_IMAGE_ID =
   /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/Microsoft\.Compute\/(images\/[^/\s]+|galleries\/[^/\s]+\/images\/[^/\s]+(\/versions\/[^/\s]+)?)$/i;
 
+/** The default Linux image: Ubuntu 22.04 LTS (gen 2). */
 export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
+/** The default Windows image: Windows Server 2022 Datacenter Azure Edition. */
 export const DEFAULT_WINDOWS_IMAGE: AzureImageReference = { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition' };
 
+/** Properties of an {@link AzureAppServers}. */
 export interface AzureAppServersProps extends AzurePlacement {
   /** The parsed cluster spec: OS, node count, ports, guard port, load balancer scheme and CIDRs. */
   readonly spec: ClusterSpec;
@@ -51,17 +60,35 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - a new identity (grant it access yourself, and pass the grants as `dependsOn`)
    */
   readonly identity?: UserAssignedIdentity;
-  /** Load balancer backend pools the nodes join. @default [] */
+  /**
+   * Load balancer backend pools the nodes join.
+   * @default []
+   */
   readonly backendAddressPoolIds?: readonly string[];
-  /** Resources that must exist before the nodes boot (role assignments). @default [] */
+  /**
+   * Resources that must exist before the nodes boot (role assignments).
+   * @default []
+   */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** @default 'Standard_D2s_v5' */
+  /**
+   * Size of the nodes.
+   * @default 'Standard_D2s_v5'
+   */
   readonly vmSize?: string;
-  /** The N nodes are spread over these zones. @default ['1', '2', '3'] */
+  /**
+   * The N nodes are spread over these zones.
+   * @default ['1', '2', '3']
+   */
   readonly zones?: readonly string[];
-  /** @default 'fcadmin' */
+  /**
+   * Name of the nodes' admin user.
+   * @default 'fcadmin'
+   */
   readonly adminUsername?: string;
-  /** OpenSSH public key of the admin user; required on Linux (password login is off). No key is built in. */
+  /**
+   * OpenSSH public key of the admin user; required on Linux (password login is off). No key is built in.
+   * @default - none (Windows profiles use `windowsAdminPassword`)
+   */
   readonly adminSshPublicKey?: string;
   /**
    * Windows only: Azure requires an admin password on Windows scale sets. No inbound rule
@@ -69,7 +96,10 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - generated at apply time (two UUIDs); Azure keeps it in the state (sensitive), changes are ignored
    */
   readonly windowsAdminPassword?: string;
-  /** Marketplace image; not with `sourceImageId`. @default Ubuntu 22.04 LTS gen2 (Linux), Windows Server 2022 Azure Edition (Windows) */
+  /**
+   * Marketplace image; not with `sourceImageId`.
+   * @default Ubuntu 22.04 LTS gen2 (Linux), Windows Server 2022 Azure Edition (Windows)
+   */
   readonly image?: AzureImageReference;
   /**
    * A custom image instead of a marketplace one, e.g. with the app installed: a managed image
@@ -84,9 +114,15 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - none
    */
   readonly installCommands?: readonly string[];
-  /** Minutes after boot (or repair) before a node whose guard is not live is replaced: 10–90. @default 30 */
+  /**
+   * Minutes after boot (or repair) before a node whose guard is not live is replaced: 10–90.
+   * @default 30
+   */
   readonly repairGracePeriodMinutes?: number;
-  /** @default 'Premium_LRS' */
+  /**
+   * Storage type of the nodes' OS disks.
+   * @default 'Premium_LRS'
+   */
   readonly osDiskType?: string;
 }
 
@@ -100,8 +136,11 @@ export interface AzureAppServersProps extends AzurePlacement {
  * nothing else.
  */
 export class AzureAppServers extends Construct {
+  /** The virtual machine scale set of the N app servers (Linux or Windows by the profile). */
   public readonly scaleSet: LinuxVirtualMachineScaleSet | WindowsVirtualMachineScaleSet;
+  /** The nodes' user-assigned managed identity (reads the guard blob and the secrets). */
   public readonly identity: UserAssignedIdentity;
+  /** The nodes' network security group (profile ports from the clients, the guard port from the load balancer). */
   public readonly networkSecurityGroup: NetworkSecurityGroup;
   /** The rendered boot script (before base64). */
   public readonly bootScript: string;
@@ -291,6 +330,7 @@ export function sshPublicKeyProblem(key: string): string | undefined {
   return bits >= 2048 ? undefined : `${usage}; this RSA key has ${bits} bits`;
 }
 
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
 export function appServersProblems(props: AzureAppServersProps): Problem[] {
   const { spec } = props;
   const problems: Problem[] = azureTagProblems(spec);

@@ -14,7 +14,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
@@ -27,37 +27,75 @@ export const AZURE_DB_SKUS = {
 /** The storage sizes PostgreSQL Flexible Server accepts, in MB. */
 const POSTGRES_STORAGE_MB = [32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4193280, 4194304, 8388608, 16777216, 33553408];
 
+/** Properties of an {@link AzureDatabase}. */
 export interface AzureDatabaseProps extends AzurePlacement {
   /** The parsed cluster spec: `database` (engine, size, storage, backups, name, existing). */
   readonly spec: ClusterSpec;
-  /** Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or MySQL). Required unless `spec.database.existing`. */
+  /**
+   * Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or MySQL). Required unless `spec.database.existing`.
+   * @default - none
+   */
   readonly delegatedSubnetId?: string;
-  /** Virtual network the private DNS zone is linked to. Required unless `spec.database.existing`. */
+  /**
+   * Virtual network the private DNS zone is linked to. Required unless `spec.database.existing`.
+   * @default - none
+   */
   readonly virtualNetworkId?: string;
-  /** Principal (the app servers' managed identity) that may read the admin password secret. Required unless `spec.database.existing`. */
+  /**
+   * Principal (the app servers' managed identity) that may read the admin password secret. Required unless `spec.database.existing`.
+   * @default - none
+   */
   readonly readerPrincipalId?: string;
-  /** Existing private DNS zone (`*.private.postgres.database.azure.com` / `*.mysql.database.azure.com`). @default - one is created and linked */
+  /**
+   * Existing private DNS zone (`*.private.postgres.database.azure.com` / `*.mysql.database.azure.com`).
+   * @default - one is created and linked
+   */
   readonly privateDnsZoneId?: string;
-  /** Key vault name (3–24 letters, digits, dashes; globally unique). @default - `<name>kv<hash>` */
+  /**
+   * Key vault name (3–24 letters, digits, dashes; globally unique).
+   * @default - `<name>kv<hash>`
+   */
   readonly keyVaultName?: string;
-  /** @default 'fcadmin' */
+  /**
+   * Name of the server's administrator (the guard's user).
+   * @default 'fcadmin'
+   */
   readonly administratorLogin?: string;
-  /** Bump to set a new generated admin password (server and secret together). @default 1 */
+  /**
+   * Bump to set a new generated admin password (server and secret together).
+   * @default 1
+   */
   readonly passwordVersion?: number;
   /**
    * Bump to generate a new app password (profiles with `appDatabase`): the secret gets a new
-   * value at the next apply; the app's next start (a step-down) sets it on the database. @default 1
+   * value at the next apply; the app's next start (a step-down) sets it on the database.
+   * @default 1
    */
   readonly appPasswordVersion?: number;
-  /** Zone of the primary. @default '1' */
+  /**
+   * Zone of the primary.
+   * @default '1'
+   */
   readonly zone?: string;
-  /** Zone of the zone-redundant standby. @default '2' */
+  /**
+   * Zone of the zone-redundant standby.
+   * @default '2'
+   */
   readonly standbyZone?: string;
-  /** @default - by spec.database.size, see AZURE_DB_SKUS */
+  /**
+   * SKU of the flexible server.
+   * @default - by spec.database.size, see AZURE_DB_SKUS
+   */
   readonly skuName?: string;
-  /** @default '16' (PostgreSQL) / '8.0.21' (MySQL) */
+  /**
+   * Server version.
+   * @default '16' (PostgreSQL) / '8.0.21' (MySQL)
+   */
   readonly version?: string;
-  /** Geo-redundant backups (paired region). @default false */
+  /**
+   * Geo-redundant backups (paired region).
+   * @default false
+   */
   readonly geoRedundantBackup?: boolean;
 }
 
@@ -73,10 +111,19 @@ export interface AzureDatabaseProps extends AzurePlacement {
 export class AzureDatabase extends Construct {
   /** What the guard is told: URL without password, and where the password lives. */
   public readonly guardDatabase: GuardDatabaseSettings;
+  /** The server's host name (the flexible server's private FQDN, or `spec.database.existing.host`). */
+  public readonly host: string;
+  /** The server's port: 5432 (PostgreSQL) or 3306 (MySQL), or `spec.database.existing.port`. */
+  public readonly port: number;
+  /** The flexible server; undefined for an existing database. */
   public readonly server?: PostgresqlFlexibleServer | MysqlFlexibleServer;
+  /** The database on that server; undefined for an existing database. */
   public readonly database?: PostgresqlFlexibleServerDatabase | MysqlFlexibleDatabase;
+  /** The server's private DNS zone, when created here. */
   public readonly privateDnsZone?: PrivateDnsZone;
+  /** The cluster's Key Vault (RBAC, purge protection); undefined for an existing database. */
   public readonly keyVault?: KeyVault;
+  /** The admin password's Key Vault secret (write-only value); undefined for an existing database. */
   public readonly passwordSecret?: KeyVaultSecret;
   /** The app's own user (profiles with `appDatabase`): URL without password and its secret. */
   public readonly appDatabase?: GuardDatabaseSettings;
@@ -94,6 +141,8 @@ export class AzureDatabase extends Construct {
     const db = spec.database;
     if (db.existing) {
       const port = db.existing.port ?? DEFAULT_DATABASE_PORT[db.engine];
+      this.host = db.existing.host;
+      this.port = port;
       this.guardDatabase = { url: databaseUrl(db.engine, db.existing.username, db.existing.host, port, db.name), passwordSource: db.existing.passwordSecretRef };
       return;
     }
@@ -200,6 +249,8 @@ export class AzureDatabase extends Construct {
       this.database = new MysqlFlexibleDatabase(this, 'database', { ...cfg, name: db.name, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' });
       this.server = server;
     }
+    this.host = this.server.fqdn;
+    this.port = DEFAULT_DATABASE_PORT[db.engine];
     this.guardDatabase = {
       url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,
@@ -232,6 +283,11 @@ export class AzureDatabase extends Construct {
       };
     }
   }
+
+  /** The flexible server's Azure resource id; undefined for an existing database (`spec.database.existing`). */
+  public get databaseId(): string | undefined {
+    return this.server?.id;
+  }
 }
 
 // Still exported from failover-constructs/azure; its one home is lib/spec/database-url.ts.
@@ -243,6 +299,7 @@ export function postgresStorageMb(storageGb: number): number {
   return POSTGRES_STORAGE_MB.find((mb) => mb >= wanted) ?? POSTGRES_STORAGE_MB[POSTGRES_STORAGE_MB.length - 1];
 }
 
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
 export function databaseProblems(props: AzureDatabaseProps): Problem[] {
   const problems: Problem[] = [];
   const existing = props.spec.database.existing;

@@ -3,7 +3,7 @@ import { TrafficManagerExternalEndpoint } from '@cdktf/provider-azurerm/lib/traf
 import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manager-profile';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems } from './names';
+import { clusterTags, isIpv4, throwIfProblems } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */
@@ -11,6 +11,7 @@ export const DNS_CLUSTER_TTL_SECS = 30;
 /** Traffic Manager answers with at most this many addresses per MultiValue query. */
 const MAX_RETURN_LIMIT = 8;
 
+/** Properties of an {@link AzureDnsCluster}. */
 export interface AzureDnsClusterProps {
   /** The parsed cluster spec of a DNS-mode app (ThinPrint Connection Service): ports, node count, health check. */
   readonly spec: ClusterSpec;
@@ -18,11 +19,20 @@ export interface AzureDnsClusterProps {
   readonly resourceGroupName: string;
   /** One IPv4 address per node (`spec.nodeCount` of them), reachable by Traffic Manager's probes. */
   readonly nodeAddresses: readonly string[];
-  /** DNS label: the cluster answers as `<relativeName>.trafficmanager.net`. @default spec.name */
+  /**
+   * DNS label: the cluster answers as `<relativeName>.trafficmanager.net`.
+   * @default spec.name
+   */
   readonly relativeName?: string;
-  /** Port Traffic Manager probes with TCP on every node. @default the profile port named `clients`, else the first port */
+  /**
+   * Port Traffic Manager probes with TCP on every node.
+   * @default the profile port named `clients`, else the first port
+   */
   readonly monitorPort?: number;
-  /** @default 30 */
+  /**
+   * Seconds the cluster name's answers live (ThinPrint's guide: 30).
+   * @default 30
+   */
   readonly ttlSecs?: number;
 }
 
@@ -33,6 +43,7 @@ export interface AzureDnsClusterProps {
  * a CNAME of your own zone) use `<relativeName>.trafficmanager.net`.
  */
 export class AzureDnsCluster extends Construct {
+  /** The Traffic Manager profile (MultiValue routing). */
   public readonly profile: TrafficManagerProfile;
   /** One per node, in `nodeAddresses` order. */
   public readonly endpoints: TrafficManagerExternalEndpoint[];
@@ -89,6 +100,7 @@ export function trafficManagerMonitor(spec: ClusterSpec, port: number) {
   };
 }
 
+/** Every problem of these props. */
 export function dnsClusterProblems(props: AzureDnsClusterProps): Problem[] {
   const { spec } = props;
   const problems: Problem[] = [];

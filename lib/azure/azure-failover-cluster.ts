@@ -2,73 +2,135 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
-import { parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
-import { AzureAlerts, alertsProblems } from './azure-alerts';
+import { AzureAlarms, alarmsProblems } from './azure-alarms';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems } from './azure-database';
-import { AzureFileShare, fileShareProblems } from './azure-file-share';
-import { AzureGuardBlob, guardBlobProblems } from './azure-guard-blob';
+import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
+import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { guardBinaryProblems } from '../core/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './names';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 
+/** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {
   /** The cluster: a spec input (parsed here, at construct time) or an already parsed spec. */
   readonly spec: ClusterSpecInput | ClusterSpec;
-  /** Create `resourceGroupName` in `location` instead of using an existing group. @default false */
+  /**
+   * Create `resourceGroupName` in `location` instead of using an existing group.
+   * @default false
+   */
   readonly createResourceGroup?: boolean;
   /** The virtual network holding the three subnets (private DNS zones are linked to it). */
   readonly virtualNetworkId: string;
   /** Subnet of the app servers and the internal load balancer frontend. */
   readonly appSubnetId: string;
-  /** Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or `Microsoft.DBforMySQL/flexibleServers`). Not needed with `spec.database.existing`. */
+  /**
+   * Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or `Microsoft.DBforMySQL/flexibleServers`); required unless `spec.database.existing`.
+   * @default - none
+   */
   readonly databaseSubnetId?: string;
   /** Subnet for private endpoints (the file share). */
   readonly privateEndpointSubnetId: string;
-  /** OpenSSH public key of the nodes' admin user (Linux). No key is built in. */
+  /**
+   * OpenSSH public key of the nodes' admin user; required on Linux. No key is built in.
+   * @default - none (Windows profiles use `windowsAdminPassword`)
+   */
   readonly adminSshPublicKey?: string;
-  /** Windows only; see AzureAppServersProps.windowsAdminPassword. @default - generated */
+  /**
+   * Windows only; see AzureAppServersProps.windowsAdminPassword.
+   * @default - generated
+   */
   readonly windowsAdminPassword?: string;
-  /** The guard single executable. @default - built at synth from this package's guard and the pinned Node runtime, cached per user */
+  /**
+   * The guard single executable.
+   * @default - built at synth from this package's guard and the pinned Node runtime, cached per user
+   */
   readonly binaryPath?: string;
-  /** @default 'Standard_D2s_v5' */
+  /**
+   * Size of the nodes.
+   * @default 'Standard_D2s_v5'
+   */
   readonly vmSize?: string;
-  /** @default ['1', '2', '3'] */
+  /**
+   * Availability zones of the nodes and the load balancer frontend.
+   * @default ['1', '2', '3']
+   */
   readonly zones?: readonly string[];
-  /** @default - Ubuntu 22.04 LTS / Windows Server 2022 */
+  /**
+   * Marketplace image of the nodes.
+   * @default - Ubuntu 22.04 LTS / Windows Server 2022
+   */
   readonly image?: AzureImageReference;
-  /** Custom image (managed image or shared image gallery); see AzureAppServersProps.sourceImageId. @default - the marketplace `image` */
+  /**
+   * Custom image (managed image or shared image gallery); see AzureAppServersProps.sourceImageId.
+   * @default - the marketplace `image`
+   */
   readonly sourceImageId?: string;
-  /** Commands run at first boot before the boot script; see AzureAppServersProps.installCommands. @default - none */
+  /**
+   * Commands run at first boot before the boot script; see AzureAppServersProps.installCommands.
+   * @default - none
+   */
   readonly installCommands?: readonly string[];
-  /** Fixed private address of the internal load balancer. @default - dynamic */
+  /**
+   * Fixed private address of the internal load balancer.
+   * @default - dynamic
+   */
   readonly frontendPrivateIp?: string;
   /**
    * The DNS name clients use for the load balancer (PaperCut's `system.network-address`, the
-   * user client's server-name). @default - the load balancer's frontend IP address
+   * user client's server-name).
+   * @default - the load balancer's frontend IP address
    */
   readonly networkAddress?: string;
-  /** @default - derived, see AzureDatabaseProps.keyVaultName */
+  /**
+   * Name of the cluster's Key Vault (globally unique).
+   * @default - derived, see AzureDatabaseProps.keyVaultName
+   */
   readonly keyVaultName?: string;
-  /** @default - derived, see AzureFileShareProps.storageAccountName */
+  /**
+   * Name of the file share's storage account (globally unique).
+   * @default - derived, see AzureSharedStorageProps.storageAccountName
+   */
   readonly fileStorageAccountName?: string;
-  /** @default - derived, see AzureGuardBlobProps.storageAccountName */
+  /**
+   * Name of the guard binary's storage account (globally unique).
+   * @default - derived, see AzureGuardAssetProps.storageAccountName
+   */
   readonly guardStorageAccountName?: string;
-  /** The existing `privatelink.file.core.windows.net` zone the virtual network resolves through; give this or `createFilePrivateDnsZone`. @default - none */
+  /**
+   * The existing `privatelink.file.core.windows.net` zone the virtual network resolves through; give this or `createFilePrivateDnsZone`.
+   * @default - none
+   */
   readonly filePrivateDnsZoneId?: string;
-  /** Create that zone and link the virtual network (no such zone is linked to it yet). @default false */
+  /**
+   * Create that zone and link the virtual network (no such zone is linked to it yet).
+   * @default false
+   */
   readonly createFilePrivateDnsZone?: boolean;
-  /** Existing database private DNS zone. @default - created */
+  /**
+   * Existing database private DNS zone.
+   * @default - created
+   */
   readonly databasePrivateDnsZoneId?: string;
-  /** ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable. @default - none (no client is added) */
+  /**
+   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable.
+   * @default - none (no client is added)
+   */
   readonly clientKeysValue?: string;
-  /** ThinPrint: bump when `clientKeysValue` changes (the secret is write-only). @default 1 */
+  /**
+   * ThinPrint: bump when `clientKeysValue` changes (the secret is write-only).
+   * @default 1
+   */
   readonly clientKeysVersion?: number;
-  /** The guide's DMZ alias: an A record for the load balancer's frontend in an Azure DNS zone. @default - none */
+  /**
+   * The guide's DMZ alias: an A record for the load balancer's frontend in an Azure DNS zone.
+   * @default - none
+   */
   readonly dmzAlias?: { readonly zoneName: string; readonly resourceGroupName: string; readonly name: string };
 }
 
@@ -82,18 +144,26 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
 export class AzureFailoverCluster extends Construct {
   /** The parsed spec every part was built from. */
   public readonly spec: ClusterSpec;
+  /** The resource group, when created here (`createResourceGroup`). */
   public readonly resourceGroup?: ResourceGroup;
+  /** The nodes' user-assigned managed identity (granted the secrets and the guard blob before any VM boots). */
   public readonly identity: UserAssignedIdentity;
+  /** The Standard Load Balancer probing the guard. */
   public readonly loadBalancer: AzureLoadBalancer;
+  /** The flexible server (or the description of an existing database). */
   public readonly database: AzureDatabase;
-  public readonly fileShare: AzureFileShare;
-  public readonly guardBlob: AzureGuardBlob;
+  /** The Azure Files share behind its private endpoint. */
+  public readonly storage: AzureSharedStorage;
+  /** The guard binary in its private blob container. */
+  public readonly guardAsset: AzureGuardAsset;
+  /** The scale set of app servers. */
   public readonly appServers: AzureAppServers;
-  public readonly alerts: AzureAlerts;
+  /** The metric alerts e-mailed to `spec.notificationEmails`. */
+  public readonly alarms: AzureAlarms;
   /** What the boot script was given. */
   public readonly bootContext: BootContext;
   /** ThinPrint: the client-keys secret every node applies. */
-  public readonly clientKeys?: AzureThinPrintClientKeys;
+  public readonly thinprintClientKeys?: AzureThinPrintClientKeys;
   /** The DMZ alias record, when asked for. */
   public readonly dmzAliasRecord?: DnsARecord;
 
@@ -122,7 +192,10 @@ export class AzureFailoverCluster extends Construct {
       keyVaultName: props.keyVaultName,
       privateDnsZoneId: props.databasePrivateDnsZoneId,
     });
-    this.fileShare = new AzureFileShare(this, 'file-share', {
+    // The ids 'file-share', 'guard-blob' and 'alerts' predate the renames (AzureFileShare, AzureGuardBlob,
+    // AzureAlerts): they are the resources' Terraform addresses, and a new id would make the next
+    // deploy destroy and recreate the share.
+    this.storage = new AzureSharedStorage(this, 'file-share', {
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
@@ -134,7 +207,7 @@ export class AzureFailoverCluster extends Construct {
       keyVaultWriter: this.database.secretsOfficerAssignment,
       readerPrincipalId: this.identity.principalId,
     });
-    this.guardBlob = new AzureGuardBlob(this, 'guard-blob', {
+    this.guardAsset = new AzureGuardAsset(this, 'guard-blob', {
       ...placement,
       spec,
       binaryPath: props.binaryPath,
@@ -142,7 +215,7 @@ export class AzureFailoverCluster extends Construct {
       storageAccountName: props.guardStorageAccountName,
     });
     if (props.clientKeysValue !== undefined) {
-      this.clientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
+      this.thinprintClientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
         spec,
         keyVaultId: this.database.keyVault!.id,
         value: props.clientKeysValue,
@@ -153,13 +226,13 @@ export class AzureFailoverCluster extends Construct {
       });
     }
     this.bootContext = {
-      share: this.fileShare.mount,
-      guardBinary: this.guardBlob.source(this.identity.clientId),
+      share: this.storage.mount,
+      guardBinary: this.guardAsset.source(this.identity.clientId),
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
       // the app's own database user; the frontend address is what PaperCut and its clients use
       app: { database: this.database.appDatabase, networkAddress: props.networkAddress ?? this.loadBalancer.frontendIpAddress },
-      ...(this.clientKeys ? { thinprint: { clientKeysSecretRef: this.clientKeys.secretRef } } : {}),
+      ...(this.thinprintClientKeys ? { thinprint: { clientKeysSecretRef: this.thinprintClientKeys.secretRef } } : {}),
     };
     this.appServers = new AzureAppServers(this, 'app-servers', {
       ...placement,
@@ -171,10 +244,10 @@ export class AzureFailoverCluster extends Construct {
       // The grants and the share's endpoint exist before the first boot script runs.
       dependsOn: [
         ...this.database.readerRoleAssignments,
-        ...this.fileShare.readerRoleAssignments,
-        this.guardBlob.readerRoleAssignment,
-        this.fileShare.privateEndpoint,
-        ...(this.clientKeys ? [this.clientKeys.readerRoleAssignment] : []),
+        ...this.storage.readerRoleAssignments,
+        this.guardAsset.readerRoleAssignment,
+        this.storage.privateEndpoint,
+        ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
       ],
       vmSize: props.vmSize,
       zones: props.zones,
@@ -184,12 +257,89 @@ export class AzureFailoverCluster extends Construct {
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
     });
-    this.alerts = new AzureAlerts(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
+    this.alarms = new AzureAlarms(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
     if (props.dmzAlias) {
       this.dmzAliasRecord = new DnsARecord(this, 'dmz-alias', { ...props.dmzAlias, ttl: 30, records: [this.loadBalancer.frontendIpAddress], tags: clusterTags(spec) });
     }
   }
+
+  /** The address clients use: the load balancer's frontend IP (give `networkAddress` a DNS name for it). */
+  public get loadBalancerAddress(): string {
+    return this.loadBalancer.address;
+  }
+
+  /** The load balancer's Azure resource id. */
+  public get loadBalancerId(): string {
+    return this.loadBalancer.loadBalancerId;
+  }
+
+  /** The database's host name (the flexible server's FQDN, or `spec.database.existing.host`). */
+  public get databaseHost(): string {
+    return this.database.host;
+  }
+
+  /** The database's port. */
+  public get databasePort(): number {
+    return this.database.port;
+  }
+
+  /** The flexible server's Azure resource id; undefined for an existing database. */
+  public get databaseId(): string | undefined {
+    return this.database.databaseId;
+  }
+
+  /** The file storage account's Azure resource id. */
+  public get storageId(): string {
+    return this.storage.storageId;
+  }
+
+  /** The share's DNS name, `<account>.file.core.windows.net`. */
+  public get storageDnsName(): string {
+    return this.storage.dnsName;
+  }
+
+  /** The guard blob's URL. */
+  public get guardAssetUrl(): string {
+    return this.guardAsset.url;
+  }
+
+  /** The guard blob's private container name. */
+  public get guardAssetContainerName(): string {
+    return this.guardAsset.containerName;
+  }
+
+  /** @deprecated Use {@link storage} (the member's name on AwsFailoverCluster too); removed in the next release. */
+  public get fileShare(): AzureSharedStorage {
+    return this.storage;
+  }
+
+  /** @deprecated Use {@link guardAsset}; removed in the next release. */
+  public get guardBlob(): AzureGuardAsset {
+    return this.guardAsset;
+  }
+
+  /** @deprecated Use {@link alarms}; removed in the next release. */
+  public get alerts(): AzureAlarms {
+    return this.alarms;
+  }
+
+  /** @deprecated Use {@link thinprintClientKeys}; removed in the next release. */
+  public get clientKeys(): AzureThinPrintClientKeys | undefined {
+    return this.thinprintClientKeys;
+  }
 }
+
+/**
+ * Why AzureFailoverCluster builds no `dns` profile while AwsFailoverCluster does. The only
+ * built-in one, ThinPrint dns-multicast, needs multicast between the nodes, which Azure virtual
+ * networks do not carry (reported as `spec.profile.clusterMode` before this). A custom `dns` app
+ * runs on nodes of the user's own (Traffic Manager probes and answers with each node's address),
+ * so the cluster leaves the nodes to the user and AzureDnsCluster names them.
+ */
+const DNS_PROFILE_ON_AZURE =
+  '"dns" profiles are not built by AzureFailoverCluster: its nodes are a guard-managed scale set behind a load balancer. ' +
+  'For an active/active app, build the nodes and give their addresses to AzureDnsCluster (Traffic Manager); ' +
+  'ThinPrint runs "single-active" on Azure (no multicast in Azure virtual networks)';
 
 /**
  * The checks that need no spec (so they are reported with the spec's problems too): literal
@@ -223,14 +373,22 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   if (thinprint.some((p) => p.path === 'spec.profile.clusterMode')) return thinprint;
   problems.push(...thinprint);
   if (spec.profile.failoverMode !== 'guard') {
-    return [{ path: 'spec.profile.failoverMode', message: `"${spec.profile.failoverMode}" apps (e.g. ThinPrint) run active/active behind a DNS name; use AzureDnsCluster` }];
+    return [{ path: 'spec.profile.failoverMode', message: DNS_PROFILE_ON_AZURE }];
+  }
+  const app = spec.profile.appDatabase;
+  if (app && spec.database.existing) {
+    // AzureDatabase creates the app user's password secret in the Key Vault it creates with the server; the boot script needs it.
+    problems.push({
+      path: 'spec.database.existing',
+      message: `${spec.profile.displayName}'s own database user "${app.user}" keeps its password in the Key Vault created with the database, and an existing database has none: let the cluster create the database`,
+    });
   }
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
     ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
       rename({ delegatedSubnetId: 'databaseSubnetId' }),
     ),
-    ...fileShareProblems({
+    ...sharedStorageProblems({
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
@@ -247,7 +405,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
         keyVaultId: 'spec.database.existing',
       }),
     ),
-    ...guardBlobProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
+    ...guardAssetProblems({ ...placement, spec, binaryPath: props.binaryPath, readerPrincipalId: pending, storageAccountName: props.guardStorageAccountName }).map(rename({ storageAccountName: 'guardStorageAccountName' })),
     ...appServersProblems({
       ...placement,
       spec,
@@ -260,7 +418,8 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),
-    ...alertsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
+    ...alarmsProblems({ spec, resourceGroupName: props.resourceGroupName, loadBalancerId: pending }),
+    ...bootSpecProblems(spec),
   );
   // Each part reports spec-level problems (and zones) the same way; the caller lists each once.
   return problems;

@@ -6,22 +6,32 @@ import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './names';
-import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './probe-timing';
+import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
 import { isUnresolved } from '../spec/tokens';
 import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 
 // Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
 export { GUARD_HEALTH_PATH };
 
+/** Properties of an {@link AzureLoadBalancer}. */
 export interface AzureLoadBalancerProps extends AzurePlacement {
   /** The parsed cluster spec: ports, health check, `loadBalancer` options. */
   readonly spec: ClusterSpec;
-  /** Subnet of the internal frontend; required unless `spec.loadBalancer.scheme` is `public`. */
+  /**
+   * Subnet of the internal frontend; required unless `spec.loadBalancer.scheme` is `public`.
+   * @default - none
+   */
   readonly subnetId?: string;
-  /** Fixed private frontend address inside `subnetId`. @default - allocated dynamically */
+  /**
+   * Fixed private frontend address inside `subnetId`.
+   * @default - allocated dynamically
+   */
   readonly frontendPrivateIp?: string;
-  /** Zones of the frontend (zone-redundant by default). @default ['1', '2', '3'] */
+  /**
+   * Zones of the frontend (zone-redundant by default).
+   * @default ['1', '2', '3']
+   */
   readonly zones?: readonly string[];
 }
 
@@ -31,8 +41,11 @@ export interface AzureLoadBalancerProps extends AzurePlacement {
  * active node gets traffic. Floating IP (direct server return) when `spec.loadBalancer.floatingIp`.
  */
 export class AzureLoadBalancer extends Construct {
+  /** The Standard Load Balancer. */
   public readonly loadBalancer: Lb;
+  /** The backend pool the app servers' scale set joins. */
   public readonly backendPool: LbBackendAddressPool;
+  /** The HTTP probe on the guard's `/health`. */
   public readonly probe: LbProbe;
   /** One rule per profile port, in the spec's order. */
   public readonly rules: LbRule[];
@@ -111,6 +124,16 @@ export class AzureLoadBalancer extends Construct {
           disableOutboundSnat: true,
         }),
     );
+  }
+
+  /** The name or address clients use: the frontend's IP address (an Azure load balancer has no DNS name of its own). */
+  public get address(): string {
+    return this.frontendIpAddress;
+  }
+
+  /** The load balancer's Azure resource id. */
+  public get loadBalancerId(): string {
+    return this.loadBalancer.id;
   }
 }
 

@@ -4,9 +4,10 @@ import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags } from './names';
+import { clusterTags } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 
+/** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {
   /** The parsed cluster spec (name, tags). */
   readonly spec: ClusterSpec;
@@ -14,11 +15,17 @@ export interface AzureThinPrintClientKeysProps {
   readonly keyVaultId: string;
   /** `{"clients":[{"id":"66","key":"666"}]}` from a sensitive variable; write-only, never in the state. */
   readonly value: string;
-  /** Bump to write a changed value (write-only attributes are compared by version). @default 1 */
+  /**
+   * Bump to write a changed value (write-only attributes are compared by version).
+   * @default 1
+   */
   readonly valueVersion?: number;
   /** The nodes' identity: may read exactly this secret. */
   readonly readerPrincipalId: string;
-  /** What must exist before the secret is written (the deployer's data-plane role). @default [] */
+  /**
+   * What must exist before the secret is written (the deployer's data-plane role).
+   * @default []
+   */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
 
@@ -28,7 +35,9 @@ export interface AzureThinPrintClientKeysProps {
  * active knows every client.
  */
 export class AzureThinPrintClientKeys extends Construct {
+  /** The Key Vault secret holding the client IDs and keys (write-only value). */
   public readonly secret: KeyVaultSecret;
+  /** The nodes' Key Vault Secrets User grant on the secret: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
   /** `azure-keyvault:<secret-url>`, what the boot script reads. */
   public readonly secretRef: string;

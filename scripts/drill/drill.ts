@@ -4,22 +4,11 @@
  * 50 ms while the active node is crashed, paused, has its guard killed and steps down, in turn.
  * Prints a live timeline and, per event, failover time and client-visible downtime.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { DrillEnv, type Mode } from './env';
+import { Command } from 'commander';
+import { DrillEnv } from '../../test/harness/drill-env';
+import type { Mode } from '../../test/harness/haproxy';
+import { intArg, modeArg, parseArgs } from './cli';
 import { DRILL_FAULTS, parseFaults, reportLines, runScenario, withEnv } from './run';
-
-export function intArg(flag: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}, got "${v}"`);
-    return n;
-  };
-}
-
-export function modeArg(v: string): Mode {
-  if (v !== 'tcp' && v !== 'http') throw new InvalidArgumentError(`--mode must be tcp or http, got "${v}"`);
-  return v;
-}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('drill')
@@ -31,12 +20,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--database-url <url>', 'a real PostgreSQL (postgres://user@host:5432/db, no password) instead of the embedded one')
     .option('--password-source <src>', 'with --database-url: file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:URL')
     .exitOverride();
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch {
-    return 2;
-  }
-  const o = program.opts<{ leaseSecs: number; nodes: number; faults: string; mode: Mode; databaseUrl?: string; passwordSource?: string }>();
+  const o = parseArgs<{ leaseSecs: number; nodes: number; faults: string; mode: Mode; databaseUrl?: string; passwordSource?: string }>(program, argv);
+  if (!o) return 2;
   let faults;
   try {
     faults = parseFaults('--faults', o.faults);

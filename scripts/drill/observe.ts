@@ -4,8 +4,9 @@
  * (plus HAProxy's log) into figures and violations.
  */
 import * as http from 'http';
-import type { HealthAnswer, ServedRecord } from './env';
-import { sleep } from './env';
+import type { ServedRecord } from '../../test/harness/haproxy';
+import type { HealthAnswer } from '../../test/harness/health';
+import { sleep } from '../../test/harness/wait';
 
 export const SAMPLE_MS = 50;
 

@@ -9,10 +9,10 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { bundleGuard } from '../../test/helpers/guard-bundle';
-import { ActiveChecker } from '../../test/helpers/guard-cluster';
-import { StandinCluster } from '../../test/helpers/papercut-standin';
-import type { TestDatabase } from '../../test/helpers/database';
+import { bundleGuard } from '../../test/harness/guard-bundle';
+import { ActiveChecker } from '../../test/harness/guard-cluster';
+import { StandinCluster } from '../../test/harness/papercut-standin';
+import type { TestDatabase } from '../../test/harness/database';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const events = Number(argv.find((a) => a.startsWith('--events='))?.split('=')[1] ?? 4);
   const mariadb = argv.includes('--mariadb');
   const root = mkdtempSync(join(tmpdir(), 'fc11-pc-drill-'));
-  const db: TestDatabase = mariadb ? await (await import('../../test/helpers/mariadb')).startMariadb() : await (await import('../../test/helpers/postgres')).startPostgres();
+  const db: TestDatabase = mariadb ? await (await import('../../test/harness/mariadb')).startMariadb() : await (await import('../../test/harness/postgres')).startPostgres();
   const checker = new ActiveChecker();
   let pc: StandinCluster | undefined;
   let ok = true;

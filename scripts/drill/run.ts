@@ -4,8 +4,11 @@
  * wait until one node is active and the client succeeds again; then measure every event and
  * check the safety rules over the whole run.
  */
-import type { DrillEnv, DrillNode, Haproxy } from './env';
-import { sleep } from './env';
+import type { DrillEnv } from '../../test/harness/drill-env';
+import type { GuardNode } from '../../test/harness/guard-cluster';
+import type { Haproxy } from '../../test/harness/haproxy';
+import { sleep } from '../../test/harness/wait';
+import { parseList } from './cli';
 import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample, type SampledNode } from './observe';
 
 export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
@@ -15,10 +18,7 @@ export const DRILL_FAULTS: readonly FaultType[] = ['crash', 'pause', 'guard-kill
 
 /** Parses `crash,pause,…`; throws naming the flag and the bad value. */
 export function parseFaults(flag: string, text: string): FaultType[] {
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = out.filter((f) => !(FAULT_TYPES as readonly string[]).includes(f));
-  if (bad.length || out.length === 0) throw new Error(`${flag}: unknown fault ${bad.join(', ') || '(none)'}; expected a comma-separated list of ${FAULT_TYPES.join(', ')}`);
-  return out as FaultType[];
+  return parseList(flag, text, FAULT_TYPES);
 }
 
 /** One injected fault. */
@@ -77,13 +77,17 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
   readonly names: string[];
   readonly violations: string[] = [];
   readonly events: E[] = [];
+  /** L in ms. */
+  protected readonly L: number;
 
   constructor(
     nodes: readonly SampledNode[],
     readonly haproxy: Haproxy,
+    timings: { readonly failOverIntervalSecs: number },
     readonly print: (line: string) => void,
     live: boolean,
   ) {
+    this.L = timings.failOverIntervalSecs * 1000;
     this.names = nodes.map((n) => n.name);
     this.sampler = new Sampler(nodes);
     this.client = new Client(haproxy.frontPort);
@@ -145,7 +149,6 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
 }
 
 class Scenario extends ObservedRun {
-  private readonly L: number;
   private readonly D: number;
 
   constructor(
@@ -153,12 +156,11 @@ class Scenario extends ObservedRun {
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(env.nodes, env.haproxy, print, live);
-    this.L = env.timings.failOverIntervalSecs * 1000;
+    super(env.nodes, env.haproxy, env.timings, print, live);
     this.D = env.timings.renewDeadlineSecs * 1000;
   }
 
-  private node(name: string): DrillNode {
+  private node(name: string): GuardNode {
     return this.env.nodes.find((n) => n.name === name)!;
   }
 
@@ -196,7 +198,7 @@ class Scenario extends ObservedRun {
         target?.signalNode('SIGCONT');
         break;
       case 'step-down': {
-        const r = await target?.cli('step-down');
+        const r = await target?.cliAsync('step-down');
         if (r && r.code !== 0) this.violations.push(`${target!.name}: step-down failed: ${r.stderr.trim()}`);
         await this.until('another node active after step-down', () => this.otherActive(old?.node), failoverBudget);
         break;
@@ -212,13 +214,13 @@ class Scenario extends ObservedRun {
         break;
       case 'maintenance': {
         const host = env.nodes.find((n) => !n.netns)!;
-        const on = await host.cli('maintenance', 'on');
+        const on = await host.cliAsync('maintenance', 'on');
         if (on.code !== 0) this.violations.push(`maintenance on failed: ${on.stderr.trim()}`);
         await this.until('every app stopped in maintenance', () => this.sampler.active().length === 0 && env.nodes.every((n) => !n.appPid()), 15000);
         await sleep(1000);
         (ev as { at: number }).at = Date.now();
         this.timeline.note('maintenance off');
-        const off = await host.cli('maintenance', 'off');
+        const off = await host.cliAsync('maintenance', 'off');
         if (off.code !== 0) this.violations.push(`maintenance off failed: ${off.stderr.trim()}`);
         break;
       }
@@ -248,7 +250,7 @@ class Scenario extends ObservedRun {
     for (let i = 0; i < 6 && this.activeNow()?.node !== ns; i++) {
       const cur = this.activeNow();
       if (!cur) break;
-      await this.node(cur.node).cli('step-down');
+      await this.node(cur.node).cliAsync('step-down');
       await this.until('a handover while steering', () => this.otherActive(cur.node), this.L + 8000);
       await this.stable();
     }

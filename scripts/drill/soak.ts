@@ -5,11 +5,12 @@
  * answer /health 200 in one sample and that HAProxy never had a request served by a node after
  * its fence; prints failover time and client-visible downtime per fault type. Exit 1 on any violation.
  */
-import { Command } from 'commander';
 import { existsSync } from 'fs';
-import { DrillEnv, IP, type Mode } from './env';
-import { intArg, modeArg } from './drill';
-import { FAULT_TYPES, faultSequence, parseFaults, reportLines, runScenario, withEnv, type FaultType, type ScenarioResult } from './run';
+import { DrillEnv } from '../../test/harness/drill-env';
+import type { Mode } from '../../test/harness/haproxy';
+import { IP } from '../../test/harness/netns';
+import { modeArg, parseSoakArgs, soakCommand } from './cli';
+import { FAULT_TYPES, faultSequence, reportLines, runScenario, withEnv, type FaultType, type ScenarioResult } from './run';
 
 export interface SoakOptions {
   readonly faults: number;
@@ -52,30 +53,15 @@ export async function soak(o: SoakOptions, print: (l: string) => void): Promise<
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = new Command('soak')
-    .description('Randomized fault soak with safety checks.')
-    .option('--faults <n>', 'number of faults', intArg('--faults', 1), 30)
-    .option('--seed <s>', 'PRNG seed (same seed, same sequence)', intArg('--seed', 0), 1)
-    .option('--lease-secs <L>', 'lease TTL L in seconds', intArg('--lease-secs', 5), 6)
-    .option('--nodes <n>', 'number of guards', intArg('--nodes', 2), 3)
-    .option('--mode <mode>', 'HAProxy mode: tcp or http', modeArg, 'tcp' as Mode)
-    .option('--types <list>', `fault types to draw from (default: all this machine supports): ${FAULT_TYPES.join(',')}`)
-    .option('--verbose', 'live timeline and every event')
-    .exitOverride();
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch {
-    return 2;
-  }
-  const o = program.opts<{ faults: number; seed: number; leaseSecs: number; nodes: number; mode: Mode; types?: string; verbose?: boolean }>();
-  let types: FaultType[] | undefined;
-  try {
-    types = o.types ? parseFaults('--types', o.types) : undefined;
-  } catch (e) {
-    console.error((e as Error).message);
-    return 2;
-  }
-  const r = await soak({ ...o, types }, (l) => console.log(l));
+  const program = soakCommand('soak', 'Randomized fault soak with safety checks (--types: default all this machine supports).', { leaseSecs: 6, nodesWhat: 'guards', types: FAULT_TYPES }).option(
+    '--mode <mode>',
+    'HAProxy mode: tcp or http',
+    modeArg,
+    'tcp' as Mode,
+  );
+  const o = parseSoakArgs<FaultType, { mode: Mode }>(program, argv, FAULT_TYPES);
+  if (!o) return 2;
+  const r = await soak(o, (l) => console.log(l));
   return r.code;
 }
 

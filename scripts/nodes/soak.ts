@@ -7,12 +7,11 @@
  * node) and measured: failover and client downtime per fault type, and guard kill → app stopped.
  * Exit 1 on any violation.
  */
-import { Command } from 'commander';
-import { sleep } from '../drill/env';
+import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from '../../test/harness/booted-nodes';
+import { sleep } from '../../test/harness/wait';
 import { distribution, fmtSecs } from '../drill/observe';
 import { faultSequence, ObservedRun, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
-import { intArg } from '../drill/drill';
-import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from './cluster';
+import { parseSoakArgs, soakCommand } from '../drill/cli';
 
 export const NODE_FAULTS = ['guard-kill', 'app-kill', 'guard-stop', 'freeze', 'power-off', 'partition', 'reboot'] as const;
 export type NodeFault = (typeof NODE_FAULTS)[number];
@@ -32,15 +31,12 @@ const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** Runs faults against a started cluster. */
 export class NodeScenario extends ObservedRun<NodeFaultEvent> {
-  private readonly L: number;
-
   constructor(
     readonly cluster: BootedCluster,
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(cluster.nodes, cluster.haproxy, print, live);
-    this.L = cluster.timings.failOverIntervalSecs * 1000;
+    super(cluster.nodes, cluster.haproxy, cluster.timings, print, live);
   }
 
   start(): void {
@@ -207,31 +203,10 @@ export async function soakNodes(o: NodeSoakOptions, print: (l: string) => void):
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = new Command('soak:nodes')
-    .description('Fault soak on booted systemd nodes (root, systemd-container, iproute2, haproxy).')
-    .option('--faults <n>', 'number of faults', intArg('--faults', 1), 30)
-    .option('--seed <s>', 'PRNG seed (same seed, same sequence)', intArg('--seed', 0), 1)
-    .option('--lease-secs <L>', 'lease TTL L in seconds', intArg('--lease-secs', 5), 10)
-    .option('--nodes <n>', 'number of nodes', intArg('--nodes', 2), 3)
-    .option('--types <list>', `fault types to draw from: ${NODE_FAULTS.join(',')}`)
-    .option('--verbose', 'live timeline')
-    .exitOverride();
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch {
-    return 2;
-  }
-  const o = program.opts<{ faults: number; seed: number; leaseSecs: number; nodes: number; types?: string; verbose?: boolean }>();
-  let types: NodeFault[] | undefined;
-  if (o.types) {
-    types = o.types.split(',').map((s) => s.trim()) as NodeFault[];
-    const bad = types.filter((x) => !(NODE_FAULTS as readonly string[]).includes(x));
-    if (bad.length || types.length === 0) {
-      console.error(`--types: unknown fault ${bad.join(', ') || '(none)'}; expected a comma-separated list of ${NODE_FAULTS.join(', ')}`);
-      return 2;
-    }
-  }
-  const r = await soakNodes({ ...o, types }, (l) => console.log(l));
+  const program = soakCommand('soak:nodes', 'Fault soak on booted systemd nodes (root, systemd-container, iproute2, haproxy).', { leaseSecs: 10, nodesWhat: 'nodes', types: NODE_FAULTS });
+  const o = parseSoakArgs(program, argv, NODE_FAULTS);
+  if (!o) return 2;
+  const r = await soakNodes(o, (l) => console.log(l));
   return r.code;
 }
 

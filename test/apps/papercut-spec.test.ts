@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { PaperCutSpecStack } from '../../apps/examples/papercut-spec';
+import { PaperCutSpecStack } from '../../apps/examples/papercut-spec/stack';
 
 describe('papercut-spec example stack', () => {
   it('records the resolved PaperCut spec as an output', () => {

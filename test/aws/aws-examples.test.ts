@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
-import { AwsPaperCutStack } from '../../apps/examples/aws-papercut';
-import { AwsThinPrintDnsStack } from '../../apps/examples/aws-thinprint-dns';
+import { AwsPaperCutStack } from '../../apps/examples/aws-papercut/stack';
+import { AwsThinPrintDnsStack } from '../../apps/examples/aws-thinprint-dns/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { all, FIXTURE_BINARY, one, type Synth } from './aws-test-support';
 

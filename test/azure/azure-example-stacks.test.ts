@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
-import { AzurePaperCutStack } from '../../apps/examples/azure-papercut';
-import { AzureThinPrintStack } from '../../apps/examples/azure-thinprint';
+import { AzurePaperCutStack } from '../../apps/examples/azure-papercut/stack';
+import { AzureThinPrintStack } from '../../apps/examples/azure-thinprint/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { FIXTURE_BINARY, onlyResource, resourcesOf } from './helpers';
 

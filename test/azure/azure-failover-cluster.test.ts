@@ -1,29 +1,18 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AzureFailoverCluster, type AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
-import { papercut, thinprint } from '../../lib/spec';
-import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, resourcesOf, subnetId, synth, SSH_KEYS } from './helpers';
+import { custom, papercut, thinprint } from '../../lib/spec';
+import { VNET_ID, clusterProps, onlyResource, resourcesOf, subnetId, synth } from './helpers';
 
-const SSH_KEY = SSH_KEYS.ed25519;
-const base = (over: Partial<AzureFailoverClusterProps> = {}): AzureFailoverClusterProps => ({
-  ...PLACEMENT,
-  spec: { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'] },
-  virtualNetworkId: VNET_ID,
-  appSubnetId: subnetId('app'),
-  databaseSubnetId: subnetId('db'),
-  privateEndpointSubnetId: subnetId('pe'),
-  createFilePrivateDnsZone: true,
-  adminSshPublicKey: SSH_KEY,
-  binaryPath: FIXTURE_BINARY,
-  ...over,
-});
+const base = clusterProps;
 
 describe('AzureFailoverCluster', () => {
-  it('composes every part and exposes them', () => {
-    // given
-    let cluster!: AzureFailoverCluster;
+  // one synth of the default cluster, read by the tests that need nothing else (saves CI time)
+  let cluster!: AzureFailoverCluster;
+  const plain = synth((s) => (cluster = new AzureFailoverCluster(s, 'cluster', base())));
 
-    // when
-    const { json } = synth((s) => (cluster = new AzureFailoverCluster(s, 'cluster', base())));
+  it('composes every part and exposes them', () => {
+    // given / when
+    const { json } = plain;
 
     // then
     for (const type of ['azurerm_lb', 'azurerm_postgresql_flexible_server', 'azurerm_storage_share', 'azurerm_storage_blob', 'azurerm_linux_virtual_machine_scale_set', 'azurerm_monitor_action_group', 'azurerm_key_vault']) {
@@ -31,12 +20,12 @@ describe('AzureFailoverCluster', () => {
     }
     expect(resourcesOf(json, 'azurerm_resource_group')).toHaveLength(0);
     expect(cluster.spec.nodeCount).toBe(2);
-    expect([cluster.loadBalancer, cluster.database, cluster.fileShare, cluster.guardBlob, cluster.appServers, cluster.alerts].every(Boolean)).toBe(true);
+    expect([cluster.loadBalancer, cluster.database, cluster.storage, cluster.guardAsset, cluster.appServers, cluster.alarms].every(Boolean)).toBe(true);
   });
 
   it('wires one identity to the scale set, the secret and the blob, and boots the VMs only after the grants', () => {
     // given / when
-    const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base()));
+    const { json } = plain;
 
     // then
     const identity = Object.keys(json.resource.azurerm_user_assigned_identity);
@@ -88,7 +77,7 @@ describe('AzureFailoverCluster', () => {
   });
 
   describe('security of the whole synthesized cluster', () => {
-    const { json, text } = synth((s) => new AzureFailoverCluster(s, 'cluster', base()));
+    const { json, text } = plain;
 
     it('opens nothing to the Internet or to any source', () => {
       const rules = resourcesOf(json, 'azurerm_network_security_group').flatMap((g) => g.security_rule);
@@ -151,8 +140,10 @@ describe('AzureFailoverCluster', () => {
       ).not.toThrow();
     });
 
-    it('a DNS-mode profile, pointing to AzureDnsCluster', () => {
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns', clusterMode: undefined } } })))).toThrow(/- spec\.profile\.failoverMode: .*AzureDnsCluster/);
+    it('a DNS-mode profile, saying why (a scale set behind a load balancer) and what to use (AzureDnsCluster, or ThinPrint single-active)', () => {
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: { ...thinprint(), failoverMode: 'dns', clusterMode: undefined } } })))).toThrow(
+        /- spec\.profile\.failoverMode: "dns" profiles are not built by AzureFailoverCluster: its nodes are a guard-managed scale set behind a load balancer\. .*AzureDnsCluster.*ThinPrint runs "single-active" on Azure/,
+      );
     });
     it('ThinPrint dns-multicast: Azure carries no multicast, naming spec.profile.clusterMode', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) } })))).toThrow(/- spec\.profile\.clusterMode: Azure virtual networks carry no multicast/);
@@ -163,6 +154,12 @@ describe('AzureFailoverCluster', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue })))).toThrow(/- clientKeysValue: only for the ThinPrint profile/);
     });
 
+    it('the boot script\'s spec checks, with the rest, by the cluster path', () => {
+      const profile = custom({ displayName: 'Acme', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/acme', serviceName: 'acme', readiness: { kind: 'tcp', port: 8080 } });
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile, notificationEmails: ['ops@example.com'] }, appSubnetId: 'app' })))).toThrow(
+        /^test\/cluster is invalid:\n[\s\S]*- appSubnetId: [\s\S]*- spec\.profile\.serviceName: must be a systemd service unit name/,
+      );
+    });
     it('a missing guard binary, naming binaryPath', () => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ binaryPath: '/nonexistent/guard' })))).toThrow(/- binaryPath: no guard binary at \/nonexistent\/guard/);
     });
@@ -258,5 +255,68 @@ describe('AzureFailoverCluster file private DNS zone (issue 14)', () => {
     const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined, filePrivateDnsZoneId: zone })));
     expect(resourcesOf(json, 'azurerm_private_dns_zone').map((z) => z.name)).not.toContain('privatelink.file.core.windows.net');
     expect(onlyResource(json, 'azurerm_private_endpoint').private_dns_zone_group.private_dns_zone_ids).toEqual([zone]);
+  });
+});
+
+/** `${type.address.attribute}` of an output that references one resource attribute (the resource must exist). */
+function referenced(json: Record<string, any>, name: string): { type: string; attribute: string } {
+  const value = String(json.output[name].value);
+  const match = /^\$\{([a-z0-9_]+)\.([\w-]+)\.([a-z_]+)(?:\[0\]\.([a-z_]+))?\}$/.exec(value);
+  if (!match) throw new Error(`output ${name} is ${value}, not one reference`);
+  const [, type, address, attribute, nested] = match;
+  expect(json.resource[type]?.[address]).toBeDefined();
+  return { type, attribute: nested ? `${attribute}[0].${nested}` : attribute };
+}
+
+describe('AzureFailoverCluster convenience getters', () => {
+  // given: a PaperCut cluster whose getters are written as outputs, as users do
+  let cluster!: AzureFailoverCluster;
+  const { json } = synth((s) => {
+    cluster = new AzureFailoverCluster(s, 'cluster', base({ fileStorageAccountName: 'pcfiles01' }));
+    const outputs: Record<string, unknown> = {
+      lb_address: cluster.loadBalancerAddress,
+      lb_id: cluster.loadBalancerId,
+      db_host: cluster.databaseHost,
+      db_id: cluster.databaseId,
+      storage_id: cluster.storageId,
+      guard_url: cluster.guardAssetUrl,
+      guard_container: cluster.guardAssetContainerName,
+    };
+    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(s, name, { value });
+  });
+
+  it.each([
+    ['lb_address', 'azurerm_lb', 'frontend_ip_configuration[0].private_ip_address'],
+    ['lb_id', 'azurerm_lb', 'id'],
+    ['db_host', 'azurerm_postgresql_flexible_server', 'fqdn'],
+    ['db_id', 'azurerm_postgresql_flexible_server', 'id'],
+    ['storage_id', 'azurerm_storage_account', 'id'],
+    ['guard_url', 'azurerm_storage_blob', 'url'],
+    ['guard_container', 'azurerm_storage_container', 'name'],
+  ])('%s is the %s attribute %s', (name, type, attribute) => {
+    expect(referenced(json, name)).toEqual({ type, attribute });
+  });
+
+  it('storageId is the share\'s account, not the guard\'s', () => {
+    const account = /^\$\{azurerm_storage_account\.([\w-]+)\.id\}$/.exec(String(json.output.storage_id.value))![1];
+    expect(json.resource.azurerm_storage_account[account].account_kind).toBe('FileStorage');
+  });
+
+  it('databasePort is the engine port; storageDnsName is the account\'s file endpoint, known at plan time', () => {
+    expect(cluster.databasePort).toBe(5432);
+    expect(cluster.storageDnsName).toBe('pcfiles01.file.core.windows.net');
+  });
+
+  it('an existing database has a host but no server id', () => {
+    // a profile without an app database user of its own (see the next test)
+    let existing!: AzureFailoverCluster;
+    const spec = { name: 'pc', profile: custom({ displayName: 'Acme', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/acme', serviceName: 'acme.service', readiness: { kind: 'tcp', port: 8080 } }), notificationEmails: ['ops@example.com'], database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', port: 6432, username: 'guard', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } };
+    synth((s) => (existing = new AzureFailoverCluster(s, 'cluster', base({ spec, databaseSubnetId: undefined }))));
+    expect([existing.databaseHost, existing.databasePort, existing.databaseId]).toEqual(['db.corp.example.com', 6432, undefined]);
+  });
+
+  it('an existing database with a profile that has its own database user (PaperCut) is refused up front, naming spec.database.existing', () => {
+    const spec = { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'], database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', username: 'guard', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } };
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec, databaseSubnetId: undefined })))).toThrow(/^test\/cluster is invalid:[\s\S]*- spec\.database\.existing: PaperCut MF's own database user "papercut_app" keeps its password in the Key Vault/);
   });
 });

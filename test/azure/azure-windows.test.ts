@@ -4,10 +4,10 @@
  * apply time, read grant for the node identity).
  */
 import { Testing } from 'cdktf';
-import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut';
+import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
-import { AzureFileShare, type AzureFileShareProps } from '../../lib/azure/azure-file-share';
+import { AzureSharedStorage, type AzureSharedStorageProps } from '../../lib/azure/azure-shared-storage';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec } from '../../lib/spec';
 import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propError, resourcesOf, SSH_KEYS, subnetId, synth } from './helpers';
@@ -55,8 +55,8 @@ describe('AzureAppServers on Windows', () => {
   });
 });
 
-describe('AzureFileShare SMB credentials', () => {
-  const base = (over: Partial<AzureFileShareProps> = {}): AzureFileShareProps => ({
+describe('AzureSharedStorage SMB credentials', () => {
+  const base = (over: Partial<AzureSharedStorageProps> = {}): AzureSharedStorageProps => ({
     ...PLACEMENT,
     spec: windowsSpec(),
     privateEndpointSubnetId: subnetId('pe'),
@@ -67,8 +67,8 @@ describe('AzureFileShare SMB credentials', () => {
 
   it('writes the storage key into Key Vault at apply time and lets the nodes read it', () => {
     // given / when
-    let share!: AzureFileShare;
-    const { json } = synth((s) => (share = new AzureFileShare(s, 'files', base({ keyVaultId: 'kv-id', readerPrincipalId: 'nodes-principal' }))));
+    let share!: AzureSharedStorage;
+    const { json } = synth((s) => (share = new AzureSharedStorage(s, 'files', base({ keyVaultId: 'kv-id', readerPrincipalId: 'nodes-principal' }))));
     // then
     const secret = onlyResource(json, 'azurerm_key_vault_secret');
     expect(secret).toMatchObject({ name: 'pcw-smb-credentials', key_vault_id: 'kv-id' });
@@ -85,14 +85,14 @@ describe('AzureFileShare SMB credentials', () => {
 
   it('uses a given Key Vault credential as is, and creates nothing', () => {
     const spec = parseClusterSpec({ name: 'pcw', profile: papercut({ os: 'windows' }), storage: { kind: 'smb', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' } });
-    const { json } = synth((s) => new AzureFileShare(s, 'files', base({ spec })));
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec })));
     expect(resourcesOf(json, 'azurerm_key_vault_secret')).toHaveLength(0);
   });
 
   it('needs a vault (or a credential), and a Key Vault credential on Azure, naming the props', () => {
-    expect(() => synth((s) => new AzureFileShare(s, 'files', base()))).toThrow(propError('AzureFileShare', 'keyVaultId'));
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base()))).toThrow(propError('AzureSharedStorage', 'keyVaultId'));
     const aws = parseClusterSpec({ name: 'pcw', profile: papercut({ os: 'windows' }), storage: { kind: 'smb', credentialsSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:x' } });
-    expect(() => synth((s) => new AzureFileShare(s, 'files', base({ spec: aws })))).toThrow(propError('AzureFileShare', 'spec.storage.credentialsSecretRef'));
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ spec: aws })))).toThrow(propError('AzureSharedStorage', 'spec.storage.credentialsSecretRef'));
   });
 });
 

@@ -1,10 +1,11 @@
-import { join } from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
 import { papercut, parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../../lib/spec';
+import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
-/** A small file standing in for the guard binary, so tests never depend on a real build. */
-export const FIXTURE_BINARY = join(__dirname, 'fixtures', 'failover-guard-fixture');
+/** The harness's stand-in for the guard binary (tests never depend on the real build). */
+export { FIXTURE_BINARY };
 
 export const PLACEMENT = { resourceGroupName: 'rg-test', location: 'westeurope' } as const;
 export const VNET_ID = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet';
@@ -54,3 +55,17 @@ export const SSH_KEYS = {
   rsa1024: 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC/NridlNXNgZG3+/71odwnL+RpKid3bQppgpWxH1Q9nlgdNiZObdhXW9yRVyE1nkiPfSk9alO10iF+BlPjaC+yBQ82IFif6FiI8RC+4h4g07GGfJIbrdcvNASBesKCEeHz0mRIjY6y8eJwNzzvBWAFphzrVDiU+u6q3B4LGqDp1w== test@example',
   ecdsa256: 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBOenmOKJbQn6UWODmTXz5EeVx8EYnuiTkP9hPqwCZUfVEOy71mdr16LhOmPV/PeKRTmIIYwP9Y1PYmWE4S/FxP0= test@example',
 } as const;
+
+/** AzureFailoverCluster props of a PaperCut (Linux) cluster in the test network, with overrides. */
+export const clusterProps = (over: Partial<AzureFailoverClusterProps> = {}): AzureFailoverClusterProps => ({
+  ...PLACEMENT,
+  spec: { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'] },
+  virtualNetworkId: VNET_ID,
+  appSubnetId: subnetId('app'),
+  databaseSubnetId: subnetId('db'),
+  privateEndpointSubnetId: subnetId('pe'),
+  createFilePrivateDnsZone: true,
+  adminSshPublicKey: SSH_KEYS.ed25519,
+  binaryPath: FIXTURE_BINARY,
+  ...over,
+});

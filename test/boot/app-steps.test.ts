@@ -1,8 +1,8 @@
 import { renderLinuxBootScript, renderWindowsBootScript } from '../../lib/boot';
 import { clientPort } from '../../lib/boot/app-steps';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
-import { APP, DB, linuxContext, SHA } from './fixtures/contexts';
-import { powershellSyntaxErrors } from '../helpers/powershell-syntax';
+import { APP, DB, linuxContext, SHA } from '../harness/boot-contexts';
+import { powershellSyntaxErrors } from '../harness/powershell-syntax';
 
 const windowsCtx = {
   share: { kind: 'smb' as const, address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },

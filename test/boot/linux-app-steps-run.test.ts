@@ -9,8 +9,8 @@ import { chmodSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { papercut, parseClusterSpec } from '../../lib/spec';
-import { APP, linuxContext } from './fixtures/contexts';
-import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from './fixtures/sandbox';
+import { APP, linuxContext } from '../harness/boot-contexts';
+import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from '../harness/boot-sandbox';
 
 const MP = '/mnt/failover-share';
 const APP_PATH = '/home/papercut';

@@ -9,8 +9,8 @@ import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { EFS_UTILS_VERSION } from '../../lib/boot/linux';
 import { custom, parseClusterSpec } from '../../lib/spec';
-import { linuxContext, linuxSpec } from './fixtures/contexts';
-import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from './fixtures/sandbox';
+import { linuxContext, linuxSpec } from '../harness/boot-contexts';
+import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from '../harness/boot-sandbox';
 
 const MP = '/mnt/failover-share';
 const INSTALL = '/home/papercut/server';

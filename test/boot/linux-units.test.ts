@@ -2,7 +2,7 @@
 import { guardUnits } from '../../lib/boot/linux';
 import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
 import { custom, parseClusterSpec } from '../../lib/spec';
-import { linuxContext, SHA } from './fixtures/contexts';
+import { linuxContext, SHA } from '../harness/boot-contexts';
 
 function spec(serviceName: string, failOverIntervalSecs = 30) {
   return parseClusterSpec({

@@ -3,7 +3,7 @@ import { existsSync } from 'fs';
 import { renderLinuxBootScript, type BootContext } from '../../lib/boot';
 import { userDataBytes } from '../../lib/core/user-data';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
-import { linuxContext, linuxSpec, SHA, type LinuxVariant } from './fixtures/contexts';
+import { linuxContext, linuxSpec, SHA, type LinuxVariant } from '../harness/boot-contexts';
 
 const SHELLCHECK = '/usr/bin/shellcheck';
 

@@ -3,8 +3,8 @@ import { coveringNetwork, thinprintSettingsProblems } from '../../lib/boot/thinp
 import { renderWindowsDnsNodeScript } from '../../lib/boot/windows';
 import { ValidationError } from '../../lib/core/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
-import { SHA } from './fixtures/contexts';
-import { powershellSyntaxErrors } from '../helpers/powershell-syntax';
+import { SHA } from '../harness/boot-contexts';
+import { powershellSyntaxErrors } from '../harness/powershell-syntax';
 
 const KEYS_AWS = 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:tpcs-clients-AbC';
 const KEYS_AZURE = 'azure-keyvault:https://tp-kv.vault.azure.net/secrets/thinprint-clients';

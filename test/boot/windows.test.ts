@@ -1,6 +1,6 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
-import { APP, DB, SHA } from './fixtures/contexts';
+import { APP, DB, SHA } from '../harness/boot-contexts';
 
 const awsContext: BootContext = {
   share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share', credentialsSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ' },

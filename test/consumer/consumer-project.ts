@@ -25,6 +25,33 @@ export function installedVersion(pkg: string): string {
   return (JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** The compiler options `cdktf init --template=typescript` writes (CommonJS, `moduleResolution: node`, strict). */
+export const CONSUMER_COMPILER_OPTIONS = {
+  alwaysStrict: true,
+  declaration: true,
+  experimentalDecorators: true,
+  inlineSourceMap: true,
+  inlineSources: true,
+  lib: ['es2018'],
+  module: 'CommonJS',
+  moduleResolution: 'node',
+  noEmitOnError: true,
+  noFallthroughCasesInSwitch: true,
+  noImplicitAny: true,
+  noImplicitReturns: true,
+  noImplicitThis: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+  resolveJsonModule: true,
+  strict: true,
+  strictNullChecks: true,
+  strictPropertyInitialization: true,
+  stripInternal: true,
+  target: 'ES2018',
+  incremental: true,
+  skipLibCheck: true,
+};
+
 /**
  * Writes a project the way `cdktf init --template=typescript` makes one: its own package.json
  * (the tarball and the peers as dependencies, TypeScript, ts-node, jest and ts-jest as dev
@@ -56,31 +83,7 @@ export function writeConsumerProject(dir: string, tarball: string, files: Record
   write(
     'tsconfig.json',
     json({
-      compilerOptions: {
-        alwaysStrict: true,
-        declaration: true,
-        experimentalDecorators: true,
-        inlineSourceMap: true,
-        inlineSources: true,
-        lib: ['es2018'],
-        module: 'CommonJS',
-        moduleResolution: 'node',
-        noEmitOnError: true,
-        noFallthroughCasesInSwitch: true,
-        noImplicitAny: true,
-        noImplicitReturns: true,
-        noImplicitThis: true,
-        noUnusedLocals: true,
-        noUnusedParameters: true,
-        resolveJsonModule: true,
-        strict: true,
-        strictNullChecks: true,
-        strictPropertyInitialization: true,
-        stripInternal: true,
-        target: 'ES2018',
-        incremental: true,
-        skipLibCheck: true,
-      },
+      compilerOptions: CONSUMER_COMPILER_OPTIONS,
       include: ['**/*.ts'],
       exclude: ['node_modules', 'cdktf.out'],
     }),

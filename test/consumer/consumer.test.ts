@@ -1,8 +1,9 @@
 /**
  * A new user's path: `npm pack` this repository (prepack builds dist/), install the tarball and
  * the peers into a throwaway project made like `cdktf init --template=typescript` makes one
- * (tsconfig `moduleResolution: node`), with the README's files; type-check, synthesize with
- * `ts-node main.ts` (cdktf.json's app) and run a `Testing` snapshot test twice. Nothing is built
+ * (tsconfig `moduleResolution: node`), with the README's files; type-check them and every
+ * TypeScript example of README.md and docs/*.md, synthesize with `ts-node main.ts` (cdktf.json's
+ * app) and run a `Testing` snapshot test twice. Nothing is built
  * in this repository for the consumer: its guard binary is built at synth from the packed blob
  * into the test cache (warm after the first run). Prints the tarball size and the times.
  */
@@ -10,9 +11,11 @@ import { createHash } from 'crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+// the docs' examples (README.md, docs/*.md), as files of the consumer project
+import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary } from '../../lib/core/guard-build';
-import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
 
 jest.setTimeout(300_000);
@@ -41,8 +44,10 @@ beforeAll(() => {
   figures['tarball'] = `${(statSync(tarball).size / 1e6).toFixed(2)} MB`;
   project = join(work, 'print-infra');
   const { files } = readmeFiles();
+  const examples = [...blockFiles(docPages().flatMap(tsBlocks))].map(([path, block]) => [`doc-examples/${path}`, block.text]);
   writeConsumerProject(project, tarball, {
     ...files,
+    ...Object.fromEntries(examples),
     // The Azure stack gets a test of its own here (the README shows the AWS one).
     '__tests__/azure-print-stack.test.ts': [
       "import { Testing } from 'cdktf';",
@@ -74,9 +79,11 @@ describe('a consumer project', () => {
     expect(Object.keys(files).sort()).toEqual(['__tests__/print-stack.test.ts', 'azure-print-stack.ts', 'main.ts', 'print-stack.ts']);
   });
 
-  it('gets the constructs and both peers as single copies, and no provider it did not ask for nested', () => {
+  it('gets the constructs (dist/lib, dist/guard, README, docs; no example) and both peers as single copies, and no provider it did not ask for nested', () => {
     const installed = readdirSync(join(project, 'node_modules', 'failover-constructs'));
-    expect(installed.sort()).toEqual(['README.md', 'dist', 'package.json']);
+    // the README's links resolve in the install (docs/); the examples (apps/) are not published
+    expect(installed.sort()).toEqual(['README.md', 'dist', 'docs', 'package.json']);
+    expect(readdirSync(join(project, 'node_modules', 'failover-constructs', 'dist')).sort()).toEqual(['guard', 'lib']);
     const nested = join(project, 'node_modules', 'failover-constructs', 'node_modules');
     const nestedNames = (() => {
       try {
@@ -94,8 +101,11 @@ describe('a consumer project', () => {
   });
 
   // ts-node (synth) and ts-jest (the tests) type-check the README's files with the project's
-  // tsconfig, moduleResolution node (node10); this adds the two resolutions that use `exports`.
-  it('resolves every subpath with moduleResolution node16 and bundler', () => {
+  // tsconfig, moduleResolution node (node10). The two resolutions that use `exports` are added
+  // here: node16 over the whole project, so every TypeScript example of README.md and docs/*.md
+  // compiles against what npm installed (test/docs checks them against lib/ in seconds), and
+  // bundler over one file that imports every subpath.
+  it('compiles every README and docs example with moduleResolution node16, and resolves every subpath with bundler too', () => {
     writeFileSync(
       join(project, 'subpaths.ts'),
       [
@@ -107,9 +117,12 @@ describe('a consumer project', () => {
         '',
       ].join('\n'),
     );
-    const only = ['--noEmit', '--strict', '--skipLibCheck', '--types', 'node', 'subpaths.ts'];
-    timed('tsc (node16)', () => run(project, 'npx', ['tsc', '--module', 'node16', '--moduleResolution', 'node16', ...only]));
-    timed('tsc (bundler)', () => run(project, 'npx', ['tsc', '--module', 'esnext', '--moduleResolution', 'bundler', ...only]));
+    timed('tsc (node16: the project, the docs examples, every subpath)', () =>
+      run(project, 'npx', ['tsc', '-p', '.', '--noEmit', '--incremental', 'false', '--module', 'node16', '--moduleResolution', 'node16']),
+    );
+    timed('tsc (bundler: every subpath)', () =>
+      run(project, 'npx', ['tsc', '--module', 'esnext', '--moduleResolution', 'bundler', '--noEmit', '--strict', '--skipLibCheck', '--types', 'node', 'subpaths.ts']),
+    );
     rmSync(join(project, 'subpaths.ts'));
   });
 

@@ -1,6 +1,6 @@
 /**
- * The error the README shows under "Use it in your own project" is the one the constructs
- * throw for the input it names (the README's stack, with a bad vpcId and a 4 s health check).
+ * The error docs/using-the-package.md shows is the one the constructs throw for the input it
+ * names (the README's stack, with a bad vpcId and a 4 s health check).
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
@@ -10,10 +10,10 @@ import { AwsFailoverCluster } from '../../lib/aws';
 import { papercut } from '../../lib/spec';
 import { readmeFiles } from './consumer-project';
 
-it("the README's example error is the real one", () => {
+it("the docs' example error is the real one", () => {
   // given
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const shown = /```text\n(print\/papercut is invalid:\n[\s\S]*?)```/.exec(readme)?.[1];
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'using-the-package.md'), 'utf8');
+  const shown = /```text\n(print\/papercut is invalid:\n[\s\S]*?)```/.exec(page)?.[1];
   const stack = new TerraformStack(new App(), 'print');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
   // the README's stack, with the two mistakes the README names

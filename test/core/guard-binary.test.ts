@@ -1,7 +1,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { guardBinaryProblems, packageRoot } from '../../lib/core/guard-binary';
-import { FIXTURE_BINARY } from '../azure/helpers';
+import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
 describe('guard binary location', () => {
   it('finds the package root from lib/core', () => {

@@ -14,7 +14,7 @@ import { sha256OfFile } from '../../lib/core/guard-binary';
 import { GUARD_EXEC_ARGV, guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
 import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../../lib/guard/chunks';
 import { papercut } from '../../lib/spec';
-import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
+import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 
 jest.setTimeout(240_000);
 

@@ -1,5 +1,5 @@
 /** The drill's pure parts: fence rule, double-active check, HAProxy log parsing and config, fault sequences. */
-import { haproxyConfig, parseHaproxyLine } from '../../scripts/drill/env';
+import { haproxyConfig, parseHaproxyLine } from '../harness/haproxy';
 import { distribution, doubleActive, downtimeMs, failoverMs, fences, servedAfterFence, STOP_ALLOWANCE_MS, type Sample } from '../../scripts/drill/observe';
 import { faultSequence, FAULT_TYPES, parseFaults } from '../../scripts/drill/run';
 

@@ -9,7 +9,7 @@ import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-databa
 import { guardCliMain } from '../../lib/guard';
 import { createLeaseStore } from '../../lib/guard/daemon';
 import type { SessionTarget } from '../../lib/guard/sql-session';
-import { DATABASES, type TestDatabase } from '../helpers/database';
+import { DATABASES, type TestDatabase } from '../harness/database';
 
 jest.setTimeout(60000);
 

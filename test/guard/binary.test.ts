@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { guardBinary, SERVICE_HOST_PACKAGE } from '../../lib/core/guard-build';
-import { ActiveChecker, activeNodes, GuardNode, waitFor } from '../helpers/guard-cluster';
-import { TEST_GUARD_CACHE } from '../helpers/guard-cache';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { ActiveChecker, activeNodes, GuardNode } from '../harness/guard-cluster';
+import { waitFor } from '../harness/wait';
+import { TEST_GUARD_CACHE } from '../harness/guard-cache';
+import { startPostgres, type TestPostgres } from '../harness/postgres';
 
 jest.setTimeout(60000);
 

@@ -1,5 +1,5 @@
 import { envName, loadGuardConfig, parseProperties } from '../../lib/guard/config';
-import { BASE_GUARD_LINES } from '../helpers/guard-config';
+import { BASE_GUARD_LINES } from '../harness/guard-config';
 
 const base = BASE_GUARD_LINES.join('\n');
 

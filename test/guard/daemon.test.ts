@@ -6,12 +6,14 @@ import { ValidationError } from '../../lib/core/problems';
 import { createStore, runGuard } from '../../lib/guard/daemon';
 import { MysqlLeaseStore } from '../../lib/guard/mysql-store';
 import { PgLeaseStore } from '../../lib/guard/pg-store';
-import { DEMO_APP, httpGet, waitFor } from '../helpers/guard-cluster';
-import { freePort } from '../helpers/ports';
-import { notifySocket } from '../helpers/notify-socket';
+import { DEMO_APP } from '../harness/guard-cluster';
+import { httpGet } from '../harness/health';
+import { waitFor } from '../harness/wait';
+import { freePort } from '../harness/ports';
+import { notifySocket } from '../harness/notify-socket';
 import { systemClock } from '../../lib/guard/clock';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 
 describe('runGuard', () => {
   it('single-server mode (enabled=N) runs the app without a database; /health follows readiness', async () => {
@@ -39,7 +41,7 @@ describe('runGuard', () => {
       await waitFor('standalone /health 200', async () => (await httpGet(healthPort, '/health')).code === 200, 5000);
       // then
       expect((await httpGet(healthPort, '/health')).body).toMatchObject({ role: 'standalone', node: 'solo-host', ready: true });
-      expect((await httpGet(appPort, '/')).body).toMatchObject({ node: 'solo-host', term: '0' });
+      expect((await httpGet(appPort, '/')).body).toMatchObject({ node: 'solo-host', term: 0 });
       // and systemd heard READY=1 from the guard's own pid (Type=notify, NotifyAccess=main)
       await waitFor('READY=1', async () => socket.messages().length > 0, 5000);
       expect(socket.messages()[0]).toEqual([process.getuid?.() === 0 ? process.pid : expect.any(Number), 'READY=1']);

@@ -6,8 +6,9 @@
 import { Elector } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import { deriveGuardTimings } from '../../lib/spec/timing';
-import { FakeClock } from '../helpers/fake-clock';
-import { MemoryDb } from '../helpers/memory-store';
+import { FakeClock } from '../harness/fake-clock';
+import { MemoryDb } from '../harness/memory-store';
+import { silent } from '../harness/silent-log';
 
 /** Timers longer than 5 ms fire 5 ms early, as libuv's can relative to performance.now(). */
 class EarlyClock extends FakeClock {
@@ -30,8 +31,6 @@ class App implements Supervisor {
   }
   onExit(): void {}
 }
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('Elector renew deadline', () => {
   it('fences at D even when the deadline timer fires early and no renew completes', async () => {

@@ -7,8 +7,8 @@ import { deriveGuardTimings } from '../../lib/spec/timing';
 import { Elector } from '../../lib/guard/elector';
 import type { LeaseStore } from '../../lib/guard/store';
 import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock, flush } from '../helpers/fake-clock';
-import { MemoryDb } from '../helpers/memory-store';
+import { FakeClock, flush } from '../harness/fake-clock';
+import { MemoryDb } from '../harness/memory-store';
 
 /** An app whose start completes only when the test says so. */
 class SlowApp implements Supervisor {

@@ -1,8 +1,8 @@
 import { deriveGuardTimings } from '../../lib/spec/timing';
 import { Elector, type RoleChange } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock, flush } from '../helpers/fake-clock';
-import { MemoryDb } from '../helpers/memory-store';
+import { FakeClock, flush } from '../harness/fake-clock';
+import { MemoryDb } from '../harness/memory-store';
 
 /** Records what the elector asks of the app. */
 class FakeApp implements Supervisor {
@@ -32,7 +32,7 @@ class FakeApp implements Supervisor {
   }
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 // L = 6 s: R = 1, Q = 0.5, D = 3, S = 2
 const timings = { ...deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 2 }), startupTimeoutSecs: 5 };
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { ExecSupervisor, WATCHDOG_SCRIPT } from '../../lib/guard/exec-supervisor';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 const dir = mkdtempSync(join(tmpdir(), 'exec-sup-'));
 
 function alive(pid: number): boolean {

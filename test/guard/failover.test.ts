@@ -8,9 +8,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DATABASES, type TestDatabase } from '../helpers/database';
-import { bundleGuard } from '../helpers/guard-bundle';
-import { ActiveChecker, activeNodes, GuardNode, sleep, waitFor, type GuardNodeOptions } from '../helpers/guard-cluster';
+import { DATABASES, type TestDatabase } from '../harness/database';
+import { bundleGuard } from '../harness/guard-bundle';
+import { ActiveChecker, activeNodes, GuardNode, type GuardNodeOptions } from '../harness/guard-cluster';
+import { sleep, waitFor } from '../harness/wait';
 
 jest.setTimeout(60000);
 // Liveness assertions here (which node leads, within seconds) flaked about once in 18 in CI-like

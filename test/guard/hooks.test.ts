@@ -9,8 +9,8 @@ import type { AppHookConfig } from '../../lib/guard/hook-config';
 import { expandArgv, HookedSupervisor, HookRunner, runCommand } from '../../lib/guard/hooks';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { AppHook } from '../../lib/spec/profile';
-import { sleep, waitFor } from '../helpers/guard-cluster';
-import { BASE_GUARD_LINES } from '../helpers/guard-config';
+import { sleep, waitFor } from '../harness/wait';
+import { BASE_GUARD_LINES } from '../harness/guard-config';
 
 const base = BASE_GUARD_LINES;
 const problemsOf = (lines: string[]) => {

@@ -5,8 +5,8 @@
 import { createLeaseStore } from '../../lib/guard/daemon';
 import type { LeaseStore } from '../../lib/guard/store';
 import * as net from 'net';
-import { DATABASES, type TestDatabase } from '../helpers/database';
-import { freePort } from '../helpers/ports';
+import { DATABASES, type TestDatabase } from '../harness/database';
+import { freePort } from '../harness/ports';
 
 const passive = { role: 'passive' as const, term: 0 };
 

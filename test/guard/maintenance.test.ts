@@ -2,10 +2,10 @@ import { deriveGuardTimings } from '../../lib/spec/timing';
 import { Elector } from '../../lib/guard/elector';
 import { waitForMaintenance } from '../../lib/guard/maintenance';
 import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock } from '../helpers/fake-clock';
-import { MemoryDb } from '../helpers/memory-store';
+import { FakeClock } from '../harness/fake-clock';
+import { MemoryDb } from '../harness/memory-store';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 const timings = deriveGuardTimings({ failOverIntervalSecs: 6, stopTimeoutSecs: 2 });
 
 /** An app that takes 1.5 s to stop. */

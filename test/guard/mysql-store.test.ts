@@ -1,7 +1,7 @@
 import { parseMysqlUrl } from '../../lib/guard/database-url';
 import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
-import { startMariadb, type TestMariadb } from '../helpers/mariadb';
+import { startMariadb, type TestMariadb } from '../harness/mariadb';
 
 // The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
 function target(url: string) {

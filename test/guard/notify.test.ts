@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { notifyEnv, runNotify } from '../../lib/guard/notify';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 
 describe('notify.command', () => {
   it('gets the event, role, term, node and cluster in its environment', async () => {

@@ -8,10 +8,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DATABASES, type TestDatabase } from '../helpers/database';
-import { bundleGuard } from '../helpers/guard-bundle';
-import { ActiveChecker, waitFor } from '../helpers/guard-cluster';
-import { hookDetails, StandinCluster } from '../helpers/papercut-standin';
+import { DATABASES, type TestDatabase } from '../harness/database';
+import { bundleGuard } from '../harness/guard-bundle';
+import { ActiveChecker } from '../harness/guard-cluster';
+import { waitFor } from '../harness/wait';
+import { hookDetails, StandinCluster } from '../harness/papercut-standin';
 
 jest.setTimeout(120000);
 

@@ -1,7 +1,7 @@
 import { SystemdNotifier } from '../../lib/guard/sd-notify';
-import { notifySocket } from '../helpers/notify-socket';
+import { notifySocket } from '../harness/notify-socket';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 
 async function until(what: () => boolean, ms: number): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end && !what(); ) await new Promise((r) => setTimeout(r, 50));

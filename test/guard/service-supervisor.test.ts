@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, statSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ServiceSupervisor, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
-import { FakeClock, flush } from '../helpers/fake-clock';
+import { FakeClock, flush } from '../harness/fake-clock';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { silent } from '../harness/silent-log';
 
 /** A fake systemd unit answering systemctl as systemd 252 does. */
 class FakeUnit {

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { mergeEnvironment, parseEnvironmentValue, setServiceEnvironment } from '../../lib/guard/windows-service-env';
-import { bundleGuard } from '../helpers/guard-bundle';
+import { bundleGuard } from '../harness/guard-bundle';
 
 jest.setTimeout(60000);
 

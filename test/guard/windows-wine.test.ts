@@ -15,8 +15,8 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildSync } from 'esbuild';
 import { pinnedPackageFiles } from '../../lib/core/guard-build';
-import { bundleGuard } from '../helpers/guard-bundle';
-import { freePort } from '../helpers/ports';
+import { bundleGuard } from '../harness/guard-bundle';
+import { freePort } from '../harness/ports';
 
 jest.setTimeout(120000);
 

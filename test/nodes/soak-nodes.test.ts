@@ -5,7 +5,7 @@
  * double-active sample, nothing served by a fenced node, every fault recovered). L = 10 s.
  */
 import { NODE_FAULTS, soakNodes } from '../../scripts/nodes/soak';
-import { nodePrerequisiteProblems } from '../../scripts/nodes/cluster';
+import { nodePrerequisiteProblems } from '../harness/booted-nodes';
 
 describe('soak on booted nodes', () => {
   it('seed 427: every node fault once, zero violations, nothing left behind', async () => {

@@ -4,10 +4,10 @@
  * L = 15 s (R 1.5, D 7.5, S 5.5, watchdog 1.5 s). Every test starts from one active node and
  * checks, besides its own claim, that no two nodes answered /health 200 in one sample.
  */
-import * as http from 'http';
-import { sleep } from '../../scripts/drill/env';
+import { httpGet } from '../harness/health';
+import { sleep } from '../harness/wait';
 import { doubleActive, Sampler } from '../../scripts/drill/observe';
-import { APP_PORT, APP_UNIT, BootedCluster, GUARD_UNIT, nodePrerequisiteProblems, type BootedNode } from '../../scripts/nodes/cluster';
+import { APP_PORT, APP_UNIT, BootedCluster, GUARD_UNIT, nodePrerequisiteProblems, type BootedNode } from '../harness/booted-nodes';
 
 const L = 15000;
 let cluster: BootedCluster;
@@ -15,22 +15,8 @@ let sampler: Sampler;
 let samplesBefore = 0;
 
 /** The term the app itself says it runs with (undefined: it does not answer). */
-function appTerm(n: BootedNode): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: n.addr, port: APP_PORT, path: '/', timeout: 500, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        try {
-          resolve(Number((JSON.parse(text) as { term?: unknown }).term));
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-  });
+async function appTerm(n: BootedNode): Promise<number | undefined> {
+  return (await httpGet(APP_PORT, '/', 500, n.addr)).body?.term;
 }
 
 /** Waits for exactly one node answering 200 whose app answers with the guard's term. */

@@ -1,0 +1,139 @@
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import type { GuardBinarySource } from '../boot/context';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { defaultGuardBinary } from '../core/guard-build';
+import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+
+/** Properties of an {@link AzureGuardAsset}. */
+export interface AzureGuardAssetProps extends AzurePlacement {
+  /** The parsed cluster spec (names and tags). */
+  readonly spec: ClusterSpec;
+  /**
+   * The failover-guard single executable.
+   * @default - built at synth from this package's guard and the pinned Node runtime (linux-x64, or win-x64 for Windows profiles), cached per user
+   */
+  readonly binaryPath?: string;
+  /** Principal (the app servers' managed identity) that may read the blob. */
+  readonly readerPrincipalId: string;
+  /**
+   * Storage account name (3–24 lower-case letters and digits, globally unique).
+   * @default - `<name>gb<hash>`
+   */
+  readonly storageAccountName?: string;
+}
+
+/**
+ * The guard binary as a TerraformAsset, uploaded to a private container of a StorageV2 account
+ * that accepts only Entra ID (no shared keys, no anonymous access, TLS 1.2, HTTPS only). The
+ * app servers' managed identity gets "Storage Blob Data Reader" on this container only, and
+ * the boot script checks the SHA-256 after download. The blob name carries the hash, so a new
+ * binary is a new blob and a new boot script.
+ *
+ * Shared keys are off, so the azurerm provider must use Entra ID for data-plane calls:
+ * `storageUseAzuread: true` in the provider block; the deploying principal gets
+ * "Storage Blob Data Contributor" on the container here.
+ */
+export class AzureGuardAsset extends Construct {
+  /** The StorageV2 account holding the container (Entra ID only, no shared keys). */
+  public readonly storageAccount: StorageAccount;
+  /** The private container `failover-guard`. */
+  public readonly container: StorageContainer;
+  /** The guard binary's blob; its name carries the binary's hash. */
+  public readonly blob: StorageBlob;
+  /** The binary as a Terraform asset (copied into the synth output). */
+  public readonly asset: TerraformAsset;
+  /** Hex SHA-256 of the binary. */
+  public readonly sha256: string;
+  /** The app servers' Storage Blob Data Reader grant on the container: boot after it. */
+  public readonly readerRoleAssignment: RoleAssignment;
+
+  constructor(scope: Construct, id: string, props: AzureGuardAssetProps) {
+    super(scope, id);
+    throwIfProblems(this.node.path, guardAssetProblems(props));
+    const { spec } = props;
+    const tags = clusterTags(spec);
+    const placement = placementOf(props);
+    const binaryPath = props.binaryPath ?? defaultGuardBinary(spec.profile.os);
+    this.sha256 = sha256OfFile(binaryPath);
+
+    this.storageAccount = new StorageAccount(this, 'account', {
+      ...placement,
+      name: props.storageAccountName ?? globalName(this, placement, spec, 'gb'),
+      accountKind: 'StorageV2',
+      accountTier: 'Standard',
+      accountReplicationType: 'ZRS',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 7 } },
+      tags,
+    });
+    this.container = new StorageContainer(this, 'container', {
+      name: 'failover-guard',
+      storageAccountId: this.storageAccount.id,
+      containerAccessType: 'private',
+    });
+    const uploader = new RoleAssignment(this, 'deployer-blob-contributor', {
+      scope: this.container.id,
+      roleDefinitionName: 'Storage Blob Data Contributor',
+      principalId: clientConfig(this).objectId,
+    });
+    // Our hash names the asset, so cdktf does not read the ~100 MB binary a second time.
+    this.asset = new TerraformAsset(this, 'binary', { path: binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
+    this.blob = new StorageBlob(this, 'blob', {
+      name: `failover-guard-${this.sha256.slice(0, 16)}${binaryPath.endsWith('.exe') ? '.exe' : ''}`,
+      storageAccountName: this.storageAccount.name,
+      storageContainerName: this.container.name,
+      type: 'Block',
+      source: this.asset.path,
+      contentType: 'application/octet-stream',
+      metadata: { sha256: this.sha256 },
+      dependsOn: [uploader],
+    });
+    this.readerRoleAssignment = new RoleAssignment(this, 'reader', {
+      scope: this.container.id,
+      roleDefinitionName: 'Storage Blob Data Reader',
+      principalId: props.readerPrincipalId,
+    });
+  }
+
+  /** Where the boot script downloads the binary from, with the identity whose client id is given. */
+  public source(managedIdentityClientId?: string): GuardBinarySource {
+    return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
+  }
+
+  /** The private container's name (`failover-guard`). */
+  public get containerName(): string {
+    return this.container.name;
+  }
+
+  /** The guard blob's URL (`https://<account>.blob.core.windows.net/failover-guard/failover-guard-<sha>`), readable only with Entra ID. */
+  public get url(): string {
+    return this.blob.url;
+  }
+}
+
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
+export function guardAssetProblems(props: AzureGuardAssetProps): Problem[] {
+  const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
+  if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
+  return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
+}
+
+/** @deprecated Use AzureGuardAsset (the name of its AWS twin, AwsGuardAsset); this alias is removed in the next release. */
+export const AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAsset; this alias is removed in the next release. */
+export type AzureGuardBlob = AzureGuardAsset;
+/** @deprecated Use AzureGuardAssetProps; this alias is removed in the next release. */
+export type AzureGuardBlobProps = AzureGuardAssetProps;
+/** @deprecated Use guardAssetProblems; this alias is removed in the next release. */
+export const guardBlobProblems = guardAssetProblems;

@@ -1,0 +1,258 @@
+import { Fn, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
+import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
+import type { ShareMount } from '../boot/context';
+import type { Problem } from '../core/problems';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+
+/**
+ * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
+ * `nfsvers=4.1`; a second `vers=4,minorversion=1` would only repeat it).
+ */
+export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
+/** The private DNS zone Azure Files private endpoints resolve through. */
+export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
+
+/** Properties of an {@link AzureSharedStorage}. */
+export interface AzureSharedStorageProps extends AzurePlacement {
+  /** The parsed cluster spec: `storage` (kind nfs | smb, size, SMB credentials). */
+  readonly spec: ClusterSpec;
+  /** Subnet for the storage account's private endpoint. */
+  readonly privateEndpointSubnetId: string;
+  /**
+   * Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`.
+   * @default - none
+   */
+  readonly virtualNetworkId?: string;
+  /**
+   * The existing `privatelink.file.core.windows.net` zone the virtual network resolves through
+   * (hub and spoke, or a second cluster): a virtual network links to one zone of that name
+   * only, so a new zone would be refused. Give this or `createPrivateDnsZone`.
+   * @default - none
+   */
+  readonly privateDnsZoneId?: string;
+  /**
+   * Create the zone in the resource group and link `virtualNetworkId` to it (no zone of that name is linked yet).
+   * @default false
+   */
+  readonly createPrivateDnsZone?: boolean;
+  /**
+   * Storage account name (3–24 lower-case letters and digits, globally unique).
+   * @default - `<name>fs<hash>`
+   */
+  readonly storageAccountName?: string;
+  /**
+   * Name of the share.
+   * @default 'failover'
+   */
+  readonly shareName?: string;
+  /**
+   * Premium FileStorage supports LRS and ZRS.
+   * @default 'ZRS'
+   */
+  readonly replication?: 'LRS' | 'ZRS';
+  /**
+   * SMB without `spec.storage.credentialsSecretRef`: the Key Vault (RBAC) that receives the
+   * share's credentials (the storage account key, known only at apply time).
+   * @default - none; then SMB needs spec.storage.credentialsSecretRef
+   */
+  readonly keyVaultId?: string;
+  /**
+   * The deploying principal's Secrets Officer role on that vault, so the secret is written after it.
+   * @default - none
+   */
+  readonly keyVaultWriter?: ITerraformDependable;
+  /**
+   * Bump after rotating the storage account key, so the credentials secret is written again.
+   * @default 1
+   */
+  readonly credentialsVersion?: number;
+  /**
+   * Principal (the nodes' identity) granted Key Vault Secrets User on the credentials secret.
+   * @default - no grant
+   */
+  readonly readerPrincipalId?: string;
+}
+
+/**
+ * The shared files of the cluster (PaperCut's server.properties, data/, …): a premium
+ * FileStorage account with one NFS 4.1 or SMB 3 share, reachable only through a private
+ * endpoint (public network access off, network rules default Deny, private DNS zone
+ * `privatelink.file.core.windows.net`), TLS 1.2 minimum, no public blob access.
+ *
+ * NFS note: Azure Files NFS does not run over TLS, and Azure refuses NFS shares on an account
+ * that requires secure transfer, so `https_traffic_only_enabled` is false for NFS (only). The
+ * account is then reachable only from the private endpoint's virtual network.
+ */
+export class AzureSharedStorage extends Construct {
+  /** The premium FileStorage account. */
+  public readonly storageAccount: StorageAccount;
+  /** The NFS or SMB share. */
+  public readonly share: StorageShare;
+  /** The private endpoint the nodes reach the account through: boot after it. */
+  public readonly privateEndpoint: PrivateEndpoint;
+  /** The `privatelink.file.core.windows.net` zone, when created here (`createPrivateDnsZone`). */
+  public readonly privateDnsZone?: PrivateDnsZone;
+  /** The storage account's name, known at plan time (given, or `<name>fs<hash>`). */
+  public readonly storageAccountName: string;
+  /** `acct.file.core.windows.net:/acct/share` (NFS) or `//acct.file.core.windows.net/share` (SMB). */
+  public readonly address: string;
+  /** How the nodes mount the share (the boot script's `share`). */
+  public readonly mount: ShareMount;
+  /** SMB: the Key Vault secret `{"username":"localhost\\<account>","password":<account key>}` the nodes map the share with. */
+  public readonly credentialsSecret?: KeyVaultSecret;
+  /** The nodes' read grant on {@link credentialsSecret}: boot after it. */
+  public readonly readerRoleAssignments: RoleAssignment[] = [];
+
+  constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
+    super(scope, id);
+    throwIfProblems(this.node.path, sharedStorageProblems(props));
+    const { spec } = props;
+    const nfs = spec.storage.kind === 'nfs';
+    const tags = clusterTags(spec);
+    const placement = placementOf(props);
+    const shareName = props.shareName ?? 'failover';
+    // The name itself (not the resource's attribute), so the mount address is known at plan time.
+    const accountName = props.storageAccountName ?? globalName(this, placement, spec, 'fs');
+    this.storageAccountName = accountName;
+
+    this.storageAccount = new StorageAccount(this, 'account', {
+      ...placement,
+      name: accountName,
+      accountKind: 'FileStorage',
+      accountTier: 'Premium',
+      accountReplicationType: props.replication ?? 'ZRS',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: !nfs,
+      allowNestedItemsToBePublic: false,
+      publicNetworkAccessEnabled: false,
+      // NFS authenticates by network; SMB on Linux mounts with the account key from the credentials secret.
+      sharedAccessKeyEnabled: !nfs,
+      networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'] },
+      shareProperties: nfs ? undefined : { smb: { versions: ['SMB3.1.1'], channelEncryptionType: ['AES-256-GCM'] } },
+      tags,
+    });
+    this.share = new StorageShare(this, 'share', {
+      name: shareName,
+      storageAccountId: this.storageAccount.id,
+      quota: spec.storage.sizeGb,
+      enabledProtocol: nfs ? 'NFS' : 'SMB',
+    });
+
+    let zoneId = props.privateDnsZoneId;
+    if (props.createPrivateDnsZone) {
+      this.privateDnsZone = new PrivateDnsZone(this, 'dns-zone', { resourceGroupName: props.resourceGroupName, name: FILE_PRIVATE_DNS_ZONE, tags });
+      new PrivateDnsZoneVirtualNetworkLink(this, 'dns-link', {
+        name: `${spec.name}-files`,
+        resourceGroupName: props.resourceGroupName,
+        privateDnsZoneName: this.privateDnsZone.name,
+        virtualNetworkId: props.virtualNetworkId!,
+        registrationEnabled: false,
+        tags,
+      });
+      zoneId = this.privateDnsZone.id;
+    }
+    this.privateEndpoint = new PrivateEndpoint(this, 'endpoint', {
+      ...placement,
+      name: `${spec.name}-files-pe`,
+      subnetId: props.privateEndpointSubnetId,
+      privateServiceConnection: {
+        name: `${spec.name}-files`,
+        privateConnectionResourceId: this.storageAccount.id,
+        subresourceNames: ['file'],
+        isManualConnection: false,
+      },
+      privateDnsZoneGroup: { name: 'files', privateDnsZoneIds: [zoneId!] },
+      tags,
+    });
+
+    // The public name resolves to the private endpoint through the privatelink zone.
+    const host = `${accountName}.file.core.windows.net`;
+    this.address = nfs ? `${host}:/${accountName}/${shareName}` : `//${host}/${shareName}`;
+    let credentialsSecretRef = spec.storage.credentialsSecretRef;
+    if (!nfs && credentialsSecretRef === undefined) {
+      // The account key exists only after apply: Terraform writes it into Key Vault, the boot
+      // script reads it with the node identity (Windows: a global SMB mapping for the services).
+      this.credentialsSecret = new KeyVaultSecret(this, 'smb-credentials', {
+        name: `${spec.name}-smb-credentials`,
+        keyVaultId: props.keyVaultId!,
+        // two backslashes: HCL's escape for one, so the JSON holds localhost\<account>
+        // write-only: the key stays out of this secret's state; a rotated key needs credentialsVersion + 1
+        valueWo: Fn.jsonencode({ username: `localhost\\\\${accountName}`, password: this.storageAccount.primaryAccessKey }),
+        valueWoVersion: props.credentialsVersion ?? 1,
+        contentType: `SMB credentials of //${host}/${shareName}`,
+        tags,
+        dependsOn: props.keyVaultWriter ? [props.keyVaultWriter] : undefined,
+      });
+      if (props.readerPrincipalId) {
+        this.readerRoleAssignments.push(
+          new RoleAssignment(this, 'smb-credentials-reader', {
+            scope: this.credentialsSecret.resourceVersionlessId,
+            roleDefinitionName: 'Key Vault Secrets User',
+            principalId: props.readerPrincipalId,
+          }),
+        );
+      }
+      credentialsSecretRef = `azure-keyvault:${this.credentialsSecret.versionlessId}`;
+    }
+    this.mount = nfs
+      ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
+      : { kind: 'smb', address: this.address, credentialsSecretRef };
+  }
+
+  /** The storage account's Azure resource id. */
+  public get storageId(): string {
+    return this.storageAccount.id;
+  }
+
+  /** The share's DNS name, `<account>.file.core.windows.net` (it resolves to the private endpoint inside the virtual network). */
+  public get dnsName(): string {
+    return `${this.storageAccountName}.file.core.windows.net`;
+  }
+}
+
+/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
+export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[] {
+  const problems = storageAccountNameProblems('storageAccountName', props.storageAccountName);
+  if (props.shareName !== undefined && !/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(props.shareName)) {
+    problems.push({ path: 'shareName', message: `"${props.shareName}" must be 3–63 lower-case letters, digits and single dashes` });
+  }
+  if (!props.privateEndpointSubnetId) problems.push({ path: 'privateEndpointSubnetId', message: 'required: the share is reachable only through a private endpoint' });
+  if (props.createPrivateDnsZone && props.privateDnsZoneId) {
+    problems.push({ path: 'createPrivateDnsZone', message: 'give either an existing zone (privateDnsZoneId) or createPrivateDnsZone, not both' });
+  } else if (props.createPrivateDnsZone && !props.virtualNetworkId) {
+    problems.push({ path: 'virtualNetworkId', message: 'required with createPrivateDnsZone: the new zone is linked to it' });
+  } else if (!props.createPrivateDnsZone && !props.privateDnsZoneId) {
+    problems.push({
+      path: 'privateDnsZoneId',
+      message: `required: the id of the ${FILE_PRIVATE_DNS_ZONE} zone your virtual network resolves through (a network links to one such zone only), or set createPrivateDnsZone: true`,
+    });
+  }
+  const storage = props.spec.storage;
+  if (storage.kind === 'smb') {
+    const ref = storage.credentialsSecretRef;
+    if (ref === undefined && !props.keyVaultId) {
+      problems.push({ path: 'keyVaultId', message: 'SMB needs a Key Vault for the share credentials (or set spec.storage.credentialsSecretRef)' });
+    }
+    if (ref !== undefined && !/^(azure-keyvault:https:\/\/\S+|file:\S+)$/.test(ref)) {
+      problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on Azure use azure-keyvault:<secret-url> (or file:<path>)' });
+    }
+  }
+  return problems;
+}
+
+/** @deprecated Use AzureSharedStorage (the name of its AWS twin, AwsSharedStorage); this alias is removed in the next release. */
+export const AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorage; this alias is removed in the next release. */
+export type AzureFileShare = AzureSharedStorage;
+/** @deprecated Use AzureSharedStorageProps; this alias is removed in the next release. */
+export type AzureFileShareProps = AzureSharedStorageProps;
+/** @deprecated Use sharedStorageProblems; this alias is removed in the next release. */
+export const fileShareProblems = sharedStorageProblems;
