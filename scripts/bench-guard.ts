@@ -25,7 +25,7 @@ import { httpGet } from '../test/harness/health';
 import { sleep, waitFor } from '../test/harness/wait';
 import { DATABASES, type TestDatabase } from '../test/harness/database';
 import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
-import { guardBinary } from '../lib/core/guard-build';
+import { GUARD_EXEC_ARGV, guardBinary } from '../lib/core/guard-build';
 import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/spec/guard-endpoints';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -165,7 +165,11 @@ async function mainBench(): Promise<void> {
   process.stdout.write(`database: ${fixture.name}\n`);
   // the guards get their service unit's process environment (BENCH_PLAIN_ENV=1: node defaults);
   // set only now, after this process and the database have started
-  if (!process.env.BENCH_PLAIN_ENV) Object.assign(process.env, GUARD_PROCESS_ENV);
+  if (!process.env.BENCH_PLAIN_ENV) {
+    Object.assign(process.env, GUARD_PROCESS_ENV);
+    // the bundle under plain node gets the flags the single executable has baked in
+    if (kind === 'bundle') process.env.NODE_OPTIONS = GUARD_EXEC_ARGV.join(' ');
+  }
   process.stdout.write(`guard process env: ${process.env.BENCH_PLAIN_ENV ? 'node defaults' : JSON.stringify(GUARD_PROCESS_ENV)}\n`);
   const results: Result[] = [];
   try {

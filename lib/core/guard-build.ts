@@ -50,7 +50,8 @@ export const PREBUILT = { bundle: 'failover-guard.cjs', blob: 'failover-guard.bl
  *   request path, touching ≈8 MB more of the runtime's code and ≈5 MB of compiler memory, resident
  *   for good; the guard's work (one statement per renew period, a probe answered from memory) runs
  *   in the interpreter and the baseline compiler at no measurable cost;
- * - a 1 MB young-generation semi-space (also in the unit's NODE_OPTIONS, see process-env.ts).
+ * - a 1 MB young-generation semi-space: /health bursts otherwise grow it towards 16 MB, resident
+ *   for good (≈5 MB after 1,000 probes); the guard allocates little per period.
  * They are the guard's own: unlike NODE_OPTIONS they do not reach the app the guard starts.
  */
 export const GUARD_EXEC_ARGV = ['--max-semi-space-size=1', '--no-opt', '--no-maglev'] as const;
