@@ -5,8 +5,17 @@
  * (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second and
  * per health probe, guard RSS after 1,000 probes. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs
  * for L = 30, default BENCH_RUNS), BENCH_LEASES (default "6,30"), BENCH_DB (postgresql, the
- * default, or mariadb: Debian's MariaDB with the MySQL store).
+ * default, or mariadb: Debian's MariaDB with the MySQL store), BENCH_GUARD (binary, the default:
+ * the Linux single executable as synth builds it; bundle: the esbuild bundle under this Node).
+ *
+ * RSS counts the executable's file-backed pages too. How many of those a process maps depends on
+ * the page cache: the kernel maps cached neighbours of each page it faults in (fault-around), so
+ * the same guard shows ≈18 MB more right after its executable was written (all of it cached,
+ * the first boot) than after a reboot. Those pages are clean, shared and reclaimable; the bench
+ * drops the executable from the page cache before starting the guards (the state after a
+ * reboot; BENCH_WARM_CACHE=1 keeps it) and prints the anonymous part on its own.
  */
+import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -16,6 +25,7 @@ import { httpGet } from '../test/harness/health';
 import { sleep, waitFor } from '../test/harness/wait';
 import { DATABASES, type TestDatabase } from '../test/harness/database';
 import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
+import { GUARD_EXEC_ARGV, guardBinary } from '../lib/core/guard-build';
 import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/spec/guard-endpoints';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -50,10 +60,12 @@ async function statements(n: GuardNode): Promise<number> {
   return Number(/^failover_guard_db_statements_total (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
-function rssMb(n: GuardNode): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.proc!.pid}/status`, 'utf8'))?.[1]);
+function statusMb(n: GuardNode, key: 'VmRSS' | 'RssAnon'): number {
+  const kb = Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${n.proc!.pid}/status`, 'utf8'))?.[1]);
   return kb / 1024;
 }
+const rssMb = (n: GuardNode) => statusMb(n, 'VmRSS');
+const anonMb = (n: GuardNode) => statusMb(n, 'RssAnon');
 
 interface Result {
   L: number;
@@ -62,8 +74,10 @@ interface Result {
   handover: number[];
   /** Max guard RSS in steady state (renews and occasional probes). */
   rssSteady: number;
-  /** Max guard RSS right after the 1,000-probe burst. */
+  /** Max guard RSS two periods after the 1,000-probe burst. */
   rssBurst: number;
+  /** Max anonymous part of the guard RSS two periods after the burst. */
+  anonBurst: number;
   stmtPerNodeSec: number;
   stmtPerPeriod: number;
   stmtPerProbe: number;
@@ -102,7 +116,8 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
     // steady RSS after the burst: two periods later (a burst's garbage is collected by then)
     await sleep(2 * R * 1000);
     const rssBurst = Math.max(...nodes.map(rssMb));
-    process.stdout.write(`  L=${L} guard RSS: steady ${rssSteady.toFixed(1)} MB, after ${PROBES} probes ${rssBurst.toFixed(1)} MB (max of 3 guards)\n`);
+    const anonBurst = Math.max(...nodes.map(anonMb));
+    process.stdout.write(`  L=${L} guard RSS: steady ${rssSteady.toFixed(1)} MB, after ${PROBES} probes ${rssBurst.toFixed(1)} MB, of which anonymous ${anonBurst.toFixed(1)} MB (max of 3 guards)\n`);
 
     const crash: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -127,7 +142,7 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
       cur = await active(nodes, 5000);
       process.stdout.write(`  L=${L} handover run ${i + 1}: ${handover[i].toFixed(2)} s\n`);
     }
-    return { L, runs, crash, handover, rssSteady, rssBurst, stmtPerNodeSec, stmtPerPeriod: stmtPerNodeSec * R, stmtPerProbe };
+    return { L, runs, crash, handover, rssSteady, rssBurst, anonBurst, stmtPerNodeSec, stmtPerPeriod: stmtPerNodeSec * R, stmtPerProbe };
   } finally {
     await Promise.all(nodes.map((n) => n.kill()));
   }
@@ -135,7 +150,14 @@ async function bench(L: number, runs: number, pg: TestDatabase, bundle: string, 
 
 async function mainBench(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'guard-bench-'));
-  const bundle = bundleGuard(root);
+  const kind = (process.env.BENCH_GUARD ?? 'binary').toLowerCase();
+  if (kind !== 'binary' && kind !== 'bundle') throw new Error(`BENCH_GUARD: expected binary or bundle, got "${kind}"`);
+  const bundle = kind === 'binary' ? guardBinary('linux-x64') : bundleGuard(root);
+  if (kind === 'binary' && !process.env.BENCH_WARM_CACHE) {
+    // GNU dd: "iflag=nocache count=0" asks the kernel to drop the file's cached pages
+    execFileSync('dd', [`if=${bundle}`, 'iflag=nocache', 'count=0', 'status=none']);
+  }
+  process.stdout.write(`guard: ${kind === 'binary' ? `${bundle} (page cache ${process.env.BENCH_WARM_CACHE ? 'kept' : 'dropped'})` : `${bundle} under node ${process.version}`}\n`);
   const want = (process.env.BENCH_DB ?? 'postgresql').toLowerCase();
   const fixture = DATABASES.find((d) => d.name.toLowerCase() === want);
   if (!fixture) throw new Error(`BENCH_DB: expected ${DATABASES.map((d) => d.name.toLowerCase()).join(' or ')}, got "${want}"`);
@@ -143,7 +165,11 @@ async function mainBench(): Promise<void> {
   process.stdout.write(`database: ${fixture.name}\n`);
   // the guards get their service unit's process environment (BENCH_PLAIN_ENV=1: node defaults);
   // set only now, after this process and the database have started
-  if (!process.env.BENCH_PLAIN_ENV) Object.assign(process.env, GUARD_PROCESS_ENV);
+  if (!process.env.BENCH_PLAIN_ENV) {
+    Object.assign(process.env, GUARD_PROCESS_ENV);
+    // the bundle under plain node gets the flags the single executable has baked in
+    if (kind === 'bundle') process.env.NODE_OPTIONS = GUARD_EXEC_ARGV.join(' ');
+  }
   process.stdout.write(`guard process env: ${process.env.BENCH_PLAIN_ENV ? 'node defaults' : JSON.stringify(GUARD_PROCESS_ENV)}\n`);
   const results: Result[] = [];
   try {
@@ -158,7 +184,7 @@ async function mainBench(): Promise<void> {
   }
   const f = (x: number) => x.toFixed(2);
   const rows = [
-    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 1,000 probes (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
+    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 1,000 probes (MB)', 'anonymous (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
     ...results.map((r) => [
       String(r.L),
       String(r.runs),
@@ -166,8 +192,9 @@ async function mainBench(): Promise<void> {
       f(quantile(r.crash, 0.95)),
       f(quantile(r.handover, 0.5)),
       f(quantile(r.handover, 0.95)),
-      r.rssSteady.toFixed(0),
-      r.rssBurst.toFixed(0),
+      r.rssSteady.toFixed(1),
+      r.rssBurst.toFixed(1),
+      r.anonBurst.toFixed(1),
       f(r.stmtPerNodeSec),
       f(r.stmtPerPeriod),
       r.stmtPerProbe.toFixed(3),

@@ -5,13 +5,14 @@
  *   tsx scripts/build-guard.ts [--target T]...   the single executables (default both targets),
  *                                                copied to dist/bin with a .sha256 beside each
  * Options: --cache DIR (default: the per-user cache), --out DIR (default: dist/bin).
- * Both binaries embed WinSW (from the pinned `node-windows` package) as SEA assets: the Windows
+ * The main bundle loads pg, mysql2, the AWS SDK and commander from chunks beside it (SEA assets
+ * in the binaries) only when a config or command needs them. Both binaries embed WinSW (from the pinned `node-windows` package) as SEA assets: the Windows
  * boot script writes it out with `failover-guard service-host`.
  */
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { sha256OfFile } from '../lib/core/guard-binary';
-import { bundleGuard, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, serviceHostAssets, writeSeaBlob, type GuardTarget } from '../lib/core/guard-build';
+import { bundleGuard, guardChunkAssets, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, serviceHostAssets, writeSeaBlob, type GuardTarget } from '../lib/core/guard-build';
 
 const root = join(__dirname, '..');
 
@@ -41,7 +42,7 @@ function main(): void {
     mkdirSync(dir, { recursive: true });
     const bundle = bundleGuard(root, join(dir, PREBUILT.bundle));
     chmodSync(bundle, 0o755); // also the package's `failover-guard` bin
-    const blob = writeSeaBlob(bundle, nodeRuntime('linux-x64', cacheDir), serviceHostAssets(cacheDir));
+    const blob = writeSeaBlob(bundle, nodeRuntime('linux-x64', cacheDir), { ...serviceHostAssets(cacheDir), ...guardChunkAssets(bundle) });
     console.log(`built ${bundle}\nbuilt ${blob} (sha256 ${sha256OfFile(blob)})`);
   } else {
     mkdirSync(out, { recursive: true });

@@ -20,6 +20,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { homedir } from 'os';
 import { join, relative } from 'path';
 import { packageRoot } from './guard-binary';
+import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../guard/chunks';
 
 /** The runtime every binary embeds; bump the version and both integrity lines together. */
 export const GUARD_NODE_VERSION = '24.21.0';
@@ -41,6 +42,19 @@ export type GuardTarget = keyof typeof GUARD_RUNTIMES;
 
 /** File names under `<package root>/dist/guard/` (prepack writes them; the package ships them). */
 export const PREBUILT = { bundle: 'failover-guard.cjs', blob: 'failover-guard.blob' } as const;
+
+/**
+ * Node options baked into the single executable (sea-config `execArgv`), measured with
+ * `npm run bench:guard` (issue 12, RSS ≤ 64 MB after 1,000 probes):
+ * - no optimizing compilers (Maglev, TurboFan): a /health burst made them compile the hot
+ *   request path, touching ≈8 MB more of the runtime's code and ≈5 MB of compiler memory, resident
+ *   for good; the guard's work (one statement per renew period, a probe answered from memory) runs
+ *   in the interpreter and the baseline compiler at no measurable cost;
+ * - a 1 MB young-generation semi-space: /health bursts otherwise grow it towards 16 MB, resident
+ *   for good (≈5 MB after 1,000 probes); the guard allocates little per period.
+ * They are the guard's own: unlike NODE_OPTIONS they do not reach the app the guard starts.
+ */
+export const GUARD_EXEC_ARGV = ['--max-semi-space-size=1', '--no-opt', '--no-maglev'] as const;
 
 /** Fixed by Node for SEA; postject flips it to mark the blob present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -124,7 +138,8 @@ export function guardBlob(root: string, cache: string): string {
   mkdirSync(work, { recursive: true });
   const dir = mkdtempSync(join(work, 'bundle-'));
   try {
-    const blob = writeSeaBlob(bundleGuard(root, join(dir, PREBUILT.bundle)), nodeRuntime(hostTarget(), cache), serviceHostAssets(cache));
+    const bundle = bundleGuard(root, join(dir, PREBUILT.bundle));
+    const blob = writeSeaBlob(bundle, nodeRuntime(hostTarget(), cache), { ...serviceHostAssets(cache), ...guardChunkAssets(bundle) });
     if (!existsSync(kept)) atomicWrite(kept, (tmp) => copyFileSync(blob, tmp));
     return kept;
   } finally {
@@ -134,7 +149,7 @@ export function guardBlob(root: string, cache: string): string {
 
 /** SHA-256 of the guard's sources (lib/, the entry), the lock file, esbuild's version and the build settings. */
 function sourceKey(root: string): string {
-  const hash = createHash('sha256').update(JSON.stringify({ GUARD_BUNDLE_OPTIONS, GUARD_NODE_VERSION, esbuild: packageVersion('esbuild') }));
+  const hash = createHash('sha256').update(JSON.stringify({ GUARD_BUNDLE_OPTIONS, GUARD_CHUNKS, GUARD_EXEC_ARGV, GUARD_NODE_VERSION, esbuild: packageVersion('esbuild') }));
   const files = [join(root, 'apps', 'failover-guard.ts'), ...tsFilesUnder(join(root, 'lib'))];
   const lock = join(root, 'package-lock.json');
   files.push(existsSync(lock) ? lock : join(root, 'package.json'));
@@ -148,21 +163,42 @@ function tsFilesUnder(dir: string): string[] {
     .flatMap((e) => (e.isDirectory() ? tsFilesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-/** Bundles `<root>/apps/failover-guard.ts` to `outfile` with esbuild (a devDependency: source checkouts only). */
+/**
+ * Bundles `<root>/apps/failover-guard.ts` to `outfile` with esbuild (a devDependency: source
+ * checkouts only), and each package of GUARD_CHUNKS to its own chunk beside it (see
+ * lib/guard/chunks.ts): the main bundle leaves those packages out and loads a chunk on first use.
+ */
 export function bundleGuard(root: string, outfile: string): string {
   // Required lazily: the package ships the bundle, so consumers never need esbuild.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
+  // Fixed here rather than read from the checkout's tsconfig.json, which would make the output depend on it.
+  const tsconfigRaw = { compilerOptions: { alwaysStrict: true } };
   esbuild.buildSync({
     ...GUARD_BUNDLE_OPTIONS,
-    external: [...GUARD_BUNDLE_OPTIONS.external],
-    // Fixed here rather than read from the checkout's tsconfig.json, which would make the output depend on it.
-    tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
+    external: [...GUARD_BUNDLE_OPTIONS.external, ...Object.values(GUARD_CHUNKS)],
+    define: { FAILOVER_GUARD_CHUNKED: 'true' },
+    tsconfigRaw,
     entryPoints: [join(root, 'apps', 'failover-guard.ts')],
     outfile,
     absWorkingDir: root,
   });
+  for (const [chunk, specifier] of Object.entries(GUARD_CHUNKS)) {
+    esbuild.buildSync({
+      ...GUARD_BUNDLE_OPTIONS,
+      external: [...GUARD_BUNDLE_OPTIONS.external],
+      tsconfigRaw,
+      stdin: { contents: `module.exports = require(${JSON.stringify(specifier)});`, resolveDir: root, sourcefile: `${chunk}.js`, loader: 'js' },
+      outfile: join(outfile, '..', chunkFileName(chunk as GuardChunk)),
+      absWorkingDir: root,
+    });
+  }
   return outfile;
+}
+
+/** SEA asset name → file of each chunk beside a main bundle made by {@link bundleGuard}. */
+export function guardChunkAssets(bundle: string): Record<string, string> {
+  return Object.fromEntries((Object.keys(GUARD_CHUNKS) as GuardChunk[]).map((c) => [chunkFileName(c), join(bundle, '..', chunkFileName(c))]));
 }
 
 /**
@@ -173,7 +209,7 @@ export function writeSeaBlob(bundle: string, generator: string, assets: Record<s
   const dir = join(bundle, '..');
   const name = bundle.slice(dir.length + 1);
   const blobName = `${name.replace(/\.cjs$/, '')}.blob`;
-  writeFileSync(join(dir, 'sea-config.json'), JSON.stringify({ main: name, output: blobName, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets }));
+  writeFileSync(join(dir, 'sea-config.json'), JSON.stringify({ main: name, output: blobName, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, execArgv: GUARD_EXEC_ARGV, assets }));
   execFileSync(generator, ['--experimental-sea-config', 'sea-config.json'], { cwd: dir, stdio: 'pipe' });
   rmSync(join(dir, 'sea-config.json'));
   return join(dir, blobName);

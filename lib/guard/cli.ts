@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import type { Command as CommandType } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
 import { formatProblem, ValidationError } from '../core/problems';
@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config
 import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
 import { jsonLog } from './json-log';
+import { requireCommander } from './chunks';
 import { waitForMaintenance } from './maintenance';
 import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
@@ -73,13 +74,67 @@ function postStepDown(port: number): Promise<{ code: number; body: string }> {
   });
 }
 
+/** `run`: the daemon, until SIGTERM/SIGINT (Ctrl+C from the Windows service host). */
+async function runDaemon(c: GuardConfig): Promise<void> {
+  const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
+  const guard = await runGuard(c, log);
+  const onSignal = (sig: string) => {
+    log.info({ signal: sig }, 'signal received');
+    void guard.shutdown();
+  };
+  process.once('SIGTERM', onSignal);
+  // Windows: the service host stops the guard with Ctrl+C (SIGINT); Ctrl+Break is SIGBREAK
+  process.once('SIGINT', onSignal);
+  if (process.platform === 'win32') process.once('SIGBREAK', onSignal);
+  await guard.done;
+  log.info({}, 'stopped');
+}
+
+/**
+ * The config file of a plain `run [-c FILE | --config FILE | --config=FILE]`, the command line
+ * every service unit uses; undefined for anything else (commander parses those). The daemon
+ * skips commander this way: a module loaded once stays resident for the guard's whole life.
+ */
+export function daemonConfigFile(argv: readonly string[]): string | undefined {
+  if (argv[0] !== 'run') return undefined;
+  if (argv.length === 1) return DEFAULT_CONFIG_FILE;
+  if (argv.length === 2 && argv[1].startsWith('--config=') && argv[1].length > '--config='.length) return argv[1].slice('--config='.length);
+  if (argv.length === 3 && (argv[1] === '-c' || argv[1] === '--config') && !argv[2].startsWith('-')) return argv[2];
+  return undefined;
+}
+
+/** Exit code of a failed command, its message written to `io.err`. */
+function failure(e: unknown, io: CliIo): number {
+  if (e instanceof ConfigError) {
+    e.lines.forEach((l) => io.err(l));
+    return EXIT_CONFIG;
+  }
+  if (e instanceof ValidationError) {
+    e.problems.forEach((p) => io.err(formatProblem(p)));
+    return EXIT_CONFIG;
+  }
+  io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
+  return EXIT_RUNTIME;
+}
+
 /**
  * `failover-guard` CLI. Resolves with the exit code: 0 ok, 2 bad config or usage (one line per
  * problem, naming the key), 1 runtime failure.
  */
 export async function main(argv: readonly string[], io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env }): Promise<number> {
+  const daemonConfig = daemonConfigFile(argv);
+  if (daemonConfig !== undefined) {
+    try {
+      await runDaemon(loadConfig(daemonConfig, io.env));
+      return EXIT_OK;
+    } catch (e) {
+      return failure(e, io);
+    }
+  }
+  // Loaded here, not at the top: the daemon's path above never needs it.
+  const { Command, CommanderError } = requireCommander();
   let code = EXIT_OK;
-  const program = new Command('failover-guard')
+  const program: CommandType = new Command('failover-guard')
     .description('Keeps at most one application server active, using a lease row in the database.')
     .version(GUARD_VERSION, '-V, --version')
     .option('-c, --config <file>', 'properties file', DEFAULT_CONFIG_FILE)
@@ -110,21 +165,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
   program
     .command('run')
     .description('run the guard (elect, supervise the app, serve /health)')
-    .action(async () => {
-      const c = config();
-      const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
-      const guard = await runGuard(c, log);
-      const onSignal = (sig: string) => {
-        log.info({ signal: sig }, 'signal received');
-        void guard.shutdown();
-      };
-      process.once('SIGTERM', onSignal);
-      // Windows: the service host stops the guard with Ctrl+C (SIGINT); Ctrl+Break is SIGBREAK
-      process.once('SIGINT', onSignal);
-      if (process.platform === 'win32') process.once('SIGBREAK', onSignal);
-      await guard.done;
-      log.info({}, 'stopped');
-    });
+    .action(() => runDaemon(config()));
 
   program
     .command('init-db')
@@ -186,18 +227,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (l) => co
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      code = e.exitCode === 0 ? EXIT_OK : EXIT_CONFIG;
-    } else if (e instanceof ConfigError) {
-      e.lines.forEach((l) => io.err(l));
-      code = EXIT_CONFIG;
-    } else if (e instanceof ValidationError) {
-      e.problems.forEach((p) => io.err(formatProblem(p)));
-      code = EXIT_CONFIG;
-    } else {
-      io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
-      code = EXIT_RUNTIME;
-    }
+    code = e instanceof CommanderError ? (e.exitCode === 0 ? EXIT_OK : EXIT_CONFIG) : failure(e, io);
   }
   return code;
 }

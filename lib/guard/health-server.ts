@@ -1,6 +1,6 @@
 import * as http from 'http';
 import type { HealthSnapshot } from './elector';
-import type { GuardMetrics } from './metrics';
+import { METRICS_CONTENT_TYPE, type GuardMetrics } from './metrics';
 import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
 
 export interface HealthServerProps {
@@ -28,26 +28,25 @@ function json(res: http.ServerResponse, code: number, body: unknown): void {
  */
 export function createHealthServer(props: HealthServerProps): http.Server {
   return http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (req.method === 'GET' && path === GUARD_HEALTH_PATH) {
+      // one snapshot per probe: probes come in bursts from load balancers
+      const { healthy, ...body } = props.snapshot();
+      const code = healthy ? 200 : 503;
+      props.metrics.onProbe(code);
+      return json(res, code, body);
+    }
     const snapshotBody = () => {
       const { healthy: _healthy, ...body } = props.snapshot();
       return body;
     };
-    if (req.method === 'GET' && path === GUARD_HEALTH_PATH) {
-      const s = props.snapshot();
-      const code = s.healthy ? 200 : 503;
-      props.metrics.healthProbes.inc({ code: String(code) });
-      return json(res, code, snapshotBody());
-    }
     if (req.method === 'GET' && path === GUARD_LIVE_PATH) return json(res, 200, { live: true, ...snapshotBody() });
     if (req.method === 'GET' && path === GUARD_METRICS_PATH) {
-      props.metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': props.metrics.registry.contentType });
-          res.end(text);
-        },
-        () => json(res, 500, { error: 'metrics failed' }),
-      );
+      const text = props.metrics.render();
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
       return;
     }
     if (path === GUARD_STEP_DOWN_PATH) {

@@ -1,6 +1,6 @@
 import type { Problem } from '../core/problems';
 import { APP_KEYS, HOOK_PHASES, hookKey } from '../spec/hook-settings';
-import { hookSchema, type AppHook } from '../spec/profile';
+import type { AppHook } from '../spec/profile';
 import { databaseUrlProblem } from './database-url';
 
 /** The app side of the guard config: hooks in run order and what they read. */
@@ -23,6 +23,68 @@ export function isAppHookKey(key: string): boolean {
 
 const PASSWORD_SOURCE = /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/;
 
+const HOOK_KINDS = ['command', 'app-database', 'papercut-database-properties', 'schema-init'] as const;
+const DEFAULT_TIMEOUT_SECS: Record<AppHook['kind'], number> = { command: 60, 'app-database': 30, 'papercut-database-properties': 30, 'schema-init': 600 };
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/**
+ * One hook's JSON checked the way `hookSchema` (lib/spec/profile.ts) checks it at synth, with
+ * the same messages and output (defaults filled, unknown keys dropped), written out by hand
+ * because zod would stay resident in the guard for its whole life (≈10 MB of its 64 MB budget,
+ * issue 12). test/guard/hook-config.test.ts holds the two to the same answers.
+ */
+export function parseHook(json: unknown): { hook: AppHook } | { issues: string[] } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { issues: [`Invalid input: expected object, received ${typeName(json)}`] };
+  const o = json as Record<string, unknown>;
+  const kind = o.kind as AppHook['kind'];
+  if (!HOOK_KINDS.includes(kind)) return { issues: [`kind: Invalid discriminator value. Expected ${HOOK_KINDS.map((k) => `'${k}'`).join(' | ')}`] };
+  const issues: string[] = [];
+  const typed = (key: string, value: unknown, type: 'string' | 'number' | 'array'): boolean => {
+    const actual = typeName(value);
+    if (actual === type) return true;
+    issues.push(`${key}: Invalid input: expected ${type}, received ${actual}`);
+    return false;
+  };
+  const pattern = (key: string, value: unknown, re: RegExp, message: string): void => {
+    if (typed(key, value, 'string') && !re.test(value as string)) issues.push(`${key}: ${message}`);
+  };
+  pattern('name', o.name, /^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes, ≤ 40 chars');
+  const withArgv = kind === 'command' || kind === 'schema-init';
+  if (withArgv && typed('argv', o.argv, 'array')) {
+    const argv = o.argv as unknown[];
+    argv.forEach((a, i) => {
+      if (!typed(`argv.${i}`, a, 'string')) return;
+      if ((a as string).length < 1) issues.push(`argv.${i}: must not be empty`);
+      else if (/[\r\n\0]/.test(a as string)) issues.push(`argv.${i}: must be one line`);
+    });
+    if (argv.length < 1) issues.push('argv: must name a program');
+  }
+  if (kind === 'papercut-database-properties' && typed('file', o.file, 'string') && (o.file as string).length < 1) issues.push('file: must not be empty');
+  const timeoutSecs = o.timeoutSecs === undefined ? DEFAULT_TIMEOUT_SECS[kind] : o.timeoutSecs;
+  if (typed('timeoutSecs', timeoutSecs, 'number')) {
+    if ((timeoutSecs as number) < 1) issues.push('timeoutSecs: must be ≥ 1 second');
+    if ((timeoutSecs as number) > 3600) issues.push('timeoutSecs: must be ≤ 3600 seconds');
+  }
+  if (withArgv && o.user !== undefined) pattern('user', o.user, /^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name');
+  if (issues.length > 0) return { issues };
+  const name = o.name as string;
+  const timeout = timeoutSecs as number;
+  switch (kind) {
+    case 'command':
+    case 'schema-init':
+      return { hook: { kind, name, argv: o.argv as string[], timeoutSecs: timeout, ...(o.user !== undefined ? { user: o.user as string } : {}) } };
+    case 'app-database':
+      return { hook: { kind, name, timeoutSecs: timeout } };
+    case 'papercut-database-properties':
+      return { hook: { kind, name, file: o.file as string, timeoutSecs: timeout } };
+  }
+}
+
 /**
  * Reads the hook keys (from the file only: they are JSON, not meant for env overrides) and the
  * `app.*` keys (`raw`: file values already overridden by env). Every problem names its key.
@@ -40,12 +102,12 @@ export function loadAppHookConfig(fileEntries: ReadonlyMap<string, string>, raw:
       problems.push({ path: key, message: 'must be one JSON object, e.g. {"kind":"command","name":"x","argv":["/bin/true"]}' });
       continue;
     }
-    const r = hookSchema.safeParse(json);
-    if (!r.success) {
-      problems.push({ path: key, message: r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') });
+    const r = parseHook(json);
+    if ('issues' in r) {
+      problems.push({ path: key, message: r.issues.join('; ') });
       continue;
     }
-    phases[at.phase].push({ index: at.index, hook: r.data });
+    phases[at.phase].push({ index: at.index, hook: r.hook });
   }
   const ordered = (list: Array<{ index: number; hook: AppHook }>) => list.sort((a, b) => a.index - b.index).map((e) => e.hook);
   const beforeStart = ordered(phases.beforeStart);

@@ -5,6 +5,7 @@ import { parseMysqlUrl, type MysqlTarget } from './database-url';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
+import { importMysql2 } from './chunks';
 
 /** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
 const ACCESS_DENIED = 1045;
@@ -181,7 +182,7 @@ export class MysqlLeaseStore implements LeaseStore {
     // the password cache, and the error says what was slow.
     const { waitMs, limitMs: connectMs } = connectBounds(this.props);
     // Loaded on first connect: a guard on PostgreSQL never pays for mysql2 (≈16 MB RSS).
-    const { createConnection } = await import('mysql2/promise');
+    const { createConnection } = await importMysql2();
     const password = await this.passwords.get(waitMs);
     const connecting = createConnection({
       ...mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`),

@@ -1,4 +1,5 @@
 import { promises as fs } from 'fs';
+import { importAwsSecrets } from './chunks';
 
 /** What a password source needs from the outside world; injected so tests stay offline. */
 export interface PasswordDeps {
@@ -89,7 +90,7 @@ export function defaultPasswordDeps(): PasswordDeps {
     readFile: (p) => fs.readFile(p, 'utf8'),
     fetch: (...a) => fetch(...a),
     awsSecret: async (arn) => {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const { SecretsManagerClient, GetSecretValueCommand } = await importAwsSecrets();
       const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(arn)?.[1];
       const client = new SecretsManagerClient(region ? { region } : {});
       try {

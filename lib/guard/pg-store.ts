@@ -2,6 +2,7 @@ import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
+import { importPg } from './chunks';
 
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
@@ -133,7 +134,7 @@ export class PgLeaseStore implements LeaseStore {
     // the password cache, and the error says what was slow.
     const { waitMs, limitMs: connectMs } = connectBounds(this.props);
     // Loaded on first connect: a guard on MySQL never pays for pg.
-    const { Client } = await import('pg');
+    const { Client } = await importPg();
     const password = await this.passwords.get(waitMs);
     // No statement_timeout startup parameter: PgBouncer rejects unknown startup parameters by
     // default. The server-side timeout is SET once connected (below); query_timeout is client-side.

@@ -1,5 +1,6 @@
 import { databaseKind, parseMysqlUrl, type DatabaseKind } from './database-url';
 import { mysqlConnectOptions } from './mysql-store';
+import { importMysql2, importPg } from './chunks';
 
 /**
  * One short-lived connection for the hooks' database work (creating the app user, the schema
@@ -37,7 +38,7 @@ export async function openSession(target: SessionTarget): Promise<SqlSession> {
   const ms = Math.round((target.timeoutSecs ?? 10) * 1000);
   const { user, database } = urlIdentity(target.url);
   if (kind === 'postgres') {
-    const { Client } = await import('pg');
+    const { Client } = await importPg();
     const c = new Client({ connectionString: target.url, connectionTimeoutMillis: ms, query_timeout: ms, statement_timeout: ms, application_name: target.application });
     // Set after construction: a connectionString would otherwise override it with ''.
     if (target.password !== undefined) (c as unknown as { password: string }).password = target.password;
@@ -62,7 +63,7 @@ export async function openSession(target: SessionTarget): Promise<SqlSession> {
   const parsed = parseMysqlUrl(target.url);
   if (!parsed.ok) throw new Error(`database URL: ${parsed.message}`);
   const t = parsed.target;
-  const { createConnection } = await import('mysql2/promise');
+  const { createConnection } = await importMysql2();
   const c = await createConnection(mysqlConnectOptions(t, target.password, ms, target.application));
   c.on('error', () => undefined);
   // DATETIME values compare in UTC, like the lease store's session

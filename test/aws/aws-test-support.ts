@@ -1,11 +1,11 @@
-import { join } from 'path';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Testing, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { papercut, parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../../lib/spec';
+import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
-/** A small file standing in for the guard binary (tests never depend on the real build). */
-export const FIXTURE_BINARY = join(__dirname, 'fixtures', 'failover-guard-fixture');
+/** The harness's stand-in for the guard binary (tests never depend on the real build). */
+export { FIXTURE_BINARY };
 
 /** Placeholder network ids used across the AWS tests. */
 export const NET = {

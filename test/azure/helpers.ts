@@ -1,11 +1,11 @@
-import { join } from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
 import { papercut, parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../../lib/spec';
+import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
-/** A small file standing in for the guard binary, so tests never depend on a real build. */
-export const FIXTURE_BINARY = join(__dirname, 'fixtures', 'failover-guard-fixture');
+/** The harness's stand-in for the guard binary (tests never depend on the real build). */
+export { FIXTURE_BINARY };
 
 export const PLACEMENT = { resourceGroupName: 'rg-test', location: 'westeurope' } as const;
 export const VNET_ID = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet';

@@ -11,7 +11,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
 import { sha256OfFile } from '../../lib/core/guard-binary';
-import { guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
+import { GUARD_EXEC_ARGV, guardBinary, guardBlob, nodeRuntime } from '../../lib/core/guard-build';
+import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../../lib/guard/chunks';
 import { papercut } from '../../lib/spec';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 
@@ -53,6 +54,9 @@ describe('guard build', () => {
     expect(readFileSync(blobs[1])).toEqual(readFileSync(blobs[0]));
     const blobText = readFileSync(blobs[0], 'latin1');
     expect(blobText).toContain('failover-guard.cjs'); // the main script's fixed relative name
+    // the guard's V8 flags (memory, issue 12) and its lazily loaded chunks travel inside the blob
+    for (const flag of GUARD_EXEC_ARGV) expect(blobText).toContain(flag);
+    for (const chunk of Object.keys(GUARD_CHUNKS) as GuardChunk[]) expect(blobText).toContain(chunkFileName(chunk));
     for (const path of [work, ROOT, tmpdir() + '/']) expect(blobText).not.toContain(path);
     expect(shas[1]).toBe(shas[0]);
     checkouts.forEach((c, i) => expect(binaries[i].startsWith(c.cacheDir)).toBe(true));

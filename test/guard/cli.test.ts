@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { EXIT_CONFIG, EXIT_OK, formatStatus, main } from '../../lib/guard/cli';
+import { daemonConfigFile, EXIT_CONFIG, EXIT_OK, formatStatus, main } from '../../lib/guard/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'guard-cli-'));
 const good = [
@@ -101,5 +101,27 @@ describe('failover-guard CLI', () => {
     expect(lines[1]).toBe('active: a (term 3, lease 4.2s left)');
     expect(lines[3]).toMatch(/^ {2}a +active +term 3 +seen 0\.3s ago {2}v0\.1\.0$/);
     expect(lines[5]).toMatch(/became-active +term 3$/);
+  });
+});
+
+describe('daemonConfigFile (run without commander)', () => {
+  it('takes the plain run command lines and leaves everything else to commander', () => {
+    expect(daemonConfigFile(['run'])).toBe('/etc/failover-guard/guard.properties');
+    expect(daemonConfigFile(['run', '--config', '/x.properties'])).toBe('/x.properties');
+    expect(daemonConfigFile(['run', '-c', 'x.properties'])).toBe('x.properties');
+    expect(daemonConfigFile(['run', '--config=/y'])).toBe('/y');
+    for (const argv of [[], ['status'], ['run', '--help'], ['run', '--config'], ['run', '--config='], ['run', '-c', '--help'], ['run', '--config', 'a', 'b'], ['--config', 'a', 'run']]) {
+      expect(daemonConfigFile(argv)).toBeUndefined();
+    }
+  });
+
+  it('run with a bad config exits 2 naming the problem, as through commander', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-run-'));
+    const file = join(dir, 'guard.properties');
+    writeFileSync(file, 'cluster.name=c\n');
+    const err: string[] = [];
+    const code = await main(['run', '--config', file], { out: () => undefined, err: (l) => err.push(l), env: {} });
+    expect(code).toBe(EXIT_CONFIG);
+    expect(err).toContain('database.url: is required (or set high-availability-guard.enabled=N)');
   });
 });

@@ -34,6 +34,35 @@ describe('health server', () => {
     // the process footprint, for operators (issue 12)
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
+    expect(text).toMatch(/^process_cpu_seconds_total [\d.]+$/m);
+    expect(text).toMatch(/^process_open_fds \d+$/m);
+    // every sample line is `name{labels} number`, each family typed once
+    const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(samples.filter((l) => !/^[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.e+-]+$/.test(l))).toEqual([]);
+    const types = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+    expect(new Set(types).size).toBe(types.length);
+  });
+
+  it('counts probes by code and renders the renew histogram cumulatively', async () => {
+    // given
+    const metrics = new GuardMetrics(() => 0);
+    metrics.onProbe(200);
+    metrics.onProbe(503);
+    metrics.onProbe(503);
+    metrics.onRenew(3); // 0.003 s
+    metrics.onRenew(4000); // beyond the last bucket
+    metrics.onChange({ event: 'became-active', role: 'active', term: 9 });
+    // when
+    const text = metrics.render();
+    // then
+    expect(text).toContain('failover_guard_health_probes_total{code="200"} 1\n');
+    expect(text).toContain('failover_guard_health_probes_total{code="503"} 2\n');
+    expect(text).toContain('failover_guard_renew_seconds_bucket{le="0.0025"} 0\nfailover_guard_renew_seconds_bucket{le="0.005"} 1\n');
+    expect(text).toContain('failover_guard_renew_seconds_bucket{le="2.5"} 1\nfailover_guard_renew_seconds_bucket{le="+Inf"} 2\nfailover_guard_renew_seconds_sum 4.003\nfailover_guard_renew_seconds_count 2\n');
+    expect(text).toContain('failover_guard_role{role="active"} 1\n');
+    expect(text).toContain('failover_guard_role{role="passive"} 0\n');
+    expect(text).toContain('failover_guard_term 9\n');
+    expect(text).toContain('failover_guard_became_active_total 1\n');
   });
 
   it('accepts POST /step-down from loopback only', async () => {

@@ -10,7 +10,6 @@ describe('systemd unit contract (issue 12)', () => {
       ['Type', 'notify'],
       ['NotifyAccess', 'main'],
       ['WatchdogSec', '2250ms'],
-      ['Environment', 'NODE_OPTIONS=--max-semi-space-size=1'],
       ['Environment', 'MALLOC_ARENA_MAX=2'],
     ]);
   });
