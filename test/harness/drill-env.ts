@@ -109,8 +109,6 @@ export class DrillEnv {
           netns,
           databaseUrl: netns ? db.extraUrl : undefined,
           procs: this.procs,
-          // a slow answer (a loaded machine) still counts
-          healthTimeoutMs: 1000,
         }),
       );
     }

@@ -38,7 +38,10 @@ export interface GuardNodeOptions {
   readonly databaseUrl?: string;
   /** The run the node's processes belong to (marker, final scan). @default - a run of its own */
   readonly procs?: Procs;
-  /** Timeout of one /health request. @default 300 */
+  /**
+   * Timeout of one /health request (a loaded CI machine can take a few hundred ms to answer).
+   * @default 1000
+   */
   readonly healthTimeoutMs?: number;
 }
 
@@ -66,7 +69,7 @@ export class GuardNode {
   ) {
     this.netns = opts.netns;
     this.procs = opts.procs ?? new Procs();
-    this.healthTimeoutMs = opts.healthTimeoutMs ?? 300;
+    this.healthTimeoutMs = opts.healthTimeoutMs ?? 1000;
     this.addr = opts.netns ? opts.netns.nsAddr : '127.0.0.1';
     this.dir = join(root, cluster, name);
     mkdirSync(this.dir, { recursive: true });
