@@ -95,7 +95,7 @@ export class AwsAppServers extends Construct {
     const region = new DataAwsRegion(this, 'region').region;
     const clientKeys = props.thinprintClientKeys;
     this.bootContext = {
-      share: storage?.share ?? NO_SHARE,
+      share: storage?.mount ?? NO_SHARE,
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
       // the app's own database user, and the name clients, PaperCut and the user client use

@@ -68,8 +68,8 @@ export class AwsSharedStorage extends Construct {
   public readonly directoryEgress?: VpcSecurityGroupEgressRule;
   /** 2049 (NFS) or 445 (SMB). */
   public readonly port: number;
-  /** How the boot script mounts the share. */
-  public readonly share: ShareMount;
+  /** How the nodes mount the share (the boot script's `share`; `mount` on AzureSharedStorage too). */
+  public readonly mount: ShareMount;
   /** ARN of the SMB credentials secret when it lives in Secrets Manager. */
   public readonly credentialsSecretArn?: string;
   /**
@@ -110,7 +110,7 @@ export class AwsSharedStorage extends Construct {
       );
       this.fileSystemPolicy = new EfsFileSystemPolicy(this, 'policy', { fileSystemId: fs.id, policy: efsTlsOnlyPolicy(fs.arn) });
       new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: 'ENABLED' } });
-      this.share = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
+      this.mount = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
     } else {
       // FSx joins the domain and keeps talking to the domain controllers (DNS, Kerberos, LDAP,
       // SMB, RPC): without egress to them the file system never finishes creating.
@@ -152,7 +152,7 @@ export class AwsSharedStorage extends Construct {
           },
         });
       }
-      this.share = {
+      this.mount = {
         kind: 'smb',
         address: `//${fsx.dnsName}/share`,
         ...(spec.storage.credentialsSecretRef ? { credentialsSecretRef: spec.storage.credentialsSecretRef } : {}),
@@ -183,6 +183,11 @@ export class AwsSharedStorage extends Construct {
   /** The file system's DNS name (EFS `fs-….efs.<region>.amazonaws.com`, or the FSx file server's name). */
   public get dnsName(): string {
     return (this.fileSystem ?? this.windowsFileSystem)!.dnsName;
+  }
+
+  /** @deprecated Use {@link mount} (the member's name on AzureSharedStorage too); removed in the next release. */
+  public get share(): ShareMount {
+    return this.mount;
   }
 }
 

@@ -19,7 +19,7 @@ describe('AwsSharedStorage', () => {
     expect(deny).toMatchObject({ Action: '*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     expect(one(json, 'aws_efs_backup_policy').backup_policy.status).toBe('ENABLED');
     expect(storage.port).toBe(2049);
-    expect(storage.share.kind).toBe('efs');
+    expect(storage.mount.kind).toBe('efs');
     expect(json.resource.aws_fsx_windows_file_system).toBeUndefined();
   });
 
@@ -37,7 +37,7 @@ describe('AwsSharedStorage', () => {
       automatic_backup_retention_days: 7,
     });
     expect(storage.port).toBe(445);
-    expect(storage.share).toMatchObject({ kind: 'smb', credentialsSecretRef: SMB_SECRET });
+    expect(storage.mount).toMatchObject({ kind: 'smb', credentialsSecretRef: SMB_SECRET });
     expect(storage.credentialsSecretArn).toBe(SMB_SECRET.replace('aws-secretsmanager:', ''));
     expect(json.resource.aws_efs_file_system).toBeUndefined();
   });
