@@ -6,6 +6,7 @@ import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseSt
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importMysql2 } from './chunks';
+import { ConnectionSlot } from './connection-slot';
 
 /** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
 const ACCESS_DENIED = 1045;
@@ -129,18 +130,26 @@ export function mysqlConnectOptions(target: MysqlTarget, password: string | unde
  * next call reconnects with a freshly fetched password.
  */
 export class MysqlLeaseStore implements LeaseStore {
-  private conn?: mysql.Connection;
-  private connecting?: Promise<mysql.Connection>;
-  private closed = false;
   private count = 0;
   private readonly target: MysqlTarget;
   private readonly passwords: PasswordCache;
+  private readonly connection: ConnectionSlot<mysql.Connection>;
 
   constructor(private readonly props: MysqlLeaseStoreProps) {
     const r = parseMysqlUrl(props.url);
     if (!r.ok) throw new Error(`database.url: ${r.message}`);
     this.target = r.target;
     this.passwords = new PasswordCache(props.password);
+    this.connection = new ConnectionSlot<mysql.Connection>(
+      {
+        open: () => this.connect(),
+        discard: (c) => c.destroy(),
+        end: (c) => c.end().catch(() => c.destroy()),
+        passwordRejected: (e) => (e as { errno?: number }).errno === ACCESS_DENIED,
+      },
+      this.passwords,
+      connectBounds(props).waitMs,
+    );
   }
 
   /** Password fetches so far (the secret is fetched on the first connect and after auth failures only). */
@@ -156,28 +165,9 @@ export class MysqlLeaseStore implements LeaseStore {
     return Math.round(this.props.queryTimeoutSecs * 1000);
   }
 
-  private client(): Promise<mysql.Connection> {
-    if (this.conn) return Promise.resolve(this.conn);
-    this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined));
-    return withTimeout(this.connecting, connectBounds(this.props).waitMs + 100, 'connecting to the database');
-  }
-
-  /** A rejected cached password is fetched again and tried once more, within the same call. */
-  private async connectWithRotation(): Promise<mysql.Connection> {
-    const cached = this.passwords.cached;
-    try {
-      return await this.connect();
-    } catch (e) {
-      if ((e as { errno?: number }).errno !== ACCESS_DENIED) throw e;
-      this.passwords.invalidate();
-      if (!cached) throw e;
-      return this.connect();
-    }
-  }
-
   private async connect(): Promise<mysql.Connection> {
     const t = this.target;
-    // The caller waits for it at most waitMs (see client()); the connect itself goes on up to
+    // The caller waits for it at most waitMs (ConnectionSlot); the connect itself goes on up to
     // limitMs and its connection is kept. The password wait keeps waitMs: the fetch goes on in
     // the password cache, and the error says what was slow.
     const { waitMs, limitMs: connectMs } = connectBounds(this.props);
@@ -196,7 +186,7 @@ export class MysqlLeaseStore implements LeaseStore {
       void connecting.then((late) => late.destroy(), () => undefined);
       throw e;
     });
-    c.on('error', () => this.drop(c));
+    c.on('error', () => this.connection.drop(c));
     try {
       const q = this.props.queryTimeoutSecs;
       // counted: once per (re)connect, never in steady state
@@ -212,28 +202,18 @@ export class MysqlLeaseStore implements LeaseStore {
       c.destroy();
       throw e;
     }
-    if (this.closed) {
-      c.destroy();
-      throw new Error('the lease store is closed');
-    }
-    this.conn = c;
     return c;
-  }
-
-  private drop(c: mysql.Connection): void {
-    if (this.conn === c) this.conn = undefined;
-    c.destroy();
   }
 
   /** One round-trip; `statements` is what the server executes (a multi-statement counts each). */
   private async exec<T>(sql: string, values: unknown[], statements = 1): Promise<T> {
-    const c = await this.client();
+    const c = await this.connection.get();
     this.count += statements;
     try {
       const [result] = await c.query({ sql, values, timeout: this.timeoutMs });
       return result as T;
     } catch (e) {
-      this.drop(c);
+      this.connection.drop(c);
       throw e;
     }
   }
@@ -317,10 +297,7 @@ export class MysqlLeaseStore implements LeaseStore {
     };
   }
 
-  async close(): Promise<void> {
-    this.closed = true; // a connect still going on ends its connection when it completes
-    const c = this.conn;
-    this.conn = undefined;
-    await c?.end().catch(() => c.destroy());
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }

@@ -3,6 +3,7 @@ import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseSt
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importPg } from './chunks';
+import { ConnectionSlot } from './connection-slot';
 
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
@@ -89,14 +90,18 @@ function leaseView(row: LeaseRow): LeaseView {
  * again only when the server rejects it.
  */
 export class PgLeaseStore implements LeaseStore {
-  private conn?: Client;
-  private connecting?: Promise<Client>;
-  private closed = false;
   private count = 0;
   private readonly passwords: PasswordCache;
+  private readonly connection: ConnectionSlot<Client>;
 
   constructor(private readonly props: PgLeaseStoreProps) {
     this.passwords = new PasswordCache(props.password);
+    const end = (c: Client) => c.end().catch(() => undefined);
+    this.connection = new ConnectionSlot<Client>(
+      { open: () => this.connect(), discard: (c) => void end(c), end, passwordRejected: (e) => AUTH_FAILED.has((e as { code?: string }).code ?? '') },
+      this.passwords,
+      connectBounds(props).waitMs,
+    );
   }
 
   get statements(): number {
@@ -108,28 +113,9 @@ export class PgLeaseStore implements LeaseStore {
     return this.passwords.fetches;
   }
 
-  private client(): Promise<Client> {
-    if (this.conn) return Promise.resolve(this.conn);
-    this.connecting ??= this.connectWithRotation().finally(() => (this.connecting = undefined));
-    return withTimeout(this.connecting, connectBounds(this.props).waitMs + 100, 'connecting to the database');
-  }
-
-  /** A rejected cached password is fetched again and tried once more, within the same call. */
-  private async connectWithRotation(): Promise<Client> {
-    const cached = this.passwords.cached;
-    try {
-      return await this.connect();
-    } catch (e) {
-      if (!AUTH_FAILED.has((e as { code?: string }).code ?? '')) throw e;
-      this.passwords.invalidate();
-      if (!cached) throw e;
-      return this.connect();
-    }
-  }
-
   private async connect(): Promise<Client> {
     const q = Math.round(this.props.queryTimeoutSecs * 1000);
-    // The caller waits for it at most waitMs (see client()); the connect itself goes on up to
+    // The caller waits for it at most waitMs (ConnectionSlot); the connect itself goes on up to
     // limitMs and its connection is kept. The password wait keeps waitMs: the fetch goes on in
     // the password cache, and the error says what was slow.
     const { waitMs, limitMs: connectMs } = connectBounds(this.props);
@@ -147,7 +133,7 @@ export class PgLeaseStore implements LeaseStore {
     });
     // Set after construction: a connectionString would otherwise override it with ''.
     if (password !== undefined) (c as unknown as { password: string }).password = password;
-    c.on('error', () => this.drop(c));
+    c.on('error', () => this.connection.drop(c));
     try {
       await withTimeout(c.connect(), connectMs + 100, 'connecting to the database');
       this.count++; // once per (re)connect, never in steady state
@@ -156,26 +142,16 @@ export class PgLeaseStore implements LeaseStore {
       void c.end().catch(() => undefined);
       throw e;
     }
-    if (this.closed) {
-      void c.end().catch(() => undefined);
-      throw new Error('the lease store is closed');
-    }
-    this.conn = c;
     return c;
   }
 
-  private drop(c: Client): void {
-    if (this.conn === c) this.conn = undefined;
-    void c.end().catch(() => undefined);
-  }
-
   private async exec<R extends object>(sql: string, params: unknown[] = []): Promise<QueryResult<R & QueryResultRow>> {
-    const c = await this.client();
+    const c = await this.connection.get();
     this.count++;
     try {
       return await c.query<R & QueryResultRow>(sql, params);
     } catch (e) {
-      this.drop(c);
+      this.connection.drop(c);
       throw e;
     }
   }
@@ -257,10 +233,7 @@ export class PgLeaseStore implements LeaseStore {
     };
   }
 
-  async close(): Promise<void> {
-    this.closed = true; // a connect still going on ends its connection when it completes
-    const c = this.conn;
-    this.conn = undefined;
-    await c?.end().catch(() => undefined);
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The guard's HTTP contract, shared by the guard (which serves it), the boot scripts (which ask
- * it), the load balancers (which probe it) and the drill (which samples it): one port, three paths.
+ * it), the load balancers (which probe it) and the drill (which samples it): one port, four paths.
  */
 
 /** The port the guard serves on unless `guard.port` / `health.port` says otherwise. */

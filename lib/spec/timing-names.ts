@@ -19,11 +19,6 @@ export function specTimingPaths(prefix: '' | 'spec.' = ''): TimingNames {
 
 /** The guard config keys that fix each timing; the load balancer's side is `load-balancer.*`. */
 export const TIMING_KEY_NAMES: TimingNames = {
-  failOverIntervalSecs: GUARD_KEYS.failOverIntervalSecs,
-  startupTimeoutSecs: GUARD_KEYS.startupTimeoutSecs,
-  renewPeriodSecs: GUARD_KEYS.renewPeriodSecs,
-  queryTimeoutSecs: GUARD_KEYS.queryTimeoutSecs,
-  renewDeadlineSecs: GUARD_KEYS.renewDeadlineSecs,
-  stopTimeoutSecs: GUARD_KEYS.stopTimeoutSecs,
+  ...(Object.fromEntries(TIMINGS.map((k) => [k, GUARD_KEYS[k]])) as Record<keyof GuardTimings, string>),
   healthCheck: GUARD_KEYS.lbIntervalSecs,
 };
