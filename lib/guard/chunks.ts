@@ -46,12 +46,21 @@ function chunked(): boolean {
   return typeof FAILOVER_GUARD_CHUNKED !== 'undefined' && FAILOVER_GUARD_CHUNKED;
 }
 
+/** Chunks evaluated so far: every reconnect asks for its driver again, and gets the same one. */
+const loaded = new Map<GuardChunk, unknown>();
+
 /**
- * A chunk's `module.exports`, in the built main bundle. In the single executable the chunk is a
- * SEA asset compiled like a CommonJS module whose `require` reaches Node's built-in modules
- * only (a chunk bundles everything else); otherwise it is the file beside the main bundle.
+ * A chunk's `module.exports`, in the built main bundle, evaluated once like a `require`. In the
+ * single executable the chunk is a SEA asset compiled like a CommonJS module whose `require`
+ * reaches Node's built-in modules only (a chunk bundles everything else); otherwise it is the
+ * file beside the main bundle.
  */
 function loadChunk(chunk: GuardChunk): unknown {
+  if (!loaded.has(chunk)) loaded.set(chunk, evaluateChunk(chunk));
+  return loaded.get(chunk);
+}
+
+function evaluateChunk(chunk: GuardChunk): unknown {
   const file = chunkFileName(chunk);
   const sea = seaApi();
   if (!sea) return createRequire(__filename)(join(__dirname, file));
