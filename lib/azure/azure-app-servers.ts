@@ -41,6 +41,16 @@ export interface AzureImageReference {
 const CUSTOM_IMAGE_ID =
   /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/Microsoft\.Compute\/(images\/[^/\s]+|galleries\/[^/\s]+\/images\/[^/\s]+(\/versions\/[^/\s]+)?)$/i;
 
+/**
+ * Application Health extension 1.0: Binary Health States, healthy exactly when the probe answers
+ * HTTP 200. The guard's `/live` answers 200 while it runs; version 2.0 (Rich Health States)
+ * would need the body `{"ApplicationHealthState":"Healthy"}` and reads any other body as
+ * Unknown, which repairs and rolling upgrades treat as unhealthy. Source:
+ * https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-health-extension
+ * ("Binary versus Rich Health States").
+ */
+export const APPLICATION_HEALTH_VERSION = '1.0';
+
 /** The default Linux image: Ubuntu 22.04 LTS (gen 2). */
 export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
 /** The default Windows image: Windows Server 2022 Datacenter Azure Edition. */
@@ -184,7 +194,7 @@ export class AzureAppServers extends Construct {
       name: 'guard-live',
       publisher: 'Microsoft.ManagedServices',
       type: windows ? 'ApplicationHealthWindows' : 'ApplicationHealthLinux',
-      typeHandlerVersion: '2.0',
+      typeHandlerVersion: APPLICATION_HEALTH_VERSION,
       autoUpgradeMinorVersion: true,
       settings: JSON.stringify({ protocol: 'http', port: spec.guard.port, requestPath: GUARD_LIVE_PATH, intervalInSeconds: 5, numberOfProbes: 3 }),
     };
