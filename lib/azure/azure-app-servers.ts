@@ -209,18 +209,20 @@ export class AzureAppServers extends Construct {
       customData: Fn.base64encode(script.asString),
       // Overprovisioned VMs would boot guards that race for the lease.
       overprovision: false,
-      // A new model (custom data with a new guard, app version, image) rolls out by itself:
-      // new VMs first (surge; they join as passive, healthy on /live), then the old ones are
-      // deleted; each old VM gets a Terminate event and hands over before it goes (one planned
-      // handover per upgrade). Changing upgrade_mode replaces an existing scale set.
+      // A new model (custom data with a new guard, app version, image) rolls out by itself,
+      // one node per batch: a new VM first (surge; it joins as passive, healthy on /live), then
+      // an old one is deleted after its Terminate event and handover. When the surge's quota
+      // check fails, Azure upgrades the batch in place instead, without Terminate events
+      // (https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-maxsurge);
+      // a batch of one node then still leaves the others serving. Changing upgrade_mode
+      // replaces an existing scale set.
       upgradeMode: 'Rolling',
       rollingUpgradePolicy: {
-        maxBatchInstancePercent: 100,
+        maxBatchInstancePercent: rollingBatchPercent(spec.nodeCount),
         maxUnhealthyInstancePercent: 100,
         maxUnhealthyUpgradedInstancePercent: 0,
         pauseTimeBetweenBatches: 'PT0S',
         maximumSurgeInstancesEnabled: true,
-        // one batch across the zones: every old VM goes together, so the lease moves to a new one
         crossZoneUpgradesEnabled: true,
         prioritizeUnhealthyInstancesEnabled: false,
       },
@@ -273,6 +275,14 @@ export class AzureAppServers extends Construct {
       });
     }
   }
+}
+
+/**
+ * The rolling upgrade's batch size: one node of N (at most 50 %, at least Azure's minimum of
+ * 5 %), so even an in-place fallback never takes every node at once.
+ */
+export function rollingBatchPercent(nodeCount: number): number {
+  return Math.max(5, Math.min(50, Math.floor(100 / nodeCount)));
 }
 
 /** Inbound rules of the nodes' NSG, as narrow as the AWS security groups. */
