@@ -57,6 +57,13 @@ export interface AzureDatabaseProps extends AzurePlacement {
    */
   readonly keyVaultName?: string;
   /**
+   * Name of the flexible server: `<name>.postgres.database.azure.com` is public DNS, so it is
+   * unique across all of Azure (3–63 lower-case letters, digits and dashes). Give `<spec.name>-db`
+   * to keep a server created before the default changed (a new name replaces the server).
+   * @default - `<name>db<hash>`, like the key vault and the storage accounts
+   */
+  readonly serverName?: string;
+  /**
    * Name of the server's administrator (the guard's user).
    * @default 'fcadmin'
    */
@@ -208,7 +215,7 @@ export class AzureDatabase extends Construct {
     }
     const common = {
       ...placement,
-      name: `${spec.name}-db`,
+      name: props.serverName ?? globalName(this, placement, spec, 'db'),
       administratorLogin: login,
       administratorPasswordWo: password.asString,
       administratorPasswordWoVersion: passwordVersion,
@@ -315,6 +322,10 @@ export function databaseProblems(props: AzureDatabaseProps): Problem[] {
   const name = props.keyVaultName;
   if (name !== undefined && !isUnresolved(name) && !/^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(name)) {
     problems.push({ path: 'keyVaultName', message: `"${name}" must be 3–24 letters, digits and single dashes, starting with a letter` });
+  }
+  const server = props.serverName;
+  if (server !== undefined && !isUnresolved(server) && !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(server)) {
+    problems.push({ path: 'serverName', message: `"${server}" must be 3–63 lower-case letters, digits and dashes, not starting or ending with a dash` });
   }
   const login = props.administratorLogin;
   if (login !== undefined && (!/^[a-z][a-z0-9_]{0,62}$/.test(login) || ['admin', 'administrator', 'root', 'azure_superuser', 'azure_pg_admin', 'guest', 'public'].includes(login))) {

@@ -93,6 +93,11 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly keyVaultName?: string;
   /**
+   * Name of the database server (globally unique DNS name).
+   * @default - derived, see AzureDatabaseProps.serverName
+   */
+  readonly databaseServerName?: string;
+  /**
    * Name of the file share's storage account (globally unique).
    * @default - derived, see AzureSharedStorageProps.storageAccountName
    */
@@ -190,6 +195,7 @@ export class AzureFailoverCluster extends Construct {
       virtualNetworkId: props.virtualNetworkId,
       readerPrincipalId: this.identity.principalId,
       keyVaultName: props.keyVaultName,
+      serverName: props.databaseServerName,
       privateDnsZoneId: props.databasePrivateDnsZoneId,
     });
     // The ids 'file-share', 'guard-blob' and 'alerts' predate the renames (AzureFileShare, AzureGuardBlob,
@@ -385,8 +391,8 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   }
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
-    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
-      rename({ delegatedSubnetId: 'databaseSubnetId' }),
+    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName, serverName: props.databaseServerName }).map(
+      rename({ delegatedSubnetId: 'databaseSubnetId', serverName: 'databaseServerName' }),
     ),
     ...sharedStorageProblems({
       ...placement,

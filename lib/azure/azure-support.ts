@@ -30,12 +30,12 @@ export function clientConfig(scope: Construct): DataAzurermClientConfig {
 }
 
 /**
- * A globally unique, deterministic name for storage accounts and key vaults (3–24 lower-case
- * letters and digits): the cluster name, a purpose tag and 8 hex chars of
+ * A globally unique, deterministic name for storage accounts, key vaults and database servers
+ * (3–24 lower-case letters and digits; each is a public DNS name): the cluster name, a purpose tag and 8 hex chars of
  * md5(subscription/resource group/cluster/purpose). Known at plan time (the data source is read
  * during plan), stable across runs, different per subscription and resource group.
  */
-export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv'): string {
+export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv' | 'db'): string {
   const base = spec.name.replace(/-/g, '').slice(0, 24 - purpose.length - 8);
   const subscription = clientConfig(scope).subscriptionId;
   const hash = Fn.substr(Fn.md5(Fn.join('/', [subscription, placement.resourceGroupName, spec.name, purpose])), 0, 8);
