@@ -76,7 +76,8 @@ export interface AzureAppServersProps extends AzurePlacement {
    */
   readonly backendAddressPoolIds?: readonly string[];
   /**
-   * Resources that must exist before the nodes boot (role assignments).
+   * Resources that must exist before the nodes boot: an AzureRoleAssignmentWait after the nodes'
+   * role assignments (a grant takes minutes to propagate).
    * @default []
    */
   readonly dependsOn?: readonly ITerraformDependable[];

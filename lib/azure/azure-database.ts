@@ -16,6 +16,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
+import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
@@ -138,8 +139,10 @@ export class AzureDatabase extends Construct {
   public readonly appPasswordSecret?: KeyVaultSecret;
   /** Grants the app servers must have before they boot (Key Vault Secrets User on the secret). */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
-  /** The deploying principal's data-plane role on the vault: other secrets written to it wait for it. */
+  /** The deploying principal's data-plane role on the vault. */
   public readonly secretsOfficerAssignment?: RoleAssignment;
+  /** The wait for that role to propagate: every secret written to the vault depends on it. */
+  public readonly secretsWriterReady?: AzureRoleAssignmentWait;
 
   constructor(scope: Construct, id: string, props: AzureDatabaseProps) {
     super(scope, id);
@@ -170,12 +173,15 @@ export class AzureDatabase extends Construct {
       tags,
     });
     // RBAC vault: the deploying principal needs a data-plane role to write the secret.
-    const writer = new RoleAssignment(this, 'deployer-secrets-officer', {
+    const officer = new RoleAssignment(this, 'deployer-secrets-officer', {
       scope: this.keyVault.id,
       roleDefinitionName: 'Key Vault Secrets Officer',
       principalId: client.objectId,
     });
-    this.secretsOfficerAssignment = writer;
+    this.secretsOfficerAssignment = officer;
+    // Secrets are written once the role has propagated (a write right after the grant gets 403).
+    const writer = new AzureRoleAssignmentWait(this, 'deployer-secrets-officer-propagation', { assignments: [officer] });
+    this.secretsWriterReady = writer;
     // Evaluated once per apply and fed only to write-only attributes: two UUIDs (≥ 244 random
     // bits, upper + lower case, digits and dashes meet Azure's complexity rules).
     const password = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));

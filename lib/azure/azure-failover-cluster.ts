@@ -15,6 +15,7 @@ import { guardBinaryProblems } from '../core/guard-binary';
 import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
+import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 
 /** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {
@@ -210,7 +211,7 @@ export class AzureFailoverCluster extends Construct {
       privateDnsZoneId: props.filePrivateDnsZoneId,
       createPrivateDnsZone: props.createFilePrivateDnsZone,
       keyVaultId: this.database.keyVault?.id,
-      keyVaultWriter: this.database.secretsOfficerAssignment,
+      keyVaultWriter: this.database.secretsWriterReady,
       readerPrincipalId: this.identity.principalId,
     });
     this.guardAsset = new AzureGuardAsset(this, 'guard-blob', {
@@ -247,13 +248,17 @@ export class AzureFailoverCluster extends Construct {
       bootContext: this.bootContext,
       identity: this.identity,
       backendAddressPoolIds: [this.loadBalancer.backendPool.id],
-      // The grants and the share's endpoint exist before the first boot script runs.
+      // The nodes' grants have propagated and the share's endpoint exists before the first boot script runs.
       dependsOn: [
-        ...this.database.readerRoleAssignments,
-        ...this.storage.readerRoleAssignments,
-        this.guardAsset.readerRoleAssignment,
+        new AzureRoleAssignmentWait(this, 'node-grants-propagation', {
+          assignments: [
+            ...this.database.readerRoleAssignments,
+            ...this.storage.readerRoleAssignments,
+            this.guardAsset.readerRoleAssignment,
+            ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
+          ],
+        }),
         this.storage.privateEndpoint,
-        ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
       ],
       vmSize: props.vmSize,
       zones: props.zones,
