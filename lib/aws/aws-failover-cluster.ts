@@ -13,6 +13,7 @@ import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AwsFailoverCluster}: the spec and the existing network it is built in. */
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
@@ -111,6 +112,8 @@ export class AwsFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     // Validate first: the spec's and every part's problems in one error, before any resource.
     const parsed = parseSpecProp(props.spec);
     throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...clusterProblems(props, parsed.spec)]));

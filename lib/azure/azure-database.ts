@@ -18,6 +18,7 @@ import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlace
 import { isUnresolved } from '../spec/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -146,6 +147,8 @@ export class AzureDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureDatabaseProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     throwIfProblems(this.node.path, databaseProblems(props));
     const { spec } = props;
     const db = spec.database;

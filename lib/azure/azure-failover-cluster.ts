@@ -16,6 +16,7 @@ import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProble
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {
@@ -175,6 +176,8 @@ export class AzureFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     // Validate first: the spec's and every part's problems in one error, before any resource.
     const parsed = parseSpecProp(props.spec);
     throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...propProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));

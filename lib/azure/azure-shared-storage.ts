@@ -11,6 +11,7 @@ import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
@@ -113,6 +114,8 @@ export class AzureSharedStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     throwIfProblems(this.node.path, sharedStorageProblems(props));
     const { spec } = props;
     const nfs = spec.storage.kind === 'nfs';

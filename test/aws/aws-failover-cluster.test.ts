@@ -1,7 +1,8 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
 import { custom, papercut, thinprint } from '../../lib/spec';
-import { all, errorOf, FIXTURE_BINARY, NET, one, synth, type Synth } from './aws-test-support';
+import { AwsDatabase } from '../../lib/aws/aws-database';
+import { all, errorOf, FIXTURE_BINARY, NET, one, papercutSpec, synth, type Synth } from './aws-test-support';
 
 const net = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], vpcCidr: NET.vpcCidr };
 
@@ -280,5 +281,17 @@ describe('AwsFailoverCluster convenience getters', () => {
     const spec = { name: 'pc', profile: papercut(), database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', username: 'guard', passwordSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:pc-db-AbCdEf' } } };
     synth((s) => (existing = new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY })));
     expect([existing.databaseHost, existing.databasePort, existing.databaseId, existing.databaseArn]).toEqual(['db.corp.example.com', 5432, undefined, undefined]);
+  });
+});
+
+describe('AwsFailoverCluster: deploy review', () => {
+  it('requires Terraform ≥ 1.11 on its stack (write-only arguments), so an older CLI stops at init', () => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+
+  it('requires it for a part used alone too (AwsDatabase writes its app password write-only)', () => {
+    const json = synth((s) => new AwsDatabase(s, 'db', { ...net, spec: papercutSpec() }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
   });
 });

@@ -255,6 +255,10 @@ describe('AzureFailoverCluster: deploy review', () => {
   };
   const deployer = /azurerm_client_config/;
 
+  it('requires Terraform ≥ 1.11 on its stack (write-only arguments), so an older CLI stops at init', () => {
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+
   it('declares hashicorp/time and waits in the plan after the role assignments (RBAC propagation), so one apply succeeds', () => {
     expect(json.terraform.required_providers.time).toEqual({ source: 'hashicorp/time', version: '~> 0.12' });
     expect(Object.values(sleeps).every((r) => r.create_duration === '120s')).toBe(true);
