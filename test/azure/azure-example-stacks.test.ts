@@ -27,6 +27,7 @@ describe('example stack azure-papercut', () => {
       'app_subnet_id',
       'database_subnet_id',
       'location',
+      'papercut_installer_url',
       'private_endpoint_subnet_id',
       'resource_group_name',
       'virtual_network_id',
@@ -48,6 +49,23 @@ describe('example stack azure-papercut', () => {
     const allows = resourcesOf(json, 'azurerm_network_security_group').flatMap((g) => g.security_rule).filter((r: any) => r.access === 'Allow');
     for (const r of allows) expect(['*', 'Internet', '0.0.0.0/0']).not.toContain(r.source_address_prefix);
     expect(resourcesOf(json, 'azurerm_public_ip')).toHaveLength(0);
+  });
+});
+
+describe('example stack azure-papercut: deploy review', () => {
+  it('installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
+    // given / when
+    const { json } = synthPaperCut();
+    const customData: string = Object.values(json.locals as Record<string, string>).find((v) => typeof v === 'string' && v.startsWith('#!/bin/bash'))!;
+    // then
+    expect(json.variable.papercut_installer_url.default).toMatch(/^https:\/\/.*pcmf-setup-[\d.]+\.sh$/);
+    const install = customData.indexOf('pcmf-setup.sh --non-interactive');
+    const rootTasks = customData.indexOf('/home/papercut/MUST-RUN-AS-ROOT');
+    const check = customData.indexOf('step "check the app is installed"');
+    expect(install).toBeGreaterThan(0);
+    expect(rootTasks).toBeGreaterThan(install);
+    expect(check).toBeGreaterThan(rootTasks);
+    expect(customData).toContain("'${var.papercut_installer_url}'");
   });
 });
 
