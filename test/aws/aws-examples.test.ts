@@ -108,3 +108,13 @@ describe('AWS example stacks: how the app gets installed (issue 14)', () => {
     expect(userData).toContain('${var.papercut_installer_url}');
   });
 });
+
+describe('AWS example stacks: deploy review', () => {
+  it('aws-thinprint-dns boots its nodes from an AMI with ThinPrint (a documented required input) and keeps the keys ephemeral', () => {
+    const json = synthThinPrint();
+    expect(json.variable.image_id.default).toBeUndefined();
+    expect(json.variable.image_id.description).toMatch(/ThinPrint Connection Service installed/);
+    for (const lt of all(json, 'aws_launch_template')) expect(lt.image_id).toBe('${var.image_id}');
+    expect(json.variable.thinprint_client_keys).toMatchObject({ sensitive: true, ephemeral: true });
+  });
+});

@@ -91,7 +91,17 @@ describe('example stack azure-thinprint (single-active)', () => {
   it('keeps the client keys out: a sensitive variable without default, a write-only secret', () => {
     expect(json.variable.thinprint_client_keys).toMatchObject({ sensitive: true });
     expect(json.variable.thinprint_client_keys.default).toBeUndefined();
+    // ephemeral: the value never reaches a saved plan file (it feeds only write-only arguments)
+    expect(json.variable.thinprint_client_keys.ephemeral).toBe(true);
     for (const secret of resourcesOf(json, 'azurerm_key_vault_secret')) expect(secret.value).toBeUndefined();
     expect(text).not.toMatch(/"key\\":\\"[^<]/);
+  });
+
+  it('boots the nodes from an image that has ThinPrint (the marketplace image has none), a documented required input', () => {
+    expect(json.variable.source_image_id.default).toBeUndefined();
+    expect(json.variable.source_image_id.description).toMatch(/ThinPrint Connection Service installed/);
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    expect(vmss.source_image_id).toBe('${var.source_image_id}');
+    expect(vmss.source_image_reference).toBeUndefined();
   });
 });
