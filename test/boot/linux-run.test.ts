@@ -284,6 +284,23 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
   });
 
+  it('apt-get update: retried while it fails (the lists lock held by apt-daily at first boot), then installs', () => {
+    // given: an apt-based image whose first three `apt-get update` calls fail. Bash only: the
+    // boot script is bash (arrays, pipefail), which cloud-init runs from its shebang.
+    for (const shim of ['dnf', 'yum', 'rpm']) box.removeShim(shim);
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.failTimes('apt-get', 3);
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    expect(runs.a[0].output).toContain('attempt 3 of 60 failed: apt_get');
+    const apt = calls.filter((c) => c.startsWith('apt-get'));
+    expect(apt.slice(0, 4)).toEqual(Array(4).fill('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 update'));
+    expect(apt[4]).toBe('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 install -y nfs-common python3');
+  });
+
   it.each([
     ['nfs', 'curl', 'metadata/identity'],
     ['efs', 'aws', 's3 cp'],
