@@ -453,7 +453,7 @@ ${shHeredoc('install_file "$SYSCTL_FILE" 0644', sysctl)}
 sysctl -p "$SYSCTL_FILE"
 ip addr replace "$LOOPBACK_VIP/32" dev lo
 # the address is gone after a reboot unless a unit puts it back
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.vipUnit)} 0600`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.vipUnit)} 0644`, unit)}
 systemctl daemon-reload
 systemctl enable ${shQuote(LINUX.vipUnit)}
 `;
@@ -672,7 +672,7 @@ WantedBy=multi-user.target
   return `step "install the lifecycle watcher"
 LIFECYCLE_SCRIPT=${rooted(LINUX.lifecycleScript)}
 ${shHeredoc('install_file "$LIFECYCLE_SCRIPT" 0700', watcher)}
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.lifecycleUnit)} 0600`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.lifecycleUnit)} 0644`, unit)}
 systemctl daemon-reload
 systemctl enable --now ${shQuote(LINUX.lifecycleUnit)}
 `;

@@ -125,6 +125,8 @@ describe('Linux boot script, executed', () => {
     expect(calls).toContain(`sysctl -p ${root}/etc/sysctl.d/90-failover-guard-vip.conf`);
     expect(readFileSync(join(root, 'etc/sysctl.d/90-failover-guard-vip.conf'), 'utf8')).toContain('net.ipv4.conf.all.arp_announce = 2\n');
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-vip.service'), 'utf8')).toContain('ExecStart=/sbin/ip addr replace 10.20.0.100/32 dev lo\n');
+    // world-readable like every unit file: systemd warns about units it cannot read as a user
+    expect(mode(join(root, 'etc/systemd/system/failover-guard-vip.service'))).toBe('0644');
     expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
   });
 
@@ -334,6 +336,8 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
     const watcher = join(root, 'usr/local/libexec/failover-guard-lifecycle');
     expect(mode(watcher)).toBe('0700');
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-lifecycle.service'), 'utf8')).toContain('ExecStart=/usr/local/libexec/failover-guard-lifecycle\n');
+    // world-readable like every unit file (systemd warns otherwise); the watcher script stays 0700
+    expect(mode(join(root, 'etc/systemd/system/failover-guard-lifecycle.service'))).toBe('0644');
     // when: the group terminates the node (instance refresh)
     box.lifecycle('Terminated', active);
     const run = box.exec(watcher);
