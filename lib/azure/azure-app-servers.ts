@@ -51,6 +51,9 @@ const CUSTOM_IMAGE_ID =
  */
 export const APPLICATION_HEALTH_VERSION = '1.0';
 
+/** A managed image (not a gallery image): Azure allows no Trusted Launch with one. */
+const MANAGED_IMAGE_ID = /\/providers\/Microsoft\.Compute\/images\/[^/\s]+$/i;
+
 /** The default Linux image: Ubuntu 22.04 LTS (gen 2). */
 export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
 /** The default Windows image: Windows Server 2022 Datacenter Azure Edition. */
@@ -119,6 +122,13 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - the marketplace `image`
    */
   readonly sourceImageId?: string;
+  /**
+   * Trusted Launch (secure boot and vTPM). Azure refuses it with a managed image
+   * (`…/Microsoft.Compute/images/<name>`): use a gallery image of security type Trusted Launch,
+   * or set this to false for a managed image.
+   * @default true
+   */
+  readonly trustedLaunch?: boolean;
   /**
    * Commands run at first boot before the boot script, e.g. to install the app when the image
    * does not have it: bash on Linux (stops at the first failure), PowerShell on Windows.
@@ -228,8 +238,8 @@ export class AzureAppServers extends Construct {
         prioritizeUnhealthyInstancesEnabled: false,
       },
       terminationNotification: { enabled: true, timeout: `PT${this.handoverTimeoutMinutes}M` },
-      secureBootEnabled: true,
-      vtpmEnabled: true,
+      secureBootEnabled: props.trustedLaunch ?? true,
+      vtpmEnabled: props.trustedLaunch ?? true,
       identity: { type: 'UserAssigned', identityIds: [this.identity.id] },
       ...(props.sourceImageId ? { sourceImageId: props.sourceImageId } : { sourceImageReference: { ...image, version: image.version ?? 'latest' } }),
       osDisk: { caching: 'ReadWrite', storageAccountType: props.osDiskType ?? 'Premium_LRS' },
@@ -384,6 +394,13 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
         message: 'must be a managed image id (/subscriptions/…/providers/Microsoft.Compute/images/<name>) or a gallery image (…/galleries/<g>/images/<i>[/versions/<v>])',
       });
     }
+  }
+  const managedImage = props.sourceImageId !== undefined && !isUnresolved(props.sourceImageId) && MANAGED_IMAGE_ID.test(props.sourceImageId);
+  if (managedImage && (props.trustedLaunch ?? true)) {
+    problems.push({
+      path: 'sourceImageId',
+      message: 'is a managed image, which Azure refuses with Trusted Launch (secure boot, vTPM): use a shared image gallery image of security type TrustedLaunch, or set trustedLaunch: false',
+    });
   }
   problems.push(...installCommandProblems(props.installCommands));
   if (props.zones !== undefined && props.zones.length === 0) problems.push({ path: 'zones', message: 'must list at least one zone' });

@@ -74,6 +74,11 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly sourceImageId?: string;
   /**
+   * Trusted Launch of the nodes; see AzureAppServersProps.trustedLaunch.
+   * @default true
+   */
+  readonly trustedLaunch?: boolean;
+  /**
    * Commands run at first boot before the boot script; see AzureAppServersProps.installCommands.
    * @default - none
    */
@@ -267,6 +272,7 @@ export class AzureFailoverCluster extends Construct {
       zones: props.zones,
       image: props.image,
       sourceImageId: props.sourceImageId,
+      trustedLaunch: props.trustedLaunch,
       installCommands: props.installCommands,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
@@ -429,6 +435,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       windowsAdminPassword: props.windowsAdminPassword,
       image: props.image,
       sourceImageId: props.sourceImageId,
+      trustedLaunch: props.trustedLaunch,
       installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),

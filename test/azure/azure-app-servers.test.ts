@@ -186,6 +186,21 @@ describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 1
 });
 
 describe('AzureAppServers: deploy review', () => {
+  const MANAGED_IMAGE = '/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/images/papercut-mf';
+
+  it('rejects a managed image with Trusted Launch (Azure refuses it) at synth, naming sourceImageId', () => {
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE })))).toThrow(propError('AzureAppServers', 'sourceImageId'));
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE })))).toThrow(/Trusted Launch/);
+  });
+
+  it('boots a managed image with trustedLaunch: false (no secure boot, no vTPM), a gallery image with them', () => {
+    const managed = onlyResource(synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE, trustedLaunch: false }))).json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(managed).toMatchObject({ source_image_id: MANAGED_IMAGE, secure_boot_enabled: false, vtpm_enabled: false });
+    const gallery = `/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/print/images/papercut-mf`;
+    const trusted = onlyResource(synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: gallery }))).json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(trusted).toMatchObject({ source_image_id: gallery, secure_boot_enabled: true, vtpm_enabled: true });
+  });
+
   it.each([
     [2, 50],
     [3, 33],

@@ -64,7 +64,7 @@ export class AzurePaperCutStack extends TerraformStack {
       createFilePrivateDnsZone: true,
       ...(windows
         ? {
-            sourceImageId: input('source_image_id', 'Windows Server image with the PaperCut installer: a shared image gallery image (or version) or a managed image id'),
+            sourceImageId: input('source_image_id', 'Windows Server image with the PaperCut installer: a shared image gallery image (or version) of security type TrustedLaunch'),
             installCommands: WINDOWS_INSTALL_COMMANDS,
           }
         : {
