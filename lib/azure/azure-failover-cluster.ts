@@ -267,6 +267,8 @@ export class AzureFailoverCluster extends Construct {
           ],
         }),
         this.storage.privateEndpoint,
+        // without the zone's link the share's name resolves to its public address: the mount fails
+        ...(this.storage.privateDnsZoneLink ? [this.storage.privateDnsZoneLink] : []),
       ],
       vmSize: props.vmSize,
       zones: props.zones,

@@ -101,6 +101,8 @@ export class AzureSharedStorage extends Construct {
   public readonly privateEndpoint: PrivateEndpoint;
   /** The `privatelink.file.core.windows.net` zone, when created here (`createPrivateDnsZone`). */
   public readonly privateDnsZone?: PrivateDnsZone;
+  /** That zone's link to the virtual network: the nodes resolve the share through it, so boot after it. */
+  public readonly privateDnsZoneLink?: PrivateDnsZoneVirtualNetworkLink;
   /** The storage account's name, known at plan time (given, or `<name>fs<hash>`). */
   public readonly storageAccountName: string;
   /** `acct.file.core.windows.net:/acct/share` (NFS) or `//acct.file.core.windows.net/share` (SMB). */
@@ -152,7 +154,7 @@ export class AzureSharedStorage extends Construct {
     let zoneId = props.privateDnsZoneId;
     if (props.createPrivateDnsZone) {
       this.privateDnsZone = new PrivateDnsZone(this, 'dns-zone', { resourceGroupName: props.resourceGroupName, name: FILE_PRIVATE_DNS_ZONE, tags });
-      new PrivateDnsZoneVirtualNetworkLink(this, 'dns-link', {
+      this.privateDnsZoneLink = new PrivateDnsZoneVirtualNetworkLink(this, 'dns-link', {
         name: `${spec.name}-files`,
         resourceGroupName: props.resourceGroupName,
         privateDnsZoneName: this.privateDnsZone.name,

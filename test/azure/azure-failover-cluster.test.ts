@@ -279,6 +279,12 @@ describe('AzureFailoverCluster: deploy review', () => {
     expect(dependsAfter(json, onlyResource(json, 'azurerm_storage_blob'))).toContain(wait[0]);
   });
 
+  it('boots the nodes only after the new file private DNS zone is linked to the network (else the mount resolves the public address)', () => {
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    const [link] = Object.keys(json.resource.azurerm_private_dns_zone_virtual_network_link).filter((k) => k.includes('file-share'));
+    expect(vmss.depends_on).toContain(`azurerm_private_dns_zone_virtual_network_link.${link}`);
+  });
+
   it('boots the nodes only after their own grants have propagated', () => {
     const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
     const readers = Object.entries(json.resource.azurerm_role_assignment as Record<string, any>).filter(([, r]) => /azurerm_user_assigned_identity/.test(r.principal_id));
