@@ -66,6 +66,8 @@ export class AwsSharedStorage extends Construct {
   public readonly windowsFileSystem?: FsxWindowsFileSystem;
   /** FSx → the directory's domain controllers (all traffic to their security group). */
   public readonly directoryEgress?: VpcSecurityGroupEgressRule;
+  /** SMB: the security group of the directory's domain controllers (nodes joined to the domain need egress to it). */
+  public readonly directorySecurityGroupId?: string;
   /** 2049 (NFS) or 445 (SMB). */
   public readonly port: number;
   /** How the nodes mount the share (the boot script's `share`; `mount` on AzureSharedStorage too). */
@@ -115,6 +117,7 @@ export class AwsSharedStorage extends Construct {
       // FSx joins the domain and keeps talking to the domain controllers (DNS, Kerberos, LDAP,
       // SMB, RPC): without egress to them the file system never finishes creating.
       const directory = new DataAwsDirectoryServiceDirectory(this, 'directory', { directoryId: props.activeDirectoryId! });
+      this.directorySecurityGroupId = directory.securityGroupId;
       this.directoryEgress = new VpcSecurityGroupEgressRule(this, 'to-domain-controllers', {
         securityGroupId: this.securityGroup.id,
         referencedSecurityGroupId: directory.securityGroupId,
