@@ -36,8 +36,14 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    * @default - none
    */
   readonly databaseSubnetId?: string;
-  /** Subnet for private endpoints (the file share). */
+  /** Subnet for private endpoints (the file share), with private endpoint network policies enabled (an NSG filters the share's endpoint). */
   readonly privateEndpointSubnetId: string;
+  /**
+   * Create an NSG on the private endpoint subnet that lets only `appSubnetId` reach the share;
+   * false when the subnet has an NSG of yours (add `storage.privateEndpointSecurityRules` to it).
+   * @default true
+   */
+  readonly privateEndpointNetworkSecurityGroup?: boolean;
   /**
    * OpenSSH public key of the nodes' admin user; required on Linux. No key is built in.
    * @default - none (Windows profiles use `windowsAdminPassword`)
@@ -214,6 +220,8 @@ export class AzureFailoverCluster extends Construct {
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
+      clientSubnetId: props.appSubnetId,
+      privateEndpointNetworkSecurityGroup: props.privateEndpointNetworkSecurityGroup,
       virtualNetworkId: props.virtualNetworkId,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
@@ -414,6 +422,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
+      clientSubnetId: props.appSubnetId || pending,
       virtualNetworkId: props.virtualNetworkId || pending,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,

@@ -7,10 +7,12 @@ import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/pr
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
+import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
+import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureIdProblems, clusterTags, globalName, storageAccountNameProblems, subnetLookup, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /**
@@ -21,12 +23,31 @@ export const AZURE_NFS_MOUNT_OPTIONS = ['sec=sys', 'nconnect=4'] as const;
 /** The private DNS zone Azure Files private endpoints resolve through. */
 export const FILE_PRIVATE_DNS_ZONE = 'privatelink.file.core.windows.net';
 
+const NFS_PORT = 2049;
+const SMB_PORT = 445;
+
 /** Properties of an {@link AzureSharedStorage}. */
 export interface AzureSharedStorageProps extends AzurePlacement {
   /** The parsed cluster spec: `storage` (kind nfs | smb, size, SMB credentials). */
   readonly spec: ClusterSpec;
-  /** Subnet for the storage account's private endpoint. */
+  /**
+   * Subnet for the storage account's private endpoint. Its private endpoint network policies
+   * must be enabled (`private_endpoint_network_policies = "Enabled"`), or no NSG filters traffic
+   * to the endpoint: the plan fails naming this prop otherwise.
+   */
   readonly privateEndpointSubnetId: string;
+  /**
+   * The app servers' subnet: the only source allowed to reach the share (2049 NFS, 445 SMB).
+   * The share holds the app's configuration (PaperCut's server.properties with its database
+   * password), and NFS authenticates nobody (`sec=sys`).
+   */
+  readonly clientSubnetId: string;
+  /**
+   * Create an NSG with those rules and associate it with the private endpoint subnet. Set false
+   * when that subnet has an NSG of yours already, and add {@link AzureSharedStorage.privateEndpointSecurityRules} to it.
+   * @default true
+   */
+  readonly privateEndpointNetworkSecurityGroup?: boolean;
   /**
    * Virtual network linked to the new private DNS zone; required with `createPrivateDnsZone`.
    * @default - none
@@ -113,6 +134,10 @@ export class AzureSharedStorage extends Construct {
   public readonly credentialsSecret?: KeyVaultSecret;
   /** The nodes' read grant on {@link credentialsSecret}: boot after it. */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
+  /** Inbound rules for the private endpoint's subnet: the share's port from the client subnet only. */
+  public readonly privateEndpointSecurityRules: NetworkSecurityGroupSecurityRule[];
+  /** The NSG of the private endpoint subnet, when created here (`privateEndpointNetworkSecurityGroup`). */
+  public readonly privateEndpointNsg?: NetworkSecurityGroup;
 
   constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
     super(scope, id);
@@ -164,6 +189,58 @@ export class AzureSharedStorage extends Construct {
       });
       zoneId = this.privateDnsZone.id;
     }
+    // Only the app servers reach the share: an NSG on the endpoint's subnet, which filters
+    // private endpoint traffic only with the subnet's network policies enabled.
+    const endpointSubnet = subnetLookup(this, 'endpoint-subnet', props.privateEndpointSubnetId);
+    const clients = subnetLookup(this, 'client-subnet', props.clientSubnetId);
+    const port = String(nfs ? NFS_PORT : SMB_PORT);
+    this.privateEndpointSecurityRules = [
+      {
+        name: `allow-app-servers-${nfs ? 'nfs' : 'smb'}`,
+        description: `The app servers' subnet to the share (${nfs ? 'NFS' : 'SMB'})`,
+        priority: 100,
+        direction: 'Inbound',
+        access: 'Allow',
+        protocol: 'Tcp',
+        sourcePortRange: '*',
+        sourceAddressPrefixes: clients.addressPrefixes,
+        destinationAddressPrefix: '*',
+        destinationPortRange: port,
+      },
+      {
+        name: `deny-others-${nfs ? 'nfs' : 'smb'}`,
+        description: 'Nobody else reaches the share (other endpoints in this subnet are not affected)',
+        priority: 4000,
+        direction: 'Inbound',
+        access: 'Deny',
+        protocol: '*',
+        sourcePortRange: '*',
+        sourceAddressPrefix: '*',
+        destinationAddressPrefix: '*',
+        destinationPortRange: port,
+      },
+    ];
+    if (props.privateEndpointNetworkSecurityGroup ?? true) {
+      this.privateEndpointNsg = new NetworkSecurityGroup(this, 'endpoint-nsg', {
+        ...placement,
+        name: `${spec.name}-files-pe`,
+        securityRule: this.privateEndpointSecurityRules,
+        tags,
+      });
+      new SubnetNetworkSecurityGroupAssociation(this, 'endpoint-nsg-association', {
+        subnetId: props.privateEndpointSubnetId,
+        networkSecurityGroupId: this.privateEndpointNsg.id,
+        lifecycle: {
+          precondition: [
+            {
+              condition: `\${${endpointSubnet.fqn}.network_security_group_id == "" || lower(${endpointSubnet.fqn}.network_security_group_id) == lower(${this.privateEndpointNsg.fqn}.id)}`,
+              errorMessage:
+                'privateEndpointSubnetId: the subnet has a network security group of its own; set privateEndpointNetworkSecurityGroup: false and add the rules of privateEndpointSecurityRules to that group.',
+            },
+          ],
+        },
+      });
+    }
     this.privateEndpoint = new PrivateEndpoint(this, 'endpoint', {
       ...placement,
       name: `${spec.name}-files-pe`,
@@ -176,6 +253,15 @@ export class AzureSharedStorage extends Construct {
       },
       privateDnsZoneGroup: { name: 'files', privateDnsZoneIds: [zoneId!] },
       tags,
+      lifecycle: {
+        precondition: [
+          {
+            condition: `\${contains(["Enabled", "NetworkSecurityGroupEnabled"], ${endpointSubnet.fqn}.private_endpoint_network_policies)}`,
+            errorMessage:
+              'privateEndpointSubnetId: private endpoint network policies are disabled on this subnet, so no NSG filters traffic to the share; set private_endpoint_network_policies = "Enabled" on the subnet.',
+          },
+        ],
+      },
     });
 
     // The public name resolves to the private endpoint through the privatelink zone.
@@ -230,6 +316,8 @@ export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[]
     problems.push({ path: 'shareName', message: `"${props.shareName}" must be 3–63 lower-case letters, digits and single dashes` });
   }
   if (!props.privateEndpointSubnetId) problems.push({ path: 'privateEndpointSubnetId', message: 'required: the share is reachable only through a private endpoint' });
+  if (!props.clientSubnetId) problems.push({ path: 'clientSubnetId', message: "required: the app servers' subnet, the only one allowed to reach the share" });
+  problems.push(...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'), ...azureIdProblems('clientSubnetId', props.clientSubnetId, 'subnet'));
   if (props.createPrivateDnsZone && props.privateDnsZoneId) {
     problems.push({ path: 'createPrivateDnsZone', message: 'give either an existing zone (privateDnsZoneId) or createPrivateDnsZone, not both' });
   } else if (props.createPrivateDnsZone && !props.virtualNetworkId) {

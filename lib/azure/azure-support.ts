@@ -1,6 +1,7 @@
 import { Fn, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { isUnresolved } from '../spec/tokens';
@@ -85,4 +86,20 @@ export function azureIdProblems(prop: string, id: string | undefined, kind: keyo
 export function isIpv4(value: string): boolean {
   const parts = value.split('.');
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/**
+ * The subnet behind a subnet resource id, read at plan time (its address prefixes, NSG and
+ * network policies). The id's parts are taken from the literal id, or by Terraform from a token.
+ */
+export function subnetLookup(scope: Construct, id: string, subnetId: string): DataAzurermSubnet {
+  const part = (index: number): string => (isUnresolved(subnetId) ? Fn.element(Fn.split('/', subnetId), index) : subnetId.split('/')[index]);
+  // /subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>
+  return new DataAzurermSubnet(scope, id, { resourceGroupName: part(4), virtualNetworkName: part(8), name: part(10) });
+}
+
+/** True when a literal subnet id lies inside a literal virtual network id (tokens: true, decided at plan). */
+export function subnetInNetwork(subnetId: string, virtualNetworkId: string): boolean {
+  if (isUnresolved(subnetId) || isUnresolved(virtualNetworkId)) return true;
+  return subnetId.toLowerCase().startsWith(`${virtualNetworkId.toLowerCase()}/subnets/`);
 }

@@ -295,3 +295,19 @@ describe('AwsFailoverCluster: deploy review', () => {
     expect(json.terraform.required_version).toBe('>= 1.11.0');
   });
 });
+
+describe('AwsFailoverCluster: deploy review of the share\'s security group', () => {
+  it.each([
+    ['EFS', { name: 'pc', profile: papercut() }, 2049],
+    ['FSx', { name: 'pc', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' as const } }, 445],
+  ])('%s admits its port from the app servers\' security group only, and nothing else inbound', (_kind, spec, port) => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY, activeDirectoryId: 'd-1234567890' }));
+    const groups = json.resource.aws_security_group as Record<string, any>;
+    const [share] = Object.keys(groups).filter((k) => groups[k].name === 'pc-share');
+    const nodes = one(json, 'aws_launch_template').vpc_security_group_ids[0];
+    const inbound = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${aws_security_group.${share}.id}`);
+    expect(inbound).toHaveLength(1);
+    expect(inbound[0]).toMatchObject({ referenced_security_group_id: nodes, from_port: port, to_port: port, ip_protocol: 'tcp' });
+    expect(inbound[0].cidr_ipv4).toBeUndefined();
+  });
+});

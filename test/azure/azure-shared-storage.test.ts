@@ -7,6 +7,7 @@ const base = (over: Partial<AzureSharedStorageProps> = {}): AzureSharedStoragePr
   ...PLACEMENT,
   spec: paperCutSpec(),
   privateEndpointSubnetId: subnetId('pe'),
+  clientSubnetId: subnetId('app'),
   virtualNetworkId: VNET_ID,
   createPrivateDnsZone: true,
   ...over,
@@ -149,3 +150,45 @@ function synthFiles(): AzureSharedStorage {
   synth((s) => (files = new AzureSharedStorage(s, 'files', base())));
   return files;
 }
+
+describe('AzureSharedStorage: deploy review', () => {
+  const nsgOf = (json: Record<string, any>) => resourcesOf(json, 'azurerm_network_security_group').find((g) => g.name === 'pc-files-pe');
+
+  it.each([
+    ['NFS', paperCutSpec(), '2049'],
+    ['SMB', SMB_SPEC(), '445'],
+  ])('%s: only the app servers\' subnet reaches the share, through an NSG on the private endpoint subnet', (_kind, spec, port) => {
+    // given / when
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec })));
+    // then: the client subnet's prefixes (read at plan) may, nobody else may
+    const clientSubnet = Object.entries(json.data.azurerm_subnet as Record<string, any>).find(([, d]) => d.name === 'app')!;
+    expect(clientSubnet[1]).toEqual({ name: 'app', virtual_network_name: 'vnet', resource_group_name: 'rg-net' });
+    const [allow, deny] = nsgOf(json)!.security_rule;
+    expect(allow).toMatchObject({ access: 'Allow', direction: 'Inbound', protocol: 'Tcp', destination_port_range: port, source_address_prefixes: `\${data.azurerm_subnet.${clientSubnet[0]}.address_prefixes}` });
+    expect(deny).toMatchObject({ access: 'Deny', direction: 'Inbound', source_address_prefix: '*', destination_port_range: port });
+    expect(deny.priority).toBeGreaterThan(allow.priority);
+    const association = onlyResource(json, 'azurerm_subnet_network_security_group_association');
+    expect(association.subnet_id).toBe(subnetId('pe'));
+    expect(association.network_security_group_id).toMatch(/^\$\{azurerm_network_security_group\./);
+    expect(association.lifecycle.precondition[0].error_message).toMatch(/^privateEndpointSubnetId: the subnet has a network security group of its own/);
+  });
+
+  it('fails the plan, naming privateEndpointSubnetId, when the subnet\'s private endpoint network policies are off (no NSG would apply)', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
+    const [check] = onlyResource(json, 'azurerm_private_endpoint').lifecycle.precondition;
+    expect(check.condition).toMatch(/^\$\{contains\(\["Enabled", "NetworkSecurityGroupEnabled"\], data\.azurerm_subnet\.[\w-]+\.private_endpoint_network_policies\)\}$/);
+    expect(check.error_message).toMatch(/^privateEndpointSubnetId: private endpoint network policies are disabled/);
+  });
+
+  it('with privateEndpointNetworkSecurityGroup: false creates no NSG and hands over the rules for the user\'s own', () => {
+    let files!: AzureSharedStorage;
+    const { json } = synth((s) => (files = new AzureSharedStorage(s, 'files', base({ privateEndpointNetworkSecurityGroup: false }))));
+    expect(nsgOf(json)).toBeUndefined();
+    expect(resourcesOf(json, 'azurerm_subnet_network_security_group_association')).toHaveLength(0);
+    expect(files.privateEndpointSecurityRules.map((r) => r.access)).toEqual(['Allow', 'Deny']);
+  });
+
+  it('requires clientSubnetId, naming it', () => {
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ clientSubnetId: '' })))).toThrow(propError('AzureSharedStorage', 'clientSubnetId'));
+  });
+});
