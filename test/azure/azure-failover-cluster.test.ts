@@ -230,7 +230,7 @@ describe('AzureFailoverCluster', () => {
       expect(guardLines(tpScript).length).toBeGreaterThan(3);
       expect(guardLines(tpScript)).toEqual(guardLines(pcScript));
       // single-active: one node serves, so no node-to-node rule is opened
-      const rules = resourcesOf(json, 'azurerm_network_security_group').find((g) => g.name === 'tpcs-nodes')!.security_rule;
+      const rules = resourcesOf(json, 'azurerm_network_security_group').find((g) => String(g.name).endsWith('-nodes'))!.security_rule;
       expect(rules.map((r: any) => r.name)).toEqual(['allow-clients-app-ports', 'allow-lb-probe-guard', 'deny-all-other-inbound']);
     });
 
