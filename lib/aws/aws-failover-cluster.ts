@@ -44,6 +44,11 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
    */
   readonly activeDirectoryId?: string;
   /**
+   * Back up the share (EFS automatic backups, FSx backups kept 7 days); see AwsSharedStorageProps.backup.
+   * @default true
+   */
+  readonly shareBackup?: boolean;
+  /**
    * Commands run at first boot before the boot script, e.g. to install the app.
    * @default - none
    */
@@ -136,7 +141,7 @@ export class AwsFailoverCluster extends Construct {
     });
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
     // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
-    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId, backup: props.shareBackup });
     if (spec.profile.app === 'thinprint' && props.clientKeysValue !== undefined) {
       this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
     }

@@ -30,6 +30,12 @@ export interface AwsSharedStorageProps {
    */
   readonly activeDirectoryId?: string;
   /**
+   * Back up the share (the app's configuration and data): EFS automatic backups (AWS Backup,
+   * daily, kept 35 days) or FSx automatic backups kept 7 days.
+   * @default true
+   */
+  readonly backup?: boolean;
+  /**
    * FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288).
    * @default 32
    */
@@ -111,7 +117,7 @@ export class AwsSharedStorage extends Construct {
         (subnetId, i) => new EfsMountTarget(this, `mount-${i}`, { fileSystemId: fs.id, subnetId, securityGroups: [this.securityGroup.id] }),
       );
       this.fileSystemPolicy = new EfsFileSystemPolicy(this, 'policy', { fileSystemId: fs.id, policy: efsTlsOnlyPolicy(fs.arn) });
-      new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: 'ENABLED' } });
+      new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: (props.backup ?? true) ? 'ENABLED' : 'DISABLED' } });
       this.mount = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
     } else {
       // FSx joins the domain and keeps talking to the domain controllers (DNS, Kerberos, LDAP,
@@ -133,7 +139,7 @@ export class AwsSharedStorage extends Construct {
         storageCapacity: spec.storage.sizeGb,
         throughputCapacity: props.fsxThroughputMbps ?? 32,
         securityGroupIds: [this.securityGroup.id],
-        automaticBackupRetentionDays: 7,
+        automaticBackupRetentionDays: (props.backup ?? true) ? 7 : 0,
         copyTagsToBackups: true,
         skipFinalBackup: false,
         tags: awsTags(spec, `${spec.name}-share`),

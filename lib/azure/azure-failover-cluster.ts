@@ -12,7 +12,7 @@ import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storag
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { guardBinaryProblems } from '../core/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, subnetInNetwork, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
@@ -105,6 +105,11 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    * @default - derived, see AzureDatabaseProps.keyVaultName
    */
   readonly keyVaultName?: string;
+  /**
+   * Back up the share (soft delete; SMB: daily Azure Backup kept 30 days); see AzureSharedStorageProps.backup.
+   * @default true
+   */
+  readonly shareBackup?: boolean;
   /**
    * Name of the database server (globally unique DNS name).
    * @default - derived, see AzureDatabaseProps.serverName
@@ -222,6 +227,7 @@ export class AzureFailoverCluster extends Construct {
       privateEndpointSubnetId: props.privateEndpointSubnetId,
       clientSubnetId: props.appSubnetId,
       privateEndpointNetworkSecurityGroup: props.privateEndpointNetworkSecurityGroup,
+      backup: props.shareBackup,
       virtualNetworkId: props.virtualNetworkId,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
@@ -386,6 +392,10 @@ function propProblems(props: AzureFailoverClusterProps): Problem[] {
     ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
     ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
     ...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'),
+    // The private DNS zones are linked to virtualNetworkId: a subnet elsewhere would not resolve them.
+    ...(['appSubnetId', 'databaseSubnetId', 'privateEndpointSubnetId'] as const)
+      .filter((prop) => props[prop] && props.virtualNetworkId && !subnetInNetwork(props[prop]!, props.virtualNetworkId))
+      .map((prop) => ({ path: prop, message: `"${props[prop]}" is not a subnet of virtualNetworkId (${props.virtualNetworkId}), whose private DNS zones the cluster links` })),
   ];
 }
 

@@ -7,6 +7,10 @@ import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/pr
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageShare } from '@cdktf/provider-azurerm/lib/storage-share';
+import { BackupContainerStorageAccount } from '@cdktf/provider-azurerm/lib/backup-container-storage-account';
+import { BackupPolicyFileShare } from '@cdktf/provider-azurerm/lib/backup-policy-file-share';
+import { BackupProtectedFileShare } from '@cdktf/provider-azurerm/lib/backup-protected-file-share';
+import { RecoveryServicesVault } from '@cdktf/provider-azurerm/lib/recovery-services-vault';
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
 import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import type { ShareMount } from '../boot/context';
@@ -92,6 +96,13 @@ export interface AzureSharedStorageProps extends AzurePlacement {
    */
   readonly keyVaultWriter?: ITerraformDependable;
   /**
+   * Protect the share's data (the app's configuration and data): share soft delete (14 days)
+   * and, for SMB, a daily Azure Backup kept 30 days in a Recovery Services vault. Azure Backup
+   * takes no NFS shares (see docs/azure.md): take snapshots of an NFS share yourself.
+   * @default true
+   */
+  readonly backup?: boolean;
+  /**
    * Bump after rotating the storage account key, so the credentials secret is written again.
    * @default 1
    */
@@ -138,6 +149,10 @@ export class AzureSharedStorage extends Construct {
   public readonly privateEndpointSecurityRules: NetworkSecurityGroupSecurityRule[];
   /** The NSG of the private endpoint subnet, when created here (`privateEndpointNetworkSecurityGroup`). */
   public readonly privateEndpointNsg?: NetworkSecurityGroup;
+  /** SMB with `backup`: the Recovery Services vault holding the share's daily backups. */
+  public readonly backupVault?: RecoveryServicesVault;
+  /** SMB with `backup`: the share's protection by that vault's daily policy. */
+  public readonly protectedShare?: BackupProtectedFileShare;
 
   constructor(scope: Construct, id: string, props: AzureSharedStorageProps) {
     super(scope, id);
@@ -149,6 +164,7 @@ export class AzureSharedStorage extends Construct {
     const tags = clusterTags(spec);
     const placement = placementOf(props);
     const shareName = props.shareName ?? 'failover';
+    const backup = props.backup ?? true;
     // The name itself (not the resource's attribute), so the mount address is known at plan time.
     const accountName = props.storageAccountName ?? globalName(this, placement, spec, 'fs');
     this.storageAccountName = accountName;
@@ -166,7 +182,11 @@ export class AzureSharedStorage extends Construct {
       // NFS authenticates by network; SMB on Linux mounts with the account key from the credentials secret.
       sharedAccessKeyEnabled: !nfs,
       networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'] },
-      shareProperties: nfs ? undefined : { smb: { versions: ['SMB3.1.1'], channelEncryptionType: ['AES-256-GCM'] } },
+      shareProperties: {
+        ...(nfs ? {} : { smb: { versions: ['SMB3.1.1'], channelEncryptionType: ['AES-256-GCM'] } }),
+        // share soft delete: a deleted share can be undeleted for 14 days (SMB and NFS)
+        ...(backup ? { retentionPolicy: { days: 14 } } : {}),
+      },
       tags,
     });
     this.share = new StorageShare(this, 'share', {
@@ -175,6 +195,27 @@ export class AzureSharedStorage extends Construct {
       quota: spec.storage.sizeGb,
       enabledProtocol: nfs ? 'NFS' : 'SMB',
     });
+
+    if (backup && !nfs) {
+      // Azure Backup reaches the account through the trusted-services bypass of its network rules.
+      this.backupVault = new RecoveryServicesVault(this, 'backup-vault', { ...placement, name: `${spec.name}-share-backup`, sku: 'Standard', softDeleteEnabled: true, tags });
+      const vault = { resourceGroupName: props.resourceGroupName, recoveryVaultName: this.backupVault.name };
+      const container = new BackupContainerStorageAccount(this, 'backup-container', { ...vault, storageAccountId: this.storageAccount.id });
+      const policy = new BackupPolicyFileShare(this, 'backup-policy', {
+        ...vault,
+        name: 'daily-30-days',
+        timezone: 'UTC',
+        backup: { frequency: 'Daily', time: '02:00' },
+        retentionDaily: { count: 30 },
+      });
+      this.protectedShare = new BackupProtectedFileShare(this, 'backup', {
+        ...vault,
+        sourceStorageAccountId: this.storageAccount.id,
+        sourceFileShareName: this.share.name,
+        backupPolicyId: policy.id,
+        dependsOn: [container],
+      });
+    }
 
     let zoneId = props.privateDnsZoneId;
     if (props.createPrivateDnsZone) {

@@ -245,6 +245,19 @@ describe('AzureFailoverCluster', () => {
   });
 });
 
+describe('AzureFailoverCluster: subnets outside virtualNetworkId (deploy review)', () => {
+  const OTHER_VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/other';
+  it.each(['databaseSubnetId', 'appSubnetId', 'privateEndpointSubnetId'] as const)('rejects a %s in another virtual network, naming it', (prop) => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ [prop]: `${OTHER_VNET}/subnets/x` })))).toThrow(
+      new RegExp(`- ${prop}: ".*/virtualNetworks/other/subnets/x" is not a subnet of virtualNetworkId`),
+    );
+  });
+
+  it('accepts the subnets of virtualNetworkId whatever the letter case Azure returns', () => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ databaseSubnetId: subnetId('db').replace('/resourceGroups/', '/resourcegroups/') })))).not.toThrow();
+  });
+});
+
 describe('AzureFailoverCluster: deploy review', () => {
   const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' }, notificationEmails: ['ops@example.com'] }, adminSshPublicKey: undefined })));
   const sleeps = json.resource.time_sleep as Record<string, any>;

@@ -192,3 +192,27 @@ describe('AzureSharedStorage: deploy review', () => {
     expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ clientSubnetId: '' })))).toThrow(propError('AzureSharedStorage', 'clientSubnetId'));
   });
 });
+
+describe('AzureSharedStorage backups: deploy review', () => {
+  it('SMB: a daily Azure Backup kept 30 days in a Recovery Services vault, and share soft delete, by default', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec: SMB_SPEC() })));
+    expect(onlyResource(json, 'azurerm_recovery_services_vault')).toMatchObject({ name: 'pc-share-backup', sku: 'Standard', soft_delete_enabled: true });
+    expect(onlyResource(json, 'azurerm_backup_policy_file_share')).toMatchObject({ backup: { frequency: 'Daily', time: '02:00' }, retention_daily: { count: 30 } });
+    const protectedShare = onlyResource(json, 'azurerm_backup_protected_file_share');
+    expect(protectedShare.source_file_share_name).toMatch(/^\$\{azurerm_storage_share\./);
+    expect(protectedShare.depends_on[0]).toMatch(/^azurerm_backup_container_storage_account\./);
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties.retention_policy).toEqual({ days: 14 });
+  });
+
+  it('NFS: share soft delete (Azure Backup takes no NFS shares)', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties).toEqual({ retention_policy: { days: 14 } });
+    expect(resourcesOf(json, 'azurerm_recovery_services_vault')).toHaveLength(0);
+  });
+
+  it('backup: false opts out', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec: SMB_SPEC(), backup: false })));
+    expect(resourcesOf(json, 'azurerm_recovery_services_vault')).toHaveLength(0);
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties.retention_policy).toBeUndefined();
+  });
+});
