@@ -3,6 +3,7 @@ import { AzurePaperCutStack } from '../../apps/examples/azure-papercut/stack';
 import { AzureThinPrintStack } from '../../apps/examples/azure-thinprint/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { FIXTURE_BINARY, onlyResource, resourcesOf } from './helpers';
+import { expectPaperCutInstalledBeforeCheck } from '../harness/first-boot-install';
 
 function synthPaperCut() {
   const text = Testing.synth(new AzurePaperCutStack(Testing.app(), 'azure-papercut', { binaryPath: FIXTURE_BINARY }));
@@ -54,18 +55,7 @@ describe('example stack azure-papercut', () => {
 
 describe('example stack azure-papercut: deploy review', () => {
   it('installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
-    // given / when
-    const { json } = synthPaperCut();
-    const customData: string = Object.values(json.locals as Record<string, string>).find((v) => typeof v === 'string' && v.startsWith('#!/bin/bash'))!;
-    // then
-    expect(json.variable.papercut_installer_url.default).toMatch(/^https:\/\/.*pcmf-setup-[\d.]+\.sh$/);
-    const install = customData.indexOf('pcmf-setup.sh --non-interactive');
-    const rootTasks = customData.indexOf('/home/papercut/MUST-RUN-AS-ROOT');
-    const check = customData.indexOf('step "check the app is installed"');
-    expect(install).toBeGreaterThan(0);
-    expect(rootTasks).toBeGreaterThan(install);
-    expect(check).toBeGreaterThan(rootTasks);
-    expect(customData).toContain("'${var.papercut_installer_url}'");
+    expectPaperCutInstalledBeforeCheck(synthPaperCut().json);
   });
 });
 
