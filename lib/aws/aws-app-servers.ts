@@ -1,3 +1,4 @@
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -134,6 +135,17 @@ export class AwsAppServers extends Construct {
     });
     if (storage?.domainJoin) {
       new IamRolePolicyAttachment(this, 'domain-join', { role: this.template.role.name, policyArn: `arn:${partition}:iam::aws:policy/${DOMAIN_JOIN_POLICY}` });
+      // aws:domainJoin and the machine's domain logon talk to the domain controllers
+      for (const rule of DOMAIN_CONTROLLER_PORTS) {
+        new VpcSecurityGroupEgressRule(this, `to-domain-controllers-${rule.protocol}-${rule.from}`, {
+          securityGroupId: this.template.securityGroup.id,
+          referencedSecurityGroupId: storage.directorySecurityGroupId!,
+          ipProtocol: rule.protocol,
+          fromPort: rule.from,
+          toPort: rule.to,
+          description: `${spec.name}: nodes to the domain controllers, ${rule.what}`,
+        });
+      }
     }
     const sg = this.template.securityGroup.id;
     for (const port of [...spec.ports.map((p) => p.port), spec.guard.port]) {
@@ -181,6 +193,27 @@ export class AwsAppServers extends Construct {
     });
   }
 }
+
+/**
+ * What a Windows node joining an AWS Managed Microsoft AD needs to reach on the domain
+ * controllers (Active Directory's ports, as AWS lists them for the directory's security group).
+ */
+export const DOMAIN_CONTROLLER_PORTS: readonly { readonly protocol: 'tcp' | 'udp'; readonly from: number; readonly to: number; readonly what: string }[] = [
+  { protocol: 'tcp', from: 53, to: 53, what: 'DNS' },
+  { protocol: 'udp', from: 53, to: 53, what: 'DNS' },
+  { protocol: 'tcp', from: 88, to: 88, what: 'Kerberos' },
+  { protocol: 'udp', from: 88, to: 88, what: 'Kerberos' },
+  { protocol: 'udp', from: 123, to: 123, what: 'NTP' },
+  { protocol: 'tcp', from: 135, to: 135, what: 'RPC endpoint mapper' },
+  { protocol: 'tcp', from: 389, to: 389, what: 'LDAP' },
+  { protocol: 'udp', from: 389, to: 389, what: 'LDAP' },
+  { protocol: 'tcp', from: 445, to: 445, what: 'SMB (SYSVOL, netlogon)' },
+  { protocol: 'tcp', from: 464, to: 464, what: 'Kerberos password change' },
+  { protocol: 'udp', from: 464, to: 464, what: 'Kerberos password change' },
+  { protocol: 'tcp', from: 636, to: 636, what: 'LDAPS' },
+  { protocol: 'tcp', from: 3268, to: 3269, what: 'global catalog' },
+  { protocol: 'tcp', from: 49152, to: 65535, what: 'dynamic RPC' },
+];
 
 /**
  * The install commands before the boot script (see prependInstallCommands); on Windows wrapped

@@ -12,6 +12,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
@@ -89,6 +90,8 @@ export class AwsDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsDatabaseProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     const { spec } = props;
     const db = spec.database;
     throwIfProblems(this.node.path, databaseProblems(props));

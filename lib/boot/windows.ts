@@ -184,8 +184,15 @@ function mapShareStep(spec: ClusterSpec, ctx: BootContext): string {
     smbSecretRef(spec, ctx) === undefined
       ? `# no credentials: the machine's own (domain) identity reaches $ShareUnc. The domain join
 # (AWS: the SSM aws:domainJoin association) reboots the node, and the script runs again then.
+# No join within 20 min is a failed run (exit 1, logged), never a silent wait.
 if (-not (Get-CimInstance -ClassName Win32_ComputerSystem).PartOfDomain) {
-  Write-Log "not joined to a domain yet: $ShareUnc needs the machine's domain identity; the rest waits for the next boot"
+  Write-Log "not joined to a domain yet: $ShareUnc needs the machine's domain identity; waiting for the join, which reboots the node"
+  $joinBy = [DateTime]::UtcNow.AddMinutes(20)
+  while (-not (Get-CimInstance -ClassName Win32_ComputerSystem).PartOfDomain) {
+    if ([DateTime]::UtcNow -gt $joinBy) { throw "not joined to a domain after 20 min: check the SSM association AWS-JoinDirectoryServiceDomain and the nodes' egress to the domain controllers" }
+    Start-Sleep -Seconds 15
+  }
+  Write-Log 'joined to the domain; the rest runs after the reboot the join makes'
   exit 0
 }
 `

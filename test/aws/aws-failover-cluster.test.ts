@@ -1,7 +1,8 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
 import { custom, papercut, thinprint } from '../../lib/spec';
-import { all, errorOf, FIXTURE_BINARY, NET, one, synth, type Synth } from './aws-test-support';
+import { AwsDatabase } from '../../lib/aws/aws-database';
+import { all, errorOf, FIXTURE_BINARY, NET, one, papercutSpec, synth, type Synth } from './aws-test-support';
 
 const net = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], vpcCidr: NET.vpcCidr };
 
@@ -280,5 +281,33 @@ describe('AwsFailoverCluster convenience getters', () => {
     const spec = { name: 'pc', profile: papercut(), database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', username: 'guard', passwordSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:pc-db-AbCdEf' } } };
     synth((s) => (existing = new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY })));
     expect([existing.databaseHost, existing.databasePort, existing.databaseId, existing.databaseArn]).toEqual(['db.corp.example.com', 5432, undefined, undefined]);
+  });
+});
+
+describe('AwsFailoverCluster: deploy review', () => {
+  it('requires Terraform ≥ 1.11 on its stack (write-only arguments), so an older CLI stops at init', () => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+
+  it('requires it for a part used alone too (AwsDatabase writes its app password write-only)', () => {
+    const json = synth((s) => new AwsDatabase(s, 'db', { ...net, spec: papercutSpec() }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+});
+
+describe('AwsFailoverCluster: deploy review of the share\'s security group', () => {
+  it.each([
+    ['EFS', { name: 'pc', profile: papercut() }, 2049],
+    ['FSx', { name: 'pc', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' as const } }, 445],
+  ])('%s admits its port from the app servers\' security group only, and nothing else inbound', (_kind, spec, port) => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY, activeDirectoryId: 'd-1234567890' }));
+    const groups = json.resource.aws_security_group as Record<string, any>;
+    const [share] = Object.keys(groups).filter((k) => groups[k].name === 'pc-share');
+    const nodes = one(json, 'aws_launch_template').vpc_security_group_ids[0];
+    const inbound = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${aws_security_group.${share}.id}`);
+    expect(inbound).toHaveLength(1);
+    expect(inbound[0]).toMatchObject({ referenced_security_group_id: nodes, from_port: port, to_port: port, ip_protocol: 'tcp' });
+    expect(inbound[0].cidr_ipv4).toBeUndefined();
   });
 });

@@ -180,3 +180,22 @@ describe('AzureDatabase after an HA failover (issue 14)', () => {
     expect(server.high_availability).toEqual({ mode: 'ZoneRedundant', standby_availability_zone: '2' });
   });
 });
+
+describe('AzureDatabase: deploy review', () => {
+  it('names the server like the key vault: cluster name, "db" and a hash of subscription/group/cluster (a public DNS name)', () => {
+    // given / when
+    const { json } = synth((s) => new AzureDatabase(s, 'db', base()));
+    // then
+    const server = onlyResource(json, 'azurerm_postgresql_flexible_server');
+    const vault = onlyResource(json, 'azurerm_key_vault');
+    expect(server.name).not.toBe('pc-db');
+    expect(server.name).toMatch(/^pcdb\$\{substr\(md5\(join\("\/", \[data\.azurerm_client_config\.[\w-]+\.subscription_id, "rg-test", "pc", "db"\]\)\), 0, 8\)\}$/);
+    expect(vault.name).toBe(server.name.replace(/^pcdb/, 'pckv').replace('"db"', '"kv"'));
+  });
+
+  it('takes serverName (e.g. the old "<name>-db" of an existing server) and checks it', () => {
+    const { json } = synth((s) => new AzureDatabase(s, 'db', base({ serverName: 'pc-db' })));
+    expect(onlyResource(json, 'azurerm_postgresql_flexible_server').name).toBe('pc-db');
+    expect(() => synth((s) => new AzureDatabase(s, 'db', base({ serverName: 'PC_db' })))).toThrow(propError('AzureDatabase', 'serverName'));
+  });
+});

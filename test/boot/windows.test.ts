@@ -135,7 +135,10 @@ describe('renderWindowsBootScript', () => {
 
     it('waits for the domain join when the share has no credentials (machine identity)', () => {
       const ctx: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
-      expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(/if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n(?:.*\n)?\s*exit 0/);
+      // a bounded wait (the join reboots the node); no join in time fails the run, never a silent exit 0
+      expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(
+        /if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n(?:.*\n){1,2}\s*while \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n.*throw "not joined to a domain after 20 min/,
+      );
     });
   });
 
