@@ -1,6 +1,8 @@
 import { X509Certificate } from 'crypto';
 import { rootCertificates } from 'tls';
 import { AZURE_ROOT_SUBJECTS, builtInRoots, explainTlsError, loadCa, mysqlSsl, pgSsl } from '../../lib/guard/database-tls';
+import { loadGuardConfig } from '../../lib/guard/config';
+import { BASE_GUARD_LINES } from '../harness/guard-config';
 import { cloudCaForHost, databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl, type DatabaseTls } from '../../lib/guard/database-url';
 
 function tlsOf(url: string): DatabaseTls {
@@ -165,6 +167,26 @@ describe('explainTlsError', () => {
     );
     const other = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     expect(explainTlsError(other, tlsOf('postgres://u@h/db'), 'h')).toBe(other);
+  });
+});
+
+describe('the config check names the key (validate and run exit 2)', () => {
+  const problemsOf = (lines: string[]) => {
+    const r = loadGuardConfig([...BASE_GUARD_LINES.filter((l) => !l.startsWith('database.url=')), ...lines].join('\n'), {}, 'host');
+    return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it.each([
+    ['database.url=postgres://g@h/db?sslmode=prefer', 'database.url: sslmode must be disable, require, verify-ca, verify-full (got "prefer"): it falls back to clear text silently; use require or verify-full'],
+    ['database.url=mysql://g@h/db?ssl-mode=PREFERRED', 'database.url: ssl-mode must be DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY (got "PREFERRED")'],
+    ['database.url=postgres://g@h/db?sslmode=verify-full&sslcert=/c.pem', 'database.url: unknown parameter "sslcert" (supported: sslmode, sslrootcert)'],
+  ])('%s', (line, problem) => {
+    expect(problemsOf([line])).toEqual([problem]);
+  });
+
+  it('app.database.url too', () => {
+    const problems = problemsOf(['database.url=postgres://g@h/db', 'app.database.url=postgres://a@h/a?sslmode=verify_full', 'app.database.password-source=env:X']);
+    expect(problems).toEqual(['app.database.url: sslmode must be disable, require, verify-ca, verify-full (got "verify_full")']);
   });
 });
 
