@@ -89,3 +89,36 @@ describe.each(DATABASES)('guard over TLS to a managed-like $name', (fixture) => 
     await expect(sessionVia(url(q.disable))).rejects.toThrow(refused);
   });
 });
+
+describe('the managed-like harness itself', () => {
+  it('refuses an opt-out without a reason', async () => {
+    const { startPostgres } = await import('../harness/postgres');
+    const { startMariadb } = await import('../harness/mariadb');
+    await expect(startPostgres({ plainSuperuser: ' ' })).rejects.toThrow(/plainSuperuser needs the reason/);
+    await expect(startMariadb({ plainSuperuser: '' })).rejects.toThrow(/plainSuperuser needs the reason/);
+  });
+
+  it('PostgreSQL 15 (the pre-16 role rules) as the clouds hand it over: TLS only, master LOGIN CREATEROLE CREATEDB, no superuser', async () => {
+    const { startPostgres } = await import('../harness/postgres');
+    const db = await startPostgres({ version: 15 });
+    try {
+      const [me] = await db.sql(`SELECT current_setting('server_version_num')::int / 10000 AS major, rolsuper, rolcreaterole, rolcreatedb, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl FROM pg_roles WHERE rolname = current_user`);
+      expect(me).toEqual({ major: 15, rolsuper: false, rolcreaterole: true, rolcreatedb: true, ssl: true });
+      expect(db.url).toMatch(/\?sslmode=verify-full&sslrootcert=\//);
+    } finally {
+      await db.close();
+    }
+  }, 60000);
+
+  it('MariaDB: the master has RDS grants, not SUPER', async () => {
+    const { startMariadb } = await import('../harness/mariadb');
+    const db = await startMariadb();
+    try {
+      const grants = Object.values((await db.sql('SHOW GRANTS'))[0]).join(' ');
+      expect(grants).toMatch(/CREATE USER.* ON \*\.\* TO `guard`@`%`.*WITH GRANT OPTION/);
+      expect(grants).not.toMatch(/SUPER|ALL PRIVILEGES|CONNECTION ADMIN/);
+    } finally {
+      await db.close();
+    }
+  }, 60000);
+});
