@@ -1,26 +1,9 @@
-import { parseMysqlUrl } from '../../lib/guard/database-url';
-import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import { MysqlLeaseStore, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../harness/mariadb';
 
-// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
-function target(url: string) {
-  const r = parseMysqlUrl(url);
-  if (!r.ok) throw new Error(r.message);
-  return r.target;
-}
-
-describe('mysqlSsl', () => {
-  it('maps ssl-mode as the mysql client does', () => {
-    const readFile = (p: string) => `PEM from ${p}`;
-    expect(mysqlSsl(target('mysql://u@h/db'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=DISABLED'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=REQUIRED'), readFile)).toEqual({ rejectUnauthorized: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/ca.pem'), readFile)).toEqual({ ca: 'PEM from /ca.pem', rejectUnauthorized: true, verifyIdentity: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_IDENTITY'), readFile)).toEqual({ ca: undefined, rejectUnauthorized: true, verifyIdentity: true });
-  });
-});
-
+// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts;
+// ssl-mode's mapping is in database-url.test.ts.
 describe('MysqlLeaseStore', () => {
   it('refuses a URL it cannot use, naming database.url', () => {
     expect(() => new MysqlLeaseStore({ url: 'mysql://h/db', cluster: 'c', node: 'n', version: '0', queryTimeoutSecs: 1 })).toThrow(/^database\.url: .*user/);
@@ -34,12 +17,12 @@ describe('MysqlLeaseStore', () => {
   });
 });
 
-describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUIRE SSL)', () => {
+describe('MysqlLeaseStore over TLS (managed-like MariaDB: private CA, require_secure_transport)', () => {
   let db: TestMariadb;
   const stores: MysqlLeaseStore[] = [];
 
   beforeAll(async () => {
-    db = await startMariadb({ tls: true });
+    db = await startMariadb();
   }, 60000);
 
   afterAll(async () => {
@@ -48,7 +31,7 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   });
 
   function store(query: string): MysqlLeaseStore {
-    const s = new MysqlLeaseStore({ url: db.url + query, cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password });
+    const s = new MysqlLeaseStore({ url: db.url.split('?')[0] + query, cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password });
     stores.push(s);
     return s;
   }
@@ -59,13 +42,13 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   });
 
   it('does not connect without TLS, nor with VERIFY_CA against the system CAs', async () => {
-    await expect(store('').status()).rejects.toThrow(/Access denied/);
+    await expect(store('?ssl-mode=DISABLED').status()).rejects.toThrow(/Access denied|insecure transport/); // MariaDB answers a clear-text login under require_secure_transport with 'Access denied'
     await expect(store('?ssl-mode=VERIFY_CA').status()).rejects.toThrow(/certificate/i);
   });
 
   it('gives up on a statement after the query timeout Q and reconnects for the next one', async () => {
     // given: the lease row is locked by another transaction
-    const a = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    const a = new MysqlLeaseStore({ url: db.url.split('?')[0] + '?ssl-mode=REQUIRED', cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
     stores.push(a);
     await a.init();
     const { lease } = await a.poll({ role: 'passive', term: 0 }, 6, true);
