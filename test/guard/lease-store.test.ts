@@ -7,6 +7,8 @@ import type { LeaseStore } from '../../lib/guard/store';
 import * as net from 'net';
 import { DATABASES, type TestDatabase } from '../harness/database';
 import { freePort } from '../harness/ports';
+import { openSession } from '../../lib/guard/sql-session';
+import { formatStatus } from '../../lib/guard/cli';
 
 const passive = { role: 'passive' as const, term: 0 };
 
@@ -28,6 +30,125 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     stores.push(s);
     return s;
   }
+
+  it('meets tables of the previous shape: a store adds the members columns on its first statement, old guards keep working', async () => {
+    // given: the tables as the previous version created them (by the guard's own user, their owner),
+    // and an old guard on node b holding the lease under its bare node id
+    const isPg = fixture.name === 'PostgreSQL';
+    const old = await openSession({ url: db.url, password: db.password, application: 'old guard' });
+    const oldUpsert = isPg
+      ? `INSERT INTO failover_guard_members (cluster, node, role, term, last_seen, version) VALUES ('up', 'b', 'active', 1, clock_timestamp(), '0.old')
+         ON CONFLICT (cluster, node) DO UPDATE SET role = EXCLUDED.role, term = EXCLUDED.term, last_seen = EXCLUDED.last_seen, version = EXCLUDED.version`
+      : `INSERT INTO failover_guard_members (cluster, node, role, term, last_seen, version) VALUES ('up', 'b', 'active', 1, NOW(6), '0.old')
+         ON DUPLICATE KEY UPDATE role = VALUES(role), term = VALUES(term), last_seen = VALUES(last_seen), version = VALUES(version)`;
+    try {
+      const text = isPg ? 'text' : 'VARCHAR(255)';
+      const ts = isPg ? 'timestamptz' : 'DATETIME(6)';
+      await old.query(`CREATE TABLE failover_guard_lease (cluster ${text} PRIMARY KEY, holder ${text} NULL, term BIGINT NOT NULL DEFAULT 0,
+        expires_at ${ts} NOT NULL DEFAULT ${isPg ? 'to_timestamp(0)' : "'1970-01-01 00:00:00'"}, maintenance BOOLEAN NOT NULL DEFAULT FALSE)`);
+      await old.query(`CREATE TABLE failover_guard_members (cluster ${text} NOT NULL, node ${text} NOT NULL, role VARCHAR(32) NOT NULL, term BIGINT NOT NULL,
+        last_seen ${ts} NOT NULL, version VARCHAR(64) NOT NULL, PRIMARY KEY (cluster, node))`);
+      await old.query(`CREATE TABLE failover_guard_events (id ${isPg ? 'bigserial' : 'BIGINT NOT NULL AUTO_INCREMENT'} PRIMARY KEY, cluster ${text} NOT NULL,
+        at ${ts} NOT NULL, node ${text} NOT NULL, event VARCHAR(32) NOT NULL, term BIGINT NOT NULL, detail TEXT NULL)`);
+      await old.query(
+        `INSERT INTO failover_guard_lease (cluster, holder, term, expires_at) VALUES ('up', 'b', 1, ${isPg ? "clock_timestamp() + interval '60 seconds'" : 'NOW(6) + INTERVAL 60 SECOND'})`,
+      );
+      await old.query(oldUpsert);
+      // when: a new guard with the same node id polls without init-db
+      const b = store('b', 'up');
+      const seen = await b.poll(passive, 6, true);
+      // then: it sees the old guard's lease as someone else's, never releases or renews it
+      expect(seen).toMatchObject({ acquired: false, lease: { holder: 'b', holderInstance: null, term: 1 } });
+      expect(await b.release(1)).toBe(false);
+      expect((await b.renew(1, { role: 'active', term: 1 }, 6)).renewed).toBe(false);
+      // and the old guard's heartbeat and renew still work on the upgraded table
+      await old.query(oldUpsert);
+      const renewed = await old.query(
+        `UPDATE failover_guard_lease SET expires_at = ${isPg ? "clock_timestamp() + interval '60 seconds'" : 'NOW(6) + INTERVAL 60 SECOND'} WHERE cluster = 'up' AND holder = 'b' AND term = 1`,
+      );
+      expect(renewed.affected).toBe(1);
+      expect((await b.status()).members).toMatchObject([{ node: 'b', version: '0.old' }]);
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('two processes under one node id: the second never renews or releases the first\'s lease, and both report the duplicate', async () => {
+    // given: two guard processes that were given the same node id (a cloned image)
+    const first = store('twin', 'dup');
+    const second = store('twin', 'dup');
+    await first.init();
+    const won = await first.poll(passive, 6, true);
+    const term = won.lease.term;
+    expect(won.acquired).toBe(true);
+    // when: both beat, alternating, as two live guards do
+    const seen = await second.poll(passive, 6, true);
+    await first.renew(term, { role: 'active', term }, 6);
+    await second.poll(passive, 6, true);
+    await first.renew(term, { role: 'active', term }, 6);
+    // then: the lease is not the second's, though it carries its node id
+    expect(seen).toMatchObject({ acquired: false, lease: { holder: 'twin', holderInstance: first.instance, term } });
+    expect(second.instance).not.toBe(first.instance);
+    expect(await second.release(term)).toBe(false);
+    expect((await second.renew(term, { role: 'active', term }, 6)).renewed).toBe(false);
+    expect((await first.renew(term, { role: 'active', term }, 6)).renewed).toBe(true);
+    // both see the other process; status shows it on the members row (written by the next beat)
+    expect(second.duplicateNodeId).toBe(first.instance);
+    expect(first.duplicateNodeId).toBe(second.instance);
+    await second.poll(passive, 6, true);
+    const member = (await first.status()).members.find((m) => m.node === 'twin');
+    expect(member?.duplicate?.instance).toBe(first.instance);
+    expect(member?.instance).toBe(second.instance);
+    expect(formatStatus(await first.status()).join('\n')).toMatch(/DUPLICATE NODE ID: instances \w+ and \w+ both beat under twin/);
+  });
+
+  it('a restart under the same node id is not a duplicate', async () => {
+    // given: an earlier run of this node beat and ended
+    const before = store('again', 'restart');
+    await before.init();
+    await before.poll(passive, 6, false);
+    await before.close();
+    // when: the next run beats
+    const after = store('again', 'restart');
+    await after.poll(passive, 6, false);
+    await after.poll(passive, 6, false);
+    // then
+    expect(after.duplicateNodeId).toBeUndefined();
+  });
+
+  it('an event insert that waits for a lock neither delays nor fails the renew', async () => {
+    // given: a leader, and another session holding a lock on the events table
+    const a = store('a', 'ev');
+    await a.init();
+    const { lease } = await a.poll(passive, 6, true);
+    const beat = { role: 'active' as const, term: lease.term };
+    await a.renew(lease.term, beat, 6); // the lease connection is open
+    const isPg = fixture.name === 'PostgreSQL';
+    const locker = await openSession({ url: db.url, password: db.password, application: 'test locker' });
+    try {
+      if (isPg) {
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE failover_guard_events IN ACCESS EXCLUSIVE MODE');
+      } else await locker.query('LOCK TABLES failover_guard_events WRITE');
+      // when: the elector records an event (unawaited) and renews right after
+      const event = a.recordEvent('became-active', lease.term).then(
+        () => 'recorded',
+        () => 'failed',
+      );
+      const t0 = Date.now();
+      const renewed = await a.renew(lease.term, beat, 6);
+      const ms = Date.now() - t0;
+      // then: the renew went through at once (before: it queued behind the insert on the same
+      // connection, and the insert's timeout dropped that connection under it)
+      expect(renewed.renewed).toBe(true);
+      expect(ms).toBeLessThan(400);
+      await event;
+    } finally {
+      await locker.query(isPg ? 'ROLLBACK' : 'UNLOCK TABLES').catch(() => undefined);
+      await locker.close();
+    }
+    expect((await a.renew(lease.term, beat, 6)).renewed).toBe(true);
+  });
 
   it('lets exactly one of several concurrent nodes acquire, with term + 1', async () => {
     // given
