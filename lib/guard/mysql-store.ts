@@ -161,6 +161,12 @@ export function lockWaitSecs(queryTimeoutSecs: number): number {
   return Math.max(1, Math.floor(queryTimeoutSecs));
 }
 
+/** The session settings that bound lock waits by Q, on MySQL and MariaDB alike. */
+export function lockWaitSettings(queryTimeoutSecs: number): string {
+  const secs = lockWaitSecs(queryTimeoutSecs);
+  return `innodb_lock_wait_timeout = ${secs}, lock_wait_timeout = ${secs}`;
+}
+
 /** `KILL` refused: ER_KILL_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR, no such procedure (mysql.rds_kill off RDS), EXECUTE denied. */
 const KILL_DENIED = new Set([1095, 1227, 1305, 1370]);
 /** ER_NO_SUCH_THREAD: the session ended meanwhile. */
@@ -265,8 +271,7 @@ export class MysqlLeaseStore implements LeaseStore {
     c.on('error', () => slot.drop(c));
     try {
       const q = this.props.queryTimeoutSecs;
-      const lockWait = lockWaitSecs(q);
-      const common = `time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWait}, lock_wait_timeout = ${lockWait}`;
+      const common = `time_zone = '+00:00', ${lockWaitSettings(q)}`;
       // counted: once per (re)connect, never in steady state
       this.count++;
       try {

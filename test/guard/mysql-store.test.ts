@@ -1,5 +1,5 @@
 import { parseMysqlUrl } from '../../lib/guard/database-url';
-import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../harness/mariadb';
 
@@ -61,6 +61,62 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   it('does not connect without TLS, nor with VERIFY_CA against the system CAs', async () => {
     await expect(store('').status()).rejects.toThrow(/Access denied/);
     await expect(store('?ssl-mode=VERIFY_CA').status()).rejects.toThrow(/certificate/i);
+  });
+
+  it('a renew UPDATE behind a row lock gives up within the lock wait bound and never commits later', async () => {
+    // given: a leader with Q = 0.5 s, and another transaction holding its lease row
+    const a = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'l3', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    stores.push(a);
+    await a.init();
+    const { lease } = await a.poll({ role: 'passive', term: 0 }, 6, true);
+    const locker = await mysql.createConnection({ socketPath: db.socket, user: 'root', database: 'guard' });
+    await locker.query('BEGIN');
+    const [[before]] = (await locker.query(`SELECT expires_at FROM failover_guard_lease WHERE cluster = 'l3' FOR UPDATE`)) as unknown as [[{ expires_at: Date }]];
+    // when: the renew times out at Q (the client drops its connection), and the lock is held
+    // past the session's lock wait bound (lockWaitSecs(0.5) = 1 s), then released
+    const renew = await a.renew(lease.term, { role: 'active', term: lease.term }, 60).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 2500));
+    await locker.query('ROLLBACK');
+    await new Promise((r) => setTimeout(r, 500));
+    const [[after]] = (await locker.query(`SELECT expires_at FROM failover_guard_lease WHERE cluster = 'l3'`)) as unknown as [[{ expires_at: Date }]];
+    await locker.end();
+    // then: the timed-out renew did not extend the lease once the lock was gone (before: the
+    // UPDATE kept waiting for InnoDB's 50 s lock wait and committed when the lock went)
+    expect(renew).toBeInstanceOf(Error);
+    expect(after.expires_at.getTime()).toBe(before.expires_at.getTime());
+  }, 20000);
+
+  it("MySQL's case (no max_statement_time): the lock wait bound alone keeps a timed-out UPDATE from committing later", async () => {
+    // MySQL 8 cannot run here; its max_execution_time does not cover UPDATE, so the UPDATE is
+    // bounded by the lock wait settings alone. A session with just those (no max_statement_time)
+    // stands for it; InnoDB's default (50 s) is the control that shows what they prevent.
+    const owner = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'l3m', node: 'a', version: '0', queryTimeoutSecs: 1, password: async () => db.password });
+    stores.push(owner);
+    await owner.init();
+    async function lateCommit(settings: string): Promise<boolean> {
+      const guard = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: 'guard', password: db.password, database: 'guard', ssl: { rejectUnauthorized: false } });
+      await guard.query(`SET SESSION ${settings}`);
+      const locker = await mysql.createConnection({ socketPath: db.socket, user: 'root', database: 'guard' });
+      await locker.query(`UPDATE failover_guard_lease SET holder = 'x', expires_at = NOW(6) WHERE cluster = 'l3m'`);
+      await locker.query('BEGIN');
+      await locker.query(`SELECT * FROM failover_guard_lease WHERE cluster = 'l3m' FOR UPDATE`);
+      // the client gives up at Q = 0.5 s and drops the connection, as the store does
+      const renew = await guard.query({ sql: `UPDATE failover_guard_lease SET holder = 'late' WHERE cluster = 'l3m'`, timeout: 500 }).catch((e: Error) => e);
+      expect(renew).toBeInstanceOf(Error);
+      await new Promise((r) => setTimeout(r, 2500));
+      await locker.query('ROLLBACK');
+      await new Promise((r) => setTimeout(r, 500));
+      const [[row]] = (await locker.query(`SELECT holder FROM failover_guard_lease WHERE cluster = 'l3m'`)) as unknown as [[{ holder: string }]];
+      await locker.end();
+      guard.destroy();
+      return row.holder === 'late';
+    }
+    expect(await lateCommit('innodb_lock_wait_timeout = 50, lock_wait_timeout = 31536000')).toBe(true);
+    expect(await lateCommit(lockWaitSettings(0.5))).toBe(false);
+  }, 20000);
+
+  it('bounds lock waits by Q in whole seconds', () => {
+    expect([lockWaitSecs(0.2), lockWaitSecs(1.2), lockWaitSecs(2), lockWaitSecs(5.9)]).toEqual([1, 1, 2, 5]);
   });
 
   it('gives up on a statement after the query timeout Q and reconnects for the next one', async () => {
