@@ -288,7 +288,7 @@ export class PgLeaseStore implements LeaseStore {
     try {
       const sessions = await this.query<{ pid: number; addr: string | null; port: number | null; mine: string | null }>(
         `SELECT pid, host(client_addr) AS addr, client_port AS port, host(inet_client_addr()) AS mine
-         FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+         FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid() AND (backend_type = 'client backend' OR backend_type IS NULL)`,
         [appUser],
         this.side,
       );
@@ -297,7 +297,7 @@ export class PgLeaseStore implements LeaseStore {
           appUser,
           term,
           mine: sessions[0]?.mine ?? null,
-          // client_port: NULL when the row is hidden from the guard, -1 for a Unix socket
+          // client_port (and backend_type): NULL when the row is hidden from the guard; -1 for a Unix socket
           sessions: sessions.map((s) => ({ id: s.pid, addr: s.port === null ? undefined : s.port === -1 ? null : s.addr })),
           kill: async (pid) => (await this.query<{ ok: boolean }>(`SELECT pg_terminate_backend($1) AS ok`, [pid], this.side))[0]?.ok === true,
           denied: (e) => (e as { code?: string }).code === '42501',

@@ -7,7 +7,11 @@ import type { LeaseStore } from '../../lib/guard/store';
 import * as net from 'net';
 import { DATABASES, type TestDatabase } from '../harness/database';
 import { freePort } from '../harness/ports';
-import { openSession } from '../../lib/guard/sql-session';
+import { openSession, withSession } from '../../lib/guard/sql-session';
+import type { Log } from '../../lib/guard/log';
+import { startPostgres, type TestPostgres } from '../harness/postgres';
+import { Client } from 'pg';
+import { randomBytes } from 'crypto';
 import { formatStatus } from '../../lib/guard/cli';
 
 const passive = { role: 'passive' as const, term: 0 };
@@ -396,5 +400,109 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
       await s.close();
       proxy.close();
     }
+  });
+});
+
+/** A log that keeps what it is told. */
+function recordingLog(): Log & { lines: { level: string; msg: string; obj: object }[] } {
+  const lines: { level: string; msg: string; obj: object }[] = [];
+  const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
+  return check();
+}
+
+describe('database-side fencing on PostgreSQL (managed-like: the master is no superuser)', () => {
+  // The server also accepts logins from 127.0.0.0/8, so an app session can come from 127.0.0.2
+  // ("another node") while this node's come from 127.0.0.1. The superuser only sets up the
+  // master role and its database, as the cloud does.
+  let pg: TestPostgres;
+  const closers: (() => Promise<unknown>)[] = [];
+  const masterPw = randomBytes(12).toString('hex');
+  const appPw = randomBytes(12).toString('hex');
+  let masterUrl: string;
+
+  beforeAll(async () => {
+    pg = await startPostgres({ extraListen: { address: '127.0.0.2', net: '127.0.0.0/8' } });
+    await pg.sql(`CREATE ROLE fence_master LOGIN CREATEROLE CREATEDB PASSWORD '${masterPw}'`);
+    await pg.sql(`CREATE DATABASE fence OWNER fence_master`);
+    masterUrl = `postgres://fence_master@127.0.0.1:${pg.port}/fence`;
+    await withSession({ url: masterUrl, password: masterPw, application: 'test' }, (s) => s.query(`CREATE ROLE fence_app LOGIN PASSWORD '${appPw}'`));
+  }, 60000);
+
+  afterAll(async () => {
+    for (const c of closers) await c().catch(() => undefined);
+    await pg?.close();
+  });
+
+  /** An app session as fence_app, from `from` (a loopback address). */
+  async function appSession(from: string): Promise<Client> {
+    const c = new Client({
+      host: '127.0.0.1',
+      port: pg.port,
+      user: 'fence_app',
+      password: appPw,
+      database: 'fence',
+      stream: () => {
+        const s = new net.Socket();
+        const connect = s.connect.bind(s) as (o: net.TcpSocketConnectOpts) => net.Socket;
+        (s as unknown as { connect: (port: number, host: string) => net.Socket }).connect = (port, host) => connect({ port, host, localAddress: from });
+        return s;
+      },
+    });
+    c.on('error', () => undefined);
+    await c.connect();
+    closers.push(() => c.end());
+    return c;
+  }
+
+  const alive = (c: Client) => c.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+
+  function fencingStore(cluster: string, log: Log): LeaseStore {
+    const s = createLeaseStore({ url: masterUrl, cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => masterPw, appUser: 'fence_app', log });
+    closers.push(() => s.close());
+    return s;
+  }
+
+  it('without the privilege: warns once, takes the lease, leaves the sessions', async () => {
+    // given
+    const other = await appSession('127.0.0.2');
+    const log = recordingLog();
+    const s = fencingStore('f1', log);
+    await s.init();
+    // when
+    const r = await s.poll(passive, 30, true);
+    // then
+    expect(r.acquired).toBe(true);
+    expect(await eventually(async () => log.lines.some((l) => l.level === 'warn' && /database-side fencing/.test(l.msg)))).toBe(true);
+    expect(await alive(other)).toBe(true);
+  });
+
+  it("with membership in the app role (the master grants it itself): ends other nodes' app sessions on acquire, keeps this node's", async () => {
+    // given: the master, which created the app role, makes itself a member (no superuser needed)
+    await withSession({ url: masterUrl, password: masterPw, application: 'test' }, (s) => s.query('GRANT fence_app TO fence_master WITH INHERIT TRUE'));
+    const other = await appSession('127.0.0.2');
+    const own = await appSession('127.0.0.1');
+    const log = recordingLog();
+    const s = fencingStore('f2', log);
+    await s.init();
+    // when
+    const r = await s.poll(passive, 30, true);
+    // then
+    expect(r.acquired).toBe(true);
+    expect(await eventually(async () => !(await alive(other)))).toBe(true);
+    expect(await alive(own)).toBe(true);
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    // and a poll that does not acquire ends nothing
+    const later = await appSession('127.0.0.2');
+    await s.poll(passive, 30, true);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(await alive(later)).toBe(true);
   });
 });
