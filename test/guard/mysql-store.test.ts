@@ -2,6 +2,9 @@ import { parseMysqlUrl } from '../../lib/guard/database-url';
 import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../harness/mariadb';
+import type { Log } from '../../lib/guard/log';
+import { randomBytes } from 'crypto';
+import * as net from 'net';
 
 // The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
 function target(url: string) {
@@ -140,3 +143,79 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
     expect((await a.renew(lease.term, { role: 'active', term: lease.term }, 6)).renewed).toBe(true);
   });
 });
+
+describe('database-side fencing on MariaDB (the guard user without SUPER)', () => {
+  // App sessions come from 127.0.0.2 ("another node", mysql2's localAddress) and 127.0.0.1
+  // (this node, where the guard connects from); root only sets up users and grants, as the
+  // cloud's administrator does.
+  let db: TestMariadb;
+  const closers: (() => Promise<unknown>)[] = [];
+  const appPw = randomBytes(12).toString('hex');
+
+  beforeAll(async () => {
+    db = await startMariadb({ tls: true });
+    await db.sql(`CREATE USER 'fence_app'@'127.0.0.%' IDENTIFIED BY '${appPw}'`);
+    await db.sql(`GRANT SELECT ON guard.* TO 'fence_app'@'127.0.0.%'`);
+  }, 60000);
+
+  afterAll(async () => {
+    for (const c of closers) await c().catch(() => undefined);
+    await db?.close();
+  });
+
+  async function appSession(from: string): Promise<mysql.Connection> {
+    // mysql2 ignores localAddress: the socket is made here, bound to `from`
+    const stream = net.connect({ host: '127.0.0.1', port: db.port, localAddress: from });
+    const c = await mysql.createConnection({ stream, user: 'fence_app', password: appPw, database: 'guard', ssl: { rejectUnauthorized: false } });
+    c.on('error', () => undefined);
+    closers.push(() => c.end());
+    return c;
+  }
+
+  const alive = (c: mysql.Connection) => c.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+
+  function fencingStore(cluster: string, log: Log): MysqlLeaseStore {
+    const s = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => db.password, appUser: 'fence_app', log });
+    closers.push(() => s.close());
+    return s;
+  }
+
+  async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
+    return check();
+  }
+
+  it('without PROCESS: warns once, takes the lease, leaves the sessions', async () => {
+    const other = await appSession('127.0.0.2');
+    const log = recordingLog();
+    const s = fencingStore('f1', log);
+    await s.init();
+    const r = await s.poll({ role: 'passive', term: 0 }, 30, true);
+    expect(r.acquired).toBe(true);
+    expect(await eventually(async () => log.lines.some((l) => l.level === 'warn' && /database-side fencing/.test(l.msg)))).toBe(true);
+    expect(await alive(other)).toBe(true);
+  });
+
+  it("with PROCESS and CONNECTION ADMIN: ends other hosts' app sessions on acquire, keeps this node's", async () => {
+    await db.sql(`GRANT PROCESS, CONNECTION ADMIN ON *.* TO 'guard'@'127.0.0.1'`);
+    const other = await appSession('127.0.0.2');
+    const own = await appSession('127.0.0.1');
+    const log = recordingLog();
+    const s = fencingStore('f2', log);
+    await s.init();
+    const r = await s.poll({ role: 'passive', term: 0 }, 30, true);
+    expect(r.acquired).toBe(true);
+    expect(await eventually(async () => !(await alive(other)))).toBe(true);
+    expect(await alive(own)).toBe(true);
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+});
+
+function recordingLog(): Log & { lines: { level: string; msg: string }[] } {
+  const lines: { level: string; msg: string }[] = [];
+  const at = (level: string) => (_obj: object, msg: string) => void lines.push({ level, msg });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
