@@ -1,29 +1,12 @@
-import { parseMysqlUrl } from '../../lib/guard/database-url';
-import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../harness/mariadb';
 import type { Log } from '../../lib/guard/log';
 import { randomBytes } from 'crypto';
 import * as net from 'net';
 
-// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
-function target(url: string) {
-  const r = parseMysqlUrl(url);
-  if (!r.ok) throw new Error(r.message);
-  return r.target;
-}
-
-describe('mysqlSsl', () => {
-  it('maps ssl-mode as the mysql client does', () => {
-    const readFile = (p: string) => `PEM from ${p}`;
-    expect(mysqlSsl(target('mysql://u@h/db'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=DISABLED'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=REQUIRED'), readFile)).toEqual({ rejectUnauthorized: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/ca.pem'), readFile)).toEqual({ ca: 'PEM from /ca.pem', rejectUnauthorized: true, verifyIdentity: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_IDENTITY'), readFile)).toEqual({ ca: undefined, rejectUnauthorized: true, verifyIdentity: true });
-  });
-});
-
+// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts;
+// ssl-mode's mapping is in database-url.test.ts.
 describe('MysqlLeaseStore', () => {
   it('refuses a URL it cannot use, naming database.url', () => {
     expect(() => new MysqlLeaseStore({ url: 'mysql://h/db', cluster: 'c', node: 'n', version: '0', queryTimeoutSecs: 1 })).toThrow(/^database\.url: .*user/);
@@ -37,12 +20,12 @@ describe('MysqlLeaseStore', () => {
   });
 });
 
-describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUIRE SSL)', () => {
+describe('MysqlLeaseStore over TLS (managed-like MariaDB: private CA, require_secure_transport)', () => {
   let db: TestMariadb;
   const stores: MysqlLeaseStore[] = [];
 
   beforeAll(async () => {
-    db = await startMariadb({ tls: true });
+    db = await startMariadb();
   }, 60000);
 
   afterAll(async () => {
@@ -51,7 +34,7 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   });
 
   function store(query: string): MysqlLeaseStore {
-    const s = new MysqlLeaseStore({ url: db.url + query, cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password });
+    const s = new MysqlLeaseStore({ url: db.url.split('?')[0] + query, cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password });
     stores.push(s);
     return s;
   }
@@ -62,13 +45,13 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   });
 
   it('does not connect without TLS, nor with VERIFY_CA against the system CAs', async () => {
-    await expect(store('').status()).rejects.toThrow(/Access denied/);
+    await expect(store('?ssl-mode=DISABLED').status()).rejects.toThrow(/Access denied|insecure transport/); // MariaDB answers a clear-text login under require_secure_transport with 'Access denied'
     await expect(store('?ssl-mode=VERIFY_CA').status()).rejects.toThrow(/certificate/i);
   });
 
   it('a renew UPDATE behind a row lock gives up within the lock wait bound and never commits later', async () => {
     // given: a leader with Q = 0.5 s, and another transaction holding its lease row
-    const a = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'l3', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    const a = new MysqlLeaseStore({ url: db.url, cluster: 'l3', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
     stores.push(a);
     await a.init();
     const { lease } = await a.poll({ role: 'passive', term: 0 }, 6, true);
@@ -93,7 +76,7 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
     // MySQL 8 cannot run here; its max_execution_time does not cover UPDATE, so the UPDATE is
     // bounded by the lock wait settings alone. A session with just those (no max_statement_time)
     // stands for it; InnoDB's default (50 s) is the control that shows what they prevent.
-    const owner = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'l3m', node: 'a', version: '0', queryTimeoutSecs: 1, password: async () => db.password });
+    const owner = new MysqlLeaseStore({ url: db.url, cluster: 'l3m', node: 'a', version: '0', queryTimeoutSecs: 1, password: async () => db.password });
     stores.push(owner);
     await owner.init();
     async function lateCommit(settings: string): Promise<boolean> {
@@ -124,7 +107,7 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
 
   it('gives up on a statement after the query timeout Q and reconnects for the next one', async () => {
     // given: the lease row is locked by another transaction
-    const a = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    const a = new MysqlLeaseStore({ url: db.url.split('?')[0] + '?ssl-mode=REQUIRED', cluster: 'tls', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
     stores.push(a);
     await a.init();
     const { lease } = await a.poll({ role: 'passive', term: 0 }, 6, true);
@@ -144,7 +127,7 @@ describe('MysqlLeaseStore over TLS (MariaDB with a test CA; the guard user REQUI
   });
 });
 
-describe('database-side fencing on MariaDB (the guard user without SUPER)', () => {
+describe('database-side fencing on MariaDB (managed-like: the guard user has RDS master grants, no SUPER)', () => {
   // App sessions come from 127.0.0.2 ("another node", mysql2's localAddress) and 127.0.0.1
   // (this node, where the guard connects from); root only sets up users and grants, as the
   // cloud's administrator does.
@@ -153,7 +136,7 @@ describe('database-side fencing on MariaDB (the guard user without SUPER)', () =
   const appPw = randomBytes(12).toString('hex');
 
   beforeAll(async () => {
-    db = await startMariadb({ tls: true });
+    db = await startMariadb();
     await db.sql(`CREATE USER 'fence_app'@'127.0.0.%' IDENTIFIED BY '${appPw}'`);
     await db.sql(`GRANT SELECT ON guard.* TO 'fence_app'@'127.0.0.%'`);
   }, 60000);
@@ -178,7 +161,7 @@ describe('database-side fencing on MariaDB (the guard user without SUPER)', () =
   );
 
   function fencingStore(cluster: string, log: Log): MysqlLeaseStore {
-    const s = new MysqlLeaseStore({ url: db.url + '?ssl-mode=REQUIRED', cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => db.password, appUser: 'fence_app', log });
+    const s = new MysqlLeaseStore({ url: db.url, cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => db.password, appUser: 'fence_app', log });
     closers.push(() => s.close());
     return s;
   }
@@ -188,7 +171,7 @@ describe('database-side fencing on MariaDB (the guard user without SUPER)', () =
     return check();
   }
 
-  it('without PROCESS: warns once, takes the lease, leaves the sessions', async () => {
+  it("with RDS's master grants (PROCESS, no CONNECTION ADMIN, no mysql.rds_kill here): warns once, takes the lease, leaves the sessions", async () => {
     const other = await appSession('127.0.0.2');
     const log = recordingLog();
     const s = fencingStore('f1', log);
