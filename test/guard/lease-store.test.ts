@@ -53,7 +53,7 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
       await old.query(`CREATE TABLE failover_guard_members (cluster ${text} NOT NULL, node ${text} NOT NULL, role VARCHAR(32) NOT NULL, term BIGINT NOT NULL,
         last_seen ${ts} NOT NULL, version VARCHAR(64) NOT NULL, PRIMARY KEY (cluster, node))`);
       await old.query(`CREATE TABLE failover_guard_events (id ${isPg ? 'bigserial' : 'BIGINT NOT NULL AUTO_INCREMENT'} PRIMARY KEY, cluster ${text} NOT NULL,
-        at ${ts} NOT NULL, node ${text} NOT NULL, event VARCHAR(32) NOT NULL, term BIGINT NOT NULL, detail TEXT NULL)`);
+        at ${ts} NOT NULL${isPg ? ' DEFAULT clock_timestamp()' : ''}, node ${text} NOT NULL, event VARCHAR(32) NOT NULL, term BIGINT NOT NULL, detail TEXT NULL)`);
       await old.query(
         `INSERT INTO failover_guard_lease (cluster, holder, term, expires_at) VALUES ('up', 'b', 1, ${isPg ? "clock_timestamp() + interval '60 seconds'" : 'NOW(6) + INTERVAL 60 SECOND'})`,
       );
@@ -431,9 +431,9 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
 
   beforeAll(async () => {
     pg = await startPostgres({ extraListen: { address: '127.0.0.2', net: '127.0.0.0/8' } });
-    await pg.sql(`CREATE ROLE fence_master LOGIN CREATEROLE CREATEDB PASSWORD '${masterPw}'`);
-    await pg.sql(`CREATE DATABASE fence OWNER fence_master`);
-    masterUrl = `postgres://fence_master@127.0.0.1:${pg.port}/fence`;
+    await pg.superuser.sql(`CREATE ROLE fence_master LOGIN CREATEROLE CREATEDB PASSWORD '${masterPw}'`);
+    await pg.superuser.sql(`CREATE DATABASE fence OWNER fence_master`);
+    masterUrl = pg.url.replace('//guard@', '//fence_master@').replace('/guard?', '/fence?');
     await withSession({ url: masterUrl, password: masterPw, application: 'test' }, (s) => s.query(`CREATE ROLE fence_app LOGIN PASSWORD '${appPw}'`));
   }, 60000);
 
@@ -443,13 +443,14 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
   });
 
   /** An app session as fence_app, from `from` (a loopback address). */
-  async function appSession(from: string): Promise<Client> {
+  async function appSession(from: string, user = 'fence_app', database = 'fence'): Promise<Client> {
     const c = new Client({
       host: '127.0.0.1',
       port: pg.port,
-      user: 'fence_app',
+      user,
       password: appPw,
-      database: 'fence',
+      database,
+      ssl: pg.clientConfig.ssl,
       stream: () => {
         const s = new net.Socket();
         const connect = s.connect.bind(s) as (o: net.TcpSocketConnectOpts) => net.Socket;
@@ -468,11 +469,29 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
     () => false,
   );
 
-  function fencingStore(cluster: string, log: Log): LeaseStore {
-    const s = createLeaseStore({ url: masterUrl, cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => masterPw, appUser: 'fence_app', log });
+  function fencingStore(cluster: string, log: Log, url = masterUrl, password = masterPw, appUser = 'fence_app'): LeaseStore {
+    const s = createLeaseStore({ url, cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => password, appUser, log });
     closers.push(() => s.close());
     return s;
   }
+
+  it("as RDS's master (a member of rds_superuser: pg_signal_backend, pg_read_all_stats): ends other nodes' app sessions on acquire, keeps this node's", async () => {
+    // given: the harness's master, which carries the stand-in for rds_superuser / azure_pg_admin,
+    // creates the app role as the database hooks do
+    await withSession({ url: pg.url, password: pg.password, application: 'test' }, (s) => s.query(`CREATE ROLE fence_app_rds LOGIN PASSWORD '${appPw}'`));
+    const other = await appSession('127.0.0.2', 'fence_app_rds', 'guard');
+    const own = await appSession('127.0.0.1', 'fence_app_rds', 'guard');
+    const log = recordingLog();
+    const s = fencingStore('f0', log, pg.url, pg.password, 'fence_app_rds');
+    await s.init();
+    // when
+    const r = await s.poll(passive, 30, true);
+    // then
+    expect(r.acquired).toBe(true);
+    expect(await eventually(async () => !(await alive(other)))).toBe(true);
+    expect(await alive(own)).toBe(true);
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
 
   it('without the privilege: warns once, takes the lease, leaves the sessions', async () => {
     // given

@@ -137,8 +137,8 @@ describe('database-side fencing on MariaDB (managed-like: the guard user has RDS
 
   beforeAll(async () => {
     db = await startMariadb();
-    await db.sql(`CREATE USER 'fence_app'@'127.0.0.%' IDENTIFIED BY '${appPw}'`);
-    await db.sql(`GRANT SELECT ON guard.* TO 'fence_app'@'127.0.0.%'`);
+    await db.superuser.sql(`CREATE USER 'fence_app'@'127.0.0.%' IDENTIFIED BY '${appPw}'`);
+    await db.superuser.sql(`GRANT SELECT ON guard.* TO 'fence_app'@'127.0.0.%'`);
   }, 60000);
 
   afterAll(async () => {
@@ -183,7 +183,8 @@ describe('database-side fencing on MariaDB (managed-like: the guard user has RDS
   });
 
   it("with PROCESS and CONNECTION ADMIN: ends other hosts' app sessions on acquire, keeps this node's", async () => {
-    await db.sql(`GRANT PROCESS, CONNECTION ADMIN ON *.* TO 'guard'@'127.0.0.1'`);
+    // what the guard user needs beyond RDS's master grants (on RDS: mysql.rds_kill instead)
+    await db.superuser.sql(`GRANT CONNECTION ADMIN ON *.* TO 'guard'@'%'`);
     const other = await appSession('127.0.0.2');
     const own = await appSession('127.0.0.1');
     const log = recordingLog();
