@@ -5,10 +5,11 @@ import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseSt
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importMysql2 } from './chunks';
-import { ConnectionSlot } from './connection-slot';
+import { ConnectionSlot, type ConnectionDriver } from './connection-slot';
 import { DuplicateNodeWatch, holderId, newInstanceId, parseHolder } from './holder-identity';
 import { memberStatus, type MemberRow } from './member-status';
 import { SessionFence } from './session-fence';
+import { MemberColumnsUpgrade, type MemberColumn } from './member-columns';
 import { explainTlsError, mysqlSsl } from './database-tls';
 
 /** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
@@ -69,7 +70,7 @@ export const MYSQL_RELEASE_SQL = `UPDATE ${LEASE} SET expires_at = NOW(6) WHERE 
  * columns present are looked up first). Guards of the previous version keep working beside
  * them (their upsert leaves the new columns at their defaults).
  */
-const MEMBER_COLUMNS: readonly (readonly [string, string])[] = [
+const MEMBER_COLUMNS: readonly MemberColumn[] = [
   ['instance', "VARCHAR(64) NOT NULL DEFAULT ''"],
   ['replaced_instance', 'VARCHAR(64) NULL'],
   ['duplicate_instance', 'VARCHAR(64) NULL'],
@@ -186,7 +187,7 @@ export class MysqlLeaseStore implements LeaseStore {
   private readonly side: ConnectionSlot<mysql.Connection>;
   private readonly watch: DuplicateNodeWatch;
   private readonly fence: SessionFence;
-  private shape?: Promise<void>;
+  private readonly shape: MemberColumnsUpgrade;
 
   constructor(private readonly props: MysqlLeaseStoreProps) {
     const r = parseMysqlUrl(props.url);
@@ -197,21 +198,22 @@ export class MysqlLeaseStore implements LeaseStore {
     this.watch = new DuplicateNodeWatch(props.node, props.log);
     this.fence = new SessionFence(r.target.user, props.log);
     this.passwords = new PasswordCache(props.password);
-    const slot = () => {
-      const s: ConnectionSlot<mysql.Connection> = new ConnectionSlot<mysql.Connection>(
-        {
-          open: () => this.connect(s),
-          discard: (c) => c.destroy(),
-          end: (c) => c.end().catch(() => c.destroy()),
-          passwordRejected: (e) => (e as { errno?: number }).errno === ACCESS_DENIED,
-        },
-        this.passwords,
-        connectBounds(props).waitMs,
-      );
-      return s;
+    const driver: ConnectionDriver<mysql.Connection> = {
+      open: (slot) => this.connect(slot),
+      discard: (c) => c.destroy(),
+      end: (c) => c.end().catch(() => c.destroy()),
+      passwordRejected: (e) => (e as { errno?: number }).errno === ACCESS_DENIED,
     };
-    this.connection = slot();
-    this.side = slot();
+    this.connection = new ConnectionSlot(driver, this.passwords, connectBounds(props).waitMs);
+    this.side = new ConnectionSlot(driver, this.passwords, connectBounds(props).waitMs);
+    this.shape = new MemberColumnsUpgrade(MEMBER_COLUMNS, {
+      present: async () =>
+        (
+          await this.exec<(RowDataPacket & { name: string })[]>(`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [MEMBERS])
+        ).map((r) => r.name.toLowerCase()),
+      add: async (name, type) => void (await this.exec(`ALTER TABLE ${MEMBERS} ADD COLUMN ${name} ${type}`, [])),
+      raced: (e) => (e as { errno?: number }).errno === 1060, // ER_DUP_FIELDNAME
+    });
   }
 
   /** Password fetches so far (the secret is fetched on the first connect and after auth failures only). */
@@ -287,32 +289,6 @@ export class MysqlLeaseStore implements LeaseStore {
     }
   }
 
-  /** Members columns of this version on a table of the previous shape: checked once per store. */
-  private ensureShape(): Promise<void> {
-    this.shape ??= this.addMemberColumns().catch((e: unknown) => {
-      this.shape = undefined;
-      throw e;
-    });
-    return this.shape;
-  }
-
-  private async addMemberColumns(): Promise<void> {
-    const have = await this.exec<(RowDataPacket & { name: string })[]>(
-      `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
-      [MEMBERS],
-    );
-    if (have.length === 0) return; // no table yet: init creates it in this shape
-    const names = new Set(have.map((r) => r.name.toLowerCase()));
-    for (const [name, type] of MEMBER_COLUMNS) {
-      if (names.has(name)) continue;
-      try {
-        await this.exec(`ALTER TABLE ${MEMBERS} ADD COLUMN ${name} ${type}`, []);
-      } catch (e) {
-        if ((e as { errno?: number }).errno !== 1060) throw e; // ER_DUP_FIELDNAME: another guard upgrading at the same moment
-      }
-    }
-  }
-
   private beatValues(beat: Beat): unknown[] {
     const dup = this.watch.duplicate ?? null;
     return [this.props.cluster, this.props.node, beat.role, beat.term, this.props.version, this.instance, dup, dup];
@@ -324,13 +300,13 @@ export class MysqlLeaseStore implements LeaseStore {
 
   async init(): Promise<void> {
     for (const sql of INIT_SQL) await this.exec(sql, []);
-    this.shape = undefined;
-    await this.ensureShape();
+    this.shape.reset();
+    await this.shape.ensure();
     await this.exec(`INSERT INTO ${LEASE} (cluster) VALUES (?) ON DUPLICATE KEY UPDATE cluster = cluster`, [this.props.cluster]);
   }
 
   async poll(beat: Beat, leaseSecs: number, tryAcquire: boolean): Promise<AcquireResult> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const c = this.props.cluster;
     const [, update, rows] = await this.exec<[ResultSetHeader, ResultSetHeader, LeaseRow[]]>(
       MYSQL_POLL_SQL,
@@ -345,7 +321,7 @@ export class MysqlLeaseStore implements LeaseStore {
   }
 
   async renew(term: number, beat: Beat, leaseSecs: number): Promise<RenewResult> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const c = this.props.cluster;
     const [, update, rows] = await this.exec<[ResultSetHeader, ResultSetHeader, LeaseRow[]]>(
       MYSQL_RENEW_SQL,
@@ -427,7 +403,7 @@ export class MysqlLeaseStore implements LeaseStore {
   }
 
   async status(eventLimit = 10): Promise<ClusterStatus> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const c = this.props.cluster;
     const [leaseRows, members, events] = await this.exec<
       [LeaseRow[], (RowDataPacket & MemberRow)[], (RowDataPacket & { at: Date; node: string; event: string; term: string; detail: string | null })[]]

@@ -3,10 +3,11 @@ import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseSt
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importPg } from './chunks';
-import { ConnectionSlot } from './connection-slot';
+import { ConnectionSlot, type ConnectionDriver } from './connection-slot';
 import { DuplicateNodeWatch, holderId, newInstanceId, parseHolder } from './holder-identity';
 import { memberStatus, type MemberRow } from './member-status';
 import { SessionFence } from './session-fence';
+import { MemberColumnsUpgrade, type MemberColumn } from './member-columns';
 import { urlIdentity } from './sql-session';
 import { explainTlsError, pgConnectOptions } from './database-tls';
 import { parsePostgresUrl, type PostgresTarget } from './database-url';
@@ -65,7 +66,7 @@ WHERE cluster = $1 AND holder = $2 AND term = $3 AND expires_at > clock_timestam
  * previous shape by init-db and by a store's first statement. Guards of the previous version
  * keep working beside them (their upsert leaves the new columns at their defaults).
  */
-const MEMBER_COLUMNS: readonly (readonly [string, string])[] = [
+const MEMBER_COLUMNS: readonly MemberColumn[] = [
   ['instance', "text NOT NULL DEFAULT ''"],
   ['replaced_instance', 'text'],
   ['duplicate_instance', 'text'],
@@ -130,7 +131,7 @@ export class PgLeaseStore implements LeaseStore {
   private readonly side: ConnectionSlot<Client>;
   private readonly watch: DuplicateNodeWatch;
   private readonly fence: SessionFence;
-  private shape?: Promise<void>;
+  private readonly shape: MemberColumnsUpgrade;
 
   private readonly target: PostgresTarget;
 
@@ -143,17 +144,22 @@ export class PgLeaseStore implements LeaseStore {
     this.watch = new DuplicateNodeWatch(props.node, props.log);
     this.fence = new SessionFence(urlIdentity(props.url).user, props.log);
     this.passwords = new PasswordCache(props.password);
-    const slot = () => {
-      const end = (c: Client) => c.end().catch(() => undefined);
-      const s: ConnectionSlot<Client> = new ConnectionSlot<Client>(
-        { open: () => this.connect(s), discard: (c) => void end(c), end, passwordRejected: (e) => AUTH_FAILED.has((e as { code?: string }).code ?? '') },
-        this.passwords,
-        connectBounds(props).waitMs,
-      );
-      return s;
+    const end = (c: Client) => c.end().catch(() => undefined);
+    const driver: ConnectionDriver<Client> = {
+      open: (slot) => this.connect(slot),
+      discard: (c) => void end(c),
+      end,
+      passwordRejected: (e) => AUTH_FAILED.has((e as { code?: string }).code ?? ''),
     };
-    this.connection = slot();
-    this.side = slot();
+    this.connection = new ConnectionSlot(driver, this.passwords, connectBounds(props).waitMs);
+    this.side = new ConnectionSlot(driver, this.passwords, connectBounds(props).waitMs);
+    this.shape = new MemberColumnsUpgrade(MEMBER_COLUMNS, {
+      present: async () =>
+        (await this.query<{ name: string }>(`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, [MEMBERS])).map((r) => r.name),
+      // a constant default: no table rewrite, the lock is held for a moment
+      add: async (name, type) => void (await this.query(`ALTER TABLE ${MEMBERS} ADD COLUMN IF NOT EXISTS ${name} ${type}`)),
+      raced: (e) => ['42701', '23505'].includes((e as { code?: string }).code ?? ''),
+    });
   }
 
   get statements(): number {
@@ -215,34 +221,6 @@ export class PgLeaseStore implements LeaseStore {
     return (await this.exec<R>(sql, params, slot)).rows;
   }
 
-  /** Members columns of this version on a table of the previous shape: checked once per store. */
-  private ensureShape(): Promise<void> {
-    this.shape ??= this.addMemberColumns().catch((e: unknown) => {
-      this.shape = undefined;
-      throw e;
-    });
-    return this.shape;
-  }
-
-  private async addMemberColumns(): Promise<void> {
-    const have = await this.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`,
-      [MEMBERS],
-    );
-    if (have.length === 0) return; // no table yet: init creates it in this shape
-    const names = new Set(have.map((r) => r.column_name));
-    for (const [name, type] of MEMBER_COLUMNS) {
-      if (names.has(name)) continue;
-      try {
-        // a constant default: no table rewrite, the lock is held for a moment
-        await this.query(`ALTER TABLE ${MEMBERS} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
-      } catch (e) {
-        // another guard upgrading at the same moment
-        if ((e as { code?: string }).code !== '42701' && (e as { code?: string }).code !== '23505') throw e;
-      }
-    }
-  }
-
   private beatParams(beat: Beat): unknown[] {
     return [this.props.cluster, this.props.node, beat.role, beat.term, this.props.version, this.instance, this.watch.duplicate ?? null, this.holder];
   }
@@ -257,13 +235,13 @@ export class PgLeaseStore implements LeaseStore {
         if (code !== '23505' && code !== '42P07' && code !== '42710') throw e;
       }
     }
-    this.shape = undefined;
-    await this.ensureShape();
+    this.shape.reset();
+    await this.shape.ensure();
     await this.query(`INSERT INTO ${LEASE} (cluster) VALUES ($1) ON CONFLICT (cluster) DO NOTHING`, [this.props.cluster]);
   }
 
   async poll(beat: Beat, leaseSecs: number, tryAcquire: boolean): Promise<AcquireResult> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const rows = await this.query<LeaseRow & { acquired: boolean; replaced: string | null }>(POLL_SQL, [...this.beatParams(beat), leaseSecs, tryAcquire]);
     if (rows.length !== 1) throw new Error(`no lease row for cluster ${this.props.cluster}; run init-db`);
     this.watch.beat(rows[0].replaced, leaseSecs * 1000);
@@ -273,7 +251,7 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async renew(term: number, beat: Beat, leaseSecs: number): Promise<RenewResult> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const [row] = await this.query<LeaseRow & { replaced: string | null }>(RENEW_SQL, [...this.beatParams({ ...beat, term }), leaseSecs]);
     if (row) this.watch.beat(row.replaced, leaseSecs * 1000);
     return row?.holder != null ? { renewed: true, lease: leaseView(row) } : { renewed: false };
@@ -333,7 +311,7 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async status(eventLimit = 10): Promise<ClusterStatus> {
-    await this.ensureShape();
+    await this.shape.ensure();
     const [lease] = await this.query<LeaseRow>(`SELECT holder, term, ${REMAINING} AS remaining_ms, maintenance FROM ${LEASE} WHERE cluster = $1`, [
       this.props.cluster,
     ]);

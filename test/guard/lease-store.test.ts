@@ -469,6 +469,18 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
     () => false,
   );
 
+  async function acquire(s: LeaseStore): Promise<void> {
+    await s.init();
+    expect((await s.poll(passive, 30, true)).acquired).toBe(true);
+  }
+
+  /** `other` ends soon after the acquire, `own` is kept, nothing was warned about. */
+  async function expectFenced(other: Client, own: Client, log: ReturnType<typeof recordingLog>): Promise<void> {
+    expect(await eventually(async () => !(await alive(other)))).toBe(true);
+    expect(await alive(own)).toBe(true);
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  }
+
   function fencingStore(cluster: string, log: Log, url = masterUrl, password = masterPw, appUser = 'fence_app'): LeaseStore {
     const s = createLeaseStore({ url, cluster, node: 'n1', version: '0', queryTimeoutSecs: 2, password: async () => password, appUser, log });
     closers.push(() => s.close());
@@ -482,27 +494,19 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
     const other = await appSession('127.0.0.2', 'fence_app_rds', 'guard');
     const own = await appSession('127.0.0.1', 'fence_app_rds', 'guard');
     const log = recordingLog();
-    const s = fencingStore('f0', log, pg.url, pg.password, 'fence_app_rds');
-    await s.init();
     // when
-    const r = await s.poll(passive, 30, true);
+    await acquire(fencingStore('f0', log, pg.url, pg.password, 'fence_app_rds'));
     // then
-    expect(r.acquired).toBe(true);
-    expect(await eventually(async () => !(await alive(other)))).toBe(true);
-    expect(await alive(own)).toBe(true);
-    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    await expectFenced(other, own, log);
   });
 
   it('without the privilege: warns once, takes the lease, leaves the sessions', async () => {
     // given
     const other = await appSession('127.0.0.2');
     const log = recordingLog();
-    const s = fencingStore('f1', log);
-    await s.init();
     // when
-    const r = await s.poll(passive, 30, true);
+    await acquire(fencingStore('f1', log));
     // then
-    expect(r.acquired).toBe(true);
     expect(await eventually(async () => log.lines.some((l) => l.level === 'warn' && /database-side fencing/.test(l.msg)))).toBe(true);
     expect(await alive(other)).toBe(true);
   });
@@ -514,14 +518,10 @@ describe('database-side fencing on PostgreSQL (managed-like: the master is no su
     const own = await appSession('127.0.0.1');
     const log = recordingLog();
     const s = fencingStore('f2', log);
-    await s.init();
     // when
-    const r = await s.poll(passive, 30, true);
+    await acquire(s);
     // then
-    expect(r.acquired).toBe(true);
-    expect(await eventually(async () => !(await alive(other)))).toBe(true);
-    expect(await alive(own)).toBe(true);
-    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    await expectFenced(other, own, log);
     // and a poll that does not acquire ends nothing
     const later = await appSession('127.0.0.2');
     await s.poll(passive, 30, true);

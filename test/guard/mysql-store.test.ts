@@ -166,6 +166,11 @@ describe('database-side fencing on MariaDB (managed-like: the guard user has RDS
     return s;
   }
 
+  async function acquire(s: MysqlLeaseStore): Promise<void> {
+    await s.init();
+    expect((await s.poll({ role: 'passive', term: 0 }, 30, true)).acquired).toBe(true);
+  }
+
   async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
     for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
     return check();
@@ -174,10 +179,7 @@ describe('database-side fencing on MariaDB (managed-like: the guard user has RDS
   it("with RDS's master grants (PROCESS, no CONNECTION ADMIN, no mysql.rds_kill here): warns once, takes the lease, leaves the sessions", async () => {
     const other = await appSession('127.0.0.2');
     const log = recordingLog();
-    const s = fencingStore('f1', log);
-    await s.init();
-    const r = await s.poll({ role: 'passive', term: 0 }, 30, true);
-    expect(r.acquired).toBe(true);
+    await acquire(fencingStore('f1', log));
     expect(await eventually(async () => log.lines.some((l) => l.level === 'warn' && /database-side fencing/.test(l.msg)))).toBe(true);
     expect(await alive(other)).toBe(true);
   });
@@ -188,10 +190,7 @@ describe('database-side fencing on MariaDB (managed-like: the guard user has RDS
     const other = await appSession('127.0.0.2');
     const own = await appSession('127.0.0.1');
     const log = recordingLog();
-    const s = fencingStore('f2', log);
-    await s.init();
-    const r = await s.poll({ role: 'passive', term: 0 }, 30, true);
-    expect(r.acquired).toBe(true);
+    await acquire(fencingStore('f2', log));
     expect(await eventually(async () => !(await alive(other)))).toBe(true);
     expect(await alive(own)).toBe(true);
     expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
