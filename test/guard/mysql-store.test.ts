@@ -60,7 +60,9 @@ describe('MysqlLeaseStore over TLS (managed-like MariaDB: private CA, require_se
     const [[before]] = (await locker.query(`SELECT expires_at FROM failover_guard_lease WHERE cluster = 'l3' FOR UPDATE`)) as unknown as [[{ expires_at: Date }]];
     // when: the renew times out at Q (the client drops its connection), and the lock is held
     // past the session's lock wait bound (lockWaitSecs(0.5) = 1 s), then released
+    const t0 = Date.now();
     const renew = await a.renew(lease.term, { role: 'active', term: lease.term }, 60).catch((e: Error) => e);
+    const ms = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 2500));
     await locker.query('ROLLBACK');
     await new Promise((r) => setTimeout(r, 500));
@@ -69,6 +71,7 @@ describe('MysqlLeaseStore over TLS (managed-like MariaDB: private CA, require_se
     // then: the timed-out renew did not extend the lease once the lock was gone (before: the
     // UPDATE kept waiting for InnoDB's 50 s lock wait and committed when the lock went)
     expect(renew).toBeInstanceOf(Error);
+    expect(ms).toBeLessThan(2000);
     expect(after.expires_at.getTime()).toBe(before.expires_at.getTime());
   }, 20000);
 
