@@ -77,6 +77,19 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     }
   });
 
+  it('init-db (init) upgrades a members table of the previous shape too', async () => {
+    // given: the members table back in the previous shape (the new columns dropped by its owner)
+    await withSession({ url: db.url, password: db.password, application: 'test' }, async (s) => {
+      for (const c of ['instance', 'replaced_instance', 'duplicate_instance', 'duplicate_seen']) await s.query(`ALTER TABLE failover_guard_members DROP COLUMN ${c}`);
+    });
+    // when
+    const a = store('a', 'up2');
+    await a.init();
+    // then
+    await a.poll(passive, 6, false);
+    expect((await a.status()).members).toMatchObject([{ node: 'a', instance: a.instance }]);
+  });
+
   it('two processes under one node id: the second never renews or releases the first\'s lease, and both report the duplicate', async () => {
     // given: two guard processes that were given the same node id (a cloned image)
     const first = store('twin', 'dup');
