@@ -21,6 +21,7 @@ import { ServiceSupervisor, systemdControl, windowsServiceControl } from './serv
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
+import { urlIdentity } from './sql-session';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
 import { WindowsServiceWatch } from './windows-app-watch';
@@ -30,9 +31,11 @@ import { WindowsServiceWatch } from './windows-app-watch';
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
+    appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
+    log,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -142,8 +145,8 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
 
-  const store = createStore(config);
-  const metrics = new GuardMetrics(() => store.statements);
+  const store = createStore(config, log);
+  const metrics = new GuardMetrics(() => store.statements, () => store.duplicateNodeId !== undefined);
   const elector = new Elector({
     cluster: config.clusterName,
     node: config.nodeId,

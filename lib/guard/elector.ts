@@ -315,7 +315,10 @@ export class Elector {
     // Held under our name without being our leadership: an earlier run of this guard (restart),
     // an acquire whose reply was lost, or a renew that outlived a fence. Nobody else may take it
     // until it expires, so hand it back now (app stopped first) instead of blocking every node for L.
-    if (r.lease.holder === this.props.node && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, 'lease held under this node name without leading');
+    // Only this process's identity (node + instance) counts: the same node id with another
+    // instance is someone else's live lease (a duplicate node id, reported by the store).
+    const own = r.lease.holder === this.props.node && r.lease.holderInstance === store.instance;
+    if (own && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, 'lease held under this node name without leading');
     if (this.stopping) return;
     if (r.lease.maintenance) this.setRole('maintenance', this.role === 'maintenance' ? 'passive' : 'maintenance-on');
     else if (clock.now() < this.backoffUntil) this.setRole('backoff', 'passive');

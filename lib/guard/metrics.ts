@@ -52,8 +52,14 @@ export class GuardMetrics {
   private renewSum = 0;
   private readonly startedAt = Math.round(Date.now() / 1000 - process.uptime());
 
-  /** @param statements statements this guard sent to the database so far */
-  constructor(private readonly statements: () => number) {}
+  /**
+   * @param statements statements this guard sent to the database so far
+   * @param duplicateNodeId whether another live guard process beats under this node id
+   */
+  constructor(
+    private readonly statements: () => number,
+    private readonly duplicateNodeId: () => boolean = () => false,
+  ) {}
 
   setRole(role: Role): void {
     this.role = role;
@@ -94,6 +100,9 @@ export class GuardMetrics {
     out += family('failover_guard_became_active_total', 'counter', 'Times this node won the lease') + `failover_guard_became_active_total ${this.becameActive}\n`;
     out += family('failover_guard_health_probes_total', 'counter', `GET ${GUARD_HEALTH_PATH} requests served (from memory)`);
     for (const c of PROBE_CODES) out += `failover_guard_health_probes_total{code="${c}"} ${this.probes[c]}\n`;
+    out +=
+      family('failover_guard_duplicate_node_id', 'gauge', 'Another live guard process beats under this node id (1): its lease is never renewed or released by this one') +
+      `failover_guard_duplicate_node_id ${this.duplicateNodeId() ? 1 : 0}\n`;
     out += family('failover_guard_db_statements_total', 'counter', 'Statements this guard sent to the database') + `failover_guard_db_statements_total ${this.statements()}\n`;
     return out + processMetrics(this.startedAt);
   }
