@@ -83,14 +83,44 @@ async function ensurePostgres(m: SqlSession, user: string, database: string, pas
   }
   const db = await m.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (db.rows.length === 0) {
-    // CREATE DATABASE … OWNER needs membership in the owner role (RDS's master is no superuser)
-    const member = await m.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [user, 'MEMBER']);
-    if (!member.rows[0]?.ok) await m.query(`GRANT ${u} TO CURRENT_USER`);
+    await ensureCanSetRole(m, user);
     await m.query(`CREATE DATABASE ${d} OWNER ${u} ENCODING 'UTF8'`);
-    await m.query(`REVOKE ALL ON DATABASE ${d} FROM PUBLIC`);
+    // As the owner: a master that may SET ROLE but does not inherit the role's rights (16+)
+    // would revoke nothing as itself, and silently (a warning), leaving CONNECT to PUBLIC.
+    await m.query(`SET ROLE ${u}`);
+    try {
+      await m.query(`REVOKE ALL ON DATABASE ${d} FROM PUBLIC`);
+    } finally {
+      await m.query('RESET ROLE');
+    }
     changes.push(`created database ${database}`);
   }
 }
+
+/**
+ * `CREATE DATABASE … OWNER app` and `SET ROLE app` need the master (no superuser on RDS or
+ * Azure) to be able to become the app role. PostgreSQL 16+ checks the SET option: the grant a
+ * CREATEROLE master gets for a role it creates has ADMIN but neither SET nor INHERIT, so
+ * membership alone is not enough; the master grants itself SET (and no INHERIT: it never
+ * acts with the app's rights unasked). Before 16 any membership will do, and `WITH SET` is
+ * not valid syntax there.
+ */
+async function ensureCanSetRole(m: SqlSession, user: string): Promise<void> {
+  const u = quoteIdent('postgres', user);
+  const version = Number((await m.query('SHOW server_version_num')).rows[0]?.server_version_num);
+  const setOption = version >= 160000;
+  const can = await m.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [user, setOption ? 'SET' : 'MEMBER']);
+  if (can.rows[0]?.ok) return;
+  await m.query(setOption ? `GRANT ${u} TO CURRENT_USER WITH SET TRUE, INHERIT FALSE` : `GRANT ${u} TO CURRENT_USER`);
+}
+
+/**
+ * What the app user may do in its database: every table-level right PaperCut's schema needs,
+ * named one by one. Not `ALL PRIVILEGES`: on MariaDB that includes DELETE HISTORY (and SHOW
+ * CREATE ROUTINE on 11.4+), which RDS's master does not hold, so the grant would be refused.
+ */
+const MYSQL_APP_PRIVILEGES =
+  'SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, CREATE VIEW, SHOW VIEW, EXECUTE, CREATE ROUTINE, ALTER ROUTINE, TRIGGER, EVENT';
 
 async function ensureMysql(m: SqlSession, user: string, database: string, password: string, before: string, changes: string[]): Promise<void> {
   const d = quoteIdent('mysql', database);
@@ -110,8 +140,8 @@ async function ensureMysql(m: SqlSession, user: string, database: string, passwo
   }
   const grants = await m.query('SELECT 1 FROM mysql.db WHERE User = ? AND Host = ? AND Db = ?', [user, '%', database]);
   if (grants.rows.length === 0) {
-    await m.query(`GRANT ALL PRIVILEGES ON ${d}.* TO ?@'%'`, [user]);
-    changes.push(`granted ${user} all on ${database}`);
+    await m.query(`GRANT ${MYSQL_APP_PRIVILEGES} ON ${d}.* TO ?@'%'`, [user]);
+    changes.push(`granted ${user} its rights on ${database}`);
   }
 }
 

@@ -8,10 +8,36 @@ import { join } from 'path';
 import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-database';
 import { guardCliMain } from '../../lib/guard';
 import { createLeaseStore } from '../../lib/guard/daemon';
-import type { SessionTarget } from '../../lib/guard/sql-session';
+import { withSession, type SessionTarget } from '../../lib/guard/sql-session';
 import { DATABASES, type TestDatabase } from '../harness/database';
 
 jest.setTimeout(60000);
+
+/**
+ * A master as RDS and Azure give it, made with the test server's administrator (superuser /
+ * root: only it can create such a user): PostgreSQL `LOGIN CREATEROLE CREATEDB`, no superuser,
+ * owning the database it connects to; MariaDB the privileges RDS grants its master (no SUPER).
+ */
+async function cloudMaster(db: TestDatabase, postgres: boolean): Promise<{ url: string; password: string; passwordSource: string; target: SessionTarget }> {
+  const password = 'master-' + Math.random().toString(36).slice(2);
+  const file = join(mkdtempSync(join(tmpdir(), 'fc11-master-')), 'pw');
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  const port = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
+  let url: string;
+  if (postgres) {
+    await db.sql(`CREATE ROLE cloud_master LOGIN CREATEROLE CREATEDB PASSWORD '${password}'`);
+    await db.sql('CREATE DATABASE cloud_master OWNER cloud_master');
+    url = `postgres://cloud_master@127.0.0.1:${port}/cloud_master?sslmode=disable`;
+  } else {
+    await db.sql(`CREATE USER 'cloud_master'@'127.0.0.1' IDENTIFIED BY '${password}'`);
+    await db.sql(
+      "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, REPLICATION SLAVE ON *.* TO 'cloud_master'@'127.0.0.1' WITH GRANT OPTION",
+    );
+    await db.sql('CREATE DATABASE cloud_master');
+    url = `mysql://cloud_master@127.0.0.1:${port}/cloud_master`;
+  }
+  return { url, password, passwordSource: `file:${file}`, target: { url, password, application: 'test' } };
+}
 
 describe.each(DATABASES)('app database on $name', (fixture) => {
   let db: TestDatabase;
@@ -39,7 +65,7 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     const second = await ensureAppDatabase({ master: master(), app: app('app_one', 'pw-1') });
     const rotated = await ensureAppDatabase({ master: master(), app: app('app_one', 'pw-2') });
     // then
-    expect(first).toEqual(['created user app_one', 'created database app_one', ...(postgres ? [] : ['granted app_one all on app_one'])]);
+    expect(first).toEqual(['created user app_one', 'created database app_one', ...(postgres ? [] : ['granted app_one its rights on app_one'])]);
     expect(second).toEqual([]);
     expect(rotated).toEqual(['set the password of app_one']);
     await expect(ensureAppDatabase({ master: master(), app: app('app_one', 'pw-2') })).resolves.toEqual([]);
@@ -52,7 +78,6 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     await store.init();
     await store.close();
     // when / then
-    const { withSession } = await import('../../lib/guard/sql-session');
     const read = withSession(app('app_two', 'pw'), (s) => s.query(postgres ? 'SELECT * FROM failover_guard_lease' : 'SELECT * FROM guard.failover_guard_lease'));
     await expect(read).rejects.toThrow(postgres ? /does not exist|permission denied/ : /denied/);
   });
@@ -77,8 +102,46 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     const first = await run();
     const second = await run();
     // then
-    expect(first).toEqual({ code: 0, err: [], out: ['ok: tables ready', `ok: app database: created user app_cli, created database app_cli${postgres ? '' : ', granted app_cli all on app_cli'}`] });
+    expect(first).toEqual({ code: 0, err: [], out: ['ok: tables ready', `ok: app database: created user app_cli, created database app_cli${postgres ? '' : ', granted app_cli its rights on app_cli'}`] });
     expect(second.out).toEqual(['ok: tables ready', 'ok: app database: already up to date']);
+  });
+
+  it('init-db as a master that is no superuser (LOGIN CREATEROLE CREATEDB; MariaDB: RDS\'s grants, no SUPER) makes the tables, the app user and its database', async () => {
+    // given: the master as the cloud hands it over, made here by the test server's administrator
+    const m = await cloudMaster(db, postgres);
+    const pw = join(dir, 'app-pw-cloud');
+    writeFileSync(pw, 'cloud-pw\n');
+    const cfg = join(dir, `guard-cloud-${fixture.name}.properties`);
+    const a = app('app_cloud', 'cloud-pw');
+    writeFileSync(cfg, [`cluster.name=cloud`, `database.url=${m.url}`, `database.password-source=${m.passwordSource}`, 'service.command=true', `app.database.url=${a.url}`, `app.database.password-source=file:${pw}`].join('\n') + '\n');
+    const run = async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await guardCliMain(['init-db', '--config', cfg], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+      return { code, out, err };
+    };
+
+    // when
+    const first = await run();
+    const second = await run();
+
+    // then
+    expect(first).toEqual({ code: 0, err: [], out: ['ok: tables ready', `ok: app database: created user app_cloud, created database app_cloud${postgres ? '' : ', granted app_cloud its rights on app_cloud'}`] });
+    expect(second).toEqual({ code: 0, err: [], out: ['ok: tables ready', 'ok: app database: already up to date'] });
+    // the app user builds its schema in its own database
+    await withSession(a, async (s) => {
+      await s.query('CREATE TABLE tbl_printer (id integer PRIMARY KEY, name varchar(50))');
+      await s.query(`INSERT INTO tbl_printer VALUES (1, 'p')`);
+    });
+    // the hook's path (same function) with a rotated password, as this master
+    await expect(ensureAppDatabase({ master: m.target, app: app('app_cloud', 'cloud-pw-2') })).resolves.toEqual(['set the password of app_cloud']);
+    if (postgres) {
+      // nobody else may connect to the app's database (REVOKE … FROM PUBLIC took effect)
+      await db.sql(`CREATE ROLE app_other LOGIN PASSWORD 'other-pw'`);
+      const other = (database: string): SessionTarget => ({ ...app('app_other', 'other-pw'), url: a.url.replace(/app_cloud@(.*)\/app_cloud/, `app_other@$1/${database}`) });
+      await expect(withSession(other('postgres'), (s) => s.query('SELECT 1')).then(() => 'connected')).resolves.toBe('connected');
+      await expect(withSession(other('app_cloud'), (s) => s.query('SELECT 1'))).rejects.toThrow(/permission denied for database/);
+    }
   });
 
   it('runs a step once per cluster, only for the lease holder of that term, and again after a holder died mid-way', async () => {
