@@ -182,10 +182,13 @@ const ONCE_DDL = {
 /**
  * Runs `action` once per cluster and step, only on the lease holder: inside one transaction
  * the lease row is locked and checked (this node, this term, not expired, in database time)
- * and the step claimed; after `action` the step is marked done the same way. A step already
- * done is skipped; one claimed by an earlier term that never finished (that node died) runs
- * again. `skip` may decide it must not run at all (e.g. the database is not empty): then it is
- * marked done with that reason.
+ * and the step claimed (start recorded); after `action` the step is marked done the same way
+ * (finish recorded). A step already done is skipped. `skip` may decide it must not run at all
+ * (e.g. the database is not empty): then it is marked done with that reason, unless an earlier
+ * claim never finished (that node died or the step was killed part-way): what `skip` found may
+ * be that half-done work, so it is never marked done. The step then fails, naming what `skip`
+ * found, until an operator empties the work (the step then runs again from scratch) or
+ * deletes the claim.
  */
 export async function runOnceUnderLease(master: SessionTarget, step: OnceStep, action: () => Promise<void>, skip?: () => Promise<string | undefined>): Promise<OnceOutcome> {
   const s = await openSession(master);
@@ -210,19 +213,34 @@ export async function runOnceUnderLease(master: SessionTarget, step: OnceStep, a
         throw e;
       }
     };
-    const done = await underLease('claim', async () => {
-      const row = await s.query(`SELECT term, node, done_at, outcome FROM ${ONCE_TABLE} WHERE cluster = ${p(1)} AND step = ${p(2)} FOR UPDATE`, [step.cluster, step.step]);
-      const prior = row.rows[0];
-      if (prior?.done_at) return `done in term ${String(prior.term)} by ${String(prior.node)} (${String(prior.outcome)})`;
-      if (prior) {
-        await s.query(`UPDATE ${ONCE_TABLE} SET term = ${p(1)}, node = ${p(2)}, started_at = ${now} WHERE cluster = ${p(3)} AND step = ${p(4)}`, [step.term, step.node, step.cluster, step.step]);
-      } else {
+    const prior = await underLease('claim', async () => {
+      const row = await s.query(`SELECT term, node, started_at, done_at, outcome FROM ${ONCE_TABLE} WHERE cluster = ${p(1)} AND step = ${p(2)} FOR UPDATE`, [step.cluster, step.step]);
+      if (row.rows.length === 0) {
         await s.query(`INSERT INTO ${ONCE_TABLE} (cluster, step, term, node, started_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${now})`, [step.cluster, step.step, step.term, step.node]);
       }
-      return undefined;
+      return row.rows[0];
     });
-    if (done) return { ran: false, reason: done };
+    if (prior?.done_at) return { ran: false, reason: `done in term ${String(prior.term)} by ${String(prior.node)} (${String(prior.outcome)})` };
     const reason = await skip?.();
+    if (prior) {
+      if (reason) {
+        const started = prior.started_at instanceof Date ? prior.started_at.toISOString() : String(prior.started_at);
+        throw new Error(
+          `${step.step}: the run of term ${String(prior.term)} on ${String(prior.node)} (started ${started}) never finished, and ${reason}: ` +
+            `a half-done run is never marked done. Empty or drop the app database (the next activation makes it again and runs the step from scratch), ` +
+            `or, if the work is known to be complete, delete the row (cluster '${step.cluster}', step '${step.step}') from ${ONCE_TABLE}`,
+        );
+      }
+      // nothing of the earlier run is left: this term runs it again from scratch
+      await underLease('claim', async () => {
+        await s.query(`UPDATE ${ONCE_TABLE} SET term = ${p(1)}, node = ${p(2)}, started_at = ${now} WHERE cluster = ${p(3)} AND step = ${p(4)} AND done_at IS NULL`, [
+          step.term,
+          step.node,
+          step.cluster,
+          step.step,
+        ]);
+      });
+    }
     if (!reason) await action();
     await underLease('mark done', async () => {
       const r = await s.query(`UPDATE ${ONCE_TABLE} SET done_at = ${now}, outcome = ${p(1)} WHERE cluster = ${p(2)} AND step = ${p(3)} AND term = ${p(4)} AND node = ${p(5)}`, [

@@ -144,7 +144,7 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     }
   });
 
-  it('runs a step once per cluster, only for the lease holder of that term, and again after a holder died mid-way', async () => {
+  it('runs a step once per cluster, only for the lease holder of that term; after a holder died mid-way it fails while work is left, runs again once it is empty', async () => {
     // given: node-a holds the lease in some term
     const store = createLeaseStore({ url: db.url, cluster: 'once', node: 'node-a', version: 't', queryTimeoutSecs: 5, password: async () => db.password });
     await store.init();
@@ -155,9 +155,12 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     // when: another node or a stale term tries
     await expect(runOnceUnderLease(master(), { ...step, node: 'node-b' }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
     await expect(runOnceUnderLease(master(), { ...step, term: lease.term - 1 }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
-    // a holder that dies mid-way leaves the step claimed but not done: it runs again next time
+    // a holder that dies mid-way leaves the step claimed but not done: what it left behind is
+    // never taken for finished work; once that is gone (empty), it runs again from scratch
     await expect(runOnceUnderLease(master(), step, async () => Promise.reject(new Error('killed')))).rejects.toThrow('killed');
-    const ran = await runOnceUnderLease(master(), step, async () => void runs++);
+    const halfDone = runOnceUnderLease(master(), step, async () => void runs++, async () => 'the app database already has 3 tables');
+    await expect(halfDone).rejects.toThrow(new RegExp(`^schema-init:x: the run of term ${lease.term} on node-a \\(started .+\\) never finished, and the app database already has 3 tables: a half-done run is never marked done`));
+    const ran = await runOnceUnderLease(master(), step, async () => void runs++, async () => undefined);
     const again = await runOnceUnderLease(master(), step, async () => void runs++);
     const skipped = await runOnceUnderLease(master(), { ...step, step: 'schema-init:y' }, async () => void runs++, async () => 'not empty');
     // then
