@@ -7,6 +7,7 @@ import type { LeaseStore } from '../../lib/guard/store';
 import * as net from 'net';
 import { DATABASES, type TestDatabase } from '../harness/database';
 import { freePort } from '../harness/ports';
+import { startPostgres } from '../harness/postgres';
 
 const passive = { role: 'passive' as const, term: 0 };
 
@@ -175,7 +176,8 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
       await db.sql(`GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${user}`);
     } else {
       await db.sql(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'first-pw'`);
-      await db.sql(`GRANT ALL ON guard.* TO '${user}'@'127.0.0.1'`);
+      // not ALL: a master as RDS gives it lacks DELETE HISTORY, which ALL includes on MariaDB
+      await db.sql(`GRANT SELECT, INSERT, UPDATE, DELETE ON guard.* TO '${user}'@'127.0.0.1'`);
     }
     let secret = 'first-pw';
     let fetches = 0;
@@ -192,7 +194,7 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     else await db.sql(`ALTER USER '${user}'@'127.0.0.1' IDENTIFIED BY 'second-pw'`);
     secret = 'second-pw';
     if (isPg) await db.killGuardSessions();
-    else for (const row of await db.sql(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = '${user}'`)) await db.sql(`KILL ${Number(row.id)}`).catch(() => undefined);
+    else for (const row of await db.sql(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = '${user}'`)) await db.superuser.sql(`KILL ${Number(row.id)}`).catch(() => undefined);
     // then: one call reconnects with the cached password, is rejected, fetches, succeeds
     await pollTwice(s);
     expect(fetches).toBe(2);
@@ -247,10 +249,12 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
 
   it('PostgreSQL: statement_timeout is SET after connecting, never sent as a startup parameter (PgBouncer)', async () => {
     if (fixture.name !== 'PostgreSQL') return;
-    // given: a recording TCP proxy in front of the real PostgreSQL
+    // given: a recording TCP proxy in front of a real PostgreSQL; a plain one, because the test
+    // reads the startup packet on the wire, which TLS would encrypt
+    const plain = await startPostgres({ plainSuperuser: 'reads the startup packet on the wire, which TLS encrypts' });
     const chunks: Buffer[] = [];
     const proxy = net.createServer((client) => {
-      const server = net.connect(Number(new URL(db.url).port), '127.0.0.1');
+      const server = net.connect(plain.port, '127.0.0.1');
       client.on('data', (d: Buffer) => chunks.push(d));
       client.pipe(server).pipe(client);
       client.on('error', () => server.destroy());
@@ -258,9 +262,9 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     });
     const port = await freePort();
     await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
-    const url = new URL(db.url);
+    const url = new URL(plain.url);
     url.port = String(port);
-    const s = createLeaseStore({ url: url.toString(), cluster: 'st', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => db.password });
+    const s = createLeaseStore({ url: url.toString(), cluster: 'st', node: 'a', version: '0', queryTimeoutSecs: 0.5, password: async () => plain.password });
     try {
       // when
       await s.init();
@@ -272,6 +276,7 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     } finally {
       await s.close();
       proxy.close();
+      await plain.close();
     }
   });
 });

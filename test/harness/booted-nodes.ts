@@ -349,12 +349,14 @@ export class BootedCluster {
     copyFileSync(DEMO_APP, join(s, 'demo-app.js'));
     copyFileSync(this.db!.passwordFile, join(s, 'db-password'));
     chmodSync(join(s, 'db-password'), 0o600);
+    // the nodes see the share, not the harness's temp dir: the database's private CA goes there too
+    copyFileSync(this.db!.caFile!, join(s, 'db-ca.pem'));
     writeFileSync(join(s, 'shims', 'aws'), AWS_SHIM, { mode: 0o755 });
     const sha256 = createHash('sha256').update(GUARD_BINARY).digest('hex');
     const script = renderLinuxBootScript(this.spec, {
       share: { kind: 'nfs', address: 'unused:/share' },
       guardBinary: { kind: 's3', bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 },
-      database: { url: this.db!.extraUrl!, passwordSource: 'file:/fg/db-password' },
+      database: { url: this.db!.masterUrl({ host: this.bridgeNet!.addr, caFile: '/fg/db-ca.pem' }), passwordSource: 'file:/fg/db-password' },
     });
     writeFileSync(join(s, 'boot.sh'), script, { mode: 0o755 });
     const units: Record<string, string> = {
