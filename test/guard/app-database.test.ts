@@ -9,49 +9,23 @@ import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-databa
 import { guardCliMain } from '../../lib/guard';
 import { createLeaseStore } from '../../lib/guard/daemon';
 import { withSession, type SessionTarget } from '../../lib/guard/sql-session';
-import { DATABASES, type TestDatabase } from '../harness/database';
+import { DATABASES, type DatabaseFixture, type TestDatabase } from '../harness/database';
 
 jest.setTimeout(60000);
 
-/**
- * A master as RDS and Azure give it, made with the test server's administrator (superuser /
- * root: only it can create such a user): PostgreSQL `LOGIN CREATEROLE CREATEDB`, no superuser,
- * owning the database it connects to; MariaDB the privileges RDS grants its master (no SUPER).
- */
-async function cloudMaster(db: TestDatabase, postgres: boolean): Promise<{ url: string; password: string; passwordSource: string; target: SessionTarget }> {
-  const password = 'master-' + Math.random().toString(36).slice(2);
-  const file = join(mkdtempSync(join(tmpdir(), 'fc11-master-')), 'pw');
-  writeFileSync(file, password + '\n', { mode: 0o600 });
-  const port = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
-  let url: string;
-  if (postgres) {
-    await db.sql(`CREATE ROLE cloud_master LOGIN CREATEROLE CREATEDB PASSWORD '${password}'`);
-    await db.sql('CREATE DATABASE cloud_master OWNER cloud_master');
-    url = `postgres://cloud_master@127.0.0.1:${port}/cloud_master?sslmode=disable`;
-  } else {
-    await db.sql(`CREATE USER 'cloud_master'@'127.0.0.1' IDENTIFIED BY '${password}'`);
-    await db.sql(
-      "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, REPLICATION SLAVE ON *.* TO 'cloud_master'@'127.0.0.1' WITH GRANT OPTION",
-    );
-    await db.sql('CREATE DATABASE cloud_master');
-    url = `mysql://cloud_master@127.0.0.1:${port}/cloud_master`;
-  }
-  return { url, password, passwordSource: `file:${file}`, target: { url, password, application: 'test' } };
-}
+/** PostgreSQL 17 and MariaDB (DATABASES), and PostgreSQL 15 for the role rules before 16. */
+const SERVERS: readonly DatabaseFixture[] = [...DATABASES, { name: 'PostgreSQL 15', start: async () => (await import('../harness/postgres')).startPostgres({ version: 15 }) }];
 
-describe.each(DATABASES)('app database on $name', (fixture) => {
+describe.each(SERVERS)('app database on $name', (fixture) => {
   let db: TestDatabase;
   let dir: string;
-  const postgres = fixture.name === 'PostgreSQL';
+  const postgres = fixture.name.startsWith('PostgreSQL');
+  // the harness's master: no superuser (LOGIN CREATEROLE CREATEDB; MariaDB RDS's grants, no SUPER), TLS verify-full
   const master = (): SessionTarget => ({ url: db.url, password: db.password, application: 'test' });
-  const app = (user: string, password: string): SessionTarget => {
-    const port = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
-    return { url: postgres ? `postgres://${user}@127.0.0.1:${port}/${user}?sslmode=disable` : `mysql://${user}@127.0.0.1:${port}/${user}`, password, application: 'test' };
-  };
+  const app = (user: string, password: string, database = user): SessionTarget => ({ url: db.userUrl(user, database), password, application: 'test' });
 
   beforeAll(async () => {
     db = await fixture.start();
-    if (!postgres) await db.sql(`GRANT ALL PRIVILEGES ON *.* TO 'guard'@'127.0.0.1' WITH GRANT OPTION`);
     dir = mkdtempSync(join(tmpdir(), 'fc11-appdb-'));
   }, 60000);
   afterAll(async () => {
@@ -106,20 +80,20 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     expect(second.out).toEqual(['ok: tables ready', 'ok: app database: already up to date']);
   });
 
-  it('init-db as a master that is no superuser (LOGIN CREATEROLE CREATEDB; MariaDB: RDS\'s grants, no SUPER) makes the tables, the app user and its database', async () => {
-    // given: the master as the cloud hands it over, made here by the test server's administrator
-    const m = await cloudMaster(db, postgres);
+  it('init-db and the hook\'s function as the master the cloud gives (no superuser) make the app user and database; the app user logs in over TLS and builds its schema', async () => {
+    // given
     const pw = join(dir, 'app-pw-cloud');
     writeFileSync(pw, 'cloud-pw\n');
     const cfg = join(dir, `guard-cloud-${fixture.name}.properties`);
     const a = app('app_cloud', 'cloud-pw');
-    writeFileSync(cfg, [`cluster.name=cloud`, `database.url=${m.url}`, `database.password-source=${m.passwordSource}`, 'service.command=true', `app.database.url=${a.url}`, `app.database.password-source=file:${pw}`].join('\n') + '\n');
+    writeFileSync(cfg, [`cluster.name=cloud`, `database.url=${db.url}`, `database.password-source=${db.passwordSource}`, 'service.command=true', `app.database.url=${a.url}`, `app.database.password-source=file:${pw}`].join('\n') + '\n');
     const run = async () => {
       const out: string[] = [];
       const err: string[] = [];
       const code = await guardCliMain(['init-db', '--config', cfg], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
       return { code, out, err };
     };
+    expect(a.url).toMatch(postgres ? /sslmode=verify-full/ : /ssl-mode=VERIFY_IDENTITY/);
 
     // when
     const first = await run();
@@ -128,19 +102,20 @@ describe.each(DATABASES)('app database on $name', (fixture) => {
     // then
     expect(first).toEqual({ code: 0, err: [], out: ['ok: tables ready', `ok: app database: created user app_cloud, created database app_cloud${postgres ? '' : ', granted app_cloud its rights on app_cloud'}`] });
     expect(second).toEqual({ code: 0, err: [], out: ['ok: tables ready', 'ok: app database: already up to date'] });
-    // the app user builds its schema in its own database
+    // the app user, over TLS verified against the private CA, builds its schema in its own database
     await withSession(a, async (s) => {
       await s.query('CREATE TABLE tbl_printer (id integer PRIMARY KEY, name varchar(50))');
       await s.query(`INSERT INTO tbl_printer VALUES (1, 'p')`);
+      if (postgres) expect((await s.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows).toEqual([{ ssl: true }]);
+      else expect((await s.query(`SHOW SESSION STATUS LIKE 'Ssl_version'`)).rows[0]?.Value).toMatch(/^TLS/);
     });
-    // the hook's path (same function) with a rotated password, as this master
-    await expect(ensureAppDatabase({ master: m.target, app: app('app_cloud', 'cloud-pw-2') })).resolves.toEqual(['set the password of app_cloud']);
+    // the hook's path (the same function) with a rotated password
+    await expect(ensureAppDatabase({ master: master(), app: app('app_cloud', 'cloud-pw-2') })).resolves.toEqual(['set the password of app_cloud']);
     if (postgres) {
       // nobody else may connect to the app's database (REVOKE … FROM PUBLIC took effect)
       await db.sql(`CREATE ROLE app_other LOGIN PASSWORD 'other-pw'`);
-      const other = (database: string): SessionTarget => ({ ...app('app_other', 'other-pw'), url: a.url.replace(/app_cloud@(.*)\/app_cloud/, `app_other@$1/${database}`) });
-      await expect(withSession(other('postgres'), (s) => s.query('SELECT 1')).then(() => 'connected')).resolves.toBe('connected');
-      await expect(withSession(other('app_cloud'), (s) => s.query('SELECT 1'))).rejects.toThrow(/permission denied for database/);
+      await expect(withSession(app('app_other', 'other-pw', 'guard'), (s) => s.query('SELECT 1')).then(() => 'connected')).resolves.toBe('connected');
+      await expect(withSession(app('app_other', 'other-pw', 'app_cloud'), (s) => s.query('SELECT 1'))).rejects.toThrow(/permission denied for database/);
     }
   });
 
