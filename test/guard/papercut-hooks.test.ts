@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { DATABASES, type TestDatabase } from '../harness/database';
+import type { TestPostgres } from '../harness/postgres';
 import { bundleGuard } from '../harness/guard-bundle';
 import { ActiveChecker } from '../harness/guard-cluster';
 import { waitFor } from '../harness/wait';
@@ -69,8 +70,9 @@ describe.each(DATABASES)('PaperCut stand-in on $name through the guard', (fixtur
     const props = readFileSync(join(pc.share, 'server.properties'), 'utf8');
     expect(props).toContain('server.port=9191');
     expect(props).toContain('database.username=papercut_app');
-    expect(props).toMatch(postgres ? /database.url=jdbc:postgresql:\/\/127.0.0.1:\d+\/papercut_app\?sslmode=disable/ : /database.url=jdbc:mysql:\/\/127.0.0.1:\d+\/papercut_app\?sslMode=DISABLED/);
-    expect(hookDetails(active, 'app-database')).toEqual(['created user papercut_app, created database papercut_app' + (postgres ? '' : ', granted papercut_app all on papercut_app')]);
+    // the app's JDBC URL keeps TLS (the server accepts nothing else)
+    expect(props).toMatch(postgres ? /database.url=jdbc:postgresql:\/\/127.0.0.1:\d+\/papercut_app\?sslmode=(require|verify-ca|verify-full)\b/ : /database.url=jdbc:mysql:\/\/127.0.0.1:\d+\/papercut_app\?sslMode=(REQUIRED|VERIFY_CA|VERIFY_IDENTITY)\b/);
+    expect(hookDetails(active, 'app-database')).toEqual(['created user papercut_app, created database papercut_app' + (postgres ? '' : ', granted papercut_app its rights on papercut_app')]);
     expect(hookDetails(active, 'schema-init')).toEqual([expect.stringMatching(/^ran .*db-tools init-db -f/)]);
     expect(active.log()).not.toContain('first-Secret');
   });
@@ -155,8 +157,18 @@ describe.each(DATABASES)('schema-init killed part-way on $name', (fixture) => {
     expect(b.appRunning()).toBe(false);
     expect(pc.dbToolsCalls().filter((c) => !('hanging' in c))).toHaveLength(1);
 
-    // when: the operator drops the half-built database, as the message says
-    await db.sql(postgres ? 'DROP DATABASE papercut_app WITH (FORCE)' : 'DROP DATABASE papercut_app');
+    // when: the operator drops the half-built database with the master, as the message says
+    // (on PostgreSQL as the owner: the master may SET ROLE to it, it does not inherit its rights)
+    if (postgres) {
+      const { Client } = await import('pg');
+      const c = new Client((db as TestPostgres).clientConfig);
+      await c.connect();
+      await c.query('SET ROLE papercut_app');
+      await c.query('DROP DATABASE papercut_app');
+      await c.end();
+    } else {
+      await db.sql('DROP DATABASE papercut_app');
+    }
 
     // then: the next activation makes it again and runs init-db from scratch; the app starts
     const active = await pc.active([b], 60000);
