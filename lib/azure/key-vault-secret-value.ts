@@ -27,6 +27,7 @@ export class KeyVaultSecretValue extends TerraformElement {
     return Token.asString(ref(`ephemeral.${TYPE}.${this.friendlyUniqueId}.value`, this.cdktfStack));
   }
 
+  /** The `ephemeral` block, merged into the stack's JSON by cdktf. */
   toTerraform(): unknown {
     return {
       ephemeral: {
