@@ -31,6 +31,12 @@ afterAll(() => {
   if (!keepLogs) rmSync(root, { recursive: true, force: true });
 });
 
+// a failed test keeps the guards' logs for a look
+afterEach(() => {
+  const state = expect.getState();
+  if (state.assertionCalls !== state.numPassingAsserts) keepLogs = true;
+});
+
 describe.each(DATABASES)('PaperCut stand-in on $name through the guard', (fixture) => {
   let db: TestDatabase;
   let pc: StandinCluster;
@@ -52,10 +58,6 @@ describe.each(DATABASES)('PaperCut stand-in on $name through the guard', (fixtur
     await db?.close();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) keepLogs = true;
-  });
 
   it('first activation: app user and database made, schema initialised once, app connected as the app user, network address set', async () => {
     // when
@@ -129,10 +131,6 @@ describe.each(DATABASES)('schema-init killed part-way on $name', (fixture) => {
     await db?.close();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) keepLogs = true;
-  });
 
   it('the next leader never takes the half-built schema for done: it fails naming the table count, and runs init-db from scratch once the database is gone', async () => {
     // given: node a's init-db stops after its first table, and the node dies with it (kill -9 of
