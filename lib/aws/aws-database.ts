@@ -152,7 +152,9 @@ export class AwsDatabase extends Construct {
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
     }
-    this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name), passwordSource };
+    // verify-full with the RDS bundle for the instance made here; by host name for one brought in
+    const ca = db.existing ? undefined : 'rds';
+    this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name, ca), passwordSource };
 
     const app = spec.profile.appDatabase;
     if (app) {
@@ -172,7 +174,7 @@ export class AwsDatabase extends Construct {
         secretStringWoVersion: props.appPasswordVersion ?? 1,
       });
       this.appDatabase = {
-        url: databaseUrl(db.engine, app.user, this.host, this.port, app.database),
+        url: databaseUrl(db.engine, app.user, this.host, this.port, app.database, ca),
         passwordSource: `aws-secretsmanager:${this.appSecret.arn}`,
       };
     }

@@ -258,7 +258,7 @@ export class AzureDatabase extends Construct {
     this.host = this.server.fqdn;
     this.port = DEFAULT_DATABASE_PORT[db.engine];
     this.guardDatabase = {
-      url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name),
+      url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name, 'azure'),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,
     };
 
@@ -284,7 +284,7 @@ export class AzureDatabase extends Construct {
         }),
       );
       this.appDatabase = {
-        url: databaseUrl(db.engine, app.user, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], app.database),
+        url: databaseUrl(db.engine, app.user, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], app.database, 'azure'),
         passwordSource: `azure-keyvault:${this.appPasswordSecret.versionlessId}`,
       };
     }

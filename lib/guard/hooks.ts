@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'child_process';
 import type { AppHook } from '../spec/profile';
-import { writePropertiesFile, papercutDatabaseProperties } from './app-config';
+import { writePapercutDatabaseConfig } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
 import type { Log } from './log';
 import type { AppHookConfig } from './hook-config';
@@ -162,7 +162,7 @@ export class HookRunner {
           (async () => {
             const password = await this.props.appPassword();
             if (!password) throw new Error('the app password secret is empty');
-            return writePropertiesFile(hook.file, papercutDatabaseProperties(this.props.app.database!.url, password));
+            return writePapercutDatabaseConfig(hook.file, this.props.app.database!.url, password);
           })(),
         );
         return written ? `wrote database.* in ${hook.file}` : `database.* already current in ${hook.file}`;

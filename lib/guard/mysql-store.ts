@@ -1,4 +1,3 @@
-import { readFileSync } from 'fs';
 import type * as mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { parseMysqlUrl, type MysqlTarget } from './database-url';
@@ -7,12 +6,13 @@ import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importMysql2 } from './chunks';
 import { ConnectionSlot } from './connection-slot';
+import { explainTlsError, mysqlSsl } from './database-tls';
 
 /** ER_ACCESS_DENIED_ERROR: the password may have been rotated. */
 const ACCESS_DENIED = 1045;
 
 /**
- * MySQL/MariaDB: `url` is `mysql://user@host[:port]/db[?ssl-mode=REQUIRED]` (see
+ * MySQL/MariaDB: `url` is `mysql://user@host[:port]/db[?ssl-mode=VERIFY_IDENTITY&ssl-ca=…]` (see
  * {@link parseMysqlUrl}); Q is enforced by the client and by the server (MariaDB
  * `max_statement_time`, MySQL `max_execution_time`).
  */
@@ -87,34 +87,18 @@ function leaseView(row: LeaseRow): LeaseView {
   return { holder: row.holder, term: Number(row.term), remainingMs: Math.round(Number(row.remaining_ms)), maintenance: Boolean(row.maintenance) };
 }
 
-/** mysql2 TLS options for a URL's ssl-mode (the mysql client's meaning of each mode). */
-export function mysqlSsl(target: MysqlTarget, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): mysql.SslOptions | undefined {
-  const ca = target.sslCaFile ? readFile(target.sslCaFile) : undefined;
-  switch (target.sslMode) {
-    case 'DISABLED':
-      return undefined;
-    case 'REQUIRED':
-      // Encrypted, server certificate not verified — what `--ssl-mode=REQUIRED` means.
-      return { rejectUnauthorized: false };
-    case 'VERIFY_CA':
-      return { ca, rejectUnauthorized: true, verifyIdentity: false };
-    case 'VERIFY_IDENTITY':
-      return { ca, rejectUnauthorized: true, verifyIdentity: true };
-  }
-}
-
 /**
  * What every guard connection to MySQL/MariaDB sets: the URL's target and TLS mode, affected
  * rows counted as found rows (CLIENT_FOUND_ROWS), DATETIME values in UTC, and who is connecting.
  */
-export function mysqlConnectOptions(target: MysqlTarget, password: string | undefined, connectTimeoutMs: number, program: string): mysql.ConnectionOptions {
+export async function mysqlConnectOptions(target: MysqlTarget, password: string | undefined, connectTimeoutMs: number, program: string): Promise<mysql.ConnectionOptions> {
   return {
     host: target.host,
     port: target.port,
     user: target.user,
     database: target.database,
     password,
-    ssl: mysqlSsl(target),
+    ssl: await mysqlSsl(target.tls),
     connectTimeout: connectTimeoutMs,
     flags: ['FOUND_ROWS'],
     timezone: 'Z',
@@ -175,7 +159,7 @@ export class MysqlLeaseStore implements LeaseStore {
     const { createConnection } = await importMysql2();
     const password = await this.passwords.get(waitMs);
     const connecting = createConnection({
-      ...mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`),
+      ...(await mysqlConnectOptions(t, password, connectMs, `failover-guard ${this.props.node}`)),
       multipleStatements: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -184,7 +168,7 @@ export class MysqlLeaseStore implements LeaseStore {
     // a connection that completes after the bound is closed, never leaked
     const c = await withTimeout(connecting, connectMs + 100, 'connecting to the database').catch((e: unknown) => {
       void connecting.then((late) => late.destroy(), () => undefined);
-      throw e;
+      throw explainTlsError(e, t.tls, t.host);
     });
     c.on('error', () => this.connection.drop(c));
     try {

@@ -4,11 +4,13 @@ import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
 import { importPg } from './chunks';
 import { ConnectionSlot } from './connection-slot';
+import { explainTlsError, pgConnectOptions } from './database-tls';
+import { parsePostgresUrl, type PostgresTarget } from './database-url';
 
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
 
-/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…]` (node-postgres reads the URL). */
+/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…&sslrootcert=…]` (read by lib/guard/database-url.ts, never by node-postgres). */
 export type PgLeaseStoreProps = LeaseStoreProps;
 
 const { lease: LEASE, members: MEMBERS, events: EVENTS } = TABLES;
@@ -93,8 +95,12 @@ export class PgLeaseStore implements LeaseStore {
   private count = 0;
   private readonly passwords: PasswordCache;
   private readonly connection: ConnectionSlot<Client>;
+  private readonly target: PostgresTarget;
 
   constructor(private readonly props: PgLeaseStoreProps) {
+    const parsed = parsePostgresUrl(props.url);
+    if (!parsed.ok) throw new Error(`database.url: ${parsed.message}`);
+    this.target = parsed.target;
     this.passwords = new PasswordCache(props.password);
     const end = (c: Client) => c.end().catch(() => undefined);
     this.connection = new ConnectionSlot<Client>(
@@ -124,15 +130,14 @@ export class PgLeaseStore implements LeaseStore {
     const password = await this.passwords.get(waitMs);
     // No statement_timeout startup parameter: PgBouncer rejects unknown startup parameters by
     // default. The server-side timeout is SET once connected (below); query_timeout is client-side.
+    const t = this.target;
     const c = new Client({
-      connectionString: this.props.url,
+      ...(await pgConnectOptions(t, password)),
       connectionTimeoutMillis: connectMs,
       query_timeout: q,
       application_name: `failover-guard ${this.props.node}`,
       keepAlive: true,
     });
-    // Set after construction: a connectionString would otherwise override it with ''.
-    if (password !== undefined) (c as unknown as { password: string }).password = password;
     c.on('error', () => this.connection.drop(c));
     try {
       await withTimeout(c.connect(), connectMs + 100, 'connecting to the database');
@@ -140,7 +145,7 @@ export class PgLeaseStore implements LeaseStore {
       await c.query(`SET statement_timeout = ${q}`);
     } catch (e) {
       void c.end().catch(() => undefined);
-      throw e;
+      throw explainTlsError(e, t.tls, t.host);
     }
     return c;
   }

@@ -72,7 +72,7 @@ describe('AzureDatabase', () => {
     expect(secret.value_wo).toMatch(/^\$\{local\./);
     const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.role_definition_name === 'Key Vault Secrets User');
     expect(grants.map((g) => g.scope)).toContainEqual(expect.stringMatching(/azurerm_key_vault_secret\.db_app-password-secret_.*\.resource_versionless_id/));
-    expect(db.appDatabase?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=require$/);
+    expect(db.appDatabase?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=verify-full&sslrootcert=azure$/);
     expect(db.appDatabase?.passwordSource).toMatch(/^azure-keyvault:\$\{TfToken\[.*\]\}$/);
   });
 
@@ -105,7 +105,7 @@ describe('AzureDatabase', () => {
     const resolved = json.output.guard.value;
 
     // then
-    expect(resolved.url).toMatch(/^postgres:\/\/fcadmin@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432\/papercut\?sslmode=require$/);
+    expect(resolved.url).toMatch(/^postgres:\/\/fcadmin@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432\/papercut\?sslmode=verify-full&sslrootcert=azure$/);
     expect(resolved.passwordSource).toMatch(/^azure-keyvault:\$\{azurerm_key_vault_secret\.[\w-]+\.versionless_id\}$/);
   });
 
@@ -140,7 +140,7 @@ describe('AzureDatabase', () => {
 
     // then
     expect(json.resource).toBeUndefined();
-    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.example.internal:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pc' });
+    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.example.internal:5432/papercut?sslmode=verify-full', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pc' });
   });
 
   it('rounds storage up to a size PostgreSQL Flexible Server offers', () => {

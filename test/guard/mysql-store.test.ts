@@ -1,26 +1,9 @@
-import { parseMysqlUrl } from '../../lib/guard/database-url';
-import { MysqlLeaseStore, mysqlSsl, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import { MysqlLeaseStore, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
 import * as mysql from 'mysql2/promise';
 import { startMariadb, type TestMariadb } from '../harness/mariadb';
 
-// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts.
-function target(url: string) {
-  const r = parseMysqlUrl(url);
-  if (!r.ok) throw new Error(r.message);
-  return r.target;
-}
-
-describe('mysqlSsl', () => {
-  it('maps ssl-mode as the mysql client does', () => {
-    const readFile = (p: string) => `PEM from ${p}`;
-    expect(mysqlSsl(target('mysql://u@h/db'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=DISABLED'), readFile)).toBeUndefined();
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=REQUIRED'), readFile)).toEqual({ rejectUnauthorized: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/ca.pem'), readFile)).toEqual({ ca: 'PEM from /ca.pem', rejectUnauthorized: true, verifyIdentity: false });
-    expect(mysqlSsl(target('mysql://u@h/db?ssl-mode=VERIFY_IDENTITY'), readFile)).toEqual({ ca: undefined, rejectUnauthorized: true, verifyIdentity: true });
-  });
-});
-
+// The protocol itself runs against a real MariaDB in lease-store.test.ts and failover.test.ts;
+// ssl-mode's mapping is in database-url.test.ts.
 describe('MysqlLeaseStore', () => {
   it('refuses a URL it cannot use, naming database.url', () => {
     expect(() => new MysqlLeaseStore({ url: 'mysql://h/db', cluster: 'c', node: 'n', version: '0', queryTimeoutSecs: 1 })).toThrow(/^database\.url: .*user/);
@@ -59,7 +42,7 @@ describe('MysqlLeaseStore over TLS (managed-like MariaDB: private CA, require_se
   });
 
   it('does not connect without TLS, nor with VERIFY_CA against the system CAs', async () => {
-    await expect(store('').status()).rejects.toThrow(/Access denied|insecure transport/); // MariaDB answers a clear-text login under require_secure_transport with 'Access denied'
+    await expect(store('?ssl-mode=DISABLED').status()).rejects.toThrow(/Access denied|insecure transport/); // MariaDB answers a clear-text login under require_secure_transport with 'Access denied'
     await expect(store('?ssl-mode=VERIFY_CA').status()).rejects.toThrow(/certificate/i);
   });
 
