@@ -8,6 +8,8 @@ import { join } from 'path';
 import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-database';
 import { guardCliMain } from '../../lib/guard';
 import { createLeaseStore } from '../../lib/guard/daemon';
+import { HookRunner } from '../../lib/guard/hooks';
+import { silent } from '../harness/silent-log';
 import { withSession, type SessionTarget } from '../../lib/guard/sql-session';
 import { DATABASES, type DatabaseFixture, type TestDatabase } from '../harness/database';
 
@@ -117,6 +119,31 @@ describe.each(SERVERS)('app database on $name', (fixture) => {
       await expect(withSession(app('app_other', 'other-pw', 'guard'), (s) => s.query('SELECT 1')).then(() => 'connected')).resolves.toBe('connected');
       await expect(withSession(app('app_other', 'other-pw', 'app_cloud'), (s) => s.query('SELECT 1'))).rejects.toThrow(/permission denied for database/);
     }
+  });
+
+  it('the app-database hook (as the guard runs it before a start) with the cloud\'s master makes the user and database; the app user then logs in over TLS', async () => {
+    // given
+    const a = app('app_hook', 'hook-pw');
+    const runner = new HookRunner({
+      cluster: 'hook',
+      node: 'node-a',
+      app: { beforeStart: [], afterReady: [], database: { url: a.url, passwordSource: 'env:UNUSED' } },
+      masterUrl: db.url,
+      masterPassword: async () => db.password,
+      appPassword: async () => 'hook-pw',
+      log: silent,
+    });
+    const hook = { kind: 'app-database', name: 'app-database', timeoutSecs: 30 } as const;
+
+    // when
+    await runner.runPhase('before-start', [hook], { env: {}, signal: new AbortController().signal, deadline: performance.now() + 30000 });
+
+    // then
+    const tls = await withSession(a, (s) =>
+      s.query(postgres ? 'SELECT ssl AS on FROM pg_stat_ssl WHERE pid = pg_backend_pid()' : `SHOW SESSION STATUS LIKE 'Ssl_version'`),
+    );
+    expect(postgres ? tls.rows[0]?.on : tls.rows[0]?.Value).toEqual(postgres ? true : expect.stringMatching(/^TLS/));
+    await expect(ensureAppDatabase({ master: master(), app: a })).resolves.toEqual([]);
   });
 
   it('runs a step once per cluster, only for the lease holder of that term; after a holder died mid-way it fails while work is left, runs again once it is empty', async () => {
