@@ -17,6 +17,7 @@ import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
+import { KeyVaultSecretValue } from './key-vault-secret-value';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
@@ -185,13 +186,16 @@ export class AzureDatabase extends Construct {
     // Secrets are written once the role has propagated (a write right after the grant gets 403).
     const writer = new AzureRoleAssignmentWait(this, 'deployer-secrets-officer-propagation', { assignments: [officer] });
     this.secretsWriterReady = writer;
-    // Evaluated once per apply and fed only to write-only attributes: two UUIDs (≥ 244 random
-    // bits, upper + lower case, digits and dashes meet Azure's complexity rules).
-    const password = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
+    // Two UUIDs (≥ 244 random bits; upper + lower case, digits and dashes meet Azure's
+    // complexity rules), evaluated anew on every apply but written to the secret only when it is
+    // created or passwordVersion changes. The server takes the password from the secret (an
+    // ephemeral read after that write), never from this expression: after a partly failed
+    // apply, the next one gives the server what the secret holds, so the two never differ.
+    const generated = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
     this.passwordSecret = new KeyVaultSecret(this, 'admin-password-secret', {
       name: `${spec.name}-db-admin-password`,
       keyVaultId: this.keyVault.id,
-      valueWo: password.asString,
+      valueWo: generated.asString,
       valueWoVersion: passwordVersion,
       contentType: `password of ${login} on the ${spec.name} ${db.engine} server`,
       tags,
@@ -204,6 +208,8 @@ export class AzureDatabase extends Construct {
         principalId: props.readerPrincipalId!,
       }),
     );
+
+    const password = new KeyVaultSecretValue(this, 'admin-password-value', this.passwordSecret);
 
     const zoneSuffix = db.engine === 'postgres' ? 'private.postgres.database.azure.com' : 'private.mysql.database.azure.com';
     let dnsZoneId = props.privateDnsZoneId;
@@ -226,7 +232,7 @@ export class AzureDatabase extends Construct {
       ...placement,
       name: props.serverName ?? globalName(this, placement, spec, 'db'),
       administratorLogin: login,
-      administratorPasswordWo: password.asString,
+      administratorPasswordWo: password.value,
       administratorPasswordWoVersion: passwordVersion,
       backupRetentionDays: db.backupRetentionDays,
       geoRedundantBackupEnabled: props.geoRedundantBackup ?? false,

@@ -249,7 +249,8 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   const notifyCommand = get(K.notifyCommand, nonEmpty);
 
   // The app's configuration: hooks and the app.* keys they read.
-  const app = loadAppHookConfig(parsed.entries, raw);
+  // a startup timeout already named as bad is not checked against the hooks again
+  const app = loadAppHookConfig(parsed.entries, raw, problems.some((p) => p.path === K.startupTimeoutSecs) ? undefined : timings.startupTimeoutSecs);
   problems.push(...app.problems);
 
   if (problems.length > 0) return { ok: false, problems };

@@ -55,6 +55,8 @@ describe('hook config keys', () => {
       'hook.before-start.2: argv: must name a program',
       'app.database.url: must not contain a password; use app.database.password-source',
       'app.database.password-source: is required when app.database.url is set',
+      // schema-init's default 600 s does not fit in the default startup timeout
+      expect.stringMatching(/^high-availability-guard.startup-timeout-secs: \(300 s\) must be more than the hooks' timeouts together \(hook.after-ready.1 600 = 600 s\)/),
       'app.network-address: is required: a hook uses {{network-address}}',
     ]);
   });

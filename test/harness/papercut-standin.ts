@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { defaultStartupTimeoutSecs } from '../../lib/spec/hook-settings';
 import { papercutHooks } from '../../lib/spec/papercut';
 import type { AppHook } from '../../lib/spec/profile';
 import type { TestDatabase } from './database';
@@ -125,16 +126,18 @@ export class StandinCluster {
       const name = `pc-${String.fromCharCode(97 + i)}`;
       const appPort = await freePort();
       const app = installStandin(join(dir, name, 'papercut'), { share: c.share, port: appPort, calls: c.calls });
+      const hooks = standinHooks(app.appPath);
       c.nodes.push(
         await GuardNode.create(name, opts.cluster ?? 'fc11-papercut', bundle, dir, db, {
           appPort,
           service: { command: `exec ${app.appServer}`, ready: `http://127.0.0.1:${appPort}/app` },
           extra: [
-            'high-availability-guard.startup-timeout-secs=60',
+            // what the constructs write for these hooks (the hooks must fit in it, or the guard refuses the config)
+            `high-availability-guard.startup-timeout-secs=${defaultStartupTimeoutSecs(hooks)}`,
             `app.database.url=${appUrl}`,
             `app.database.password-source=file:${c.appPasswordFile}`,
             `app.network-address=${lbName}`,
-            ...hookLines(standinHooks(app.appPath)),
+            ...hookLines(hooks),
           ],
         }),
       );

@@ -14,10 +14,11 @@ function problemsOf(input: unknown): string[] {
 
 describe('parseClusterSpec defaults', () => {
   it.each([
-    ['papercut mf linux', papercut(), { installDir: '/home/papercut/server', serviceName: 'pc-app-server.service', storage: 'nfs' }],
-    ['papercut ng windows', papercut({ edition: 'ng', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut NG\\server', serviceName: 'PCAppServer', storage: 'smb' }],
-    ['papercut mf windows', papercut({ edition: 'mf', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut MF\\server', serviceName: 'PCAppServer', storage: 'smb' }],
-    ['thinprint', thinprint(), { installDir: 'C:\\Program Files\\ThinPrint\\Connection Service', serviceName: 'TPConnectionService', storage: 'smb' }],
+    // PaperCut: its documented 300 s for the app's start plus its hooks' 720 s
+    ['papercut mf linux', papercut(), { installDir: '/home/papercut/server', serviceName: 'pc-app-server.service', storage: 'nfs', startup: 1020 }],
+    ['papercut ng windows', papercut({ edition: 'ng', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut NG\\server', serviceName: 'PCAppServer', storage: 'smb', startup: 1020 }],
+    ['papercut mf windows', papercut({ edition: 'mf', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut MF\\server', serviceName: 'PCAppServer', storage: 'smb', startup: 1020 }],
+    ['thinprint', thinprint(), { installDir: 'C:\\Program Files\\ThinPrint\\Connection Service', serviceName: 'TPConnectionService', storage: 'smb', startup: 300 }],
   ])('%s resolves to the documented defaults', (_name, profile, expected) => {
     // when
     const spec = parseClusterSpec({ name: 'print', profile });
@@ -30,7 +31,7 @@ describe('parseClusterSpec defaults', () => {
     expect(spec.sharedItems).toEqual(profile.sharedItems);
     expect(spec.guard).toEqual({
       failOverIntervalSecs: 30,
-      startupTimeoutSecs: 300,
+      startupTimeoutSecs: expected.startup,
       renewPeriodSecs: 3,
       queryTimeoutSecs: 1.2,
       renewDeadlineSecs: 15,
