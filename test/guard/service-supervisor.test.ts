@@ -78,6 +78,19 @@ async function settle<T>(clock: FakeClock, p: Promise<T>, stepMs = 100, maxMs = 
   return p;
 }
 
+/** A systemd supervisor over a fake unit and a cgroup v2 tree (a directory standing in for /sys/fs/cgroup) in which the unit's cgroup is populated. */
+function withCgroup() {
+  const unit = new FakeUnit();
+  const clock = new FakeClock();
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  const cg = join(root, 'system.slice', 'app.service');
+  mkdirSync(cg, { recursive: true });
+  writeFileSync(join(root, 'cgroup.controllers'), '');
+  writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+  return { unit, clock, cg, sup };
+}
+
 describe('ServiceSupervisor: systemd', () => {
   it('passes the term through a per-start 0600 environment file (never set-environment), starts, stops', async () => {
     // given
@@ -200,15 +213,8 @@ describe('ServiceSupervisor: systemd', () => {
   });
 
   it('kill: cgroup.kill, systemctl kill --kill-whom=all and stop --no-block at once; gone only when the unit is down and its cgroup empty', async () => {
-    // given: a cgroup v2 tree (a directory standing in for /sys/fs/cgroup) with the unit's cgroup populated
-    const unit = new FakeUnit();
-    const clock = new FakeClock();
-    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
-    const cg = join(root, 'system.slice', 'app.service');
-    mkdirSync(cg, { recursive: true });
-    writeFileSync(join(root, 'cgroup.controllers'), '');
-    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 0\n');
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    // given: the unit's cgroup populated
+    const { unit, clock, cg, sup } = withCgroup();
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     await settle(clock, sup.ready());
     unit.holdOn = 'kill';
@@ -232,14 +238,7 @@ describe('ServiceSupervisor: systemd', () => {
   });
 
   it('kill rejects at the deadline while the cgroup stays populated, naming it', async () => {
-    const unit = new FakeUnit();
-    const clock = new FakeClock();
-    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
-    const cg = join(root, 'system.slice', 'app.service');
-    mkdirSync(cg, { recursive: true });
-    writeFileSync(join(root, 'cgroup.controllers'), '');
-    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\n');
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    const { clock, sup } = withCgroup();
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     await expect(settle(clock, sup.kill(clock.now() + 1000))).rejects.toThrow(/app.service is not known to be gone at the deadline \(failed\/x pid 0, cgroup \/system.slice\/app.service populated\)/);
   });

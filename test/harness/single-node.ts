@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { runCommand, type RunCommand } from '../../lib/guard/service-supervisor';
-import { NSENTER, NSPAWN } from './booted-nodes';
+import { NSENTER, NSPAWN, NSPAWN_NODE_ARGS } from './booted-nodes';
 import { netName } from './netns';
 import { sleep } from './wait';
 
@@ -35,14 +35,7 @@ export class SingleNode {
     this.nspawn = spawn(
       NSPAWN,
       [
-        '--volatile=yes',
-        '--directory=/',
-        '--boot',
-        '--tmpfs=/usr/local',
-        '--register=no',
-        '--keep-unit',
-        '--console=pipe',
-        '--quiet',
+        ...NSPAWN_NODE_ARGS,
         '--private-network',
         `--machine=${netName(name)}`,
         ...Object.keys(units).map((u) => `--bind-ro=${join(this.dir, u)}:/etc/systemd/system/${u}`),
