@@ -212,6 +212,25 @@ describe('ServiceSupervisor: systemd', () => {
     expect(unit.active).toBe('inactive');
   });
 
+  it('a kill during the start call itself is not done until it has killed again after that call (its start job may come last)', async () => {
+    // given: `systemctl start` under way (its job reaches systemd when the call returns)
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit);
+    unit.holdOn = 'start';
+    const starting = sup.start({ FAILOVER_GUARD_TERM: '3' });
+    for (let i = 0; i < 20 && !unit.calls.includes('systemctl start --no-block app.service'); i++) await flush();
+    // when
+    let done = false;
+    const killing = sup.kill(clock.now() + 5000).then(() => (done = true));
+    await clock.advance(500);
+    // then: not done while the start call is out (the unit looks inactive, but its start job is still to come)
+    expect(done).toBe(false);
+    unit.release();
+    await settle(clock, killing);
+    await expect(starting).rejects.toThrow(/aborted/);
+    expect(unit.active).toBe('failed');
+  });
+
   it('kill: cgroup.kill, systemctl kill --kill-whom=all and stop --no-block at once; gone only when the unit is down and its cgroup empty', async () => {
     // given: the unit's cgroup populated
     const { unit, clock, cg, sup } = withCgroup();
