@@ -303,7 +303,8 @@ describe('ExecSupervisor: a fence is a crash', () => {
       children.push(server);
       const out = lines(server);
       try {
-        await out.next(/^mounted/);
+        const ended = new Promise<never>((_, reject) => server.once('exit', (code) => reject(new Error(`stuck-fuse ended (exit ${code}) before mounting: it needs root and /dev/fuse`))));
+        await Promise.race([out.next(/^mounted/), ended]);
         const pidFile = join(dir, `fuse-${tag}.pid`);
         const s = new ExecSupervisor({ command: `stat ${mnt}/x >/dev/null 2>&1 & sleep 60`, stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `f-${tag}`, log: silent, shell });
         await s.start({});
