@@ -315,6 +315,8 @@ describe('ExecSupervisor: a fence is a crash', () => {
         // then: the main process dies, the stuck member does not (now in D), and the kill rejects naming it
         await expect(first).rejects.toThrow(new RegExp(`process group ${pgid} is not empty at the deadline: ${stuck} \\(D\\)`));
         expect(procState(stuck)).toBe('D');
+        // … and no new start launches while it lives
+        await expect(s.start({})).rejects.toThrow(/is not empty at the deadline/);
         // when: killed again with a long deadline, and the share comes back (the server ends)
         let settled = false;
         const second = s.kill(inSecs(60)).finally(() => (settled = true));
