@@ -1,4 +1,5 @@
 import { spawn } from 'child_process';
+import { randomUUID } from 'crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import type { Log } from './log';
 import { allGone, groupGone, groupMembers, markedOutside, signalGroup } from './process-group';
@@ -32,6 +33,12 @@ export interface ExecSupervisorProps {
   /** The process whose death kills the app. @default process.pid (tests pass a stand-in) */
   readonly guardPid?: number;
 }
+
+/**
+ * Environment variable the app gets, with an id of its start: a kill finds the processes it
+ * started that left its process group (setsid) by it.
+ */
+export const APP_START_VAR = 'FAILOVER_GUARD_APP_START';
 
 /** Default of {@link ExecSupervisorProps.killReserveMs}. */
 export const KILL_RESERVE_MS = 1000;
@@ -102,7 +109,7 @@ export function alive(pid: number): boolean {
 /**
  * `exec` mode: the guard spawns and owns the app, in its own process group (so stop reaches
  * every process the command started; a kill also finds those that left the group by the start's
- * FAILOVER_GUARD_* environment). The app must not outlive the guard, even a kill -9:
+ * {@link APP_START_VAR}). The app must not outlive the guard, even a kill -9:
  * - the direct child is spawned through `setpriv --pdeathsig KILL` (Linux: the kernel kills it
  *   when the guard dies);
  * - a tiny watchdog shell kills the whole group once the guard's pid is gone (covers grandchildren);
@@ -118,7 +125,7 @@ export class ExecSupervisor extends ProcessSupervisor {
   private stopKillAt?: number;
   /** A group the watchdog watches: the heartbeat file is written only meanwhile. */
   private watched = false;
-  /** Per app: the start's FAILOVER_GUARD_* environment, which every process it starts inherits. */
+  /** Per app: its start's {@link APP_START_VAR} entry, which every process it starts inherits. */
   private readonly marks = new WeakMap<StartedProcess, string[]>();
 
   constructor(private readonly props: ExecSupervisorProps) {
@@ -208,11 +215,11 @@ export class ExecSupervisor extends ProcessSupervisor {
   protected async launch(env: Readonly<Record<string, string>>, signal: AbortSignal): Promise<StartedProcess> {
     const shell = this.props.shell ?? '/bin/sh';
     const argv = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), shell, '-c', this.props.command];
-    const app = await spawnStarted(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } }, signal);
+    // inherited by every process the app starts, and by nothing else (not hooks, not notify.command)
+    const mark = `${APP_START_VAR}=${randomUUID()}`;
+    const app = await spawnStarted(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env, [APP_START_VAR]: mark.slice(APP_START_VAR.length + 1) } }, signal);
     const pgid = app.child.pid!;
-    // cluster, node and term together: this start's processes only, never another guard's or run's
-    const marks = ['FAILOVER_GUARD_CLUSTER', 'FAILOVER_GUARD_NODE', 'FAILOVER_GUARD_TERM'].map((k) => `${k}=${env[k]}`);
-    if (['FAILOVER_GUARD_CLUSTER', 'FAILOVER_GUARD_NODE', 'FAILOVER_GUARD_TERM'].every((k) => env[k] !== undefined)) this.marks.set(app, marks);
+    this.marks.set(app, [mark]);
     writeFileSync(this.props.pidFile, `${pgid}\n`);
     if (process.platform !== 'win32') {
       const limit = this.startHeartbeat();
@@ -247,13 +254,13 @@ export class ExecSupervisor extends ProcessSupervisor {
   /**
    * SIGKILL to the whole group at once, then every member gone (not just the main process); on
    * Linux also every process that left the group (setsid) but carries this start's
-   * FAILOVER_GUARD_* environment.
+   * {@link APP_START_VAR}.
    */
   protected async killNow(app: StartedProcess, deadline: number): Promise<void> {
     const pgid = app.child.pid!;
     signalGroup(pgid, 'SIGKILL');
     const marks = this.marks.get(app);
-    if (marks) await allGone(`process group ${pgid}`, () => [...groupMembers(pgid), ...markedOutside(pgid, marks)], deadline);
+    if (marks?.length) await allGone(`process group ${pgid}`, () => [...groupMembers(pgid), ...markedOutside(pgid, marks)], deadline);
     else await groupGone(pgid, deadline);
     this.stopHeartbeat();
     rmSync(this.props.pidFile, { force: true });

@@ -71,7 +71,8 @@ export function groupMembers(pgid: number): GroupMember[] {
 }
 
 /**
- * Live processes outside group `pgid` whose environment holds every one of `marks` (`KEY=value`):
+ * Live processes outside group `pgid` whose environment holds every one of `marks` (`KEY=value`,
+ * e.g. the id of an app's start):
  * the processes an app started that left its group (a daemon that called setsid). Linux only;
  * a process whose environment cannot be read (another user's, without root) is not found.
  */

@@ -292,12 +292,13 @@ describe('ExecSupervisor: a fence is a crash', () => {
 
   for (const shell of ['/bin/dash', '/bin/bash']) {
     const tag = shell.slice(5);
-    it(`${shell}: kill() also ends a process that left the group (setsid), found by the start's environment; another start's is left alone`, async () => {
-      // given: an app that starts a daemon in a session of its own, and a stranger with another term
+    it(`${shell}: kill() also ends a process that left the group (setsid), found by its start's mark; a hook's or notify's process is left alone`, async () => {
+      // given: an app that starts a daemon in a session of its own, and a stranger with the same
+      // FAILOVER_GUARD_* environment (as a hook or notify.command of this term has)
       const pidFile = join(dir, `escape-${tag}.pid`);
       const daemonPid = join(dir, `escape-${tag}.daemon`);
       const env = { FAILOVER_GUARD_CLUSTER: 'c', FAILOVER_GUARD_NODE: `e-${tag}`, FAILOVER_GUARD_TERM: '7' };
-      const stranger = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...env, FAILOVER_GUARD_TERM: '6' } });
+      const stranger = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
       children.push(stranger);
       const s = new ExecSupervisor({ command: `setsid sh -c 'echo $$ > ${daemonPid}; exec sleep 60' & exec sleep 60`, stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `e-${tag}`, log: silent, shell });
       await s.start(env);
