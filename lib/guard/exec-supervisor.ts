@@ -49,7 +49,8 @@ const WATCHDOG_TICK_CS = 20;
 /**
  * The watchdog, POSIX sh (dash rejects `kill -0 -- -PGID`; `kill -0 -PGID` works in dash, bash
  * and busybox). Arguments: guard pid, app process group, heartbeat file, heartbeat limit in
- * centiseconds (0 = no heartbeat check). The heartbeat file holds a counter and, optionally, the
+ * centiseconds (0 = no heartbeat check), the app's {@link APP_START_VAR} entry (its processes
+ * that left the group are killed with it; GNU grep `-z`). The heartbeat file holds a counter and, optionally, the
  * instant to kill at in /proc/uptime centiseconds (the lease's valid-until, or a stop's deadline).
  * It ends when the app group is gone; it kills the group when the guard is gone, its heartbeat has
  * not changed for the limit, or the kill instant has come, whatever the heartbeat says: a guard
@@ -58,7 +59,7 @@ const WATCHDOG_TICK_CS = 20;
  * near the instant it sleeps only until it. It runs in its own session, so it outlives a kill -9
  * of the guard and reaches an app the command's shell forked.
  */
-export const WATCHDOG_SCRIPT = `guard=$1 pgid=$2 beat=$3 limit=$4
+export const WATCHDOG_SCRIPT = `guard=$1 pgid=$2 beat=$3 limit=$4 mark=$5
 last='' changed=''
 while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
   read -r up _ < /proc/uptime
@@ -80,6 +81,11 @@ while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
   sleep "$((nap / 100)).$((nap / 10 % 10))$((nap % 10))"
 done
 kill -KILL "-$pgid" 2>/dev/null
+[ -n "$mark" ] || exit 0
+grep -lzxF -- "$mark" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
+  p=\${f#/proc/}
+  kill -KILL "\${p%/environ}" 2>/dev/null
+done
 exit 0`;
 
 /** Now on the /proc/uptime clock, in centiseconds (boot time: it keeps counting through a suspend). */
@@ -224,7 +230,7 @@ export class ExecSupervisor extends ProcessSupervisor {
     if (process.platform !== 'win32') {
       const limit = this.startHeartbeat();
       const guardPid = this.props.guardPid ?? process.pid;
-      const watchdog = spawn(shell, ['-c', WATCHDOG_SCRIPT, 'failover-guard-watchdog', String(guardPid), String(pgid), this.beatFile, String(limit)], {
+      const watchdog = spawn(shell, ['-c', WATCHDOG_SCRIPT, 'failover-guard-watchdog', String(guardPid), String(pgid), this.beatFile, String(limit), mark], {
         detached: true,
         stdio: 'ignore',
       });

@@ -316,6 +316,26 @@ describe('ExecSupervisor: a fence is a crash', () => {
     });
   }
 
+  for (const shell of ['/bin/dash', '/bin/bash']) {
+    const tag = shell.slice(5);
+    it(`${shell}: when the guard dies, the watchdog also kills what the app started outside its group`, async () => {
+      // given: a stand-in guard, an app with a daemon in a session of its own
+      const guard = spawn('sleep', ['60'], { stdio: 'ignore' });
+      children.push(guard);
+      const pidFile = join(dir, `wd-escape-${tag}.pid`);
+      const daemonPid = join(dir, `wd-escape-${tag}.daemon`);
+      const s = new ExecSupervisor({ command: `setsid sh -c 'echo $$ > ${daemonPid}; exec sleep 60' & exec sleep 60`, stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `w-${tag}`, log: silent, shell, guardPid: guard.pid });
+      await s.start({});
+      await until(() => existsSync(daemonPid) && readFileSync(daemonPid, 'utf8').endsWith('\n'));
+      const daemon = Number(readFileSync(daemonPid, 'utf8'));
+      const pgid = Number(readFileSync(pidFile, 'utf8'));
+      // when
+      guard.kill('SIGKILL');
+      // then: the group and the daemon are gone (before, the daemon ran on)
+      await until(() => !groupAlive(pgid) && !alive(daemon));
+    });
+  }
+
   // A real uninterruptible sleep: a process whose request a FUSE server has read but not answered
   // waits in `D` and survives SIGKILL until the answer (or the server's end) comes, as on a hung
   // NFS/SMB share. Mounting FUSE needs root and /dev/fuse (a CI machine has both).
