@@ -221,7 +221,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
       clearInterval(timer);
       ready = false;
       notifier.stopping();
-      await supervisor.stop();
+      await supervisor.stop(performance.now() + config.timings.stopTimeoutSecs * 1000);
       await closeServer(server);
       notifier.close();
       resolveDone();

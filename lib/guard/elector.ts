@@ -215,7 +215,7 @@ export class Elector {
   private stopApp(): Promise<boolean> {
     return this.appOps.run(async () => {
       try {
-        await this.props.supervisor.stop();
+        await this.props.supervisor.stop(this.props.clock.now() + this.props.timings.stopTimeoutSecs * 1000);
         return true;
       } catch (e) {
         this.props.log.error({ err: String(e) }, 'stopping the app failed; it may still run');
@@ -244,7 +244,7 @@ export class Elector {
       if (!stillStarting()) {
         this.props.log.warn({ term: lead.term, role: this.role }, 'leadership ended while the app was starting: stopping it');
         try {
-          await this.props.supervisor.stop();
+          await this.props.supervisor.stop(this.props.clock.now() + this.props.timings.stopTimeoutSecs * 1000);
         } catch (e) {
           this.props.log.error({ err: String(e) }, 'stopping the app failed; it may still run');
         }

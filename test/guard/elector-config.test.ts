@@ -23,6 +23,9 @@ class UntouchedApp implements Supervisor {
   async start(): Promise<void> {
     this.touched++;
   }
+  kill(): Promise<void> {
+    return this.stop();
+  }
   async stop(): Promise<void> {
     this.touched++;
   }

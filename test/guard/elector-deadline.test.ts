@@ -23,6 +23,9 @@ class App implements Supervisor {
   async start(): Promise<void> {
     this.running = true;
   }
+  kill(): Promise<void> {
+    return this.stop();
+  }
   async stop(): Promise<void> {
     this.running = false;
   }

@@ -22,6 +22,9 @@ class SlowApp implements Supervisor {
     this.running = true;
     this.ops.push('started');
   }
+  kill(): Promise<void> {
+    return this.stop();
+  }
   async stop(): Promise<void> {
     this.ops.push(this.running ? 'stop' : 'stop (not running)');
     this.running = false;

@@ -16,6 +16,9 @@ class FakeApp implements Supervisor {
     this.running = true;
     this.starts.push(env);
   }
+  kill(): Promise<void> {
+    return this.stop();
+  }
   async stop(): Promise<void> {
     if (this.running) this.stops++;
     this.running = false;
