@@ -6,6 +6,7 @@ import {
   DEFAULT_STARTUP_TIMEOUT_SECS,
   deriveGuardTimings,
   drainSecs,
+  serviceModeFor,
   timingProblems,
   type GuardTimings,
 } from './timing';
@@ -162,7 +163,7 @@ export function parseClusterSpec(input: unknown): ClusterSpec {
 
 function resolve(raw: z.output<typeof clusterSpecSchema>): ClusterSpec {
   const { port, ...timingInput } = raw.guard;
-  const timings = deriveGuardTimings(timingInput);
+  const timings = deriveGuardTimings(timingInput, serviceModeFor(raw.profile.os));
   return {
     name: raw.name,
     profile: raw.profile,
@@ -204,7 +205,7 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
     problems.push({ path: 'healthCheck.timeoutSecs', message: `must be < healthCheck.intervalSecs (${spec.healthCheck.intervalSecs})` });
   }
   if (spec.profile.failoverMode === 'guard') {
-    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck));
+    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck, serviceModeFor(spec.profile.os)));
   }
   if (spec.loadBalancer.floatingIp && spec.loadBalancer.layer !== 4) {
     problems.push({ path: 'loadBalancer.floatingIp', message: 'floating IP / direct server return needs loadBalancer.layer 4' });
