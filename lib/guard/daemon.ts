@@ -140,7 +140,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
   };
 
-  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
   const store = createStore(config);
   const metrics = new GuardMetrics(() => store.statements);
@@ -148,6 +148,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
     cluster: config.clusterName,
     node: config.nodeId,
     timings: config.timings,
+    serviceMode: config.service.mode,
     drainSecs: config.drainSecs,
     store,
     supervisor,
@@ -189,7 +190,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 }
 
 /** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
-async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier): Promise<RunningGuard> {
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier, clock: Clock): Promise<RunningGuard> {
   let ready = false;
   const metrics = new GuardMetrics(() => 0);
   metrics.setRole('standalone');
@@ -201,6 +202,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
     holder: config.nodeId,
     ready,
     leaseRemainingMs: 0,
+    appUnconfirmed: false,
     healthy: ready,
   });
   const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
@@ -218,7 +220,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
       clearInterval(timer);
       ready = false;
       notifier.stopping();
-      await supervisor.stop();
+      await supervisor.stop(clock.now() + config.timings.stopTimeoutSecs * 1000);
       await closeServer(server);
       notifier.close();
       resolveDone();

@@ -49,11 +49,7 @@ export type ServiceMode = 'exec' | 'systemd' | 'windows-service';
  * set before the kill paths were measured; the kill benchmark's figures (docs/figures.md) must
  * stay below them, and a lower measured bound may replace them.
  */
-export const KILL_CONFIRM_SECS: Readonly<Record<ServiceMode, number>> = {
-  exec: 1,
-  systemd: 3,
-  'windows-service': 5,
-};
+export const KILL_CONFIRM_SECS: Readonly<Record<ServiceMode, number>> = { exec: 1, systemd: 3, 'windows-service': 5 };
 
 /** The mode the constructs run a profile's app in: its OS's service manager. */
 export function serviceModeFor(os: 'linux' | 'windows'): ServiceMode {
@@ -105,29 +101,23 @@ export function execWatchdogSecs(t: GuardTimings): number {
 }
 
 /**
- * The absolute instants (monotonic ms, as performance.now()) one successful renew proves, all
+ * The absolute instants (monotonic ms, as performance.now()) one successful renew proves, both
  * counted from that renew's send (the database may have set the expiry any time after it):
- * - `fenceAt` = send + D: no later renew succeeded by then → fence (kill at once);
- * - `killBy` = send + L − M: the app must be confirmed gone by then, the deadline every kill
- *   and every stop of this leadership gets (the lease can move at send + L in database time;
- *   M covers drift between the two clocks);
- * - `validUntil` = killBy − K: when a watchdog outside the guard's event loop must start its kill.
- * L − D ≥ K + M keeps fenceAt ≤ validUntil: the guard's own fence comes first.
+ * - `fenceAt` = send + D: no later renew succeeded by then → fence: kill at once. It is also the
+ *   valid-until handed to the backstop outside the guard's event loop (the exec watchdog), which
+ *   kills then whatever the guard does;
+ * - `killBy` = send + L − M: the app must be confirmed gone by then, the deadline every kill of
+ *   this leadership gets (the lease can move at send + L in database time; M covers drift
+ *   between the two clocks). L − D ≥ K + M leaves every mode its K between the two.
  */
 export interface LeaseDeadlines {
   readonly fenceAt: number;
   readonly killBy: number;
-  readonly validUntil: number;
 }
 
-export function leaseDeadlines(renewSendMs: number, t: Pick<GuardTimings, 'failOverIntervalSecs' | 'renewDeadlineSecs'>, mode: ServiceMode): LeaseDeadlines {
+export function leaseDeadlines(renewSendMs: number, t: Pick<GuardTimings, 'failOverIntervalSecs' | 'renewDeadlineSecs'>): LeaseDeadlines {
   const L = t.failOverIntervalSecs;
-  const killBy = renewSendMs + (L - clockMarginSecs(L)) * 1000;
-  return {
-    fenceAt: renewSendMs + t.renewDeadlineSecs * 1000,
-    killBy,
-    validUntil: killBy - KILL_CONFIRM_SECS[mode] * 1000,
-  };
+  return { fenceAt: renewSendMs + t.renewDeadlineSecs * 1000, killBy: renewSendMs + (L - clockMarginSecs(L)) * 1000 };
 }
 
 /**

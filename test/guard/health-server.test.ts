@@ -4,7 +4,7 @@ import { GuardMetrics } from '../../lib/guard/metrics';
 import type { HealthSnapshot } from '../../lib/guard/elector';
 
 describe('health server', () => {
-  let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, healthy: true };
+  let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false, healthy: true };
   let steppedDown = 0;
   const server = createHealthServer({ snapshot: () => snap, stepDown: async () => void steppedDown++, metrics: new GuardMetrics(() => 7) });
   let base = '';
@@ -22,7 +22,7 @@ describe('health server', () => {
     const no = await fetch(`${base}/health`);
     // then
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000 });
+    expect(await ok.json()).toEqual({ cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false });
     expect(no.status).toBe(503);
     expect((await fetch(`${base}/live`)).status).toBe(200);
   });

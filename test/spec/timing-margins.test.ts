@@ -55,8 +55,8 @@ describe('guard timing margins', () => {
     expect(MODES.map((m) => deriveGuardTimings({ failOverIntervalSecs: 10 }, m).renewDeadlineSecs)).toEqual([5, 4, 2]);
   });
 
-  it('deadlines are instants counted from the renew send: fence at D, kill confirmed by L − M, watchdog at L − M − K', () => {
+  it('deadlines are instants counted from the renew send: fence at D, kill confirmed by L − M', () => {
     const t = deriveGuardTimings({ failOverIntervalSecs: 30 }, 'systemd');
-    expect(leaseDeadlines(1000, t, 'systemd')).toEqual({ fenceAt: 16_000, killBy: 28_000, validUntil: 25_000 });
+    expect(leaseDeadlines(1000, t)).toEqual({ fenceAt: 16_000, killBy: 28_000 });
   });
 });
