@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'net';
 import type { Log } from './log';
 import { alive } from './exec-supervisor';
 import { mayRun, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
-import type { Supervisor } from './supervisor';
+import { throwIfAborted, type Supervisor } from './supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
 /** What the guard writes to its watcher when it stopped the app itself. */
@@ -113,14 +113,30 @@ export class WindowsServiceWatch implements Supervisor {
     this.watcher = socket;
   }
 
-  async start(env: Readonly<Record<string, string>>): Promise<void> {
+  async start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
     await setServiceEnvironment(this.props.service, env, this.props.run);
+    throwIfAborted(signal);
     if (!this.watcher) await this.arm();
-    await this.inner.start(env);
+    await this.inner.start(env, signal);
   }
 
-  async stop(): Promise<void> {
-    await this.inner.stop();
+  setValidUntil(instant: number): void {
+    this.inner.setValidUntil?.(instant);
+  }
+
+  async stop(deadline: number): Promise<void> {
+    await this.inner.stop(deadline);
+    await this.dismiss();
+  }
+
+  async kill(deadline: number): Promise<void> {
+    await this.inner.kill(deadline);
+    await this.dismiss();
+  }
+
+  /** The app is confirmed gone: the watcher has nothing left to do. */
+  private async dismiss(): Promise<void> {
     const w = this.watcher;
     const server = this.server;
     this.watcher = undefined;

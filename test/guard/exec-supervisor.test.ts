@@ -44,8 +44,11 @@ function blockFor(ms: number): void {
 }
 
 function sup(command: string, stopTimeoutSecs = 1, node = 'n1') {
-  return new ExecSupervisor({ command, stopTimeoutSecs, pidFile: join(dir, `${node}.pid`), cluster: 'c', node, log: silent });
+  return new ExecSupervisor({ command, stopTimeoutSecs, killReserveMs: 1000, pidFile: join(dir, `${node}.pid`), cluster: 'c', node, log: silent });
 }
+
+/** A stop's deadline: `secs` from now (monotonic). */
+const inSecs = (secs: number): number => performance.now() + secs * 1000;
 
 describe('ExecSupervisor', () => {
   it('passes the env, stops with SIGTERM the whole process group', async () => {
@@ -56,7 +59,7 @@ describe('ExecSupervisor', () => {
     await s.start({ FAILOVER_GUARD_TERM: '9', FAILOVER_GUARD_CLUSTER: 'c', FAILOVER_GUARD_NODE: 'n1' });
     const term = await fifo.line;
     expect(await s.ready()).toBe(true);
-    await s.stop();
+    await s.stop(inSecs(5));
     // then: the background child is gone too (its FIFO reaches end-of-file when its last writer
     // exits: an event, however long a loaded machine takes to deliver the signal)
     expect(term).toBe('9');
@@ -64,7 +67,7 @@ describe('ExecSupervisor', () => {
     expect(await s.ready()).toBe(false);
   });
 
-  it('SIGKILLs an app that ignores SIGTERM after the stop timeout', async () => {
+  it('SIGKILLs an app that ignores SIGTERM at the deadline less the kill reserve', async () => {
     // given: an app that says when its SIGTERM trap is in place (a stop before that would end it at once)
     const marker = join(dir, 'trapped');
     const s = sup(`trap '' TERM; touch ${marker}; while true; do sleep 0.1; done`, 0.5);
@@ -72,7 +75,7 @@ describe('ExecSupervisor', () => {
     await until(() => existsSync(marker));
     // when
     const t0 = Date.now();
-    await s.stop();
+    await s.stop(inSecs(1.5));
     // then: it took the stop timeout, not less
     expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
   });
@@ -130,13 +133,13 @@ describe('ExecSupervisor (issue 12)', () => {
     await s.start({});
     await new Promise((r) => setTimeout(r, 100));
     // when
-    const stopping = s.stop();
+    const stopping = s.stop(inSecs(5));
     const starting = s.start({});
     await stopping;
     await starting;
     // then: running again
     expect(await s.ready()).toBe(true);
-    await s.stop();
+    await s.stop(inSecs(5));
   });
 
   for (const shell of ['/bin/dash', '/bin/bash']) {
@@ -174,7 +177,7 @@ describe('ExecSupervisor (issue 12)', () => {
       await s.start({});
       await new Promise((r) => setTimeout(r, 2000));
       expect(await s.ready()).toBe(true);
-      await s.stop();
+      await s.stop(inSecs(5));
     });
   }
 });

@@ -160,6 +160,9 @@ class RecordingSupervisor implements Supervisor {
   async start() {
     this.calls.push('start');
   }
+  async kill() {
+    this.calls.push('kill');
+  }
   async stop() {
     this.calls.push('stop');
   }
@@ -242,7 +245,7 @@ describe('HookedSupervisor', () => {
     await s.start({});
     await sleep(300);
     // when
-    await s.stop();
+    await s.stop(performance.now() + 5000);
     // then
     expect(inner.calls).toEqual(['stop']);
     expect(exits).toEqual([]);

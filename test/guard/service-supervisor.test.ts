@@ -52,8 +52,11 @@ class FakeUnit {
 function systemd(unit: FakeUnit, stopTimeoutSecs = 2) {
   const clock = new FakeClock();
   const envDir = mkdtempSync(join(tmpdir(), 'svc-env-'));
-  const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir }), stopTimeoutSecs, log: silent, clock, watchMs: 1000 });
-  return { sup, clock, envDir };
+  // cgroupRoot: a directory without cgroups, so the manager's word decides (the booted-node test reads real cgroups)
+  const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir, cgroupRoot: envDir }), stopTimeoutSecs, killReserveMs: 500, log: silent, clock, watchMs: 1000 });
+  /** The deadline a stop gets: now + the stop timeout. */
+  const by = () => clock.now() + stopTimeoutSecs * 1000;
+  return { sup, clock, envDir, by };
 }
 
 /** Runs `p` while advancing the fake clock in steps until it settles. */
@@ -71,7 +74,7 @@ describe('ServiceSupervisor: systemd', () => {
   it('passes the term through a per-start 0600 environment file (never set-environment), starts, stops', async () => {
     // given
     const unit = new FakeUnit();
-    const { sup, clock, envDir } = systemd(unit);
+    const { sup, clock, envDir, by } = systemd(unit);
     const file = join(envDir, 'app.service.env');
     // when
     await sup.start({ FAILOVER_GUARD_TERM: '4', FAILOVER_GUARD_NODE: 'a' });
@@ -81,40 +84,40 @@ describe('ServiceSupervisor: systemd', () => {
     expect(unit.calls.some((c) => c.includes('set-environment'))).toBe(false);
     expect(unit.calls).toContain('systemctl start --no-block app.service');
     expect(await sup.ready()).toBe(true);
-    await settle(clock, sup.stop());
+    await settle(clock, sup.stop(by()));
     expect(await sup.ready()).toBe(false);
     expect(existsSync(file)).toBe(false);
   });
 
-  it('a unit still deactivating is running: killed when the stop timeout passes (monotonic clock)', async () => {
+  it('a unit still deactivating is running: killed before the stop deadline, by the kill reserve (monotonic clock)', async () => {
     // given: the app ignores SIGTERM
     const unit = new FakeUnit();
-    const { sup, clock } = systemd(unit, 2);
+    const { sup, clock, by } = systemd(unit, 2);
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     unit.stoppable = false;
     // when
-    const stopped = sup.stop();
-    await clock.advance(1900);
-    // then: not killed before the deadline …
-    expect(unit.calls).not.toContain('systemctl kill --signal=SIGKILL app.service');
+    const stopped = sup.stop(by());
+    await clock.advance(1400);
+    // then: not killed before the deadline less the reserve …
+    expect(unit.calls).not.toContain('systemctl kill --signal=SIGKILL --kill-whom=all app.service');
     expect(unit.active).toBe('deactivating');
     // … killed at it, and the stop completes once the unit is gone
     await settle(clock, stopped);
-    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL app.service');
+    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL --kill-whom=all app.service');
     expect(unit.active).toBe('failed');
   });
 
   it('systemctl errors or timeouts count as running: the stop kills and fails rather than report stopped', async () => {
     // given
     const unit = new FakeUnit();
-    const { sup, clock } = systemd(unit, 1);
+    const { sup, clock, by } = systemd(unit, 1);
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     // when: systemctl stops answering
     unit.broken = true;
-    const stopping = settle(clock, sup.stop());
+    const stopping = settle(clock, sup.stop(by()));
     // then
-    await expect(stopping).rejects.toThrow(/app.service is not known to be stopped/);
-    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL app.service');
+    await expect(stopping).rejects.toThrow(/app.service is not known to be gone at the deadline/);
+    expect(unit.calls).toContain('systemctl kill --signal=SIGKILL --kill-whom=all app.service');
     expect(await sup.ready()).toBe(false);
   });
 
@@ -147,27 +150,27 @@ describe('ServiceSupervisor: systemd', () => {
 
   it('a stop is not reported as an exit', async () => {
     const unit = new FakeUnit();
-    const { sup, clock } = systemd(unit);
+    const { sup, clock, by } = systemd(unit);
     const exits: string[] = [];
     sup.onExit((d) => exits.push(d));
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
-    await settle(clock, sup.stop());
+    await settle(clock, sup.stop(by()));
     await clock.advance(3000);
     expect(exits).toEqual([]);
   });
 
   it('a start issued during a stop waits for it, then starts', async () => {
     const unit = new FakeUnit();
-    const { sup, clock } = systemd(unit, 2);
+    const { sup, clock, by } = systemd(unit, 2);
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     unit.stoppable = false;
-    const stopped = sup.stop();
+    const stopped = sup.stop(by());
     const started = sup.start({ FAILOVER_GUARD_TERM: '2' });
     await flush();
     await settle(clock, stopped);
     await started;
     expect(unit.calls.filter((c) => c.startsWith('systemctl start')).length).toBe(2);
-    expect(unit.calls.indexOf('systemctl kill --signal=SIGKILL app.service')).toBeLessThan(unit.calls.lastIndexOf('systemctl start --no-block app.service'));
+    expect(unit.calls.indexOf('systemctl kill --signal=SIGKILL --kill-whom=all app.service')).toBeLessThan(unit.calls.lastIndexOf('systemctl start --no-block app.service'));
     expect(await sup.ready()).toBe(true);
   });
 
@@ -212,11 +215,11 @@ describe('ServiceSupervisor: windows-service', () => {
     // when
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     expect(await sup.ready()).toBe(true);
-    await settle(clock, sup.stop());
+    await settle(clock, sup.stop(clock.now() + 2000));
     // then
     expect(calls[1]).toBe('sc.exe start PCAppServer');
     expect(calls).toContain('sc.exe stop PCAppServer');
-    expect(calls).toContain('taskkill.exe /F /FI SERVICES eq PCAppServer');
+    expect(calls).toContain('taskkill.exe /F /T /FI SERVICES eq PCAppServer');
     expect(await sup.ready()).toBe(false);
   });
 
