@@ -233,7 +233,7 @@ export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthC
   const K = KILL_CONFIRM_SECS[mode];
   const M = clockMarginSecs(L);
   if (ms(L - D) < ms(K + M)) {
-    const modeName = names.serviceMode ? `${names.serviceMode}=${mode}` : mode;
+    const modeName = names.serviceMode ? `${mode} mode, set by ${names.serviceMode}` : `${mode} mode`;
     problems.push({
       path: names.renewDeadlineSecs,
       message: `${names.failOverIntervalSecs} − ${names.renewDeadlineSecs} (${L}s − ${D}s = ${ms(L - D)}s) must be ≥ K + M = ${K}s + ${M}s = ${ms(K + M)}s (K: kill-confirm bound of ${modeName}; M: clock margin max(2s, L/10)), so a fenced node's app is confirmed gone before the lease moves`,

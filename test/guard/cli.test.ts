@@ -32,7 +32,7 @@ describe('failover-guard CLI', () => {
   it.each([
     ['Q ≤ R', 'high-availability-guard.renew-period-secs=0.5\nhigh-availability-guard.query-timeout-secs=0.6', 'high-availability-guard.query-timeout-secs'],
     ['1.1·R + 2Q ≤ D', 'high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
-    ['L − D − S ≥ max(2 s, L/10)', 'service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    ['L − D ≥ K + M', 'high-availability-guard.renew-deadline-secs=3.5', 'high-availability-guard.renew-deadline-secs'],
     [
       'L − D ≥ (U − H + 1)·I + T',
       'load-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3',

@@ -112,7 +112,7 @@ describe('loadGuardConfig', () => {
       {
         path: 'high-availability-guard.renew-deadline-secs',
         message: expect.stringContaining(
-          'high-availability-guard.fail-over-interval-secs − high-availability-guard.renew-deadline-secs (10s − 6s = 4s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of service.mode=systemd',
+          'high-availability-guard.fail-over-interval-secs − high-availability-guard.renew-deadline-secs (10s − 6s = 4s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of systemd mode, set by service.mode',
         ),
       },
     ]);

@@ -126,7 +126,7 @@ describe('guard timing rules (config loader and Elector)', () => {
     // then: every problem at once, each naming its prop
     expect(thrown).toBeInstanceOf(ValidationError);
     expect(thrown?.message).toMatch(/timings\.queryTimeoutSecs: query timeout \(1\.2s\) must be ≤/);
-    expect(thrown?.message).toMatch(/timings\.renewDeadlineSecs: timings\.failOverIntervalSecs − timings\.renewDeadlineSecs \(6s − 4s = 2s\) must be ≥ K \+ M = 1s \+ 2s = 3s \(K: kill-confirm bound of serviceMode=exec/);
+    expect(thrown?.message).toMatch(/timings\.renewDeadlineSecs: timings\.failOverIntervalSecs − timings\.renewDeadlineSecs \(6s − 4s = 2s\) must be ≥ K \+ M = 1s \+ 2s = 3s \(K: kill-confirm bound of exec mode, set by serviceMode/);
     expect(props.supervisor.touched).toBe(0);
   });
 });

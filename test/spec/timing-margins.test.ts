@@ -40,7 +40,7 @@ describe('guard timing margins', () => {
     // then
     expect(problems).toHaveLength(1);
     expect(problems[0].path).toBe('D');
-    expect(problems[0].message).toContain('L − D (10s − 6s = 4s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of mode=systemd');
+    expect(problems[0].message).toContain('L − D (10s − 6s = 4s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of systemd mode, set by mode');
     expect(timingProblems(t, names, undefined, 'exec')).toEqual([]);
     expect(clockMarginSecs(60)).toBe(6);
   });
