@@ -139,6 +139,11 @@ export abstract class ProcessSupervisor implements Supervisor {
   private app?: StartedProcess;
   /** Apps the guard asked to end (their exit is not reported). */
   private readonly ending = new WeakSet<StartedProcess>();
+  /**
+   * Apps asked to end and not yet confirmed gone (a member in uninterruptible sleep outlives the
+   * main process): every later stop and kill confirms them again, and no start launches meanwhile.
+   */
+  private readonly unconfirmed = new Set<StartedProcess>();
   private listener?: (detail: string) => void;
   private readonly ops = new OperationQueue();
   /** Aborted by every kill: starts issued before it launch nothing. */
@@ -176,6 +181,7 @@ export abstract class ProcessSupervisor implements Supervisor {
     return this.ops.run(async () => {
       throwIfAborted(aborted);
       if (this.app) return;
+      for (const old of this.unconfirmed) await this.end(old, performance.now(), 'kill');
       const launching = this.launch(env, aborted);
       this.launching = launching.catch(() => undefined);
       let app: StartedProcess;
@@ -202,10 +208,8 @@ export abstract class ProcessSupervisor implements Supervisor {
   stop(deadline: number): Promise<void> {
     return this.ops.run(async () => {
       const app = this.app;
-      if (!app || !app.child.pid) return;
-      this.ending.add(app);
-      await this.terminate(app, deadline);
-      if (this.app === app) this.app = undefined;
+      const apps = [...this.unconfirmed].filter((a) => a !== app);
+      await Promise.all([...(app?.child.pid ? [this.end(app, deadline, 'stop')] : []), ...apps.map((a) => this.end(a, deadline, 'kill'))]);
     });
   }
 
@@ -215,11 +219,18 @@ export abstract class ProcessSupervisor implements Supervisor {
     const launching = this.launching;
     return this.ops.preempt(async () => {
       const spawned = launching && (await byDeadline(deadline, 'the app being started was not spawned by the deadline', launching));
-      const apps = [...new Set([this.app, spawned])].filter((a): a is StartedProcess => !!a?.child.pid);
-      for (const app of apps) this.ending.add(app);
-      await Promise.all(apps.map((app) => this.killNow(app, deadline)));
-      for (const app of apps) if (this.app === app) this.app = undefined;
+      const apps = [...new Set([this.app, spawned, ...this.unconfirmed])].filter((a): a is StartedProcess => !!a?.child.pid);
+      await Promise.all(apps.map((app) => this.end(app, deadline, 'kill')));
     });
+  }
+
+  /** Stops or kills `app`; it stays unconfirmed until that resolves. */
+  private async end(app: StartedProcess, deadline: number, how: 'stop' | 'kill'): Promise<void> {
+    this.ending.add(app);
+    this.unconfirmed.add(app);
+    await (how === 'stop' ? this.terminate(app, deadline) : this.killNow(app, deadline));
+    this.unconfirmed.delete(app);
+    if (this.app === app) this.app = undefined;
   }
 
   async ready(): Promise<boolean> {

@@ -252,6 +252,56 @@ describe('HookedSupervisor', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  /** `script` for a shell: a grandchild in a session of its own (out of the hook's group) holds the hook's pipes for 30 s. */
+  const pipeHolder = (pidFile: string) => `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' &`;
+  const killHolder = (pidFile: string) => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // never started or gone
+    }
+  };
+  /** `p` settled within `ms`, or 'pending' (the bound only ends a wait that a hang would make endless). */
+  const within = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), ms))]);
+
+  for (const shell of ['/bin/dash', '/bin/bash']) {
+    it(`${shell}: runCommand settles when the hook exits, though a grandchild out of its group keeps the pipes open`, async () => {
+      const pidFile = join(dir, 'holder.pid');
+      try {
+        // when
+        const run = runCommand([shell, '-c', `${pipeHolder(pidFile)} echo started; exit 0`], { env: {}, timeoutMs: 20000, signal: new AbortController().signal });
+        // then: resolved (before, it waited for the pipes to close: 30 s, past the 20 s timeout, whose kill misses the holder)
+        expect(await within(run, 10000)).toBe('settled');
+        await expect(run).resolves.toBeUndefined();
+      } finally {
+        await waitFor('holder started', () => existsSync(pidFile), 5000).catch(() => undefined);
+        killHolder(pidFile);
+      }
+    });
+
+    it(`${shell}: stop() and kill() reach the app at once, though a running hook's grandchild keeps its pipes open`, async () => {
+      for (const how of ['stop', 'kill'] as const) {
+        const pidFile = join(dir, `holder-${how}.pid`);
+        const { s, inner, exits } = make({ beforeStart: [{ kind: 'command', name: 'holds', argv: [shell, '-c', `${pipeHolder(pidFile)} sleep 30`], timeoutSecs: 60 }] });
+        try {
+          await s.start({});
+          await waitFor('hook running', () => existsSync(pidFile), 5000);
+          // when
+          const ending = how === 'stop' ? s.stop(performance.now() + 5000) : s.kill(performance.now() + 5000);
+          // then: the app is stopped/killed (before, stop() waited for the hook, which waited for its pipes: never)
+          expect(await within(ending, 4000)).toBe('settled');
+          expect(inner.calls).toEqual([how]);
+          await sleep(200);
+          expect(inner.calls).toEqual([how]);
+          expect(exits).toEqual([]);
+        } finally {
+          killHolder(pidFile);
+        }
+      }
+    });
+  }
+
   it('runCommand never starts a program once the run is aborted', async () => {
     // given
     const marker = join(dir, 'started');

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, statSync, existsSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ServiceSupervisor, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
+import { ServiceSupervisor, sliceCgroup, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
 import { FakeClock, flush } from '../harness/fake-clock';
 
 import { silent } from '../harness/silent-log';
@@ -15,10 +15,18 @@ class FakeUnit {
   stoppable = true;
   /** When set, every systemctl call fails like a hung or broken systemctl (timeout → -1). */
   broken = false;
+  /** Calls of this subcommand wait until {@link release} (a systemctl that hangs for a while). */
+  holdOn?: string;
+  private held: Array<() => void> = [];
+  release(): void {
+    this.holdOn = undefined;
+    this.held.splice(0).forEach((r) => r());
+  }
   readonly calls: string[] = [];
   readonly run: RunCommand = async (file, args) => {
     this.calls.push([file, ...args].join(' '));
     if (this.broken) return { code: -1, stdout: '' };
+    if (this.holdOn === args[0]) await new Promise<void>((r) => this.held.push(r));
     switch (args[0]) {
       case 'start':
         this.active = 'active';
@@ -39,7 +47,7 @@ class FakeUnit {
       case 'is-active':
         return { code: this.active === 'active' ? 0 : 3, stdout: `${this.active}\n` };
       case 'show':
-        return { code: 0, stdout: `MainPID=${this.mainPid}\nExecMainStartTimestampMonotonic=${this.starts * 1000}\nActiveState=${this.active}\nSubState=x\n` };
+        return { code: 0, stdout: `MainPID=${this.mainPid}\nExecMainStartTimestampMonotonic=${this.starts * 1000}\nActiveState=${this.active}\nSubState=x\nSlice=system.slice\nControlGroup=${this.active === 'inactive' || this.active === 'failed' ? '' : '/system.slice/app.service'}\n` };
     }
     return { code: 0, stdout: '' };
   };
@@ -172,6 +180,75 @@ describe('ServiceSupervisor: systemd', () => {
     expect(unit.calls.filter((c) => c.startsWith('systemctl start')).length).toBe(2);
     expect(unit.calls.indexOf('systemctl kill --signal=SIGKILL --kill-whom=all app.service')).toBeLessThan(unit.calls.lastIndexOf('systemctl start --no-block app.service'));
     expect(await sup.ready()).toBe(true);
+  });
+
+  it('a kill aborts a start in progress without waiting for it: the start launches nothing', async () => {
+    // given: a start whose first systemctl call hangs
+    const unit = new FakeUnit();
+    const { sup, clock } = systemd(unit);
+    unit.holdOn = 'reset-failed';
+    const starting = sup.start({ FAILOVER_GUARD_TERM: '3' });
+    await flush();
+    expect(unit.calls).toEqual(['systemctl show -p ActiveState,SubState,MainPID,ExecMainStartTimestampMonotonic,ControlGroup,Slice app.service', 'systemctl reset-failed app.service']);
+    // when: the fence comes; the hung call returns only afterwards
+    await settle(clock, sup.kill(clock.now() + 2000));
+    unit.release();
+    // then: the kill did not wait behind the start, and the start never reached `systemctl start`
+    await expect(starting).rejects.toThrow(/aborted/);
+    expect(unit.calls.filter((c) => c.startsWith('systemctl start'))).toEqual([]);
+    expect(unit.active).toBe('inactive');
+  });
+
+  it('kill: cgroup.kill, systemctl kill --kill-whom=all and stop --no-block at once; gone only when the unit is down and its cgroup empty', async () => {
+    // given: a cgroup v2 tree (a directory standing in for /sys/fs/cgroup) with the unit's cgroup populated
+    const unit = new FakeUnit();
+    const clock = new FakeClock();
+    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    const cg = join(root, 'system.slice', 'app.service');
+    mkdirSync(cg, { recursive: true });
+    writeFileSync(join(root, 'cgroup.controllers'), '');
+    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    await settle(clock, sup.ready());
+    unit.holdOn = 'kill';
+    // when
+    let done = false;
+    const killing = sup.kill(clock.now() + 5000).then(() => (done = true));
+    await flush();
+    // then: the cgroup was killed and both systemctl calls issued before either answered
+    expect(readFileSync(join(cg, 'cgroup.kill'), 'utf8')).toBe('1');
+    expect(unit.calls.slice(-2)).toEqual(['systemctl kill --signal=SIGKILL --kill-whom=all app.service', 'systemctl stop --no-block app.service']);
+    unit.release();
+    // … the unit is down, but a process (a double fork) is still in its cgroup: not gone, killed again
+    await clock.advance(200);
+    expect(unit.active).toBe('failed');
+    expect(done).toBe(false);
+    // when: the cgroup empties
+    writeFileSync(join(cg, 'cgroup.events'), 'populated 0\nfrozen 0\n');
+    // then
+    await settle(clock, killing);
+    expect(done).toBe(true);
+  });
+
+  it('kill rejects at the deadline while the cgroup stays populated, naming it', async () => {
+    const unit = new FakeUnit();
+    const clock = new FakeClock();
+    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    const cg = join(root, 'system.slice', 'app.service');
+    mkdirSync(cg, { recursive: true });
+    writeFileSync(join(root, 'cgroup.controllers'), '');
+    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\n');
+    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    await sup.start({ FAILOVER_GUARD_TERM: '1' });
+    await expect(settle(clock, sup.kill(clock.now() + 1000))).rejects.toThrow(/app.service is not known to be gone at the deadline \(failed\/x pid 0, cgroup \/system.slice\/app.service populated\)/);
+  });
+
+  it('derives a unit cgroup from its slice when systemd names none (inactive unit)', () => {
+    expect(sliceCgroup('system.slice')).toBe('/system.slice');
+    expect(sliceCgroup('a-b-c.slice')).toBe('/a.slice/a-b.slice/a-b-c.slice');
+    expect(sliceCgroup('-.slice')).toBe('');
+    expect(systemdState('ActiveState=inactive\nMainPID=0\nSlice=system.slice\nControlGroup=\n', 'app.service').cgroup).toBe('/system.slice/app.service');
   });
 
   it('reads systemctl show: deactivating and unknown states may run; inactive and failed without a main pid do not', () => {

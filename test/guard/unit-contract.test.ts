@@ -14,10 +14,11 @@ describe('systemd unit contract (issue 12)', () => {
     ]);
   });
 
-  it('app drop-in: the per-start environment file (required) and TimeoutStopSec = S', () => {
+  it('app drop-in: the per-start environment file (required), TimeoutStopSec = S, and a kill (not a second S) when ExecStop= runs out of it', () => {
     expect(appDropInSettings('pc-app-server.service', t)).toEqual([
       ['EnvironmentFile', '/run/failover-guard/pc-app-server.service.env'],
       ['TimeoutStopSec', '12000ms'],
+      ['TimeoutStopFailureMode', 'kill'],
     ]);
   });
 
