@@ -128,7 +128,7 @@ export function leaseDeadlines(renewSendMs: number, t: Pick<GuardTimings, 'failO
  * - D = max(1.1·R + 2Q, min(L/2, L − K − M − 1)): half the lease is the fencing budget, less
  *   where the kill (K), the clock margin (M) and 1 s for the systemd watchdog need more of it.
  * - S = 30 s ({@link DEFAULT_STOP_TIMEOUT_SECS}): planned stops only.
- * With L = 30: R 3, Q 1.2, D 15 in every mode. With L = 10 (the `fast` preset): R 1, Q 0.4,
+ * With L = 30: R 3, Q 1.2, D 15 in every mode. With L = 10: R 1, Q 0.4,
  * D 5 (exec), 4 (systemd), 2 (windows-service). With L = 6, exec: D 2 (the drill/test setting).
  */
 export function deriveGuardTimings(input: GuardTimingsInput, mode: ServiceMode = 'exec'): GuardTimings {
@@ -147,15 +147,36 @@ export function deriveGuardTimings(input: GuardTimingsInput, mode: ServiceMode =
   };
 }
 
+/** Guard and health-check timings that go together: spread into a ClusterSpec input. */
+export interface TimingPreset {
+  readonly guard: GuardTimingsInput;
+  readonly healthCheck: HealthCheckTimings;
+}
+
 /**
- * The `fast` preset: L = 10 s (R 1, Q 0.4, D derived per mode). A crash fails over in about
- * 10 s instead of 30 s. It costs one renew statement per node per second (three times the
- * default's rate), statements slower than Q = 0.4 s count as failed (1.2 s at L = 30), and a
- * database that stalls for about D (4 s with systemd; 15 s at L = 30) fences the active node:
- * a latency spike or a database failover longer than that costs an app restart on some node.
- * See docs/failover.md#timing.
+ * The `fast` preset (AWS, any mode): L = 10 s, D = 3 s (R 1, Q 0.4 derived), NLB checks every 5 s
+ * with a 2 s timeout, thresholds 2/2 — the shortest NLB check, so L − D = 7 s covers both
+ * (U − H + 1)·I + T = 7 s and K + M (≤ 5 + 2 s). A crash fails over in about 10 s instead of
+ * 30 s. It costs one renew statement per node per second (three times the default's rate),
+ * statements slower than Q = 0.4 s count as failed (1.2 s at L = 30), and a database that stalls
+ * for about D = 3 s (15 s at L = 30) fences the active node: a latency spike or a database
+ * failover longer than that costs an app restart on some node. See docs/failover.md#timing.
  */
-export const FAST_PRESET: GuardTimingsInput = { failOverIntervalSecs: 10 };
+export const FAST_PRESET: TimingPreset = {
+  guard: { failOverIntervalSecs: 10, renewDeadlineSecs: 3 },
+  healthCheck: { intervalSecs: 5, timeoutSecs: 2, healthyThreshold: 2, unhealthyThreshold: 2 },
+};
+
+/**
+ * The `fast` preset on Azure: the probe runs at least every 5 s, admits a node after one good
+ * probe and times out after the interval, so L − D ≥ (U + 1)·I ≥ 10 s: L = 13 s, D = 3 s, and one
+ * failed probe (U = 1) takes the active node out of rotation for a probe interval. Costs as
+ * {@link FAST_PRESET} (R 1.3 s: 0.77 renews per node per second).
+ */
+export const FAST_PRESET_AZURE: TimingPreset = {
+  guard: { failOverIntervalSecs: 13, renewDeadlineSecs: 3 },
+  healthCheck: { intervalSecs: 5, timeoutSecs: 2, healthyThreshold: 2, unhealthyThreshold: 1 },
+};
 
 /**
  * Drain time on a graceful release: /health answers 503 for U·I + T so the load balancer has

@@ -93,7 +93,7 @@ describe('parseClusterSpec defaults', () => {
     expect(spec.profile.readiness).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8080 });
   });
 
-  it('derives the fast timings from L = 10 with the OS\'s service mode (systemd K 3 s, Windows K 5 s)', () => {
+  it('derives D from L = 10 and the OS\'s service mode (systemd K 3 s, Windows K 5 s)', () => {
     const spec = parseClusterSpec({
       ...base,
       guard: { failOverIntervalSecs: 10, stopTimeoutSecs: 2 },

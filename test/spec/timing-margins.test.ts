@@ -50,7 +50,7 @@ describe('guard timing margins', () => {
     expect(problems.map((p) => p.path)).toEqual(['D']);
   });
 
-  it('the defaults: L 30 → R 3, Q 1.2, D 15, S 30; the fast preset L 10 → D 5 / 4 / 2 by mode', () => {
+  it('the defaults: L 30 → R 3, Q 1.2, D 15, S 30; L 10 → D 5 / 4 / 2 by mode', () => {
     expect(deriveGuardTimings({ failOverIntervalSecs: 30 }, 'systemd')).toMatchObject({ renewPeriodSecs: 3, queryTimeoutSecs: 1.2, renewDeadlineSecs: 15, stopTimeoutSecs: 30 });
     expect(MODES.map((m) => deriveGuardTimings({ failOverIntervalSecs: 10 }, m).renewDeadlineSecs)).toEqual([5, 4, 2]);
   });
