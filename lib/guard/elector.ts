@@ -431,6 +431,8 @@ export class Elector {
    */
   private async releaseOwnLease(term: number, remainingMs: number, sentAt: number, detail: string): Promise<void> {
     this.props.log.warn({ term, detail }, 'releasing a lease held under this node name');
+    // A kill still being retried is not awaited inside the lease lock: the lease expires by itself.
+    if (this.killing) return;
     if (!(await this.killApp(sentAt + remainingMs - this.clockMarginMs))) return; // not known to be gone: let the lease expire by itself
     try {
       await this.props.store.release(term);
