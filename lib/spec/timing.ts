@@ -66,11 +66,12 @@ export function clockMarginSecs(failOverIntervalSecs: number): number {
 }
 
 /**
- * Room left for the systemd watchdog W when D is derived: a guard that stalls just before D is
- * killed by systemd W after its last ping, then its app within K, so D + W + K ≤ L − M wants
- * L − D − K − M > 0 (see {@link watchdogSecs}).
+ * Room left for the systemd watchdog W when D is derived in systemd mode: a guard that stalls
+ * just before D is killed by systemd W after its last ping, then its app within K, so
+ * D + W + K ≤ L − M; 2 s of room gives W = 1.5 s (see {@link watchdogSecs}). The other modes'
+ * backstops act at absolute instants (exec: the valid-until), so they need no room.
  */
-const WATCHDOG_ROOM_SECS = 1;
+const WATCHDOG_ROOM_SECS = 2;
 
 /**
  * The stop timeout S when not set: the cap of a planned, graceful stop (drain done, lease still
@@ -125,17 +126,17 @@ export function leaseDeadlines(renewSendMs: number, t: Pick<GuardTimings, 'failO
  * default combination satisfies the invariants:
  * - R = max(1, L/10): ten renew chances per lease; at least 1 s so the DB sees ≤ 1 statement/s/node.
  * - Q = 0.4·R: a hung statement is abandoned in time for a retry inside D even with jitter.
- * - D = max(1.1·R + 2Q, min(L/2, L − K − M − 1)): half the lease is the fencing budget, less
- *   where the kill (K), the clock margin (M) and 1 s for the systemd watchdog need more of it.
+ * - D = max(1.1·R + 2Q, min(L/2, L − K − M − room)): half the lease is the fencing budget, less
+ *   where the kill (K), the clock margin (M) and, in systemd mode, 2 s for its watchdog need more.
  * - S = 30 s ({@link DEFAULT_STOP_TIMEOUT_SECS}): planned stops only.
- * With L = 30: R 3, Q 1.2, D 15 in every mode. With L = 10: R 1, Q 0.4,
- * D 5 (exec), 4 (systemd), 2 (windows-service). With L = 6, exec: D 2 (the drill/test setting).
+ * With L = 30: R 3, Q 1.2, D 15 in every mode. With L = 10: R 1, Q 0.4, D 5 (exec), 3 (systemd,
+ * W 1.5 s; windows-service). With L = 6, exec: D 3 (the drill/test setting).
  */
 export function deriveGuardTimings(input: GuardTimingsInput, mode: ServiceMode = 'exec'): GuardTimings {
   const L = input.failOverIntervalSecs;
   const R = input.renewPeriodSecs ?? ms(Math.max(1, L / 10));
   const Q = input.queryTimeoutSecs ?? ms(R * 0.4);
-  const room = L - KILL_CONFIRM_SECS[mode] - clockMarginSecs(L) - WATCHDOG_ROOM_SECS;
+  const room = L - KILL_CONFIRM_SECS[mode] - clockMarginSecs(L) - (mode === 'systemd' ? WATCHDOG_ROOM_SECS : 0);
   const D = input.renewDeadlineSecs ?? ms(Math.max((1 + RENEW_JITTER) * R + 2 * Q, Math.min(L / 2, room)));
   return {
     failOverIntervalSecs: L,

@@ -26,7 +26,7 @@ describe('failover-guard CLI', () => {
   it('validate prints the resolved timings and exits 0', async () => {
     const r = await run(good, 'validate');
     expect(r.code).toBe(EXIT_OK);
-    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=2s stop=2s');
+    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=3s stop=2s');
   });
 
   it.each([

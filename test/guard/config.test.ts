@@ -37,7 +37,7 @@ describe('loadGuardConfig', () => {
       startupTimeoutSecs: 300,
       renewPeriodSecs: 1,
       queryTimeoutSecs: 0.4,
-      renewDeadlineSecs: 2,
+      renewDeadlineSecs: 3,
       stopTimeoutSecs: 2,
     });
     expect(r.config.healthPort).toBe(9180);
@@ -119,15 +119,15 @@ describe('loadGuardConfig', () => {
     expect(problemsOf(exec)).toEqual([]);
   });
 
-  it('derives D from L and the mode: L 10 gives D 5 (exec), 4 (systemd), 2 (windows-service)', () => {
+  it('derives D from L and the mode: L 10 gives D 5 (exec), 3 (systemd, room for W), 3 (windows-service)', () => {
     const L10 = base.replace(/^high-availability-guard.fail-over-interval-secs=.*$/m, 'high-availability-guard.fail-over-interval-secs=10');
     const deadline = (text: string) => {
       const r = loadGuardConfig(text, {}, 'h');
       return r.ok ? r.config.timings.renewDeadlineSecs : r.problems;
     };
     expect(deadline(L10)).toBe(5);
-    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=systemd\nservice.unit=app.service'))).toBe(4);
-    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=windows-service\nservice.name=PCAppServer'))).toBe(2);
+    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=systemd\nservice.unit=app.service'))).toBe(3);
+    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=windows-service\nservice.name=PCAppServer'))).toBe(3);
   });
 
   it('checks the load-balancer invariant only when its keys are given', () => {
@@ -155,7 +155,7 @@ describe('loadGuardConfig watchdog (issue 12)', () => {
   const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
 
   it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {
-    // given: L 6, D 2, exec (K 1, M 2) → W = ¾ × (6 − 2 − 1 − 2) = 0.75 s; the unit says 5 s
+    // given: L 6, D 3, exec (K 1, M 2) → W = max(0.5, ¾ × (6 − 3 − 1 − 2)) = 0.5 s; the unit says 5 s
     const r = loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '5000000' }, 'h');
     // then
     expect(r.ok).toBe(false);
@@ -163,6 +163,6 @@ describe('loadGuardConfig watchdog (issue 12)', () => {
   });
 
   it('accepts WatchdogSec = W', () => {
-    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '750000' }, 'h').ok).toBe(true);
+    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '500000' }, 'h').ok).toBe(true);
   });
 });

@@ -99,9 +99,9 @@ describe('parseClusterSpec defaults', () => {
       guard: { failOverIntervalSecs: 10, stopTimeoutSecs: 2 },
       healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 },
     });
-    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 4, stopTimeoutSecs: 2 });
+    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 3, stopTimeoutSecs: 2 });
     const windows = parseClusterSpec({ name: 'tp', profile: thinprint(), guard: { failOverIntervalSecs: 10 }, healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 } });
-    expect(windows.guard).toMatchObject({ renewDeadlineSecs: 2, stopTimeoutSecs: 30 });
+    expect(windows.guard).toMatchObject({ renewDeadlineSecs: 3, stopTimeoutSecs: 30 });
   });
 
   it('L = 6 is too short for systemd: L − D ≥ K + M names the deadline and the OS', () => {

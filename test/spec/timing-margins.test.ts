@@ -22,7 +22,7 @@ describe('guard timing margins', () => {
     const M = clockMarginSecs(L);
     expect(L - t.renewDeadlineSecs).toBeGreaterThanOrEqual(K + M - 1e-9);
     // systemd's watchdog: a guard stalled just before D is killed W later, its app K after that
-    expect(t.renewDeadlineSecs + watchdogSecs(t, mode) + K).toBeLessThanOrEqual(L - M + 1e-9);
+    if (mode === 'systemd') expect(t.renewDeadlineSecs + watchdogSecs(t, mode) + K).toBeLessThanOrEqual(L - M + 1e-9);
     // exec mode's heartbeat watchdog kills the app group itself
     expect(t.renewDeadlineSecs + execWatchdogSecs(t) + KILL_CONFIRM_SECS.exec).toBeLessThanOrEqual(L - M / 2 + 1e-9);
   });
@@ -50,9 +50,10 @@ describe('guard timing margins', () => {
     expect(problems.map((p) => p.path)).toEqual(['D']);
   });
 
-  it('the defaults: L 30 → R 3, Q 1.2, D 15, S 30; L 10 → D 5 / 4 / 2 by mode', () => {
+  it('the defaults: L 30 → R 3, Q 1.2, D 15, S 30; L 10 → D 5 / 3 / 3 by mode (systemd keeps 2 s for W)', () => {
     expect(deriveGuardTimings({ failOverIntervalSecs: 30 }, 'systemd')).toMatchObject({ renewPeriodSecs: 3, queryTimeoutSecs: 1.2, renewDeadlineSecs: 15, stopTimeoutSecs: 30 });
-    expect(MODES.map((m) => deriveGuardTimings({ failOverIntervalSecs: 10 }, m).renewDeadlineSecs)).toEqual([5, 4, 2]);
+    expect(MODES.map((m) => deriveGuardTimings({ failOverIntervalSecs: 10 }, m).renewDeadlineSecs)).toEqual([5, 3, 3]);
+    expect(watchdogSecs(deriveGuardTimings({ failOverIntervalSecs: 10 }, 'systemd'))).toBe(1.5);
   });
 
   it('deadlines are instants counted from the renew send: fence at D, kill confirmed by L − M', () => {
