@@ -395,6 +395,7 @@ export class Elector {
   private async poll(): Promise<void> {
     const { clock, store, timings } = this.props;
     const start = clock.now();
+    const wallOffset = clock.wallNow() - start;
     const appGone = this.unconfirmed === undefined && this.killing === undefined;
     const tryAcquire = !this.stopping && appGone && start >= this.backoffUntil;
     if (!appGone && !this.killing) void this.killApp(clock.now() + this.killConfirmMs);
@@ -412,7 +413,7 @@ export class Elector {
     this.seenTerm = r.lease.term;
     this.seenRemainingMs = r.lease.remainingMs;
     this.seenAt = start;
-    if (r.acquired && !this.stopping) return this.becomeLeader(r.lease.term, start);
+    if (r.acquired && !this.stopping) return this.becomeLeader(r.lease.term, start, wallOffset);
     if (r.acquired) return this.releaseOwnLease(r.lease.term, r.lease.remainingMs, start, 'acquired while shutting down');
     // Held under our name without being our leadership: an earlier run of this guard (restart),
     // an acquire whose reply was lost, or a renew that outlived a fence. Nobody else may take it
@@ -444,9 +445,9 @@ export class Elector {
     }
   }
 
-  private becomeLeader(term: number, start: number): void {
-    const { clock } = this.props;
-    const lead: Lead = { term, renewSend: start, wallOffset: clock.wallNow() - start, wonAt: clock.now(), startSignal: new AbortController() };
+  /** `wallOffset` is wall minus monotonic time at the acquire's send: a pause during it shows at the first check. */
+  private becomeLeader(term: number, start: number, wallOffset: number): void {
+    const lead: Lead = { term, renewSend: start, wallOffset, wonAt: this.props.clock.now(), startSignal: new AbortController() };
     this.lead = lead;
     this.holder = this.props.node;
     this.ready = false;
