@@ -167,6 +167,8 @@ export class ExecSupervisor extends ProcessSupervisor {
     this.heartbeat = undefined;
     this.watched = false;
     this.stopKillAt = undefined;
+    // a later start belongs to a later lease: it must not inherit this one's valid-until
+    this.validUntil = undefined;
     rmSync(this.beatFile, { force: true });
   }
 

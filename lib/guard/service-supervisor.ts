@@ -38,8 +38,10 @@ export interface ServiceState {
  */
 export interface ServiceControl {
   readonly describe: string;
-  /** Starts the service with the per-start environment (throws when the manager refuses); checks `signal` between its steps. */
-  start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void>;
+  /** What must precede a start (systemd: the per-start environment file, `reset-failed`); checks `signal` between its steps. @default - nothing */
+  prepare?(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void>;
+  /** The one call that launches the service (throws when the manager refuses). */
+  start(env: Readonly<Record<string, string>>): Promise<void>;
   /** Asks the service to stop (may return before it has); throws when the manager refuses. */
   stop(timeoutMs?: number): Promise<void>;
   /** Never throws: errors and timeouts are `unknown`. */
@@ -92,6 +94,8 @@ export class ServiceSupervisor implements Supervisor {
   private generation = 0;
   /** Aborted by every kill: starts issued before it launch nothing. */
   private starts = new AbortController();
+  /** The manager's start call in flight: a kill meanwhile kills again once it returns (its job may come after the kill's). */
+  private launching?: Promise<unknown>;
 
   constructor(private readonly props: ServiceSupervisorProps) {
     this.clock = props.clock ?? systemClock;
@@ -113,8 +117,16 @@ export class ServiceSupervisor implements Supervisor {
       throwIfAborted(aborted);
       const before = await control.state();
       throwIfAborted(aborted);
-      await control.start(env, aborted);
-      if (aborted.aborted) throw abortError(); // the kill that aborted it has reached the service
+      await control.prepare?.(env, aborted);
+      throwIfAborted(aborted);
+      const launching = control.start(env);
+      this.launching = launching.catch(() => undefined);
+      try {
+        await launching;
+      } finally {
+        this.launching = undefined;
+      }
+      if (aborted.aborted) throw abortError(); // the kill that aborted it has killed the service after this call (see killNow)
       const gen = ++this.generation;
       log.info({ service: control.describe }, 'app started');
       void this.watch(gen, before.startMark);
@@ -192,7 +204,13 @@ export class ServiceSupervisor implements Supervisor {
   private async killNow(deadline: number): Promise<void> {
     const { control, log } = this.props;
     const kill = () => control.kill(this.left(deadline)).catch((e: unknown) => log.error({ service: control.describe, err: String(e) }, 'kill failed'));
+    const launching = this.launching;
     await kill();
+    // a start call that was under way: its job may reach the manager after the kill's stop; kill after it
+    if (launching) {
+      await launching;
+      await kill();
+    }
     for (;;) {
       const g = await this.gone(deadline);
       if (g.gone) break;
@@ -340,14 +358,16 @@ export function systemdControl(unit: string, opts: SystemdControlOptions = {}): 
   };
   return {
     describe: unit,
-    start: async (env, signal) => {
+    prepare: async (env, signal) => {
       mkdirSync(envDir, { recursive: true, mode: 0o700 });
       const tmp = `${envFile}.tmp`;
       writeFileSync(tmp, environmentFileText(env), { mode: 0o600 });
       renameSync(tmp, envFile);
+      throwIfAborted(signal);
       // A failed unit keeps its state until reset: clear it so a later `failed` is this start's.
       await ctl(['reset-failed', unit]);
-      throwIfAborted(signal);
+    },
+    start: async () => {
       const r = await ctl(['start', '--no-block', unit]);
       if (r.code !== 0) throw new Error(`systemctl start ${unit} failed (exit ${r.code})`);
     },
@@ -391,8 +411,7 @@ export function windowsServiceControl(name: string, run: RunCommand = runCommand
   const sc = (args: string[], limitMs?: number) => run('sc.exe', args, bound(limitMs));
   return {
     describe: name,
-    start: async (_env, signal) => {
-      throwIfAborted(signal);
+    start: async () => {
       const r = await sc(['start', name]);
       // 1056: already running
       if (r.code !== 0 && r.code !== 1056) throw new Error(`sc.exe start ${name} failed (exit ${r.code})`);

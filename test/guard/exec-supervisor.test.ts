@@ -303,7 +303,8 @@ describe('ExecSupervisor: a fence is a crash', () => {
       children.push(server);
       const out = lines(server);
       try {
-        await out.next(/^mounted/);
+        const ended = new Promise<never>((_, reject) => server.once('exit', (code) => reject(new Error(`stuck-fuse ended (exit ${code}) before mounting: it needs root and /dev/fuse`))));
+        await Promise.race([out.next(/^mounted/), ended]);
         const pidFile = join(dir, `fuse-${tag}.pid`);
         const s = new ExecSupervisor({ command: `stat ${mnt}/x >/dev/null 2>&1 & sleep 60`, stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `f-${tag}`, log: silent, shell });
         await s.start({});
@@ -314,6 +315,8 @@ describe('ExecSupervisor: a fence is a crash', () => {
         // then: the main process dies, the stuck member does not (now in D), and the kill rejects naming it
         await expect(first).rejects.toThrow(new RegExp(`process group ${pgid} is not empty at the deadline: ${stuck} \\(D\\)`));
         expect(procState(stuck)).toBe('D');
+        // … and no new start launches while it lives
+        await expect(s.start({})).rejects.toThrow(/is not empty at the deadline/);
         // when: killed again with a long deadline, and the share comes back (the server ends)
         let settled = false;
         const second = s.kill(inSecs(60)).finally(() => (settled = true));

@@ -78,6 +78,19 @@ async function settle<T>(clock: FakeClock, p: Promise<T>, stepMs = 100, maxMs = 
   return p;
 }
 
+/** A systemd supervisor over a fake unit and a cgroup v2 tree (a directory standing in for /sys/fs/cgroup) in which the unit's cgroup is populated. */
+function withCgroup() {
+  const unit = new FakeUnit();
+  const clock = new FakeClock();
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  const cg = join(root, 'system.slice', 'app.service');
+  mkdirSync(cg, { recursive: true });
+  writeFileSync(join(root, 'cgroup.controllers'), '');
+  writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+  return { unit, clock, cg, sup };
+}
+
 describe('ServiceSupervisor: systemd', () => {
   it('passes the term through a per-start 0600 environment file (never set-environment), starts, stops', async () => {
     // given
@@ -199,16 +212,28 @@ describe('ServiceSupervisor: systemd', () => {
     expect(unit.active).toBe('inactive');
   });
 
-  it('kill: cgroup.kill, systemctl kill --kill-whom=all and stop --no-block at once; gone only when the unit is down and its cgroup empty', async () => {
-    // given: a cgroup v2 tree (a directory standing in for /sys/fs/cgroup) with the unit's cgroup populated
+  it('a kill during the start call itself is not done until it has killed again after that call (its start job may come last)', async () => {
+    // given: `systemctl start` under way (its job reaches systemd when the call returns)
     const unit = new FakeUnit();
-    const clock = new FakeClock();
-    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
-    const cg = join(root, 'system.slice', 'app.service');
-    mkdirSync(cg, { recursive: true });
-    writeFileSync(join(root, 'cgroup.controllers'), '');
-    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 0\n');
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    const { sup, clock } = systemd(unit);
+    unit.holdOn = 'start';
+    const starting = sup.start({ FAILOVER_GUARD_TERM: '3' });
+    for (let i = 0; i < 20 && !unit.calls.includes('systemctl start --no-block app.service'); i++) await flush();
+    // when
+    let done = false;
+    const killing = sup.kill(clock.now() + 5000).then(() => (done = true));
+    await clock.advance(500);
+    // then: not done while the start call is out (the unit looks inactive, but its start job is still to come)
+    expect(done).toBe(false);
+    unit.release();
+    await settle(clock, killing);
+    await expect(starting).rejects.toThrow(/aborted/);
+    expect(unit.active).toBe('failed');
+  });
+
+  it('kill: cgroup.kill, systemctl kill --kill-whom=all and stop --no-block at once; gone only when the unit is down and its cgroup empty', async () => {
+    // given: the unit's cgroup populated
+    const { unit, clock, cg, sup } = withCgroup();
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     await settle(clock, sup.ready());
     unit.holdOn = 'kill';
@@ -232,14 +257,7 @@ describe('ServiceSupervisor: systemd', () => {
   });
 
   it('kill rejects at the deadline while the cgroup stays populated, naming it', async () => {
-    const unit = new FakeUnit();
-    const clock = new FakeClock();
-    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
-    const cg = join(root, 'system.slice', 'app.service');
-    mkdirSync(cg, { recursive: true });
-    writeFileSync(join(root, 'cgroup.controllers'), '');
-    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\n');
-    const sup = new ServiceSupervisor({ control: systemdControl('app.service', { run: unit.run, envDir: root, cgroupRoot: root }), stopTimeoutSecs: 2, log: silent, clock });
+    const { clock, sup } = withCgroup();
     await sup.start({ FAILOVER_GUARD_TERM: '1' });
     await expect(settle(clock, sup.kill(clock.now() + 1000))).rejects.toThrow(/app.service is not known to be gone at the deadline \(failed\/x pid 0, cgroup \/system.slice\/app.service populated\)/);
   });

@@ -27,6 +27,8 @@ import { sleep } from './wait';
 
 export const NSPAWN = '/usr/bin/systemd-nspawn';
 export const NSENTER = '/usr/bin/nsenter';
+/** systemd-nspawn options every booted node has: the host's root, volatile; booted; no machined on the host. */
+export const NSPAWN_NODE_ARGS = ['--volatile=yes', '--directory=/', '--boot', '--tmpfs=/usr/local', '--register=no', '--keep-unit', '--console=pipe', '--quiet'];
 /** Tag on every container, namespace, bridge and link we create (after `FAILOVER_NET_TAG`, see netns.ts). */
 export const TAG = 'fc12b';
 export const APP_UNIT = 'fc-demo.service';
@@ -147,14 +149,7 @@ export class BootedNode {
     const s = this.c.share;
     const bindRo = (file: string, at: string) => `--bind-ro=${join(s, 'units', file)}:${at}`;
     const args = [
-      '--volatile=yes',
-      '--directory=/',
-      '--boot',
-      '--tmpfs=/usr/local',
-      '--register=no',
-      '--keep-unit',
-      '--console=pipe',
-      '--quiet',
+      ...NSPAWN_NODE_ARGS,
       `--machine=${this.machine}`,
       `--hostname=${this.name}`,
       `--network-namespace-path=/run/netns/${this.netns.name}`,
