@@ -143,8 +143,12 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
   const store = createStore(config);
-  const metrics = new GuardMetrics(() => store.statements);
-  const elector = new Elector({
+  // the elector is built below; the metric is read only on a scrape, once it exists
+  const metrics = new GuardMetrics(
+    () => store.statements,
+    () => elector.appUnconfirmed(),
+  );
+  const elector: Elector = new Elector({
     cluster: config.clusterName,
     node: config.nodeId,
     timings: config.timings,

@@ -183,9 +183,14 @@ export class Elector {
       holder: leading ? this.props.node : this.holder,
       ready: this.ready,
       leaseRemainingMs: Math.max(0, Math.round(leading ? this.leaseTtlMs - (now - leading.renewSend) : this.seenRemainingMs - (now - this.seenAt))),
-      appUnconfirmed: this.unconfirmed !== undefined || this.killing !== undefined,
+      appUnconfirmed: this.appUnconfirmed(),
       healthy: this.role === 'active' && this.ready && inside,
     };
+  }
+
+  /** Whether a kill or stop of the app is not confirmed (the app may still run); from memory. */
+  appUnconfirmed(): boolean {
+    return this.unconfirmed !== undefined || this.killing !== undefined;
   }
 
   /** Runs `fn` after every earlier locked section: lease statements never interleave. */

@@ -52,8 +52,14 @@ export class GuardMetrics {
   private renewSum = 0;
   private readonly startedAt = Math.round(Date.now() / 1000 - process.uptime());
 
-  /** @param statements statements this guard sent to the database so far */
-  constructor(private readonly statements: () => number) {}
+  /**
+   * @param statements statements this guard sent to the database so far
+   * @param appUnconfirmed whether a kill or stop of the app is not confirmed (it may still run)
+   */
+  constructor(
+    private readonly statements: () => number,
+    private readonly appUnconfirmed: () => boolean = () => false,
+  ) {}
 
   setRole(role: Role): void {
     this.role = role;
@@ -83,6 +89,9 @@ export class GuardMetrics {
     let out = family('failover_guard_role', 'gauge', '1 for the role this node is in');
     for (const r of ROLES) out += `failover_guard_role{role="${r}"} ${r === this.role ? 1 : 0}\n`;
     out += family('failover_guard_term', 'gauge', 'Lease term (fencing token) held or last seen') + `failover_guard_term ${this.term}\n`;
+    out +=
+      family('failover_guard_app_unconfirmed', 'gauge', '1 while a kill or stop of the app is not confirmed: it may still run, the node keeps killing and does not acquire') +
+      `failover_guard_app_unconfirmed ${this.appUnconfirmed() ? 1 : 0}\n`;
     out += family('failover_guard_renew_seconds', 'histogram', 'Duration of successful lease renews');
     let cumulative = 0;
     RENEW_BUCKETS.forEach((le, i) => {

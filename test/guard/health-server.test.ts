@@ -65,6 +65,14 @@ describe('health server', () => {
     expect(text).toContain('failover_guard_became_active_total 1\n');
   });
 
+  it('reports an app whose kill or stop is not confirmed', () => {
+    let unconfirmed = false;
+    const metrics = new GuardMetrics(() => 0, () => unconfirmed);
+    expect(metrics.render()).toContain('\nfailover_guard_app_unconfirmed 0\n');
+    unconfirmed = true;
+    expect(metrics.render()).toContain('\nfailover_guard_app_unconfirmed 1\n');
+  });
+
   it('accepts POST /step-down from loopback only', async () => {
     expect((await fetch(`${base}/step-down`)).status).toBe(405);
     expect((await fetch(`${base}/step-down`, { method: 'POST' })).status).toBe(202);
