@@ -1,8 +1,9 @@
 /**
  * Kill-confirm bound K per supervisor mode (`npm run bench:kill`): the time from `kill()` to the
  * app confirmed gone, median and max over BENCH_RUNS runs (default 20).
- * - exec: a process group of a shell, a child in a busy loop and two sleeping children; gone =
- *   no live member left in /proc.
+ * - exec: a process group of a shell, a child in a busy loop and a sleeping child, and a child
+ *   that left the group (setsid); gone = no live member of the group left in /proc, nor a process
+ *   carrying the start's environment.
  * - systemd (BENCH_MODES includes it; needs systemd-nspawn, root): a unit on a booted systemd 252
  *   node with a child and a double-forked process; gone = unit down and its cgroup empty. The
  *   supervisor runs on the host and reaches the node's systemctl through nsenter (a few ms per
@@ -49,8 +50,8 @@ function report(mode: string, ms: number[]): void {
 async function benchExec(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-kill-'));
   const pidFile = join(dir, 'app.pid');
-  // the exec app's setsid'd child leaves the group: exec mode reaches the group only, so it is left out here
-  const sup = new ExecSupervisor({ command: APP.replace('setsid sleep 601 & ', ''), stopTimeoutSecs: 5, pidFile, cluster: 'bench', node: 'kill', log: silent, watchdogSecs: 30 });
+  // the setsid'd child leaves the group: the kill finds it by the start's environment
+  const sup = new ExecSupervisor({ command: APP, stopTimeoutSecs: 5, pidFile, cluster: 'bench', node: 'kill', log: silent, watchdogSecs: 30 });
   const members = () => {
     try {
       const pgid = readFileSync(pidFile, 'utf8').trim();

@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import type { Log } from './log';
-import { groupGone, signalGroup } from './process-group';
+import { allGone, groupGone, groupMembers, markedOutside, signalGroup } from './process-group';
 import { exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
 
 export interface ExecSupervisorProps {
@@ -101,7 +101,8 @@ export function alive(pid: number): boolean {
 
 /**
  * `exec` mode: the guard spawns and owns the app, in its own process group (so stop reaches
- * every process the command started). The app must not outlive the guard, even a kill -9:
+ * every process the command started; a kill also finds those that left the group by the start's
+ * FAILOVER_GUARD_* environment). The app must not outlive the guard, even a kill -9:
  * - the direct child is spawned through `setpriv --pdeathsig KILL` (Linux: the kernel kills it
  *   when the guard dies);
  * - a tiny watchdog shell kills the whole group once the guard's pid is gone (covers grandchildren);
@@ -117,6 +118,8 @@ export class ExecSupervisor extends ProcessSupervisor {
   private stopKillAt?: number;
   /** A group the watchdog watches: the heartbeat file is written only meanwhile. */
   private watched = false;
+  /** Per app: the start's FAILOVER_GUARD_* environment, which every process it starts inherits. */
+  private readonly marks = new WeakMap<StartedProcess, string[]>();
 
   constructor(private readonly props: ExecSupervisorProps) {
     super(props.ready);
@@ -207,6 +210,9 @@ export class ExecSupervisor extends ProcessSupervisor {
     const argv = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), shell, '-c', this.props.command];
     const app = await spawnStarted(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } }, signal);
     const pgid = app.child.pid!;
+    // cluster, node and term together: this start's processes only, never another guard's or run's
+    const marks = ['FAILOVER_GUARD_CLUSTER', 'FAILOVER_GUARD_NODE', 'FAILOVER_GUARD_TERM'].map((k) => `${k}=${env[k]}`);
+    if (['FAILOVER_GUARD_CLUSTER', 'FAILOVER_GUARD_NODE', 'FAILOVER_GUARD_TERM'].every((k) => env[k] !== undefined)) this.marks.set(app, marks);
     writeFileSync(this.props.pidFile, `${pgid}\n`);
     if (process.platform !== 'win32') {
       const limit = this.startHeartbeat();
@@ -238,11 +244,17 @@ export class ExecSupervisor extends ProcessSupervisor {
     await this.killNow(app, deadline);
   }
 
-  /** SIGKILL to the whole group at once, then every member gone (not just the main process). */
+  /**
+   * SIGKILL to the whole group at once, then every member gone (not just the main process); on
+   * Linux also every process that left the group (setsid) but carries this start's
+   * FAILOVER_GUARD_* environment.
+   */
   protected async killNow(app: StartedProcess, deadline: number): Promise<void> {
     const pgid = app.child.pid!;
     signalGroup(pgid, 'SIGKILL');
-    await groupGone(pgid, deadline);
+    const marks = this.marks.get(app);
+    if (marks) await allGone(`process group ${pgid}`, () => [...groupMembers(pgid), ...markedOutside(pgid, marks)], deadline);
+    else await groupGone(pgid, deadline);
     this.stopHeartbeat();
     rmSync(this.props.pidFile, { force: true });
     this.props.log.info({ pgid }, 'app stopped');

@@ -71,18 +71,54 @@ export function groupMembers(pgid: number): GroupMember[] {
 }
 
 /**
- * Resolves once group `pgid` has no live member; rejects at the monotonic `deadline` naming the
- * members left (pid and state). Polls: a group has no event for "empty".
+ * Live processes outside group `pgid` whose environment holds every one of `marks` (`KEY=value`):
+ * the processes an app started that left its group (a daemon that called setsid). Linux only;
+ * a process whose environment cannot be read (another user's, without root) is not found.
  */
-export async function groupGone(pgid: number, deadline: number): Promise<void> {
+export function markedOutside(pgid: number, marks: readonly string[]): GroupMember[] {
+  if (process.platform !== 'linux' || marks.length === 0) return [];
+  const found: GroupMember[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57 || Number(entry) === process.pid) continue;
+    const s = procStat(entry);
+    if (!s || s.pgrp === pgid || s.state === 'Z' || s.state === 'X') continue;
+    let env: string[];
+    try {
+      env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (marks.every((m) => env.includes(m))) found.push({ pid: Number(entry), state: s.state });
+  }
+  return found;
+}
+
+/**
+ * Resolves once `members()` finds no live process; meanwhile SIGKILLs each one it finds (a
+ * process may have forked since the first kill). Rejects at the monotonic `deadline` naming those
+ * left (pid and state) as members of `what`. Polls: there is no event for "empty".
+ */
+export async function allGone(what: string, members: () => GroupMember[], deadline: number): Promise<void> {
   for (;;) {
-    const left = groupMembers(pgid);
+    const left = members();
     if (left.length === 0) return;
+    for (const m of left) {
+      try {
+        process.kill(m.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     const now = performance.now();
     if (now >= deadline) {
       const list = left.map((m) => `${m.pid} (${m.state})`).join(', ');
-      throw new Error(`process group ${pgid} is not empty at the deadline: ${list}`);
+      throw new Error(`${what} is not empty at the deadline: ${list}`);
     }
     await new Promise((r) => setTimeout(r, Math.min(GROUP_POLL_MS, deadline - now)));
   }
+}
+
+/** {@link allGone} for the members of process group `pgid`. */
+export function groupGone(pgid: number, deadline: number): Promise<void> {
+  return allGone(`process group ${pgid}`, () => groupMembers(pgid), deadline);
 }

@@ -425,10 +425,16 @@ export function windowsServiceControl(name: string, run: RunCommand = runCommand
       const r = await sc(['query', name], limitMs);
       return windowsState(r.code, r.stdout);
     },
-    // the service's process and every process it started (/T), at once
+    // the service's process and every process it started (/T, by the pid `sc queryex` names),
+    // beside the service filter (which finds the process without that round trip), at once
     kill: async (limitMs) => {
-      const r = await run('taskkill.exe', ['/F', '/T', '/FI', `SERVICES eq ${name}`], bound(limitMs));
-      if (r.code !== 0) throw new Error(`taskkill ${name} failed (exit ${r.code})`);
+      const tree = async () => {
+        const q = await sc(['queryex', name], limitMs);
+        const pid = Number(/PID\s*:\s*(\d+)/.exec(q.stdout)?.[1] ?? 0);
+        return pid > 0 ? (await run('taskkill.exe', ['/F', '/T', '/PID', String(pid)], bound(limitMs))).code : 128;
+      };
+      const [byPid, byFilter] = await Promise.all([tree(), run('taskkill.exe', ['/F', '/FI', `SERVICES eq ${name}`], bound(limitMs)).then((r) => r.code)]);
+      if (byPid !== 0 && byPid !== 128 && byFilter !== 0) throw new Error(`taskkill ${name} failed (exit ${byPid}/${byFilter})`);
     },
   };
 }

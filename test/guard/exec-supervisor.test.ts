@@ -290,6 +290,31 @@ describe('ExecSupervisor: a fence is a crash', () => {
     });
   }
 
+  for (const shell of ['/bin/dash', '/bin/bash']) {
+    const tag = shell.slice(5);
+    it(`${shell}: kill() also ends a process that left the group (setsid), found by the start's environment; another start's is left alone`, async () => {
+      // given: an app that starts a daemon in a session of its own, and a stranger with another term
+      const pidFile = join(dir, `escape-${tag}.pid`);
+      const daemonPid = join(dir, `escape-${tag}.daemon`);
+      const env = { FAILOVER_GUARD_CLUSTER: 'c', FAILOVER_GUARD_NODE: `e-${tag}`, FAILOVER_GUARD_TERM: '7' };
+      const stranger = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...env, FAILOVER_GUARD_TERM: '6' } });
+      children.push(stranger);
+      const s = new ExecSupervisor({ command: `setsid sh -c 'echo $$ > ${daemonPid}; exec sleep 60' & exec sleep 60`, stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `e-${tag}`, log: silent, shell });
+      await s.start(env);
+      await until(() => existsSync(daemonPid) && readFileSync(daemonPid, 'utf8').endsWith('\n'));
+      const daemon = Number(readFileSync(daemonPid, 'utf8'));
+      const pgid = Number(readFileSync(pidFile, 'utf8'));
+      expect(procState(daemon)).toBeDefined();
+      expect(groupAlive(daemon)).toBe(true); // its own group
+      // when
+      await s.kill(inSecs(5));
+      // then: the daemon is gone with the group (before, it ran on); the stranger still runs
+      expect(groupAlive(pgid)).toBe(false);
+      expect(alive(daemon)).toBe(false);
+      expect(alive(stranger.pid!)).toBe(true);
+    });
+  }
+
   // A real uninterruptible sleep: a process whose request a FUSE server has read but not answered
   // waits in `D` and survives SIGKILL until the answer (or the server's end) comes, as on a hung
   // NFS/SMB share. Mounting FUSE needs root and /dev/fuse (a CI machine has both).

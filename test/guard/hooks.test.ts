@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import { createHmac } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
@@ -13,6 +14,17 @@ import { sleep, waitFor } from '../harness/wait';
 import { BASE_GUARD_LINES } from '../harness/guard-config';
 
 const base = BASE_GUARD_LINES;
+
+/** True while `pid` runs (a zombie does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 const problemsOf = (lines: string[]) => {
   const r = loadGuardConfig([...base, ...lines].join('\n'), {}, 'host');
   return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
@@ -301,6 +313,24 @@ describe('HookedSupervisor', () => {
       }
     });
   }
+
+  it('a hook dies with the guard (pdeathsig): a kill -9 of the guard leaves no hook running', async () => {
+    // given: a stand-in guard whose hook writes its pid, then sleeps
+    const pidFile = join(dir, 'hook.pid');
+    const guard = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'hook-holder.ts'), `echo $$ > ${pidFile}; exec sleep 60`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => guard.stdout!.on('data', (d: Buffer) => d.toString().includes('running') && resolve()));
+    await waitFor('hook started', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5000);
+    const hook = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(hook)).toBe(true);
+    // when
+    guard.kill('SIGKILL');
+    // then: the kernel killed the hook (before, it ran on in its own process group)
+    try {
+      await waitFor('hook gone', () => !alive(hook), 5000);
+    } finally {
+      if (alive(hook)) process.kill(hook, 'SIGKILL');
+    }
+  });
 
   it('runCommand never starts a program once the run is aborted', async () => {
     // given

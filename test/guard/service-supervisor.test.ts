@@ -292,6 +292,7 @@ describe('ServiceSupervisor: windows-service', () => {
       if (cmd === 'start') s.state = 4;
       if (cmd === 'stop' && s.state === 4) s.state = 3; // STOP_PENDING until killed
       if (file === 'taskkill.exe') s.state = 1;
+      if (cmd === 'queryex') return { code: 0, stdout: `SERVICE_NAME: PCAppServer\n        STATE              : ${s.state}  X\n        PID                : ${s.state === 1 ? 0 : 4711}\n` };
       if (cmd === 'query') {
         if (s.queryFails) return { code: -1, stdout: '' };
         return { code: 0, stdout: `SERVICE_NAME: PCAppServer\n        STATE              : ${s.state}  X\n        WIN32_EXIT_CODE    : ${s.exit ?? 0}  (0x0)\n        SERVICE_EXIT_CODE  : 0  (0x0)\n` };
@@ -301,7 +302,7 @@ describe('ServiceSupervisor: windows-service', () => {
     return { run, calls };
   }
 
-  it('STOP_PENDING counts as running: taskkill at the deadline', async () => {
+  it('STOP_PENDING counts as running: at the deadline the process tree (taskkill /F /T by the service pid) and the service filter are killed', async () => {
     // given
     const s = { state: 1 };
     const { run, calls } = fakeSc(s);
@@ -314,7 +315,8 @@ describe('ServiceSupervisor: windows-service', () => {
     // then
     expect(calls[1]).toBe('sc.exe start PCAppServer');
     expect(calls).toContain('sc.exe stop PCAppServer');
-    expect(calls).toContain('taskkill.exe /F /T /FI SERVICES eq PCAppServer');
+    expect(calls).toContain('taskkill.exe /F /FI SERVICES eq PCAppServer');
+    expect(calls).toContain('taskkill.exe /F /T /PID 4711');
     expect(await sup.ready()).toBe(false);
   });
 
