@@ -143,14 +143,19 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
   };
 
-  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
   const store = createStore(config, log);
-  const metrics = new GuardMetrics(() => store.statements, () => store.duplicateNodeId !== undefined);
-  const elector = new Elector({
+  // the elector is built below; the gauges are read only on a scrape, once it exists
+  const metrics = new GuardMetrics(() => store.statements, {
+    duplicateNodeId: () => store.duplicateNodeId !== undefined,
+    appUnconfirmed: () => elector.appUnconfirmed(),
+  });
+  const elector: Elector = new Elector({
     cluster: config.clusterName,
     node: config.nodeId,
     timings: config.timings,
+    serviceMode: config.service.mode,
     drainSecs: config.drainSecs,
     store,
     supervisor,
@@ -192,7 +197,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 }
 
 /** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
-async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier): Promise<RunningGuard> {
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier, clock: Clock): Promise<RunningGuard> {
   let ready = false;
   const metrics = new GuardMetrics(() => 0);
   metrics.setRole('standalone');
@@ -204,6 +209,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
     holder: config.nodeId,
     ready,
     leaseRemainingMs: 0,
+    appUnconfirmed: false,
     healthy: ready,
   });
   const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
@@ -221,7 +227,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
       clearInterval(timer);
       ready = false;
       notifier.stopping();
-      await supervisor.stop(performance.now() + config.timings.stopTimeoutSecs * 1000);
+      await supervisor.stop(clock.now() + config.timings.stopTimeoutSecs * 1000);
       await closeServer(server);
       notifier.close();
       resolveDone();

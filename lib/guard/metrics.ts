@@ -54,11 +54,12 @@ export class GuardMetrics {
 
   /**
    * @param statements statements this guard sent to the database so far
-   * @param duplicateNodeId whether another live guard process beats under this node id
+   * @param gauges whether another live guard process beats under this node id, and whether a
+   *   kill or stop of the app is not confirmed (it may still run)
    */
   constructor(
     private readonly statements: () => number,
-    private readonly duplicateNodeId: () => boolean = () => false,
+    private readonly gauges: { readonly duplicateNodeId?: () => boolean; readonly appUnconfirmed?: () => boolean } = {},
   ) {}
 
   setRole(role: Role): void {
@@ -89,6 +90,9 @@ export class GuardMetrics {
     let out = family('failover_guard_role', 'gauge', '1 for the role this node is in');
     for (const r of ROLES) out += `failover_guard_role{role="${r}"} ${r === this.role ? 1 : 0}\n`;
     out += family('failover_guard_term', 'gauge', 'Lease term (fencing token) held or last seen') + `failover_guard_term ${this.term}\n`;
+    out +=
+      family('failover_guard_app_unconfirmed', 'gauge', '1 while a kill or stop of the app is not confirmed: it may still run, the node keeps killing and does not acquire') +
+      `failover_guard_app_unconfirmed ${this.gauges.appUnconfirmed?.() ? 1 : 0}\n`;
     out += family('failover_guard_renew_seconds', 'histogram', 'Duration of successful lease renews');
     let cumulative = 0;
     RENEW_BUCKETS.forEach((le, i) => {
@@ -102,7 +106,7 @@ export class GuardMetrics {
     for (const c of PROBE_CODES) out += `failover_guard_health_probes_total{code="${c}"} ${this.probes[c]}\n`;
     out +=
       family('failover_guard_duplicate_node_id', 'gauge', 'Another live guard process beats under this node id (1): its lease is never renewed or released by this one') +
-      `failover_guard_duplicate_node_id ${this.duplicateNodeId() ? 1 : 0}\n`;
+      `failover_guard_duplicate_node_id ${this.gauges.duplicateNodeId?.() ? 1 : 0}\n`;
     out += family('failover_guard_db_statements_total', 'counter', 'Statements this guard sent to the database') + `failover_guard_db_statements_total ${this.statements()}\n`;
     return out + processMetrics(this.startedAt);
   }

@@ -5,6 +5,7 @@ import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
   deriveGuardTimings,
   drainSecs,
+  serviceModeFor,
   timingProblems,
   type GuardTimings,
 } from './timing';
@@ -163,7 +164,7 @@ export function parseClusterSpec(input: unknown): ClusterSpec {
 
 function resolve(raw: z.output<typeof clusterSpecSchema>): ClusterSpec {
   const { port, ...timingInput } = raw.guard;
-  const timings = deriveGuardTimings({ ...timingInput, startupTimeoutSecs: timingInput.startupTimeoutSecs ?? defaultStartupTimeoutSecs(raw.profile.hooks) });
+  const timings = deriveGuardTimings({ ...timingInput, startupTimeoutSecs: timingInput.startupTimeoutSecs ?? defaultStartupTimeoutSecs(raw.profile.hooks) }, serviceModeFor(raw.profile.os));
   return {
     name: raw.name,
     profile: raw.profile,
@@ -205,7 +206,7 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
     problems.push({ path: 'healthCheck.timeoutSecs', message: `must be < healthCheck.intervalSecs (${spec.healthCheck.intervalSecs})` });
   }
   if (spec.profile.failoverMode === 'guard') {
-    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck));
+    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck, serviceModeFor(spec.profile.os)));
     problems.push(...hookTimeoutProblems(spec.profile.hooks, spec.guard.startupTimeoutSecs, HOOK_TIMEOUT_PATHS));
   }
   if (spec.loadBalancer.floatingIp && spec.loadBalancer.layer !== 4) {

@@ -79,7 +79,7 @@ describe('the Application Health extension reads the guard as healthy (deploy re
     }));
     const extension = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').extension.find((e: any) => e.type === 'ApplicationHealthLinux');
     const settings = JSON.parse(extension.settings) as { protocol: string; port: number; requestPath: string };
-    const snapshot: HealthSnapshot = { cluster: 'pc', node: 'b', role: 'passive', term: 3, holder: 'a', ready: false, leaseRemainingMs: 0, healthy: false };
+    const snapshot: HealthSnapshot = { cluster: 'pc', node: 'b', role: 'passive', term: 3, holder: 'a', ready: false, leaseRemainingMs: 0, healthy: false, appUnconfirmed: false };
     const server = createHealthServer({ snapshot: () => snapshot, stepDown: async () => undefined, metrics: new GuardMetrics(() => 0) });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     try {

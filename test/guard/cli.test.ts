@@ -26,13 +26,13 @@ describe('failover-guard CLI', () => {
   it('validate prints the resolved timings and exits 0', async () => {
     const r = await run(good, 'validate');
     expect(r.code).toBe(EXIT_OK);
-    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=2s stop=2s');
+    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=3s stop=2s');
   });
 
   it.each([
     ['Q ≤ R', 'high-availability-guard.renew-period-secs=0.5\nhigh-availability-guard.query-timeout-secs=0.6', 'high-availability-guard.query-timeout-secs'],
     ['1.1·R + 2Q ≤ D', 'high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
-    ['L − D − S ≥ max(2 s, L/10)', 'service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    ['L − D ≥ K + M', 'high-availability-guard.renew-deadline-secs=3.5', 'high-availability-guard.renew-deadline-secs'],
     [
       'L − D ≥ (U − H + 1)·I + T',
       'load-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3',

@@ -4,10 +4,7 @@ describe('GuardMetrics', () => {
   it('exports whether another live guard process beats under this node id', () => {
     // given
     let duplicate = false;
-    const metrics = new GuardMetrics(
-      () => 0,
-      () => duplicate,
-    );
+    const metrics = new GuardMetrics(() => 0, { duplicateNodeId: () => duplicate });
     // when / then
     expect(metrics.render()).toContain('# TYPE failover_guard_duplicate_node_id gauge\nfailover_guard_duplicate_node_id 0\n');
     duplicate = true;

@@ -85,18 +85,18 @@ describe('timing names', () => {
     const s = spec();
     for (const [prefix, root] of [['', s], ['spec.', { spec: s }]] as const) {
       const names = specTimingPaths(prefix);
-      expect(Object.keys(names).sort()).toEqual([...timings, 'healthCheck'].sort());
+      expect(Object.keys(names).sort()).toEqual([...timings, 'healthCheck', 'serviceMode'].sort());
       for (const path of Object.values(names)) expect(at(root, path)).toBeDefined();
     }
   });
 
   it('a broken invariant is reported under the spec path, and by the guard under the config key', () => {
     const guard = { failOverIntervalSecs: 30, renewDeadlineSecs: 26, stopTimeoutSecs: 3 };
-    expect(() => spec({ guard })).toThrow(specTimingPaths().stopTimeoutSecs);
+    expect(() => spec({ guard })).toThrow(specTimingPaths().renewDeadlineSecs);
     const ok = spec();
     const text = renderProperties(guardSettings(ok, DB)).replace(/renew-deadline-secs=.*/, 'renew-deadline-secs=26');
     const r = loadGuardConfig(text, {}, 'host');
-    expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain(TIMING_KEY_NAMES.stopTimeoutSecs);
+    expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain(TIMING_KEY_NAMES.renewDeadlineSecs);
   });
 
   it('every config key name is a key of the guard config contract', () => {
