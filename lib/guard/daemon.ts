@@ -81,6 +81,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
         stopTimeoutSecs: s.stopTimeoutSecs,
         markerFile: pidFilePath(config).replace(/\.pid$/, '.watch'),
         log,
+        initialValidMs: config.timings.renewDeadlineSecs * 1000,
       });
   }
 }
@@ -132,7 +133,8 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
-  const supervisor = withAppHooks(createSupervisor(config, log, clock), config, log);
+  const base = createSupervisor(config, log, clock);
+  const supervisor = withAppHooks(base, config, log);
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -157,7 +159,11 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
       metrics.onChange(c);
       notify(c);
     },
-    onRenew: (ms) => metrics.onRenew(ms),
+    onRenew: (ms) => {
+      metrics.onRenew(ms);
+      // windows-service: the app watcher fences at the same instant the guard would (renew send + D)
+      if (base instanceof WindowsServiceWatch) base.leaseValidFor(config.timings.renewDeadlineSecs * 1000 - ms);
+    },
   });
   const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
   await listen(server, config.healthPort, config.healthBind);
