@@ -106,7 +106,8 @@ export class AwsAppServers extends Construct {
     };
     this.userData = withInstallCommands(
       spec.profile.os,
-      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
+      // packed when longer than EC2 takes (the install commands and the wrapper get 2 KB)
+      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false, maxBytes: EC2_USER_DATA_MAX_BYTES - 2048 }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
       // the domain join reboots the node; the boot script finishes after it
       storage?.domainJoin !== undefined,

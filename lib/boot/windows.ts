@@ -1,4 +1,4 @@
-import { compactPowerShell } from './powershell-compact';
+import { compactPowerShell, packPowerShell } from './powershell-compact';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
 import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
@@ -13,6 +13,11 @@ export interface WindowsBootScriptOptions {
    * @default true
    */
   readonly wrap?: boolean;
+  /**
+   * Bytes the script may take (without the wrapper): a longer one goes packed, a stub that
+   * carries it gzip-compressed (see packPowerShell). @default - no limit, never packed
+   */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -24,6 +29,8 @@ export interface WindowsBootScriptOptions {
 export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, options: WindowsBootScriptOptions = {}): string {
   checkBootInput(spec, ctx, 'windows');
   const steps: string[] = [];
+  // the app stops before the share is seeded from its files, and no app runs unguarded
+  if (usesGuard(spec)) steps.push(APP_STOPPED_STEP);
   if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
   if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
   steps.push(...windowsAppSteps(spec, ctx));
@@ -39,7 +46,8 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (usesShare(spec)) helpers.push(LINK_HELPER);
   if (thinprint) helpers.push(thinprint.helpers);
   const thinprintValues = thinprint ? `${thinprint.values.join('\n')}\n` : '';
-  const body = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'));
+  const compact = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'));
+  const body = options.maxBytes !== undefined && Buffer.byteLength(compact) > options.maxBytes ? packPowerShell(compact) : compact;
   return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n` : body;
 }
 
@@ -154,12 +162,48 @@ function Get-SecretText([string]$Ref) {
 }
 `;
 
+/**
+ * How Windows PowerShell 5.1 spells a link's target (`.Target` shows the reparse point's
+ * substitute name): a link to `\\fs\share\x` reads `UNC\fs\share\x`, NT-prefixed ones
+ * `\??\C:\x`. Each prefix → its plain form; the first match wins.
+ */
+export const LINK_TARGET_PREFIXES: ReadonlyArray<readonly [string, string]> = [
+  ['\\??\\UNC\\', '\\\\'],
+  ['\\\\?\\UNC\\', '\\\\'],
+  ['UNC\\', '\\\\'],
+  ['\\??\\', ''],
+  ['\\\\?\\', ''],
+];
+
+/** The path as the boot script's ConvertTo-PlainPath returns it (the same table, in TypeScript). */
+export function plainLinkPath(path: string): string {
+  let p = path;
+  for (const [prefix, plain] of LINK_TARGET_PREFIXES) {
+    if (p.toLowerCase().startsWith(prefix.toLowerCase())) {
+      p = plain + p.slice(prefix.length);
+      break;
+    }
+  }
+  return p.replace(/\\+$/, '');
+}
+
+/** The same link on both sides: plain forms, case-insensitive (as NTFS and SMB compare names). */
+export const sameLinkTarget = (a: string, b: string): boolean => plainLinkPath(a).toLowerCase() === plainLinkPath(b).toLowerCase();
+
 const LINK_HELPER = `# Plain string join: no PowerShell drive lookup, no wildcards.
 function Join-Literal([string]$Base, [string]$Child) { [System.IO.Path]::Combine($Base, $Child) }
 function Get-LinkTarget([string]$Path) {
   $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
   if ($null -eq $item -or $item.LinkType -ne 'SymbolicLink') { return $null }
   return @($item.Target)[0]
+}
+# 5.1 reads a link to \\\\fs\\share\\x as UNC\\fs\\share\\x: compare plain forms, or every boot relinks
+$LinkTargetPrefixes = @(${LINK_TARGET_PREFIXES.map(([a, b]) => `@(${psQuote(a)}, ${psQuote(b)})`).join(', ')})
+function ConvertTo-PlainPath([string]$Path) {
+  foreach ($pair in $LinkTargetPrefixes) {
+    if ($Path.StartsWith($pair[0], [System.StringComparison]::OrdinalIgnoreCase)) { $Path = $pair[1] + $Path.Substring($pair[0].Length); break }
+  }
+  return $Path.TrimEnd([char]'\\')
 }
 # mklink accepts a target that does not exist (yet); PowerShell 5.1's New-Item does not. The paths
 # reach cmd through the environment, inside double quotes (no Windows path contains one), so no
@@ -209,6 +253,22 @@ ${indent(mapping.trimEnd())}
 }
 `;
 }
+
+/**
+ * Images with the app installed start it at boot: set it to Manual and stop it before the share
+ * is seeded (no copy of live files) and before anything else runs unguarded. Not under a running
+ * guard (a later boot): the guard owns the app then.
+ */
+const APP_STOPPED_STEP = `Invoke-Step 'keep the app stopped until the guard starts it' {
+  $app = Get-Service -Name $AppService -ErrorAction SilentlyContinue
+  if ($null -eq $app) { throw "service $AppService not found: is the app installed?" }
+  $guard = Get-Service -Name $GuardService -ErrorAction SilentlyContinue
+  if ($null -eq $guard -or $guard.Status -eq 'Stopped') {
+    if ($app.StartType -ne 'Manual') { Set-Service -Name $AppService -StartupType Manual; Write-Log "set $AppService to Manual" }
+    if ($app.Status -ne 'Stopped') { Stop-Service -Name $AppService -Force; Write-Log "stopped $AppService (the guard starts it)" }
+  }
+}
+`;
 
 /** Same rules as on Linux: first node under the lock seeds, the marker is written last. */
 const SEED_STEP = `Invoke-Step 'seed the share' {
@@ -260,7 +320,7 @@ const SEED_STEP = `Invoke-Step 'seed the share' {
 
 const LINK_STEP = `Invoke-Step 'link the shared items' {
   $pending = @(for ($i = 0; $i -lt $SharedPaths.Count; $i++) {
-    if ((Get-LinkTarget (Join-Literal $InstallDir $SharedPaths[$i])) -ne (Join-Literal $ShareRoot $SharedPaths[$i])) { $i }
+    if ((ConvertTo-PlainPath (Get-LinkTarget (Join-Literal $InstallDir $SharedPaths[$i]))) -ne (ConvertTo-PlainPath (Join-Literal $ShareRoot $SharedPaths[$i]))) { $i }
   })
   if ($pending.Count -gt 0) {
     # the app must not run while its files move

@@ -1,4 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
+import { LINK_TARGET_PREFIXES, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { unpackPowerShell } from '../../lib/boot/powershell-compact';
+import { powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { APP, DB, SHA } from '../harness/boot-contexts';
 
@@ -76,8 +79,19 @@ describe('renderWindowsBootScript', () => {
     expect(script).not.toContain('New-SmbGlobalMapping');
   });
 
-  it('fits in EC2 user data (16 KB)', () => {
-    expect(Buffer.byteLength(renderWindowsBootScript(windowsPaperCut(true), azureContext))).toBeLessThan(16 * 1024);
+  it('fits in EC2 user data (16 KB): packed when longer, the same script inside', async () => {
+    // given
+    const plain = renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false });
+    // when
+    const packed = renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false, maxBytes: 12 * 1024 });
+    // then
+    expect(Buffer.byteLength(plain)).toBeGreaterThan(12 * 1024);
+    expect(Buffer.byteLength(packed)).toBeLessThan(12 * 1024);
+    expect(unpackPowerShell(packed)).toBe(plain);
+    expect(packed.startsWith('# failover-constructs boot script for cluster print')).toBe(true);
+    expect(await powershellSyntaxErrors(packed)).toEqual([]);
+    // short enough: left as it is
+    expect(renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false, maxBytes: 64 * 1024 })).toBe(plain);
   });
 
   it('keeps hostile spec values inside single-quoted literals only', () => {
@@ -137,6 +151,55 @@ describe('renderWindowsBootScript', () => {
       const ctx: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
       expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(/if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n(?:.*\n)?\s*exit 0/);
     });
+  });
+
+  describe('links on UNC shares', () => {
+    // What Windows PowerShell 5.1's .Target shows for a link (left) and what the script wants (right).
+    const cases: Array<[string, string, boolean]> = [
+      ['UNC\\amznfsx1234.corp.example.com\\share\\data', '\\\\amznfsx1234.corp.example.com\\share\\data', true],
+      ['unc\\FS\\Share\\data\\', '\\\\fs\\share\\data', true],
+      ['\\??\\UNC\\fs\\share\\data', '\\\\fs\\share\\data', true],
+      ['\\\\?\\UNC\\fs\\share\\data', '\\\\fs\\share\\data', true],
+      ['\\??\\P:\\data', 'P:\\data', true],
+      ['P:\\data', 'P:\\data', true],
+      ['UNC\\fs\\share\\data', '\\\\fs\\share\\other', false],
+      ['UNC\\fs\\share\\data', 'P:\\data', false],
+      ['C:\\UNC\\fs', '\\\\fs', false],
+    ];
+
+    it.each(cases)('%s is %s: %s', (target, wanted, same) => {
+      expect(sameLinkTarget(target, wanted)).toBe(same);
+    });
+
+    it('compares plain forms on both sides in the link step, with the same prefix table', async () => {
+      // given
+      const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+      // then: a raw comparison relinks (and stops the app) on every boot
+      expect(script).toContain(
+        'if ((ConvertTo-PlainPath (Get-LinkTarget (Join-Literal $InstallDir $SharedPaths[$i]))) -ne (ConvertTo-PlainPath (Join-Literal $ShareRoot $SharedPaths[$i]))) { $i }',
+      );
+      const table = `$LinkTargetPrefixes = @(${LINK_TARGET_PREFIXES.map(([a, b]) => `@('${a}', '${b}')`).join(', ')})`;
+      expect(script).toContain(table);
+      expect(script).toContain('if ($Path.StartsWith($pair[0], [System.StringComparison]::OrdinalIgnoreCase)) { $Path = $pair[1] + $Path.Substring($pair[0].Length); break }');
+      expect(plainLinkPath('UNC\\fs\\share')).toBe('\\\\fs\\share');
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+  });
+
+  it('stops the app and sets it to Manual before the share is seeded from its files', () => {
+    // given
+    const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+    // when
+    const stop = script.indexOf("Invoke-Step 'keep the app stopped until the guard starts it'");
+    const seed = script.indexOf("Invoke-Step 'seed the share'");
+    // then
+    expect(stop).toBeGreaterThan(0);
+    expect(stop).toBeLessThan(seed);
+    const step = script.slice(stop, seed);
+    expect(step).toContain("Set-Service -Name $AppService -StartupType Manual");
+    expect(step).toContain('Stop-Service -Name $AppService -Force');
+    // not under a running guard (a later boot): the guard owns the app then
+    expect(step).toMatch(/if \(\$null -eq \$guard -or \$guard\.Status -eq 'Stopped'\)/);
   });
 
   it('refuses an NFS share and a bad drive, naming the fields', () => {
