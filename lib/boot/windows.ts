@@ -64,6 +64,8 @@ function header(spec: ClusterSpec): string {
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 3
+# .NET Framework 4.x in Windows PowerShell 5.1 may offer TLS 1.0/1.1 only; the clouds' endpoints need 1.2
+[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
 `;
 }
 
@@ -126,6 +128,18 @@ function Write-Log([string]$Message) {
   Write-Host $line
   Add-Content -LiteralPath $LogFile -Value $line
 }
+# Every cloud call goes through this: a new role assignment or instance-role policy answers 403
+# for minutes, and the Azure extension runs once per VM. 60 tries, 10 s apart, as on Linux.
+function Invoke-WithRetry([string]$What, [scriptblock]$Call) {
+  for ($try = 1; ; $try++) {
+    try { return (& $Call) }
+    catch {
+      if ($try -ge 60) { throw ('{0} failed {1} times; last error: {2}' -f $What, $try, $_.Exception.Message) }
+      Write-Log ('{0} failed (try {1} of 60), again in 10 s: {2}' -f $What, $try, $_.Exception.Message)
+      Start-Sleep -Seconds 10
+    }
+  }
+}
 function Invoke-Step([string]$Name, [scriptblock]$Body) {
   $script:Step = $Name
   Write-Log "step: $Name"
@@ -143,7 +157,7 @@ const IMDS_HELPER = `# An access token for a resource from the Azure instance me
 function Get-ImdsToken([string]$Resource) {
   $uri = 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=' + [Uri]::EscapeDataString($Resource)
   if ($ManagedIdentityClientId) { $uri += '&client_id=' + $ManagedIdentityClientId }
-  (Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri $uri).access_token
+  (Invoke-WithRetry 'managed identity token' { Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri $uri }).access_token
 }
 `;
 
@@ -151,10 +165,10 @@ const SECRET_HELPER = `# Reads a secret reference (aws-secretsmanager:, azure-ke
 function Get-SecretText([string]$Ref) {
   $scheme, $target = $Ref -split ':', 2
   switch ($scheme) {
-    'aws-secretsmanager' { return (Get-SECSecretValue -SecretId $target -Region ($target -split ':')[3]).SecretString }
+    'aws-secretsmanager' { return (Invoke-WithRetry 'secret read' { Get-SECSecretValue -SecretId $target -Region ($target -split ':')[3] }).SecretString }
     'azure-keyvault' {
       $token = Get-ImdsToken 'https://vault.azure.net'
-      return (Invoke-RestMethod -UseBasicParsing -Headers @{ Authorization = "Bearer $token" } -Uri ($target + '?api-version=7.4')).value
+      return (Invoke-WithRetry 'secret read' { Invoke-RestMethod -UseBasicParsing -Headers @{ Authorization = "Bearer $token" } -Uri ($target + '?api-version=7.4') }).value
     }
     'file' { return [System.IO.File]::ReadAllText($target) }
     default { throw "unsupported secret reference scheme '$scheme'" }
@@ -384,9 +398,9 @@ function guardBinaryStep(ctx: BootContext): string {
   const download =
     bin.kind === 's3'
       ? `# AWS Tools for PowerShell sign with the instance role (credentials through IMDSv2)
-Read-S3Object -BucketName ${psQuote(bin.bucket)} -Key ${psQuote(bin.key)} -Region ${psQuote(bin.region)} -File $download | Out-Null`
+Invoke-WithRetry 'guard download' { Read-S3Object -BucketName ${psQuote(bin.bucket)} -Key ${psQuote(bin.key)} -Region ${psQuote(bin.region)} -File $download | Out-Null }`
       : `$token = Get-ImdsToken 'https://storage.azure.com/'
-Invoke-WebRequest -UseBasicParsing -Uri ${psQuote(bin.url)} -Headers @{ 'x-ms-version' = '2020-10-02'; Authorization = "Bearer $token" } -OutFile $download
+Invoke-WithRetry 'guard download' { Invoke-WebRequest -UseBasicParsing -Uri ${psQuote(bin.url)} -Headers @{ 'x-ms-version' = '2020-10-02'; Authorization = "Bearer $token" } -OutFile $download }
 Remove-Variable token`;
   return `Invoke-Step 'install the guard binary' {
   $installed = (Test-Path -LiteralPath $GuardExe) -and ((Get-FileHash -Algorithm SHA256 -LiteralPath $GuardExe).Hash.ToLowerInvariant() -eq $GuardSha256)

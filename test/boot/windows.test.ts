@@ -1,7 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { LINK_TARGET_PREFIXES, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
-import { powershellSyntaxErrors } from '../harness/powershell-syntax';
+import { powershellCommands, powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { APP, DB, SHA } from '../harness/boot-contexts';
 
@@ -183,6 +183,36 @@ describe('renderWindowsBootScript', () => {
       expect(script).toContain('if ($Path.StartsWith($pair[0], [System.StringComparison]::OrdinalIgnoreCase)) { $Path = $pair[1] + $Path.Substring($pair[0].Length); break }');
       expect(plainLinkPath('UNC\\fs\\share')).toBe('\\\\fs\\share');
       expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+  });
+
+  describe('cloud calls', () => {
+    /** What reaches a cloud endpoint from a Windows node (cmdlets and their aliases). */
+    const CLOUD_CALLS = /^(Invoke-RestMethod|Invoke-WebRequest|irm|iwr|curl|wget|Read-S3Object|Copy-S3Object|Get-SECSecretValue|Get-S3Object|Start-BitsTransfer)$/i;
+    const thinprintCtx: BootContext = { ...awsContext, thinprint: { clientKeysSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/tp' } };
+    const scripts: Array<[string, string]> = [
+      ['PaperCut on AWS', renderWindowsBootScript(windowsPaperCut(), awsContext)],
+      ['PaperCut on Azure', renderWindowsBootScript(windowsPaperCut(true), azureContext)],
+      ['ThinPrint single-active', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), thinprintCtx)],
+      ['ThinPrint dns', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...thinprintCtx, thinprint: { ...thinprintCtx.thinprint, nodeSubnetCidrs: ['10.0.1.0/24'] } })],
+    ];
+
+    it.each(scripts)('%s: every cloud call runs inside Invoke-WithRetry', async (_name, script) => {
+      // given
+      const commands = await powershellCommands(script);
+      // when
+      const calls = commands.filter((c) => CLOUD_CALLS.test(c.name));
+      // then
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((c) => c.within[0] !== 'Invoke-WithRetry').map((c) => `${c.line}: ${c.text}`)).toEqual([]);
+    });
+
+    it('retries 60 times, 10 s apart, and forces TLS 1.2 before any call', () => {
+      const script = scripts[0][1];
+      expect(script).toMatch(/function Invoke-WithRetry\(\[string\]\$What, \[scriptblock\]\$Call\) \{\nfor \(\$try = 1; ; \$try\+\+\) \{\ntry \{ return \(& \$Call\) \}/);
+      expect(script).toContain('if ($try -ge 60) {');
+      expect(script).toContain('Start-Sleep -Seconds 10');
+      expect(script.indexOf('[Net.SecurityProtocolType]::Tls12')).toBeLessThan(script.indexOf('function Invoke-WithRetry'));
     });
   });
 
