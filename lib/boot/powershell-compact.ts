@@ -45,32 +45,43 @@ export function compactPowerShell(script: string): string {
   return out.join('\n') + (script.endsWith('\n') ? '\n' : '');
 }
 
+/** A cdktf string token as it stands in text at synth (Terraform resolves it in the user data). */
+const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
+
 /**
  * The script as a small PowerShell stub that carries it gzip-compressed (base64) and runs it:
  * EC2 user data takes 16 KB and EC2Launch unpacks nothing itself. The header comment block
- * stays readable above the stub. `exit` inside the script ends the whole run, as before; the
- * stub decodes with .NET only (Windows PowerShell 5.1). Deterministic for one Node release
- * (zlib at level 9, no file name, mtime 0).
+ * stays readable above the stub. Terraform cannot resolve a reference inside the blob, so each
+ * cdktf token goes in as a placeholder, and the stub puts the resolved value back (in the same
+ * quoted literal it stood in) before it runs the script. `exit` inside the script ends the whole
+ * run, as before; the stub decodes with .NET only (Windows PowerShell 5.1). Deterministic for
+ * one Node release (zlib at level 9, mtime 0).
  */
 export function packPowerShell(script: string): string {
   const lines = script.split('\n');
   let header = 0;
   while (header < lines.length && lines[header].startsWith('#')) header++;
-  const blob = gzipSync(Buffer.from(script, 'utf8'), { level: 9 }).toString('base64');
+  const tokens = [...new Set(script.match(TOKEN) ?? [])];
+  const placeholder = (i: number) => `@@failover-token-${i}@@`;
+  const withPlaceholders = tokens.reduce((text, token, i) => text.split(token).join(placeholder(i)), script);
+  const blob = gzipSync(Buffer.from(withPlaceholders, 'utf8'), { level: 9 }).toString('base64');
   return [
     ...lines.slice(0, header),
     '# (packed: the script follows gzip-compressed; it runs as if it stood here)',
     `$packed = [Convert]::FromBase64String('${blob}')`,
     '$unzip = New-Object System.IO.Compression.GZipStream((New-Object System.IO.MemoryStream(,$packed)), [System.IO.Compression.CompressionMode]::Decompress)',
     '$text = (New-Object System.IO.StreamReader($unzip, (New-Object System.Text.UTF8Encoding($false)))).ReadToEnd()',
+    ...tokens.map((token, i) => `$text = $text.Replace('${placeholder(i)}', '${token}')`),
     '& ([scriptblock]::Create($text))',
     '',
   ].join('\n');
 }
 
-/** The script a {@link packPowerShell} stub carries (tests, and operators reading user data). */
+/** The script a {@link packPowerShell} stub carries, tokens put back (tests, operators reading user data). */
 export function unpackPowerShell(stub: string): string {
   const blob = /^\$packed = \[Convert\]::FromBase64String\('([A-Za-z0-9+/=]+)'\)$/m.exec(stub);
   if (!blob) throw new Error('not a packed PowerShell script');
-  return gunzipSync(Buffer.from(blob[1], 'base64')).toString('utf8');
+  let text = gunzipSync(Buffer.from(blob[1], 'base64')).toString('utf8');
+  for (const [, placeholder, value] of stub.matchAll(/^\$text = \$text\.Replace\('([^']+)', '([^']*)'\)$/gm)) text = text.split(placeholder).join(value);
+  return text;
 }

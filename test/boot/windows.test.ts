@@ -237,3 +237,19 @@ describe('renderWindowsBootScript', () => {
     expect(() => renderWindowsBootScript(windowsPaperCut(), ctx)).toThrow(/share\.kind: Windows nodes mount the share over SMB; use "smb"\n.*windowsDrive: must be a drive letter/);
   });
 });
+
+describe('packed boot script', () => {
+  it('keeps Terraform references outside the compressed blob and puts them back in place', () => {
+    // given: a token where the AWS construct passes one (the bucket, the load balancer address)
+    const token = '${TfToken[TOKEN.42]}';
+    const ctx: BootContext = { ...awsContext, guardBinary: { ...awsContext.guardBinary, bucket: token } as BootContext['guardBinary'], app: { ...APP, networkAddress: token } };
+    const plain = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false });
+    // when
+    const packed = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false, maxBytes: 4096 });
+    // then: Terraform sees the token once, in a plain literal of the stub
+    expect(plain.split(token).length - 1).toBeGreaterThan(1);
+    expect(packed.split(token).length - 1).toBe(1);
+    expect(packed).toContain(`$text = $text.Replace('@@failover-token-0@@', '${token}')`);
+    expect(unpackPowerShell(packed)).toBe(plain);
+  });
+});
