@@ -37,10 +37,11 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
   const thinprint = thinprintScriptParts(spec, ctx.thinprint);
   if (thinprint) steps.push(thinprint.configureStep);
+  steps.push(firewallStep(spec, !!thinprint && spec.profile.failoverMode === 'dns'));
   if (usesGuard(spec)) steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
   else steps.push(APP_SERVICE_STEP);
   if (thinprint) steps.push(...thinprint.finalSteps);
-  const helpers = [HELPERS];
+  const helpers = [HELPERS, FIREWALL_HELPER];
   if (usesImds(spec, ctx)) helpers.push(IMDS_HELPER);
   if ((usesShare(spec) && smbSecretRef(spec, ctx) !== undefined) || thinprint?.readsSecret) helpers.push(SECRET_HELPER);
   if (usesShare(spec)) helpers.push(LINK_HELPER);
@@ -113,12 +114,51 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
       `$GuardTempDir = ${psQuote(WINDOWS.guardTempDir)}`,
     );
   }
+  const probes = healthProbeSources(ctx);
+  const allowed = spec.loadBalancer.allowedCidrs;
+  lines.push(
+    `$AppTcpPorts = ${psArray(spec.ports.map((p) => String(p.port)))}`,
+    // the security group / NSG scopes the app ports; the host firewall repeats the spec's CIDRs
+    `$AppSources = ${psArray(allowed && probes[0] !== 'Any' ? [...allowed, ...probes] : allowed ?? ['Any'])}`,
+  );
+  if (usesGuard(spec)) lines.push(`$GuardPort = ${psQuote(String(spec.guard.port))}`, `$ProbeSources = ${psArray(probes)}`);
   if (usesImds(spec, ctx)) {
     lines.push(`$ManagedIdentityClientId = ${psQuote(managedIdentityClientId(ctx) ?? '')}`);
   }
   return lines.join('\n') + '\n';
 }
 
+
+/** Azure Load Balancer health probes come from this address (Azure's virtual public IP). */
+export const AZURE_PROBE_SOURCE = '168.63.129.16';
+
+/** Where the guard port's probes come from (see BootContext.healthProbeSources). */
+export function healthProbeSources(ctx: BootContext): readonly string[] {
+  if (ctx.healthProbeSources !== undefined && ctx.healthProbeSources.length > 0) return ctx.healthProbeSources;
+  return ctx.guardBinary.kind === 'azure-blob' ? [AZURE_PROBE_SOURCE] : ['Any'];
+}
+
+/** Windows Firewall drops unsolicited inbound traffic: a rule per port set, created or brought in line. */
+const FIREWALL_HELPER = `function Set-InboundRule([string]$Name, [string]$Protocol, [string[]]$Ports, [string[]]$Sources) {
+  $rule = @{ Direction = 'Inbound'; Action = 'Allow'; Protocol = $Protocol; LocalPort = $Ports; RemoteAddress = $Sources; Profile = 'Any'; Enabled = 'True' }
+  if (Get-NetFirewallRule -Name $Name -ErrorAction SilentlyContinue) { Set-NetFirewallRule -Name $Name @rule }
+  else { New-NetFirewallRule -Name $Name -DisplayName $Name @rule | Out-Null; Write-Log "firewall: allowed $Protocol $($Ports -join ',') from $($Sources -join ',')" }
+}
+`;
+
+/**
+ * The host firewall: the guard's port from the load balancer's probe sources only, the app's
+ * ports from the allowed sources; ThinPrint dns mode also its cluster channel (UDP multicast
+ * among the nodes' network, port not documented by the vendor, so any UDP port from there).
+ */
+function firewallStep(spec: ClusterSpec, multicast: boolean): string {
+  const lines = [`Invoke-Step 'open the firewall for the load balancer and the clients' {`];
+  if (usesGuard(spec)) lines.push(`  Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources`);
+  lines.push(`  Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources`);
+  if (multicast) lines.push(`  Set-InboundRule 'failover-thinprint-cluster' 'UDP' @('Any') @($TpNodeNetwork)`);
+  lines.push('}', '');
+  return lines.join('\n');
+}
 
 const HELPERS = `# ---- helpers ----
 $script:Step = 'start'

@@ -52,3 +52,15 @@ describe('FSx for Windows with the machine identity', () => {
     expect(app.userData).not.toContain('<persist>');
   });
 });
+
+describe('Windows Firewall scope on AWS', () => {
+  it("admits the guard's port from the load balancer's subnets (its health checks' sources)", () => {
+    // given / when
+    let app!: AwsAppServers;
+    const json = synth((s) => (app = build(s, windowsSpec())));
+    // then: one subnet lookup per load balancer subnet, their CIDRs in the boot context
+    const subnets = all(json, 'aws_subnet', 'data');
+    expect(subnets.map((d) => d.id).sort()).toEqual([...NET.subnetIds].sort());
+    expect(app.bootContext.healthProbeSources).toHaveLength(NET.subnetIds.length);
+  });
+});

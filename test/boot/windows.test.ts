@@ -216,6 +216,40 @@ describe('renderWindowsBootScript', () => {
     });
   });
 
+  describe('Windows Firewall', () => {
+    const ruleLines = (script: string) => script.split('\n').filter((l) => l.startsWith('Set-InboundRule '));
+
+    it("Azure: the guard's port from the load balancer's probe address only, the app ports from clients", async () => {
+      // given
+      const script = renderWindowsBootScript(windowsPaperCut(true), azureContext);
+      // then
+      expect(script).toContain("$ProbeSources = @('168.63.129.16')");
+      expect(script).toContain("$GuardPort = '9180'");
+      expect(script).toContain("$AppTcpPorts = @('9191', '9192', '9193')");
+      expect(ruleLines(script)).toEqual(["Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources", "Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources"]);
+      expect(script).toMatch(/New-NetFirewallRule -Name \$Name -DisplayName \$Name @rule/);
+      expect(script).toContain("$rule = @{ Direction = 'Inbound'; Action = 'Allow'; Protocol = $Protocol; LocalPort = $Ports; RemoteAddress = $Sources; Profile = 'Any'; Enabled = 'True' }");
+      // before the guard (and so the app) starts
+      expect(script.indexOf("Invoke-Step 'open the firewall")).toBeLessThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+
+    it("AWS: the guard's port from the NLB's subnets; the app ports from the spec's CIDRs and the NLB", () => {
+      const spec = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }), loadBalancer: { allowedCidrs: ['192.168.0.0/16'] } });
+      const script = renderWindowsBootScript(spec, { ...awsContext, healthProbeSources: ['10.0.0.0/24', '10.0.1.0/24'] });
+      expect(script).toContain("$ProbeSources = @('10.0.0.0/24', '10.0.1.0/24')");
+      expect(script).toContain("$AppSources = @('192.168.0.0/16', '10.0.0.0/24', '10.0.1.0/24')");
+    });
+
+    it('ThinPrint: 4000-4002 in both modes; dns mode also UDP among the nodes (multicast)', () => {
+      const single = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), awsContext);
+      const dns = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...awsContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } });
+      for (const script of [single, dns]) expect(script).toContain("$AppTcpPorts = @('4000', '4001', '4002')");
+      expect(ruleLines(single)).toContain("Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources");
+      expect(ruleLines(dns)).toEqual(["Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources", "Set-InboundRule 'failover-thinprint-cluster' 'UDP' @('Any') @($TpNodeNetwork)"]);
+    });
+  });
+
   it('stops the app and sets it to Manual before the share is seeded from its files', () => {
     // given
     const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
