@@ -185,7 +185,7 @@ ${multicast ? '  $script:RebootForIgmp = $false\n' : ''}${multicastPart}  # engi
   if (Set-RegistryValue $TpRegistryKey $TpServerPortValue 'DWord' $TpServerPort) { $changed = $true }
   if ($TpClientKeysSecretRef) {
     # no channel syncs client IDs between nodes here: every node adds them itself
-    $parsed = ConvertFrom-Json -InputObject (Get-SecretText $TpClientKeysSecretRef)
+    $parsed = ConvertFrom-SecretJson (Get-SecretText $TpClientKeysSecretRef) 'with the client keys'
     $pairs = @(foreach ($client in @($parsed.clients)) {
       $id = [string]$client.id
       $key = [string]$client.key

@@ -214,6 +214,12 @@ function Get-SecretText([string]$Ref) {
     default { throw "unsupported secret reference scheme '$scheme'" }
   }
 }
+# ConvertFrom-Json quotes the text it fails on into its error (and so into boot.log and the
+# extension's output): a malformed secret gets a message without any of its text.
+function ConvertFrom-SecretJson([string]$Text, [string]$What) {
+  try { return (ConvertFrom-Json -InputObject $Text) }
+  catch { throw "the secret $What is not valid JSON (its text is not shown)" }
+}
 `;
 
 /**
@@ -289,7 +295,7 @@ if (-not (Get-CimInstance -ClassName Win32_ComputerSystem).PartOfDomain) {
 `
       : `if (-not (Get-SmbGlobalMapping -RemotePath $ShareUnc -ErrorAction SilentlyContinue)) {
   # a global mapping is visible to services (LocalSystem), persists across reboots
-  $secret = Get-SecretText $ShareSecretRef | ConvertFrom-Json
+  $secret = ConvertFrom-SecretJson (Get-SecretText $ShareSecretRef) 'with the share credentials'
   $password = ConvertTo-SecureString -String $secret.password -AsPlainText -Force
   $credential = New-Object System.Management.Automation.PSCredential($secret.username, $password)
   $mapping = @{ RemotePath = $ShareUnc; Credential = $credential; Persistent = $true }

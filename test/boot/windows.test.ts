@@ -207,6 +207,15 @@ describe('renderWindowsBootScript', () => {
       expect(calls.filter((c) => c.within[0] !== 'Invoke-WithRetry').map((c) => `${c.line}: ${c.text}`)).toEqual([]);
     });
 
+    it.each(scripts)('%s: a malformed secret is reported without its text', async (_name, script) => {
+      // given: ConvertFrom-Json puts the text it fails on into its error message
+      const parses = (await powershellCommands(script)).filter((c) => /^ConvertFrom-Json$/i.test(c.name));
+      // then: the only parse is the helper's, whose catch throws a message of its own
+      expect(parses.map((c) => c.text)).toEqual(script.includes('Get-SecretText') ? ['ConvertFrom-Json -InputObject $Text'] : []);
+      if (parses.length > 0) expect(script).toContain("catch { throw \"the secret $What is not valid JSON (its text is not shown)\" }");
+      expect(script).not.toMatch(/\|\s*ConvertFrom-Json/i);
+    });
+
     it('retries 60 times, 10 s apart, and forces TLS 1.2 before any call', () => {
       const script = scripts[0][1];
       expect(script).toMatch(/function Invoke-WithRetry\(\[string\]\$What, \[scriptblock\]\$Call\) \{\nfor \(\$try = 1; ; \$try\+\+\) \{\ntry \{ return \(& \$Call\) \}/);
