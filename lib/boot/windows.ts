@@ -32,7 +32,7 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   // the app stops before the share is seeded from its files, and no app runs unguarded
   if (usesGuard(spec)) steps.push(APP_STOPPED_STEP);
   if (usesShare(spec)) steps.push(mapShareStep(spec, ctx), SEED_STEP, LINK_STEP);
-  if (spec.profile.deleteOnClone.length > 0) steps.push(CLONE_STEP);
+  if (spec.profile.deleteOnClone.length > 0) steps.push(cloneStep(ctx));
   steps.push(...windowsAppSteps(spec, ctx));
   if (loopbackVip(spec, ctx) !== undefined) steps.push(VIP_STEP);
   const thinprint = thinprintScriptParts(spec, ctx.thinprint);
@@ -49,7 +49,20 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   const thinprintValues = thinprint ? `${thinprint.values.join('\n')}\n` : '';
   const compact = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'));
   const body = options.maxBytes !== undefined && Buffer.byteLength(compact) > options.maxBytes ? packPowerShell(compact) : compact;
-  return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n` : body;
+  // the domain join reboots the node and the script must run again then (EC2Launch: <persist>)
+  const persist = usesShare(spec) && smbSecretRef(spec, ctx) === undefined ? '<persist>true</persist>\n' : '';
+  return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n${persist}` : body;
+}
+
+/**
+ * The command that runs the custom data on an Azure Windows VM (Custom Script Extension).
+ * Windows PowerShell 5.1 reads a .ps1 without a byte-order mark in the ANSI code page, so
+ * non-ASCII values (a cluster or path name) would arrive garbled: the script is written as
+ * UTF-8 with a BOM, run, and its exit code passed on.
+ */
+export function azureCustomDataCommand(scriptPath: string): string {
+  const ps = psQuote(scriptPath);
+  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "[IO.File]::WriteAllText(${ps}, [IO.File]::ReadAllText('C:\\AzureData\\CustomData.bin', [Text.Encoding]::UTF8), (New-Object Text.UTF8Encoding($true))); & ${ps}; exit $LASTEXITCODE"`;
 }
 
 const indent = (block: string): string =>
@@ -407,20 +420,32 @@ const LINK_STEP = `Invoke-Step 'link the shared items' {
 }
 `;
 
-/** Once per machine identity (sysprep gives each clone a new MachineGuid). */
-const CLONE_STEP = `Invoke-Step 'give this clone its own identity' {
-  $machine = (Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Cryptography' -Name MachineGuid).MachineGuid
+/**
+ * Once per instance: the cloud's instance id (AWS) or VM id (Azure). Images captured without
+ * sysprep share their MachineGuid, so it cannot tell a clone from its source.
+ */
+function cloneStep(ctx: BootContext): string {
+  const instanceId =
+    ctx.guardBinary.kind === 's3'
+      ? `$imdsToken = Invoke-WithRetry 'instance metadata token' { Invoke-RestMethod -UseBasicParsing -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' } }
+  $instance = Invoke-WithRetry 'instance id' { Invoke-RestMethod -UseBasicParsing -Uri 'http://169.254.169.254/latest/meta-data/instance-id' -Headers @{ 'X-aws-ec2-metadata-token' = $imdsToken } }`
+      : `$instance = Invoke-WithRetry 'VM id' { Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri 'http://169.254.169.254/metadata/instance/compute/vmId?api-version=2021-02-01&format=text' }`;
+  return `Invoke-Step 'give this clone its own identity' {
+  ${instanceId}
+  $instance = ([string]$instance).Trim()
+  if (-not $instance) { throw 'the instance metadata service returned no instance id' }
   $markerPath = [System.IO.Path]::Combine($DataDir, 'clone-identity')
   $cleared = if (Test-Path -LiteralPath $markerPath) { [System.IO.File]::ReadAllText($markerPath).Trim() } else { '' }
-  if ($cleared -ne $machine) {
+  if ($cleared -ne $instance) {
     foreach ($rel in $DeleteOnClone) {
       $path = [System.IO.Path]::Combine($InstallDir, $rel)
       if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force; Write-Log "deleted $rel" }
     }
-    Set-FileContent $markerPath $machine
+    Set-FileContent $markerPath $instance
   }
 }
 `;
+}
 
 /**
  * Floating IP / DSR on Windows: the VIP goes on a loopback adapter (weak host send/receive so

@@ -1,5 +1,6 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
-import { LINK_TARGET_PREFIXES, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 import { powershellCommands, powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
@@ -256,6 +257,37 @@ describe('renderWindowsBootScript', () => {
       for (const script of [single, dns]) expect(script).toContain("$AppTcpPorts = @('4000', '4001', '4002')");
       expect(ruleLines(single)).toContain("Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources");
       expect(ruleLines(dns)).toEqual(["Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources", "Set-InboundRule 'failover-thinprint-cluster' 'UDP' @('Any') @($TpNodeNetwork)"]);
+    });
+  });
+
+  describe('smaller Windows PowerShell 5.1 matters', () => {
+    it('asks EC2Launch to run the script again after the domain join reboot (<persist>)', () => {
+      const noCredentials: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
+      expect(renderWindowsBootScript(windowsPaperCut(), noCredentials).endsWith('</powershell>\n<persist>true</persist>\n')).toBe(true);
+      expect(renderWindowsBootScript(windowsPaperCut(), awsContext)).not.toContain('<persist>');
+    });
+
+    it('writes the Azure custom data as UTF-8 with a BOM before running it, and passes its exit code on', () => {
+      const command = azureCustomDataCommand('C:\\AzureData\\failover-boot.ps1');
+      expect(command).toContain("[IO.File]::WriteAllText('C:\\AzureData\\failover-boot.ps1', [IO.File]::ReadAllText('C:\\AzureData\\CustomData.bin', [Text.Encoding]::UTF8), (New-Object Text.UTF8Encoding($true)))");
+      expect(command).toMatch(/; & 'C:\\AzureData\\failover-boot\.ps1'; exit \$LASTEXITCODE"$/);
+      expect(command).not.toContain('Copy-Item');
+    });
+
+    it("keys the clone identity on the cloud's instance id, never the MachineGuid", () => {
+      for (const ctx of [awsContext, azureContext]) {
+        const script = renderWindowsBootScript(windowsPaperCut(), { ...ctx, loopbackVip: undefined });
+        expect(script).not.toContain('MachineGuid');
+        expect(script).toContain(ctx === awsContext ? "-Uri 'http://169.254.169.254/latest/meta-data/instance-id'" : "-Uri 'http://169.254.169.254/metadata/instance/compute/vmId?api-version=2021-02-01&format=text'");
+        expect(script).toContain('if ($cleared -ne $instance) {');
+      }
+    });
+
+    it("the example's installer: its exit code is checked (-Wait alone loses it)", async () => {
+      const commands = (await powershellCommands(WINDOWS_INSTALL_COMMANDS.join('\n'))).filter((c) => c.name === 'Start-Process');
+      expect(commands).toHaveLength(1);
+      expect(commands[0].text).toMatch(/-Wait -PassThru$/);
+      expect(WINDOWS_INSTALL_COMMANDS.join('\n')).toContain('if ($setup.ExitCode -ne 0) { throw');
     });
   });
 
