@@ -8,10 +8,10 @@ import { gunzipSync, gzipSync } from 'zlib';
 const SINGLE = new Set(["'", '\u2018', '\u2019', '\u201a', '\u201b']); // PowerShell's single quotes
 const DOUBLE = new Set(['"', '\u201c', '\u201d', '\u201e']); // and its double quotes
 
-export function compactPowerShell(script: string): string {
+export function compactPowerShell(script: string, keepHeader = true): string {
   let inSingle = false;
   let inDouble = false;
-  let inHeader = true;
+  let inHeader = keepHeader;
   const out: string[] = [];
   for (const line of script.split('\n')) {
     const atCode = !inSingle && !inDouble;
@@ -49,25 +49,21 @@ export function compactPowerShell(script: string): string {
 const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
 
 /**
- * The script as a small PowerShell stub that carries it gzip-compressed (base64) and runs it:
- * EC2 user data takes 16 KB and EC2Launch unpacks nothing itself. The header comment block
- * stays readable above the stub. Terraform cannot resolve a reference inside the blob, so each
+ * A script part as a small PowerShell stub that carries it gzip-compressed (base64) and runs it
+ * in a child scope (it sees the variables set before it): EC2 user data takes 16 KB and
+ * EC2Launch unpacks nothing itself. Terraform cannot resolve a reference inside the blob, so each
  * cdktf token goes in as a placeholder, and the stub puts the resolved value back (in the same
  * quoted literal it stood in) before it runs the script. `exit` inside the script ends the whole
  * run, as before; the stub decodes with .NET only (Windows PowerShell 5.1). Deterministic for
  * one Node release (zlib at level 9, mtime 0).
  */
 export function packPowerShell(script: string): string {
-  const lines = script.split('\n');
-  let header = 0;
-  while (header < lines.length && lines[header].startsWith('#')) header++;
   const tokens = [...new Set(script.match(TOKEN) ?? [])];
   const placeholder = (i: number) => `@@failover-token-${i}@@`;
   const withPlaceholders = tokens.reduce((text, token, i) => text.split(token).join(placeholder(i)), script);
   const blob = gzipSync(Buffer.from(withPlaceholders, 'utf8'), { level: 9 }).toString('base64');
   return [
-    ...lines.slice(0, header),
-    '# (packed: the script follows gzip-compressed; it runs as if it stood here)',
+    '# (packed: the rest of the script, gzip-compressed; it runs as if it stood here)',
     `$packed = [Convert]::FromBase64String('${blob}')`,
     '$unzip = New-Object System.IO.Compression.GZipStream((New-Object System.IO.MemoryStream(,$packed)), [System.IO.Compression.CompressionMode]::Decompress)',
     '$text = (New-Object System.IO.StreamReader($unzip, (New-Object System.Text.UTF8Encoding($false)))).ReadToEnd()',
@@ -77,11 +73,11 @@ export function packPowerShell(script: string): string {
   ].join('\n');
 }
 
-/** The script a {@link packPowerShell} stub carries, tokens put back (tests, operators reading user data). */
-export function unpackPowerShell(stub: string): string {
-  const blob = /^\$packed = \[Convert\]::FromBase64String\('([A-Za-z0-9+/=]+)'\)$/m.exec(stub);
-  if (!blob) throw new Error('not a packed PowerShell script');
-  let text = gunzipSync(Buffer.from(blob[1], 'base64')).toString('utf8');
-  for (const [, placeholder, value] of stub.matchAll(/^\$text = \$text\.Replace\('([^']+)', '([^']*)'\)$/gm)) text = text.split(placeholder).join(value);
-  return text;
+/** The script with a {@link packPowerShell} stub in it replaced by what it carries, tokens put back (tests, operators reading user data). */
+export function unpackPowerShell(script: string): string {
+  const stub = /^# \(packed: .*\n\$packed = \[Convert\]::FromBase64String\('([A-Za-z0-9+/=]+)'\)\n(?:.*\n)*?& \(\[scriptblock\]::Create\(\$text\)\)\n/m.exec(script);
+  if (!stub) throw new Error('not a packed PowerShell script');
+  let text = gunzipSync(Buffer.from(stub[1], 'base64')).toString('utf8');
+  for (const [, placeholder, value] of stub[0].matchAll(/^\$text = \$text\.Replace\('([^']+)', '([^']*)'\)$/gm)) text = text.split(placeholder).join(value);
+  return script.slice(0, stub.index) + text + script.slice(stub.index + stub[0].length);
 }

@@ -47,8 +47,10 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (usesShare(spec)) helpers.push(LINK_HELPER);
   if (thinprint) helpers.push(thinprint.helpers);
   const thinprintValues = thinprint ? `${thinprint.values.join('\n')}\n` : '';
-  const compact = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues, helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'));
-  const body = options.maxBytes !== undefined && Buffer.byteLength(compact) > options.maxBytes ? packPowerShell(compact) : compact;
+  // the header and the values stay readable in user data; the rest goes packed when too long
+  const head = compactPowerShell([header(spec), values(spec, ctx) + thinprintValues].join('\n'));
+  const rest = compactPowerShell([helpers.join(''), START, 'try {', ...steps, FOOTER].join('\n'), false);
+  const body = head + (options.maxBytes !== undefined && Buffer.byteLength(head + rest) > options.maxBytes ? packPowerShell(rest) : rest);
   // the domain join reboots the node and the script must run again then (EC2Launch: <persist>)
   const persist = usesShare(spec) && smbSecretRef(spec, ctx) === undefined ? '<persist>true</persist>\n' : '';
   return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n${persist}` : body;
