@@ -274,6 +274,20 @@ function Get-LinkTarget([string]$Path) {
 }
 # 5.1 reads a link to \\\\fs\\share\\x as UNC\\fs\\share\\x: compare plain forms, or every boot relinks
 $LinkTargetPrefixes = @(${LINK_TARGET_PREFIXES.map(([a, b]) => `@(${psQuote(a)}, ${psQuote(b)})`).join(', ')})
+# The share's seed lock (held while a node copies its files there): an exclusive open is a lock
+# every SMB client honours. Dispose the returned stream to release it.
+function Enter-SeedLock {
+  $lockPath = Join-Literal $ShareRoot $SeedLockName
+  $deadline = [DateTime]::UtcNow.AddMinutes(30)
+  for (;;) {
+    try { return [System.IO.File]::Open($lockPath, 'OpenOrCreate', 'ReadWrite', 'None') }
+    catch [System.IO.IOException] {
+      if ([DateTime]::UtcNow -gt $deadline) { throw "could not lock $lockPath within 30 minutes" }
+      Write-Log 'another node is seeding the share; waiting for its lock'
+      Start-Sleep -Seconds 5
+    }
+  }
+}
 function ConvertTo-PlainPath([string]$Path) {
   foreach ($pair in $LinkTargetPrefixes) {
     if ($Path.StartsWith($pair[0], [System.StringComparison]::OrdinalIgnoreCase)) { $Path = $pair[1] + $Path.Substring($pair[0].Length); break }
@@ -347,18 +361,7 @@ const APP_STOPPED_STEP = `Invoke-Step 'keep the app stopped until the guard star
 
 /** Same rules as on Linux: first node under the lock seeds, the marker is written last. */
 const SEED_STEP = `Invoke-Step 'seed the share' {
-  $lockPath = Join-Literal $ShareRoot $SeedLockName
-  $deadline = [DateTime]::UtcNow.AddMinutes(30)
-  $lock = $null
-  while ($null -eq $lock) {
-    # an exclusive open is a lock every SMB client honours
-    try { $lock = [System.IO.File]::Open($lockPath, 'OpenOrCreate', 'ReadWrite', 'None') }
-    catch [System.IO.IOException] {
-      if ([DateTime]::UtcNow -gt $deadline) { throw "could not lock $lockPath within 30 minutes" }
-      Write-Log 'another node is seeding the share; waiting for its lock'
-      Start-Sleep -Seconds 5
-    }
-  }
+  $lock = Enter-SeedLock
   try {
     $marker = Join-Literal $ShareRoot $SeededName
     $seeding = -not (Test-Path -LiteralPath $marker)

@@ -291,6 +291,21 @@ describe('renderWindowsBootScript', () => {
     });
   });
 
+  it('Print Deploy as on Linux: its data seeded under the seed lock, config\\ created before client.conf.toml', async () => {
+    // given
+    const spec = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows', printDeploy: true }) });
+    const script = renderWindowsBootScript(spec, awsContext);
+    const step = script.slice(script.indexOf("Invoke-Step 'make Print Deploy failover-aware'"));
+    // then
+    expect(step).toMatch(/\$lock = Enter-SeedLock\ntry \{\nif \(-not \(Test-Path -LiteralPath \$pdTarget\)\) \{/);
+    expect(step).toContain('} finally { $lock.Dispose() }');
+    expect(step).toContain('if ((ConvertTo-PlainPath (Get-LinkTarget $pdData)) -ne (ConvertTo-PlainPath $pdTarget)) {');
+    const mkdir = step.indexOf('[System.IO.Directory]::CreateDirectory((Split-Path -Parent $toml)) | Out-Null');
+    expect(mkdir).toBeGreaterThan(0);
+    expect(mkdir).toBeLessThan(step.indexOf('Set-FileContent $toml $text'));
+    expect(await powershellSyntaxErrors(script)).toEqual([]);
+  });
+
   it('stops the app and sets it to Manual before the share is seeded from its files', () => {
     // given
     const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
