@@ -104,8 +104,8 @@ export class AwsAppServers extends Construct {
       ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
       // Windows Firewall admits the guard's port from the NLB's nodes only (its health checks)
       ...(linux ? {} : { healthProbeSources: loadBalancer.subnetIds.map((id, i) => new DataAwsSubnet(this, `lb-subnet-${i}`, { id }).cidrBlock) }),
-      // Linux nodes hand over before the group replaces them (rolling updates).
-      ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
+      // nodes hand over before the group replaces them (rolling updates, scale-in)
+      replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region },
     };
     this.userData = withInstallCommands(
       spec.profile.os,
@@ -132,8 +132,8 @@ export class AwsAppServers extends Construct {
       policyStatements: [
         { Sid: 'ReadGuardBinary', Effect: 'Allow', Action: 's3:GetObject', Resource: guardAsset.objectArn },
         ...(secrets.length > 0 ? [{ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
-        // The lifecycle watcher (Linux) lets its own group go on once the node has handed over.
-        ...(linux ? [{ Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn }] : []),
+        // The lifecycle watcher lets its own group go on once the node has handed over.
+        { Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn },
       ],
     });
     if (storage?.domainJoin) {
@@ -175,10 +175,7 @@ export class AwsAppServers extends Construct {
           skipMatching: false,
         },
       },
-      // Windows nodes hand over when the shutdown stops the guard service (no watcher there).
-      initialLifecycleHook: linux
-        ? [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }]
-        : undefined,
+      initialLifecycleHook: [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }],
       dependsOn: bootNeeds,
       targetGroupArns: Object.values(loadBalancer.targetGroups).map((tg) => tg.arn),
       tag: Object.entries({ ...clusterTags(spec), Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),

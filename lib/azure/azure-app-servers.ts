@@ -167,7 +167,7 @@ export class AzureAppServers extends Construct {
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext = windows ? props.bootContext : { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    const bootContext = { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),

@@ -5,6 +5,7 @@ import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopba
 import { psArray, psQuote } from './quote';
 import { windowsAppSteps } from './app-steps';
 import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
+import { windowsLifecycleStep } from './windows-lifecycle';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -38,8 +39,12 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   const thinprint = thinprintScriptParts(spec, ctx.thinprint);
   if (thinprint) steps.push(thinprint.configureStep);
   steps.push(firewallStep(spec, !!thinprint && spec.profile.failoverMode === 'dns'));
-  if (usesGuard(spec)) steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
-  else steps.push(APP_SERVICE_STEP);
+  if (usesGuard(spec)) {
+    steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
+    if (ctx.replacementNotice) steps.push(windowsLifecycleStep(spec, ctx.replacementNotice));
+  } else {
+    steps.push(APP_SERVICE_STEP);
+  }
   if (thinprint) steps.push(...thinprint.finalSteps);
   const helpers = [HELPERS, FIREWALL_HELPER];
   if (usesImds(spec, ctx)) helpers.push(IMDS_HELPER);

@@ -1,6 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
 import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
+import { windowsLifecycleWatcher } from '../../lib/boot/windows-lifecycle';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 import { powershellCommands, powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
@@ -304,6 +305,48 @@ describe('renderWindowsBootScript', () => {
     expect(mkdir).toBeGreaterThan(0);
     expect(mkdir).toBeLessThan(step.indexOf('Set-FileContent $toml $text'));
     expect(await powershellSyntaxErrors(script)).toEqual([]);
+  });
+
+  describe('hand over before the cloud replaces or restarts the node', () => {
+    const aws = { kind: 'aws-lifecycle-hook', autoScalingGroupName: 'print-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' } as const;
+    const azure = { kind: 'azure-scheduled-events' } as const;
+
+    it.each([
+      ['AWS lifecycle hook', aws],
+      ['Azure scheduled events', azure],
+    ] as const)('%s: step down, then stop the guard (drain, app, lease), then let the node go', async (_name, notice) => {
+      // given
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), notice);
+      // when
+      const order = ['$notice = Wait-ForNotice', '& $GuardExe step-down --config $GuardConfig', 'Stop-Service -Name $GuardService', "Write-Log 'guard stopped'\nComplete-Notice"].map((s) => watcher.indexOf(s));
+      // then
+      expect(order.every((i) => i > 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(watcher).toContain("$HealthUrl = 'http://127.0.0.1:9180/health'");
+      expect(await powershellSyntaxErrors(watcher)).toEqual([]);
+    });
+
+    it('AWS: waits for the target lifecycle state Terminated and completes the hook with CONTINUE', () => {
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), aws);
+      expect(watcher).toContain("if ((Get-Imds 'autoscaling/target-lifecycle-state') -eq 'Terminated') { return 'Terminate' }");
+      expect(watcher).toContain("Complete-ASLifecycleAction -Region $Region -AutoScalingGroupName $AsgName -LifecycleHookName $HookName -InstanceId $instance -LifecycleActionResult 'CONTINUE'");
+    });
+
+    it('Azure: Terminate, Reboot, Redeploy and Preempt of this VM, approved through StartRequests', () => {
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), azure);
+      expect(watcher).toContain("$HandoverEvents = @('Terminate', 'Reboot', 'Redeploy', 'Preempt')");
+      expect(watcher).toContain('@($_.Resources) -contains $vm');
+      expect(watcher).toContain('StartRequests = @(@{ EventId = $script:EventId })');
+    });
+
+    it('the boot script installs it as a SYSTEM task at every start, after the guard service', async () => {
+      const script = renderWindowsBootScript(windowsPaperCut(), { ...awsContext, replacementNotice: aws });
+      const step = script.indexOf("Invoke-Step 'install the lifecycle watcher'");
+      expect(step).toBeGreaterThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(script).toContain("Register-ScheduledTask -TaskName $watcherTask -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'SYSTEM' -RunLevel Highest -Force | Out-Null");
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+      expect(renderWindowsBootScript(windowsPaperCut(), awsContext)).not.toContain('install the lifecycle watcher');
+    });
   });
 
   it('stops the app and sets it to Manual before the share is seeded from its files', () => {
