@@ -165,6 +165,18 @@ export class WindowsServiceWatch implements Supervisor {
 
   async stop(deadline?: number): Promise<void> {
     await (this.inner.stop as (deadline?: number) => Promise<void>)(deadline);
+    await this.dismiss();
+  }
+
+  /** The fence: the inner supervisor's kill (its stop where it has none), then the watcher stands down. */
+  async kill(deadline: number): Promise<void> {
+    const inner = this.inner as Supervisor & { kill?: (deadline: number) => Promise<void> };
+    await (inner.kill ? inner.kill(deadline) : inner.stop());
+    await this.dismiss();
+  }
+
+  /** Tells the watcher the app is stopped by the guard itself: it ends without acting. */
+  private async dismiss(): Promise<void> {
     const w = this.watcher;
     const server = this.server;
     this.watcher = undefined;
