@@ -5,7 +5,7 @@ import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopba
 import { psArray, psQuote } from './quote';
 import { windowsAppSteps } from './app-steps';
 import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
-import { windowsLifecycleStep } from './windows-lifecycle';
+import { windowsLifecycleStep, windowsShutdownStep } from './windows-lifecycle';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -42,6 +42,7 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   if (usesGuard(spec)) {
     steps.push(guardBinaryStep(ctx), GUARD_CONFIG_STEP, GUARD_SERVICE_STEP);
     if (ctx.replacementNotice) steps.push(windowsLifecycleStep(spec, ctx.replacementNotice));
+    steps.push(windowsShutdownStep(spec));
   } else {
     steps.push(APP_SERVICE_STEP);
   }

@@ -1,7 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
 import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
-import { windowsLifecycleWatcher } from '../../lib/boot/windows-lifecycle';
+import { GP_SCRIPTS_EXTENSION, windowsLifecycleWatcher, windowsShutdownHandover } from '../../lib/boot/windows-lifecycle';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 import { powershellCommands, powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
@@ -337,6 +337,26 @@ describe('renderWindowsBootScript', () => {
       expect(watcher).toContain("$HandoverEvents = @('Terminate', 'Reboot', 'Redeploy', 'Preempt')");
       expect(watcher).toContain('@($_.Resources) -contains $vm');
       expect(watcher).toContain('StartRequests = @(@{ EventId = $script:EventId })');
+    });
+
+    it('an OS shutdown the cloud did not announce: a computer shutdown script steps down and stops the guard before the services stop', async () => {
+      // given
+      const handover = windowsShutdownHandover(windowsPaperCut());
+      const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+      // then: step-down (only when active), then the guard's graceful stop
+      const order = ['$active = (Invoke-WebRequest -UseBasicParsing -Uri $HealthUrl -TimeoutSec 5).StatusCode -eq 200', '& $GuardExe step-down --config $GuardConfig', 'Stop-Service -Name $GuardService'].map((x) => handover.indexOf(x));
+      expect(order.every((i) => i > 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(await powershellSyntaxErrors(handover)).toEqual([]);
+      // registered in the local Group Policy: psscripts.ini as UTF-16LE, the Scripts extension in gpt.ini, a new machine version
+      const step = script.slice(script.indexOf("Invoke-Step 'hand over at OS shutdown (computer shutdown script)'"));
+      expect(step).toContain("$name = 'failover-guard-handover.ps1'");
+      expect(step).toContain('[System.IO.File]::WriteAllLines($ini, $out, [System.Text.Encoding]::Unicode)');
+      expect(step).toContain(`$cse = '${GP_SCRIPTS_EXTENSION}'`);
+      expect(step).toContain('$raised = ($version -band 0xFFFF0000) -bor ((($version -band 0xFFFF) + 1) -band 0xFFFF)');
+      expect(step).toContain('gpupdate.exe /target:computer /force | Out-Null');
+      expect(script.indexOf("Invoke-Step 'hand over at OS shutdown")).toBeGreaterThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
     });
 
     it('the boot script installs it as a SYSTEM task at every start, after the guard service', async () => {
