@@ -23,7 +23,7 @@ import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
-import { WindowsServiceWatch } from './windows-app-watch';
+import { reportingLeaseValidity, WindowsServiceWatch } from './windows-app-watch';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
@@ -81,7 +81,6 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
         stopTimeoutSecs: s.stopTimeoutSecs,
         markerFile: pidFilePath(config).replace(/\.pid$/, '.watch'),
         log,
-        initialValidMs: config.timings.renewDeadlineSecs * 1000,
       });
   }
 }
@@ -144,7 +143,8 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
 
-  const store = createStore(config);
+  // windows-service: the app watcher fences at the instant the guard would (acquire/renew send + D)
+  const store = base instanceof WindowsServiceWatch ? reportingLeaseValidity(createStore(config), base, config.timings.renewDeadlineSecs * 1000, () => clock.now()) : createStore(config);
   const metrics = new GuardMetrics(() => store.statements);
   const elector = new Elector({
     cluster: config.clusterName,
@@ -159,11 +159,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
       metrics.onChange(c);
       notify(c);
     },
-    onRenew: (ms) => {
-      metrics.onRenew(ms);
-      // windows-service: the app watcher fences at the same instant the guard would (renew send + D)
-      if (base instanceof WindowsServiceWatch) base.leaseValidFor(config.timings.renewDeadlineSecs * 1000 - ms);
-    },
+    onRenew: (ms) => metrics.onRenew(ms),
   });
   const server = createHealthServer({ snapshot: () => elector.snapshot(), stepDown: () => elector.stepDown(), metrics });
   await listen(server, config.healthPort, config.healthBind);

@@ -4,6 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'net';
 import type { Log } from './log';
 import { alive } from './exec-supervisor';
 import { mayRun, runCommand, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
+import type { LeaseStore } from './store';
 import type { Supervisor } from './supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
@@ -19,6 +20,34 @@ export const machineMonotonicMs = (): number => Number(process.hrtime.bigint() /
 
 /** The line that tells the watcher until when the lease covers the app: `until <machine ms>`. */
 export const untilLine = (machineMs: number): string => `until ${Math.floor(machineMs)}\n`;
+
+/**
+ * The lease store, telling `watch` after each acquire and each successful renew until when the
+ * lease covers the app: the statement's send + the renew deadline (the instant the guard itself
+ * fences at), never after a renew that matched no row. `now` is the guard's monotonic clock.
+ */
+export function reportingLeaseValidity(store: LeaseStore, watch: Pick<WindowsServiceWatch, 'leaseValidFor'>, renewDeadlineMs: number, now: () => number = () => performance.now()): LeaseStore {
+  const poll: LeaseStore['poll'] = async (...args) => {
+    const sent = now();
+    const r = await store.poll(...args);
+    if (r.acquired) watch.leaseValidFor(sent + renewDeadlineMs - now());
+    return r;
+  };
+  const renew: LeaseStore['renew'] = async (...args) => {
+    const sent = now();
+    const r = await store.renew(...args);
+    if (r.renewed) watch.leaseValidFor(sent + renewDeadlineMs - now());
+    return r;
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'poll') return poll;
+      if (prop === 'renew') return renew;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 /** Kills the service's process and every process it started (`taskkill /F /T`): a fence, never graceful. */
 export function serviceTreeKiller(service: string, run: RunCommand = runCommand, timeoutMs = 5000): () => Promise<void> {
@@ -55,12 +84,6 @@ export interface WindowsServiceWatchProps {
   readonly command?: readonly string[];
   /** @default reg.exe / sc.exe through runCommand */
   readonly run?: RunCommand;
-  /**
-   * Until when a start is covered before the first renew tells the watch (ms after the start):
-   * the renew deadline, counted from the start (the acquire was a little earlier).
-   * @default - none until {@link WindowsServiceWatch.leaseValidFor} is called
-   */
-  readonly initialValidMs?: number;
 }
 
 /**
@@ -158,7 +181,6 @@ export class WindowsServiceWatch implements Supervisor {
 
   async start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
     await setServiceEnvironment(this.props.service, env, this.props.run);
-    if (this.props.initialValidMs !== undefined) this.validUntil = machineMonotonicMs() + this.props.initialValidMs;
     if (!this.watcher) await this.arm();
     await (this.inner.start as (env: Readonly<Record<string, string>>, signal?: AbortSignal) => Promise<void>)(env, signal);
   }

@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { killServiceTree } from '../../lib/guard/windows-app-watch';
+import type { LeaseStore } from '../../lib/guard/store';
+import { killServiceTree, reportingLeaseValidity } from '../../lib/guard/windows-app-watch';
 import { mergeEnvironment, parseEnvironmentValue, setServiceEnvironment } from '../../lib/guard/windows-service-env';
 import { bundleGuard } from '../harness/guard-bundle';
 
@@ -153,5 +154,45 @@ describe('killServiceTree', () => {
   it('reports an unconfirmed kill when the state stays unknown past the bound', async () => {
     const state = async () => ({ state: 'unknown' as const, detail: '' });
     await expect(killServiceTree({ state }, async () => undefined, 0, noSleep)).resolves.toBe(false);
+  });
+});
+
+describe('reportingLeaseValidity (what the guard tells its watcher)', () => {
+  // given: a store whose statements take 40 ms on a fake clock, and a watch that records what it is told
+  function setup(renewed: boolean, acquired: boolean) {
+    let t = 1000;
+    const told: number[] = [];
+    const inner = {
+      statements: 7,
+      poll: async () => {
+        t += 40;
+        return { acquired, lease: {} };
+      },
+      renew: async () => {
+        t += 40;
+        return { renewed };
+      },
+      release: async () => true,
+    } as unknown as LeaseStore;
+    const store = reportingLeaseValidity(inner, { leaseValidFor: (ms) => told.push(ms) }, 15000, () => t);
+    return { store, told };
+  }
+
+  it('after a renew or an acquire: covered until the send + the renew deadline (the guard fences then too)', async () => {
+    const { store, told } = setup(true, true);
+    await store.renew(3, { role: 'active', term: 3 } as never, 30);
+    await store.poll({ role: 'passive', term: 3 } as never, 30, true);
+    // 15 s from each send, 40 ms of it spent in the statement
+    expect(told).toEqual([14960, 14960]);
+    // everything else reaches the store as it is
+    expect(store.statements).toBe(7);
+    await expect(store.release(3)).resolves.toBe(true);
+  });
+
+  it('a renew that matched no row or a poll that acquired nothing extends nothing', async () => {
+    const { store, told } = setup(false, false);
+    await store.renew(3, { role: 'active', term: 3 } as never, 30);
+    await store.poll({ role: 'passive', term: 3 } as never, 30, true);
+    expect(told).toEqual([]);
   });
 });
