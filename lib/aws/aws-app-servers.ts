@@ -3,6 +3,7 @@ import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -102,12 +103,15 @@ export class AwsAppServers extends Construct {
       // the app's own database user, and the name clients, PaperCut and the user client use
       app: { database: database.appDatabase, networkAddress: loadBalancer.address },
       ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
-      // Linux nodes hand over before the group replaces them (rolling updates).
-      ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
+      // Windows Firewall admits the guard's port from the NLB's nodes only (its health checks)
+      ...(linux ? {} : { healthProbeSources: loadBalancer.subnetIds.map((id, i) => new DataAwsSubnet(this, `lb-subnet-${i}`, { id }).cidrBlock) }),
+      // nodes hand over before the group replaces them (rolling updates, scale-in)
+      replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region },
     };
     this.userData = withInstallCommands(
       spec.profile.os,
-      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
+      // packed when longer than EC2 takes (the install commands and the wrapper get 2 KB)
+      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false, maxBytes: EC2_USER_DATA_MAX_BYTES - 2048 }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
       // the domain join reboots the node; the boot script finishes after it
       storage?.domainJoin !== undefined,
@@ -129,8 +133,8 @@ export class AwsAppServers extends Construct {
       policyStatements: [
         { Sid: 'ReadGuardBinary', Effect: 'Allow', Action: 's3:GetObject', Resource: guardAsset.objectArn },
         ...(secrets.length > 0 ? [{ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
-        // The lifecycle watcher (Linux) lets its own group go on once the node has handed over.
-        ...(linux ? [{ Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn }] : []),
+        // The lifecycle watcher lets its own group go on once the node has handed over.
+        { Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn },
       ],
     });
     if (storage?.domainJoin) {
@@ -183,10 +187,7 @@ export class AwsAppServers extends Construct {
           skipMatching: false,
         },
       },
-      // Windows nodes hand over when the shutdown stops the guard service (no watcher there).
-      initialLifecycleHook: linux
-        ? [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }]
-        : undefined,
+      initialLifecycleHook: [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }],
       dependsOn: bootNeeds,
       targetGroupArns: Object.values(loadBalancer.targetGroups).map((tg) => tg.arn),
       tag: Object.entries({ ...clusterTags(spec), Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),

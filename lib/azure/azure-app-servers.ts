@@ -6,6 +6,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
 import type { BootContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
@@ -187,7 +188,7 @@ export class AzureAppServers extends Construct {
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext = windows ? props.bootContext : { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    const bootContext = { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
@@ -267,7 +268,7 @@ export class AzureAppServers extends Construct {
         autoUpgradeMinorVersion: true,
         // Windows stores custom data but never runs it; this runs it once per VM.
         protectedSettings: JSON.stringify({
-          commandToExecute: `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "Copy-Item -Force C:\\AzureData\\CustomData.bin ${ps}; & ${ps}"`,
+          commandToExecute: azureCustomDataCommand(ps),
         }),
       };
       const vmss = new WindowsVirtualMachineScaleSet(this, 'vmss', {

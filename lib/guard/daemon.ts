@@ -135,7 +135,8 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
-  const supervisor = withAppHooks(createSupervisor(config, log, clock), config, log);
+  const base = createSupervisor(config, log, clock);
+  const supervisor = withAppHooks(base, config, log);
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });

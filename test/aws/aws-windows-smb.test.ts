@@ -1,3 +1,4 @@
+import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 /**
  * FSx for Windows without a credentials secret: the nodes reach the share with their machine
  * identity, so the constructs join them to the directory through SSM (aws:domainJoin).
@@ -77,11 +78,25 @@ describe('FSx for Windows with the machine identity: deploy review', () => {
   it('waits visibly for the join: a bounded wait that fails the run (exit 1, logged), no silent exit 0 before it', () => {
     let app!: AwsAppServers;
     synth((s) => (app = build(s, windowsSpec())));
-    const notJoined = app.userData.indexOf('PartOfDomain');
-    const wait = app.userData.slice(notJoined, app.userData.indexOf('exit 0', notJoined));
+    // the script is packed to fit EC2's 16 KB user data: read it unpacked
+    const script = unpackPowerShell(app.userData);
+    const notJoined = script.indexOf('PartOfDomain');
+    const wait = script.slice(notJoined, script.indexOf('exit 0', notJoined));
     expect(wait).toMatch(/while \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\)/);
     expect(wait).toContain('throw "not joined to a domain after 20 min');
     // the throw lands in the script's catch: "FAILED in step …" and exit 1
-    expect(app.userData).toMatch(/FAILED in step[\s\S]*exit 1/);
+    expect(script).toMatch(/FAILED in step[\s\S]*exit 1/);
+  });
+});
+
+describe('Windows Firewall scope on AWS', () => {
+  it("admits the guard's port from the load balancer's subnets (its health checks' sources)", () => {
+    // given / when
+    let app!: AwsAppServers;
+    const json = synth((s) => (app = build(s, windowsSpec())));
+    // then: one subnet lookup per load balancer subnet, their CIDRs in the boot context
+    const subnets = all(json, 'aws_subnet', 'data');
+    expect(subnets.map((d) => d.id).sort()).toEqual([...NET.subnetIds].sort());
+    expect(app.bootContext.healthProbeSources).toHaveLength(NET.subnetIds.length);
   });
 });

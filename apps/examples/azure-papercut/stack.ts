@@ -23,7 +23,8 @@ export interface AzurePaperCutStackOptions {
 /** Runs PaperCut MF's silent installer from the image when the server is not installed yet (idempotent). */
 export const WINDOWS_INSTALL_COMMANDS = [
   "$installer = 'C:\\Installers\\pcmf-setup.exe'",
-  "if (-not (Test-Path -LiteralPath 'C:\\Program Files\\PaperCut MF\\server')) { Start-Process -FilePath $installer -ArgumentList '/VERYSILENT', '/SUPPRESSMSGBOXES', '/NORESTART' -Wait }",
+  // -PassThru: without it the installer's exit code is lost and a failed install looks done
+  "if (-not (Test-Path -LiteralPath 'C:\\Program Files\\PaperCut MF\\server')) { $setup = Start-Process -FilePath $installer -ArgumentList '/VERYSILENT', '/SUPPRESSMSGBOXES', '/NORESTART' -Wait -PassThru; if ($setup.ExitCode -ne 0) { throw \"PaperCut setup failed (exit $($setup.ExitCode))\" } }",
 ];
 
 /**
