@@ -25,17 +25,19 @@ import { urlIdentity } from './sql-session';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
 import { WindowsServiceWatch } from './windows-app-watch';
+import { newInstanceId } from './holder-identity';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig, log?: Log): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log, instance?: string): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
     appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
     log,
+    instance,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -89,7 +91,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
 }
 
 /** The profile's hooks (before start, after ready) around the supervisor, when the config has any. */
-export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): Supervisor {
+export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log, instance: string): Supervisor {
   const app = config.app;
   if (!app) return inner;
   const deps = defaultPasswordDeps();
@@ -101,6 +103,7 @@ export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): 
       new HookRunner({
         cluster: config.clusterName,
         node: config.nodeId,
+        instance,
         app,
         masterUrl: config.databaseUrl,
         masterPassword: () => resolvePassword(config.passwordSource, deps),
@@ -136,7 +139,9 @@ export interface RunningGuard {
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
   const base = createSupervisor(config, log, clock);
-  const supervisor = withAppHooks(base, config, log);
+  // one identity for this process's lease and the hooks that run under it
+  const instance = newInstanceId();
+  const supervisor = withAppHooks(base, config, log, instance);
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -146,7 +151,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
-  const store = createStore(config, log);
+  const store = createStore(config, log, instance);
   // the elector is built below; the gauges are read only on a scrape, once it exists
   const metrics = new GuardMetrics(() => store.statements, {
     duplicateNodeId: () => store.duplicateNodeId !== undefined,
