@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './clock';
 import type { GuardConfig } from './config';
 import { Elector, type HealthSnapshot, type RoleChange } from './elector';
 import type { Log } from './log';
-import { ExecSupervisor } from './exec-supervisor';
+import { alive, ExecSupervisor } from './exec-supervisor';
 import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
@@ -25,19 +25,19 @@ import { urlIdentity } from './sql-session';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
 import { WindowsServiceWatch } from './windows-app-watch';
-import { newInstanceId } from './holder-identity';
+import { claimInstanceFile, newInstanceId } from './holder-identity';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig, log?: Log, instance?: string): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log, identity: { instance?: string; predecessor?: string } = {}): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
     appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
     log,
-    instance,
+    ...identity,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -142,6 +142,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
   // one identity for this process's lease and the hooks that run under it
   const instance = newInstanceId();
   const supervisor = withAppHooks(base, config, log, instance);
+  const predecessor = config.enabled ? claimInstanceFile(pidFilePath(config).replace(/\.pid$/, '.instance'), instance, alive) : undefined;
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -151,7 +152,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
-  const store = createStore(config, log, instance);
+  const store = createStore(config, log, { instance, predecessor });
   // the elector is built below; the gauges are read only on a scrape, once it exists
   const metrics = new GuardMetrics(() => store.statements, {
     duplicateNodeId: () => store.duplicateNodeId !== undefined,
