@@ -7,12 +7,12 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Fn, TerraformLocal } from 'cdktf';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {

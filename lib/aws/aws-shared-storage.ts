@@ -11,7 +11,7 @@ import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
 import { CLUSTER_TAG } from '../spec/tags';

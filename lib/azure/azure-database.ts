@@ -11,7 +11,7 @@ import { PostgresqlFlexibleServerDatabase } from '@cdktf/provider-azurerm/lib/po
 import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
 import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
@@ -19,7 +19,7 @@ import { isUnresolved } from '../spec/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {

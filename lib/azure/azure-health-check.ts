@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
 import { specTimingPaths } from '../spec/timing-names';

@@ -4,7 +4,7 @@ import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-add
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';

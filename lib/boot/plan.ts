@@ -1,7 +1,7 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardSettings, renderProperties } from '../spec/guard-settings';
 import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
-import { ValidationError, type Problem } from '../core/problems';
+import { ValidationError, type Problem } from '../problems/problems';
 import { isUnresolved } from '../spec/tokens';
 import type { BootContext } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';

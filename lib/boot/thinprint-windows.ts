@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { THINPRINT_SERVER_PORT } from '../spec/thinprint';
 import { isUnresolved } from '../spec/tokens';

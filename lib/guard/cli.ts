@@ -1,7 +1,7 @@
 import type { Command as CommandType } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
-import { formatProblem, ValidationError } from '../core/problems';
+import { formatProblem, ValidationError } from '../problems/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
 import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import { databaseUrlProblem } from './database-url';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
 import { TIMING_KEY_NAMES } from '../spec/timing-names';

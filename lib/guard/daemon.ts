@@ -13,7 +13,7 @@ import { defaultPasswordDeps, resolvePassword } from './password';
 import { PgLeaseStore } from './pg-store';
 import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
-import { ValidationError } from '../core/problems';
+import { ValidationError } from '../problems/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { execWatchdogSecs } from '../spec/timing';
 import { SystemdNotifier } from './sd-notify';

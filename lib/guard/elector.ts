@@ -1,4 +1,4 @@
-import { throwIfProblems, type Problem } from '../core/problems';
+import { throwIfProblems, type Problem } from '../problems/problems';
 import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
 import type { Clock } from './clock';
 import type { Log } from './log';

@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import type { AppHook } from '../spec/profile';

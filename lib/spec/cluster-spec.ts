@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, pathToString, type Problem } from '../core/problems';
+import { ValidationError, pathToString, type Problem } from '../problems/problems';
 import { portSchema, profileSchema, sharedItemSchema, type AppProfile } from './profile';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,

@@ -1,6 +1,6 @@
 import type { ClusterSpec } from './cluster-spec';
 import type { GuardDatabaseSettings } from './guard-settings';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { AppHook, AppHooks } from './profile';
 import { DEFAULT_STARTUP_TIMEOUT_SECS } from './timing';
 import { urlHasPassword } from './database-url';

@@ -4,7 +4,7 @@ export * from './papercut';
 export * from './thinprint';
 export * from './custom';
 export * from './timing';
-export { ValidationError, type Problem } from '../core/problems';
+export { ValidationError, type Problem } from '../problems/problems';
 export * from './guard-settings';
 export * from './hook-settings';
 export * from './guard-endpoints';

@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /**
  * Guard timings, all in seconds. Letters follow the design: L lease TTL, R renew period,

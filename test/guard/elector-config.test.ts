@@ -2,7 +2,7 @@
  * The lease protocol's timing rules, one table for both doors: the config loader names the key,
  * the `Elector` constructor names the prop. Both go through `timingProblems` (lib/spec/timing).
  */
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { loadGuardConfig, TIMING_KEY_NAMES } from '../../lib/guard/config';
 import { Elector, type ElectorProps } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';

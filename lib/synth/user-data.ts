@@ -1,5 +1,5 @@
 import { gzipSync } from 'zlib';
-import type { Problem } from './problems';
+import type { Problem } from '../problems/problems';
 import { splitStringTokens } from '../spec/tokens';
 
 /**
