@@ -9,9 +9,9 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AwsDatabase}. */
@@ -219,7 +219,7 @@ function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-// Still exported from failover-constructs/aws; its one home is lib/spec/database-url.ts.
+// Still exported from failover-constructs/aws; its one home is lib/contracts/database-url.ts.
 export { databaseUrl };
 
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */

@@ -1,8 +1,8 @@
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
-import { specTimingPaths } from '../spec/timing-names';
+import { drainSecs, timingProblems, type HealthCheckTimings } from '../contracts/timing';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
+import { specTimingPaths } from '../contracts/timing-names';
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
-import { drainSecs } from '../spec/timing';
+import { drainSecs } from '../contracts/timing';
 import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { nlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 

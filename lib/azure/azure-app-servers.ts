@@ -15,12 +15,12 @@ import { escapeTemplateLiterals } from '../synth/terraform-template';
 import { userDataSizeProblems } from '../synth/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
 import { isUnresolved } from '../spec/tokens';
-import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
+import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
 
-// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
+// Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.
 export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */

@@ -13,12 +13,12 @@ import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/pr
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
-import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
@@ -312,7 +312,7 @@ export class AzureDatabase extends Construct {
   }
 }
 
-// Still exported from failover-constructs/azure; its one home is lib/spec/database-url.ts.
+// Still exported from failover-constructs/azure; its one home is lib/contracts/database-url.ts.
 export { databaseUrl };
 
 /** The smallest PostgreSQL Flexible Server storage size ≥ the spec's GB. */

@@ -1,7 +1,7 @@
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
-import { specTimingPaths } from '../spec/timing-names';
+import { drainSecs, timingProblems, type HealthCheckTimings } from '../contracts/timing';
+import { specTimingPaths } from '../contracts/timing-names';
 
 /**
  * Azure's HTTP probe has no timeout setting: a probe fails without an answer within the

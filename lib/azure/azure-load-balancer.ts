@@ -9,9 +9,9 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
 import { isUnresolved } from '../spec/tokens';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
-// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
+// Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.
 export { GUARD_HEALTH_PATH };
 
 /** Properties of an {@link AzureLoadBalancer}. */

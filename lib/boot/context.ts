@@ -1,5 +1,5 @@
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import type { AppSettings } from '../spec/hook-settings';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
+import type { AppSettings } from '../contracts/hook-settings';
 import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**

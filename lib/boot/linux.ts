@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';

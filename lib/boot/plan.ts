@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardSettings, renderProperties } from '../spec/guard-settings';
-import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
+import { guardSettings, renderProperties } from '../contracts/guard-settings';
+import { hookSettingProblems, hookSettings } from '../contracts/hook-settings';
 import { ValidationError, type Problem } from '../problems/problems';
 import { isUnresolved } from '../spec/tokens';
 import type { BootContext } from './context';

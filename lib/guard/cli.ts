@@ -12,7 +12,7 @@ import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 import { registerWindowsCommands } from './windows-commands';
-import { GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
+import { GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {

@@ -1,6 +1,6 @@
 import type { Problem } from '../problems/problems';
-import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
-import { GUARD_KEYS } from '../spec/guard-settings';
+import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../contracts/hook-settings';
+import { GUARD_KEYS } from '../contracts/guard-settings';
 import type { AppHook } from '../spec/profile';
 import { databaseUrlProblem } from './database-url';
 

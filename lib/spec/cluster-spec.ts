@@ -8,10 +8,10 @@ import {
   serviceModeFor,
   timingProblems,
   type GuardTimings,
-} from './timing';
-import { DEFAULT_GUARD_PORT } from './guard-endpoints';
-import { specTimingPaths } from './timing-names';
-import { defaultStartupTimeoutSecs, hookTimeoutProblems } from './hook-settings';
+} from '../contracts/timing';
+import { DEFAULT_GUARD_PORT } from '../contracts/guard-endpoints';
+import { specTimingPaths } from '../contracts/timing-names';
+import { defaultStartupTimeoutSecs, hookTimeoutProblems } from '../contracts/hook-settings';
 
 const positiveSecs = z.number().positive('must be > 0');
 

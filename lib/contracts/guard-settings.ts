@@ -1,5 +1,5 @@
-import type { ClusterSpec } from './cluster-spec';
-import type { Readiness } from './profile';
+import type { ClusterSpec } from '../spec/cluster-spec';
+import type { Readiness } from '../spec/profile';
 import { urlHasPassword } from './database-url';
 import { serviceModeFor } from './timing';
 

@@ -1,7 +1,7 @@
-import type { ClusterSpec } from './cluster-spec';
+import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from './guard-settings';
 import type { Problem } from '../problems/problems';
-import type { AppHook, AppHooks } from './profile';
+import type { AppHook, AppHooks } from '../spec/profile';
 import { DEFAULT_STARTUP_TIMEOUT_SECS } from './timing';
 import { urlHasPassword } from './database-url';
 
