@@ -29,7 +29,7 @@ export const RULES: readonly Rule[] = [
   // an endpoint used as a URL path: the whole literal, after a host, port or variable, or after a GET
   { what: 'guard endpoint', home: 'lib/contracts/guard-endpoints.ts', text: /(^|[\w}$:]|\bGET )\/(health|live|metrics|step-down)(?![\w-])/, hints: ['/health', '/live', '/metrics', '/step-down'] },
   { what: 'cdktf token encoding', home: 'lib/spec/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
-  { what: 'database URL TLS parameter', home: 'lib/contracts/database-url.ts', text: /sslmode=require|ssl-mode=REQUIRED/, hints: ['sslmode', 'ssl-mode'] },
+  { what: 'database URL TLS parameter', home: 'lib/contracts/database-url.ts', text: /(sslmode=require|ssl-mode=REQUIRED)(?![\w,])/, hints: ['sslmode', 'ssl-mode'] },
   { what: 'cluster tag', home: 'lib/spec/tags.ts', text: /(?<![\w-])failover-cluster(?![\w-])/, hints: ['failover-cluster'] },
   { what: 'timing-name table', home: 'lib/contracts/timing-names.ts', text: new RegExp(`\\bguard\\.(${TIMINGS})\\b`), hints: ['guard.'] },
 ];
@@ -93,7 +93,7 @@ describe('contract copies', () => {
   });
 
   it('leaves prose and the contract home alone', () => {
-    expect(copiesIn('lib/x.ts', "// the guard's /health on 9180\nconst d = `No node passes the guard's /health`; const h = '/healthy'; const n = 91800;\nimport { A } from './aws-failover-cluster';")).toEqual([]);
+    expect(copiesIn('lib/x.ts', "// the guard's /health on 9180\nconst d = `No node passes the guard's /health`; const e = 'sslrootcert needs sslmode=require, verify-ca or verify-full'; const h = '/healthy'; const n = 91800;\nimport { A } from './aws-failover-cluster';")).toEqual([]);
     expect(copiesIn('lib/contracts/guard-endpoints.ts', "export const DEFAULT_GUARD_PORT = 9180;\nexport const GUARD_HEALTH_PATH = '/health';")).toEqual([]);
   });
 
