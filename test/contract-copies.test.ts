@@ -28,7 +28,7 @@ export const RULES: readonly Rule[] = [
   { what: 'guard port', home: 'lib/contracts/guard-endpoints.ts', number: 9180, text: /(^|\D)9180(\D|$)/, hints: ['9180'] },
   // an endpoint used as a URL path: the whole literal, after a host, port or variable, or after a GET
   { what: 'guard endpoint', home: 'lib/contracts/guard-endpoints.ts', text: /(^|[\w}$:]|\bGET )\/(health|live|metrics|step-down)(?![\w-])/, hints: ['/health', '/live', '/metrics', '/step-down'] },
-  { what: 'cdktf token encoding', home: 'lib/spec/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
+  { what: 'cdktf token encoding', home: 'lib/contracts/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
   { what: 'database URL TLS parameter', home: 'lib/contracts/database-url.ts', text: /(sslmode=require|ssl-mode=REQUIRED)(?![\w,])/, hints: ['sslmode', 'ssl-mode'] },
   { what: 'cluster tag', home: 'lib/spec/tags.ts', text: /(?<![\w-])failover-cluster(?![\w-])/, hints: ['failover-cluster'] },
   { what: 'timing-name table', home: 'lib/contracts/timing-names.ts', text: new RegExp(`\\bguard\\.(${TIMINGS})\\b`), hints: ['guard.'] },
@@ -67,7 +67,7 @@ export function copiesIn(file: string, source: string): string[] {
     if (ts.isNumericLiteral(node)) {
       for (const r of RULES) if (r.number !== undefined && r.home !== file && Number(node.text) === r.number) report(node, r.what, node.text);
     }
-    if (ts.isPropertyAccessExpression(node) && node.name.text === 'isUnresolved' && node.expression.getText(sf) === 'Token') report(node, 'cdktf token check (use lib/spec/tokens.ts)', 'Token.isUnresolved');
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'isUnresolved' && node.expression.getText(sf) === 'Token') report(node, 'cdktf token check (use lib/contracts/tokens.ts)', 'Token.isUnresolved');
     ts.forEachChild(node, visit);
   };
   visit(sf);

@@ -38,7 +38,7 @@ const CDKTF_OR_PROVIDER = /^(cdktf$|cdktf\/|@cdktf\/|constructs$)/;
 export const LAYERS: Readonly<Record<string, { readonly may: readonly string[]; readonly cdktf: boolean; readonly what: string }>> = {
   problems: { may: [], cdktf: false, what: 'the validation-problem base: everything may import it, it imports nothing from lib' },
   contracts: { may: ['problems'], cdktf: false, what: "what the guard and the constructs agree on, and the timing maths: never the user's model" },
-  spec: { may: ['problems', 'contracts'], cdktf: false, what: "the user's model (ClusterSpec, profiles, tags, tokens)" },
+  spec: { may: ['problems', 'contracts'], cdktf: false, what: "the user's model (ClusterSpec, profiles, tags)" },
   boot: { may: ['problems', 'contracts', 'spec'], cdktf: false, what: 'the boot-script renderers' },
   guard: { may: ['problems', 'contracts', 'spec'], cdktf: false, what: 'the daemon' },
   synth: { may: ['problems', 'contracts', 'spec', 'boot', 'guard'], cdktf: true, what: "synth-time helpers (the guard's build, user data, Terraform templates), for aws and azure only" },

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { CLUSTER_TAG, clusterTags } from '../spec/tags';
-import { isKnown as known } from '../spec/tokens';
+import { isKnown as known } from '../contracts/tokens';
 
 // Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
 
@@ -109,5 +109,5 @@ export function secretsManagerArn(ref: string | undefined): string | undefined {
 }
 
 // True when a value is a literal that can be checked now; references (Terraform variables,
-// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/spec/tokens.ts.
+// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/contracts/tokens.ts.
 export { known };

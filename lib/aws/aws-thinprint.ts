@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the

@@ -14,7 +14,7 @@ import { azureGuardSpec } from './azure-health-check';
 import { escapeTemplateLiterals } from '../synth/terraform-template';
 import { userDataSizeProblems } from '../synth/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */

@@ -15,7 +15,7 @@ import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';

@@ -4,7 +4,7 @@ import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manag
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */
 export const DNS_CLUSTER_TTL_SECS = 30;

@@ -8,7 +8,7 @@ import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
 // Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.

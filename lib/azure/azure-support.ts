@@ -4,7 +4,7 @@ import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurer
 import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */

@@ -5,7 +5,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AzureThinPrintClientKeys}. */

@@ -2,7 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardSettings, renderProperties } from '../contracts/guard-settings';
 import { hookSettingProblems, hookSettings } from '../contracts/hook-settings';
 import { ValidationError, type Problem } from '../problems/problems';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import type { BootContext } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 

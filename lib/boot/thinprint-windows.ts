@@ -1,7 +1,7 @@
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { THINPRINT_SERVER_PORT } from '../spec/thinprint';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { psQuote } from './quote';
 
 /**
