@@ -1,17 +1,26 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import * as ts from 'typescript';
-import * as publicSpec from '../../lib/spec';
 import { custom, parseClusterSpec } from '../../lib/spec';
 
 /**
  * The ClusterSpec's timing docs are what users see on hover. A `@default` there is either the
  * value the parser really applies, or `- …` naming the function that derives it with
- * `{@link fn}` (a function of the public `failover-constructs/spec` entry), never a formula of
- * its own that can drift from the code.
+ * `{@link fn}` (exported from lib/spec or lib/contracts), never a formula of its own that can
+ * drift from the code.
  */
 
-const FILE = join(__dirname, '..', '..', 'lib', 'spec', 'cluster-spec.ts');
+const LIB = join(__dirname, '..', '..', 'lib');
+const FILE = join(LIB, 'spec', 'cluster-spec.ts');
+
+/** Names of the functions exported by lib/spec and lib/contracts, where a default is derived. */
+const EXPORTED_FUNCTIONS = new Set(
+  ['spec', 'contracts'].flatMap((dir) =>
+    readdirSync(join(LIB, dir))
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(join(LIB, dir, f), 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1])),
+  ),
+);
 const SCHEMAS = { guardSchema: 'guard', healthCheckSchema: 'healthCheck' } as const;
 
 /** `@default` text of each property of the named `z.object({…})` schemas: `guard.renewPeriodSecs` → `- derived …`. */
@@ -41,7 +50,7 @@ function defaultProblem(text: string | undefined, actual: unknown): string | und
   if (text.startsWith('-')) {
     const link = /\{@link (\w+)\}/.exec(text)?.[1];
     if (!link) return `"${text}" names no {@link function} that derives it`;
-    if (typeof (publicSpec as Record<string, unknown>)[link] !== 'function') return `{@link ${link}} is no function of failover-constructs/spec`;
+    if (!EXPORTED_FUNCTIONS.has(link)) return `{@link ${link}} is no function exported from lib/spec or lib/contracts`;
     return undefined;
   }
   return JSON.stringify(actual) === text ? undefined : `documented ${text}, parsed ${JSON.stringify(actual)}`;
@@ -55,6 +64,8 @@ describe('ClusterSpec timing docs', () => {
   it('the check can fail: a formula or a wrong value is reported', () => {
     expect(defaultProblem('R/2', 1.2)).toBe('documented R/2, parsed 1.2');
     expect(defaultProblem('- min(60, L − D − 1)', 30)).toBe('"- min(60, L − D − 1)" names no {@link function} that derives it');
+    expect(defaultProblem('- {@link noSuchFunction}', 3)).toBe('{@link noSuchFunction} is no function exported from lib/spec or lib/contracts');
+    expect(defaultProblem('- derived by {@link deriveGuardTimings}', 3)).toBeUndefined();
     expect(defaultProblem('9180', 9180)).toBeUndefined();
   });
 
