@@ -1,8 +1,8 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
-import { secretSchemeOf } from '../spec/secret-reference';
+import { secretSchemeOf } from '../contracts/secret-reference';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 import { LINUX_APP_HELPERS, linuxAppSteps } from './app-steps';

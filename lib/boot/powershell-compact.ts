@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'zlib';
-import { splitStringTokens } from '../spec/tokens';
+import { splitStringTokens } from '../contracts/tokens';
 /**
  * Shrinks a rendered PowerShell script for user data: EC2 takes 16 KB and EC2Launch cannot
  * unpack gzip, so whole-line comments, indentation and blank lines go. A line is touched only

@@ -1,5 +1,5 @@
-import { throwIfProblems, type Problem } from '../core/problems';
-import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
+import { throwIfProblems, type Problem } from '../problems/problems';
+import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../contracts/timing';
 import type { Clock } from './clock';
 import type { Log } from './log';
 import { RepeatedWarning } from './repeated-warning';

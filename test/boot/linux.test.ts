@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync } from 'fs';
 import { renderLinuxBootScript, type BootContext } from '../../lib/boot';
-import { userDataBytes } from '../../lib/core/user-data';
+import { userDataBytes } from '../../lib/synth/user-data';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec, SHA, type LinuxVariant } from '../harness/boot-contexts';
 

@@ -1,7 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { coveringNetwork, thinprintSettingsProblems } from '../../lib/boot/thinprint-windows';
 import { renderWindowsDnsNodeScript } from '../../lib/boot/windows';
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { SHA } from '../harness/boot-contexts';
 import { powershellSyntaxErrors } from '../harness/powershell-syntax';

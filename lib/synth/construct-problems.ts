@@ -1,7 +1,7 @@
 import { checkBootInput } from '../boot/plan';
 import type { BootContext } from '../boot/context';
 import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
-import { ValidationError, type Problem } from './problems';
+import { ValidationError, type Problem } from '../problems/problems';
 
 /**
  * The one error convention of the cluster constructs: every problem of the spec and of the
