@@ -14,7 +14,9 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../core/problems';
+import { clusterTags } from '../spec/tags';
+import { clientConfig, globalName, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
@@ -311,9 +313,6 @@ export class AzureDatabase extends Construct {
     return this.server?.id;
   }
 }
-
-// Still exported from failover-constructs/azure; its one home is lib/spec/database-url.ts.
-export { databaseUrl };
 
 /** The smallest PostgreSQL Flexible Server storage size ≥ the spec's GB. */
 export function postgresStorageMb(storageGb: number): number {

@@ -4,7 +4,7 @@ import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags } from './azure-support';
+import { clusterTags } from '../spec/tags';
 import { isUnresolved } from '../spec/tokens';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
