@@ -7,7 +7,8 @@ import { AwsDatabase } from '../../lib/aws/aws-database';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';
 import { AwsSharedStorage } from '../../lib/aws/aws-shared-storage';
-import { GUARD_KEYS, guardSettings, papercut, type ClusterSpec } from '../../lib/spec';
+import { GUARD_KEYS, guardSettings } from '../../lib/spec/guard-settings';
+import { papercut, type ClusterSpec } from '../../lib/spec';
 import { all, errorOf, FIXTURE_BINARY, NET, one, papercutSpec, synth } from './aws-test-support';
 
 const SMB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-AbCdEf';
