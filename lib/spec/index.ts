@@ -22,5 +22,6 @@ export {
   type TimingPreset,
 } from './timing';
 export { ValidationError, type Problem } from '../core/problems';
+export type { GuardDatabaseSettings } from './guard-settings';
 export { DEFAULT_GUARD_PORT, GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from './guard-endpoints';
 export { databaseUrl, DEFAULT_DATABASE_PORT, type CloudDatabaseCa, type DatabaseEngine } from './database-url';
