@@ -2,8 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Construct } from 'constructs';
 import * as ts from 'typescript';
-import * as aws from '../../lib/aws';
-import * as azure from '../../lib/azure';
+import * as aws from '../lib/aws';
+import * as azure from '../lib/azure';
 
 /**
  * AWS and Azure offer the same constructs under the same names (Aws<X> ↔ Azure<X>), the same
@@ -47,7 +47,7 @@ function constructNames(module: Record<string, unknown>): string[] {
 
 /** The public members of an exported class, read from its source. */
 function publicMembers(file: string, className: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
   const cls = source.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === className);
   if (!cls) throw new Error(`no class ${className} in ${file}`);
   return cls.members
