@@ -157,7 +157,7 @@ describe('AwsAppServers', () => {
   });
 });
 
-describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)', () => {
+describe('AwsAppServers: apply order, rolling updates, user data size', () => {
   it('the group waits for the guard object, the role policy and the EFS mount targets (nothing in the user data refers to them)', () => {
     // given / when
     const json = synth((s) => build(s, papercutSpec()));
@@ -217,7 +217,7 @@ describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)
   });
 });
 
-describe('AwsAppServers: tag limits at synth (issue 14)', () => {
+describe('AwsAppServers: tag limits at synth', () => {
   it.each([
     ['49 tags (AWS allows 50 per resource, two are ours)', { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v'])) }, 'spec.tags'],
     ['a reserved aws: key', { tags: { 'aws:owner': 'x' } }, 'spec.tags.aws:owner'],
