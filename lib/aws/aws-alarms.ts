@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsLoadBalancer } from './aws-load-balancer';
-import { awsName, awsTags, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { awsName, awsTags } from './aws-support';
 
 /** Properties of an {@link AwsAlarms}. */
 export interface AwsAlarmsProps {

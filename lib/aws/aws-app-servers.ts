@@ -19,7 +19,8 @@ import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
-import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { allowTcp, awsName, awsTagProblems, subnetProblems } from './aws-support';
 import { withNlbHealthCheck } from './aws-health-check';
 import { clusterTags } from '../spec/tags';
 
@@ -62,7 +63,6 @@ export interface AwsAppServersProps extends AwsNodeOptions {
 
 /** Name of the termination lifecycle hook the nodes' lifecycle watcher completes. */
 export const HANDOVER_HOOK_NAME = 'failover-guard-handover';
-
 
 /**
  * The app servers: a launch template and an auto scaling group of fixed size N over the
@@ -240,6 +240,3 @@ export function appServersProblems(props: AwsAppServersProps): Problem[] {
   if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }
-
-/** @deprecated Use appServersProblems (the name Azure's twin uses); this alias is removed in the next release. */
-export const appServerProblems = appServersProblems;

@@ -10,10 +10,12 @@ import { Construct } from 'constructs';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../contracts/guard-settings';
-import { allowTcp, awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { allowTcp, awsName, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
@@ -220,9 +222,6 @@ function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-// Still exported from failover-constructs/aws; its one home is lib/contracts/database-url.ts.
-export { databaseUrl };
-
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */
 export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: string): string {
   const parts = version.split('.');
@@ -240,11 +239,11 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   }
   problems.push(...subnetProblems('subnetIds', props.subnetIds));
   const version = props.engineVersion;
-  if (known(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
+  if (isKnown(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
     problems.push({ path: 'engineVersion', message: db.engine === 'postgres' ? 'must be a PostgreSQL version such as "17" or "16.4"' : 'must be a MySQL version such as "8.4" or "8.0.39"' });
   }
   const user = props.masterUsername;
-  if (known(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
+  if (isKnown(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
     problems.push({ path: 'masterUsername', message: 'must be 1–16 letters, digits or _, start with a letter, and not be a reserved name (postgres, rdsadmin, admin, root)' });
   }
   const v = props.appPasswordVersion;
@@ -253,7 +252,7 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   if (app && (app.user === masterUsername(props) || app.database === db.name)) {
     problems.push({ path: 'spec.profile.appDatabase', message: `must differ from the master user (${masterUsername(props)}) and the guard's database (${db.name})` });
   }
-  if (known(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
+  if (isKnown(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
     problems.push({ path: 'instanceClass', message: 'must be an RDS instance class such as "db.t4g.medium"' });
   }
   return problems;

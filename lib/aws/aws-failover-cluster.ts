@@ -12,7 +12,8 @@ import { AwsLoadBalancer, loadBalancerProblems, type AwsAliasRecord } from './aw
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
-import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { awsIdProblems, subnetProblems } from './aws-support';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AwsFailoverCluster}: the spec and the existing network it is built in. */

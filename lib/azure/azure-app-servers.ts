@@ -9,7 +9,9 @@ import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, 
 import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureTagProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
 import { escapeTemplateLiterals } from '../synth/terraform-template';
 import { userDataSizeProblems } from '../synth/user-data';
@@ -19,9 +21,6 @@ import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
-
-// Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.
-export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */
 export interface AzureImageReference {

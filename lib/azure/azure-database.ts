@@ -13,10 +13,12 @@ import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/pr
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
 import type { GuardDatabaseSettings } from '../contracts/guard-settings';
-import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { clientConfig, globalName, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../contracts/tokens';
+import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
@@ -312,9 +314,6 @@ export class AzureDatabase extends Construct {
     return this.server?.id;
   }
 }
-
-// Still exported from failover-constructs/azure; its one home is lib/contracts/database-url.ts.
-export { databaseUrl };
 
 /** The smallest PostgreSQL Flexible Server storage size ≥ the spec's GB. */
 export function postgresStorageMb(storageGb: number): number {

@@ -3,7 +3,9 @@ import { TrafficManagerExternalEndpoint } from '@cdktf/provider-azurerm/lib/traf
 import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manager-profile';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { isIpv4 } from './azure-support';
 import { isUnresolved } from '../contracts/tokens';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */

@@ -12,7 +12,9 @@ import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storag
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { guardBinaryProblems } from '../synth/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, subnetInNetwork, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureIdProblems, storageAccountNameProblems, subnetInNetwork, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
@@ -342,26 +344,6 @@ export class AzureFailoverCluster extends Construct {
   /** The guard blob's private container name. */
   public get guardAssetContainerName(): string {
     return this.guardAsset.containerName;
-  }
-
-  /** @deprecated Use {@link storage} (the member's name on AwsFailoverCluster too); removed in the next release. */
-  public get fileShare(): AzureSharedStorage {
-    return this.storage;
-  }
-
-  /** @deprecated Use {@link guardAsset}; removed in the next release. */
-  public get guardBlob(): AzureGuardAsset {
-    return this.guardAsset;
-  }
-
-  /** @deprecated Use {@link alarms}; removed in the next release. */
-  public get alerts(): AzureAlarms {
-    return this.alarms;
-  }
-
-  /** @deprecated Use {@link thinprintClientKeys}; removed in the next release. */
-  public get clientKeys(): AzureThinPrintClientKeys | undefined {
-    return this.thinprintClientKeys;
   }
 }
 

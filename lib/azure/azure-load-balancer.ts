@@ -6,13 +6,12 @@ import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { isIpv4, type AzurePlacement, placementOf } from './azure-support';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
 import { isUnresolved } from '../contracts/tokens';
 import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
-
-// Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.
-export { GUARD_HEALTH_PATH };
 
 /** Properties of an {@link AzureLoadBalancer}. */
 export interface AzureLoadBalancerProps extends AzurePlacement {

@@ -16,9 +16,11 @@ import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/l
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
-import { azureIdProblems, clusterTags, globalName, storageAccountNameProblems, subnetLookup, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureIdProblems, globalName, storageAccountNameProblems, subnetLookup, type AzurePlacement, placementOf } from './azure-support';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
@@ -381,12 +383,3 @@ export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[]
   }
   return problems;
 }
-
-/** @deprecated Use AzureSharedStorage (the name of its AWS twin, AwsSharedStorage); this alias is removed in the next release. */
-export const AzureFileShare = AzureSharedStorage;
-/** @deprecated Use AzureSharedStorage; this alias is removed in the next release. */
-export type AzureFileShare = AzureSharedStorage;
-/** @deprecated Use AzureSharedStorageProps; this alias is removed in the next release. */
-export type AzureFileShareProps = AzureSharedStorageProps;
-/** @deprecated Use sharedStorageProblems; this alias is removed in the next release. */
-export const fileShareProblems = sharedStorageProblems;

@@ -20,9 +20,6 @@ export function placementOf(props: AzurePlacement): AzurePlacement {
   return { resourceGroupName: props.resourceGroupName, location: props.location };
 }
 
-// The spec's tags plus `failover-cluster=<name>`; defined in lib/spec/tags.ts.
-export { clusterTags } from '../spec/tags';
-
 /** One `azurerm_client_config` data source per stack (subscription, tenant, deploying principal). */
 export function clientConfig(scope: Construct): DataAzurermClientConfig {
   const stack = TerraformStack.of(scope);
@@ -48,8 +45,6 @@ export function storageAccountNameProblems(prop: string, name: string | undefine
   if (name === undefined || isUnresolved(name) || /^[a-z0-9]{3,24}$/.test(name)) return [];
   return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
 }
-
-export { throwIfProblems } from '../problems/problems';
 
 /** Azure allows 50 tags per resource; clusterTags adds `failover-cluster`. */
 export const AZURE_MAX_SPEC_TAGS = 49;

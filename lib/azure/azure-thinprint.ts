@@ -4,10 +4,10 @@ import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags } from './azure-support';
-import { keyVaultSecretReference } from '../contracts/secret-reference';
+import { clusterTags } from '../spec/tags';
 import { isUnresolved } from '../contracts/tokens';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { keyVaultSecretReference } from '../contracts/secret-reference';
 
 /** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {

@@ -512,7 +512,7 @@ ${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, ctx))}
 const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
 
 /**
- * The guard unit and the app's drop-in. The relations (defect 8 of issue 12): on systemd 252 a
+ * The guard unit and the app's drop-in. The relations: on systemd 252 a
  * guard unit waiting to auto-restart is "activating", and `PartOf=`/`BindsTo=`/`Requisite=`
  * propagate the guard's stop and restart jobs to the app: the app is stopped before the guard
  * could drain, and restarted by systemd (not the guard) with whatever term it finds. Instead:

@@ -30,9 +30,6 @@ export const GUARD_LOCAL_KEYS = {
 export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), ...Object.values(GUARD_LOCAL_KEYS), ...APP_KEY_LIST];
 
 export const DEFAULT_CONFIG_FILE = '/etc/failover-guard/guard.properties';
-export const DEFAULT_HEALTH_PORT = DEFAULT_GUARD_PORT;
-
-export type { ServiceMode };
 
 /** How the guard runs the app. */
 export interface ServiceConfig {
@@ -71,9 +68,6 @@ export interface GuardConfig {
 }
 
 export type ConfigResult = { ok: true; config: GuardConfig } | { ok: false; problems: Problem[] };
-
-// Names timing problems by the config key that fixes them; defined in lib/contracts/timing-names.ts.
-export { TIMING_KEY_NAMES };
 
 /** `health.port` → `FAILOVER_GUARD_HEALTH_PORT`. */
 export function envName(key: string): string {
@@ -236,7 +230,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
     });
   }
 
-  const healthPort = get(K.healthPort, port, DEFAULT_HEALTH_PORT);
+  const healthPort = get(K.healthPort, port, DEFAULT_GUARD_PORT);
   const healthBind = get(GUARD_LOCAL_KEYS.healthBind, matching(/^[0-9a-fA-F.:]+$/, 'must be an IP address'), '0.0.0.0');
   // Drain: explicit, else what the load balancer needs to see the node down (U·I + T), else
   // nothing to wait for.

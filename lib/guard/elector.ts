@@ -427,7 +427,7 @@ export class Elector {
     // instance is someone else's live lease (a duplicate node id, reported by the store).
     // An earlier run of this guard on this machine, known to be gone, counts as this process.
     const instance = r.lease.holderInstance;
-    const own = r.lease.holder === this.props.node && instance != null && (instance === store.instance || instance === store.predecessor);
+    const own = r.lease.holder === this.props.node && (instance === store.instance || (instance != null && instance === store.predecessor));
     if (own && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, r.lease.remainingMs, start, 'lease held under this node name without leading', instance);
     if (this.stopping) return;
     if (!appGone) this.setRole('fenced', 'passive');

@@ -45,7 +45,7 @@ export const PREBUILT = { bundle: 'failover-guard.cjs', blob: 'failover-guard.bl
 
 /**
  * Node options baked into the single executable (sea-config `execArgv`), measured with
- * `npm run bench:guard` (issue 12, RSS ≤ 64 MB after 1,000 probes):
+ * `npm run bench:guard` (budget: RSS ≤ 64 MB after 1,000 probes):
  * - no optimizing compilers (Maglev, TurboFan): a /health burst made them compile the hot
  *   request path, touching ≈8 MB more of the runtime's code and ≈5 MB of compiler memory, resident
  *   for good; the guard's work (one statement per renew period, a probe answered from memory) runs

@@ -172,7 +172,7 @@ describe('AzureDatabase', () => {
   });
 });
 
-describe('AzureDatabase after an HA failover (issue 14)', () => {
+describe('AzureDatabase after an HA failover', () => {
   it.each(['postgres', 'mysql'] as const)('%s: an apply leaves the zones where Azure moved them (ignore_changes)', (engine) => {
     // given / when
     const { json } = synth((s) => new AzureDatabase(s, 'db', base({ spec: paperCutSpec({ database: { engine } }) })));

@@ -1,5 +1,5 @@
 import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
-import { guardSettings } from '../../lib/spec';
+import { guardSettings } from '../../lib/contracts/guard-settings';
 import type { AddressInfo } from 'net';
 import { AzureAppServers } from '../../lib/azure/azure-app-servers';
 import { createHealthServer } from '../../lib/guard/health-server';

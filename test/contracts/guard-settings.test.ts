@@ -1,4 +1,5 @@
-import { GUARD_KEYS, guardSettings, papercut, parseClusterSpec, renderProperties } from '../../lib/spec';
+import { GUARD_KEYS, guardSettings, renderProperties } from '../../lib/contracts/guard-settings';
+import { papercut, parseClusterSpec } from '../../lib/spec';
 
 const db = { url: 'postgres://guard@db.internal:5432/papercut?sslmode=require', passwordSource: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' };
 

@@ -3,7 +3,8 @@
  * the `Elector` constructor names the prop. Both go through `timingProblems` (lib/contracts/timing).
  */
 import { ValidationError } from '../../lib/problems/problems';
-import { loadGuardConfig, TIMING_KEY_NAMES } from '../../lib/guard/config';
+import { TIMING_KEY_NAMES } from '../../lib/contracts/timing-names';
+import { loadGuardConfig } from '../../lib/guard/config';
 import { Elector, type ElectorProps } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { GuardTimings } from '../../lib/contracts/timing';

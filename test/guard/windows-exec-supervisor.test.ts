@@ -3,6 +3,7 @@
  * sh, a stand-in taskkill signals the process. The real cmd.exe/taskkill/job-object path runs
  * under wine in windows-wine.test.ts; this covers what it shares with ExecSupervisor
  * (ProcessSupervisor in supervisor.ts): the start/stop queue, exit reports, the stop timeout.
+ * @tier process (the supervisor spawns the stand-ins)
  */
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';

@@ -54,7 +54,7 @@ describe('guard build', () => {
     expect(readFileSync(blobs[1])).toEqual(readFileSync(blobs[0]));
     const blobText = readFileSync(blobs[0], 'latin1');
     expect(blobText).toContain('failover-guard.cjs'); // the main script's fixed relative name
-    // the guard's V8 flags (memory, issue 12) and its lazily loaded chunks travel inside the blob
+    // the guard's V8 flags (memory) and its lazily loaded chunks travel inside the blob
     for (const flag of GUARD_EXEC_ARGV) expect(blobText).toContain(flag);
     for (const chunk of Object.keys(GUARD_CHUNKS) as GuardChunk[]) expect(blobText).toContain(chunkFileName(chunk));
     for (const path of [work, ROOT, tmpdir() + '/']) expect(blobText).not.toContain(path);

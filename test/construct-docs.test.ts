@@ -10,7 +10,7 @@ import * as ts from 'typescript';
  */
 
 const FOLDERS = ['lib/aws', 'lib/azure'];
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 
 interface Finding {
   readonly where: string;

@@ -2,8 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Construct } from 'constructs';
 import * as ts from 'typescript';
-import * as aws from '../../lib/aws';
-import * as azure from '../../lib/azure';
+import * as aws from '../lib/aws';
+import * as azure from '../lib/azure';
 
 /**
  * AWS and Azure offer the same constructs under the same names (Aws<X> ↔ Azure<X>), the same
@@ -37,7 +37,7 @@ const AZURE_ONLY_MEMBERS: Record<string, string> = {
 
 const isConstructClass = (value: unknown): value is typeof Construct => typeof value === 'function' && value.prototype instanceof Construct;
 
-/** Exported construct classes by their own name (a deprecated alias has another class's name, so it is left out). */
+/** Exported construct classes by their own name (an alias has another class's name, so it is left out). */
 function constructNames(module: Record<string, unknown>): string[] {
   return Object.entries(module)
     .filter(([name, value]) => isConstructClass(value) && value.name === name)
@@ -45,15 +45,14 @@ function constructNames(module: Record<string, unknown>): string[] {
     .sort();
 }
 
-/** The public, not deprecated members of an exported class, read from its source. */
+/** The public members of an exported class, read from its source. */
 function publicMembers(file: string, className: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
   const cls = source.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === className);
   if (!cls) throw new Error(`no class ${className} in ${file}`);
   return cls.members
     .filter((m) => m.name && !ts.isConstructorDeclaration(m))
     .filter((m) => (ts.getCombinedModifierFlags(m) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0)
-    .filter((m) => !ts.getJSDocTags(m).some((t) => t.tagName.text === 'deprecated'))
     .map((m) => m.name!.getText(source))
     .sort();
 }
@@ -86,10 +85,6 @@ describe('AWS and Azure parity', () => {
     }
   });
 
-  it('the old Azure names are deprecated aliases of the new constructs', () => {
-    expect([azure.AzureFileShare, azure.AzureGuardBlob, azure.AzureAlerts]).toEqual([azure.AzureSharedStorage, azure.AzureGuardAsset, azure.AzureAlarms]);
-  });
-
   describe('AwsFailoverCluster and AzureFailoverCluster members', () => {
     const awsMembers = publicMembers('lib/aws/aws-failover-cluster.ts', 'AwsFailoverCluster');
     const azureMembers = publicMembers('lib/azure/azure-failover-cluster.ts', 'AzureFailoverCluster');
@@ -110,11 +105,6 @@ describe('AWS and Azure parity', () => {
     it('the member allow-lists have no stale entries', () => {
       for (const m of Object.keys(AWS_ONLY_MEMBERS)) expect([m, awsMembers.includes(m), azureMembers.includes(m)]).toEqual([m, true, false]);
       for (const m of Object.keys(AZURE_ONLY_MEMBERS)) expect([m, azureMembers.includes(m), awsMembers.includes(m)]).toEqual([m, true, false]);
-    });
-
-    it('leave deprecated members out (the old Azure names still exist as getters)', () => {
-      expect(azureMembers).not.toContain('fileShare');
-      expect(Object.getOwnPropertyNames(azure.AzureFailoverCluster.prototype)).toEqual(expect.arrayContaining(['fileShare', 'guardBlob', 'alerts', 'clientKeys']));
     });
   });
 });
