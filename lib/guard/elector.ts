@@ -1,9 +1,10 @@
 import { throwIfProblems, type Problem } from '../core/problems';
-import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
+import { clockMarginSecs, EXPIRY_MARGIN_MS, KILL_CONFIRM_SECS, leaseDeadlines, POLL_RETRY_MIN_MS, READY_PROBE_MS, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
 import type { Clock } from './clock';
 import type { Log } from './log';
 import { RepeatedWarning } from './repeated-warning';
-import type { EventKind, LeaseStore, Role } from './store';
+import type { Role } from './election/roles';
+import type { EventKind, LeaseStore } from './store';
 import { OperationQueue, type Supervisor } from './supervisor';
 
 /** What /health reports, computed from memory only. */
@@ -100,13 +101,6 @@ export function electorProblems(props: Pick<ElectorProps, 'cluster' | 'node' | '
   return problems;
 }
 
-/** How often readiness is probed while the app starts. */
-const READY_PROBE_MS = 250;
-/** A poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
-const EXPIRY_MARGIN_MS = 50;
-/** First retry after a failed poll; doubles per failure up to R (with jitter). */
-const POLL_RETRY_MIN_MS = 125;
-
 /**
  * The election loop. All deadlines use the injected monotonic clock; expiry itself is decided by
  * the database (the store's statements). Safety rests on these rules:
@@ -129,7 +123,8 @@ export class Elector {
   /** Bumped whenever leadership ends, so late results of an earlier leadership are ignored. */
   private gen = 0;
   private cancelDeadline?: () => void;
-  private lock: Promise<unknown> = Promise.resolve();
+  /** Lease statements in call order (a queue of its own: a kill of the app never preempts them). */
+  private readonly lock = new OperationQueue();
   private stopping = false;
   private stopped = false;
   private wake?: () => void;
@@ -195,9 +190,7 @@ export class Elector {
 
   /** Runs `fn` after every earlier locked section: lease statements never interleave. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.lock.run(fn);
   }
 
   private setRole(role: Role, event: RoleChange['event'], detail?: string): void {

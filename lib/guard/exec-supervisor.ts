@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import { randomUUID } from 'crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { KILL_RESERVE_MS, WATCHDOG_TICK_CS } from '../spec/timing';
 import type { Log } from './log';
 import { allGone, groupGone, groupMembers, markedOutside, signalGroup } from './process-group';
 import { exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
@@ -39,12 +40,6 @@ export interface ExecSupervisorProps {
  * started that left its process group (setsid) by it.
  */
 export const APP_START_VAR = 'FAILOVER_GUARD_APP_START';
-
-/** Default of {@link ExecSupervisorProps.killReserveMs}. */
-export const KILL_RESERVE_MS = 1000;
-
-/** How often (at most) the watchdog shell looks at the guard and its heartbeat, in centiseconds. */
-const WATCHDOG_TICK_CS = 20;
 
 /**
  * The watchdog, POSIX sh (dash rejects `kill -0 -- -PGID`; `kill -0 -PGID` works in dash, bash

@@ -1,13 +1,11 @@
 import { readdirSync, readFileSync } from 'fs';
+import { GROUP_POLL_MS } from '../spec/timing';
 
 /** A process still in a group, with its state letter from /proc (`D`: uninterruptible sleep). */
 export interface GroupMember {
   readonly pid: number;
   readonly state: string;
 }
-
-/** How often a killed group is checked while it empties. */
-const GROUP_POLL_MS = 10;
 
 /** Sends `signal` to every process of the group at once (no error when it is gone already). */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -1,6 +1,7 @@
 import { execFile } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { KILL_POLL_MS, KILL_RESERVE_MS, SERVICE_COMMAND_TIMEOUT_MS, STOP_POLL_MS } from '../spec/timing';
 import { systemClock, type Clock } from './clock';
 import type { Log } from './log';
 import { probeReady } from './readiness';
@@ -61,7 +62,7 @@ export interface ServiceSupervisorProps {
   readonly control: ServiceControl;
   readonly ready?: string;
   readonly stopTimeoutSecs: number;
-  /** How long before a stop's deadline the graceful stop turns into a kill (the kill-confirm bound K). @default 1000 */
+  /** How long before a stop's deadline the graceful stop turns into a kill (the kill-confirm bound K). @default {@link KILL_RESERVE_MS} */
   readonly killReserveMs?: number;
   readonly log: Log;
   /** Monotonic clock for the deadlines and the exit watch. @default systemClock */
@@ -69,11 +70,6 @@ export interface ServiceSupervisorProps {
   /** How often a started service's state is checked to notice its exit (R). @default 1000 */
   readonly watchMs?: number;
 }
-
-/** How often a stopping service is checked. */
-const STOP_POLL_MS = 200;
-/** How often a killed service is checked (each check is one manager call). */
-const KILL_POLL_MS = 20;
 
 /** Fail closed: a process may live in every state but a confirmed stop or failure. */
 export const mayRun = (s: ServiceState): boolean => s.state === 'running' || s.state === 'unknown';
@@ -166,7 +162,7 @@ export class ServiceSupervisor implements Supervisor {
   private async stopNow(deadline: number): Promise<void> {
     const { control, log } = this.props;
     this.generation++;
-    const killAt = deadline - (this.props.killReserveMs ?? 1000);
+    const killAt = deadline - (this.props.killReserveMs ?? KILL_RESERVE_MS);
     try {
       await control.stop(this.left(killAt));
     } catch (e) {
@@ -319,7 +315,7 @@ export function killCgroup(root: string, cgroup: string): boolean {
 
 export interface SystemdControlOptions {
   readonly run?: RunCommand;
-  /** Timeout of one systemctl call (shortened to what is left until a caller's deadline). @default 5 s */
+  /** Timeout of one systemctl call (shortened to what is left until a caller's deadline). @default {@link SERVICE_COMMAND_TIMEOUT_MS} */
   readonly commandTimeoutMs?: number;
   /** @default {@link DEFAULT_ENV_DIR} */
   readonly envDir?: string;
@@ -342,7 +338,7 @@ export interface SystemdControlOptions {
  */
 export function systemdControl(unit: string, opts: SystemdControlOptions = {}): ServiceControl {
   const run = opts.run ?? runCommand;
-  const timeoutMs = opts.commandTimeoutMs ?? 5000;
+  const timeoutMs = opts.commandTimeoutMs ?? SERVICE_COMMAND_TIMEOUT_MS;
   const envDir = opts.envDir ?? DEFAULT_ENV_DIR;
   const cgroupRoot = opts.cgroupRoot ?? '/sys/fs/cgroup';
   const envFile = unitEnvFile(unit, envDir);
@@ -406,7 +402,7 @@ export function windowsState(code: number, stdout: string): ServiceState {
 }
 
 /** sc.exe. */
-export function windowsServiceControl(name: string, run: RunCommand = runCommand, commandTimeoutMs = 5000): ServiceControl {
+export function windowsServiceControl(name: string, run: RunCommand = runCommand, commandTimeoutMs = SERVICE_COMMAND_TIMEOUT_MS): ServiceControl {
   const bound = (limitMs = commandTimeoutMs) => Math.max(1, Math.min(commandTimeoutMs, limitMs));
   const sc = (args: string[], limitMs?: number) => run('sc.exe', args, bound(limitMs));
   return {

@@ -5,19 +5,9 @@
  * drops in beside the PostgreSQL one.
  */
 
+import type { Role } from './election/roles';
+import { BACKGROUND_CONNECT_FACTOR } from '../spec/timing';
 import type { Log } from './log';
-
-/** What a node is doing, as shown in /health, `status` and the members table. */
-export type Role =
-  | 'passive' // polling, may acquire
-  | 'starting' // holds the lease, app not ready yet
-  | 'active' // holds the lease, app ready
-  | 'draining' // holds the lease, handing over (503, then stop, then release)
-  | 'fenced' // lost contact past the renew deadline; app stopped
-  | 'backoff' // released recently (step-down, startup timeout); not acquiring for a while
-  | 'maintenance' // cluster-wide maintenance: app stopped, holding
-  | 'standalone' // high-availability-guard.enabled=N: app runs unconditionally
-  | 'stopped'; // the guard is shutting down
 
 /** Event kinds written to the events table on role changes. */
 export type EventKind =
@@ -113,9 +103,6 @@ export interface LeaseStoreProps {
   /** Where duplicate node ids and fencing problems are reported. @default - not logged */
   readonly log?: Log;
 }
-
-/** How many times its wait a connect may go on in the background before it is abandoned. */
-export const BACKGROUND_CONNECT_FACTOR = 5;
 
 /**
  * A (re)connect's two bounds, in ms: a lease statement waits for it at most `waitMs` (so a renew

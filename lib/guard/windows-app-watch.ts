@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
+import { SERVICE_COMMAND_TIMEOUT_MS } from '../spec/timing';
 import type { Log } from './log';
 import { alive } from './exec-supervisor';
 import { mayRun, runCommand, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
@@ -21,7 +22,7 @@ export const machineMonotonicMs = (): number => Number(process.hrtime.bigint() /
 export const untilLine = (machineMs: number): string => `until ${Math.floor(machineMs)}\n`;
 
 /** Kills the service's process and every process it started (`taskkill /F /T`): a fence, never graceful. */
-export function serviceTreeKiller(service: string, run: RunCommand = runCommand, timeoutMs = 5000): () => Promise<void> {
+export function serviceTreeKiller(service: string, run: RunCommand = runCommand, timeoutMs = SERVICE_COMMAND_TIMEOUT_MS): () => Promise<void> {
   return async () => {
     const r = await run('taskkill.exe', ['/F', '/T', '/FI', `SERVICES eq ${service}`], timeoutMs);
     // 128: no such process (already gone); the state query decides

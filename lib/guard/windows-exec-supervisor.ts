@@ -1,3 +1,4 @@
+import { KILL_RESERVE_MS } from '../spec/timing';
 import type { Log } from './log';
 import { runCommand, type RunCommand } from './service-supervisor';
 import { byDeadline, exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
@@ -8,7 +9,7 @@ export interface WindowsExecSupervisorProps {
   /** `service.ready`. @default - running = ready */
   readonly ready?: string;
   readonly stopTimeoutSecs: number;
-  /** How long before a stop's deadline the polite stop turns into `taskkill /F /T`. @default 1000 */
+  /** How long before a stop's deadline the polite stop turns into `taskkill /F /T`. @default {@link KILL_RESERVE_MS} */
   readonly killReserveMs?: number;
   readonly log: Log;
   /** @default runs taskkill.exe */
@@ -64,7 +65,7 @@ export class WindowsExecSupervisor extends ProcessSupervisor {
 
   protected async terminate(app: StartedProcess, deadline: number): Promise<void> {
     const pid = app.child.pid!;
-    const killAt = deadline - (this.props.killReserveMs ?? 1000);
+    const killAt = deadline - (this.props.killReserveMs ?? KILL_RESERVE_MS);
     // Without /F taskkill asks the app's windows to close; a console app has none and says so.
     if ((await this.killTree(pid, killAt, false)) === 0 && !(await exitedBy(app.exited, killAt))) {
       this.props.log.warn({ pid }, 'app did not stop in time: taskkill /F');

@@ -1,4 +1,5 @@
 import { win32 } from 'path';
+import { RELEASE_MARGIN_SECS } from '../spec/timing';
 import type { GuardConfig } from './config';
 
 /**
@@ -7,9 +8,6 @@ import type { GuardConfig } from './config';
  * protocol, so the guard stays a plain console program; it reads `<its exe name>.xml`.
  * `failover-guard service-host --out FILE` writes FILE, FILE.config and this XML next to them.
  */
-
-/** Seconds WinSW waits for the guard after Ctrl+C, beyond drain + app stop: the lease release and a margin. */
-export const RELEASE_MARGIN_SECS = 15;
 
 /** Restart delays of the service recovery (1st, 2nd, later failures); the count resets after an hour. */
 export const RESTART_DELAYS_SECS = [2, 5, 10] as const;
