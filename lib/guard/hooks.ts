@@ -1,4 +1,3 @@
-import { execFileSync, spawn } from 'child_process';
 import type { AppHook } from '../spec/profile';
 import { writePapercutDatabaseConfig } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
@@ -6,7 +5,7 @@ import type { Log } from './log';
 import type { AppHookConfig } from './hook-config';
 import type { SessionTarget } from './sql-session';
 import { urlIdentity } from './sql-session';
-import { SETPRIV } from './exec-supervisor';
+import { runCommand, throwIfFailed } from './app/run-command';
 import type { Supervisor } from './supervisor';
 
 /** What the hooks read besides their own definition. */
@@ -45,72 +44,6 @@ export function expandArgv(argv: readonly string[], values: Readonly<Record<stri
       return v;
     }),
   );
-}
-
-function userIds(user: string): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, '--', user], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-/** How long output may still come through the pipes after the hook's process exited. */
-const PIPE_GRACE_MS = 50;
-
-/**
- * Runs argv (no shell) in its own process group; kills the group at the timeout or on abort. The
- * hook runs inside the guard's kill scope: its own group (killed whole), `--pdeathsig KILL` (it
- * dies with the guard), the guard's cgroup (a child stays in its parent's). Settles when the
- * process exits, not when its pipes close: a grandchild that keeps them open (a daemon it
- * started) cannot keep the hook pending; the pipes are destroyed then.
- */
-export function runCommand(argv: readonly string[], opts: { env: Record<string, string>; timeoutMs: number; signal: AbortSignal; user?: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // an abort that came while a database step ran must not let the program start at all
-    if (opts.signal.aborted) return reject(new Error('aborted: the app is being stopped'));
-    const ids = opts.user && process.platform !== 'win32' ? userIds(opts.user) : {};
-    const [file, ...args] = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), ...argv];
-    const child = spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', ...ids });
-    let tail = '';
-    const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-1000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    let why: string | undefined;
-    const kill = (reason: string) => {
-      why ??= reason;
-      try {
-        if (child.pid && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        // gone already
-      }
-    };
-    const timer = setTimeout(() => kill(`timed out after ${Math.round(opts.timeoutMs / 1000)} s`), Math.max(0, opts.timeoutMs));
-    const onAbort = () => kill('aborted: the app is being stopped');
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
-      clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
-    };
-    child.once('error', (e) => {
-      done();
-      reject(new Error(`${argv[0]}: ${e.message}`));
-    });
-    child.once('exit', (code, sig) => {
-      done();
-      const settle = () => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
-        if (code === 0 && !why) return resolve();
-        const last = tail.trim().split('\n').slice(-3).join(' | ');
-        reject(new Error(`${why ?? (sig ? `killed by ${sig}` : `exit code ${code}`)}${last ? `: ${last}` : ''}`));
-      };
-      // the last output is usually still in the pipes: read it unless something else holds them
-      const grace = setTimeout(settle, PIPE_GRACE_MS);
-      child.once('close', () => {
-        clearTimeout(grace);
-        settle();
-      });
-    });
-  });
 }
 
 /** Rejects after `ms` (or on abort); the work itself is left to finish or fail on its own timeouts. */
@@ -170,7 +103,7 @@ export class HookRunner {
     switch (hook.kind) {
       case 'command': {
         const argv = expandArgv(hook.argv, { 'network-address': this.props.app.networkAddress });
-        await runCommand(argv, { env: { ...run.env }, timeoutMs, signal: run.signal, user: hook.user });
+        throwIfFailed(await runCommand(argv, { env: { ...run.env }, timeoutMs, signal: run.signal, user: hook.user }));
         return 'exit 0';
       }
       case 'app-database': {
@@ -199,7 +132,7 @@ export class HookRunner {
         const outcome = await runOnceUnderLease(
           s.master,
           step,
-          () => runCommand(argv, { env: { ...run.env }, timeoutMs: run.deadline - now(), signal: run.signal, user: hook.user }),
+          async () => throwIfFailed(await runCommand(argv, { env: { ...run.env }, timeoutMs: run.deadline - now(), signal: run.signal, user: hook.user })),
           async () => {
             const n = await appTableCount(s.app);
             return n > 0 ? `the app database already has ${n} tables` : undefined;

@@ -4,7 +4,9 @@ import { connect, createServer, type Server, type Socket } from 'net';
 import { SERVICE_COMMAND_TIMEOUT_MS } from '../spec/timing';
 import type { Log } from './log';
 import { alive } from './exec-supervisor';
-import { mayRun, runCommand, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
+import { runCommand, type RunCommand } from './app/run-command';
+import { windowsServiceControl } from './platform/windows/windows-service-control';
+import { mayRun, type ServiceControl } from './service-supervisor';
 import { throwIfAborted, type Supervisor } from './supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
@@ -24,7 +26,7 @@ export const untilLine = (machineMs: number): string => `until ${Math.floor(mach
 /** Kills the service's process and every process it started (`taskkill /F /T`): a fence, never graceful. */
 export function serviceTreeKiller(service: string, run: RunCommand = runCommand, timeoutMs = SERVICE_COMMAND_TIMEOUT_MS): () => Promise<void> {
   return async () => {
-    const r = await run('taskkill.exe', ['/F', '/T', '/FI', `SERVICES eq ${service}`], timeoutMs);
+    const r = await run(['taskkill.exe', '/F', '/T', '/FI', `SERVICES eq ${service}`], { timeoutMs });
     // 128: no such process (already gone); the state query decides
     if (r.code !== 0 && r.code !== 128) throw new Error(`taskkill /F /T ${service} failed (exit ${r.code})`);
   };

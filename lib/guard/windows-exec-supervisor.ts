@@ -1,6 +1,6 @@
 import { KILL_RESERVE_MS } from '../spec/timing';
 import type { Log } from './log';
-import { runCommand, type RunCommand } from './service-supervisor';
+import { runCommand, type RunCommand } from './app/run-command';
 import { byDeadline, exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
 
 export interface WindowsExecSupervisorProps {
@@ -60,7 +60,7 @@ export class WindowsExecSupervisor extends ProcessSupervisor {
   /** taskkill's exit code (non-zero: nothing could be closed that way), bounded by `deadline`. */
   private async killTree(pid: number, deadline: number, force = true): Promise<number> {
     const timeoutMs = Math.max(1, deadline - performance.now());
-    return (await (this.props.run ?? runCommand)('taskkill.exe', [...(force ? ['/F'] : []), '/T', '/PID', String(pid)], timeoutMs)).code;
+    return (await (this.props.run ?? runCommand)(['taskkill.exe', ...(force ? ['/F'] : []), '/T', '/PID', String(pid)], { timeoutMs })).code;
   }
 
   protected async terminate(app: StartedProcess, deadline: number): Promise<void> {

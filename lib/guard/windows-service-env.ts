@@ -1,4 +1,4 @@
-import { runCommand, type RunCommand } from './service-supervisor';
+import { runCommand, type RunCommand } from './app/run-command';
 
 /** The registry key of a Windows service; its `Environment` value (REG_MULTI_SZ) is the service's extra environment. */
 export const serviceKey = (name: string): string => `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${name}`;
@@ -35,8 +35,8 @@ export function mergeEnvironment(existing: readonly string[], env: Readonly<Reco
  */
 export async function setServiceEnvironment(name: string, env: Readonly<Record<string, string>>, run: RunCommand = runCommand): Promise<void> {
   const key = serviceKey(name);
-  const current = await run('reg.exe', ['query', key, '/v', 'Environment'], 30000);
+  const current = await run(['reg.exe', 'query', key, '/v', 'Environment'], { timeoutMs: 30000 });
   const entries = mergeEnvironment(current.code === 0 ? parseEnvironmentValue(current.stdout) : [], env);
-  const r = await run('reg.exe', ['add', key, '/v', 'Environment', '/t', 'REG_MULTI_SZ', '/d', entries.join('\\0'), '/f'], 30000);
+  const r = await run(['reg.exe', 'add', key, '/v', 'Environment', '/t', 'REG_MULTI_SZ', '/d', entries.join('\\0'), '/f'], { timeoutMs: 30000 });
   if (r.code !== 0) throw new Error(`reg.exe add ${key} /v Environment failed (exit ${r.code})`);
 }

@@ -7,7 +7,8 @@ import { loadGuardConfig } from '../../lib/guard/config';
 import { escapePropertyValue, papercutDatabaseProperties, setProperties, writePropertiesFile } from '../../lib/guard/app-config';
 import { scramSha256Verifier } from '../../lib/guard/app-database';
 import type { AppHookConfig } from '../../lib/guard/hook-config';
-import { expandArgv, HookedSupervisor, HookRunner, runCommand } from '../../lib/guard/hooks';
+import { runCommand } from '../../lib/guard/app/run-command';
+import { expandArgv, HookedSupervisor, HookRunner } from '../../lib/guard/hooks';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import type { AppHook } from '../../lib/spec/profile';
 import { sleep, waitFor } from '../harness/wait';
@@ -287,7 +288,7 @@ describe('HookedSupervisor', () => {
         const run = runCommand([shell, '-c', `${pipeHolder(pidFile)} echo started; exit 0`], { env: {}, timeoutMs: 20000, signal: new AbortController().signal });
         // then: resolved (before, it waited for the pipes to close: 30 s, past the 20 s timeout, whose kill misses the holder)
         expect(await within(run, 10000)).toBe('settled');
-        await expect(run).resolves.toBeUndefined();
+        await expect(run).resolves.toMatchObject({ code: 0, failure: undefined });
       } finally {
         await waitFor('holder started', () => existsSync(pidFile), 5000).catch(() => undefined);
         killHolder(pidFile);
@@ -342,7 +343,7 @@ describe('HookedSupervisor', () => {
     // when
     const run = runCommand(['/bin/sh', '-c', `touch ${marker}`], { env: {}, timeoutMs: 5000, signal: abort.signal });
     // then
-    await expect(run).rejects.toThrow('aborted');
+    await expect(run).resolves.toMatchObject({ code: -1, failure: expect.stringContaining('aborted') });
     await sleep(200);
     expect(existsSync(marker)).toBe(false);
   });

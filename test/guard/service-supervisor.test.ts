@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ServiceSupervisor, sliceCgroup, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
+import type { RunCommand } from '../../lib/guard/app/run-command';
+import { environmentFileText, sliceCgroup, systemdControl, systemdState } from '../../lib/guard/platform/systemd/systemd-control';
+import { windowsServiceControl } from '../../lib/guard/platform/windows/windows-service-control';
+import { ServiceSupervisor } from '../../lib/guard/service-supervisor';
 import { FakeClock, flush } from '../harness/fake-clock';
 
 import { silent } from '../harness/silent-log';
@@ -23,7 +26,7 @@ class FakeUnit {
     this.held.splice(0).forEach((r) => r());
   }
   readonly calls: string[] = [];
-  readonly run: RunCommand = async (file, args) => {
+  readonly run: RunCommand = async ([file, ...args]) => {
     this.calls.push([file, ...args].join(' '));
     if (this.broken) return { code: -1, stdout: '' };
     if (this.holdOn === args[0]) await new Promise<void>((r) => this.held.push(r));
@@ -286,7 +289,7 @@ describe('ServiceSupervisor: systemd', () => {
 describe('ServiceSupervisor: windows-service', () => {
   function fakeSc(s: { state: number; exit?: number; queryFails?: boolean }) {
     const calls: string[] = [];
-    const run: RunCommand = async (file, args) => {
+    const run: RunCommand = async ([file, ...args]) => {
       calls.push([file, ...args].join(' '));
       const cmd = args[0];
       if (cmd === 'start') s.state = 4;

@@ -27,7 +27,7 @@ describe('service environment (REG_MULTI_SZ)', () => {
 
   it('writes the value with reg.exe and fails loudly when it cannot', async () => {
     const calls: string[][] = [];
-    const run = async (file: string, args: readonly string[]) => {
+    const run = async ([file, ...args]: readonly string[]) => {
       calls.push([file, ...args]);
       return { code: args[0] === 'query' ? 1 : 0, stdout: '' };
     };

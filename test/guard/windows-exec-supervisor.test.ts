@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { RunCommand } from '../../lib/guard/service-supervisor';
+import type { RunCommand } from '../../lib/guard/app/run-command';
 import { WindowsExecSupervisor } from '../../lib/guard/windows-exec-supervisor';
 import { silent } from '../harness/silent-log';
 
@@ -20,7 +20,7 @@ chmodSync(fakeCmd, 0o755);
 
 /** taskkill: /F → SIGKILL; without /F it "asks" with SIGTERM (a console app has no window to close). */
 function fakeTaskkill(calls: string[]): RunCommand {
-  return async (_file, args) => {
+  return async ([, ...args]) => {
     calls.push(args.join(' '));
     const pid = Number(args[args.indexOf('/PID') + 1]);
     try {
