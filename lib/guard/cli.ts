@@ -81,7 +81,7 @@ function postStepDown(port: number): Promise<{ code: number; body: string }> {
 
 /** `run`: the daemon, until SIGTERM/SIGINT (Ctrl+C from the Windows service host). */
 async function runDaemon(c: GuardConfig): Promise<void> {
-  const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
+  const log = jsonLog({ cluster: c.clusterName, node: c.nodeId }, undefined, c.logLevel);
   const guard = await runGuard(c, log);
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'signal received');

@@ -341,7 +341,28 @@ export class Elector {
 
   /** One period: renew when leading, else heartbeat and (unless backing off) try to acquire. */
   tick(): Promise<void> {
-    return this.locked(() => (this.lead ? this.renew(this.lead) : this.poll()));
+    return this.locked(async () => {
+      await (this.lead ? this.renew(this.lead) : this.poll());
+      this.debugTick();
+    });
+  }
+
+  /**
+   * `log.level=debug`: one line per tick, after its statement: role, term, ms since the last
+   * successful renew's send and ms left until D (both null while not leading). Never from
+   * {@link snapshot}: a probe of /health logs nothing.
+   */
+  private debugTick(): void {
+    const debug = this.props.log.debug;
+    if (!debug) return;
+    const now = this.props.clock.now();
+    const lead = this.lead;
+    debug.call(this.props.log, {
+      role: this.role,
+      term: lead?.term ?? this.seenTerm,
+      sinceRenewMs: lead ? Math.round(now - lead.renewSend) : null,
+      deadlineLeftMs: lead ? Math.round(this.deadlines(lead).fenceAt - now) : null,
+    }, 'tick');
   }
 
   private async renew(lead: Lead): Promise<void> {

@@ -278,3 +278,38 @@ describe('Elector', () => {
     expect(b.elector.nextTickAt(6050, 1000)).toBe(7050);
   });
 });
+
+describe('Elector debug log', () => {
+  it('writes one line per tick (role, term, ms since the renew, ms left to D) and none for /health', async () => {
+    // given: a logger with debug, a leader and a passive node
+    const clock = new FakeClock();
+    const db = new MemoryDb(() => clock.now());
+    const lines: Array<{ node: string; obj: Record<string, unknown>; msg: string }> = [];
+    const make = (node: string) =>
+      new Elector({
+        cluster: 'c',
+        node,
+        timings,
+        drainSecs: 0,
+        store: db.store('c', node),
+        supervisor: new FakeApp(),
+        clock,
+        log: { ...silent, debug: (obj, msg) => lines.push({ node, obj: obj as Record<string, unknown>, msg }) },
+      });
+    const [a, b] = [make('a'), make('b')];
+    await a.tick();
+    await b.tick();
+    // when: 400 ms later the database is down, so the leader's renew fails; probes of /health in between
+    await clock.advance(400);
+    a.snapshot();
+    b.snapshot();
+    db.down = true;
+    await a.tick();
+    // then: one line per tick, none per probe; the failed renew shows the time since the last good one
+    expect(lines).toEqual([
+      { node: 'a', msg: 'tick', obj: { role: 'starting', term: 1, sinceRenewMs: 0, deadlineLeftMs: 3000 } },
+      { node: 'b', msg: 'tick', obj: { role: 'passive', term: 1, sinceRenewMs: null, deadlineLeftMs: null } },
+      { node: 'a', msg: 'tick', obj: { role: 'starting', term: 1, sinceRenewMs: 400, deadlineLeftMs: 2600 } },
+    ]);
+  });
+});

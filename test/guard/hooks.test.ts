@@ -288,7 +288,7 @@ describe('HookedSupervisor', () => {
         const run = runCommand([shell, '-c', `${pipeHolder(pidFile)} echo started; exit 0`], { env: {}, timeoutMs: 20000, signal: new AbortController().signal });
         // then: resolved (before, it waited for the pipes to close: 30 s, past the 20 s timeout, whose kill misses the holder)
         expect(await within(run, 10000)).toBe('settled');
-        await expect(run).resolves.toMatchObject({ code: 0, failure: undefined });
+        expect(await run).toEqual({ code: 0, stdout: 'started\n' });
       } finally {
         await waitFor('holder started', () => existsSync(pidFile), 5000).catch(() => undefined);
         killHolder(pidFile);
