@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
+import { secretSchemeOf } from '../spec/secret-reference';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 import { LINUX_APP_HELPERS, linuxAppSteps } from './app-steps';
@@ -266,8 +267,8 @@ fi
 /** Fetches the SMB user/password secret at boot into a root-only credentials file. */
 function smbCredentialsStep(spec: ClusterSpec, ctx: BootContext): string {
   const ref = smbSecretRef(spec, ctx) as string; // checked: required for SMB on Linux
-  const [scheme, ...rest] = ref.split(':');
-  const target = rest.join(':');
+  const scheme = secretSchemeOf(ref);
+  const target = ref.slice(ref.indexOf(':') + 1);
   let fetch: string;
   if (scheme === 'aws-secretsmanager') {
     fetch = sh`command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to read the SMB credentials secret"
