@@ -1,12 +1,12 @@
 import * as os from 'os';
-import { databaseUrlProblem } from './database-url';
+import { databaseUrlProblem } from './lease/database-url';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { secretReferenceProblem } from '../spec/secret-reference';
 import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
 import { TIMING_KEY_NAMES } from '../spec/timing-names';
 import type { LogLevel } from './log';
-import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
+import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './app/hook-config';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
   deriveGuardTimings,

@@ -1,33 +1,33 @@
 import type { Server } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from './election/clock';
 import type { GuardConfig } from './config';
-import { Elector, type HealthSnapshot, type RoleChange } from './elector';
+import { Elector, type HealthSnapshot, type RoleChange } from './election/elector';
 import type { Log } from './log';
-import { ExecSupervisor } from './exec-supervisor';
+import { ExecSupervisor } from './app/exec-supervisor';
 import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
-import { defaultPasswordDeps, resolvePassword } from './password';
+import { defaultPasswordDeps, resolvePassword } from './lease/password';
 import { APP_KEYS } from '../spec/hook-settings';
-import { PgLeaseStore } from './pg-store';
-import { MysqlLeaseStore } from './mysql-store';
-import { databaseKind, databaseUrlProblem } from './database-url';
+import { PgLeaseStore } from './lease/pg-store';
+import { MysqlLeaseStore } from './lease/mysql-store';
+import { databaseKind, databaseUrlProblem } from './lease/database-url';
 import { ValidationError } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
 import { execWatchdogSecs } from '../spec/timing';
-import { SystemdNotifier } from './sd-notify';
+import { SystemdNotifier } from './platform/systemd/sd-notify';
 import { systemdControl } from './platform/systemd/systemd-control';
 import { windowsServiceControl } from './platform/windows/windows-service-control';
-import { ServiceSupervisor } from './service-supervisor';
-import type { LeaseStore, LeaseStoreProps } from './store';
-import type { Supervisor } from './supervisor';
+import { ServiceSupervisor } from './app/service-supervisor';
+import type { LeaseStore, LeaseStoreProps } from './lease/store';
+import type { Supervisor } from './app/supervisor';
 import { GUARD_VERSION } from './version';
-import { urlIdentity } from './sql-session';
-import { HookRunner, withHooks } from './hooks';
-import { WindowsExecSupervisor } from './windows-exec-supervisor';
-import { WindowsServiceWatch } from './windows-app-watch';
+import { urlIdentity } from './lease/sql-session';
+import { HookRunner, withHooks } from './app/hooks';
+import { WindowsExecSupervisor } from './platform/windows/windows-exec-supervisor';
+import { WindowsServiceWatch } from './platform/windows/windows-app-watch';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and

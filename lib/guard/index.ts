@@ -11,29 +11,29 @@ export { GUARD_VERSION } from './version';
 
 // Configuration
 export { loadGuardConfig, parseProperties, envName, DEFAULT_CONFIG_FILE, DEFAULT_HEALTH_PORT, type GuardConfig, type ServiceConfig, type ConfigResult, type ServiceMode } from './config';
-export type { AppHookConfig } from './hook-config';
+export type { AppHookConfig } from './app/hook-config';
 export type { Log, LogLevel } from './log';
 export { jsonLog } from './json-log';
-export { systemClock, type Clock } from './clock';
+export { systemClock, type Clock } from './election/clock';
 
 // The lease store
-export type { LeaseStore, LeaseStoreProps, LeaseView, AcquireResult, RenewResult, Beat, MemberStatus, GuardEvent, EventKind, ClusterStatus } from './store';
-export { PgLeaseStore, type PgLeaseStoreProps } from './pg-store';
-export { MysqlLeaseStore, type MysqlLeaseStoreProps } from './mysql-store';
-export { resolvePassword } from './password';
+export type { LeaseStore, LeaseStoreProps, LeaseView, AcquireResult, RenewResult, Beat, MemberStatus, GuardEvent, EventKind, ClusterStatus } from './lease/store';
+export { PgLeaseStore, type PgLeaseStoreProps } from './lease/pg-store';
+export { MysqlLeaseStore, type MysqlLeaseStoreProps } from './lease/mysql-store';
+export { resolvePassword } from './lease/password';
 
 // The election
-export { Elector, electorProblems, type ElectorProps, type HealthSnapshot, type RoleChange } from './elector';
+export { Elector, electorProblems, type ElectorProps, type HealthSnapshot, type RoleChange } from './election/elector';
 export type { Role } from './election/roles';
 
 // Supervisors: the contract and the three modes
-export type { Supervisor } from './supervisor';
-export { ExecSupervisor, type ExecSupervisorProps } from './exec-supervisor';
-export { ServiceSupervisor, type ServiceSupervisorProps, type ServiceControl, type ServiceState } from './service-supervisor';
+export type { Supervisor } from './app/supervisor';
+export { ExecSupervisor, type ExecSupervisorProps } from './app/exec-supervisor';
+export { ServiceSupervisor, type ServiceSupervisorProps, type ServiceControl, type ServiceState } from './app/service-supervisor';
 export { systemdControl, type SystemdControlOptions } from './platform/systemd/systemd-control';
 export { windowsServiceControl } from './platform/windows/windows-service-control';
-export { WindowsExecSupervisor, type WindowsExecSupervisorProps } from './windows-exec-supervisor';
-export { HookedSupervisor, HookRunner, withHooks, type HookRunnerProps, type HookedSupervisorProps } from './hooks';
+export { WindowsExecSupervisor, type WindowsExecSupervisorProps } from './platform/windows/windows-exec-supervisor';
+export { HookedSupervisor, HookRunner, withHooks, type HookRunnerProps, type HookedSupervisorProps } from './app/hooks';
 
 // Endpoints
 export { createHealthServer, type HealthServerProps } from './health-server';

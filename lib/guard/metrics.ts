@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'fs';
-import type { RoleChange } from './elector';
+import type { RoleChange } from './election/elector';
 import type { Role } from './election/roles';
 import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 

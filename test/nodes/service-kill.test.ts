@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { systemdControl } from '../../lib/guard/platform/systemd/systemd-control';
-import { ServiceSupervisor } from '../../lib/guard/service-supervisor';
-import { appDropInSettings } from '../../lib/guard/unit-contract';
+import { ServiceSupervisor } from '../../lib/guard/app/service-supervisor';
+import { appDropInSettings } from '../../lib/guard/platform/systemd/unit-contract';
 import { deriveGuardTimings } from '../../lib/spec/timing';
 import { silent } from '../harness/silent-log';
 import { SingleNode } from '../harness/single-node';

@@ -1,8 +1,8 @@
 import { promises as fs } from 'fs';
 import { basename, dirname, join } from 'path';
 import { rootCertificates } from 'tls';
-import { loadCa } from './database-tls';
-import { databaseKind, parseDatabaseUrl, type DatabaseTls, type MysqlTarget } from './database-url';
+import { loadCa } from '../lease/database-tls';
+import { databaseKind, parseDatabaseUrl, type DatabaseTls, type MysqlTarget } from '../lease/database-url';
 
 /**
  * Writing the app's own config files from secrets read at start time: PaperCut's `database.*`

@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'crypto';
-import { TABLES } from './store';
-import { openSession, urlIdentity, withSession, type SessionTarget, type SqlSession } from './sql-session';
+import { TABLES } from '../lease/store';
+import { openSession, urlIdentity, withSession, type SessionTarget, type SqlSession } from '../lease/sql-session';
 
 /**
  * The app's own database user and database, made by the guard with the master credentials:

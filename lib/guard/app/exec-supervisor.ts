@@ -1,8 +1,8 @@
 import { spawn } from 'child_process';
 import { randomUUID } from 'crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
-import { KILL_RESERVE_MS, WATCHDOG_TICK_CS } from '../spec/timing';
-import type { Log } from './log';
+import { KILL_RESERVE_MS, WATCHDOG_TICK_CS } from '../../spec/timing';
+import type { Log } from '../log';
 import { allGone, groupGone, groupMembers, markedOutside, signalGroup } from './process-group';
 import { exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
 

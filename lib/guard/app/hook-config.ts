@@ -1,9 +1,9 @@
-import type { Problem } from '../core/problems';
-import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { secretReferenceProblem } from '../spec/secret-reference';
-import type { AppHook } from '../spec/profile';
-import { databaseUrlProblem } from './database-url';
+import type { Problem } from '../../core/problems';
+import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../../spec/hook-settings';
+import { GUARD_KEYS } from '../../spec/guard-settings';
+import { secretReferenceProblem } from '../../spec/secret-reference';
+import type { AppHook } from '../../spec/profile';
+import { databaseUrlProblem } from '../lease/database-url';
 
 /** The app side of the guard config: hooks in run order and what they read. */
 export interface AppHookConfig {
@@ -36,7 +36,7 @@ function typeName(v: unknown): string {
  * One hook's JSON checked the way `hookSchema` (lib/spec/profile.ts) checks it at synth, with
  * the same messages and output (defaults filled, unknown keys dropped), written out by hand
  * because zod would stay resident in the guard for its whole life (≈10 MB of its 64 MB budget,
- * issue 12). test/guard/hook-config.test.ts holds the two to the same answers.
+ * issue 12). test/guard/app/hook-config.test.ts holds the two to the same answers.
  */
 export function parseHook(json: unknown): { hook: AppHook } | { issues: string[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { issues: [`Invalid input: expected object, received ${typeName(json)}`] };

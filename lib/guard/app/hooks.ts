@@ -1,11 +1,11 @@
-import type { AppHook } from '../spec/profile';
+import type { AppHook } from '../../spec/profile';
 import { writePapercutDatabaseConfig } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
-import type { Log } from './log';
+import type { Log } from '../log';
 import type { AppHookConfig } from './hook-config';
-import type { SessionTarget } from './sql-session';
-import { urlIdentity } from './sql-session';
-import { runCommand, throwIfFailed } from './app/run-command';
+import type { SessionTarget } from '../lease/sql-session';
+import { urlIdentity } from '../lease/sql-session';
+import { runCommand, throwIfFailed } from './run-command';
 import type { Supervisor } from './supervisor';
 
 /** What the hooks read besides their own definition. */

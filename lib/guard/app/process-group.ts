@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'fs';
-import { GROUP_POLL_MS } from '../spec/timing';
+import { GROUP_POLL_MS } from '../../spec/timing';
 
 /** A process still in a group, with its state letter from /proc (`D`: uninterruptible sleep). */
 export interface GroupMember {

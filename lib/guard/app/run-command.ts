@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'child_process';
-import { SETPRIV } from '../exec-supervisor';
+import { SETPRIV } from './exec-supervisor';
 
 export interface CommandOptions {
   /** The command is killed (its whole process group) after this long. */

@@ -1,6 +1,6 @@
-import { KILL_POLL_MS, KILL_RESERVE_MS, STOP_POLL_MS } from '../spec/timing';
-import { systemClock, type Clock } from './clock';
-import type { Log } from './log';
+import { KILL_POLL_MS, KILL_RESERVE_MS, STOP_POLL_MS } from '../../spec/timing';
+import { systemClock, type Clock } from '../election/clock';
+import type { Log } from '../log';
 import { probeReady } from './readiness';
 import { abortError, OperationQueue, throwIfAborted, type Supervisor } from './supervisor';
 

@@ -1,11 +1,11 @@
-import { throwIfProblems, type Problem } from '../core/problems';
-import { clockMarginSecs, EXPIRY_MARGIN_MS, KILL_CONFIRM_SECS, leaseDeadlines, POLL_RETRY_MIN_MS, READY_PROBE_MS, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
+import { throwIfProblems, type Problem } from '../../core/problems';
+import { clockMarginSecs, EXPIRY_MARGIN_MS, KILL_CONFIRM_SECS, leaseDeadlines, POLL_RETRY_MIN_MS, READY_PROBE_MS, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../../spec/timing';
 import type { Clock } from './clock';
-import type { Log } from './log';
+import type { Log } from '../log';
 import { RepeatedWarning } from './repeated-warning';
-import type { Role } from './election/roles';
-import type { EventKind, LeaseStore } from './store';
-import { OperationQueue, type Supervisor } from './supervisor';
+import type { Role } from './roles';
+import type { EventKind, LeaseStore } from '../lease/store';
+import { OperationQueue, type Supervisor } from '../app/supervisor';
 
 /** What /health reports, computed from memory only. */
 export interface HealthSnapshot {

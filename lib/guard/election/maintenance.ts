@@ -1,6 +1,6 @@
-import type { GuardTimings } from '../spec/timing';
+import type { GuardTimings } from '../../spec/timing';
 import type { Clock } from './clock';
-import type { ClusterStatus, LeaseStore } from './store';
+import type { ClusterStatus, LeaseStore } from '../lease/store';
 
 /** Roles in which a guard's app is known to be stopped and stays stopped during maintenance. */
 const HOLDING = new Set(['maintenance', 'stopped']);

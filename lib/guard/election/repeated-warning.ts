@@ -1,5 +1,5 @@
 import type { Clock } from './clock';
-import type { Log } from './log';
+import type { Log } from '../log';
 
 /**
  * A warning that may repeat many times a second (every poll during a database outage): logged

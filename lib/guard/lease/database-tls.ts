@@ -2,11 +2,11 @@ import { readFileSync } from 'fs';
 import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate } from 'tls';
 import { X509Certificate } from 'crypto';
 import type { SslOptions } from 'mysql2';
-import { importRdsCa } from './chunks';
+import { importRdsCa } from '../chunks';
 import type { CaSource, DatabaseTls, PostgresTarget } from './database-url';
 
 /**
- * A database URL's TLS (lib/guard/database-url.ts) → the options Node's TLS gets, for both
+ * A database URL's TLS (lib/guard/lease/database-url.ts) → the options Node's TLS gets, for both
  * drivers, and a certificate failure → one line that says what to set. The drivers' own readings
  * of `sslmode` are never used: node-postgres treats `require` as verify-full against Node's roots.
  */

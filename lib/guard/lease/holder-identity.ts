@@ -1,6 +1,6 @@
 import { randomBytes } from 'crypto';
 import { performance } from 'perf_hooks';
-import type { Log } from './log';
+import type { Log } from '../log';
 
 /**
  * Who holds a lease: a node id plus the instance id of the guard process (random, made when the

@@ -4,7 +4,7 @@ import { parseMysqlUrl, type MysqlTarget } from './database-url';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
-import { importMysql2 } from './chunks';
+import { importMysql2 } from '../chunks';
 import { ConnectionSlot, type ConnectionDriver } from './connection-slot';
 import { DuplicateNodeWatch, holderId, newInstanceId, parseHolder } from './holder-identity';
 import { memberStatus, type MemberRow } from './member-status';

@@ -2,7 +2,7 @@ import type { Client, QueryResult, QueryResultRow } from 'pg';
 import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseStoreProps, LeaseView, RenewResult } from './store';
 import { connectBounds, TABLES } from './store';
 import { PasswordCache, withTimeout } from './password-cache';
-import { importPg } from './chunks';
+import { importPg } from '../chunks';
 import { ConnectionSlot, type ConnectionDriver } from './connection-slot';
 import { DuplicateNodeWatch, holderId, newInstanceId, parseHolder } from './holder-identity';
 import { memberStatus, type MemberRow } from './member-status';
@@ -15,7 +15,7 @@ import { parsePostgresUrl, type PostgresTarget } from './database-url';
 /** SQLSTATEs of a rejected login: the password may have been rotated. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
 
-/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…&sslrootcert=…]` (read by lib/guard/database-url.ts, never by node-postgres). */
+/** PostgreSQL: `postgres://user@host:5432/db[?sslmode=…&sslrootcert=…]` (read by lib/guard/lease/database-url.ts, never by node-postgres). */
 export type PgLeaseStoreProps = LeaseStoreProps;
 
 const { lease: LEASE, members: MEMBERS, events: EVENTS } = TABLES;

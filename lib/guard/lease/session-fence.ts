@@ -1,4 +1,4 @@
-import type { Log } from './log';
+import type { Log } from '../log';
 
 /** One of the app user's sessions as the database shows it to the guard. */
 export interface AppSession {

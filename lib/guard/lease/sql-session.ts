@@ -1,7 +1,7 @@
 import { databaseKind, parseMysqlUrl, parsePostgresUrl, type DatabaseKind } from './database-url';
 import { explainTlsError, pgConnectOptions } from './database-tls';
 import { mysqlConnectOptions } from './mysql-store';
-import { importMysql2, importPg } from './chunks';
+import { importMysql2, importPg } from '../chunks';
 
 /**
  * One short-lived connection for the hooks' database work (creating the app user, the schema

@@ -5,9 +5,9 @@
  * drops in beside the PostgreSQL one.
  */
 
-import type { Role } from './election/roles';
-import { BACKGROUND_CONNECT_FACTOR } from '../spec/timing';
-import type { Log } from './log';
+import type { Role } from '../election/roles';
+import { BACKGROUND_CONNECT_FACTOR } from '../../spec/timing';
+import type { Log } from '../log';
 
 /** Event kinds written to the events table on role changes. */
 export type EventKind =

@@ -5,18 +5,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ensureAppDatabase, runOnceUnderLease } from '../../lib/guard/app-database';
-import { guardCliMain } from '../../lib/guard';
-import { createLeaseStore } from '../../lib/guard/daemon';
-import { HookRunner } from '../../lib/guard/hooks';
-import { silent } from '../harness/silent-log';
-import { withSession, type SessionTarget } from '../../lib/guard/sql-session';
-import { DATABASES, type DatabaseFixture, type TestDatabase } from '../harness/database';
+import { ensureAppDatabase, runOnceUnderLease } from '../../../lib/guard/app/app-database';
+import { guardCliMain } from '../../../lib/guard';
+import { createLeaseStore } from '../../../lib/guard/daemon';
+import { HookRunner } from '../../../lib/guard/app/hooks';
+import { silent } from '../../harness/silent-log';
+import { withSession, type SessionTarget } from '../../../lib/guard/lease/sql-session';
+import { DATABASES, type DatabaseFixture, type TestDatabase } from '../../harness/database';
 
 jest.setTimeout(60000);
 
 /** PostgreSQL 17 and MariaDB (DATABASES), and PostgreSQL 15 for the role rules before 16. */
-const SERVERS: readonly DatabaseFixture[] = [...DATABASES, { name: 'PostgreSQL 15', start: async () => (await import('../harness/postgres')).startPostgres({ version: 15 }) }];
+const SERVERS: readonly DatabaseFixture[] = [...DATABASES, { name: 'PostgreSQL 15', start: async () => (await import('../../harness/postgres')).startPostgres({ version: 15 }) }];
 
 describe.each(SERVERS)('app database on $name', (fixture) => {
   let db: TestDatabase;

@@ -2,9 +2,9 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ExecSupervisor, WATCHDOG_SCRIPT } from '../../lib/guard/exec-supervisor';
+import { ExecSupervisor, WATCHDOG_SCRIPT } from '../../../lib/guard/app/exec-supervisor';
 
-import { silent } from '../harness/silent-log';
+import { silent } from '../../harness/silent-log';
 const dir = mkdtempSync(join(tmpdir(), 'exec-sup-'));
 
 function alive(pid: number): boolean {

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { guardCliMain } from '../../lib/guard';
-import { parseHook } from '../../lib/guard/hook-config';
-import { parseClusterSpec, ValidationError } from '../../lib/spec';
-import { papercut, papercutHooks } from '../../lib/spec/papercut';
-import { BASE_GUARD_LINES } from '../harness/guard-config';
-import { hookSchema } from '../../lib/spec/profile';
+import { guardCliMain } from '../../../lib/guard';
+import { parseHook } from '../../../lib/guard/app/hook-config';
+import { parseClusterSpec, ValidationError } from '../../../lib/spec';
+import { papercut, papercutHooks } from '../../../lib/spec/papercut';
+import { BASE_GUARD_LINES } from '../../harness/guard-config';
+import { hookSchema } from '../../../lib/spec/profile';
 
 /** What synth's zod schema answers, in parseHook's shape. */
 function zodAnswer(json: unknown): ReturnType<typeof parseHook> {

@@ -3,16 +3,16 @@ import { createHmac } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { loadGuardConfig } from '../../lib/guard/config';
-import { escapePropertyValue, papercutDatabaseProperties, setProperties, writePropertiesFile } from '../../lib/guard/app-config';
-import { scramSha256Verifier } from '../../lib/guard/app-database';
-import type { AppHookConfig } from '../../lib/guard/hook-config';
-import { runCommand } from '../../lib/guard/app/run-command';
-import { expandArgv, HookedSupervisor, HookRunner } from '../../lib/guard/hooks';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import type { AppHook } from '../../lib/spec/profile';
-import { sleep, waitFor } from '../harness/wait';
-import { BASE_GUARD_LINES } from '../harness/guard-config';
+import { loadGuardConfig } from '../../../lib/guard/config';
+import { escapePropertyValue, papercutDatabaseProperties, setProperties, writePropertiesFile } from '../../../lib/guard/app/app-config';
+import { scramSha256Verifier } from '../../../lib/guard/app/app-database';
+import type { AppHookConfig } from '../../../lib/guard/app/hook-config';
+import { runCommand } from '../../../lib/guard/app/run-command';
+import { expandArgv, HookedSupervisor, HookRunner } from '../../../lib/guard/app/hooks';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import type { AppHook } from '../../../lib/spec/profile';
+import { sleep, waitFor } from '../../harness/wait';
+import { BASE_GUARD_LINES } from '../../harness/guard-config';
 
 const base = BASE_GUARD_LINES;
 

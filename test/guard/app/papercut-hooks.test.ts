@@ -8,12 +8,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DATABASES, type TestDatabase } from '../harness/database';
-import type { TestPostgres } from '../harness/postgres';
-import { bundleGuard } from '../harness/guard-bundle';
-import { ActiveChecker } from '../harness/guard-cluster';
-import { waitFor } from '../harness/wait';
-import { hookDetails, StandinCluster } from '../harness/papercut-standin';
+import { DATABASES, type TestDatabase } from '../../harness/database';
+import type { TestPostgres } from '../../harness/postgres';
+import { bundleGuard } from '../../harness/guard-bundle';
+import { ActiveChecker } from '../../harness/guard-cluster';
+import { waitFor } from '../../harness/wait';
+import { hookDetails, StandinCluster } from '../../harness/papercut-standin';
 
 jest.setTimeout(120000);
 

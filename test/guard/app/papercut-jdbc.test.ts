@@ -7,12 +7,12 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { JDBC_CA_FILE, papercutDatabaseProperties, writePapercutDatabaseConfig } from '../../lib/guard/app-config';
-import { startPostgres, type TestPostgres } from '../harness/postgres';
-import { makeTestCa } from '../harness/tls';
+import { JDBC_CA_FILE, papercutDatabaseProperties, writePapercutDatabaseConfig } from '../../../lib/guard/app/app-config';
+import { startPostgres, type TestPostgres } from '../../harness/postgres';
+import { makeTestCa } from '../../harness/tls';
 
 const PGJDBC = '/usr/share/java/postgresql.jar';
-const PROBE = join(__dirname, '..', 'fixtures', 'jdbc', 'JdbcProbe.java');
+const PROBE = join(__dirname, '..', '..', 'fixtures', 'jdbc', 'JdbcProbe.java');
 
 function jdbcUrl(file: string): string {
   return /^database\.url=(.*)$/m.exec(readFileSync(file, 'utf8'))![1];

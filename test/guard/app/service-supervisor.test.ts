@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { RunCommand } from '../../lib/guard/app/run-command';
-import { environmentFileText, sliceCgroup, systemdControl, systemdState } from '../../lib/guard/platform/systemd/systemd-control';
-import { windowsServiceControl } from '../../lib/guard/platform/windows/windows-service-control';
-import { ServiceSupervisor } from '../../lib/guard/service-supervisor';
-import { FakeClock, flush } from '../harness/fake-clock';
+import type { RunCommand } from '../../../lib/guard/app/run-command';
+import { environmentFileText, sliceCgroup, systemdControl, systemdState } from '../../../lib/guard/platform/systemd/systemd-control';
+import { windowsServiceControl } from '../../../lib/guard/platform/windows/windows-service-control';
+import { ServiceSupervisor } from '../../../lib/guard/app/service-supervisor';
+import { FakeClock, flush } from '../../harness/fake-clock';
 
-import { silent } from '../harness/silent-log';
+import { silent } from '../../harness/silent-log';
 
 /** A fake systemd unit answering systemctl as systemd 252 does. */
 class FakeUnit {

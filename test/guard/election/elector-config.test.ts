@@ -2,14 +2,14 @@
  * The lease protocol's timing rules, one table for both doors: the config loader names the key,
  * the `Elector` constructor names the prop. Both go through `timingProblems` (lib/spec/timing).
  */
-import { ValidationError } from '../../lib/core/problems';
-import { loadGuardConfig, TIMING_KEY_NAMES } from '../../lib/guard/config';
-import { Elector, type ElectorProps } from '../../lib/guard/elector';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import type { GuardTimings } from '../../lib/spec/timing';
-import { FakeClock } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
-import { silent } from '../harness/silent-log';
+import { ValidationError } from '../../../lib/core/problems';
+import { loadGuardConfig, TIMING_KEY_NAMES } from '../../../lib/guard/config';
+import { Elector, type ElectorProps } from '../../../lib/guard/election/elector';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import type { GuardTimings } from '../../../lib/spec/timing';
+import { FakeClock } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
+import { silent } from '../../harness/silent-log';
 
 /** Valid in exec mode: L 6, R 1, Q 0.4, D 3, S 1 (1.1·R + 2Q = 1.9 ≤ D; L − D = 3 = K 1 + M 2). */
 const VALID: GuardTimings = { failOverIntervalSecs: 6, startupTimeoutSecs: 300, renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 3, stopTimeoutSecs: 1 };

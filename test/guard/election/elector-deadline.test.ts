@@ -3,12 +3,12 @@
  * (libuv schedules on its cached loop time). The elector must then re-arm, not wait for the next
  * renew — which, on a partitioned network, hangs until its connect times out, past D.
  */
-import { Elector } from '../../lib/guard/elector';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import { deriveGuardTimings } from '../../lib/spec/timing';
-import { FakeClock } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
-import { silent } from '../harness/silent-log';
+import { Elector } from '../../../lib/guard/election/elector';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import { deriveGuardTimings } from '../../../lib/spec/timing';
+import { FakeClock } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
+import { silent } from '../../harness/silent-log';
 
 /** Timers longer than 5 ms fire 5 ms early, as libuv's can relative to performance.now(). */
 class EarlyClock extends FakeClock {

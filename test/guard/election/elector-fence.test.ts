@@ -4,13 +4,13 @@
  * gives, aborts a start in progress, never acquires while its app is not confirmed gone, kills
  * when wall and monotonic time diverge, and keeps readiness out of the renew loop.
  */
-import { Elector } from '../../lib/guard/elector';
-import type { LeaseStore } from '../../lib/guard/store';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import { deriveGuardTimings, type GuardTimings } from '../../lib/spec/timing';
-import { FakeClock, flush } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
-import { silent } from '../harness/silent-log';
+import { Elector } from '../../../lib/guard/election/elector';
+import type { LeaseStore } from '../../../lib/guard/lease/store';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import { deriveGuardTimings, type GuardTimings } from '../../../lib/spec/timing';
+import { FakeClock, flush } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
+import { silent } from '../../harness/silent-log';
 
 /** Records every start, stop and kill with its deadline and the time it was asked at. */
 class RecordingApp implements Supervisor {

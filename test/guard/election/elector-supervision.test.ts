@@ -3,12 +3,12 @@
  * store: slow starts, step-down during a start, a lease held under the node's own name, an
  * acquire landing during shutdown, and a database outage.
  */
-import { deriveGuardTimings } from '../../lib/spec/timing';
-import { Elector } from '../../lib/guard/elector';
-import type { LeaseStore } from '../../lib/guard/store';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock, flush } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
+import { deriveGuardTimings } from '../../../lib/spec/timing';
+import { Elector } from '../../../lib/guard/election/elector';
+import type { LeaseStore } from '../../../lib/guard/lease/store';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import { FakeClock, flush } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
 
 /** An app whose start completes only when the test says so. */
 class SlowApp implements Supervisor {

@@ -1,8 +1,8 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
-import { Elector, type RoleChange } from '../../lib/guard/elector';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock, flush } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
+import { deriveGuardTimings } from '../../../lib/spec/timing';
+import { Elector, type RoleChange } from '../../../lib/guard/election/elector';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import { FakeClock, flush } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
 
 /** Records what the elector asks of the app. */
 class FakeApp implements Supervisor {
@@ -35,7 +35,7 @@ class FakeApp implements Supervisor {
   }
 }
 
-import { silent } from '../harness/silent-log';
+import { silent } from '../../harness/silent-log';
 // L = 6 s: R = 1, Q = 0.5, D = 3, S = 1, exec (L − D = 3 s = K + M, the smallest the elector accepts)
 const timings = { ...deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 1 }), startupTimeoutSecs: 5 };
 

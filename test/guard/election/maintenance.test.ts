@@ -1,11 +1,11 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
-import { Elector } from '../../lib/guard/elector';
-import { waitForMaintenance } from '../../lib/guard/maintenance';
-import type { Supervisor } from '../../lib/guard/supervisor';
-import { FakeClock } from '../harness/fake-clock';
-import { MemoryDb } from '../harness/memory-store';
+import { deriveGuardTimings } from '../../../lib/spec/timing';
+import { Elector } from '../../../lib/guard/election/elector';
+import { waitForMaintenance } from '../../../lib/guard/election/maintenance';
+import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import { FakeClock } from '../../harness/fake-clock';
+import { MemoryDb } from '../../harness/memory-store';
 
-import { silent } from '../harness/silent-log';
+import { silent } from '../../harness/silent-log';
 const timings = deriveGuardTimings({ failOverIntervalSecs: 6, stopTimeoutSecs: 2 });
 
 /** An app that takes 1.5 s to stop. */

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { createLeaseStore } from '../../lib/guard/daemon';
-import { openSession } from '../../lib/guard/sql-session';
-import { DATABASES, type TestDatabase } from '../harness/database';
-import { makeTestCa } from '../harness/tls';
+import { createLeaseStore } from '../../../lib/guard/daemon';
+import { openSession } from '../../../lib/guard/lease/sql-session';
+import { DATABASES, type TestDatabase } from '../../harness/database';
+import { makeTestCa } from '../../harness/tls';
 
 describe.each(DATABASES)('guard over TLS to a managed-like $name', (fixture) => {
   let db: TestDatabase;
@@ -92,14 +92,14 @@ describe.each(DATABASES)('guard over TLS to a managed-like $name', (fixture) => 
 
 describe('the managed-like harness itself', () => {
   it('refuses an opt-out without a reason', async () => {
-    const { startPostgres } = await import('../harness/postgres');
-    const { startMariadb } = await import('../harness/mariadb');
+    const { startPostgres } = await import('../../harness/postgres');
+    const { startMariadb } = await import('../../harness/mariadb');
     await expect(startPostgres({ plainSuperuser: ' ' })).rejects.toThrow(/plainSuperuser needs the reason/);
     await expect(startMariadb({ plainSuperuser: '' })).rejects.toThrow(/plainSuperuser needs the reason/);
   });
 
   it('PostgreSQL 15 (the pre-16 role rules) as the clouds hand it over: TLS only, master LOGIN CREATEROLE CREATEDB, no superuser', async () => {
-    const { startPostgres } = await import('../harness/postgres');
+    const { startPostgres } = await import('../../harness/postgres');
     const db = await startPostgres({ version: 15 });
     try {
       const [me] = await db.sql(`SELECT current_setting('server_version_num')::int / 10000 AS major, rolsuper, rolcreaterole, rolcreatedb, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl FROM pg_roles WHERE rolname = current_user`);
@@ -111,7 +111,7 @@ describe('the managed-like harness itself', () => {
   }, 60000);
 
   it('MariaDB: the master has RDS grants, not SUPER', async () => {
-    const { startMariadb } = await import('../harness/mariadb');
+    const { startMariadb } = await import('../../harness/mariadb');
     const db = await startMariadb();
     try {
       const grants = Object.values((await db.sql('SHOW GRANTS'))[0]).join(' ');

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'crypto';
 import { rootCertificates } from 'tls';
-import { AZURE_ROOT_SUBJECTS, builtInRoots, explainTlsError, loadCa, mysqlSsl, pgSsl } from '../../lib/guard/database-tls';
-import { loadGuardConfig } from '../../lib/guard/config';
-import { BASE_GUARD_LINES } from '../harness/guard-config';
-import { cloudCaForHost, databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl, type DatabaseTls } from '../../lib/guard/database-url';
+import { AZURE_ROOT_SUBJECTS, builtInRoots, explainTlsError, loadCa, mysqlSsl, pgSsl } from '../../../lib/guard/lease/database-tls';
+import { loadGuardConfig } from '../../../lib/guard/config';
+import { BASE_GUARD_LINES } from '../../harness/guard-config';
+import { cloudCaForHost, databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl, type DatabaseTls } from '../../../lib/guard/lease/database-url';
 
 function tlsOf(url: string): DatabaseTls {
   const r = databaseKind(url) === 'mysql' ? parseMysqlUrl(url) : parsePostgresUrl(url);

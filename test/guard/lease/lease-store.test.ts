@@ -2,17 +2,17 @@
  * The lease-store protocol against every supported database (real servers: embedded PostgreSQL
  * and Debian's MariaDB), through the same factory the guard uses; and its reconnects.
  */
-import { createLeaseStore } from '../../lib/guard/daemon';
-import type { LeaseStore } from '../../lib/guard/store';
+import { createLeaseStore } from '../../../lib/guard/daemon';
+import type { LeaseStore } from '../../../lib/guard/lease/store';
 import * as net from 'net';
-import { DATABASES, type TestDatabase } from '../harness/database';
-import { freePort } from '../harness/ports';
-import { openSession, withSession } from '../../lib/guard/sql-session';
-import type { Log } from '../../lib/guard/log';
-import { startPostgres, type TestPostgres } from '../harness/postgres';
+import { DATABASES, type TestDatabase } from '../../harness/database';
+import { freePort } from '../../harness/ports';
+import { openSession, withSession } from '../../../lib/guard/lease/sql-session';
+import type { Log } from '../../../lib/guard/log';
+import { startPostgres, type TestPostgres } from '../../harness/postgres';
 import { Client } from 'pg';
 import { randomBytes } from 'crypto';
-import { formatStatus } from '../../lib/guard/cli';
+import { formatStatus } from '../../../lib/guard/cli';
 
 const passive = { role: 'passive' as const, term: 0 };
 

@@ -1,7 +1,7 @@
-import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../lib/guard/mysql-store';
+import { lockWaitSecs, lockWaitSettings, MysqlLeaseStore, MYSQL_POLL_SQL, MYSQL_RENEW_SQL } from '../../../lib/guard/lease/mysql-store';
 import * as mysql from 'mysql2/promise';
-import { startMariadb, type TestMariadb } from '../harness/mariadb';
-import type { Log } from '../../lib/guard/log';
+import { startMariadb, type TestMariadb } from '../../harness/mariadb';
+import type { Log } from '../../../lib/guard/log';
 import { randomBytes } from 'crypto';
 import * as net from 'net';
 

@@ -1,4 +1,4 @@
-import { AZURE_IMDS_TOKEN_URL, keyVaultSecretUrl, passwordFromSecretString, resolvePassword, type PasswordDeps } from '../../lib/guard/password';
+import { AZURE_IMDS_TOKEN_URL, keyVaultSecretUrl, passwordFromSecretString, resolvePassword, type PasswordDeps } from '../../../lib/guard/lease/password';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';

@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import type { Log } from './log';
+import type { Log } from '../../log';
 
 export interface SystemdNotifierProps {
   /** NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID come from here. */

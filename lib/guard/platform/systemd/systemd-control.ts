@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'path';
 import { SERVICE_COMMAND_TIMEOUT_MS } from '../../../spec/timing';
 import { runCommand, type RunCommand } from '../../app/run-command';
-import { mayRun, type ServiceControl, type ServiceState } from '../../service-supervisor';
-import { throwIfAborted } from '../../supervisor';
+import { mayRun, type ServiceControl, type ServiceState } from '../../app/service-supervisor';
+import { throwIfAborted } from '../../app/supervisor';
 
 /** Where the per-start environment files live (root only); the boot script's app drop-in reads them there. */
 export const DEFAULT_ENV_DIR = '/run/failover-guard';

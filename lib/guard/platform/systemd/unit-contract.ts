@@ -1,6 +1,6 @@
-import { watchdogSecs, type GuardTimings } from '../spec/timing';
+import { watchdogSecs, type GuardTimings } from '../../../spec/timing';
 import { GUARD_PROCESS_ENV } from './process-env';
-import { DEFAULT_ENV_DIR, unitEnvFile } from './platform/systemd/systemd-control';
+import { DEFAULT_ENV_DIR, unitEnvFile } from './systemd-control';
 
 /**
  * What the systemd units must say for the guard's systemd mode to be safe (the renderer in

@@ -1,13 +1,13 @@
 import { spawn } from 'child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
-import { SERVICE_COMMAND_TIMEOUT_MS } from '../spec/timing';
-import type { Log } from './log';
-import { alive } from './exec-supervisor';
-import { runCommand, type RunCommand } from './app/run-command';
-import { windowsServiceControl } from './platform/windows/windows-service-control';
-import { mayRun, type ServiceControl } from './service-supervisor';
-import { throwIfAborted, type Supervisor } from './supervisor';
+import { SERVICE_COMMAND_TIMEOUT_MS } from '../../../spec/timing';
+import type { Log } from '../../log';
+import { alive } from '../../app/exec-supervisor';
+import { runCommand, type RunCommand } from '../../app/run-command';
+import { windowsServiceControl } from './windows-service-control';
+import { mayRun, type ServiceControl } from '../../app/service-supervisor';
+import { throwIfAborted, type Supervisor } from '../../app/supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
 /** What the guard writes to its watcher when it stopped the app itself. */

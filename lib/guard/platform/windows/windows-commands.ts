@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { dirname } from 'path';
-import type { GuardConfig } from './config';
+import type { GuardConfig } from '../../config';
 import { watchService } from './windows-app-watch';
 import { renderServiceHostXml, serviceHostXmlPath } from './windows-service-host';
 

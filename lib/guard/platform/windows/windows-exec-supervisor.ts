@@ -1,7 +1,7 @@
-import { KILL_RESERVE_MS } from '../spec/timing';
-import type { Log } from './log';
-import { runCommand, type RunCommand } from './app/run-command';
-import { byDeadline, exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from './supervisor';
+import { KILL_RESERVE_MS } from '../../../spec/timing';
+import type { Log } from '../../log';
+import { runCommand, type RunCommand } from '../../app/run-command';
+import { byDeadline, exitedBy, ProcessSupervisor, spawnStarted, type StartedProcess } from '../../app/supervisor';
 
 export interface WindowsExecSupervisorProps {
   /** Command line, run with `cmd.exe /d /s /c`. */

@@ -1,6 +1,6 @@
 import { SERVICE_COMMAND_TIMEOUT_MS } from '../../../spec/timing';
 import { runCommand, type RunCommand } from '../../app/run-command';
-import type { ServiceControl, ServiceState } from '../../service-supervisor';
+import type { ServiceControl, ServiceState } from '../../app/service-supervisor';
 
 /** sc.exe `query` output: `STATE : 4 RUNNING` (1 stopped, 2 start pending, 3 stop pending, 4 running, 5–7 continue/pause). */
 export function windowsState(code: number, stdout: string): ServiceState {

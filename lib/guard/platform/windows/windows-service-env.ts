@@ -1,4 +1,4 @@
-import { runCommand, type RunCommand } from './app/run-command';
+import { runCommand, type RunCommand } from '../../app/run-command';
 
 /** The registry key of a Windows service; its `Environment` value (REG_MULTI_SZ) is the service's extra environment. */
 export const serviceKey = (name: string): string => `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${name}`;

@@ -1,6 +1,6 @@
 import { win32 } from 'path';
-import { RELEASE_MARGIN_SECS } from '../spec/timing';
-import type { GuardConfig } from './config';
+import { RELEASE_MARGIN_SECS } from '../../../spec/timing';
+import type { GuardConfig } from '../../config';
 
 /**
  * The guard's Windows service host: WinSW 1.17 (winsw.exe from the `node-windows` npm package,

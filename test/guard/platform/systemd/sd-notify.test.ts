@@ -1,7 +1,7 @@
-import { SystemdNotifier } from '../../lib/guard/sd-notify';
-import { notifySocket } from '../harness/notify-socket';
+import { SystemdNotifier } from '../../../../lib/guard/platform/systemd/sd-notify';
+import { notifySocket } from '../../../harness/notify-socket';
 
-import { silent } from '../harness/silent-log';
+import { silent } from '../../../harness/silent-log';
 
 async function until(what: () => boolean, ms: number): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end && !what(); ) await new Promise((r) => setTimeout(r, 50));

@@ -1,6 +1,6 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
-import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
-import { loadGuardConfig } from '../../lib/guard/config';
+import { deriveGuardTimings } from '../../../../lib/spec/timing';
+import { appDropInSettings, guardUnitSettings } from '../../../../lib/guard/platform/systemd/unit-contract';
+import { loadGuardConfig } from '../../../../lib/guard/config';
 
 describe('systemd unit contract (issue 12)', () => {
   const t = deriveGuardTimings({ failOverIntervalSecs: 30 });

@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from 'child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { killServiceTree } from '../../lib/guard/windows-app-watch';
-import { mergeEnvironment, parseEnvironmentValue, setServiceEnvironment } from '../../lib/guard/windows-service-env';
-import { bundleGuard } from '../harness/guard-bundle';
+import { killServiceTree } from '../../../../lib/guard/platform/windows/windows-app-watch';
+import { mergeEnvironment, parseEnvironmentValue, setServiceEnvironment } from '../../../../lib/guard/platform/windows/windows-service-env';
+import { bundleGuard } from '../../../harness/guard-bundle';
 
 jest.setTimeout(60000);
 

@@ -7,9 +7,9 @@
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { RunCommand } from '../../lib/guard/app/run-command';
-import { WindowsExecSupervisor } from '../../lib/guard/windows-exec-supervisor';
-import { silent } from '../harness/silent-log';
+import type { RunCommand } from '../../../../lib/guard/app/run-command';
+import { WindowsExecSupervisor } from '../../../../lib/guard/platform/windows/windows-exec-supervisor';
+import { silent } from '../../../harness/silent-log';
 
 const dir = mkdtempSync(join(tmpdir(), 'win-exec-sup-'));
 

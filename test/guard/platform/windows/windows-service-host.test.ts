@@ -1,7 +1,7 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { loadGuardConfig } from '../../lib/guard/config';
-import { RELEASE_MARGIN_SECS } from '../../lib/spec/timing';
-import { renderServiceHostXml, serviceHostXmlPath } from '../../lib/guard/windows-service-host';
+import { loadGuardConfig } from '../../../../lib/guard/config';
+import { RELEASE_MARGIN_SECS } from '../../../../lib/spec/timing';
+import { renderServiceHostXml, serviceHostXmlPath } from '../../../../lib/guard/platform/windows/windows-service-host';
 
 const CONFIG_FILE = 'C:\\ProgramData\\failover-guard\\guard.properties';
 const GUARD_EXE = 'C:\\Program Files\\failover-guard\\failover-guard.exe';

