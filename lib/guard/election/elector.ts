@@ -39,8 +39,8 @@ export interface ElectorProps {
   readonly node: string;
   readonly timings: GuardTimings;
   /**
-   * How the supervisor runs the app: its kill-confirm bound K is part of the timing rule
-   * L − D ≥ K + M. @default 'exec'
+   * How the supervisor runs the app: its kill-confirm bound K (`KILL_CONFIRM_SECS`) is part of
+   * the timing rule checked by `timingProblems`. @default 'exec'
    */
   readonly serviceMode?: ServiceMode;
   /** Seconds of 503 before the app stops on a graceful release. */

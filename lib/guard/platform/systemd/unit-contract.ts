@@ -7,7 +7,7 @@ import { DEFAULT_ENV_DIR, unitEnvFile } from './systemd-control';
  * lib/boot writes the files; this is the guard's side of the contract, as `[key, value]` lines):
  * - guard unit: `Type=notify` + `NotifyAccess=main` (READY=1 and WATCHDOG=1 come from the guard's
  *   pid, see sd-notify.ts), `WatchdogSec=` = W so a stalled guard is killed — and its app with it
- *   through the unit relations — before the lease can move (D + W + S < L), and the process env;
+ *   through the unit relations — before the lease can move (W from {@link watchdogSecs}), and the process env;
  * - app drop-in: `EnvironmentFile=` the per-start file the guard writes 0600 before every start
  *   (no `-`: without it the app cannot start, so it never starts without a guard-issued term),
  *   `TimeoutStopSec=` = S, the guard's stop timeout, and `TimeoutStopFailureMode=kill`: when a
