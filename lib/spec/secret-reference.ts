@@ -148,6 +148,9 @@ const formsOf = (schemes: readonly SecretScheme[]): string => {
   return forms.length === 1 ? forms[0] : `${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}`;
 };
 
+/** How the references a place accepts are written: `file:<absolute path>, … or …`. */
+export const secretReferenceForms = (place: SecretPlace, cloud?: SecretCloud): string => formsOf(schemesFor(place, cloud));
+
 /**
  * What is wrong with `text` as a reference for `place` (on `cloud`), or undefined. A reference
  * that is a token as a whole is vouched for by the construct that made it.
