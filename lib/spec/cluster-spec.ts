@@ -144,7 +144,7 @@ export interface ClusterSpec {
 
 /** Spec paths under which the guard timing invariants are reported. */
 const TIMING_PATHS = specTimingPaths();
-const HOOK_TIMEOUT_PATHS = { startup: 'guard.startupTimeoutSecs', hook: (phase: string, i: number) => `profile.hooks.${phase}[${i}].timeoutSecs` };
+const HOOK_TIMEOUT_PATHS = { startup: TIMING_PATHS.startupTimeoutSecs, hook: (phase: string, i: number) => `profile.hooks.${phase}[${i}].timeoutSecs` };
 
 /**
  * Parses and resolves a cluster spec. Throws one ValidationError listing every problem with
