@@ -40,7 +40,7 @@ function procStatus(): { rssBytes?: number; virtualBytes?: number; maxFds?: numb
  * The guard's Prometheus metrics, written by hand rather than with a client library: the guard's
  * own families plus the `process_*` and `nodejs_*` ones operators watch the footprint with (the
  * names prom-client's default metrics use). A client library cost ≈9 MB of resident memory in a
- * daemon whose budget is 64 MB (issue 12); this keeps a few numbers and renders them on scrape.
+ * daemon whose budget is 64 MB; this keeps a few numbers and renders them on scrape.
  * Nothing is allocated per /health probe: probe counts are two integers.
  */
 export class GuardMetrics {

@@ -160,7 +160,7 @@ describe('loadGuardConfig', () => {
   });
 });
 
-describe('loadGuardConfig watchdog (issue 12)', () => {
+describe('loadGuardConfig watchdog', () => {
   const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
 
   it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {

@@ -35,8 +35,8 @@ function typeName(v: unknown): string {
 /**
  * One hook's JSON checked the way `hookSchema` (lib/spec/profile.ts) checks it at synth, with
  * the same messages and output (defaults filled, unknown keys dropped), written out by hand
- * because zod would stay resident in the guard for its whole life (≈10 MB of its 64 MB budget,
- * issue 12). test/guard/app/hook-config.test.ts holds the two to the same answers.
+ * because zod would stay resident in the guard for its whole life (≈10 MB of its 64 MB budget).
+ * test/guard/app/hook-config.test.ts holds the two to the same answers.
  */
 export function parseHook(json: unknown): { hook: AppHook } | { issues: string[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { issues: [`Invalid input: expected object, received ${typeName(json)}`] };

@@ -120,7 +120,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 
-describe('ExecSupervisor (issue 12)', () => {
+describe('ExecSupervisor', () => {
   it('the watchdog script is POSIX sh (shellcheck clean)', () => {
     const r = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: WATCHDOG_SCRIPT, encoding: 'utf8' });
     expect(r.stdout).toBe('');

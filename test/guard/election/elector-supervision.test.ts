@@ -1,5 +1,5 @@
 /**
- * Issue 12 defects of the election loop around supervision, on the fake clock and the in-memory
+ * Defects of the election loop around supervision, on the fake clock and the in-memory
  * store: slow starts, step-down during a start, a lease held under the node's own name, an
  * acquire landing during shutdown, and a database outage.
  */
@@ -67,7 +67,7 @@ async function startingGuard() {
 
 beforeEach(() => (logs.length = 0));
 
-describe('Elector supervision (issue 12)', () => {
+describe('Elector supervision', () => {
   it('a start slower than D: the fence kills at once and the start, aborted, launches nothing', async () => {
     // given: a wins the lease, its app start hangs
     const { clock, db, app, a } = await startingGuard();

@@ -30,7 +30,7 @@ class SlowStopApp implements Supervisor {
   onExit(): void {}
 }
 
-describe('maintenance on (issue 12)', () => {
+describe('maintenance on', () => {
   it('returns only once the active app has stopped and every guard holds', async () => {
     // given: a active (app running), b passive, both running their loops
     const clock = new FakeClock();

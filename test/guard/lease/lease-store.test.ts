@@ -291,7 +291,7 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     expect(a.statements - before).toBe(fixture.name === 'PostgreSQL' ? 2 : 6);
   });
 
-  // bounded reconnects (issue 12): the secret is fetched on the first connect and after the
+  // bounded reconnects: the secret is fetched on the first connect and after the
   // server rejects it only, every wait is bounded
 
   /** One call, retried once: the first statement on a connection the server ended fails by design. */

@@ -2,7 +2,7 @@ import { deriveGuardTimings } from '../../../../lib/spec/timing';
 import { appDropInSettings, guardUnitSettings } from '../../../../lib/guard/platform/systemd/unit-contract';
 import { loadGuardConfig } from '../../../../lib/guard/config';
 
-describe('systemd unit contract (issue 12)', () => {
+describe('systemd unit contract', () => {
   const t = deriveGuardTimings({ failOverIntervalSecs: 30 });
 
   it('guard unit: Type=notify, NotifyAccess=main, WatchdogSec = W, the process env', () => {
