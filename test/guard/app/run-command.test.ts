@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { runCommand } from '../../../lib/guard/app/run-command';
-import { waitFor } from '../../harness/wait';
+import { sleep, waitFor } from '../../harness/wait';
 
 /** Whether a process is alive (signal 0). */
 function alive(pid: number): boolean {
@@ -30,6 +30,19 @@ describe('runCommand (hooks and service-manager calls alike)', () => {
     // (-1 from a spawn error, or setpriv's 127 where it runs the program)
     expect(missing.code).not.toBe(0);
     expect(missing.failure).toContain('no-such-program');
+  });
+
+  it('runCommand never starts a program once the run is aborted', async () => {
+    // given
+    const marker = join(dir, 'started');
+    const abort = new AbortController();
+    abort.abort();
+    // when
+    const run = runCommand(['/bin/sh', '-c', `touch ${marker}`], { env: {}, timeoutMs: 5000, signal: abort.signal });
+    // then
+    await expect(run).resolves.toMatchObject({ code: -1, failure: expect.stringContaining('aborted') });
+    await sleep(200);
+    expect(existsSync(marker)).toBe(false);
   });
 
   for (const shell of ['/bin/dash', '/bin/bash']) {
