@@ -24,7 +24,7 @@ import { activeNodes, GuardNode } from '../test/harness/guard-cluster';
 import { httpGet } from '../test/harness/health';
 import { sleep, waitFor } from '../test/harness/wait';
 import { DATABASES, type TestDatabase } from '../test/harness/database';
-import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
+import { GUARD_PROCESS_ENV } from '../lib/guard/platform/systemd/process-env';
 import { GUARD_EXEC_ARGV, guardBinary } from '../lib/synth/guard-build';
 import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/contracts/guard-endpoints';
 

@@ -18,10 +18,10 @@ describe('test tiers', () => {
   });
 
   it('sort by what a file uses: real servers and builds are process, booted nodes and the consumer have their own', () => {
-    expect([tiers.process.includes('test/guard/lease-store.test.ts'), tiers.process.includes('test/guard/cli.test.ts'), tiers.process.includes('test/synth/guard-build.test.ts')]).toEqual([true, true, true]);
+    expect([tiers.process.includes('test/guard/lease/lease-store.test.ts'), tiers.process.includes('test/guard/cli.test.ts'), tiers.process.includes('test/synth/guard-build.test.ts')]).toEqual([true, true, true]);
     expect(tiers['booted-node']).toEqual(expect.arrayContaining(['test/nodes/systemd-node.test.ts']));
     expect(tiers.consumer).toEqual(expect.arrayContaining(['test/consumer/consumer.test.ts']));
-    expect(tiers.unit).toEqual(expect.arrayContaining(['test/spec/cluster-spec.test.ts', 'test/guard/elector-fence.test.ts', 'test/contract-copies.test.ts']));
+    expect(tiers.unit).toEqual(expect.arrayContaining(['test/spec/cluster-spec.test.ts', 'test/guard/election/elector-fence.test.ts', 'test/contract-copies.test.ts']));
   });
 
   it('refuse a program start in the unit tier, naming the way out', () => {

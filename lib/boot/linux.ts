@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
-import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
+import { appDropInSettings, guardUnitSettings } from '../guard/platform/systemd/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
 import { secretSchemeOf } from '../contracts/secret-reference';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
@@ -533,7 +533,7 @@ export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string;
   // stopping the guard drains /health, stops the app and releases the lease
   const stopTimeout = Math.ceil(g.drainSecs + g.stopTimeoutSecs + 15);
   const mount = usesShare(spec) ? `RequiresMountsFor=${ctx.mountPoint ?? LINUX.defaultMountPoint}\n` : '';
-  // the settings the guard's systemd mode relies on (lib/guard/unit-contract.ts), then the relations
+  // the settings the guard's systemd mode relies on (lib/guard/platform/systemd/unit-contract.ts), then the relations
   const lines = (settings: Array<[string, string]>) => settings.map(([k, v]) => `${k}=${v}`).join('\n');
   const dropInSettings = appDropInSettings(app, g);
   const envFile = dropInSettings.find(([k]) => k === 'EnvironmentFile')![1];

@@ -521,7 +521,7 @@ const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
 `;
 
 /**
- * The guard runs under its service host (WinSW, see lib/guard/windows-service-host.ts), which answers the
+ * The guard runs under its service host (WinSW, see lib/guard/platform/windows/windows-service-host.ts), which answers the
  * Service Control Manager; the guard binary alone cannot (a service registered directly on it
  * fails to start with error 1053), so such a registration from an older boot script is replaced.
  * The app no longer depends on the guard service: with the dependency the SCM refuses to stop

@@ -1,6 +1,6 @@
 /**
  * The guard's `database.url` as the constructs write it (the guard's own reader is
- * lib/guard/database-url.ts): TLS always verified (certificate chain and host name), never a
+ * lib/guard/lease/database-url.ts): TLS always verified (certificate chain and host name), never a
  * password (the password is only ever referenced through `database.password-source`).
  */
 

@@ -273,3 +273,44 @@ export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthC
   }
   return problems;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The guard's fixed timing constants: budgets, poll periods and margins the daemon uses at run
+// time beside the derived timings above. Each names where it is used instead of restating it.
+// ---------------------------------------------------------------------------------------------
+
+/** How often the elector probes readiness while the app starts (its renew loop's short tick). */
+export const READY_PROBE_MS = 250;
+
+/** A passive poll timed for the lease's expiry comes this much after it (statement latency, timer slack). */
+export const EXPIRY_MARGIN_MS = 50;
+
+/** First retry after a failed poll; the elector doubles it per failure, capped at R. */
+export const POLL_RETRY_MIN_MS = 125;
+
+/**
+ * How long before a planned stop's deadline the graceful stop turns into a kill, in every
+ * supervisor (`killReserveMs` defaults to it): room for the kill to be confirmed (K).
+ */
+export const KILL_RESERVE_MS = 1000;
+
+/** How often a stopping service (systemd, windows-service) is asked for its state. */
+export const STOP_POLL_MS = 200;
+
+/** How often a killed service is asked whether it is gone (each check is one manager call). */
+export const KILL_POLL_MS = 20;
+
+/** How often a killed process group (exec mode) is checked for members left. */
+export const GROUP_POLL_MS = 10;
+
+/** How often (at most) exec mode's watchdog shell looks at the guard and its heartbeat, in centiseconds. */
+export const WATCHDOG_TICK_CS = 20;
+
+/** Timeout of one call to the OS service manager (systemctl, sc.exe, taskkill), shortened to a caller's deadline. */
+export const SERVICE_COMMAND_TIMEOUT_MS = 5000;
+
+/** How many times its wait a database connect may go on in the background before it is abandoned (see `connectBounds`). */
+export const BACKGROUND_CONNECT_FACTOR = 5;
+
+/** Seconds WinSW waits for the guard after Ctrl+C beyond drain + app stop: the lease release and a margin. */
+export const RELEASE_MARGIN_SECS = 15;

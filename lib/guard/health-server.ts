@@ -1,5 +1,5 @@
 import * as http from 'http';
-import type { HealthSnapshot } from './elector';
+import type { HealthSnapshot } from './election/elector';
 import { METRICS_CONTENT_TYPE, type GuardMetrics } from './metrics';
 import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 

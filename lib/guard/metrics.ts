@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'fs';
-import type { RoleChange } from './elector';
-import type { Role } from './store';
+import type { RoleChange } from './election/elector';
+import type { Role } from './election/roles';
 import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
 const ROLES: readonly Role[] = ['passive', 'starting', 'active', 'draining', 'fenced', 'backoff', 'maintenance', 'standalone', 'stopped'];

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'net';
 import { AzureAppServers } from '../../lib/azure/azure-app-servers';
 import { createHealthServer } from '../../lib/guard/health-server';
 import { GuardMetrics } from '../../lib/guard/metrics';
-import type { HealthSnapshot } from '../../lib/guard/elector';
+import type { HealthSnapshot } from '../../lib/guard/election/elector';
 import { GUARD_LIVE_PATH } from '../../lib/contracts/guard-endpoints';
 import { PLACEMENT, SSH_KEYS, onlyResource, paperCutSpec, subnetId, synth } from './helpers';
 

@@ -1,4 +1,4 @@
-import { databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl } from '../../lib/guard/database-url';
+import { databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl } from '../../lib/guard/lease/database-url';
 import { loadGuardConfig } from '../../lib/guard/config';
 import { parseClusterSpec, type ClusterSpec } from '../../lib/spec/cluster-spec';
 import { DEFAULT_DATABASE_PORT, databaseUrl, urlHasPassword } from '../../lib/contracts/database-url';

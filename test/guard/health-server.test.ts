@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'net';
 import { createHealthServer, isLoopback } from '../../lib/guard/health-server';
 import { GuardMetrics } from '../../lib/guard/metrics';
-import type { HealthSnapshot } from '../../lib/guard/elector';
+import type { HealthSnapshot } from '../../lib/guard/election/elector';
 
 describe('health server', () => {
   let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false, healthy: true };
