@@ -9,7 +9,7 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
 import { NO_SHARE, installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import { PASSIVE_LEAVE_SECS } from '../boot/linux-steps';
 import { userDataSizeProblems } from '../core/user-data';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';

@@ -13,7 +13,7 @@ import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, pl
 import { azureGuardSpec } from './azure-health-check';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import { PASSIVE_LEAVE_SECS } from '../boot/linux-steps';
 import { isUnresolved } from '../spec/tokens';
 import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
 

@@ -1,6 +1,7 @@
 export * from './context';
 export { shQuote, psQuote } from './quote';
-export { renderLinuxBootScript, NFS_OPTIONS } from './linux';
+export { renderLinuxBootScript } from './linux';
+export { NFS_OPTIONS } from './linux-steps';
 export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, NO_SHARE, checkBootInput } from './plan';
 export { renderWindowsBootScript, renderWindowsDnsNodeScript, type WindowsBootScriptOptions } from './windows';
 export { coveringNetwork, thinprintSettingsProblems, type CoveringNetwork, type ThinPrintNodeSettings } from './thinprint-windows';

@@ -7,7 +7,7 @@ import { execFileSync } from 'child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
-import { EFS_UTILS_VERSION } from '../../lib/boot/linux';
+import { EFS_UTILS_VERSION } from '../../lib/boot/linux-steps';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec } from '../harness/boot-contexts';
 import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from '../harness/boot-sandbox';
