@@ -10,3 +10,4 @@ export * from './aws-dns-cluster';
 export { nlbHealthCheck, withNlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 export * from './aws-multicast-domain';
 export * from './aws-thinprint';
+export { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch, type AwsGuardObject, type AwsLifecycleHook } from './aws-node-platform';

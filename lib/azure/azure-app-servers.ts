@@ -4,13 +4,14 @@ import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-v
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
-import type { BootContext } from '../boot/context';
+import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
+import { AZURE_SCHEDULED_EVENTS_WATCH } from './azure-node-platform';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux-steps';
@@ -67,7 +68,7 @@ export interface AzureAppServersProps extends AzurePlacement {
   /** Subnet of the app servers' network interfaces. */
   readonly subnetId: string;
   /** What the boot script needs beyond the spec (share, guard binary, database, VIP). */
-  readonly bootContext: BootContext;
+  readonly bootContext: GuardNodeContext;
   /**
    * User-assigned identity of the nodes. Pass one created beforehand so its role assignments
    * (Key Vault secret, guard blob) exist before the first VM boots.
@@ -188,7 +189,7 @@ export class AzureAppServers extends Construct {
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext = { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    const bootContext: GuardNodeContext = { ...props.bootContext, replacement: AZURE_SCHEDULED_EVENTS_WATCH };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),

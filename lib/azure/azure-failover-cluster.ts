@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import type { BootContext } from '../boot/context';
+import type { GuardNodeContext } from '../boot/context';
 import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
+import { azureNodePlatform } from './azure-node-platform';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
@@ -184,7 +185,7 @@ export class AzureFailoverCluster extends Construct {
   /** The metric alerts e-mailed to `spec.notificationEmails`. */
   public readonly alarms: AzureAlarms;
   /** What the boot script was given. */
-  public readonly bootContext: BootContext;
+  public readonly bootContext: GuardNodeContext;
   /** ThinPrint: the client-keys secret every node applies. */
   public readonly thinprintClientKeys?: AzureThinPrintClientKeys;
   /** The DMZ alias record, when asked for. */
@@ -255,8 +256,10 @@ export class AzureFailoverCluster extends Construct {
       });
     }
     this.bootContext = {
+      mode: 'guard',
+      platform: azureNodePlatform(this.identity.clientId),
       share: this.storage.mount,
-      guardBinary: this.guardAsset.source(this.identity.clientId),
+      guardBinary: this.guardAsset.source,
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
       // the app's own database user; the frontend address is what PaperCut and its clients use
@@ -451,7 +454,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       ...placement,
       spec,
       subnetId: props.appSubnetId || pending,
-      bootContext: {} as BootContext,
+      bootContext: {} as GuardNodeContext,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
       image: props.image,

@@ -1,8 +1,9 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
-import type { BootContext, ReplacementNotice } from './context';
-import { LINUX, oneLine, guardConfigText, smbSecretRef, usesImds, usesShare } from './plan';
+import { assertNever, type BootContext } from './context';
+import type { ReplacementWatch } from './platform';
+import { LINUX, oneLine, guardConfigText, guardNode, shareOf, smbSecretRef, usesImds, usesShare } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 
 /** NFS 4.1 options AWS and Azure both recommend (large blocks, hard mounts, new source port on reconnect). */
@@ -15,7 +16,7 @@ export const rooted = (path: string): string => `"\${FG_ROOT}"${shQuote(path)}`;
 
 /** Python parses JSON (secrets, tokens): present on every cloud image, installed otherwise. */
 export function usesJson(spec: ClusterSpec, ctx: BootContext): boolean {
-  return usesImds(spec, ctx) || (usesShare(spec) && ctx.share.kind === 'smb');
+  return usesImds(spec, ctx) || (usesShare(spec) && shareOf(ctx).kind === 'smb');
 }
 
 /**
@@ -35,7 +36,7 @@ log "app service $APP_UNIT: $app_load_state"
 /** Package names per package-manager family. */
 function packages(spec: ClusterSpec, ctx: BootContext): { rpm: string[]; deb: string[] } {
   const json = usesJson(spec, ctx) ? ['python3'] : [];
-  if (ctx.share.kind === 'smb') return { rpm: ['cifs-utils', ...json], deb: ['cifs-utils', ...json] };
+  if (shareOf(ctx).kind === 'smb') return { rpm: ['cifs-utils', ...json], deb: ['cifs-utils', ...json] };
   return { rpm: ['nfs-utils', ...json], deb: ['nfs-common', ...json] };
 }
 
@@ -61,7 +62,7 @@ elif command -v apt-get >/dev/null 2>&1; then
 else
   fail "no package manager found (dnf, yum or apt-get)"
 fi
-` + (ctx.share.kind === 'efs' ? efsUtilsInstall() : '');
+` + (shareOf(ctx).kind === 'efs' ? efsUtilsInstall() : '');
 }
 
 /**
@@ -132,26 +133,33 @@ unset smb_password
 }
 
 export function mountStep(ctx: BootContext): string {
-  const share = ctx.share;
+  const share = shareOf(ctx);
   const extra = share.mountOptions ?? [];
   let source: string;
-  if (share.kind === 'efs') {
+  switch (share.kind) {
+    case 'efs':
     // Only the EFS helper mounts over TLS, and the file-system policy denies everything else.
     source = `SHARE_SOURCE=${shQuote(`${share.fileSystemId}:/`)}
 SHARE_TYPE=efs
 SHARE_OPTIONS=${shQuote(['tls', ...COMMON_OPTIONS, ...extra].join(','))}`;
-  } else if (share.kind === 'nfs') {
+      break;
+    case 'nfs':
     source = `SHARE_SOURCE=${shQuote(share.address)}
 SHARE_TYPE=nfs4
 SHARE_OPTIONS=${shQuote([...NFS_OPTIONS, ...COMMON_OPTIONS, ...extra].join(','))}`;
-  } else {
-    const smbOptions = ['vers=3.1.1', 'serverino', 'mfsymlinks', 'dir_mode=0770', 'file_mode=0660', ...COMMON_OPTIONS, ...extra];
+      break;
+    case 'smb': {
+      const smbOptions = ['vers=3.1.1', 'serverino', 'mfsymlinks', 'dir_mode=0770', 'file_mode=0660', ...COMMON_OPTIONS, ...extra];
     source = `SHARE_SOURCE=${shQuote(share.address.replace(/\\/g, '/'))}
 SHARE_TYPE=cifs
 SHARE_OPTIONS=${shQuote(smbOptions.join(','))}
 SHARE_OPTIONS="$SHARE_OPTIONS,credentials=$SMB_CREDENTIALS"
 # files on an SMB share belong to whoever the mount says: the app's user
 if user_exists; then SHARE_OPTIONS="$SHARE_OPTIONS,uid=$SERVICE_USER,gid=$(id -g -- "$SERVICE_USER")"; fi`;
+      break;
+    }
+    default:
+      return assertNever(share, 'share kind');
   }
   return `step "mount the share"
 ${source}
@@ -298,21 +306,7 @@ systemctl enable ${shQuote(LINUX.vipUnit)}
 }
 
 export function guardBinaryStep(ctx: BootContext): string {
-  const bin = ctx.guardBinary;
-  const download =
-    bin.kind === 's3'
-      ? `GUARD_S3_URI=${shQuote(`s3://${bin.bucket}/${bin.key}`)}
-GUARD_S3_REGION=${shQuote(bin.region)}
-` +
-        sh`  command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to download $GUARD_S3_URI (Amazon Linux 2023 has it); install it first"
-  # the CLI signs with the instance role, whose credentials it reads through IMDSv2
-  retry aws s3 cp --only-show-errors --region "$GUARD_S3_REGION" "$GUARD_S3_URI" "$download"`
-      : `GUARD_BLOB_URL=${shQuote(bin.url)}
-` +
-        sh`  storage_token=$(imds_token 'https://storage.azure.com/')
-  retry curl -fsS --retry 5 -H 'x-ms-version: 2020-10-02' -H "Authorization: Bearer $storage_token" -o "$download" "$GUARD_BLOB_URL"
-  unset storage_token`;
-  const [vars, body] = splitFirstIndented(download);
+  const { values: vars, download: body } = guardNode(ctx).guardBinary.linux();
   return `step "install the guard binary"
 ${vars}` + sh`if [ -f "$GUARD_BIN" ] && printf '%s  %s\n' "$GUARD_SHA256" "$GUARD_BIN" | sha256sum -c --status -; then
   log "guard binary already installed ($GUARD_BIN)"
@@ -330,18 +324,11 @@ fi
 `;
 }
 
-/** Splits variable assignments (unindented) from the indented body lines. */
-function splitFirstIndented(text: string): [string, string] {
-  const lines = text.split('\n');
-  const first = lines.findIndex((l) => l.startsWith('  '));
-  return [lines.slice(0, first).join('\n') + '\n', lines.slice(first).join('\n')];
-}
-
 export function guardConfigStep(spec: ClusterSpec, ctx: BootContext): string {
   return `step "write the guard config"
 mkdir -p -- "$GUARD_CONFIG_DIR"
 chmod 0700 -- "$GUARD_CONFIG_DIR"
-${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, ctx))}
+${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, guardNode(ctx)))}
 `;
 }
 
@@ -422,54 +409,12 @@ export const PASSIVE_LEAVE_SECS = 15;
 
 /**
  * The rolling-update half that runs on the node: a watcher waits for the cloud's notice that
- * the node is being replaced (AWS: target lifecycle state `Terminated` through IMDSv2, held by
- * a termination lifecycle hook; Azure: a Terminate scheduled event for this VM). Then an
- * active guard steps down (one planned handover), the guard stops (drain, stop the app,
- * release the lease), and the hook is completed / the event approved so the node may go.
+ * the node is being replaced (the platform's ReplacementWatch, e.g. a termination lifecycle
+ * hook or a scheduled event). Then an active guard steps down (one planned handover), the guard
+ * stops (drain, stop the app, release the lease), and the cloud is told the node may go.
  */
-export function lifecycleWatcherStep(spec: ClusterSpec, notice: ReplacementNotice): string {
-  const cloud =
-    notice.kind === 'aws-lifecycle-hook'
-      ? `ASG_NAME=${shQuote(notice.autoScalingGroupName)}
-HOOK_NAME=${shQuote(notice.hookName)}
-REGION=${shQuote(notice.region)}
-` + sh`IMDS=http://169.254.169.254/latest
-imds() {
-  local token
-  token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token") || return 1
-  curl -fsS -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"
-}
-wait_for_notice() {
-  until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; do sleep 5; done
-}
-let_it_go() {
-  local instance_id
-  instance_id=$(imds instance-id)
-  until aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$ASG_NAME" \
-    --lifecycle-hook-name "$HOOK_NAME" --instance-id "$instance_id" --lifecycle-action-result CONTINUE; do
-    sleep 10
-  done
-}
-`
-      : sh`EVENTS_URL='http://169.254.169.254/metadata/scheduledevents?api-version=2020-07-01'
-NAME_URL='http://169.254.169.254/metadata/instance/compute/name?api-version=2021-02-01&format=text'
-# prints the id of a Terminate event naming this VM, if there is one
-terminate_event() {
-  curl -fsS -H Metadata:true "$EVENTS_URL" | python3 -c '
-import json, sys
-events = json.load(sys.stdin).get("Events", [])
-print(next((e["EventId"] for e in events if e.get("EventType") == "Terminate" and sys.argv[1] in e.get("Resources", [])), ""))
-' "$1"
-}
-wait_for_notice() {
-  local vm_name=""
-  until [ -n "$vm_name" ]; do vm_name=$(curl -fsS -H Metadata:true "$NAME_URL" 2>/dev/null || true); [ -n "$vm_name" ] || sleep 5; done
-  until EVENT_ID=$(terminate_event "$vm_name" 2>/dev/null) && [ -n "$EVENT_ID" ]; do sleep 5; done
-}
-let_it_go() {
-  curl -fsS -H Metadata:true -X POST -d "{\"StartRequests\":[{\"EventId\":\"$EVENT_ID\"}]}" "$EVENTS_URL" >/dev/null
-}
-`;
+export function lifecycleWatcherStep(spec: ClusterSpec, replacement: ReplacementWatch): string {
+  const cloud = replacement.linux();
   const watcher = `#!/bin/bash
 # failover-guard lifecycle watcher for cluster ${spec.name}; written by the boot script.
 set -u

@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { LINUX, SHARE_FILES, oneLine, checkBootInput, loopbackVip, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
+import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardNode, loopbackVip, shareOf, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shQuote } from './quote';
 import { rooted, usesJson } from './linux-steps';
 import { stepsFor } from './steps';
@@ -59,15 +59,15 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
     share && `FSTAB=${rooted(LINUX.fstab)}`,
     share && `SEED_LOCK_NAME=${shQuote(SHARE_FILES.lock)}`,
     share && `SEEDED_NAME=${shQuote(SHARE_FILES.seeded)}`,
-    share && ctx.share.kind === 'smb' && `SMB_CREDENTIALS=${rooted(LINUX.smbCredentials)}`,
+    share && shareOf(ctx).kind === 'smb' && `SMB_CREDENTIALS=${rooted(LINUX.smbCredentials)}`,
     p.deleteOnClone.length > 0 && `DELETE_ON_CLONE=${shArray(p.deleteOnClone)}`,
     p.deleteOnClone.length > 0 && `STATE_DIR=${rooted(LINUX.stateDir)}`,
     loopbackVip(spec, ctx) !== undefined && `SYSCTL_FILE=${rooted(LINUX.sysctlFile)}`,
     (guard || loopbackVip(spec, ctx) !== undefined) && `UNIT_DIR=${rooted(LINUX.unitDir)}`,
-    (guard || (share && ctx.share.kind === 'smb')) && `GUARD_CONFIG_DIR=${rooted(LINUX.guardConfigDir)}`,
+    (guard || (share && shareOf(ctx).kind === 'smb')) && `GUARD_CONFIG_DIR=${rooted(LINUX.guardConfigDir)}`,
     guard && `GUARD_CONFIG=${rooted(LINUX.guardConfig)}`,
     guard && `GUARD_BIN=${rooted(LINUX.guardBinary)}`,
-    guard && `GUARD_SHA256=${shQuote(ctx.guardBinary.sha256.toLowerCase())}`,
+    guard && `GUARD_SHA256=${shQuote(guardNode(ctx).guardBinary.sha256.toLowerCase())}`,
     usesImds(spec, ctx) && `MANAGED_IDENTITY_CLIENT_ID=${shQuote(managedIdentityClientId(ctx) ?? '')}`,
   ];
   return lines.filter((l): l is string => l !== false).join('\n') + '\n';

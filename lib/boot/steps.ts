@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { loopbackVip, usesGuard, usesShare } from './plan';
+import { guardNode, loopbackVip, usesGuard, usesShare } from './plan';
 import * as app from './app-steps';
 import * as linux from './linux-steps';
 import * as windows from './windows-steps';
@@ -31,6 +31,7 @@ export interface BootStep {
 
 const always = (): boolean => true;
 const withShare = (spec: ClusterSpec): boolean => usesShare(spec);
+const smbShare = (spec: ClusterSpec, ctx: BootContext): boolean => usesShare(spec) && ctx.share?.kind === 'smb';
 const withGuard = (spec: ClusterSpec): boolean => usesGuard(spec);
 const thinprintDns = (spec: ClusterSpec): boolean => spec.profile.app === 'thinprint' && spec.profile.failoverMode === 'dns';
 const hasAppSteps = (spec: ClusterSpec): boolean =>
@@ -46,7 +47,7 @@ export const BOOT_STEPS: readonly BootStep[] = [
   { id: 'install-share-tools', when: withShare, linux: { title: 'install share client tools', render: linux.installPackagesStep } },
   {
     id: 'smb-credentials',
-    when: (spec, ctx) => usesShare(spec) && ctx.share.kind === 'smb',
+    when: smbShare,
     linux: { title: 'write the SMB credentials file', render: linux.smbCredentialsStep },
   },
   {
@@ -128,9 +129,9 @@ export const BOOT_STEPS: readonly BootStep[] = [
   },
   {
     id: 'lifecycle-watcher',
-    when: (spec, ctx) => usesGuard(spec) && ctx.replacementNotice !== undefined,
-    linux: { title: 'install the lifecycle watcher', render: (spec, ctx) => linux.lifecycleWatcherStep(spec, ctx.replacementNotice!) },
-    windows: { title: 'install the lifecycle watcher', render: (spec, ctx) => windowsLifecycleStep(spec, ctx.replacementNotice!) },
+    when: (spec, ctx) => usesGuard(spec) && guardNode(ctx).replacement !== undefined,
+    linux: { title: 'install the lifecycle watcher', render: (spec, ctx) => linux.lifecycleWatcherStep(spec, guardNode(ctx).replacement!) },
+    windows: { title: 'install the lifecycle watcher', render: (spec, ctx) => windowsLifecycleStep(spec, guardNode(ctx).replacement!) },
   },
   {
     id: 'shutdown-handover',

@@ -1,8 +1,6 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { smbSecretRef } from './plan';
-import { psQuote } from './quote';
-import { usesGuard } from './plan';
+import { guardNode, smbSecretRef, usesGuard } from './plan';
 
 /** Indents a block by two spaces (a step body inside `Invoke-Step`). */
 export const indent = (block: string): string =>
@@ -146,15 +144,11 @@ export const LINK_STEP = `Invoke-Step 'link the shared items' {
 `;
 
 /**
- * Once per instance: the cloud's instance id (AWS) or VM id (Azure). Images captured without
- * sysprep share their MachineGuid, so it cannot tell a clone from its source.
+ * Once per instance: the cloud's instance id (the platform's windowsInstanceId). Images captured
+ * without sysprep share their MachineGuid, so it cannot tell a clone from its source.
  */
 export function cloneStep(ctx: BootContext): string {
-  const instanceId =
-    ctx.guardBinary.kind === 's3'
-      ? `$imdsToken = Invoke-WithRetry 'instance metadata token' { Invoke-RestMethod -UseBasicParsing -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' } }
-  $instance = Invoke-WithRetry 'instance id' { Invoke-RestMethod -UseBasicParsing -Uri 'http://169.254.169.254/latest/meta-data/instance-id' -Headers @{ 'X-aws-ec2-metadata-token' = $imdsToken } }`
-      : `$instance = Invoke-WithRetry 'VM id' { Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri 'http://169.254.169.254/metadata/instance/compute/vmId?api-version=2021-02-01&format=text' }`;
+  const instanceId = ctx.platform.windowsInstanceId;
   return `Invoke-Step 'give this clone its own identity' {
   ${instanceId}
   $instance = ([string]$instance).Trim()
@@ -190,14 +184,7 @@ export const VIP_STEP = `Invoke-Step 'put the load balancer VIP on the loopback 
 `;
 
 export function guardBinaryStep(ctx: BootContext): string {
-  const bin = ctx.guardBinary;
-  const download =
-    bin.kind === 's3'
-      ? `# AWS Tools for PowerShell sign with the instance role (credentials through IMDSv2)
-Invoke-WithRetry 'guard download' { Read-S3Object -BucketName ${psQuote(bin.bucket)} -Key ${psQuote(bin.key)} -Region ${psQuote(bin.region)} -File $download | Out-Null }`
-      : `$token = Get-ImdsToken 'https://storage.azure.com/'
-Invoke-WithRetry 'guard download' { Invoke-WebRequest -UseBasicParsing -Uri ${psQuote(bin.url)} -Headers @{ 'x-ms-version' = '2020-10-02'; Authorization = "Bearer $token" } -OutFile $download }
-Remove-Variable token`;
+  const download = guardNode(ctx).guardBinary.windows();
   return `Invoke-Step 'install the guard binary' {
   $installed = (Test-Path -LiteralPath $GuardExe) -and ((Get-FileHash -Algorithm SHA256 -LiteralPath $GuardExe).Hash.ToLowerInvariant() -eq $GuardSha256)
   if ($installed) {

@@ -1,10 +1,10 @@
 import { compactPowerShell, packPowerShell } from './powershell-compact';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { BootContext } from './context';
-import { NO_SHARE, SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
+import { SHARE_FILES, WINDOWS, checkBootInput, guardConfigText, loopbackVip, oneLine, shareOf, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { psArray, psQuote } from './quote';
 import { stepsFor } from './steps';
-import { thinprintScriptParts, type ThinPrintNodeSettings } from './thinprint-windows';
+import { thinprintScriptParts } from './thinprint-windows';
 
 export interface WindowsBootScriptOptions {
   /**
@@ -79,7 +79,8 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
     `$LogFile = ${psQuote(WINDOWS.log)}`,
   ];
   if (usesShare(spec)) {
-    const share = ctx.share as Extract<BootContext['share'], { kind: 'smb' }>; // checked: SMB on Windows
+    const share = shareOf(ctx);
+    if (share.kind !== 'smb') throw new Error('Windows nodes mount SMB shares (checkBootInput checks it)');
     const unc = share.address.replace(/\//g, '\\');
     const secret = smbSecretRef(spec, ctx);
     // without credentials the machine's own identity (domain-joined FSx) reaches the UNC path
@@ -101,7 +102,7 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
   if (p.deleteOnClone.length > 0) lines.push(`$DeleteOnClone = ${psArray(p.deleteOnClone.map((d) => d.replace(/\//g, '\\')))}`);
   const vip = loopbackVip(spec, ctx);
   if (vip !== undefined) lines.push(`$LoopbackVip = ${psQuote(vip)}`);
-  if (usesGuard(spec)) {
+  if (ctx.mode === 'guard') {
     lines.push(
       `$GuardExe = ${psQuote(WINDOWS.guardBinary)}`,
       `$GuardConfig = ${psQuote(WINDOWS.guardConfig)}`,
@@ -127,13 +128,10 @@ function values(spec: ClusterSpec, ctx: BootContext): string {
 }
 
 
-/** Azure Load Balancer health probes come from this address (Azure's virtual public IP). */
-export const AZURE_PROBE_SOURCE = '168.63.129.16';
-
 /** Where the guard port's probes come from (see BootContext.healthProbeSources). */
 export function healthProbeSources(ctx: BootContext): readonly string[] {
   if (ctx.healthProbeSources !== undefined && ctx.healthProbeSources.length > 0) return ctx.healthProbeSources;
-  return ctx.guardBinary.kind === 'azure-blob' ? [AZURE_PROBE_SOURCE] : ['Any'];
+  return ctx.platform.defaultHealthProbeSources;
 }
 
 /** Windows Firewall drops unsolicited inbound traffic: a rule per port set, created or brought in line. */
@@ -289,13 +287,3 @@ const FOOTER = `  $script:Step = 'done'
   exit 1
 }
 `;
-
-/**
- * The boot script of a `dns` node (ThinPrint dns-multicast): no share, no guard, no database,
- * so the context carries only the ThinPrint settings; checkBootInput reads the other fields
- * for guard profiles and shared items only.
- */
-export function renderWindowsDnsNodeScript(spec: ClusterSpec, thinprint: ThinPrintNodeSettings | undefined, options: WindowsBootScriptOptions = {}): string {
-  const unused = { kind: 's3', bucket: '', key: '', region: '', sha256: '' } as const;
-  return renderWindowsBootScript(spec, { share: NO_SHARE, guardBinary: unused, database: { url: '', passwordSource: '' }, thinprint }, options);
-}

@@ -46,13 +46,15 @@ describe('AzureFailoverCluster', () => {
     // given / when
     const { json } = synth((s) => {
       const c = new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile: papercut(), loadBalancer: { floatingIp: true } } }));
-      new TerraformOutput(s, 'ctx', { value: c.bootContext });
+      const { share, platform, database, loopbackVip } = c.bootContext;
+      new TerraformOutput(s, 'ctx', { value: { share, managedIdentityClientId: platform.managedIdentityClientId, database, loopbackVip, guardDownload: c.bootContext.guardBinary.linux().values } });
     });
 
     // then
     const ctx = json.output.ctx.value;
     expect(ctx.share.kind).toBe('nfs');
-    expect(ctx.guardBinary).toMatchObject({ kind: 'azure-blob', managedIdentityClientId: expect.stringMatching(/azurerm_user_assigned_identity\..*\.client_id/) });
+    expect(ctx.managedIdentityClientId).toMatch(/azurerm_user_assigned_identity\..*\.client_id/);
+    expect(ctx.guardDownload).toMatch(/^GUARD_BLOB_URL='\$\{azurerm_storage_blob\./);
     expect(ctx.database.passwordSource).toMatch(/^azure-keyvault:\$\{azurerm_key_vault_secret\./);
     expect(ctx.loopbackVip).toMatch(/^\$\{azurerm_lb\.[\w-]+\.frontend_ip_configuration\[0\]\.private_ip_address\}$/);
   });

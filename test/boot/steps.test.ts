@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { join } from 'node:path';
-import { renderLinuxBootScript, renderWindowsBootScript, renderWindowsDnsNodeScript, type BootContext } from '../../lib/boot';
+import { renderLinuxBootScript, renderWindowsBootScript, type BootContext } from '../../lib/boot';
+import { AWS_NODE_PLATFORM } from '../../lib/aws/aws-node-platform';
 import { BOOT_STEPS, stepsFor, stepTitles, type BootOs } from '../../lib/boot/steps';
 import { custom, papercut, parseClusterSpec, thinprint, type ClusterSpec } from '../../lib/spec';
 import { APP, DB, SHA, linuxContext, linuxSpec } from '../harness/boot-contexts';
 
 const windowsContext: BootContext = {
   share: { kind: 'smb', address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },
-  guardBinary: { kind: 'azure-blob', url: 'https://fgassets.blob.core.windows.net/guard/g.exe', sha256: SHA },
+  mode: 'guard', platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://fgassets.blob.core.windows.net/guard/g.exe', sha256: SHA }),
   database: DB,
   app: APP,
   loopbackVip: '10.20.0.100',
-  replacementNotice: { kind: 'azure-scheduled-events' },
+  replacement: AZURE_SCHEDULED_EVENTS_WATCH,
 };
 
 /** The step names a rendered script logs, in order. */
@@ -42,9 +44,9 @@ describe('the boot steps table', () => {
   });
 
   const cases: Array<[string, BootOs, ClusterSpec, BootContext, (spec: ClusterSpec, ctx: BootContext) => string]> = [
-    ['Linux PaperCut on SMB with a VIP, Print Deploy and a lifecycle watcher', 'linux', linuxSpec('smb-azure', true, { profile: papercut({ printDeploy: true }) }), { ...linuxContext('smb-azure', SHA, true), replacementNotice: { kind: 'azure-scheduled-events' } }, renderLinuxBootScript],
+    ['Linux PaperCut on SMB with a VIP, Print Deploy and a lifecycle watcher', 'linux', linuxSpec('smb-azure', true, { profile: papercut({ printDeploy: true }) }), { ...linuxContext('smb-azure', SHA, true), replacement: AZURE_SCHEDULED_EVENTS_WATCH }, renderLinuxBootScript],
     ['Linux PaperCut on EFS', 'linux', linuxSpec('efs'), linuxContext('efs', SHA), renderLinuxBootScript],
-    ['Linux dns app (no guard, no share)', 'linux', linuxDns, linuxContext('efs', SHA), renderLinuxBootScript],
+    ['Linux dns app (no guard, no share)', 'linux', linuxDns, { mode: 'dns', platform: AWS_NODE_PLATFORM }, renderLinuxBootScript],
     ['Windows PaperCut with a VIP, Print Deploy and a watcher', 'windows', parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows', printDeploy: true }), loadBalancer: { floatingIp: true } }), windowsContext, renderWindowsBootScript],
     ['Windows ThinPrint single-active', 'windows', parseClusterSpec({ name: 'tpcs', profile: thinprint() }), { ...windowsContext, loopbackVip: undefined, thinprint: {} }, renderWindowsBootScript],
   ];
@@ -58,7 +60,7 @@ describe('the boot steps table', () => {
 
   it('a ThinPrint dns-multicast node: configuration, firewall, app service, then the port check and the IGMP reboot', () => {
     const spec = parseClusterSpec({ name: 'tpcs', profile: thinprint({ clusterMode: 'dns-multicast' }) });
-    const script = renderWindowsDnsNodeScript(spec, { nodeSubnetCidrs: ['10.0.1.0/24'] }, { wrap: false });
+    const script = renderWindowsBootScript(spec, { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } }, { wrap: false });
     expect(loggedSteps('windows', script)).toEqual([
       'configure the ThinPrint Connection Service node',
       'open the firewall for the load balancer and the clients',
