@@ -22,6 +22,7 @@ interface Rule {
   readonly hints: readonly string[];
 }
 
+const SCHEME = '(aws-secretsmanager|azure-keyvault|file|env)';
 const TIMINGS = 'failOverIntervalSecs|startupTimeoutSecs|renewPeriodSecs|queryTimeoutSecs|renewDeadlineSecs|stopTimeoutSecs';
 
 export const RULES: readonly Rule[] = [
@@ -31,6 +32,14 @@ export const RULES: readonly Rule[] = [
   { what: 'cdktf token encoding', home: 'lib/spec/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
   { what: 'database URL TLS parameter', home: 'lib/spec/database-url.ts', text: /sslmode=require|ssl-mode=REQUIRED/, hints: ['sslmode', 'ssl-mode'] },
   { what: 'cluster tag', home: 'lib/spec/tags.ts', text: /(?<![\w-])failover-cluster(?![\w-])/, hints: ['failover-cluster'] },
+  // a scheme written with its colon, or schemes in an alternation (`file:|env:`, `(file|env)`): a
+  // reference built or checked by hand; the boot scripts' readers name a scheme without its colon
+  {
+    what: 'secret-reference grammar',
+    home: 'lib/spec/secret-reference.ts',
+    text: new RegExp(`(?<![\\w$-])(aws-secretsmanager|azure-keyvault):|(^|[(|^])${SCHEME}:?\\|${SCHEME}\\b`),
+    hints: ['aws-secretsmanager', 'azure-keyvault', 'file|', 'env|', 'file:|', 'env:|'],
+  },
   { what: 'timing-name table', home: 'lib/spec/timing-names.ts', text: new RegExp(`\\bguard\\.(${TIMINGS})\\b`), hints: ['guard.'] },
 ];
 
@@ -88,12 +97,17 @@ describe('contract copies', () => {
       "const tags = { 'failover-cluster': name };",
       "const names = { stopTimeoutSecs: 'spec.guard.stopTimeoutSecs' };",
       'if (Token.isUnresolved(x)) return;',
+      'const ref = `aws-secretsmanager:${arn}`;',
+      "if (ref.startsWith('azure-keyvault:')) return;",
+      'const SOURCE = /^(file:|env:)\\S+$/;',
+      "const s = new RegExp('^(file|env):');",
     ];
     for (const line of planted) expect([line, copiesIn('lib/x.ts', line).length]).toEqual([line, 1]);
   });
 
   it('leaves prose and the contract home alone', () => {
     expect(copiesIn('lib/x.ts', "// the guard's /health on 9180\nconst d = `No node passes the guard's /health`; const h = '/healthy'; const n = 91800;\nimport { A } from './aws-failover-cluster';")).toEqual([]);
+    expect(copiesIn('lib/x.ts', "if (scheme === 'aws-secretsmanager') x(); const w = `$env:COMPUTERNAME`; const f = 'file:';")).toEqual([]);
     expect(copiesIn('lib/spec/guard-endpoints.ts', "export const DEFAULT_GUARD_PORT = 9180;\nexport const GUARD_HEALTH_PATH = '/health';")).toEqual([]);
   });
 

@@ -9,7 +9,6 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux-steps';
 import { userDataSizeProblems } from '../core/user-data';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
@@ -23,6 +22,7 @@ import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } fr
 import { withNlbHealthCheck } from './aws-health-check';
 import { AWS_NODE_PLATFORM, awsLifecycleHookWatch } from './aws-node-platform';
 import { clusterTags } from '../spec/tags';
+import { handoverBudgetSecs } from '../spec/timing';
 
 /** Properties of an {@link AwsAppServers}. */
 export interface AwsAppServersProps extends AwsNodeOptions {
@@ -122,8 +122,8 @@ export class AwsAppServers extends Construct {
     // Linux user data goes gzip-compressed (cloud-init unpacks it); Windows' EC2Launch reads plain text only.
     const sizeLimit = { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data', gzip: linux };
     throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.userData, sizeLimit));
-    const g = spec.guard;
-    this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60)));
+    // a lifecycle hook's heartbeat takes 30–7200 s
+    this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(handoverBudgetSecs(spec.guard))));
     const partition = new DataAwsPartition(this, 'partition').partition;
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;

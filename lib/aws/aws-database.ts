@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { allowTcp, awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../spec/secret-reference';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
@@ -153,7 +154,7 @@ export class AwsDatabase extends Construct {
       this.port = DEFAULT_DATABASE_PORT[db.engine];
       this.username = masterUsername(props);
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
-      passwordSource = `aws-secretsmanager:${this.secretArn}`;
+      passwordSource = awsSecretReference(this.secretArn);
     }
     // verify-full with the RDS bundle for the instance made here; by host name for one brought in
     const ca = db.existing ? undefined : 'rds';
@@ -178,7 +179,7 @@ export class AwsDatabase extends Construct {
       });
       this.appDatabase = {
         url: databaseUrl(db.engine, app.user, this.host, this.port, app.database, ca),
-        passwordSource: `aws-secretsmanager:${this.appSecret.arn}`,
+        passwordSource: awsSecretReference(this.appSecret.arn),
       };
     }
   }
@@ -233,9 +234,8 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   const db = props.spec.database;
   const problems: Problem[] = [];
   if (db.existing) {
-    if (/^azure-keyvault:/.test(db.existing.passwordSecretRef)) {
-      problems.push({ path: 'spec.database.existing.passwordSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
-    }
+    const problem = secretReferenceProblem(db.existing.passwordSecretRef, 'database-password', 'aws');
+    if (problem !== undefined) problems.push({ path: 'spec.database.existing.passwordSecretRef', message: problem });
     return problems;
   }
   problems.push(...subnetProblems('subnetIds', props.subnetIds));

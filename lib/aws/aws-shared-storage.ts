@@ -13,7 +13,8 @@ import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
+import { allowTcp, awsName, awsTags, known, policyDocument, subnetProblems, throwIfProblems } from './aws-support';
+import { secretReferenceProblem, secretsManagerArn } from '../spec/secret-reference';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Properties of an {@link AwsSharedStorage}. */
@@ -237,9 +238,9 @@ export function sharedStorageProblems(props: AwsSharedStorageProps): Problem[] {
       problems.push({ path: 'fsxThroughputMbps', message: `must be one of ${FSX_THROUGHPUTS.join(', ')}` });
     }
   }
-  if (props.spec.storage.credentialsSecretRef && /^azure-keyvault:/.test(props.spec.storage.credentialsSecretRef)) {
-    problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
-  }
+  const ref = props.spec.storage.credentialsSecretRef;
+  const refProblem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials', 'aws');
+  if (refProblem !== undefined) problems.push({ path: 'spec.storage.credentialsSecretRef', message: refProblem });
   return problems;
 }
 

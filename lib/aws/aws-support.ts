@@ -102,12 +102,6 @@ export function policyDocument(statements: ReadonlyArray<Record<string, unknown>
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 
-/** The ARN in an `aws-secretsmanager:<arn>` reference, else undefined (env:, file: …). */
-export function secretsManagerArn(ref: string | undefined): string | undefined {
-  const prefix = 'aws-secretsmanager:';
-  return ref?.startsWith(prefix) ? ref.slice(prefix.length) : undefined;
-}
-
 // True when a value is a literal that can be checked now; references (Terraform variables,
 // other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/spec/tokens.ts.
 export { known };

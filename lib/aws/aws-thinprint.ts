@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
+import { awsSecretReference } from '../spec/secret-reference';
 import { isUnresolved } from '../spec/tokens';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
@@ -38,7 +39,7 @@ export class AwsThinPrintClientKeys extends Construct {
   public readonly secret: SecretsmanagerSecret;
   /** Its version with the value (write-only). */
   public readonly version: SecretsmanagerSecretVersion;
-  /** `aws-secretsmanager:<arn>`, what the boot script reads. */
+  /** The Secrets Manager reference the boot script reads. */
   public readonly secretRef: string;
 
   constructor(scope: Construct, id: string, props: AwsThinPrintClientKeysProps) {
@@ -52,7 +53,7 @@ export class AwsThinPrintClientKeys extends Construct {
       tags: awsTags(spec),
     });
     this.version = new SecretsmanagerSecretVersion(this, 'value', { secretId: this.secret.id, secretStringWo: props.value, secretStringWoVersion: props.valueVersion ?? 1 });
-    this.secretRef = `aws-secretsmanager:${this.secret.arn}`;
+    this.secretRef = awsSecretReference(this.secret.arn);
   }
 
   /** The IAM statement that lets the nodes read exactly this secret. */

@@ -14,7 +14,7 @@ import { azureGuardSpec } from './azure-health-check';
 import { AZURE_SCHEDULED_EVENTS_WATCH } from './azure-node-platform';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux-steps';
+import { handoverBudgetSecs } from '../spec/timing';
 import { isUnresolved } from '../spec/tokens';
 import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
 
@@ -196,9 +196,8 @@ export class AzureAppServers extends Construct {
       props.installCommands ?? [],
     );
     throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
-    const g = spec.guard;
-    // Azure allows 5–15 minutes.
-    this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil((g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60) / 60)));
+    // a termination notification takes 5–15 minutes
+    this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil(handoverBudgetSecs(spec.guard) / 60)));
     // A local holds the script as a template (references resolve, bash `${…}` stays literal);
     // Terraform base64-encodes it, because the script contains apply-time values.
     const script = new TerraformLocal(this, 'boot-script', escapeTemplateLiterals(this.bootScript));

@@ -16,6 +16,7 @@ import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/l
 import type { ShareMount } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
+import { keyVaultSecretReference, secretReferenceProblem } from '../spec/secret-reference';
 import { azureIdProblems, clusterTags, globalName, storageAccountNameProblems, subnetLookup, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
@@ -332,7 +333,7 @@ export class AzureSharedStorage extends Construct {
           }),
         );
       }
-      credentialsSecretRef = `azure-keyvault:${this.credentialsSecret.versionlessId}`;
+      credentialsSecretRef = keyVaultSecretReference(this.credentialsSecret.versionlessId);
     }
     this.mount = nfs
       ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
@@ -375,9 +376,8 @@ export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[]
     if (ref === undefined && !props.keyVaultId) {
       problems.push({ path: 'keyVaultId', message: 'SMB needs a Key Vault for the share credentials (or set spec.storage.credentialsSecretRef)' });
     }
-    if (ref !== undefined && !/^(azure-keyvault:https:\/\/\S+|file:\S+)$/.test(ref)) {
-      problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on Azure use azure-keyvault:<secret-url> (or file:<path>)' });
-    }
+    const refProblem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials', 'azure');
+    if (refProblem !== undefined) problems.push({ path: 'spec.storage.credentialsSecretRef', message: refProblem });
   }
   return problems;
 }

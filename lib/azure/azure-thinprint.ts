@@ -5,6 +5,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags } from './azure-support';
+import { keyVaultSecretReference } from '../spec/secret-reference';
 import { isUnresolved } from '../spec/tokens';
 import { requireWriteOnlyArguments } from '../core/terraform-version';
 
@@ -40,7 +41,7 @@ export class AzureThinPrintClientKeys extends Construct {
   public readonly secret: KeyVaultSecret;
   /** The nodes' Key Vault Secrets User grant on the secret: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
-  /** `azure-keyvault:<secret-url>`, what the boot script reads. */
+  /** The Key Vault reference the boot script reads. */
   public readonly secretRef: string;
 
   constructor(scope: Construct, id: string, props: AzureThinPrintClientKeysProps) {
@@ -61,7 +62,7 @@ export class AzureThinPrintClientKeys extends Construct {
       roleDefinitionName: 'Key Vault Secrets User',
       principalId: props.readerPrincipalId,
     });
-    this.secretRef = `azure-keyvault:${this.secret.versionlessId}`;
+    this.secretRef = keyVaultSecretReference(this.secret.versionlessId);
   }
 }
 

@@ -67,7 +67,7 @@ export type ShareMount =
   | {
       readonly kind: 'smb';
       readonly address: string;
-      /** Secret holding `{"username":…,"password":…}`; same syntax as database.password-source. */
+      /** Secret holding `{"username":…,"password":…}`, read by the boot script: `file:`, `aws-secretsmanager:` or `azure-keyvault:` (lib/spec/secret-reference.ts), never `env:`. */
       readonly credentialsSecretRef?: string;
       readonly mountOptions?: readonly string[];
     };

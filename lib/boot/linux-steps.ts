@@ -5,6 +5,8 @@ import { assertNever, type BootContext } from './context';
 import type { ReplacementWatch } from './platform';
 import { LINUX, oneLine, guardConfigText, guardNode, shareOf, smbSecretRef, usesImds, usesShare } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
+import { secretSchemeOf } from '../spec/secret-reference';
+import { PASSIVE_LEAVE_SECS } from '../spec/timing';
 
 /** NFS 4.1 options AWS and Azure both recommend (large blocks, hard mounts, new source port on reconnect). */
 export const NFS_OPTIONS = ['nfsvers=4.1', 'rsize=1048576', 'wsize=1048576', 'hard', 'timeo=600', 'retrans=2', 'noresvport'];
@@ -105,19 +107,29 @@ fi
 /** Fetches the SMB user/password secret at boot into a root-only credentials file. */
 export function smbCredentialsStep(spec: ClusterSpec, ctx: BootContext): string {
   const ref = smbSecretRef(spec, ctx) as string; // checked: required for SMB on Linux
-  const [scheme, ...rest] = ref.split(':');
-  const target = rest.join(':');
+  const scheme = secretSchemeOf(ref);
+  const target = ref.slice(ref.indexOf(':') + 1);
   let fetch: string;
-  if (scheme === 'aws-secretsmanager') {
-    fetch = sh`command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to read the SMB credentials secret"
+  switch (scheme) {
+    case 'aws-secretsmanager':
+      fetch = sh`command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to read the SMB credentials secret"
 SECRET_REGION=$(printf '%s' "$SECRET_ID" | cut -d: -f4)
 secret_json=$(retry aws secretsmanager get-secret-value --region "$SECRET_REGION" --secret-id "$SECRET_ID" --query SecretString --output text)`;
-  } else if (scheme === 'azure-keyvault') {
-    fetch = sh`kv_token=$(imds_token 'https://vault.azure.net')
+      break;
+    case 'azure-keyvault':
+      fetch = sh`kv_token=$(imds_token 'https://vault.azure.net')
 secret_json=$(retry curl -fsS --retry 5 -H "Authorization: Bearer $kv_token" "$SECRET_ID?api-version=7.4" | json_field value)
 unset kv_token`;
-  } else {
-    fetch = sh`secret_json=$(<"$SECRET_ID")`;
+      break;
+    case 'file':
+      fetch = sh`secret_json=$(<"$SECRET_ID")`;
+      break;
+    // checkBootInput refuses these for the SMB credentials (SECRET_PLACES['smb-credentials'])
+    case 'env':
+    case undefined:
+      throw new Error(`the SMB credentials cannot be read from a ${scheme ?? 'reference without a scheme'} at boot`);
+    default:
+      return assertNever(scheme, 'secret scheme');
   }
   return `step "write the SMB credentials file"
 SECRET_ID=${shQuote(target)}
@@ -403,9 +415,6 @@ systemctl disable -- "$APP_UNIT"
 systemctl enable --now ${shQuote(LINUX.guardUnit)}
 `;
 }
-
-/** Seconds an active node being replaced waits before its step-down, so passive nodes replaced in the same batch leave first and the lease goes to a new node. */
-export const PASSIVE_LEAVE_SECS = 15;
 
 /**
  * The rolling-update half that runs on the node: a watcher waits for the cloud's notice that

@@ -3,6 +3,7 @@ import { guardSettings, renderProperties } from '../spec/guard-settings';
 import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
 import { ValidationError, type Problem } from '../core/problems';
 import { isUnresolved } from '../spec/tokens';
+import { secretReferenceProblem, secretSchemeOf } from '../spec/secret-reference';
 import type { BootContext, GuardNodeContext, ShareMount } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 
@@ -70,8 +71,8 @@ export function shareOf(ctx: BootContext): ShareMount {
 /** Tokens from the Azure-style instance metadata service: a guard download or a Key Vault secret. */
 export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
   const download = usesGuard(spec) && guardNode(ctx).guardBinary.usesImdsToken;
-  const keyVault = usesShare(spec) && shareOf(ctx).kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
-  const thinprintKeys = spec.profile.app === 'thinprint' && (ctx.thinprint?.clientKeysSecretRef ?? '').startsWith('azure-keyvault:');
+  const keyVault = usesShare(spec) && shareOf(ctx).kind === 'smb' && secretSchemeOf(smbSecretRef(spec, ctx)) === 'azure-keyvault';
+  const thinprintKeys = spec.profile.app === 'thinprint' && secretSchemeOf(ctx.thinprint?.clientKeysSecretRef) === 'azure-keyvault';
   return download || keyVault || thinprintKeys;
 }
 
@@ -99,7 +100,6 @@ export const mismatch = (pattern: RegExp, value: string): boolean => !isUnresolv
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const SHARE_KINDS: ReadonlyArray<ShareMount['kind']> = ['nfs', 'efs', 'smb'];
 const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;
-const SECRET_REF = /^(aws-secretsmanager:arn:[^\s]+|azure-keyvault:https:\/\/\S+|file:\/\S+)$/;
 
 /**
  * Everything a renderer needs to be true of spec + context, checked before anything is
@@ -175,9 +175,8 @@ function shareProblems(spec: ClusterSpec, ctx: BootContext, share: ShareMount, o
   if (share.kind === 'smb') {
     const ref = smbSecretRef(spec, ctx);
     if (ref === undefined && os === 'linux') add('share.credentialsSecretRef', 'is required for SMB on Linux (or set storage.credentialsSecretRef)');
-    if (ref !== undefined && mismatch(SECRET_REF, ref)) {
-      add('share.credentialsSecretRef', 'must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
-    }
+    const problem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials');
+    if (problem !== undefined) add('share.credentialsSecretRef', problem);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ensureAppDatabase } from './app-database';
 import type { GuardConfig } from './config';
 import { defaultPasswordDeps, resolvePassword, type PasswordDeps } from './password';
+import { APP_KEYS } from '../spec/hook-settings';
 
 /**
  * `failover-guard init-db`'s app step: the app user and database from `app.database.url`,
@@ -13,7 +14,7 @@ export async function initAppDatabase(config: GuardConfig, deps: PasswordDeps = 
   const application = `failover-guard ${config.nodeId} init-db`;
   const changes = await ensureAppDatabase({
     master: { url: config.databaseUrl, password: await resolvePassword(config.passwordSource, deps), application },
-    app: { url: app.url, password: await resolvePassword(app.passwordSource, deps), application },
+    app: { url: app.url, password: await resolvePassword(app.passwordSource, deps, APP_KEYS.passwordSource), application },
   });
   return changes.length ? changes.join(', ') : 'already up to date';
 }

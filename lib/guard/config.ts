@@ -2,6 +2,7 @@ import * as os from 'os';
 import { databaseUrlProblem } from './database-url';
 import type { Problem } from '../core/problems';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { secretReferenceProblem } from '../spec/secret-reference';
 import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
 import { TIMING_KEY_NAMES } from '../spec/timing-names';
 import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
@@ -142,10 +143,10 @@ const yesNo = check((raw) => (YES.includes(raw.toLowerCase()) ? true : NO.includ
 const MODES: readonly ServiceMode[] = ['exec', 'systemd', 'windows-service'];
 const mode = check((raw) => MODES.find((m) => m === raw), 'must be exec, systemd or windows-service');
 const readyUrl = check((raw) => raw, 'must be http://… or tcp://host:port', [(s) => /^https?:\/\/\S+$/.test(s) || /^tcp:\/\/[^:/\s]+:\d+$/.test(s), 'must be http://… or tcp://host:port']);
-const passwordSource = matching(
-  /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/,
-  'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…',
-);
+const passwordSource: Check<string> = (raw) => {
+  const problem = secretReferenceProblem(raw, 'database-password');
+  return problem ? bad(problem) : ok(raw);
+};
 const dbUrl: Check<string> = (raw) => {
   if (/:\/\/[^/@]*:[^/@]*@/.test(raw)) return bad('must not contain a password; use database.password-source');
   const problem = /\s/.test(raw) ? 'must not contain spaces' : databaseUrlProblem(raw);

@@ -10,6 +10,7 @@ import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
 import { defaultPasswordDeps, resolvePassword } from './password';
+import { APP_KEYS } from '../spec/hook-settings';
 import { PgLeaseStore } from './pg-store';
 import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
@@ -104,7 +105,7 @@ export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): 
         app,
         masterUrl: config.databaseUrl,
         masterPassword: () => resolvePassword(config.passwordSource, deps),
-        appPassword: () => resolvePassword(app.database?.passwordSource, deps),
+        appPassword: () => resolvePassword(app.database?.passwordSource, deps, APP_KEYS.passwordSource),
         log,
         queryTimeoutSecs: Math.max(config.timings.queryTimeoutSecs, 5),
       }),

@@ -1,6 +1,7 @@
 import type { Problem } from '../core/problems';
 import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
 import { GUARD_KEYS } from '../spec/guard-settings';
+import { secretReferenceProblem } from '../spec/secret-reference';
 import type { AppHook } from '../spec/profile';
 import { databaseUrlProblem } from './database-url';
 
@@ -21,8 +22,6 @@ export const APP_KEY_LIST: readonly string[] = Object.values(APP_KEYS);
 export function isAppHookKey(key: string): boolean {
   return APP_KEY_LIST.includes(key) || hookKey(key) !== undefined;
 }
-
-const PASSWORD_SOURCE = /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/;
 
 const HOOK_KINDS = ['command', 'app-database', 'papercut-database-properties', 'schema-init'] as const;
 const DEFAULT_TIMEOUT_SECS: Record<AppHook['kind'], number> = { command: 60, 'app-database': 30, 'papercut-database-properties': 30, 'schema-init': 600 };
@@ -133,9 +132,8 @@ export function loadAppHookConfig(
     if (problem) problems.push({ path: APP_KEYS.databaseUrl, message: problem });
     if (source === undefined) problems.push({ path: APP_KEYS.passwordSource, message: `is required when ${APP_KEYS.databaseUrl} is set` });
   }
-  if (source !== undefined && !PASSWORD_SOURCE.test(source)) {
-    problems.push({ path: APP_KEYS.passwordSource, message: 'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…' });
-  }
+  const sourceProblem = source === undefined ? undefined : secretReferenceProblem(source, 'database-password');
+  if (sourceProblem !== undefined) problems.push({ path: APP_KEYS.passwordSource, message: sourceProblem });
   if (startupTimeoutSecs !== undefined) {
     const hook = (phase: keyof typeof HOOK_PHASES, i: number) => `${HOOK_PHASES[phase]}.${phases[phase][i].index}`;
     problems.push(...hookTimeoutProblems({ beforeStart, afterReady }, startupTimeoutSecs, { startup: GUARD_KEYS.startupTimeoutSecs, hook }));

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_GUARD_PORT } from './guard-endpoints';
 import { specTimingPaths } from './timing-names';
 import { defaultStartupTimeoutSecs, hookTimeoutProblems } from './hook-settings';
+import { secretReferenceProblem, type SecretPlace } from './secret-reference';
 
 const positiveSecs = z.number().positive('must be > 0');
 
@@ -45,10 +46,12 @@ const healthCheckSchema = z.object({
   unhealthyThreshold: z.number().int().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(2),
 });
 
-/** Secret references are cloud-qualified so the guard knows how to fetch them. */
-const secretRefSchema = z
-  .string()
-  .regex(/^(aws-secretsmanager|azure-keyvault|env|file):.+/, 'must start with aws-secretsmanager:, azure-keyvault:, env: or file:');
+/** A secret reference for one place (lib/spec/secret-reference.ts says which schemes work where). */
+const secretRefSchema = (place: SecretPlace) =>
+  z.string().superRefine((ref, ctx) => {
+    const problem = secretReferenceProblem(ref, place);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const databaseSchema = z.object({
   /** @default 'postgres' */
@@ -68,7 +71,7 @@ const databaseSchema = z.object({
       port: z.number().int().min(1).max(65535).optional(),
       username: z.string().min(1, 'must not be empty'),
       /** Where the password lives, e.g. `aws-secretsmanager:arn:…` or `azure-keyvault:https://…`. */
-      passwordSecretRef: secretRefSchema,
+      passwordSecretRef: secretRefSchema('database-password'),
     })
     .optional(),
 });
@@ -78,8 +81,8 @@ const storageSchema = z.object({
   kind: z.enum(['nfs', 'smb']).optional(),
   /** Share quota (Azure premium shares start at 100). @default 100 */
   sizeGb: z.number().int().min(100, 'must be ≥ 100').default(100),
-  /** SMB user/password secret; required for SMB on Linux (no domain join to lean on). */
-  credentialsSecretRef: secretRefSchema.optional(),
+  /** SMB user/password secret (`file:`, `aws-secretsmanager:` or `azure-keyvault:`, read by the boot script); required for SMB on Linux (no domain join to lean on). */
+  credentialsSecretRef: secretRefSchema('smb-credentials').optional(),
 });
 
 const loadBalancerSchema = z.object({

@@ -37,7 +37,7 @@ export const GUARD_KEYS = {
 export interface GuardDatabaseSettings {
   /** `postgres://user@host:5432/db?sslmode=require` or `mysql://…`, never with a password. */
   readonly url: string;
-  /** `file:…`, `env:…`, `aws-secretsmanager:<arn>` or `azure-keyvault:<secret-url>`. */
+  /** A secret reference the guard reads (lib/spec/secret-reference.ts): `file:…`, `env:…`, `aws-secretsmanager:<arn>` or `azure-keyvault:<secret-url>`. */
   readonly passwordSource: string;
 }
 

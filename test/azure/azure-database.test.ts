@@ -158,7 +158,7 @@ describe('AzureDatabase', () => {
       ['the standby in the primary zone', { zone: '2', standbyZone: '2' }, 'standbyZone'],
       [
         'an AWS secret for an existing database',
-        { spec: paperCutSpec({ database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'aws-secretsmanager:arn:aws:x' } } }) },
+        { spec: paperCutSpec({ database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' } } }) },
         'spec.database.existing.passwordSecretRef',
       ],
     ];

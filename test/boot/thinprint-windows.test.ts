@@ -139,7 +139,7 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     ['thinprint.nodeSubnetCidrs[1]: "10.0.2.0" is not an IPv4 CIDR', () => renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['10.0.1.0/24', '10.0.2.0'] })],
     ['thinprint.nodeSubnetCidrs[0]: must be a literal CIDR', () => renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['${TfToken[TOKEN.1]}'] })],
     ['thinprint.nodeSubnetCidrs: only for clusterMode "dns-multicast"', () => renderWindowsBootScript(guardSpec(), { ...azureGuardContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } })],
-    ['thinprint.clientKeysSecretRef: must be aws-secretsmanager', () => renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: 'file:C:\\keys.json', nodeSubnetCidrs: ['10.0.1.0/24'] })],
+    ['thinprint.clientKeysSecretRef: must be file:<absolute path>, aws-secretsmanager:<arn> or azure-keyvault:<secret-url>; env:', () => renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: 'env:TP_KEYS', nodeSubnetCidrs: ['10.0.1.0/24'] })],
   ])('refuses bad settings: %s', (expected, render) => {
     let error: unknown;
     try {

@@ -60,6 +60,22 @@ describe('resolvePassword', () => {
     ]);
   });
 
+  it('refuses a source that is no reference, naming the key and never quoting the text', async () => {
+    // given a password pasted where its reference belongs
+    const pasted = 'Hunter2-secret';
+    // then the error names the key the caller gave, and the text appears nowhere
+    const error = await resolvePassword(pasted, deps(), 'app.database.password-source').catch((e: Error) => e);
+    expect(String(error)).toContain('app.database.password-source: must be file:<absolute path>, env:<NAME>');
+    expect(String(error)).not.toContain(pasted);
+  });
+
+  it('asks Secrets Manager in the region of the ARN', async () => {
+    const regions: Array<string | undefined> = [];
+    const aws = deps({ awsSecret: async (_, region) => (regions.push(region), 'pw') });
+    await resolvePassword('aws-secretsmanager:arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:db', aws);
+    expect(regions).toEqual(['ap-southeast-2']);
+  });
+
   it('reports a failed token request', async () => {
     const fakeFetch = (async () => new Response('', { status: 400 })) as unknown as typeof fetch;
     await expect(resolvePassword('azure-keyvault:https://v.vault.azure.net/secrets/db', deps({ fetch: fakeFetch }))).rejects.toThrow('HTTP 400');
@@ -75,6 +91,6 @@ describe('secret parsing', () => {
 
   it('builds the Key Vault URL with a version and refuses other URLs', () => {
     expect(keyVaultSecretUrl('https://v.vault.azure.net/secrets/db/abc')).toBe('https://v.vault.azure.net/secrets/db/abc?api-version=7.4');
-    expect(() => keyVaultSecretUrl('http://v.vault.azure.net/secrets/db')).toThrow('expected https://');
+    expect(() => keyVaultSecretUrl('http://v.vault.azure.net/secrets/db')).toThrow('Key Vault secret URL: must be azure-keyvault:<secret-url>');
   });
 });
