@@ -6,12 +6,11 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
 import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
-import { AZURE_SCHEDULED_EVENTS_WATCH } from './azure-node-platform';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand } from './azure-node-platform';
 import { escapeTemplateLiterals } from '../core/terraform-template';
 import { userDataSizeProblems } from '../core/user-data';
 import { handoverBudgetSecs } from '../spec/timing';

@@ -97,3 +97,14 @@ function Complete-Notice {
 }
 `,
 };
+
+/**
+ * The command that runs the custom data on an Azure Windows VM (Custom Script Extension).
+ * Windows PowerShell 5.1 reads a .ps1 without a byte-order mark in the ANSI code page, so
+ * non-ASCII values (a cluster or path name) would arrive garbled: the script is written as
+ * UTF-8 with a BOM, run, and its exit code passed on.
+ */
+export function azureCustomDataCommand(scriptPath: string): string {
+  const ps = psQuote(scriptPath);
+  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "[IO.File]::WriteAllText(${ps}, [IO.File]::ReadAllText('C:\\AzureData\\CustomData.bin', [Text.Encoding]::UTF8), (New-Object Text.UTF8Encoding($true))); & ${ps}; exit $LASTEXITCODE"`;
+}

@@ -11,4 +11,4 @@ export * from './azure-dns-cluster';
 export * from './azure-failover-cluster';
 export * from './azure-thinprint';
 export * from './azure-rbac-propagation';
-export { AZURE_HANDOVER_EVENTS, AZURE_PROBE_SOURCE, AZURE_SCHEDULED_EVENTS_WATCH, azureGuardBlob, azureNodePlatform } from './azure-node-platform';
+export { AZURE_HANDOVER_EVENTS, AZURE_PROBE_SOURCE, AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureGuardBlob, azureNodePlatform } from './azure-node-platform';

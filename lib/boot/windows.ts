@@ -45,17 +45,6 @@ export function renderWindowsBootScript(spec: ClusterSpec, ctx: BootContext, opt
   return (options.wrap ?? true) ? `<powershell>\n${body}</powershell>\n${persist}` : body;
 }
 
-/**
- * The command that runs the custom data on an Azure Windows VM (Custom Script Extension).
- * Windows PowerShell 5.1 reads a .ps1 without a byte-order mark in the ANSI code page, so
- * non-ASCII values (a cluster or path name) would arrive garbled: the script is written as
- * UTF-8 with a BOM, run, and its exit code passed on.
- */
-export function azureCustomDataCommand(scriptPath: string): string {
-  const ps = psQuote(scriptPath);
-  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "[IO.File]::WriteAllText(${ps}, [IO.File]::ReadAllText('C:\\AzureData\\CustomData.bin', [Text.Encoding]::UTF8), (New-Object Text.UTF8Encoding($true))); & ${ps}; exit $LASTEXITCODE"`;
-}
-
 function header(spec: ClusterSpec): string {
   return `# failover-constructs boot script for cluster ${spec.name} (${oneLine(spec.profile.displayName)}), Windows.
 # Generated from the cluster spec: do not edit. Every step is idempotent; a re-run changes nothing.

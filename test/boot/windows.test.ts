@@ -1,7 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch } from '../../lib/aws/aws-node-platform';
-import { AZURE_SCHEDULED_EVENTS_WATCH, azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
-import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
+import { LINK_TARGET_PREFIXES, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
 import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { GP_SCRIPTS_EXTENSION, windowsLifecycleWatcher, windowsShutdownHandover } from '../../lib/boot/windows-lifecycle';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
