@@ -362,7 +362,7 @@ export function sshPublicKeyProblem(key: string): string | undefined {
 }
 
 /** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
-export function appServersProblems(props: AzureAppServersProps): Problem[] {
+export function appServersProblems(props: Omit<AzureAppServersProps, 'bootContext'>): Problem[] {
   const { spec } = props;
   const problems: Problem[] = azureTagProblems(spec);
   if (spec.profile.failoverMode !== 'guard') {

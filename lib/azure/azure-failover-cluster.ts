@@ -448,7 +448,6 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       ...placement,
       spec,
       subnetId: props.appSubnetId || pending,
-      bootContext: {} as GuardNodeContext,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
       image: props.image,
