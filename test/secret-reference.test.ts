@@ -4,7 +4,7 @@ import { databaseProblems as azureDatabaseProblems } from '../lib/azure/azure-da
 import { sharedStorageProblems as azureStorageProblems } from '../lib/azure/azure-shared-storage';
 import { checkBootInput } from '../lib/boot/plan';
 import { thinprintSettingsProblems } from '../lib/boot/thinprint-windows';
-import type { Problem } from '../lib/core/problems';
+import type { Problem } from '../lib/problems/problems';
 import { loadGuardConfig } from '../lib/guard/config';
 import { papercut, parseClusterSpec, thinprint, ValidationError } from '../lib/spec';
 import {
@@ -17,7 +17,7 @@ import {
   type SecretCloud,
   type SecretPlace,
   type SecretScheme,
-} from '../lib/spec/secret-reference';
+} from '../lib/contracts/secret-reference';
 import { PLACEMENT, VNET_ID } from './azure/helpers';
 import { BASE_GUARD_LINES } from './harness/guard-config';
 import { linuxContext, linuxSpec, SHA } from './harness/boot-contexts';

@@ -9,8 +9,8 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { userDataSizeProblems } from '../core/user-data';
-import type { Problem } from '../core/problems';
+import { userDataSizeProblems } from '../synth/user-data';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsDatabase } from './aws-database';
 import type { AwsGuardAsset } from './aws-guard-asset';
@@ -22,7 +22,7 @@ import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } fr
 import { withNlbHealthCheck } from './aws-health-check';
 import { AWS_NODE_PLATFORM, awsLifecycleHookWatch } from './aws-node-platform';
 import { clusterTags } from '../spec/tags';
-import { handoverBudgetSecs } from '../spec/timing';
+import { handoverBudgetSecs } from '../contracts/timing';
 
 /** Properties of an {@link AwsAppServers}. */
 export interface AwsAppServersProps extends AwsNodeOptions {

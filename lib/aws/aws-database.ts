@@ -7,13 +7,13 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Fn, TerraformLocal } from 'cdktf';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import { allowTcp, awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../spec/secret-reference';
-import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
@@ -220,7 +220,7 @@ function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-// Still exported from failover-constructs/aws; its one home is lib/spec/database-url.ts.
+// Still exported from failover-constructs/aws; its one home is lib/contracts/database-url.ts.
 export { databaseUrl };
 
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */

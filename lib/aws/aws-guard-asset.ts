@@ -11,10 +11,10 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardBinaryFetch } from '../boot/platform';
 import { awsGuardBinary } from './aws-node-platform';
-import { throwIfProblems } from '../core/problems';
-import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
-import { defaultGuardBinary } from '../core/guard-build';
-import type { Problem } from '../core/problems';
+import { throwIfProblems } from '../problems/problems';
+import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
+import { defaultGuardBinary } from '../synth/guard-build';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
 

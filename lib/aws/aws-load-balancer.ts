@@ -5,10 +5,10 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
-import { drainSecs } from '../spec/timing';
+import { drainSecs } from '../contracts/timing';
 import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { nlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 

@@ -4,7 +4,7 @@ import { Ec2TransitGatewayMulticastDomainAssociation } from '@cdktf/provider-aws
 import { Ec2TransitGatewayMulticastGroupMember } from '@cdktf/provider-aws/lib/ec2-transit-gateway-multicast-group-member';
 import { Ec2TransitGatewayVpcAttachment } from '@cdktf/provider-aws/lib/ec2-transit-gateway-vpc-attachment';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsTags, known, subnetProblems, throwIfProblems } from './aws-support';
 

@@ -1,7 +1,7 @@
 import type { GuardBinaryFetch, NodePlatform, ReplacementWatch } from '../boot/platform';
 import { mismatch } from '../boot/plan';
 import { psQuote, sh, shQuote } from '../boot/quote';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /**
  * An EC2 node: the instance id through IMDSv2; health probes scoped by the security group unless

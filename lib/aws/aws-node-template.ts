@@ -9,10 +9,10 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, known, policyDocument } from './aws-support';
-import { escapeTemplateLiterals } from '../core/terraform-template';
+import { escapeTemplateLiterals } from '../synth/terraform-template';
 
 /** Public SSM parameters naming the latest Amazon-published images. */
 export const DEFAULT_IMAGE_PARAMETER = {

@@ -11,10 +11,10 @@ import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { allowTcp, awsName, awsTags, known, policyDocument, subnetProblems, throwIfProblems } from './aws-support';
-import { secretReferenceProblem, secretsManagerArn } from '../spec/secret-reference';
+import { secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Properties of an {@link AwsSharedStorage}. */

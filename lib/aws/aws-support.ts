@@ -3,10 +3,10 @@ import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { CLUSTER_TAG, clusterTags } from '../spec/tags';
-import { isKnown as known } from '../spec/tokens';
+import { isKnown as known } from '../contracts/tokens';
 
 // Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
 
@@ -28,7 +28,7 @@ export function awsTags(spec: ClusterSpec, name?: string): Record<string, string
   return { ...clusterTags(spec), ...(name ? { Name: name } : {}) };
 }
 
-export { throwIfProblems } from '../core/problems';
+export { throwIfProblems } from '../problems/problems';
 
 /** AWS allows 50 tags per resource; awsTags adds `failover-cluster` and `Name`. */
 export const AWS_MAX_SPEC_TAGS = 48;
@@ -103,5 +103,5 @@ export function policyDocument(statements: ReadonlyArray<Record<string, unknown>
 }
 
 // True when a value is a literal that can be checked now; references (Terraform variables,
-// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/spec/tokens.ts.
+// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/contracts/tokens.ts.
 export { known };

@@ -3,12 +3,12 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
-import { awsSecretReference } from '../spec/secret-reference';
-import { isUnresolved } from '../spec/tokens';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { awsSecretReference } from '../contracts/secret-reference';
+import { isUnresolved } from '../contracts/tokens';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.

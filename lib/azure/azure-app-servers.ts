@@ -6,21 +6,21 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
 import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
 import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand } from './azure-node-platform';
-import { escapeTemplateLiterals } from '../core/terraform-template';
-import { userDataSizeProblems } from '../core/user-data';
-import { handoverBudgetSecs } from '../spec/timing';
-import { isUnresolved } from '../spec/tokens';
-import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
+import { escapeTemplateLiterals } from '../synth/terraform-template';
+import { userDataSizeProblems } from '../synth/user-data';
+import { handoverBudgetSecs } from '../contracts/timing';
+import { isUnresolved } from '../contracts/tokens';
+import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
 
-// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
+// Still exported from failover-constructs/azure; its one home is lib/contracts/guard-endpoints.ts.
 export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */

@@ -11,16 +11,16 @@ import { PostgresqlFlexibleServerDatabase } from '@cdktf/provider-azurerm/lib/po
 import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
 import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { keyVaultSecretReference, secretReferenceProblem } from '../spec/secret-reference';
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
+import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { KeyVaultSecretValue } from './key-vault-secret-value';
-import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -313,7 +313,7 @@ export class AzureDatabase extends Construct {
   }
 }
 
-// Still exported from failover-constructs/azure; its one home is lib/spec/database-url.ts.
+// Still exported from failover-constructs/azure; its one home is lib/contracts/database-url.ts.
 export { databaseUrl };
 
 /** The smallest PostgreSQL Flexible Server storage size ≥ the spec's GB. */

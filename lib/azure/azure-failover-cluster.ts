@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { GuardNodeContext } from '../boot/context';
-import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
-import type { Problem } from '../core/problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../synth/construct-problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
 import { azureNodePlatform } from './azure-node-platform';
@@ -12,12 +12,12 @@ import { AzureDatabase, databaseProblems, type AzureDatabaseProps } from './azur
 import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { guardBinaryProblems } from '../core/guard-binary';
+import { guardBinaryProblems } from '../synth/guard-binary';
 import { azureIdProblems, clusterTags, storageAccountNameProblems, subnetInNetwork, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {

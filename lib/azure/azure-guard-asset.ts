@@ -6,11 +6,11 @@ import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import type { GuardBinaryFetch } from '../boot/platform';
 import { azureGuardBlob } from './azure-node-platform';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
-import { defaultGuardBinary } from '../core/guard-build';
+import { defaultGuardBinary } from '../synth/guard-build';
 import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
 /** Properties of an {@link AzureGuardAsset}. */

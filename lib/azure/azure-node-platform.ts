@@ -1,7 +1,7 @@
 import type { GuardBinaryFetch, NodePlatform, ReplacementWatch } from '../boot/platform';
 import { mismatch } from '../boot/plan';
 import { psQuote, sh, shQuote } from '../boot/quote';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /** Azure Load Balancer health probes come from this address (Azure's virtual public IP). */
 export const AZURE_PROBE_SOURCE = '168.63.129.16';

@@ -14,11 +14,11 @@ import { RecoveryServicesVault } from '@cdktf/provider-azurerm/lib/recovery-serv
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
 import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import type { ShareMount } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { keyVaultSecretReference, secretReferenceProblem } from '../spec/secret-reference';
+import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
 import { azureIdProblems, clusterTags, globalName, storageAccountNameProblems, subnetLookup, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says

@@ -2,9 +2,9 @@ import { Fn, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */
@@ -49,7 +49,7 @@ export function storageAccountNameProblems(prop: string, name: string | undefine
   return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
 }
 
-export { throwIfProblems } from '../core/problems';
+export { throwIfProblems } from '../problems/problems';
 
 /** Azure allows 50 tags per resource; clusterTags adds `failover-cluster`. */
 export const AZURE_MAX_SPEC_TAGS = 49;

@@ -2,12 +2,12 @@ import { type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags } from './azure-support';
-import { keyVaultSecretReference } from '../spec/secret-reference';
-import { isUnresolved } from '../spec/tokens';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { keyVaultSecretReference } from '../contracts/secret-reference';
+import { isUnresolved } from '../contracts/tokens';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {

@@ -1,6 +1,6 @@
 export * from './azure-support';
 export * from './azure-health-check';
-export * from '../core/terraform-template';
+export * from '../synth/terraform-template';
 export * from './azure-load-balancer';
 export * from './azure-database';
 export * from './azure-shared-storage';

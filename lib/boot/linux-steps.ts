@@ -1,12 +1,12 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
 import { assertNever, type BootContext } from './context';
 import type { ReplacementWatch } from './platform';
 import { LINUX, oneLine, guardConfigText, guardNode, shareOf, smbSecretRef, usesImds, usesShare } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
-import { secretSchemeOf } from '../spec/secret-reference';
-import { PASSIVE_LEAVE_SECS } from '../spec/timing';
+import { secretSchemeOf } from '../contracts/secret-reference';
+import { PASSIVE_LEAVE_SECS } from '../contracts/timing';
 
 /** NFS 4.1 options AWS and Azure both recommend (large blocks, hard mounts, new source port on reconnect). */
 export const NFS_OPTIONS = ['nfsvers=4.1', 'rsize=1048576', 'wsize=1048576', 'hard', 'timeo=600', 'retrans=2', 'noresvport'];

@@ -1,9 +1,9 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardSettings, renderProperties } from '../spec/guard-settings';
-import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
-import { ValidationError, type Problem } from '../core/problems';
-import { isUnresolved } from '../spec/tokens';
-import { secretReferenceProblem, secretSchemeOf } from '../spec/secret-reference';
+import { guardSettings, renderProperties } from '../contracts/guard-settings';
+import { hookSettingProblems, hookSettings } from '../contracts/hook-settings';
+import { ValidationError, type Problem } from '../problems/problems';
+import { isUnresolved } from '../contracts/tokens';
+import { secretReferenceProblem, secretSchemeOf } from '../contracts/secret-reference';
 import type { BootContext, GuardNodeContext, ShareMount } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 

@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /**
  * What a boot script needs from the cloud a node runs in. lib/boot is cloud-neutral: each

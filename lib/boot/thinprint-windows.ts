@@ -1,8 +1,8 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { THINPRINT_SERVER_PORT } from '../spec/thinprint';
-import { isUnresolved } from '../spec/tokens';
-import { secretReferenceProblem } from '../spec/secret-reference';
+import { isUnresolved } from '../contracts/tokens';
+import { secretReferenceProblem } from '../contracts/secret-reference';
 import { psQuote } from './quote';
 
 /**

@@ -1,7 +1,7 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 import type { ReplacementWatch } from './platform';
-import { PASSIVE_LEAVE_SECS } from '../spec/timing';
+import { PASSIVE_LEAVE_SECS } from '../contracts/timing';
 import { WINDOWS } from './plan';
 import { psQuote } from './quote';
 

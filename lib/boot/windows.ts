@@ -172,7 +172,7 @@ function Get-ImdsToken([string]$Resource) {
 }
 `;
 
-const SECRET_HELPER = `# Reads a secret reference (the schemes lib/spec/secret-reference.ts lets a boot script read) as text.
+const SECRET_HELPER = `# Reads a secret reference (the schemes lib/contracts/secret-reference.ts lets a boot script read) as text.
 function Get-SecretText([string]$Ref) {
   $scheme, $target = $Ref -split ':', 2
   switch ($scheme) {

@@ -1,7 +1,7 @@
 import { ensureAppDatabase } from './app-database';
 import type { GuardConfig } from './config';
 import { defaultPasswordDeps, resolvePassword, type PasswordDeps } from './password';
-import { APP_KEYS } from '../spec/hook-settings';
+import { APP_KEYS } from '../contracts/hook-settings';
 
 /**
  * `failover-guard init-db`'s app step: the app user and database from `app.database.url`,

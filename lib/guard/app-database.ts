@@ -162,6 +162,8 @@ export const ONCE_TABLE = 'failover_guard_once';
 export interface OnceStep {
   readonly cluster: string;
   readonly node: string;
+  /** The lease row's holder this step runs for (`node#instance`, see holder-identity.ts): only that guard process's lease counts. */
+  readonly holder: string;
   /** The lease term this node holds: every marker write checks it in the same transaction. */
   readonly term: number;
   /** Step key, e.g. `schema-init:papercut_app`. */
@@ -202,7 +204,7 @@ export async function runOnceUnderLease(master: SessionTarget, step: OnceStep, a
       try {
         const lease = await s.query(
           `SELECT term FROM ${TABLES.lease} WHERE cluster = ${p(1)} AND holder = ${p(2)} AND term = ${p(3)} AND expires_at > ${now} FOR UPDATE`,
-          [step.cluster, step.node, step.term],
+          [step.cluster, step.holder, step.term],
         );
         if (lease.rows.length !== 1) throw new Error(`${step.step}: not the lease holder of term ${step.term} any more (${what})`);
         const r = await fn();

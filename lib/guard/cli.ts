@@ -1,7 +1,7 @@
 import type { Command as CommandType } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
-import { formatProblem, ValidationError } from '../core/problems';
+import { formatProblem, ValidationError } from '../problems/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
 import { systemClock } from './clock';
 import { createStore, runGuard } from './daemon';
@@ -12,7 +12,7 @@ import { initAppDatabase } from './app-database-cli';
 import type { ClusterStatus } from './store';
 import { GUARD_VERSION } from './version';
 import { registerWindowsCommands } from './windows-commands';
-import { GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
+import { GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {

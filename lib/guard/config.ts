@@ -1,10 +1,10 @@
 import * as os from 'os';
 import { databaseUrlProblem } from './database-url';
-import type { Problem } from '../core/problems';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { secretReferenceProblem } from '../spec/secret-reference';
-import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
-import { TIMING_KEY_NAMES } from '../spec/timing-names';
+import type { Problem } from '../problems/problems';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { secretReferenceProblem } from '../contracts/secret-reference';
+import { DEFAULT_GUARD_PORT } from '../contracts/guard-endpoints';
+import { TIMING_KEY_NAMES } from '../contracts/timing-names';
 import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
@@ -16,7 +16,7 @@ import {
   type HealthCheckTimings,
   type ServiceMode,
   watchdogSecs,
-} from '../spec/timing';
+} from '../contracts/timing';
 
 /**
  * Keys only the guard itself reads (the constructs never need to set them): the health
@@ -72,7 +72,7 @@ export interface GuardConfig {
 
 export type ConfigResult = { ok: true; config: GuardConfig } | { ok: false; problems: Problem[] };
 
-// Names timing problems by the config key that fixes them; defined in lib/spec/timing-names.ts.
+// Names timing problems by the config key that fixes them; defined in lib/contracts/timing-names.ts.
 export { TIMING_KEY_NAMES };
 
 /** `health.port` → `FAILOVER_GUARD_HEALTH_PORT`. */

@@ -5,18 +5,18 @@ import { systemClock, type Clock } from './clock';
 import type { GuardConfig } from './config';
 import { Elector, type HealthSnapshot, type RoleChange } from './elector';
 import type { Log } from './log';
-import { ExecSupervisor } from './exec-supervisor';
+import { alive, ExecSupervisor } from './exec-supervisor';
 import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
 import { defaultPasswordDeps, resolvePassword } from './password';
-import { APP_KEYS } from '../spec/hook-settings';
+import { APP_KEYS } from '../contracts/hook-settings';
 import { PgLeaseStore } from './pg-store';
 import { MysqlLeaseStore } from './mysql-store';
 import { databaseKind, databaseUrlProblem } from './database-url';
-import { ValidationError } from '../core/problems';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { execWatchdogSecs } from '../spec/timing';
+import { ValidationError } from '../problems/problems';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { execWatchdogSecs } from '../contracts/timing';
 import { SystemdNotifier } from './sd-notify';
 import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
 import type { LeaseStore, LeaseStoreProps } from './store';
@@ -26,17 +26,19 @@ import { urlIdentity } from './sql-session';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
 import { WindowsServiceWatch } from './windows-app-watch';
+import { claimInstanceFile, newInstanceId } from './holder-identity';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig, log?: Log): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log, identity: { instance?: string; predecessor?: string } = {}): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
     appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
     log,
+    ...identity,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -90,7 +92,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
 }
 
 /** The profile's hooks (before start, after ready) around the supervisor, when the config has any. */
-export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): Supervisor {
+export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log, instance: string): Supervisor {
   const app = config.app;
   if (!app) return inner;
   const deps = defaultPasswordDeps();
@@ -102,6 +104,7 @@ export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): 
       new HookRunner({
         cluster: config.clusterName,
         node: config.nodeId,
+        instance,
         app,
         masterUrl: config.databaseUrl,
         masterPassword: () => resolvePassword(config.passwordSource, deps),
@@ -137,7 +140,10 @@ export interface RunningGuard {
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
   const base = createSupervisor(config, log, clock);
-  const supervisor = withAppHooks(base, config, log);
+  // one identity for this process's lease and the hooks that run under it
+  const instance = newInstanceId();
+  const supervisor = withAppHooks(base, config, log, instance);
+  const predecessor = config.enabled ? claimInstanceFile(pidFilePath(config).replace(/\.pid$/, '.instance'), instance, alive) : undefined;
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -147,7 +153,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
-  const store = createStore(config, log);
+  const store = createStore(config, log, { instance, predecessor });
   // the elector is built below; the gauges are read only on a scrape, once it exists
   const metrics = new GuardMetrics(() => store.statements, {
     duplicateNodeId: () => store.duplicateNodeId !== undefined,

@@ -149,7 +149,7 @@ export function parsePostgresUrl(url: string): Parsed<PostgresTarget> {
       return { ok: false, message: `unknown parameter "${key}" (supported: sslmode, sslrootcert)` };
     }
   }
-  if (root !== undefined && mode === 'disable') return { ok: false, message: 'sslrootcert needs sslmode=require, verify-ca or verify-full' };
+  if (root !== undefined && mode === 'disable') return { ok: false, message: `sslrootcert needs an sslmode that encrypts (${PG_MODES.filter((m) => m !== 'disable').join(', ')})` };
   const verifies = mode === 'verify-ca' || mode === 'verify-full' || root !== undefined;
   const tls: DatabaseTls = {
     mode: mode === 'require' && root !== undefined ? 'verify-ca' : mode,

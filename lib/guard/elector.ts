@@ -1,5 +1,5 @@
-import { throwIfProblems, type Problem } from '../core/problems';
-import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../spec/timing';
+import { throwIfProblems, type Problem } from '../problems/problems';
+import { clockMarginSecs, KILL_CONFIRM_SECS, leaseDeadlines, RENEW_JITTER, timingProblems, type GuardTimings, type ServiceMode, type TimingNames } from '../contracts/timing';
 import type { Clock } from './clock';
 import type { Log } from './log';
 import { RepeatedWarning } from './repeated-warning';
@@ -425,8 +425,10 @@ export class Elector {
     // until it expires, so hand it back now (app killed first) instead of blocking every node for L.
     // Only this process's identity (node + instance) counts: the same node id with another
     // instance is someone else's live lease (a duplicate node id, reported by the store).
-    const own = r.lease.holder === this.props.node && r.lease.holderInstance === store.instance;
-    if (own && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, r.lease.remainingMs, start, 'lease held under this node name without leading');
+    // An earlier run of this guard on this machine, known to be gone, counts as this process.
+    const instance = r.lease.holderInstance;
+    const own = r.lease.holder === this.props.node && instance != null && (instance === store.instance || instance === store.predecessor);
+    if (own && r.lease.remainingMs > 0) return this.releaseOwnLease(r.lease.term, r.lease.remainingMs, start, 'lease held under this node name without leading', instance);
     if (this.stopping) return;
     if (!appGone) this.setRole('fenced', 'passive');
     else if (r.lease.maintenance) this.setRole('maintenance', this.role === 'maintenance' ? 'passive' : 'maintenance-on');
@@ -438,13 +440,13 @@ export class Elector {
    * Kills the app (confirmed), then ends a lease this node holds but does not lead with. The kill
    * gets the lease's end as this poll saw it (sent at `sentAt`), less M.
    */
-  private async releaseOwnLease(term: number, remainingMs: number, sentAt: number, detail: string): Promise<void> {
+  private async releaseOwnLease(term: number, remainingMs: number, sentAt: number, detail: string, instance?: string): Promise<void> {
     this.props.log.warn({ term, detail }, 'releasing a lease held under this node name');
     // A kill still being retried is not awaited inside the lease lock: the lease expires by itself.
     if (this.killing) return;
     if (!(await this.killApp(sentAt + remainingMs - this.clockMarginMs))) return; // not known to be gone: let the lease expire by itself
     try {
-      await this.props.store.release(term);
+      await this.props.store.release(term, instance);
       this.seenRemainingMs = 0;
       this.seenAt = this.props.clock.now();
       this.holder = null;

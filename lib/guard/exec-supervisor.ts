@@ -23,7 +23,7 @@ export interface ExecSupervisorProps {
   readonly node: string;
   readonly log: Log;
   /**
-   * Heartbeat watchdog timeout (see `execWatchdogSecs` in lib/spec/timing): when the guard's event
+   * Heartbeat watchdog timeout (see `execWatchdogSecs` in lib/contracts/timing): when the guard's event
    * loop stops beating this long (SIGSTOP, VM freeze, D-state), a shell outside it kills the app.
    * @default - no heartbeat watchdog (the app still dies with the guard)
    */

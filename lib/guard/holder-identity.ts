@@ -1,4 +1,5 @@
 import { randomBytes } from 'crypto';
+import { readFileSync, renameSync, writeFileSync } from 'fs';
 import { performance } from 'perf_hooks';
 import type { Log } from './log';
 
@@ -29,6 +30,28 @@ export function parseHolder(holder: string | null): { node: string | null; insta
   if (holder === null) return { node: null, instance: null };
   const i = holder.lastIndexOf(HOLDER_SEPARATOR);
   return i < 0 ? { node: holder, instance: null } : { node: holder.slice(0, i), instance: holder.slice(i + 1) };
+}
+
+/**
+ * Records this process as the guard of its cluster and node on this machine (`file`: per
+ * cluster and node, beside the pid file) and returns the instance of the previous run when that
+ * process is gone (`alive` false): a restarted guard may hand that run's lease back at once
+ * instead of blocking every node for L. A previous run still alive is a second guard under the
+ * same node id on this machine, never a predecessor (the store reports the duplicate). Another
+ * machine's run is never in this file, so a clone with the same node id is never taken for one.
+ */
+export function claimInstanceFile(file: string, instance: string, alive: (pid: number) => boolean): string | undefined {
+  let previous: { pid?: unknown; instance?: unknown } = {};
+  try {
+    previous = JSON.parse(readFileSync(file, 'utf8')) as typeof previous;
+  } catch {
+    // no earlier run here, or an unreadable record: nothing to hand back early
+  }
+  const gone = typeof previous.pid === 'number' && previous.pid !== process.pid && !alive(previous.pid);
+  const staging = `${file}.${process.pid}`;
+  writeFileSync(staging, JSON.stringify({ pid: process.pid, instance }) + '\n', { mode: 0o600 });
+  renameSync(staging, file);
+  return gone && typeof previous.instance === 'string' ? previous.instance : undefined;
 }
 
 /**

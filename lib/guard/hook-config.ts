@@ -1,7 +1,7 @@
-import type { Problem } from '../core/problems';
-import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { secretReferenceProblem } from '../spec/secret-reference';
+import type { Problem } from '../problems/problems';
+import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../contracts/hook-settings';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { secretReferenceProblem } from '../contracts/secret-reference';
 import type { AppHook } from '../spec/profile';
 import { databaseUrlProblem } from './database-url';
 

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'child_process';
 import type { AppHook } from '../spec/profile';
 import { writePapercutDatabaseConfig } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
+import { holderId } from './holder-identity';
 import type { Log } from './log';
 import type { AppHookConfig } from './hook-config';
 import type { SessionTarget } from './sql-session';
@@ -13,6 +14,8 @@ import type { Supervisor } from './supervisor';
 export interface HookRunnerProps {
   readonly cluster: string;
   readonly node: string;
+  /** This guard process's instance id (the lease store's): steps run under this process's lease only. */
+  readonly instance: string;
   readonly app: AppHookConfig;
   /** The guard's own database (master user), for `app-database` and the `schema-init` marker. */
   readonly masterUrl?: string;
@@ -195,7 +198,7 @@ export class HookRunner {
         if (!Number.isInteger(term) || term < 1) throw new Error('needs the lease (high-availability-guard.enabled=Y)');
         const s = await within(timeoutMs, run.signal, what, this.sessions());
         const argv = expandArgv(hook.argv, { 'network-address': this.props.app.networkAddress });
-        const step = { cluster: this.props.cluster, node: this.props.node, term, step: `${hook.name}:${urlIdentity(s.app.url).database}` };
+        const step = { cluster: this.props.cluster, node: this.props.node, holder: holderId(this.props.node, this.props.instance), term, step: `${hook.name}:${urlIdentity(s.app.url).database}` };
         const outcome = await runOnceUnderLease(
           s.master,
           step,

@@ -1,4 +1,4 @@
-import type { GuardTimings } from '../spec/timing';
+import type { GuardTimings } from '../contracts/timing';
 import type { Clock } from './clock';
 import type { ClusterStatus, LeaseStore } from './store';
 

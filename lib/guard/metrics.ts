@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import type { RoleChange } from './elector';
 import type { Role } from './store';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
 const ROLES: readonly Role[] = ['passive', 'starting', 'active', 'draining', 'fenced', 'backoff', 'maintenance', 'standalone', 'stopped'];
 const RENEW_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;

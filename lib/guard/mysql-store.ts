@@ -177,6 +177,7 @@ export function processlistAddress(host: string | null): string | null {
  */
 export class MysqlLeaseStore implements LeaseStore {
   readonly instance: string;
+  readonly predecessor?: string;
   private count = 0;
   private readonly holder: string;
   private readonly target: MysqlTarget;
@@ -195,6 +196,7 @@ export class MysqlLeaseStore implements LeaseStore {
     this.target = r.target;
     this.instance = props.instance ?? newInstanceId();
     this.holder = holderId(props.node, this.instance);
+    this.predecessor = props.predecessor;
     this.watch = new DuplicateNodeWatch(props.node, props.log);
     this.fence = new SessionFence(r.target.user, props.log);
     this.passwords = new PasswordCache(props.password);
@@ -332,8 +334,8 @@ export class MysqlLeaseStore implements LeaseStore {
     return update.affectedRows === 1 && rows.length === 1 ? { renewed: true, lease: leaseView(rows[0]) } : { renewed: false };
   }
 
-  async release(term: number): Promise<boolean> {
-    return (await this.exec<ResultSetHeader>(MYSQL_RELEASE_SQL, [this.props.cluster, this.holder, term])).affectedRows === 1;
+  async release(term: number, instance = this.instance): Promise<boolean> {
+    return (await this.exec<ResultSetHeader>(MYSQL_RELEASE_SQL, [this.props.cluster, holderId(this.props.node, instance), term])).affectedRows === 1;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import { importAwsSecrets } from './chunks';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { keyVaultSecretReference, parseSecretReference, parseSecretReferenceFor } from '../spec/secret-reference';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { keyVaultSecretReference, parseSecretReference, parseSecretReferenceFor } from '../contracts/secret-reference';
 
 /** What a password source needs from the outside world; injected so tests stay offline. */
 export interface PasswordDeps {

@@ -122,6 +122,7 @@ function leaseView(row: LeaseRow): LeaseView {
  */
 export class PgLeaseStore implements LeaseStore {
   readonly instance: string;
+  readonly predecessor?: string;
   private count = 0;
   private readonly holder: string;
   private readonly passwords: PasswordCache;
@@ -141,6 +142,7 @@ export class PgLeaseStore implements LeaseStore {
     this.target = parsed.target;
     this.instance = props.instance ?? newInstanceId();
     this.holder = holderId(props.node, this.instance);
+    this.predecessor = props.predecessor;
     this.watch = new DuplicateNodeWatch(props.node, props.log);
     this.fence = new SessionFence(urlIdentity(props.url).user, props.log);
     this.passwords = new PasswordCache(props.password);
@@ -257,8 +259,8 @@ export class PgLeaseStore implements LeaseStore {
     return row?.holder != null ? { renewed: true, lease: leaseView(row) } : { renewed: false };
   }
 
-  async release(term: number): Promise<boolean> {
-    return (await this.exec(RELEASE_SQL, [this.props.cluster, this.holder, term])).rowCount === 1;
+  async release(term: number, instance = this.instance): Promise<boolean> {
+    return (await this.exec(RELEASE_SQL, [this.props.cluster, holderId(this.props.node, instance), term])).rowCount === 1;
   }
 
   /**

@@ -106,6 +106,12 @@ export interface LeaseStoreProps {
   /** This guard process's instance id (see holder-identity.ts). @default - a random one per store */
   readonly instance?: string;
   /**
+   * The instance of this guard's previous run on this machine, known to be gone (see
+   * {@link claimInstanceFile}): its lease may be handed back at once after a restart.
+   * @default - none (an earlier run's lease expires after L)
+   */
+  readonly predecessor?: string;
+  /**
    * The app's database user (`app.database.url`'s): on acquire its sessions from other nodes are
    * terminated (database-side fencing). @default - no database-side fencing
    */
@@ -140,8 +146,12 @@ export interface LeaseStore {
   poll(beat: Beat, leaseSecs: number, tryAcquire: boolean): Promise<AcquireResult>;
   /** One statement: heartbeat + extend the lease held with `term`. */
   renew(term: number, beat: Beat, leaseSecs: number): Promise<RenewResult>;
-  /** Ends the lease held with `term` now (database time), so a passive node takes over at its next poll. */
-  release(term: number): Promise<boolean>;
+  /**
+   * Ends the lease held with `term` now (database time), so a passive node takes over at its next
+   * poll. `instance`: whose lease under this node id (this process's by default; the
+   * {@link predecessor}'s after a restart).
+   */
+  release(term: number, instance?: string): Promise<boolean>;
   /** Sets the cluster-wide maintenance flag and records the event. */
   setMaintenance(on: boolean): Promise<void>;
   recordEvent(event: EventKind, term: number, detail?: string): Promise<void>;
@@ -150,6 +160,8 @@ export interface LeaseStore {
   readonly statements: number;
   /** This process's instance id: a lease is this process's only when holder and instance match. @default - none (node id only) */
   readonly instance?: string;
+  /** The instance of this guard's previous run on this machine, gone: its lease is this node's to hand back. */
+  readonly predecessor?: string;
   /** The other instance while another live process beats under this node id. */
   readonly duplicateNodeId?: string;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { watchdogSecs, type GuardTimings } from '../spec/timing';
+import { watchdogSecs, type GuardTimings } from '../contracts/timing';
 import { GUARD_PROCESS_ENV } from './process-env';
 import { DEFAULT_ENV_DIR, unitEnvFile } from './service-supervisor';
 

@@ -5,7 +5,7 @@
  * Prints a live timeline and, per event, failover time and client-visible downtime.
  */
 import { Command } from 'commander';
-import { secretReferenceForms } from '../../lib/spec/secret-reference';
+import { secretReferenceForms } from '../../lib/contracts/secret-reference';
 import { DrillEnv } from '../../test/harness/drill-env';
 import type { Mode } from '../../test/harness/haproxy';
 import { intArg, modeArg, parseArgs } from './cli';

@@ -3,7 +3,7 @@ import { AWS_NODE_PLATFORM } from '../../lib/aws/aws-node-platform';
 import type { Construct } from 'constructs';
 import { AwsAppServers, HANDOVER_HOOK_NAME, withInstallCommands, type AwsAppServersProps } from '../../lib/aws/aws-app-servers';
 import { EC2_USER_DATA_MAX_BYTES } from '../../lib/aws/aws-node-template';
-import { userDataBytes } from '../../lib/core/user-data';
+import { userDataBytes } from '../../lib/synth/user-data';
 import { AwsDatabase } from '../../lib/aws/aws-database';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';

@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { awsIdProblems, awsName, subnetProblems } from '../../lib/aws/aws-support';
-import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
+import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 
 describe('aws support', () => {
   it('escapeTemplateLiterals escapes ${ and %{ but keeps cdktf reference tokens', () => {

@@ -1,6 +1,6 @@
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
 import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
-import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
+import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { createHash } from 'crypto';

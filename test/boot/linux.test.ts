@@ -2,7 +2,7 @@ import { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch } from '../../
 import { AZURE_SCHEDULED_EVENTS_WATCH } from '../../lib/azure/azure-node-platform';
 import { existsSync } from 'fs';
 import { renderLinuxBootScript, type BootContext, type GuardNodeContext } from '../../lib/boot';
-import { userDataBytes } from '../../lib/core/user-data';
+import { userDataBytes } from '../../lib/synth/user-data';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec, SHA, type LinuxVariant } from '../harness/boot-contexts';
 import { SHELLCHECK, shellcheck } from '../harness/shellcheck';

@@ -3,7 +3,7 @@ import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-pl
 import { coveringNetwork, thinprintSettingsProblems } from '../../lib/boot/thinprint-windows';
 import { AWS_NODE_PLATFORM } from '../../lib/aws/aws-node-platform';
 import type { ClusterSpec } from '../../lib/spec';
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { SHA } from '../harness/boot-contexts';
 import { powershellSyntaxErrors } from '../harness/powershell-syntax';

@@ -13,8 +13,8 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 // the docs' examples (README.md, docs/*.md), as files of the consumer project
 import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
-import { sha256OfFile } from '../../lib/core/guard-binary';
-import { guardBinary } from '../../lib/core/guard-build';
+import { sha256OfFile } from '../../lib/synth/guard-binary';
+import { guardBinary } from '../../lib/synth/guard-build';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
 

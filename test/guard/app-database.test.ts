@@ -2,6 +2,7 @@
  * The app user and database (ensureAppDatabase, the CLI's init-db) and the once-per-cluster
  * marker (runOnceUnderLease) against each real database.
  */
+import { holderId } from '../../lib/guard/holder-identity';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -127,6 +128,7 @@ describe.each(SERVERS)('app database on $name', (fixture) => {
     const runner = new HookRunner({
       cluster: 'hook',
       node: 'node-a',
+      instance: 'i',
       app: { beforeStart: [], afterReady: [], database: { url: a.url, passwordSource: 'env:UNUSED' } },
       masterUrl: db.url,
       masterPassword: async () => db.password,
@@ -152,11 +154,13 @@ describe.each(SERVERS)('app database on $name', (fixture) => {
     await store.init();
     const { acquired, lease } = await store.poll({ role: 'passive', term: 0 }, 30, true);
     expect(acquired).toBe(true);
-    const step = { cluster: 'once', node: 'node-a', term: lease.term, step: 'schema-init:x' };
+    const step = { cluster: 'once', node: 'node-a', holder: holderId('node-a', store.instance!), term: lease.term, step: 'schema-init:x' };
     let runs = 0;
     // when: another node or a stale term tries
-    await expect(runOnceUnderLease(master(), { ...step, node: 'node-b' }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
+    await expect(runOnceUnderLease(master(), { ...step, node: 'node-b', holder: holderId('node-b', store.instance!) }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
     await expect(runOnceUnderLease(master(), { ...step, term: lease.term - 1 }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
+    // another guard process under the same node id (a cloned image) is not the holder either
+    await expect(runOnceUnderLease(master(), { ...step, holder: holderId('node-a', 'another-instance') }, async () => void runs++)).rejects.toThrow(/not the lease holder/);
     // a holder that dies mid-way leaves the step claimed but not done: what it left behind is
     // never taken for finished work; once that is gone (empty), it runs again from scratch
     await expect(runOnceUnderLease(master(), step, async () => Promise.reject(new Error('killed')))).rejects.toThrow('killed');

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadGuardConfig } from '../../lib/guard/config';
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { createStore, runGuard } from '../../lib/guard/daemon';
 import { MysqlLeaseStore } from '../../lib/guard/mysql-store';
 import { PgLeaseStore } from '../../lib/guard/pg-store';

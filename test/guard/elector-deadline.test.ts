@@ -5,7 +5,7 @@
  */
 import { Elector } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { FakeClock } from '../harness/fake-clock';
 import { MemoryDb } from '../harness/memory-store';
 import { silent } from '../harness/silent-log';

@@ -7,7 +7,7 @@
 import { Elector } from '../../lib/guard/elector';
 import type { LeaseStore } from '../../lib/guard/store';
 import type { Supervisor } from '../../lib/guard/supervisor';
-import { deriveGuardTimings, type GuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings, type GuardTimings } from '../../lib/contracts/timing';
 import { FakeClock, flush } from '../harness/fake-clock';
 import { MemoryDb } from '../harness/memory-store';
 import { silent } from '../harness/silent-log';

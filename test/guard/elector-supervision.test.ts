@@ -3,7 +3,7 @@
  * store: slow starts, step-down during a start, a lease held under the node's own name, an
  * acquire landing during shutdown, and a database outage.
  */
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { Elector } from '../../lib/guard/elector';
 import type { LeaseStore } from '../../lib/guard/store';
 import type { Supervisor } from '../../lib/guard/supervisor';

@@ -1,4 +1,4 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { Elector, type RoleChange } from '../../lib/guard/elector';
 import type { Supervisor } from '../../lib/guard/supervisor';
 import { FakeClock, flush } from '../harness/fake-clock';

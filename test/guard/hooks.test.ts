@@ -202,7 +202,7 @@ describe('HookedSupervisor', () => {
   const make = (hooks: Partial<AppHookConfig>, startupTimeoutSecs = 30) => {
     const inner = new RecordingSupervisor();
     const app: AppHookConfig = { beforeStart: [], afterReady: [], networkAddress: 'lb.example', ...hooks };
-    const runner = new HookRunner({ cluster: 'c', node: 'n', app, masterPassword: async () => undefined, appPassword: async () => undefined, log });
+    const runner = new HookRunner({ cluster: 'c', node: 'n', instance: 'i', app, masterPassword: async () => undefined, appPassword: async () => undefined, log });
     const s = new HookedSupervisor({ inner, hooks: app, runner, log, startupTimeoutSecs });
     const exits: string[] = [];
     s.onExit((d) => exits.push(d));

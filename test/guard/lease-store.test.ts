@@ -133,6 +133,25 @@ describe.each(DATABASES)('lease store on $name', (fixture) => {
     expect(after.duplicateNodeId).toBeUndefined();
   });
 
+  it("a restarted guard hands back the lease of its previous run on this machine, and no other instance's", async () => {
+    // given: the previous run holds the lease and died (kill -9: no release)
+    const before = store('crashed', 'handback');
+    await before.init();
+    const won = await before.poll(passive, 6, true);
+    expect(won.acquired).toBe(true);
+    await before.close();
+    // when: the next run, told which instance ran here before it (claimInstanceFile), and a clone with the same node id
+    const after = createLeaseStore({ url: db.url, cluster: 'handback', node: 'crashed', version: '0.0.0-test', queryTimeoutSecs: 5, password: async () => db.password, predecessor: before.instance });
+    stores.push(after);
+    const clone = store('crashed', 'handback');
+    // then: the clone cannot end it; the restarted run can, at once (not after L)
+    expect(await clone.release(won.lease.term, 'someone-else')).toBe(false);
+    expect(after.predecessor).toBe(before.instance);
+    expect(await after.release(won.lease.term, after.predecessor)).toBe(true);
+    const next = await clone.poll(passive, 6, true);
+    expect(next).toMatchObject({ acquired: true, lease: { term: won.lease.term + 1 } });
+  });
+
   it('an event insert that waits for a lock neither delays nor fails the renew', async () => {
     // given: a leader (Q = 1.5 s: an insert that waits its full Q is far longer than a renew),
     // and another session holding a lock on the events table

@@ -1,4 +1,4 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { Elector } from '../../lib/guard/elector';
 import { waitForMaintenance } from '../../lib/guard/maintenance';
 import type { Supervisor } from '../../lib/guard/supervisor';

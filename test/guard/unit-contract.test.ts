@@ -1,4 +1,4 @@
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
 import { loadGuardConfig } from '../../lib/guard/config';
 

@@ -14,7 +14,7 @@ import { request } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildSync } from 'esbuild';
-import { pinnedPackageFiles } from '../../lib/core/guard-build';
+import { pinnedPackageFiles } from '../../lib/synth/guard-build';
 import { bundleGuard } from '../harness/guard-bundle';
 import { freePort } from '../harness/ports';
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
-import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
 import { bundleGuard } from './guard-bundle';
 import { DEMO_APP, parseLogLines } from './guard-cluster';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { ServiceSupervisor, systemdControl } from '../../lib/guard/service-supervisor';
 import { appDropInSettings } from '../../lib/guard/unit-contract';
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { silent } from '../harness/silent-log';
 import { SingleNode } from '../harness/single-node';
 import { sleep } from '../harness/wait';

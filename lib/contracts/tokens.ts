@@ -1,10 +1,10 @@
 /**
- * "Is this value known yet?" for every folder, without importing cdktf (lib/spec, lib/boot and
- * lib/guard may not). cdktf stands in for a value Terraform learns only at apply time (a
+ * "Is this value known yet?" for every folder, without importing cdktf (no layer below lib/synth
+ * may). cdktf stands in for a value Terraform learns only at apply time (a
  * resource id, an endpoint) with an encoded token: `${TfToken[TOKEN.12]}` inside a string,
  * `#{TfToken[TOKEN.3]}` as the one element of a string list, `&{TfToken[…]}` as a map key,
  * and special NaN-free doubles for numbers. This mirrors cdktf's `Token.isUnresolved`
- * (cdktf/lib/tokens/private/encoding.js); test/spec/tokens.test.ts checks the two agree on
+ * (cdktf/lib/tokens/private/encoding.js); test/contracts/tokens.test.ts checks the two agree on
  * tokens cdktf itself makes. Checks that need a literal skip unresolved values: Terraform or
  * the cloud checks them at apply time.
  */

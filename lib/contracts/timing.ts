@@ -1,21 +1,22 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /**
  * Guard timings, all in seconds. Letters follow the design: L lease TTL, R renew period,
- * Q query timeout, D local renew deadline (monotonic), S service stop timeout.
+ * Q query timeout, D local renew deadline (monotonic), S service stop timeout. The defaults are
+ * {@link deriveGuardTimings}'s, the rules between them {@link timingProblems}'s.
  */
 export interface GuardTimings {
   /** L: lease TTL in database time; a passive node takes over this long after the last renew. */
   readonly failOverIntervalSecs: number;
-  /** After winning the lease the app must be ready within this time, else release + back off. */
+  /** After winning the lease the app must be ready within this time (hooks included), else release + back off. */
   readonly startupTimeoutSecs: number;
   /** R: how often the active node renews and passive nodes poll. */
   readonly renewPeriodSecs: number;
   /** Q: timeout of one lease statement (≤ R). */
   readonly queryTimeoutSecs: number;
-  /** D: without a successful renew for this long (monotonic clock) the node fences itself. */
+  /** D: counted on the monotonic clock from the send of the last successful renew; past it the node fences itself ({@link leaseDeadlines}). */
   readonly renewDeadlineSecs: number;
-  /** S: SIGTERM → SIGKILL (or service stop) timeout when stopping the app. */
+  /** S: cap of a planned, graceful stop (SIGTERM, ExecStop or service stop, then a kill); a fence kills at once and never waits for it. */
   readonly stopTimeoutSecs: number;
 }
 

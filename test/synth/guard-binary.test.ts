@@ -1,10 +1,10 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { guardBinaryProblems, packageRoot } from '../../lib/core/guard-binary';
+import { guardBinaryProblems, packageRoot } from '../../lib/synth/guard-binary';
 import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
 describe('guard binary location', () => {
-  it('finds the package root from lib/core', () => {
+  it('finds the package root from lib/synth', () => {
     expect(existsSync(join(packageRoot(), 'apps', 'failover-guard.ts'))).toBe(true);
   });
 

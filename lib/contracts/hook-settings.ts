@@ -1,7 +1,5 @@
-import type { ClusterSpec } from './cluster-spec';
 import type { GuardDatabaseSettings } from './guard-settings';
-import type { Problem } from '../core/problems';
-import type { AppHook, AppHooks } from './profile';
+import type { Problem } from '../problems/problems';
 import { DEFAULT_STARTUP_TIMEOUT_SECS } from './timing';
 import { urlHasPassword } from './database-url';
 
@@ -24,8 +22,26 @@ export function hookKey(key: string): { phase: keyof typeof HOOK_PHASES; index: 
   return { phase: m[1] === 'before-start' ? 'beforeStart' : 'afterReady', index: Number(m[2]) };
 }
 
+/**
+ * A hook as the guard config carries it: one JSON object (a profile's hook, `AppHook`, which the
+ * guard parses back in lib/guard/hook-config.ts). Only what this module reads is named here.
+ */
+export interface HookEntry {
+  readonly kind: string;
+  readonly timeoutSecs: number;
+  readonly argv?: readonly string[];
+}
+
 /** The hooks as the guard config lists them: phase and 1-based position name each one. */
-type HookList = Pick<AppHooks, 'beforeStart' | 'afterReady'>;
+export interface HookList {
+  readonly beforeStart: readonly HookEntry[];
+  readonly afterReady: readonly HookEntry[];
+}
+
+/** What the hook settings are made of: a resolved ClusterSpec's profile hooks (a ClusterSpec is one). */
+export interface HookSettingsSource {
+  readonly profile: { readonly hooks?: HookList };
+}
 
 function hookTimeouts(hooks: HookList | undefined): Array<{ phase: keyof typeof HOOK_PHASES; index: number; secs: number }> {
   if (!hooks) return [];
@@ -72,20 +88,20 @@ export interface AppSettings {
 }
 
 /** Problems with hooks a cluster cannot run (a hook that needs a value the construct did not give). */
-export function hookSettingProblems(spec: ClusterSpec, app: AppSettings | undefined): Array<{ path: string; message: string }> {
+export function hookSettingProblems(spec: HookSettingsSource, app: AppSettings | undefined): Array<{ path: string; message: string }> {
   const hooks = spec.profile.hooks;
   if (!hooks) return [];
   const all = [...hooks.beforeStart, ...hooks.afterReady];
   const problems: Array<{ path: string; message: string }> = [];
   const needsDb = all.some((h) => h.kind === 'app-database' || h.kind === 'papercut-database-properties' || h.kind === 'schema-init');
   if (needsDb && !app?.database) problems.push({ path: 'app.database', message: 'is required: the profile has hooks that use the app database' });
-  const needsAddress = all.some((h) => (h.kind === 'command' || h.kind === 'schema-init') && h.argv.some((a) => a.includes('{{network-address}}')));
+  const needsAddress = all.some((h) => (h.kind === 'command' || h.kind === 'schema-init') && (h.argv ?? []).some((a) => a.includes('{{network-address}}')));
   if (needsAddress && !app?.networkAddress) problems.push({ path: 'app.networkAddress', message: 'is required: a hook uses {{network-address}}' });
   return problems;
 }
 
 /** The guard config entries for the profile's hooks and the app settings (ordered). */
-export function hookSettings(spec: ClusterSpec, app: AppSettings | undefined): Array<[string, string]> {
+export function hookSettings(spec: HookSettingsSource, app: AppSettings | undefined): Array<[string, string]> {
   const hooks = spec.profile.hooks;
   const entries: Array<[string, string]> = [];
   // the app settings only matter to hooks: a profile without any gets none of these keys
@@ -95,7 +111,7 @@ export function hookSettings(spec: ClusterSpec, app: AppSettings | undefined): A
     entries.push([APP_KEYS.databaseUrl, app.database.url], [APP_KEYS.passwordSource, app.database.passwordSource]);
   }
   if (app?.networkAddress) entries.push([APP_KEYS.networkAddress, app.networkAddress]);
-  const add = (prefix: string, list: readonly AppHook[]) => list.forEach((h, i) => entries.push([`${prefix}.${i + 1}`, JSON.stringify(h)]));
+  const add = (prefix: string, list: readonly HookEntry[]) => list.forEach((h, i) => entries.push([`${prefix}.${i + 1}`, JSON.stringify(h)]));
   add(HOOK_PHASES.beforeStart, hooks.beforeStart);
   add(HOOK_PHASES.afterReady, hooks.afterReady);
   return entries;

@@ -1,12 +1,12 @@
 import { databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl } from '../../lib/guard/database-url';
 import { loadGuardConfig } from '../../lib/guard/config';
 import { parseClusterSpec, type ClusterSpec } from '../../lib/spec/cluster-spec';
-import { DEFAULT_DATABASE_PORT, databaseUrl, urlHasPassword } from '../../lib/spec/database-url';
-import { DEFAULT_GUARD_PORT, GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../../lib/spec/guard-endpoints';
-import { GUARD_KEYS, guardSettings, renderProperties } from '../../lib/spec/guard-settings';
+import { DEFAULT_DATABASE_PORT, databaseUrl, urlHasPassword } from '../../lib/contracts/database-url';
+import { DEFAULT_GUARD_PORT, GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../../lib/contracts/guard-endpoints';
+import { GUARD_KEYS, guardSettings, renderProperties } from '../../lib/contracts/guard-settings';
 import { papercut } from '../../lib/spec/papercut';
 import { CLUSTER_TAG, clusterTags } from '../../lib/spec/tags';
-import { specTimingPaths, TIMING_KEY_NAMES } from '../../lib/spec/timing-names';
+import { specTimingPaths, TIMING_KEY_NAMES } from '../../lib/contracts/timing-names';
 
 // Each contract is defined once in lib/spec; these tests check that both sides of it (the
 // constructs that write a value, the guard that reads it) agree, through the real code paths.

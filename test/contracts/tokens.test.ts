@@ -1,7 +1,7 @@
 import { Fn, Lazy, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
-import { isKnown, isUnresolved, splitStringTokens } from '../../lib/spec/tokens';
+import { isKnown, isUnresolved, splitStringTokens } from '../../lib/contracts/tokens';
 
-// lib/spec/tokens.ts reimplements cdktf's token check without importing cdktf; here the real
+// lib/contracts/tokens.ts reimplements cdktf's token check without importing cdktf; here the real
 // cdktf makes every kind of token it has, and the two answers must agree on each.
 const stack = new TerraformStack(Testing.app(), 'tokens');
 const variable = new TerraformVariable(stack, 'v', { type: 'string' });

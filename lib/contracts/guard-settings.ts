@@ -1,7 +1,5 @@
-import type { ClusterSpec } from './cluster-spec';
-import type { Readiness } from './profile';
 import { urlHasPassword } from './database-url';
-import { serviceModeFor } from './timing';
+import { serviceModeFor, type GuardTimings, type HealthCheckTimings } from './timing';
 
 /**
  * The guard's config keys (the properties-file contract of the design). The three
@@ -37,12 +35,26 @@ export const GUARD_KEYS = {
 export interface GuardDatabaseSettings {
   /** `postgres://user@host:5432/db?sslmode=require` or `mysql://…`, never with a password. */
   readonly url: string;
-  /** A secret reference the guard reads (lib/spec/secret-reference.ts): `file:…`, `env:…`, `aws-secretsmanager:<arn>` or `azure-keyvault:<secret-url>`. */
+  /** A secret reference the guard reads (lib/contracts/secret-reference.ts): `file:…`, `env:…`, `aws-secretsmanager:<arn>` or `azure-keyvault:<secret-url>`. */
   readonly passwordSource: string;
 }
 
+/** How the guard tells the app is ready: a profile's `readiness`, written as `service.ready`. */
+export type ReadinessProbe = { readonly kind: 'http'; readonly url: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+/**
+ * What the guard config is made of: the parts of a resolved ClusterSpec it reads (a ClusterSpec
+ * is one). Named here, not imported, so the contracts need nothing from the user's model.
+ */
+export interface GuardSettingsSource {
+  readonly name: string;
+  readonly guard: GuardTimings & { readonly port: number; readonly drainSecs: number };
+  readonly healthCheck: HealthCheckTimings;
+  readonly profile: { readonly os: 'linux' | 'windows'; readonly serviceName: string; readonly readiness: ReadinessProbe };
+}
+
 /** `http://…` or `tcp://host:port`, the guard's `service.ready` syntax. */
-export function readinessUrl(readiness: Readiness): string {
+export function readinessUrl(readiness: ReadinessProbe): string {
   return readiness.kind === 'http' ? readiness.url : `tcp://${readiness.host}:${readiness.port}`;
 }
 
@@ -51,7 +63,7 @@ export function readinessUrl(readiness: Readiness): string {
  * check uses, so the guard re-checks L − D ≥ (U − H + 1)·I + T when it loads. Ordered entries;
  * `node.id` is left to the guard (default: hostname).
  */
-export function guardSettings(spec: ClusterSpec, database: GuardDatabaseSettings): Array<[string, string]> {
+export function guardSettings(spec: GuardSettingsSource, database: GuardDatabaseSettings): Array<[string, string]> {
   if (urlHasPassword(database.url)) {
     throw new Error('database.url must not contain a password; use database.password-source');
   }

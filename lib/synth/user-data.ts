@@ -1,6 +1,6 @@
 import { gzipSync } from 'zlib';
-import type { Problem } from './problems';
-import { splitStringTokens } from '../spec/tokens';
+import type { Problem } from '../problems/problems';
+import { splitStringTokens } from '../contracts/tokens';
 
 /**
  * Terraform fills in each `${TfToken[…]}` at apply time (a bucket name ≤ 63, an RDS endpoint, an ARN ≈ 100).

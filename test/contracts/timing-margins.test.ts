@@ -1,4 +1,4 @@
-import { clockMarginSecs, deriveGuardTimings, execWatchdogSecs, KILL_CONFIRM_SECS, leaseDeadlines, timingProblems, watchdogSecs, type ServiceMode, type TimingNames } from '../../lib/spec/timing';
+import { clockMarginSecs, deriveGuardTimings, execWatchdogSecs, KILL_CONFIRM_SECS, leaseDeadlines, timingProblems, watchdogSecs, type ServiceMode, type TimingNames } from '../../lib/contracts/timing';
 
 const names: TimingNames = {
   failOverIntervalSecs: 'L',

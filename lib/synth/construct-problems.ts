@@ -1,6 +1,6 @@
 import { bootSpecProblems as specOnlyBootProblems } from '../boot/plan';
 import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
-import { ValidationError, type Problem } from './problems';
+import { ValidationError, type Problem } from '../problems/problems';
 
 /**
  * The one error convention of the cluster constructs: every problem of the spec and of the

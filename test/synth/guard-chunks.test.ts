@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { createServer, type AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { basename, join } from 'path';
-import { bundleGuard } from '../../lib/core/guard-build';
+import { bundleGuard } from '../../lib/synth/guard-build';
 import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../../lib/guard/chunks';
 
 jest.setTimeout(60_000);

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'fs';
 import { dirname, join } from 'path';
-import type { Problem } from './problems';
+import type { Problem } from '../problems/problems';
 
 /** The package root: the nearest directory above `from` whose package.json is ours. */
 export function packageRoot(from: string = __dirname): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Fn, TerraformLocal, TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
+import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 
 const SCRIPT_WITH = (ref: string) => `#!/bin/bash\necho "a \\"b\\"" \${HOME} \${x:-y} %{ if } $$ $\${z} '${ref}' \\n\n`;
 

@@ -1,4 +1,4 @@
-import { splitStringTokens } from '../spec/tokens';
+import { splitStringTokens } from '../contracts/tokens';
 
 /**
  * cdktf encodes references as `${TfToken[TOKEN.n]}` inside strings and writes strings as
