@@ -9,6 +9,7 @@
  * `fc12b` tag (after FAILOVER_NET_TAG); `teardown` removes every container, namespace, link and temp dir, also after a failure.
  */
 import { type ChildProcess } from 'child_process';
+import { AWS_NODE_PLATFORM, awsGuardBinary } from '../../lib/aws/aws-node-platform';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs';
 import { createHash } from 'crypto';
 import { tmpdir } from 'os';
@@ -350,7 +351,7 @@ export class BootedCluster {
     const sha256 = createHash('sha256').update(GUARD_BINARY).digest('hex');
     const script = renderLinuxBootScript(this.spec, {
       share: { kind: 'nfs', address: 'unused:/share' },
-      guardBinary: { kind: 's3', bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 },
+      mode: 'guard', platform: AWS_NODE_PLATFORM, guardBinary: awsGuardBinary({ bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 }),
       database: { url: this.db!.masterUrl({ host: this.bridgeNet!.addr, caFile: '/fg/db-ca.pem' }), passwordSource: 'file:/fg/db-password' },
     });
     writeFileSync(join(s, 'boot.sh'), script, { mode: 0o755 });
