@@ -9,9 +9,15 @@ import type { GuardNode } from '../../test/harness/guard-cluster';
 import type { Haproxy } from '../../test/harness/haproxy';
 import { sleep } from '../../test/harness/wait';
 import { parseList } from './cli';
-import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample, type SampledNode } from './observe';
+import { Client, distribution, RESUME_ALLOWANCE_MS, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, servedByFencedApp, Timeline, type Resume, type Sample, type SampledNode } from './observe';
 
-export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
+/**
+ * stall-stop: a planned stop (step-down), and the guard SIGSTOPped mid-stop for longer than L;
+ * stall-fence: a fence (the database stopped past D), and the guard SIGSTOPped mid-stop for
+ * longer than L (the database back meanwhile, so a successor can take over); duplicate-id: a
+ * spare guard started with the active node's `node.id` for L + 2 s, then killed.
+ */
+export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition', 'stall-stop', 'stall-fence', 'duplicate-id'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 /** The drill's default sequence. */
 export const DRILL_FAULTS: readonly FaultType[] = ['crash', 'pause', 'guard-kill', 'step-down'];
@@ -43,6 +49,12 @@ export interface FaultEvent {
 export interface ScenarioResult {
   readonly events: FaultEvent[];
   readonly violations: string[];
+  /** Samples in which two or more nodes answered /health 200. */
+  readonly doubleActive: number;
+  /** Requests served by a fenced node: through HAProxy (its log), and answered by the app asked directly. */
+  readonly servedByFenced: { readonly haproxy: number; readonly direct: number };
+  /** Direct app answers right after a whole node resumed (counted apart, see RESUME_ALLOWANCE_MS). */
+  readonly servedOnResume: number;
   readonly samples: number;
   readonly requests: number;
   readonly served: number;
@@ -77,6 +89,8 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
   readonly names: string[];
   readonly violations: string[] = [];
   readonly events: E[] = [];
+  /** Whole nodes resumed (SIGCONT of guard and app together). */
+  readonly resumes: Resume[] = [];
   /** L in ms. */
   protected readonly L: number;
 
@@ -138,9 +152,15 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
     });
     const fs = fences(samples, this.names);
     const records = this.haproxy.records;
+    const double = doubleActive(samples, this.names);
+    const viaHaproxy = servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t));
+    const direct = servedByFencedApp(samples, this.names, fs, this.resumes);
     return {
       events: this.events,
-      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
+      violations: [...double, ...viaHaproxy, ...direct.violations, ...this.violations],
+      doubleActive: double.length,
+      servedByFenced: { haproxy: viaHaproxy.length, direct: direct.answers },
+      servedOnResume: direct.onResume,
       samples: samples.length,
       requests: results.length,
       served: records.filter((r) => r.served).length,
@@ -156,12 +176,40 @@ class Scenario extends ObservedRun {
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(env.nodes, env.haproxy, env.timings, print, live);
+    super(env.observed, env.haproxy, env.timings, print, live);
     this.D = env.timings.renewDeadlineSecs * 1000;
   }
 
   private node(name: string): GuardNode {
-    return this.env.nodes.find((n) => n.name === name)!;
+    return this.env.observed.find((n) => n.name === name)!;
+  }
+
+  /**
+   * The stall-during-stop nemesis, after its trigger: once the target's stop has begun (its app
+   * says it is stopping gracefully, or is gone), waits until just before the stop timeout S would
+   * escalate to SIGKILL, then SIGSTOPs the guard alone (its app and watchdog run on) for longer
+   * than L, runs `meanwhile` (the database back), and resumes it.
+   */
+  private async stallDuringStop(target: GuardNode, old: { node: string } | undefined, meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
+    const S = this.env.timings.stopTimeoutSecs * 1000;
+    let stopping = false;
+    await this.until(
+      `${target.name}: its stop to begin`,
+      async () => {
+        const a = await target.app();
+        stopping = a.ok && !!a.stopping;
+        return stopping || !a.ok;
+      },
+      this.L + 8000,
+    );
+    if (stopping) await sleep(Math.max(0, S - 500));
+    const pid = target.guardPid;
+    target.signalGuard('SIGSTOP');
+    this.timeline.note(`${target.name}: guard (pid ${pid}) stopped ${stopping ? 'mid-stop, its app still stopping' : 'after its app was gone'}`);
+    await meanwhile();
+    await Promise.all([this.until('another node active while the old one stalls', () => this.otherActive(old?.node), this.L + 8000), sleep(this.L + 1000)]);
+    target.signalGuard('SIGCONT');
+    this.timeline.note(`${target.name}: guard resumed`);
   }
 
   private otherActive(old: string | undefined): boolean {
@@ -196,6 +244,7 @@ class Scenario extends ObservedRun {
         target?.signalNode('SIGSTOP');
         await Promise.all([this.until('another node active during a pause', () => this.otherActive(old?.node), failoverBudget), sleep(this.L + 500)]);
         target?.signalNode('SIGCONT');
+        if (target) this.resumes.push({ node: target.name, at: Date.now() });
         break;
       case 'step-down': {
         const r = await target?.cliAsync('step-down');
@@ -222,6 +271,31 @@ class Scenario extends ObservedRun {
         this.timeline.note('maintenance off');
         const off = await host.cliAsync('maintenance', 'off');
         if (off.code !== 0) this.violations.push(`maintenance off failed: ${off.stderr.trim()}`);
+        break;
+      }
+      case 'stall-stop': {
+        if (!target) break;
+        const stepDown = target.cliAsync('step-down');
+        await this.stallDuringStop(target, old);
+        const r = await stepDown;
+        if (r.code !== 0) this.timeline.note(`${target.name}: step-down answered ${r.code} (its guard was stalled): ${r.stderr.trim()}`);
+        break;
+      }
+      case 'stall-fence':
+        if (!target) break;
+        await env.db!.stop!();
+        await this.stallDuringStop(target, old, () => env.db!.start!());
+        break;
+      case 'duplicate-id': {
+        const dup = env.spare!;
+        if (!target || target === dup) break;
+        dup.setNodeId(target.nodeId);
+        dup.start();
+        this.timeline.note(`${dup.name}: a guard started with node.id=${target.nodeId}, as ${target.name}`);
+        await sleep(this.L + 2000);
+        dup.signalNode('SIGKILL');
+        await dup.exited();
+        this.timeline.note(`${dup.name}: killed`);
         break;
       }
       case 'partition': {
@@ -359,8 +433,10 @@ export function reportLines(r: ScenarioResult, elapsedMs: number): { lines: stri
     ...eventLines(r.events),
     '',
     ...summaryLines(r.events),
-    `${r.samples} health samples (every 50 ms), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
-    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until it holds the lease again in a newer term`,
+    `${r.samples} health samples (every 50 ms, each node's /health and its app asked directly), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
+    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it (through HAProxy, or by its app asked directly) until it holds the lease again in a newer term`,
+    `faults ${r.events.length}: double-active samples ${r.doubleActive}; served by a fenced node ${r.servedByFenced.haproxy} through HAProxy, ${r.servedByFenced.direct} by its app asked directly` +
+      (r.servedOnResume ? ` (and ${r.servedOnResume} direct answer(s) within ${RESUME_ALLOWANCE_MS} ms of a whole-node resume, before its guard could run: not counted)` : ''),
   ];
   if (r.violations.length) lines.push(`VIOLATIONS (${r.violations.length}):`, ...r.violations.map((v) => `  ${v}`));
   else lines.push('violations: 0 (no double-active sample, nothing served after a fence, every fault recovered)');
