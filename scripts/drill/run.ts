@@ -9,7 +9,7 @@ import type { GuardNode } from '../../test/harness/guard-cluster';
 import type { Haproxy } from '../../test/harness/haproxy';
 import { sleep } from '../../test/harness/wait';
 import { parseList } from './cli';
-import { Client, distribution, RESUME_ALLOWANCE_MS, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, servedByFencedApp, Timeline, type Resume, type Sample, type SampledNode } from './observe';
+import { Client, distribution, RESUME_ALLOWANCE_MS, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, servedByFencedApp, Timeline, type AppAnswer, type Resume, type Sample, type SampledNode } from './observe';
 
 /**
  * stall-stop: a planned stop (step-down), and the guard SIGSTOPped mid-stop for longer than L;
@@ -129,6 +129,39 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
     return true;
   }
 
+  /**
+   * The stall-during-stop nemesis, after its trigger (a step-down or a fence): once the target's
+   * stop has begun (its app says it is stopping gracefully, or is gone), waits until just before
+   * the stop timeout `stopMs` would escalate to a kill, then stalls the guard alone (`stall`:
+   * SIGSTOP; its app and any watchdog run on) for longer than L, runs `meanwhile` (the database
+   * back), and resumes it.
+   */
+  async stallDuringStop(
+    target: { readonly name: string; app(): Promise<AppAnswer> },
+    old: { node: string } | undefined,
+    stopMs: number,
+    guard: { stall(): Promise<string>; resume(): Promise<void> },
+    meanwhile: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    let stopping = false;
+    await this.until(
+      `${target.name}: its stop to begin`,
+      async () => {
+        const a = await target.app();
+        stopping = a.ok && !!a.stopping;
+        return stopping || !a.ok;
+      },
+      this.L + 8000,
+    );
+    if (stopping) await sleep(Math.max(0, stopMs - 500));
+    const what = await guard.stall();
+    this.timeline.note(`${target.name}: guard (${what}) stopped ${stopping ? 'mid-stop, its app still stopping' : 'after its app was gone'}`);
+    await meanwhile();
+    await Promise.all([this.until('another node active while the old one stalls', () => this.sampler.active().some((n) => n !== old?.node), this.L + 15000), sleep(this.L + 1000)]);
+    await guard.resume();
+    this.timeline.note(`${target.name}: guard resumed`);
+  }
+
   /** Exactly one node 200 and the client's last 3 requests succeeded. */
   async stable(timeoutMs = 45000): Promise<boolean> {
     return this.until(
@@ -170,6 +203,7 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
 
 class Scenario extends ObservedRun {
   private readonly D: number;
+  private readonly S: number;
 
   constructor(
     readonly env: DrillEnv,
@@ -178,39 +212,25 @@ class Scenario extends ObservedRun {
   ) {
     super(env.observed, env.haproxy, env.timings, print, live);
     this.D = env.timings.renewDeadlineSecs * 1000;
+    this.S = env.timings.stopTimeoutSecs * 1000;
+  }
+
+  /** SIGSTOP / SIGCONT of the guard process alone. */
+  private guardStall(n: GuardNode): { stall(): Promise<string>; resume(): Promise<void> } {
+    return {
+      stall: async () => {
+        const pid = n.guardPid;
+        n.signalGuard('SIGSTOP');
+        return `pid ${pid}`;
+      },
+      resume: async () => n.signalGuard('SIGCONT'),
+    };
   }
 
   private node(name: string): GuardNode {
     return this.env.observed.find((n) => n.name === name)!;
   }
 
-  /**
-   * The stall-during-stop nemesis, after its trigger: once the target's stop has begun (its app
-   * says it is stopping gracefully, or is gone), waits until just before the stop timeout S would
-   * escalate to SIGKILL, then SIGSTOPs the guard alone (its app and watchdog run on) for longer
-   * than L, runs `meanwhile` (the database back), and resumes it.
-   */
-  private async stallDuringStop(target: GuardNode, old: { node: string } | undefined, meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
-    const S = this.env.timings.stopTimeoutSecs * 1000;
-    let stopping = false;
-    await this.until(
-      `${target.name}: its stop to begin`,
-      async () => {
-        const a = await target.app();
-        stopping = a.ok && !!a.stopping;
-        return stopping || !a.ok;
-      },
-      this.L + 8000,
-    );
-    if (stopping) await sleep(Math.max(0, S - 500));
-    const pid = target.guardPid;
-    target.signalGuard('SIGSTOP');
-    this.timeline.note(`${target.name}: guard (pid ${pid}) stopped ${stopping ? 'mid-stop, its app still stopping' : 'after its app was gone'}`);
-    await meanwhile();
-    await Promise.all([this.until('another node active while the old one stalls', () => this.otherActive(old?.node), this.L + 8000), sleep(this.L + 1000)]);
-    target.signalGuard('SIGCONT');
-    this.timeline.note(`${target.name}: guard resumed`);
-  }
 
   private otherActive(old: string | undefined): boolean {
     return this.sampler.active().some((n) => n !== old);
@@ -276,7 +296,7 @@ class Scenario extends ObservedRun {
       case 'stall-stop': {
         if (!target) break;
         const stepDown = target.cliAsync('step-down');
-        await this.stallDuringStop(target, old);
+        await this.stallDuringStop(target, old, this.S, this.guardStall(target));
         const r = await stepDown;
         if (r.code !== 0) this.timeline.note(`${target.name}: step-down answered ${r.code} (its guard was stalled): ${r.stderr.trim()}`);
         break;
@@ -284,7 +304,7 @@ class Scenario extends ObservedRun {
       case 'stall-fence':
         if (!target) break;
         await env.db!.stop!();
-        await this.stallDuringStop(target, old, () => env.db!.start!());
+        await this.stallDuringStop(target, old, this.S, this.guardStall(target), () => env.db!.start!());
         break;
       case 'duplicate-id': {
         const dup = env.spare!;

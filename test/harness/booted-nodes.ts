@@ -18,6 +18,7 @@ import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '
 import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
 import { bundleGuard } from './guard-bundle';
 import { DEMO_APP, parseLogLines } from './guard-cluster';
+import { probeApp, type AppAnswer } from '../../scripts/drill/observe';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';
 import { httpGet, type HealthAnswer } from './health';
 import { Bridge, freeBlock, ip, linkName, Netns, netName, netnsProblems } from './netns';
@@ -91,12 +92,13 @@ StandardOutput=append:/fg/logs/%H-guard.log
 StandardError=append:/fg/logs/%H-guard.log
 `;
 
-const APP_UNIT_TEXT = `[Unit]
+/** The app unit; `stopMs`: it serves on that long after SIGTERM (the demo app's DEMO_STOP_MS). */
+const appUnitText = (stopMs: number) => `[Unit]
 Description=demo app (stands in for the vendor's app server)
 
 [Service]
 Type=simple
-Environment=PORT=${APP_PORT} BIND=0.0.0.0
+Environment=PORT=${APP_PORT} BIND=0.0.0.0 DEMO_STOP_MS=${stopMs}
 ExecStart=/usr/bin/node /fg/demo-app.js
 StandardOutput=append:/fg/logs/%H-app.log
 StandardError=append:/fg/logs/%H-app.log
@@ -118,6 +120,10 @@ export interface BootedClusterOptions {
   readonly nodes?: number;
   /** L in seconds. @default 10 */
   readonly leaseSecs?: number;
+  /** How long the app serves on after SIGTERM (a slow graceful stop). @default 0 */
+  readonly appStopMs?: number;
+  /** A spare node, not booted, for the duplicate-node-id fault (sampled and behind HAProxy like the others). @default false */
+  readonly spare?: boolean;
 }
 
 /** One booted node. */
@@ -142,8 +148,21 @@ export class BootedNode {
     return netName(`${TAG}-${this.c.runId}-${this.name}`);
   }
 
-  /** Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}). */
-  boot(): void {
+  /** Its app asked directly (not through HAProxy). */
+  app(): Promise<AppAnswer> {
+    return probeApp(this.addr, APP_PORT);
+  }
+
+  /** The node's /etc/machine-id (the guard's node id: the boot script takes it), '' when down. */
+  async machineId(): Promise<string> {
+    return (await this.exec(['/bin/cat', '/etc/machine-id'])).stdout.trim();
+  }
+
+  /**
+   * Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}); `uuid`: the
+   * machine id it boots with (a clone of another node's image). @default - a new one
+   */
+  boot(uuid?: string): void {
     const s = this.c.share;
     const bindRo = (file: string, at: string) => `--bind-ro=${join(s, 'units', file)}:${at}`;
     const args = [
@@ -157,6 +176,7 @@ export class BootedNode {
       '--quiet',
       `--machine=${this.machine}`,
       `--hostname=${this.name}`,
+      ...(uuid ? [`--uuid=${uuid}`] : []),
       `--network-namespace-path=/run/netns/${this.netns.name}`,
       `--bind=${s}:/fg`,
       bindRo(NODE_TARGET, `/etc/systemd/system/${NODE_TARGET}`),
@@ -289,6 +309,8 @@ export class BootedCluster {
   readonly share: string;
   readonly spec: ClusterSpec;
   readonly nodes: BootedNode[] = [];
+  /** The spare node (see {@link BootedClusterOptions.spare}): booted as a clone of another by the duplicate-node-id fault. */
+  spare?: BootedNode;
   readonly haproxy: Haproxy;
   db?: TestPostgres;
   private bridgeNet?: Bridge;
@@ -323,7 +345,12 @@ export class BootedCluster {
     this.writeShare();
     this.nodes.forEach((n) => n.boot());
     await Promise.all(this.nodes.map((n) => n.waitGuardServing()));
-    await this.haproxy.start('tcp', this.nodes);
+    await this.haproxy.start('tcp', this.observed);
+  }
+
+  /** Every node the observers watch: the cluster's and the spare. */
+  get observed(): BootedNode[] {
+    return this.spare ? [...this.nodes, this.spare] : this.nodes;
   }
 
   /** A bridge on a free 10.212.k.0/24, one namespace per node with a veth into it. */
@@ -333,10 +360,11 @@ export class BootedCluster {
     this.bridgeNet = new Bridge(linkName(`${TAG}-${this.runId}`), `10.212.${k}.1`, 24);
     this.bridgeNet.create();
     const count = this.opts.nodes ?? 3;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count + (this.opts.spare ? 1 : 0); i++) {
       const id = `${TAG}${this.runId}`;
       const netns = new Netns(netName(`${TAG}-${this.runId}-n${i}`), linkName(`${id}h${i}`), linkName(`${id}p${i}`), `10.212.${k}.${10 + i}`, 24, { bridge: this.bridgeNet.name });
-      this.nodes.push(new BootedNode(`n${i}`, netns, this));
+      if (i < count) this.nodes.push(new BootedNode(`n${i}`, netns, this));
+      else this.spare = new BootedNode('dup', netns, this);
       netns.create();
     }
   }
@@ -360,7 +388,7 @@ export class BootedCluster {
     const units: Record<string, string> = {
       [NODE_TARGET]: NODE_TARGET_TEXT,
       'fc-boot.service': BOOT_UNIT,
-      [APP_UNIT]: APP_UNIT_TEXT,
+      [APP_UNIT]: appUnitText(this.opts.appStopMs ?? 0),
       'guard-log.conf': GUARD_LOG_DROP_IN,
     };
     for (const [name, text] of Object.entries(units)) writeFileSync(join(s, 'units', name), text);
@@ -372,8 +400,8 @@ export class BootedCluster {
     this.torn = true;
     const left: string[] = [];
     await this.haproxy.stop().catch(() => undefined);
-    const pid1s = this.nodes.map((n) => n.pid1()).filter((p): p is number => p !== undefined);
-    await Promise.all(this.nodes.map((n) => n.powerOff().catch(() => undefined)));
+    const pid1s = this.observed.map((n) => n.pid1()).filter((p): p is number => p !== undefined);
+    await Promise.all(this.observed.map((n) => n.powerOff().catch(() => undefined)));
     await this.db?.close().catch(() => undefined);
     const pids = await this.procs.killAll();
     left.push(...pids.map((p) => `pid ${p}`));
@@ -381,7 +409,7 @@ export class BootedCluster {
       for (let i = 0; i < 50 && existsSync(`/proc/${p}`); i++) await sleep(100);
       if (existsSync(`/proc/${p}`)) left.push(`node PID 1 ${p}`);
     }
-    for (const n of this.nodes) left.push(...n.netns.destroy());
+    for (const n of this.observed) left.push(...n.netns.destroy());
     if (this.bridgeNet) left.push(...this.bridgeNet.destroy());
     // a namespace's links go away shortly after it
     const prefix = netName(`${TAG}${this.runId}`);
