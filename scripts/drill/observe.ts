@@ -294,12 +294,12 @@ export function sampleContext(samples: readonly Sample[], names: readonly string
   return `${node} samples around it: ${near.map((s) => `${s.t - t}ms ${s.answers[i].code}/${s.answers[i].role ?? '-'}/${s.answers[i].term ?? '-'}`).join(', ')}`;
 }
 
-/** Median, p95 and max of a list (undefined when empty). */
-export function distribution(xs: readonly number[]): { n: number; median: number; p95: number; max: number } | undefined {
+/** Median, p95, min and max of a list (undefined when empty). */
+export function distribution(xs: readonly number[]): { n: number; median: number; p95: number; min: number; max: number } | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.max(0, Math.min(s.length - 1, Math.ceil(p * s.length) - 1))];
-  return { n: s.length, median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
+  return { n: s.length, median: q(0.5), p95: q(0.95), min: s[0], max: s[s.length - 1] };
 }
 
 /**

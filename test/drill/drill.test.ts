@@ -80,6 +80,7 @@ describe('failover drill (real PostgreSQL, HAProxy, network namespace)', () => {
     expect(out).toMatch(/active: n\d \(term \d+\)/);
     expect(out).toMatch(/event +1 crash +on n\d +failover +\d+\.\d\ds +client downtime +\d+\.\d\ds/);
     expect(out).toMatch(/event +2 step-down +on n\d +failover +\d+\.\d\ds +client downtime +\d+\.\d\ds/);
+    expect(out).toMatch(/^ +6s +\d+\.\d\ds \(\d+\.\d\ds–\d+\.\d\ds, n 1\) +\d+\.\d\ds \(/m);
     expect(out).toContain('violations: 0');
     expect(code).toBe(0);
     const runId = /cleanup: every process of run (\w+) stopped/.exec(out)?.[1];

@@ -103,7 +103,7 @@ describe('checks and figures', () => {
     ];
     expect(downtimeMs(results, 10, Infinity)).toBe(110);
     expect(downtimeMs(results.slice(0, 1), 0, Infinity)).toBe(0);
-    expect(distribution([5, 1, 3, 2, 4])).toEqual({ n: 5, median: 3, p95: 5, max: 5 });
+    expect(distribution([5, 1, 3, 2, 4])).toEqual({ n: 5, median: 3, p95: 5, min: 1, max: 5 });
   });
 });
 
