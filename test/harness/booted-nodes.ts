@@ -86,10 +86,10 @@ Environment=PATH=/fg/shims:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 ExecStart=/bin/sh -c 'exec /bin/bash /fg/boot.sh >>/fg/logs/%H-boot.log 2>&1'
 `;
 
-/** The guard's and the app's output go to the share, where the host reads them. */
-const GUARD_LOG_DROP_IN = `[Service]
-StandardOutput=append:/fg/logs/%H-guard.log
-StandardError=append:/fg/logs/%H-guard.log
+/** The guard's and the app's output go to the share, where the host reads them (`file`: `%H`, the host name, or a fixed name for a clone). */
+const guardLogDropIn = (file = '%H') => `[Service]
+StandardOutput=append:/fg/logs/${file}-guard.log
+StandardError=append:/fg/logs/${file}-guard.log
 `;
 
 /** The app unit; `stopMs`: it serves on that long after SIGTERM (the demo app's DEMO_STOP_MS). */
@@ -153,16 +153,12 @@ export class BootedNode {
     return probeApp(this.addr, APP_PORT);
   }
 
-  /** The node's /etc/machine-id (the guard's node id: the boot script takes it), '' when down. */
-  async machineId(): Promise<string> {
-    return (await this.exec(['/bin/cat', '/etc/machine-id'])).stdout.trim();
-  }
-
   /**
-   * Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}); `uuid`: the
-   * machine id it boots with (a clone of another node's image). @default - a new one
+   * Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}). `cloneOf`:
+   * boots with that node's host name — the guard's default node id — as a cloned image would
+   * (its guard log keeps this node's name).
    */
-  boot(uuid?: string): void {
+  boot(cloneOf?: string): void {
     const s = this.c.share;
     const bindRo = (file: string, at: string) => `--bind-ro=${join(s, 'units', file)}:${at}`;
     const args = [
@@ -175,14 +171,13 @@ export class BootedNode {
       '--console=pipe',
       '--quiet',
       `--machine=${this.machine}`,
-      `--hostname=${this.name}`,
-      ...(uuid ? [`--uuid=${uuid}`] : []),
+      `--hostname=${cloneOf ?? this.name}`,
       `--network-namespace-path=/run/netns/${this.netns.name}`,
       `--bind=${s}:/fg`,
       bindRo(NODE_TARGET, `/etc/systemd/system/${NODE_TARGET}`),
       bindRo('fc-boot.service', '/etc/systemd/system/fc-boot.service'),
       bindRo(APP_UNIT, `/etc/systemd/system/${APP_UNIT}`),
-      bindRo('guard-log.conf', `/etc/systemd/system/${GUARD_UNIT}.d/fc-log.conf`),
+      bindRo(cloneOf ? `guard-log-${this.name}.conf` : 'guard-log.conf', `/etc/systemd/system/${GUARD_UNIT}.d/fc-log.conf`),
       `systemd.unit=${NODE_TARGET}`,
     ];
     const p = this.c.procs.spawn(NSPAWN, args, { log: join(s, 'logs', `${this.name}-console.log`) });
@@ -389,7 +384,8 @@ export class BootedCluster {
       [NODE_TARGET]: NODE_TARGET_TEXT,
       'fc-boot.service': BOOT_UNIT,
       [APP_UNIT]: appUnitText(this.opts.appStopMs ?? 0),
-      'guard-log.conf': GUARD_LOG_DROP_IN,
+      'guard-log.conf': guardLogDropIn(),
+      ...(this.spare ? { [`guard-log-${this.spare.name}.conf`]: guardLogDropIn(this.spare.name) } : {}),
     };
     for (const [name, text] of Object.entries(units)) writeFileSync(join(s, 'units', name), text);
   }
