@@ -45,8 +45,16 @@ export function nodePrerequisiteProblems(): string[] {
   return [...p, ...haproxyProblems()];
 }
 
-/** The cluster spec the nodes boot with: the demo app as a custom profile, HAProxy's check timings. */
+/** The planned-stop bound S the booted nodes use at most: a handover (and a stall in the middle of one) takes seconds. */
+const NODE_MAX_STOP_SECS = 3;
+
+/** The cluster spec the nodes boot with: the demo app as a custom profile, HAProxy's check timings; S at most 3 s. */
 export function nodeSpec(leaseSecs: number): ClusterSpec {
+  const spec = nodeSpecWith(leaseSecs);
+  return spec.guard.stopTimeoutSecs > NODE_MAX_STOP_SECS ? nodeSpecWith(leaseSecs, NODE_MAX_STOP_SECS) : spec;
+}
+
+function nodeSpecWith(leaseSecs: number, stopTimeoutSecs?: number): ClusterSpec {
   return parseClusterSpec({
     name: 'fc12b-nodes',
     profile: custom({
@@ -58,7 +66,7 @@ export function nodeSpec(leaseSecs: number): ClusterSpec {
       readiness: { kind: 'http', url: `http://127.0.0.1:${APP_PORT}/` },
     }),
     // a long startup timeout: an app crash must be noticed by the guard, not by this timeout (defect 3)
-    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT },
+    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT, ...(stopTimeoutSecs ? { stopTimeoutSecs } : {}) },
     // the spec wants T < I; HAProxy checks with inter 1s, timeout 1s
     healthCheck: { intervalSecs: CHECK.intervalSecs, timeoutSecs: 0.9, healthyThreshold: CHECK.healthyThreshold, unhealthyThreshold: CHECK.unhealthyThreshold },
   });

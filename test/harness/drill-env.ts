@@ -57,9 +57,13 @@ export function prerequisiteProblems(o: { partition?: boolean }): string[] {
   return [...haproxyProblems(), ...(o.partition ? netnsProblems('the partition fault') : [])];
 }
 
-/** Timings for L: derived as the guard derives them, so the invariants hold. */
+/** The planned-stop bound S the drills use at most: a handover (and a stall in the middle of one) takes seconds, not the default's tens. */
+export const DRILL_MAX_STOP_SECS = 3;
+
+/** Timings for L: derived as the guard derives them, so the invariants hold; S at most {@link DRILL_MAX_STOP_SECS}. */
 export function drillTimings(leaseSecs: number): GuardTimings {
-  return deriveGuardTimings({ failOverIntervalSecs: leaseSecs });
+  const t = deriveGuardTimings({ failOverIntervalSecs: leaseSecs });
+  return t.stopTimeoutSecs > DRILL_MAX_STOP_SECS ? deriveGuardTimings({ failOverIntervalSecs: leaseSecs, stopTimeoutSecs: DRILL_MAX_STOP_SECS }) : t;
 }
 
 /** The whole environment, started; `teardown` leaves nothing behind. */
