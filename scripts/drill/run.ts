@@ -324,10 +324,18 @@ class Scenario extends ObservedRun {
         ns.cut();
         await this.until('another node active after the partition', () => this.otherActive(cut.name), failoverBudget);
         await this.until('the cut-off node to stop its app', () => !cut.appPid(), this.L);
-        const fenced = cut.logLines().find((l) => l.time >= at && String(l.msg).startsWith('fenced'));
+        // the log line may trail the kill (the exec watchdog kills at its valid-until on its own)
+        const fenceLine = () => cut.logLines().find((l) => l.time >= at && String(l.msg).startsWith('fenced'));
+        for (let i = 0; i < 40 && !fenceLine(); i++) await sleep(50);
+        const fenced = fenceLine();
         ev.fenceMs = fenced ? fenced.time - at : undefined;
         if (old?.node === cut.name && (ev.fenceMs === undefined || ev.fenceMs > this.D + 250)) {
-          this.violations.push(`partition: ${cut.name} fenced ${ev.fenceMs ?? 'never'} ms after the cut; the renew deadline D is ${this.D} ms`);
+          const said = cut
+            .logLines()
+            .filter((l) => l.time >= at)
+            .slice(0, 4)
+            .map((l) => `+${l.time - at} ms ${l.msg}`);
+          this.violations.push(`partition: ${cut.name} fenced ${ev.fenceMs ?? 'never'} ms after the cut; the renew deadline D is ${this.D} ms; its log after the cut: ${said.join('; ') || 'nothing'}`);
         }
         ns.heal();
         break;
