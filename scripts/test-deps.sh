@@ -14,7 +14,10 @@ command -v haproxy >/dev/null || need+=(haproxy)
 { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
-command -v openssl >/dev/null || need+=(openssl) # the MariaDB TLS test makes a throwaway CA
+command -v openssl >/dev/null || need+=(openssl) # the database harness makes a private CA per run
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15) # the pre-16 role rules (startPostgres({ version: 15 }))
+command -v java >/dev/null || need+=(default-jre-headless) # PaperCut's JDBC URL, checked with the real driver
+[ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java) # pgjdbc for test/guard/papercut-jdbc.test.ts
 command -v systemd-nspawn >/dev/null || need+=(systemd-container) # booted-node tests (systemd 252 nodes)
 command -v python3 >/dev/null || need+=(python3) # a stand-in systemd notify socket (Node cannot bind unix datagrams)
 command -v systemd-notify >/dev/null || need+=(systemd) # the guard's sd_notify goes through systemd-notify
@@ -28,7 +31,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# MariaDB's package may start a system server; tests run their own on free ports.
-if command -v systemctl >/dev/null && systemctl is-active --quiet mariadb 2>/dev/null; then systemctl stop mariadb || true; fi
+# MariaDB's and PostgreSQL's packages may start a system server; tests run their own on free ports.
+for unit in mariadb postgresql; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl stop "$unit" || true; fi
+done
 [ -d node_modules ] || npm ci
 echo "test-deps: ready"

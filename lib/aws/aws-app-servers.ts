@@ -1,7 +1,9 @@
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -101,12 +103,15 @@ export class AwsAppServers extends Construct {
       // the app's own database user, and the name clients, PaperCut and the user client use
       app: { database: database.appDatabase, networkAddress: loadBalancer.address },
       ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
-      // Linux nodes hand over before the group replaces them (rolling updates).
-      ...(linux ? { replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region } } : {}),
+      // Windows Firewall admits the guard's port from the NLB's nodes only (its health checks)
+      ...(linux ? {} : { healthProbeSources: loadBalancer.subnetIds.map((id, i) => new DataAwsSubnet(this, `lb-subnet-${i}`, { id }).cidrBlock) }),
+      // nodes hand over before the group replaces them (rolling updates, scale-in)
+      replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region },
     };
     this.userData = withInstallCommands(
       spec.profile.os,
-      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false }) : renderLinuxBootScript(effective, this.bootContext),
+      // packed when longer than EC2 takes (the install commands and the wrapper get 2 KB)
+      spec.profile.os === 'windows' ? renderWindowsBootScript(effective, this.bootContext, { wrap: false, maxBytes: EC2_USER_DATA_MAX_BYTES - 2048 }) : renderLinuxBootScript(effective, this.bootContext),
       props.installCommands ?? [],
       // the domain join reboots the node; the boot script finishes after it
       storage?.domainJoin !== undefined,
@@ -128,12 +133,23 @@ export class AwsAppServers extends Construct {
       policyStatements: [
         { Sid: 'ReadGuardBinary', Effect: 'Allow', Action: 's3:GetObject', Resource: guardAsset.objectArn },
         ...(secrets.length > 0 ? [{ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
-        // The lifecycle watcher (Linux) lets its own group go on once the node has handed over.
-        ...(linux ? [{ Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn }] : []),
+        // The lifecycle watcher lets its own group go on once the node has handed over.
+        { Sid: 'CompleteHandoverHook', Effect: 'Allow', Action: 'autoscaling:CompleteLifecycleAction', Resource: groupArn },
       ],
     });
     if (storage?.domainJoin) {
       new IamRolePolicyAttachment(this, 'domain-join', { role: this.template.role.name, policyArn: `arn:${partition}:iam::aws:policy/${DOMAIN_JOIN_POLICY}` });
+      // aws:domainJoin and the machine's domain logon talk to the domain controllers
+      for (const rule of DOMAIN_CONTROLLER_PORTS) {
+        new VpcSecurityGroupEgressRule(this, `to-domain-controllers-${rule.protocol}-${rule.from}`, {
+          securityGroupId: this.template.securityGroup.id,
+          referencedSecurityGroupId: storage.directorySecurityGroupId!,
+          ipProtocol: rule.protocol,
+          fromPort: rule.from,
+          toPort: rule.to,
+          description: `${spec.name}: nodes to the domain controllers, ${rule.what}`,
+        });
+      }
     }
     const sg = this.template.securityGroup.id;
     for (const port of [...spec.ports.map((p) => p.port), spec.guard.port]) {
@@ -171,16 +187,34 @@ export class AwsAppServers extends Construct {
           skipMatching: false,
         },
       },
-      // Windows nodes hand over when the shutdown stops the guard service (no watcher there).
-      initialLifecycleHook: linux
-        ? [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }]
-        : undefined,
+      initialLifecycleHook: [{ name: HANDOVER_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE', heartbeatTimeout: this.handoverTimeoutSecs }],
       dependsOn: bootNeeds,
       targetGroupArns: Object.values(loadBalancer.targetGroups).map((tg) => tg.arn),
       tag: Object.entries({ ...clusterTags(spec), Name: `${spec.name}-node` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });
   }
 }
+
+/**
+ * What a Windows node joining an AWS Managed Microsoft AD needs to reach on the domain
+ * controllers (Active Directory's ports, as AWS lists them for the directory's security group).
+ */
+export const DOMAIN_CONTROLLER_PORTS: readonly { readonly protocol: 'tcp' | 'udp'; readonly from: number; readonly to: number; readonly what: string }[] = [
+  { protocol: 'tcp', from: 53, to: 53, what: 'DNS' },
+  { protocol: 'udp', from: 53, to: 53, what: 'DNS' },
+  { protocol: 'tcp', from: 88, to: 88, what: 'Kerberos' },
+  { protocol: 'udp', from: 88, to: 88, what: 'Kerberos' },
+  { protocol: 'udp', from: 123, to: 123, what: 'NTP' },
+  { protocol: 'tcp', from: 135, to: 135, what: 'RPC endpoint mapper' },
+  { protocol: 'tcp', from: 389, to: 389, what: 'LDAP' },
+  { protocol: 'udp', from: 389, to: 389, what: 'LDAP' },
+  { protocol: 'tcp', from: 445, to: 445, what: 'SMB (SYSVOL, netlogon)' },
+  { protocol: 'tcp', from: 464, to: 464, what: 'Kerberos password change' },
+  { protocol: 'udp', from: 464, to: 464, what: 'Kerberos password change' },
+  { protocol: 'tcp', from: 636, to: 636, what: 'LDAPS' },
+  { protocol: 'tcp', from: 3268, to: 3269, what: 'global catalog' },
+  { protocol: 'tcp', from: 49152, to: 65535, what: 'dynamic RPC' },
+];
 
 /**
  * The install commands before the boot script (see prependInstallCommands); on Windows wrapped

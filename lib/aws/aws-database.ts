@@ -12,6 +12,7 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
@@ -89,6 +90,8 @@ export class AwsDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsDatabaseProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     const { spec } = props;
     const db = spec.database;
     throwIfProblems(this.node.path, databaseProblems(props));
@@ -152,7 +155,9 @@ export class AwsDatabase extends Construct {
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
       passwordSource = `aws-secretsmanager:${this.secretArn}`;
     }
-    this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name), passwordSource };
+    // verify-full with the RDS bundle for the instance made here; by host name for one brought in
+    const ca = db.existing ? undefined : 'rds';
+    this.guardDatabase = { url: databaseUrl(db.engine, this.username, this.host, this.port, db.name, ca), passwordSource };
 
     const app = spec.profile.appDatabase;
     if (app) {
@@ -172,7 +177,7 @@ export class AwsDatabase extends Construct {
         secretStringWoVersion: props.appPasswordVersion ?? 1,
       });
       this.appDatabase = {
-        url: databaseUrl(db.engine, app.user, this.host, this.port, app.database),
+        url: databaseUrl(db.engine, app.user, this.host, this.port, app.database, ca),
         passwordSource: `aws-secretsmanager:${this.appSecret.arn}`,
       };
     }

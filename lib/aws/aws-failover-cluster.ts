@@ -13,6 +13,7 @@ import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
 import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AwsFailoverCluster}: the spec and the existing network it is built in. */
 export interface AwsFailoverClusterProps extends AwsNodeOptions {
@@ -42,6 +43,11 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
    * @default - none
    */
   readonly activeDirectoryId?: string;
+  /**
+   * Back up the share (EFS automatic backups, FSx backups kept 7 days); see AwsSharedStorageProps.backup.
+   * @default true
+   */
+  readonly shareBackup?: boolean;
   /**
    * Commands run at first boot before the boot script, e.g. to install the app.
    * @default - none
@@ -111,6 +117,8 @@ export class AwsFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsFailoverClusterProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     // Validate first: the spec's and every part's problems in one error, before any resource.
     const parsed = parseSpecProp(props.spec);
     throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...clusterProblems(props, parsed.spec)]));
@@ -133,7 +141,7 @@ export class AwsFailoverCluster extends Construct {
     });
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
     // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
-    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId });
+    if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId, backup: props.shareBackup });
     if (spec.profile.app === 'thinprint' && props.clientKeysValue !== undefined) {
       this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
     }

@@ -88,6 +88,8 @@ export class AwsLoadBalancer extends Construct {
   public readonly healthCheck: NlbHealthCheck;
   /** The ports clients reach: the profile ports, plus the TLS port when there is one. */
   public readonly listenerPorts: readonly number[];
+  /** The subnets the load balancer's nodes (and so its health checks) are in. */
+  public readonly subnetIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: AwsLoadBalancerProps) {
     super(scope, id);
@@ -108,6 +110,7 @@ export class AwsLoadBalancer extends Construct {
       vpcId: props.vpcId,
       tags: awsTags(spec, `${spec.name}-lb`),
     });
+    this.subnetIds = [...(isPublic ? props.publicSubnetIds! : props.subnetIds)];
     this.loadBalancer = new Lb(this, 'nlb', {
       name,
       loadBalancerType: 'network',

@@ -30,6 +30,12 @@ export interface AwsSharedStorageProps {
    */
   readonly activeDirectoryId?: string;
   /**
+   * Back up the share (the app's configuration and data): EFS automatic backups (AWS Backup,
+   * daily, kept 35 days) or FSx automatic backups kept 7 days.
+   * @default true
+   */
+  readonly backup?: boolean;
+  /**
    * FSx throughput in MB/s, one of the values FSx offers (8, 16, 32, … 12288).
    * @default 32
    */
@@ -66,6 +72,8 @@ export class AwsSharedStorage extends Construct {
   public readonly windowsFileSystem?: FsxWindowsFileSystem;
   /** FSx → the directory's domain controllers (all traffic to their security group). */
   public readonly directoryEgress?: VpcSecurityGroupEgressRule;
+  /** SMB: the security group of the directory's domain controllers (nodes joined to the domain need egress to it). */
+  public readonly directorySecurityGroupId?: string;
   /** 2049 (NFS) or 445 (SMB). */
   public readonly port: number;
   /** How the nodes mount the share (the boot script's `share`; `mount` on AzureSharedStorage too). */
@@ -109,12 +117,13 @@ export class AwsSharedStorage extends Construct {
         (subnetId, i) => new EfsMountTarget(this, `mount-${i}`, { fileSystemId: fs.id, subnetId, securityGroups: [this.securityGroup.id] }),
       );
       this.fileSystemPolicy = new EfsFileSystemPolicy(this, 'policy', { fileSystemId: fs.id, policy: efsTlsOnlyPolicy(fs.arn) });
-      new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: 'ENABLED' } });
+      new EfsBackupPolicy(this, 'backup', { fileSystemId: fs.id, backupPolicy: { status: (props.backup ?? true) ? 'ENABLED' : 'DISABLED' } });
       this.mount = { kind: 'efs', fileSystemId: fs.id, region: new DataAwsRegion(this, 'region').region };
     } else {
       // FSx joins the domain and keeps talking to the domain controllers (DNS, Kerberos, LDAP,
       // SMB, RPC): without egress to them the file system never finishes creating.
       const directory = new DataAwsDirectoryServiceDirectory(this, 'directory', { directoryId: props.activeDirectoryId! });
+      this.directorySecurityGroupId = directory.securityGroupId;
       this.directoryEgress = new VpcSecurityGroupEgressRule(this, 'to-domain-controllers', {
         securityGroupId: this.securityGroup.id,
         referencedSecurityGroupId: directory.securityGroupId,
@@ -130,7 +139,7 @@ export class AwsSharedStorage extends Construct {
         storageCapacity: spec.storage.sizeGb,
         throughputCapacity: props.fsxThroughputMbps ?? 32,
         securityGroupIds: [this.securityGroup.id],
-        automaticBackupRetentionDays: 7,
+        automaticBackupRetentionDays: (props.backup ?? true) ? 7 : 0,
         copyTagsToBackups: true,
         skipFinalBackup: false,
         tags: awsTags(spec, `${spec.name}-share`),

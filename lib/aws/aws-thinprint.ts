@@ -7,6 +7,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
 import { isUnresolved } from '../spec/tokens';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.
@@ -42,6 +43,8 @@ export class AwsThinPrintClientKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsThinPrintClientKeysProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     const { spec } = props;
     this.secret = new SecretsmanagerSecret(this, 'secret', {
       namePrefix: `${awsName(spec.name, 'thinprint-clients', 200)}-`,

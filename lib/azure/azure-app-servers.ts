@@ -6,6 +6,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
 import type { BootContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
+import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
@@ -41,6 +42,19 @@ export interface AzureImageReference {
 const CUSTOM_IMAGE_ID =
   /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/Microsoft\.Compute\/(images\/[^/\s]+|galleries\/[^/\s]+\/images\/[^/\s]+(\/versions\/[^/\s]+)?)$/i;
 
+/**
+ * Application Health extension 1.0: Binary Health States, healthy exactly when the probe answers
+ * HTTP 200. The guard's `/live` answers 200 while it runs; version 2.0 (Rich Health States)
+ * would need the body `{"ApplicationHealthState":"Healthy"}` and reads any other body as
+ * Unknown, which repairs and rolling upgrades treat as unhealthy. Source:
+ * https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-health-extension
+ * ("Binary versus Rich Health States").
+ */
+export const APPLICATION_HEALTH_VERSION = '1.0';
+
+/** A managed image (not a gallery image): Azure allows no Trusted Launch with one. */
+const MANAGED_IMAGE_ID = /\/providers\/Microsoft\.Compute\/images\/[^/\s]+$/i;
+
 /** The default Linux image: Ubuntu 22.04 LTS (gen 2). */
 export const DEFAULT_LINUX_IMAGE: AzureImageReference = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' };
 /** The default Windows image: Windows Server 2022 Datacenter Azure Edition. */
@@ -66,7 +80,8 @@ export interface AzureAppServersProps extends AzurePlacement {
    */
   readonly backendAddressPoolIds?: readonly string[];
   /**
-   * Resources that must exist before the nodes boot (role assignments).
+   * Resources that must exist before the nodes boot: an AzureRoleAssignmentWait after the nodes'
+   * role assignments (a grant takes minutes to propagate).
    * @default []
    */
   readonly dependsOn?: readonly ITerraformDependable[];
@@ -108,6 +123,13 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - the marketplace `image`
    */
   readonly sourceImageId?: string;
+  /**
+   * Trusted Launch (secure boot and vTPM). Azure refuses it with a managed image
+   * (`…/Microsoft.Compute/images/<name>`): use a gallery image of security type Trusted Launch,
+   * or set this to false for a managed image.
+   * @default true
+   */
+  readonly trustedLaunch?: boolean;
   /**
    * Commands run at first boot before the boot script, e.g. to install the app when the image
    * does not have it: bash on Linux (stops at the first failure), PowerShell on Windows.
@@ -166,7 +188,7 @@ export class AzureAppServers extends Construct {
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext = windows ? props.bootContext : { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    const bootContext = { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
@@ -184,7 +206,7 @@ export class AzureAppServers extends Construct {
       name: 'guard-live',
       publisher: 'Microsoft.ManagedServices',
       type: windows ? 'ApplicationHealthWindows' : 'ApplicationHealthLinux',
-      typeHandlerVersion: '2.0',
+      typeHandlerVersion: APPLICATION_HEALTH_VERSION,
       autoUpgradeMinorVersion: true,
       settings: JSON.stringify({ protocol: 'http', port: spec.guard.port, requestPath: GUARD_LIVE_PATH, intervalInSeconds: 5, numberOfProbes: 3 }),
     };
@@ -199,24 +221,26 @@ export class AzureAppServers extends Construct {
       customData: Fn.base64encode(script.asString),
       // Overprovisioned VMs would boot guards that race for the lease.
       overprovision: false,
-      // A new model (custom data with a new guard, app version, image) rolls out by itself:
-      // new VMs first (surge; they join as passive, healthy on /live), then the old ones are
-      // deleted; each old VM gets a Terminate event and hands over before it goes (one planned
-      // handover per upgrade). Changing upgrade_mode replaces an existing scale set.
+      // A new model (custom data with a new guard, app version, image) rolls out by itself,
+      // one node per batch: a new VM first (surge; it joins as passive, healthy on /live), then
+      // an old one is deleted after its Terminate event and handover. When the surge's quota
+      // check fails, Azure upgrades the batch in place instead, without Terminate events
+      // (https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-maxsurge);
+      // a batch of one node then still leaves the others serving. Changing upgrade_mode
+      // replaces an existing scale set.
       upgradeMode: 'Rolling',
       rollingUpgradePolicy: {
-        maxBatchInstancePercent: 100,
+        maxBatchInstancePercent: rollingBatchPercent(spec.nodeCount),
         maxUnhealthyInstancePercent: 100,
         maxUnhealthyUpgradedInstancePercent: 0,
         pauseTimeBetweenBatches: 'PT0S',
         maximumSurgeInstancesEnabled: true,
-        // one batch across the zones: every old VM goes together, so the lease moves to a new one
         crossZoneUpgradesEnabled: true,
         prioritizeUnhealthyInstancesEnabled: false,
       },
       terminationNotification: { enabled: true, timeout: `PT${this.handoverTimeoutMinutes}M` },
-      secureBootEnabled: true,
-      vtpmEnabled: true,
+      secureBootEnabled: props.trustedLaunch ?? true,
+      vtpmEnabled: props.trustedLaunch ?? true,
       identity: { type: 'UserAssigned', identityIds: [this.identity.id] },
       ...(props.sourceImageId ? { sourceImageId: props.sourceImageId } : { sourceImageReference: { ...image, version: image.version ?? 'latest' } }),
       osDisk: { caching: 'ReadWrite', storageAccountType: props.osDiskType ?? 'Premium_LRS' },
@@ -244,7 +268,7 @@ export class AzureAppServers extends Construct {
         autoUpgradeMinorVersion: true,
         // Windows stores custom data but never runs it; this runs it once per VM.
         protectedSettings: JSON.stringify({
-          commandToExecute: `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "Copy-Item -Force C:\\AzureData\\CustomData.bin ${ps}; & ${ps}"`,
+          commandToExecute: azureCustomDataCommand(ps),
         }),
       };
       const vmss = new WindowsVirtualMachineScaleSet(this, 'vmss', {
@@ -263,6 +287,14 @@ export class AzureAppServers extends Construct {
       });
     }
   }
+}
+
+/**
+ * The rolling upgrade's batch size: one node of N (at most 50 %, at least Azure's minimum of
+ * 5 %), so even an in-place fallback never takes every node at once.
+ */
+export function rollingBatchPercent(nodeCount: number): number {
+  return Math.max(5, Math.min(50, Math.floor(100 / nodeCount)));
 }
 
 /** Inbound rules of the nodes' NSG, as narrow as the AWS security groups. */
@@ -363,6 +395,13 @@ export function appServersProblems(props: AzureAppServersProps): Problem[] {
         message: 'must be a managed image id (/subscriptions/…/providers/Microsoft.Compute/images/<name>) or a gallery image (…/galleries/<g>/images/<i>[/versions/<v>])',
       });
     }
+  }
+  const managedImage = props.sourceImageId !== undefined && !isUnresolved(props.sourceImageId) && MANAGED_IMAGE_ID.test(props.sourceImageId);
+  if (managedImage && (props.trustedLaunch ?? true)) {
+    problems.push({
+      path: 'sourceImageId',
+      message: 'is a managed image, which Azure refuses with Trusted Launch (secure boot, vTPM): use a shared image gallery image of security type TrustedLaunch, or set trustedLaunch: false',
+    });
   }
   problems.push(...installCommandProblems(props.installCommands));
   if (props.zones !== undefined && props.zones.length === 0) problems.push({ path: 'zones', message: 'must list at least one zone' });

@@ -16,7 +16,10 @@ import type { ClusterSpec } from '../spec/cluster-spec';
 import type { GuardDatabaseSettings } from '../spec/guard-settings';
 import { clientConfig, clusterTags, globalName, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
+import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
+import { KeyVaultSecretValue } from './key-vault-secret-value';
 import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Flexible Server SKUs per spec size; General Purpose, because Burstable has no zone-redundant HA. */
 export const AZURE_DB_SKUS = {
@@ -56,6 +59,13 @@ export interface AzureDatabaseProps extends AzurePlacement {
    * @default - `<name>kv<hash>`
    */
   readonly keyVaultName?: string;
+  /**
+   * Name of the flexible server: `<name>.postgres.database.azure.com` is public DNS, so it is
+   * unique across all of Azure (3–63 lower-case letters, digits and dashes). Give `<spec.name>-db`
+   * to keep a server created before the default changed (a new name replaces the server).
+   * @default - `<name>db<hash>`, like the key vault and the storage accounts
+   */
+  readonly serverName?: string;
   /**
    * Name of the server's administrator (the guard's user).
    * @default 'fcadmin'
@@ -131,11 +141,15 @@ export class AzureDatabase extends Construct {
   public readonly appPasswordSecret?: KeyVaultSecret;
   /** Grants the app servers must have before they boot (Key Vault Secrets User on the secret). */
   public readonly readerRoleAssignments: RoleAssignment[] = [];
-  /** The deploying principal's data-plane role on the vault: other secrets written to it wait for it. */
+  /** The deploying principal's data-plane role on the vault. */
   public readonly secretsOfficerAssignment?: RoleAssignment;
+  /** The wait for that role to propagate: every secret written to the vault depends on it. */
+  public readonly secretsWriterReady?: AzureRoleAssignmentWait;
 
   constructor(scope: Construct, id: string, props: AzureDatabaseProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     throwIfProblems(this.node.path, databaseProblems(props));
     const { spec } = props;
     const db = spec.database;
@@ -163,19 +177,25 @@ export class AzureDatabase extends Construct {
       tags,
     });
     // RBAC vault: the deploying principal needs a data-plane role to write the secret.
-    const writer = new RoleAssignment(this, 'deployer-secrets-officer', {
+    const officer = new RoleAssignment(this, 'deployer-secrets-officer', {
       scope: this.keyVault.id,
       roleDefinitionName: 'Key Vault Secrets Officer',
       principalId: client.objectId,
     });
-    this.secretsOfficerAssignment = writer;
-    // Evaluated once per apply and fed only to write-only attributes: two UUIDs (≥ 244 random
-    // bits, upper + lower case, digits and dashes meet Azure's complexity rules).
-    const password = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
+    this.secretsOfficerAssignment = officer;
+    // Secrets are written once the role has propagated (a write right after the grant gets 403).
+    const writer = new AzureRoleAssignmentWait(this, 'deployer-secrets-officer-propagation', { assignments: [officer] });
+    this.secretsWriterReady = writer;
+    // Two UUIDs (≥ 244 random bits; upper + lower case, digits and dashes meet Azure's
+    // complexity rules), evaluated anew on every apply but written to the secret only when it is
+    // created or passwordVersion changes. The server takes the password from the secret (an
+    // ephemeral read after that write), never from this expression: after a partly failed
+    // apply, the next one gives the server what the secret holds, so the two never differ.
+    const generated = new TerraformLocal(this, 'admin-password', Fn.join('', [Fn.upper(Fn.uuid()), Fn.uuid()]));
     this.passwordSecret = new KeyVaultSecret(this, 'admin-password-secret', {
       name: `${spec.name}-db-admin-password`,
       keyVaultId: this.keyVault.id,
-      valueWo: password.asString,
+      valueWo: generated.asString,
       valueWoVersion: passwordVersion,
       contentType: `password of ${login} on the ${spec.name} ${db.engine} server`,
       tags,
@@ -188,6 +208,8 @@ export class AzureDatabase extends Construct {
         principalId: props.readerPrincipalId!,
       }),
     );
+
+    const password = new KeyVaultSecretValue(this, 'admin-password-value', this.passwordSecret);
 
     const zoneSuffix = db.engine === 'postgres' ? 'private.postgres.database.azure.com' : 'private.mysql.database.azure.com';
     let dnsZoneId = props.privateDnsZoneId;
@@ -208,9 +230,9 @@ export class AzureDatabase extends Construct {
     }
     const common = {
       ...placement,
-      name: `${spec.name}-db`,
+      name: props.serverName ?? globalName(this, placement, spec, 'db'),
       administratorLogin: login,
-      administratorPasswordWo: password.asString,
+      administratorPasswordWo: password.value,
       administratorPasswordWoVersion: passwordVersion,
       backupRetentionDays: db.backupRetentionDays,
       geoRedundantBackupEnabled: props.geoRedundantBackup ?? false,
@@ -252,7 +274,7 @@ export class AzureDatabase extends Construct {
     this.host = this.server.fqdn;
     this.port = DEFAULT_DATABASE_PORT[db.engine];
     this.guardDatabase = {
-      url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name),
+      url: databaseUrl(db.engine, login, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], db.name, 'azure'),
       passwordSource: `azure-keyvault:${this.passwordSecret.versionlessId}`,
     };
 
@@ -278,7 +300,7 @@ export class AzureDatabase extends Construct {
         }),
       );
       this.appDatabase = {
-        url: databaseUrl(db.engine, app.user, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], app.database),
+        url: databaseUrl(db.engine, app.user, this.server.fqdn, DEFAULT_DATABASE_PORT[db.engine], app.database, 'azure'),
         passwordSource: `azure-keyvault:${this.appPasswordSecret.versionlessId}`,
       };
     }
@@ -315,6 +337,10 @@ export function databaseProblems(props: AzureDatabaseProps): Problem[] {
   const name = props.keyVaultName;
   if (name !== undefined && !isUnresolved(name) && !/^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(name)) {
     problems.push({ path: 'keyVaultName', message: `"${name}" must be 3–24 letters, digits and single dashes, starting with a letter` });
+  }
+  const server = props.serverName;
+  if (server !== undefined && !isUnresolved(server) && !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(server)) {
+    problems.push({ path: 'serverName', message: `"${server}" must be 3–63 lower-case letters, digits and dashes, not starting or ending with a dash` });
   }
   const login = props.administratorLogin;
   if (login !== undefined && (!/^[a-z][a-z0-9_]{0,62}$/.test(login) || ['admin', 'administrator', 'root', 'azure_superuser', 'azure_pg_admin', 'guest', 'public'].includes(login))) {

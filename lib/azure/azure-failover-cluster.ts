@@ -12,9 +12,11 @@ import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storag
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
 import { guardBinaryProblems } from '../core/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { azureIdProblems, clusterTags, storageAccountNameProblems, subnetInNetwork, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
+import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {
@@ -34,8 +36,14 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    * @default - none
    */
   readonly databaseSubnetId?: string;
-  /** Subnet for private endpoints (the file share). */
+  /** Subnet for private endpoints (the file share), with private endpoint network policies enabled (an NSG filters the share's endpoint). */
   readonly privateEndpointSubnetId: string;
+  /**
+   * Create an NSG on the private endpoint subnet that lets only `appSubnetId` reach the share;
+   * false when the subnet has an NSG of yours (add `storage.privateEndpointSecurityRules` to it).
+   * @default true
+   */
+  readonly privateEndpointNetworkSecurityGroup?: boolean;
   /**
    * OpenSSH public key of the nodes' admin user; required on Linux. No key is built in.
    * @default - none (Windows profiles use `windowsAdminPassword`)
@@ -72,6 +80,11 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly sourceImageId?: string;
   /**
+   * Trusted Launch of the nodes; see AzureAppServersProps.trustedLaunch.
+   * @default true
+   */
+  readonly trustedLaunch?: boolean;
+  /**
    * Commands run at first boot before the boot script; see AzureAppServersProps.installCommands.
    * @default - none
    */
@@ -92,6 +105,16 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    * @default - derived, see AzureDatabaseProps.keyVaultName
    */
   readonly keyVaultName?: string;
+  /**
+   * Back up the share (soft delete; SMB: daily Azure Backup kept 30 days); see AzureSharedStorageProps.backup.
+   * @default true
+   */
+  readonly shareBackup?: boolean;
+  /**
+   * Name of the database server (globally unique DNS name).
+   * @default - derived, see AzureDatabaseProps.serverName
+   */
+  readonly databaseServerName?: string;
   /**
    * Name of the file share's storage account (globally unique).
    * @default - derived, see AzureSharedStorageProps.storageAccountName
@@ -169,6 +192,8 @@ export class AzureFailoverCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureFailoverClusterProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     // Validate first: the spec's and every part's problems in one error, before any resource.
     const parsed = parseSpecProp(props.spec);
     throwIfProblems(this.node.path, uniqueProblems([...parsed.problems, ...propProblems(props), ...(parsed.spec ? clusterProblems(props, parsed.spec) : [])]));
@@ -190,6 +215,7 @@ export class AzureFailoverCluster extends Construct {
       virtualNetworkId: props.virtualNetworkId,
       readerPrincipalId: this.identity.principalId,
       keyVaultName: props.keyVaultName,
+      serverName: props.databaseServerName,
       privateDnsZoneId: props.databasePrivateDnsZoneId,
     });
     // The ids 'file-share', 'guard-blob' and 'alerts' predate the renames (AzureFileShare, AzureGuardBlob,
@@ -199,12 +225,15 @@ export class AzureFailoverCluster extends Construct {
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
+      clientSubnetId: props.appSubnetId,
+      privateEndpointNetworkSecurityGroup: props.privateEndpointNetworkSecurityGroup,
+      backup: props.shareBackup,
       virtualNetworkId: props.virtualNetworkId,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
       createPrivateDnsZone: props.createFilePrivateDnsZone,
       keyVaultId: this.database.keyVault?.id,
-      keyVaultWriter: this.database.secretsOfficerAssignment,
+      keyVaultWriter: this.database.secretsWriterReady,
       readerPrincipalId: this.identity.principalId,
     });
     this.guardAsset = new AzureGuardAsset(this, 'guard-blob', {
@@ -241,18 +270,25 @@ export class AzureFailoverCluster extends Construct {
       bootContext: this.bootContext,
       identity: this.identity,
       backendAddressPoolIds: [this.loadBalancer.backendPool.id],
-      // The grants and the share's endpoint exist before the first boot script runs.
+      // The nodes' grants have propagated and the share's endpoint exists before the first boot script runs.
       dependsOn: [
-        ...this.database.readerRoleAssignments,
-        ...this.storage.readerRoleAssignments,
-        this.guardAsset.readerRoleAssignment,
+        new AzureRoleAssignmentWait(this, 'node-grants-propagation', {
+          assignments: [
+            ...this.database.readerRoleAssignments,
+            ...this.storage.readerRoleAssignments,
+            this.guardAsset.readerRoleAssignment,
+            ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
+          ],
+        }),
         this.storage.privateEndpoint,
-        ...(this.thinprintClientKeys ? [this.thinprintClientKeys.readerRoleAssignment] : []),
+        // without the zone's link the share's name resolves to its public address: the mount fails
+        ...(this.storage.privateDnsZoneLink ? [this.storage.privateDnsZoneLink] : []),
       ],
       vmSize: props.vmSize,
       zones: props.zones,
       image: props.image,
       sourceImageId: props.sourceImageId,
+      trustedLaunch: props.trustedLaunch,
       installCommands: props.installCommands,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
@@ -356,6 +392,10 @@ function propProblems(props: AzureFailoverClusterProps): Problem[] {
     ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
     ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
     ...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'),
+    // The private DNS zones are linked to virtualNetworkId: a subnet elsewhere would not resolve them.
+    ...(['appSubnetId', 'databaseSubnetId', 'privateEndpointSubnetId'] as const)
+      .filter((prop) => props[prop] && props.virtualNetworkId && !subnetInNetwork(props[prop]!, props.virtualNetworkId))
+      .map((prop) => ({ path: prop, message: `"${props[prop]}" is not a subnet of virtualNetworkId (${props.virtualNetworkId}), whose private DNS zones the cluster links` })),
   ];
 }
 
@@ -385,13 +425,14 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   }
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
-    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
-      rename({ delegatedSubnetId: 'databaseSubnetId' }),
+    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName, serverName: props.databaseServerName }).map(
+      rename({ delegatedSubnetId: 'databaseSubnetId', serverName: 'databaseServerName' }),
     ),
     ...sharedStorageProblems({
       ...placement,
       spec,
       privateEndpointSubnetId: props.privateEndpointSubnetId,
+      clientSubnetId: props.appSubnetId || pending,
       virtualNetworkId: props.virtualNetworkId || pending,
       storageAccountName: props.fileStorageAccountName,
       privateDnsZoneId: props.filePrivateDnsZoneId,
@@ -415,6 +456,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       windowsAdminPassword: props.windowsAdminPassword,
       image: props.image,
       sourceImageId: props.sourceImageId,
+      trustedLaunch: props.trustedLaunch,
       installCommands: props.installCommands,
       zones: props.zones,
     }).filter((p) => p.path !== 'zones'),

@@ -8,6 +8,7 @@ import type { GuardBinarySource } from '../boot/context';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { defaultGuardBinary } from '../core/guard-build';
 import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
 
@@ -97,7 +98,8 @@ export class AzureGuardAsset extends Construct {
       source: this.asset.path,
       contentType: 'application/octet-stream',
       metadata: { sha256: this.sha256 },
-      dependsOn: [uploader],
+      // uploaded once the role has propagated (an upload right after the grant gets 403)
+      dependsOn: [new AzureRoleAssignmentWait(this, 'deployer-blob-contributor-propagation', { assignments: [uploader] })],
     });
     this.readerRoleAssignment = new RoleAssignment(this, 'reader', {
       scope: this.container.id,

@@ -1,6 +1,7 @@
 import { Fn, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
 import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { isUnresolved } from '../spec/tokens';
@@ -30,12 +31,12 @@ export function clientConfig(scope: Construct): DataAzurermClientConfig {
 }
 
 /**
- * A globally unique, deterministic name for storage accounts and key vaults (3–24 lower-case
- * letters and digits): the cluster name, a purpose tag and 8 hex chars of
+ * A globally unique, deterministic name for storage accounts, key vaults and database servers
+ * (3–24 lower-case letters and digits; each is a public DNS name): the cluster name, a purpose tag and 8 hex chars of
  * md5(subscription/resource group/cluster/purpose). Known at plan time (the data source is read
  * during plan), stable across runs, different per subscription and resource group.
  */
-export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv'): string {
+export function globalName(scope: Construct, placement: AzurePlacement, spec: ClusterSpec, purpose: 'fs' | 'gb' | 'kv' | 'db'): string {
   const base = spec.name.replace(/-/g, '').slice(0, 24 - purpose.length - 8);
   const subscription = clientConfig(scope).subscriptionId;
   const hash = Fn.substr(Fn.md5(Fn.join('/', [subscription, placement.resourceGroupName, spec.name, purpose])), 0, 8);
@@ -85,4 +86,20 @@ export function azureIdProblems(prop: string, id: string | undefined, kind: keyo
 export function isIpv4(value: string): boolean {
   const parts = value.split('.');
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/**
+ * The subnet behind a subnet resource id, read at plan time (its address prefixes, NSG and
+ * network policies). The id's parts are taken from the literal id, or by Terraform from a token.
+ */
+export function subnetLookup(scope: Construct, id: string, subnetId: string): DataAzurermSubnet {
+  const part = (index: number): string => (isUnresolved(subnetId) ? Fn.element(Fn.split('/', subnetId), index) : subnetId.split('/')[index]);
+  // /subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>
+  return new DataAzurermSubnet(scope, id, { resourceGroupName: part(4), virtualNetworkName: part(8), name: part(10) });
+}
+
+/** True when a literal subnet id lies inside a literal virtual network id (tokens: true, decided at plan). */
+export function subnetInNetwork(subnetId: string, virtualNetworkId: string): boolean {
+  if (isUnresolved(subnetId) || isUnresolved(virtualNetworkId)) return true;
+  return subnetId.toLowerCase().startsWith(`${virtualNetworkId.toLowerCase()}/subnets/`);
 }

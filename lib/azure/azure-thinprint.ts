@@ -6,6 +6,7 @@ import type { Problem } from '../core/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { clusterTags } from './azure-support';
 import { isUnresolved } from '../spec/tokens';
+import { requireWriteOnlyArguments } from '../core/terraform-version';
 
 /** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {
@@ -44,6 +45,8 @@ export class AzureThinPrintClientKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: AzureThinPrintClientKeysProps) {
     super(scope, id);
+    // passwords and keys go through write-only arguments (`*_wo`): Terraform ≥ 1.11
+    requireWriteOnlyArguments(this);
     this.secret = new KeyVaultSecret(this, 'secret', {
       name: `${props.spec.name}-thinprint-clients`,
       keyVaultId: props.keyVaultId,

@@ -10,3 +10,4 @@ export * from './azure-alarms';
 export * from './azure-dns-cluster';
 export * from './azure-failover-cluster';
 export * from './azure-thinprint';
+export * from './azure-rbac-propagation';

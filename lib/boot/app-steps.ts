@@ -165,12 +165,19 @@ export function windowsAppSteps(spec: ClusterSpec, ctx: BootContext): string[] {
 ${
   share
     ? `  $pdTarget = [System.IO.Path]::Combine($ShareRoot, ${psQuote(PRINT_DEPLOY_SHARE_DIR.replace('/', '\\'))})
-  if ((Get-LinkTarget $pdData) -ne $pdTarget) {
+  if ((ConvertTo-PlainPath (Get-LinkTarget $pdData)) -ne (ConvertTo-PlainPath $pdTarget)) {
     Stop-Service -Name $pdService -ErrorAction SilentlyContinue
-    if (-not (Test-Path -LiteralPath $pdTarget)) {
-      if (Test-Path -LiteralPath $pdData) { Copy-Item -LiteralPath $pdData -Destination $pdTarget -Recurse } else { New-Item -ItemType Directory -Path $pdTarget | Out-Null }
-      Write-Log "copied Print Deploy's data folder to the share"
-    }
+    # the first node seeds it, under the seed lock, as on Linux
+    $lock = Enter-SeedLock
+    try {
+      if (-not (Test-Path -LiteralPath $pdTarget)) {
+        $partial = "$pdTarget.fg-seeding"
+        if (Test-Path -LiteralPath $partial) { Remove-Item -LiteralPath $partial -Recurse -Force }
+        if (Test-Path -LiteralPath $pdData) { Copy-Item -LiteralPath $pdData -Destination $partial -Recurse } else { [System.IO.Directory]::CreateDirectory($partial) | Out-Null }
+        Rename-Item -LiteralPath $partial -NewName ([System.IO.Path]::GetFileName($pdTarget))
+        Write-Log "copied Print Deploy's data folder to the share"
+      }
+    } finally { $lock.Dispose() }
     $existing = Get-Item -LiteralPath $pdData -Force -ErrorAction SilentlyContinue
     if ($null -ne $existing -and $existing.LinkType -eq 'SymbolicLink') { $existing.Delete() }
     elseif ($null -ne $existing) {
@@ -179,13 +186,14 @@ ${
       while (Test-Path -LiteralPath $bak) { $bak = "$pdData.bak.$n"; $n++ }
       Rename-Item -LiteralPath $pdData -NewName ([System.IO.Path]::GetFileName($bak))
     }
-    New-Item -ItemType SymbolicLink -Path $pdData -Target $pdTarget | Out-Null
+    New-SymbolicLink $pdData $pdTarget $true
     Write-Log "linked Print Deploy's data -> $pdTarget"
     $pdChanged = $true
   }
 `
     : ''
 }  $toml = Join-Path $pdData 'config\\client.conf.toml'
+  [System.IO.Directory]::CreateDirectory((Split-Path -Parent $toml)) | Out-Null
   $text = if (Test-Path -LiteralPath $toml) { [System.IO.File]::ReadAllText($toml) } else { '' }
   if ($text -notmatch '(?m)^\\s*HighAvailabilityCheckEnabled\\s*=\\s*true\\s*$') {
     if ($text -match '(?m)^\\s*HighAvailabilityCheckEnabled\\s*=') { $text = $text -replace '(?m)^\\s*HighAvailabilityCheckEnabled\\s*=.*$', 'HighAvailabilityCheckEnabled=true' }

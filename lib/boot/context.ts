@@ -30,6 +30,12 @@ export interface BootContext {
    * the replacement go on. @default - none (the shutdown's guard stop still releases the lease)
    */
   readonly replacementNotice?: ReplacementNotice;
+  /**
+   * Windows: where the load balancer's health probes come from (the guard's port admits only
+   * these in Windows Firewall): the NLB's subnets on AWS. @default - Azure (a guard from a blob):
+   * `168.63.129.16`; otherwise any source (the security group scopes the port)
+   */
+  readonly healthProbeSources?: readonly string[];
   /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */
   readonly thinprint?: ThinPrintNodeSettings;
 }

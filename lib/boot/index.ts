@@ -5,3 +5,4 @@ export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, NO_SHARE, 
 export { renderWindowsBootScript, renderWindowsDnsNodeScript, type WindowsBootScriptOptions } from './windows';
 export { coveringNetwork, thinprintSettingsProblems, type CoveringNetwork, type ThinPrintNodeSettings } from './thinprint-windows';
 export { prependInstallCommands, installCommandProblems } from './install-commands';
+export { papercutLinuxInstallCommands, PAPERCUT_MF_LINUX_INSTALLER } from './papercut-install';

@@ -161,8 +161,8 @@ log "boot script for cluster $CLUSTER_NAME on node $NODE_ID"
 /**
  * `retry CMD…`: runs CMD until it succeeds, 60 tries 10 s apart. A role assignment (Azure) or
  * an instance-role policy (AWS) made in the same apply answers 403 for minutes after the VM
- * boots, and neither `curl --retry` nor the aws CLI retries a 403. Messages go to stderr so a
- * command's output stays clean for a pipe.
+ * boots, and neither `curl --retry` nor the aws CLI retries a 403; apt's lists lock is held by
+ * apt-daily at first boot. Messages go to stderr so a command's output stays clean for a pipe.
  */
 const RETRY_HELPER = sh`RETRY_ATTEMPTS=60
 RETRY_DELAY_SECS=10
@@ -173,7 +173,7 @@ retry() {
       log "gave up after $n attempts: $1" >&2
       return 1
     fi
-    log "attempt $n of $RETRY_ATTEMPTS failed: $1 (retrying in $RETRY_DELAY_SECS s; a new permission can take minutes to apply)" >&2
+    log "attempt $n of $RETRY_ATTEMPTS failed: $1 (retrying in $RETRY_DELAY_SECS s; a new permission or another process's lock can take minutes)" >&2
     sleep "$RETRY_DELAY_SECS"
     n=$((n + 1))
   done
@@ -217,7 +217,7 @@ PACKAGES_DEB=${shArray(deb)}
   if ! rpm -q "\${PACKAGES_RPM[@]}" >/dev/null 2>&1; then "$pm" -y install "\${PACKAGES_RPM[@]}"; fi
 elif command -v apt-get >/dev/null 2>&1; then
   if ! dpkg -s "\${PACKAGES_DEB[@]}" >/dev/null 2>&1; then
-    apt_get update
+    retry apt_get update
     apt_get install -y "\${PACKAGES_DEB[@]}"
   fi
 else
@@ -229,6 +229,8 @@ fi
 /**
  * apt-get that waits (up to 10 min) for the dpkg lock instead of failing: on Ubuntu,
  * unattended-upgrades and cloud-init's own package step hold it during the first boot.
+ * `DPkg::Lock::Timeout` covers dpkg's lock only, not `update`'s lists lock (held by
+ * apt-daily.service at first boot): `update` runs under `retry`.
  */
 const APT_GET = sh`apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 "$@"; }
 `;
@@ -451,7 +453,7 @@ ${shHeredoc('install_file "$SYSCTL_FILE" 0644', sysctl)}
 sysctl -p "$SYSCTL_FILE"
 ip addr replace "$LOOPBACK_VIP/32" dev lo
 # the address is gone after a reboot unless a unit puts it back
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.vipUnit)} 0600`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.vipUnit)} 0644`, unit)}
 systemctl daemon-reload
 systemctl enable ${shQuote(LINUX.vipUnit)}
 `;
@@ -670,7 +672,7 @@ WantedBy=multi-user.target
   return `step "install the lifecycle watcher"
 LIFECYCLE_SCRIPT=${rooted(LINUX.lifecycleScript)}
 ${shHeredoc('install_file "$LIFECYCLE_SCRIPT" 0700', watcher)}
-${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.lifecycleUnit)} 0600`, unit)}
+${shHeredoc(`install_file "$UNIT_DIR"/${shQuote(LINUX.lifecycleUnit)} 0644`, unit)}
 systemctl daemon-reload
 systemctl enable --now ${shQuote(LINUX.lifecycleUnit)}
 `;

@@ -27,9 +27,10 @@ export interface ThinPrintNodeSettings {
 /** The registry key of the guide ("hkey_local_machine\software\thinprint\tpconnect"). */
 export const TPCONNECT_KEY = 'HKLM:\\SOFTWARE\\ThinPrint\\TPConnect';
 /**
- * Registry value of the TCP port engines (servers) connect to; the guide sets it in the
- * configuration console (4000 → 4002). The value name is not in the public documentation
- * found, so the dns-mode script checks afterwards that the service really listens on 4002.
+ * Registry value of the TCP port engines (servers) connect to. The vendor documents only its
+ * configuration console for this (4000 → 4002), no value name and no command line, so the value
+ * is written and then proven in every mode: the dns-mode script waits for a listener on 4002,
+ * and a guarded node's readiness is a connect to 4002 (never ready, never serving, otherwise).
  */
 export const TPCONNECT_SERVER_PORT_VALUE = 'ServerPort';
 /** IGMPVersion 3 means IGMPv2, the only version a Transit Gateway multicast domain speaks. */
@@ -185,7 +186,7 @@ ${multicast ? '  $script:RebootForIgmp = $false\n' : ''}${multicastPart}  # engi
   if (Set-RegistryValue $TpRegistryKey $TpServerPortValue 'DWord' $TpServerPort) { $changed = $true }
   if ($TpClientKeysSecretRef) {
     # no channel syncs client IDs between nodes here: every node adds them itself
-    $parsed = ConvertFrom-Json -InputObject (Get-SecretText $TpClientKeysSecretRef)
+    $parsed = ConvertFrom-SecretJson (Get-SecretText $TpClientKeysSecretRef) 'with the client keys'
     $pairs = @(foreach ($client in @($parsed.clients)) {
       $id = [string]$client.id
       $key = [string]$client.key

@@ -1,7 +1,8 @@
 import { promises as fs } from 'fs';
 import { basename, dirname, join } from 'path';
-import { databaseKind, parseMysqlUrl } from './database-url';
-import { urlIdentity } from './sql-session';
+import { rootCertificates } from 'tls';
+import { loadCa } from './database-tls';
+import { databaseKind, parseDatabaseUrl, type DatabaseTls, type MysqlTarget } from './database-url';
 
 /**
  * Writing the app's own config files from secrets read at start time: PaperCut's `database.*`
@@ -26,36 +27,89 @@ export function escapePropertyValue(value: string): string {
   return out.replace(/^ /, '\\ ');
 }
 
+/** File name of the CA bundle the guard writes beside the app's properties, for its JDBC driver. */
+export const JDBC_CA_FILE = 'failover-guard-db-ca.pem';
+
 /**
  * PaperCut's external-database keys (the manual's "Upsize to an external database"): type,
- * JDBC driver, JDBC URL, user and password. TLS follows the app URL's mode, which the
- * constructs always set to required (`sslmode=require` / `ssl-mode=REQUIRED`).
+ * JDBC driver, JDBC URL, user and password. TLS follows the app URL's mode. PostgreSQL's driver
+ * (pgjdbc) verifies against a PEM root file like libpq: with verify-ca/verify-full the URL names
+ * `caFile` (written by {@link writePapercutDatabaseConfig}). MySQL Connector/J verifies only
+ * against a Java trust store: with VERIFY_* and a public CA (system, azure) it uses the JVM's
+ * own, which holds those roots; with the RDS bundle or a CA file it is REQUIRED (encrypted, not
+ * verified), as docs/guard.md says.
  */
-export function papercutDatabaseProperties(appUrl: string, password: string): Array<[string, string]> {
-  const { user, database } = urlIdentity(appUrl);
-  const u = new URL(appUrl.replace(/^[a-z]+:/i, 'http:'));
+export function papercutDatabaseProperties(appUrl: string, password: string, caFile?: string): Array<[string, string]> {
+  const r = parseDatabaseUrl(appUrl);
+  if (!r.ok) throw new Error(`app.database.url: ${r.message}`);
+  const t = r.target;
+  const { tls } = t;
   if (databaseKind(appUrl) === 'postgres') {
-    const sslmode = u.searchParams.get('sslmode') ?? 'prefer';
-    const host = u.port ? `${u.hostname}:${u.port}` : u.hostname;
+    const verifies = tls.mode === 'verify-ca' || tls.mode === 'verify-full';
+    if (verifies && !caFile) throw new Error('the JDBC URL needs the CA file to verify the server against');
+    const root = verifies ? `&sslrootcert=${encodeURIComponent(caFile!)}` : '';
     return [
       ['database.type', 'PostgreSQL'],
       ['database.driver', 'org.postgresql.Driver'],
-      ['database.url', `jdbc:postgresql://${host}/${database}?sslmode=${encodeURIComponent(sslmode)}`],
-      ['database.username', user],
+      ['database.url', `jdbc:postgresql://${jdbcHost(t.host)}:${t.port}/${t.database}?sslmode=${tls.mode}${root}`],
+      ['database.username', t.user],
       ['database.password', password],
     ];
   }
-  const r = parseMysqlUrl(appUrl);
-  if (!r.ok) throw new Error(`app.database.url: ${r.message}`);
-  const t = r.target;
+  const publicRoots = tls.ca?.kind === 'system' || tls.ca?.kind === 'azure';
+  const sslMode = (t as MysqlTarget).sslMode === 'DISABLED' ? 'DISABLED' : publicRoots ? (t as MysqlTarget).sslMode : 'REQUIRED';
   return [
     ['database.type', 'MySQL'],
     ['database.driver', 'com.mysql.cj.jdbc.Driver'],
     // Connector/J's sslMode has the mysql client's values (DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY)
-    ['database.url', `jdbc:mysql://${t.host}:${t.port}/${t.database}?sslMode=${t.sslMode}`],
-    ['database.username', user],
+    ['database.url', `jdbc:mysql://${jdbcHost(t.host)}:${t.port}/${t.database}?sslMode=${sslMode}`],
+    ['database.username', t.user],
     ['database.password', password],
   ];
+}
+
+function jdbcHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The PEM text a JDBC driver verifies against for these TLS settings (Node's roots for `system`). */
+export async function jdbcCaPem(tls: DatabaseTls): Promise<string | undefined> {
+  if (!tls.ca) return undefined;
+  const ca = await loadCa(tls.ca, tls.keys);
+  const pems = ca === undefined ? [...rootCertificates] : typeof ca === 'string' ? [ca] : ca;
+  return pems.map((p) => p.trim()).join('\n') + '\n';
+}
+
+/**
+ * PaperCut's `database.*` keys in `file`, and for a verifying PostgreSQL URL the CA bundle beside
+ * it ({@link JDBC_CA_FILE}, the path as the app sees it), each rewritten only when it changed.
+ * True when anything was written.
+ */
+export async function writePapercutDatabaseConfig(file: string, appUrl: string, password: string): Promise<boolean> {
+  const r = parseDatabaseUrl(appUrl);
+  if (!r.ok) throw new Error(`app.database.url: ${r.message}`);
+  const { tls } = r.target;
+  const needsFile = databaseKind(appUrl) === 'postgres' && (tls.mode === 'verify-ca' || tls.mode === 'verify-full');
+  const caFile = needsFile ? join(dirname(file), JDBC_CA_FILE) : undefined;
+  let wrote = false;
+  if (caFile) wrote = await writeIfChanged(caFile, (await jdbcCaPem(tls))!, 0o644);
+  return (await writePropertiesFile(file, papercutDatabaseProperties(appUrl, password, caFile))) || wrote;
+}
+
+/** Writes `text` to `file` through a temp file and a rename, unless it already holds it. */
+async function writeIfChanged(file: string, text: string, mode: number): Promise<boolean> {
+  const before = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (before === text) return false;
+  const tmp = join(dirname(file), `.${basename(file)}.fg-${process.pid}`);
+  try {
+    await fs.writeFile(tmp, text, { mode });
+    await fs.chmod(tmp, mode);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  return true;
 }
 
 /** The key of a properties line, or undefined for comments and blank lines. */

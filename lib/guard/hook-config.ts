@@ -1,5 +1,6 @@
 import type { Problem } from '../core/problems';
-import { APP_KEYS, HOOK_PHASES, hookKey } from '../spec/hook-settings';
+import { APP_KEYS, HOOK_PHASES, hookKey, hookTimeoutProblems } from '../spec/hook-settings';
+import { GUARD_KEYS } from '../spec/guard-settings';
 import type { AppHook } from '../spec/profile';
 import { databaseUrlProblem } from './database-url';
 
@@ -87,9 +88,14 @@ export function parseHook(json: unknown): { hook: AppHook } | { issues: string[]
 
 /**
  * Reads the hook keys (from the file only: they are JSON, not meant for env overrides) and the
- * `app.*` keys (`raw`: file values already overridden by env). Every problem names its key.
+ * `app.*` keys (`raw`: file values already overridden by env). Every problem names its key;
+ * hooks whose timeouts do not fit in `startupTimeoutSecs` name that key too.
  */
-export function loadAppHookConfig(fileEntries: ReadonlyMap<string, string>, raw: ReadonlyMap<string, string>): { config: AppHookConfig; problems: Problem[] } {
+export function loadAppHookConfig(
+  fileEntries: ReadonlyMap<string, string>,
+  raw: ReadonlyMap<string, string>,
+  startupTimeoutSecs?: number,
+): { config: AppHookConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const phases: Record<keyof typeof HOOK_PHASES, Array<{ index: number; hook: AppHook }>> = { beforeStart: [], afterReady: [] };
   for (const [key, value] of fileEntries) {
@@ -109,9 +115,9 @@ export function loadAppHookConfig(fileEntries: ReadonlyMap<string, string>, raw:
     }
     phases[at.phase].push({ index: at.index, hook: r.hook });
   }
-  const ordered = (list: Array<{ index: number; hook: AppHook }>) => list.sort((a, b) => a.index - b.index).map((e) => e.hook);
-  const beforeStart = ordered(phases.beforeStart);
-  const afterReady = ordered(phases.afterReady);
+  for (const list of Object.values(phases)) list.sort((a, b) => a.index - b.index);
+  const beforeStart = phases.beforeStart.map((e) => e.hook);
+  const afterReady = phases.afterReady.map((e) => e.hook);
   const names = new Map<string, string>();
   for (const [phase, list] of [['before-start', beforeStart], ['after-ready', afterReady]] as const) {
     for (const h of list) {
@@ -129,6 +135,10 @@ export function loadAppHookConfig(fileEntries: ReadonlyMap<string, string>, raw:
   }
   if (source !== undefined && !PASSWORD_SOURCE.test(source)) {
     problems.push({ path: APP_KEYS.passwordSource, message: 'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…' });
+  }
+  if (startupTimeoutSecs !== undefined) {
+    const hook = (phase: keyof typeof HOOK_PHASES, i: number) => `${HOOK_PHASES[phase]}.${phases[phase][i].index}`;
+    problems.push(...hookTimeoutProblems({ beforeStart, afterReady }, startupTimeoutSecs, { startup: GUARD_KEYS.startupTimeoutSecs, hook }));
   }
   const all = [...beforeStart, ...afterReady];
   if (url === undefined && all.some((h) => h.kind !== 'command')) {

@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'child_process';
 import type { AppHook } from '../spec/profile';
-import { writePropertiesFile, papercutDatabaseProperties } from './app-config';
+import { writePapercutDatabaseConfig } from './app-config';
 import { appTableCount, ensureAppDatabase, runOnceUnderLease } from './app-database';
 import type { Log } from './log';
 import type { AppHookConfig } from './hook-config';
 import type { SessionTarget } from './sql-session';
 import { urlIdentity } from './sql-session';
+import { SETPRIV } from './exec-supervisor';
 import type { Supervisor } from './supervisor';
 
 /** What the hooks read besides their own definition. */
@@ -51,13 +52,23 @@ function userIds(user: string): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** Runs argv (no shell) in its own process group; kills the group at the timeout or on abort. */
+/** How long output may still come through the pipes after the hook's process exited. */
+const PIPE_GRACE_MS = 50;
+
+/**
+ * Runs argv (no shell) in its own process group; kills the group at the timeout or on abort. The
+ * hook runs inside the guard's kill scope: its own group (killed whole), `--pdeathsig KILL` (it
+ * dies with the guard), the guard's cgroup (a child stays in its parent's). Settles when the
+ * process exits, not when its pipes close: a grandchild that keeps them open (a daemon it
+ * started) cannot keep the hook pending; the pipes are destroyed then.
+ */
 export function runCommand(argv: readonly string[], opts: { env: Record<string, string>; timeoutMs: number; signal: AbortSignal; user?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
     // an abort that came while a database step ran must not let the program start at all
     if (opts.signal.aborted) return reject(new Error('aborted: the app is being stopped'));
     const ids = opts.user && process.platform !== 'win32' ? userIds(opts.user) : {};
-    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', ...ids });
+    const [file, ...args] = [...(SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : []), ...argv];
+    const child = spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', ...ids });
     let tail = '';
     const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-1000));
     child.stdout!.on('data', keep);
@@ -75,17 +86,29 @@ export function runCommand(argv: readonly string[], opts: { env: Record<string, 
     const timer = setTimeout(() => kill(`timed out after ${Math.round(opts.timeoutMs / 1000)} s`), Math.max(0, opts.timeoutMs));
     const onAbort = () => kill('aborted: the app is being stopped');
     opts.signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => {
+    const done = () => {
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (e) => {
+      done();
       reject(new Error(`${argv[0]}: ${e.message}`));
     });
-    child.once('close', (code, sig) => {
-      clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
-      if (code === 0 && !why) return resolve();
-      const last = tail.trim().split('\n').slice(-3).join(' | ');
-      reject(new Error(`${why ?? (sig ? `killed by ${sig}` : `exit code ${code}`)}${last ? `: ${last}` : ''}`));
+    child.once('exit', (code, sig) => {
+      done();
+      const settle = () => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        if (code === 0 && !why) return resolve();
+        const last = tail.trim().split('\n').slice(-3).join(' | ');
+        reject(new Error(`${why ?? (sig ? `killed by ${sig}` : `exit code ${code}`)}${last ? `: ${last}` : ''}`));
+      };
+      // the last output is usually still in the pipes: read it unless something else holds them
+      const grace = setTimeout(settle, PIPE_GRACE_MS);
+      child.once('close', () => {
+        clearTimeout(grace);
+        settle();
+      });
     });
   });
 }
@@ -162,7 +185,7 @@ export class HookRunner {
           (async () => {
             const password = await this.props.appPassword();
             if (!password) throw new Error('the app password secret is empty');
-            return writePropertiesFile(hook.file, papercutDatabaseProperties(this.props.app.database!.url, password));
+            return writePapercutDatabaseConfig(hook.file, this.props.app.database!.url, password);
           })(),
         );
         return written ? `wrote database.* in ${hook.file}` : `database.* already current in ${hook.file}`;
@@ -216,7 +239,8 @@ interface Attempt {
  * no change: `start()` returns at once and runs the before-start hooks, then the app's start, in
  * the background (the lease keeps being renewed meanwhile); a failure is reported like an app
  * exit, which releases the lease. `ready()` is true only once the app is ready **and** the
- * after-ready hooks have succeeded. `stop()` kills a running hook before stopping the app.
+ * after-ready hooks have succeeded. `stop()` and `kill()` kill a running hook and stop or kill
+ * the app in parallel: a hook can never hold up a stop.
  * The elector calls `start()` only on the lease holder, so hooks run on the active node only.
  */
 export class HookedSupervisor implements Supervisor {
@@ -235,8 +259,10 @@ export class HookedSupervisor implements Supervisor {
     return this.props.inner.cleanup();
   }
 
-  start(env: Readonly<Record<string, string>>): Promise<void> {
+  start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
     const abort = new AbortController();
+    signal?.addEventListener('abort', () => abort.abort(), { once: true });
+    if (signal?.aborted) abort.abort();
     const a: Attempt = {
       abort,
       env,
@@ -252,7 +278,7 @@ export class HookedSupervisor implements Supervisor {
       try {
         await this.props.runner.runPhase('before-start', this.props.hooks.beforeStart, { env, signal: abort.signal, deadline: a.deadline });
         if (abort.signal.aborted) return;
-        await this.props.inner.start(env);
+        await this.props.inner.start(env, abort.signal);
         a.started = true;
       } catch (e) {
         a.failed = true;
@@ -281,14 +307,26 @@ export class HookedSupervisor implements Supervisor {
     return false;
   }
 
-  async stop(): Promise<void> {
-    const a = this.attempt;
-    if (a) {
-      a.abort.abort();
-      await a.starting;
-      await a.afterReady?.catch(() => undefined);
-    }
-    await this.props.inner.stop();
+  setValidUntil(instant: number): void {
+    this.props.inner.setValidUntil?.(instant);
+  }
+
+  /**
+   * Aborts the start: a running hook's process group is killed at once and a start not yet
+   * launched launches nothing. Never waits for the hook: the app is stopped meanwhile.
+   */
+  private abortStart(): void {
+    this.attempt?.abort.abort();
+  }
+
+  async stop(deadline: number): Promise<void> {
+    this.abortStart();
+    await this.props.inner.stop(deadline);
+  }
+
+  async kill(deadline: number): Promise<void> {
+    this.abortStart();
+    await this.props.inner.kill(deadline);
   }
 }
 

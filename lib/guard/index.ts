@@ -20,4 +20,4 @@ export { main as guardCliMain, formatStatus, EXIT_OK, EXIT_CONFIG, EXIT_RUNTIME 
 export * from './hook-config';
 export { HookedSupervisor, HookRunner, withHooks, type HookRunnerProps, type HookedSupervisorProps } from './hooks';
 export { ensureAppDatabase, runOnceUnderLease, scramSha256Verifier, ONCE_TABLE } from './app-database';
-export { papercutDatabaseProperties, setProperties, writePropertiesFile } from './app-config';
+export { papercutDatabaseProperties, setProperties, writePapercutDatabaseConfig, writePropertiesFile } from './app-config';

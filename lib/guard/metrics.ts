@@ -52,8 +52,15 @@ export class GuardMetrics {
   private renewSum = 0;
   private readonly startedAt = Math.round(Date.now() / 1000 - process.uptime());
 
-  /** @param statements statements this guard sent to the database so far */
-  constructor(private readonly statements: () => number) {}
+  /**
+   * @param statements statements this guard sent to the database so far
+   * @param gauges whether another live guard process beats under this node id, and whether a
+   *   kill or stop of the app is not confirmed (it may still run)
+   */
+  constructor(
+    private readonly statements: () => number,
+    private readonly gauges: { readonly duplicateNodeId?: () => boolean; readonly appUnconfirmed?: () => boolean } = {},
+  ) {}
 
   setRole(role: Role): void {
     this.role = role;
@@ -83,6 +90,9 @@ export class GuardMetrics {
     let out = family('failover_guard_role', 'gauge', '1 for the role this node is in');
     for (const r of ROLES) out += `failover_guard_role{role="${r}"} ${r === this.role ? 1 : 0}\n`;
     out += family('failover_guard_term', 'gauge', 'Lease term (fencing token) held or last seen') + `failover_guard_term ${this.term}\n`;
+    out +=
+      family('failover_guard_app_unconfirmed', 'gauge', '1 while a kill or stop of the app is not confirmed: it may still run, the node keeps killing and does not acquire') +
+      `failover_guard_app_unconfirmed ${this.gauges.appUnconfirmed?.() ? 1 : 0}\n`;
     out += family('failover_guard_renew_seconds', 'histogram', 'Duration of successful lease renews');
     let cumulative = 0;
     RENEW_BUCKETS.forEach((le, i) => {
@@ -94,6 +104,9 @@ export class GuardMetrics {
     out += family('failover_guard_became_active_total', 'counter', 'Times this node won the lease') + `failover_guard_became_active_total ${this.becameActive}\n`;
     out += family('failover_guard_health_probes_total', 'counter', `GET ${GUARD_HEALTH_PATH} requests served (from memory)`);
     for (const c of PROBE_CODES) out += `failover_guard_health_probes_total{code="${c}"} ${this.probes[c]}\n`;
+    out +=
+      family('failover_guard_duplicate_node_id', 'gauge', 'Another live guard process beats under this node id (1): its lease is never renewed or released by this one') +
+      `failover_guard_duplicate_node_id ${this.gauges.duplicateNodeId?.() ? 1 : 0}\n`;
     out += family('failover_guard_db_statements_total', 'counter', 'Statements this guard sent to the database') + `failover_guard_db_statements_total ${this.statements()}\n`;
     return out + processMetrics(this.startedAt);
   }

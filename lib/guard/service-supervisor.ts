@@ -1,10 +1,10 @@
 import { execFile } from 'child_process';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { systemClock, type Clock } from './clock';
 import type { Log } from './log';
 import { probeReady } from './readiness';
-import { OperationQueue, type Supervisor } from './supervisor';
+import { abortError, OperationQueue, throwIfAborted, type Supervisor } from './supervisor';
 
 /** Runs a command; resolves with its exit code and output (never rejects: a spawn error or timeout is code -1). */
 export type RunCommand = (file: string, args: readonly string[], timeoutMs: number) => Promise<{ code: number; stdout: string }>;
@@ -28,19 +28,31 @@ export interface ServiceState {
   readonly startMark?: string;
   /** What the manager said, for logs. */
   readonly detail: string;
+  /** systemd: the unit's control group (path below the cgroup root), when the manager named it. */
+  readonly cgroup?: string;
 }
 
-/** How one service manager starts, stops and inspects a service. */
+/**
+ * How one service manager starts, stops, kills and inspects a service. `timeoutMs` bounds a call
+ * (what is left until the caller's deadline); a call past it counts as failed.
+ */
 export interface ServiceControl {
   readonly describe: string;
-  /** Starts the service with the per-start environment (throws when the manager refuses). */
+  /** What must precede a start (systemd: the per-start environment file, `reset-failed`); checks `signal` between its steps. @default - nothing */
+  prepare?(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void>;
+  /** The one call that launches the service (throws when the manager refuses). */
   start(env: Readonly<Record<string, string>>): Promise<void>;
   /** Asks the service to stop (may return before it has); throws when the manager refuses. */
-  stop(): Promise<void>;
+  stop(timeoutMs?: number): Promise<void>;
   /** Never throws: errors and timeouts are `unknown`. */
-  state(): Promise<ServiceState>;
-  /** Last resort after the stop timeout. */
-  kill(): Promise<void>;
+  state(timeoutMs?: number): Promise<ServiceState>;
+  /** Kills every process of the service at once (systemd: its whole cgroup; Windows: its process tree). */
+  kill(timeoutMs?: number): Promise<void>;
+  /**
+   * Whether nothing of the service runs any more (systemd: the cgroup is empty and the unit
+   * inactive). Never throws. @default the state is stopped or failed
+   */
+  gone?(timeoutMs?: number): Promise<{ gone: boolean; detail: string }>;
   /** Called once a stop is confirmed (systemd: removes the per-start environment file). @default - nothing */
   stopped?(): void;
 }
@@ -49,8 +61,10 @@ export interface ServiceSupervisorProps {
   readonly control: ServiceControl;
   readonly ready?: string;
   readonly stopTimeoutSecs: number;
+  /** How long before a stop's deadline the graceful stop turns into a kill (the kill-confirm bound K). @default 1000 */
+  readonly killReserveMs?: number;
   readonly log: Log;
-  /** Monotonic clock for the stop deadline and the exit watch. @default systemClock */
+  /** Monotonic clock for the deadlines and the exit watch. @default systemClock */
   readonly clock?: Clock;
   /** How often a started service's state is checked to notice its exit (R). @default 1000 */
   readonly watchMs?: number;
@@ -58,25 +72,30 @@ export interface ServiceSupervisorProps {
 
 /** How often a stopping service is checked. */
 const STOP_POLL_MS = 200;
-/** After the kill, how long the manager may take to report the service gone before the stop fails. */
-const KILL_CONFIRM_MS = 5000;
+/** How often a killed service is checked (each check is one manager call). */
+const KILL_POLL_MS = 20;
 
 /** Fail closed: a process may live in every state but a confirmed stop or failure. */
 export const mayRun = (s: ServiceState): boolean => s.state === 'running' || s.state === 'unknown';
 
 /**
  * `systemd` and `windows-service` modes: the OS service manager runs the app; the guard starts,
- * stops, probes and watches it. Supervision fails closed: a stop is done only when the manager
- * reports the service stopped; unknown states, errors and timeouts count as running, and the
- * service is killed when the stop timeout (monotonic) passes. An exit or failure of a started
- * service is reported through {@link onExit} within one watch period, like exec mode.
+ * stops, kills, probes and watches it. Supervision fails closed: a stop or kill is done only when
+ * the manager reports the service gone (systemd: its cgroup empty too); unknown states, errors
+ * and timeouts count as running. A graceful stop turns into a kill before its deadline; a kill
+ * preempts the queue and aborts a start in progress. An exit or failure of a started service is
+ * reported through {@link onExit} within one watch period, like exec mode.
  */
 export class ServiceSupervisor implements Supervisor {
   private readonly ops = new OperationQueue();
   private readonly clock: Clock;
   private listener?: (detail: string) => void;
-  /** Bumped by every start and stop: a watch loop of an earlier start ends quietly. */
+  /** Bumped by every start, stop and kill: a watch loop of an earlier start ends quietly. */
   private generation = 0;
+  /** Aborted by every kill: starts issued before it launch nothing. */
+  private starts = new AbortController();
+  /** The manager's start call in flight: a kill meanwhile kills again once it returns (its job may come after the kill's). */
+  private launching?: Promise<unknown>;
 
   constructor(private readonly props: ServiceSupervisorProps) {
     this.clock = props.clock ?? systemClock;
@@ -86,15 +105,28 @@ export class ServiceSupervisor implements Supervisor {
     this.listener = listener;
   }
 
+  /** A leftover service from an earlier guard run is killed (no lease backs it), bounded by the stop timeout. */
   cleanup(): Promise<void> {
-    return this.stop();
+    return this.kill(this.clock.now() + this.props.stopTimeoutSecs * 1000);
   }
 
-  start(env: Readonly<Record<string, string>>): Promise<void> {
+  start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    const aborted = signal ? AbortSignal.any([signal, this.starts.signal]) : this.starts.signal;
     return this.ops.run(async () => {
       const { control, log } = this.props;
+      throwIfAborted(aborted);
       const before = await control.state();
-      await control.start(env);
+      throwIfAborted(aborted);
+      await control.prepare?.(env, aborted);
+      throwIfAborted(aborted);
+      const launching = control.start(env);
+      this.launching = launching.catch(() => undefined);
+      try {
+        await launching;
+      } finally {
+        this.launching = undefined;
+      }
+      if (aborted.aborted) throw abortError(); // the kill that aborted it has killed the service after this call (see killNow)
       const gen = ++this.generation;
       log.info({ service: control.describe }, 'app started');
       void this.watch(gen, before.startMark);
@@ -123,40 +155,71 @@ export class ServiceSupervisor implements Supervisor {
     }
   }
 
-  stop(): Promise<void> {
-    return this.ops.run(() => this.stopNow());
+  stop(deadline: number): Promise<void> {
+    return this.ops.run(() => this.stopNow(deadline));
   }
 
-  private async stopNow(): Promise<void> {
-    const { control, stopTimeoutSecs, log } = this.props;
+  private left(deadline: number): number {
+    return Math.max(1, deadline - this.clock.now());
+  }
+
+  private async stopNow(deadline: number): Promise<void> {
+    const { control, log } = this.props;
     this.generation++;
-    const deadline = this.clock.now() + stopTimeoutSecs * 1000;
+    const killAt = deadline - (this.props.killReserveMs ?? 1000);
     try {
-      await control.stop();
+      await control.stop(this.left(killAt));
     } catch (e) {
       log.warn({ service: control.describe, err: String(e) }, 'stop request failed; waiting, then killing');
     }
-    let s = await control.state();
-    while (mayRun(s) && this.clock.now() < deadline) {
-      await this.clock.sleep(Math.min(STOP_POLL_MS, Math.max(0, deadline - this.clock.now())));
-      s = await control.state();
+    let s = await control.state(this.left(killAt));
+    while (mayRun(s) && this.clock.now() < killAt) {
+      await this.clock.sleep(Math.min(STOP_POLL_MS, Math.max(0, killAt - this.clock.now())));
+      s = await control.state(this.left(killAt));
     }
-    if (mayRun(s)) {
-      log.warn({ service: control.describe, state: s.detail }, 'service did not stop in time: killing it');
-      try {
-        await control.kill();
-      } catch (e) {
-        log.error({ service: control.describe, err: String(e) }, 'kill failed');
-      }
-      const killDeadline = this.clock.now() + KILL_CONFIRM_MS;
-      s = await control.state();
-      while (mayRun(s) && this.clock.now() < killDeadline) {
-        await this.clock.sleep(STOP_POLL_MS);
-        s = await control.state();
-      }
-      if (mayRun(s)) throw new Error(`service ${control.describe} is not known to be stopped (${s.detail})`);
+    // stopped by the manager: confirmed gone only with nothing left in the service (its cgroup)
+    if (!mayRun(s) && (await this.gone(deadline)).gone) {
+      control.stopped?.();
+      return;
     }
-    control.stopped?.();
+    log.warn({ service: control.describe, state: s.detail }, 'service did not stop in time: killing it');
+    await this.killNow(deadline);
+  }
+
+  private async gone(deadline: number): Promise<{ gone: boolean; detail: string }> {
+    const { control } = this.props;
+    if (control.gone) return control.gone(this.left(deadline));
+    const s = await control.state(this.left(deadline));
+    return { gone: !mayRun(s), detail: s.detail };
+  }
+
+  kill(deadline: number): Promise<void> {
+    this.starts.abort();
+    this.starts = new AbortController();
+    this.generation++;
+    return this.ops.preempt(() => this.killNow(deadline));
+  }
+
+  /** Kills at once; until confirmed gone, kills again (what the manager spawned meanwhile, e.g. `ExecStop=`). */
+  private async killNow(deadline: number): Promise<void> {
+    const { control, log } = this.props;
+    const kill = () => control.kill(this.left(deadline)).catch((e: unknown) => log.error({ service: control.describe, err: String(e) }, 'kill failed'));
+    const launching = this.launching;
+    await kill();
+    // a start call that was under way: its job may reach the manager after the kill's stop; kill after it
+    if (launching) {
+      await launching;
+      await kill();
+    }
+    for (;;) {
+      const g = await this.gone(deadline);
+      if (g.gone) break;
+      if (this.clock.now() >= deadline) throw new Error(`service ${control.describe} is not known to be gone at the deadline (${g.detail})`);
+      await this.clock.sleep(Math.min(KILL_POLL_MS, Math.max(0, deadline - this.clock.now())));
+      await kill();
+    }
+    this.props.control.stopped?.();
+    log.info({ service: control.describe }, 'app killed');
   }
 
   async ready(): Promise<boolean> {
@@ -184,8 +247,15 @@ export function environmentFileText(env: Readonly<Record<string, string>>): stri
     .join('');
 }
 
+/** A slice's cgroup path: `a-b.slice` → `/a.slice/a-b.slice`; the root slice `-.slice` → ``. */
+export function sliceCgroup(slice: string): string {
+  if (!slice || slice === '-.slice') return '';
+  const parts = slice.replace(/\.slice$/, '').split('-');
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('-')}.slice`).join('');
+}
+
 /** Parses `systemctl show` output (`Key=Value` lines). */
-export function systemdState(stdout: string): ServiceState {
+export function systemdState(stdout: string, unit?: string): ServiceState {
   const props = new Map(
     stdout
       .split('\n')
@@ -196,22 +266,65 @@ export function systemdState(stdout: string): ServiceState {
   const sub = props.get('SubState') ?? '';
   const detail = `${active ?? '?'}/${sub || '?'} pid ${props.get('MainPID') ?? '?'}`;
   const startMark = props.get('ExecMainStartTimestampMonotonic');
+  // an inactive unit has no ControlGroup; its cgroup, when it has one again, is below its slice
+  const slice = props.get('Slice');
+  const cgroup = props.get('ControlGroup') || (slice && unit ? `${sliceCgroup(slice)}/${unit}` : undefined);
+  const base = { startMark, detail, ...(cgroup ? { cgroup } : {}) };
   // A unit with a live main process is running whatever the state name says.
   const mainPid = Number(props.get('MainPID') ?? 'NaN');
-  if (active === 'inactive' && mainPid === 0) return { state: 'stopped', startMark, detail };
-  if (active === 'failed' && mainPid === 0) return { state: 'failed', startMark, detail };
+  if (active === 'inactive' && mainPid === 0) return { state: 'stopped', ...base };
+  if (active === 'failed' && mainPid === 0) return { state: 'failed', ...base };
   if (active === 'active' || active === 'activating' || active === 'deactivating' || active === 'reloading' || active === 'inactive' || active === 'failed') {
-    return { state: 'running', startMark, detail };
+    return { state: 'running', ...base };
   }
-  return { state: 'unknown', startMark, detail };
+  return { state: 'unknown', ...base };
+}
+
+/**
+ * Where a unit's cgroup is seen on this machine: cgroup v2 (`cgroup.events`, `cgroup.kill`), the
+ * v2 half of a hybrid layout (`unified/`), or v1's systemd hierarchy (`cgroup.procs` only).
+ */
+function cgroupLayout(root: string): { base: string; v2: boolean } | undefined {
+  if (existsSync(join(root, 'cgroup.controllers'))) return { base: root, v2: true };
+  if (existsSync(join(root, 'unified', 'cgroup.controllers'))) return { base: join(root, 'unified'), v2: true };
+  if (existsSync(join(root, 'systemd'))) return { base: join(root, 'systemd'), v2: false };
+  return undefined;
+}
+
+/** Whether a cgroup has processes: true/false, undefined when this machine cannot tell. A removed cgroup is empty. */
+export function cgroupPopulated(root: string, cgroup: string): boolean | undefined {
+  const layout = cgroupLayout(root);
+  if (!layout) return undefined;
+  const dir = join(layout.base, cgroup);
+  try {
+    if (layout.v2) return !/^populated 0$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'));
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() !== '';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    return undefined;
+  }
+}
+
+/** Kills every process of a cgroup at once through `cgroup.kill` (cgroup v2, Linux ≥ 5.14); false where that is not possible. */
+export function killCgroup(root: string, cgroup: string): boolean {
+  const layout = cgroupLayout(root);
+  if (!layout?.v2 || !cgroup) return false;
+  try {
+    writeFileSync(join(layout.base, cgroup, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface SystemdControlOptions {
   readonly run?: RunCommand;
-  /** Timeout of one systemctl call. @default 5 s */
+  /** Timeout of one systemctl call (shortened to what is left until a caller's deadline). @default 5 s */
   readonly commandTimeoutMs?: number;
   /** @default {@link DEFAULT_ENV_DIR} */
   readonly envDir?: string;
+  /** Where the cgroup file system is mounted. @default /sys/fs/cgroup */
+  readonly cgroupRoot?: string;
 }
 
 /**
@@ -220,37 +333,60 @@ export interface SystemdControlOptions {
  * drop-in has `EnvironmentFile=/run/failover-guard/<unit>.env` (no `-`: without the file the app
  * cannot start). Never `systemctl set-environment`: that is global and outlives the start, so a
  * restart through `PartOf=` would pick up a stale term.
+ *
+ * Kill: `cgroup.kill` on the unit's cgroup (v2: every process in it at once, whatever its
+ * session or process group, a double fork included), beside `systemctl kill --kill-whom=all
+ * --signal=SIGKILL` (v1, or a cgroup not known yet) and `systemctl stop --no-block` (so systemd
+ * neither restarts the unit nor keeps it active), all in parallel. Gone: the unit inactive or
+ * failed and its cgroup empty (`populated 0`, or removed).
  */
 export function systemdControl(unit: string, opts: SystemdControlOptions = {}): ServiceControl {
   const run = opts.run ?? runCommand;
   const timeoutMs = opts.commandTimeoutMs ?? 5000;
   const envDir = opts.envDir ?? DEFAULT_ENV_DIR;
+  const cgroupRoot = opts.cgroupRoot ?? '/sys/fs/cgroup';
   const envFile = unitEnvFile(unit, envDir);
-  const ctl = (args: string[]) => run('systemctl', args, timeoutMs);
+  /** The unit's cgroup as systemd last named it. */
+  let cgroup: string | undefined;
+  const ctl = (args: string[], limitMs = timeoutMs) => run('systemctl', args, Math.max(1, Math.min(timeoutMs, limitMs)));
+  const state = async (limitMs?: number): Promise<ServiceState> => {
+    const r = await ctl(['show', '-p', 'ActiveState,SubState,MainPID,ExecMainStartTimestampMonotonic,ControlGroup,Slice', unit], limitMs);
+    if (r.code !== 0) return { state: 'unknown', detail: `systemctl show exit ${r.code}` };
+    const s = systemdState(r.stdout, unit);
+    cgroup = s.cgroup ?? cgroup;
+    return s;
+  };
   return {
     describe: unit,
-    start: async (env) => {
+    prepare: async (env, signal) => {
       mkdirSync(envDir, { recursive: true, mode: 0o700 });
       const tmp = `${envFile}.tmp`;
       writeFileSync(tmp, environmentFileText(env), { mode: 0o600 });
       renameSync(tmp, envFile);
+      throwIfAborted(signal);
       // A failed unit keeps its state until reset: clear it so a later `failed` is this start's.
       await ctl(['reset-failed', unit]);
+    },
+    start: async () => {
       const r = await ctl(['start', '--no-block', unit]);
       if (r.code !== 0) throw new Error(`systemctl start ${unit} failed (exit ${r.code})`);
     },
-    stop: async () => {
-      const r = await ctl(['stop', '--no-block', unit]);
+    stop: async (limitMs) => {
+      const r = await ctl(['stop', '--no-block', unit], limitMs);
       if (r.code !== 0) throw new Error(`systemctl stop ${unit} failed (exit ${r.code})`);
     },
-    state: async () => {
-      const r = await ctl(['show', '-p', 'ActiveState,SubState,MainPID,ExecMainStartTimestampMonotonic', unit]);
-      if (r.code !== 0) return { state: 'unknown', detail: `systemctl show exit ${r.code}` };
-      return systemdState(r.stdout);
+    state,
+    kill: async (limitMs) => {
+      const viaCgroup = cgroup !== undefined && killCgroup(cgroupRoot, cgroup);
+      const [k, st] = await Promise.all([ctl(['kill', '--signal=SIGKILL', '--kill-whom=all', unit], limitMs), ctl(['stop', '--no-block', unit], limitMs)]);
+      if (!viaCgroup && k.code !== 0 && st.code !== 0) throw new Error(`systemctl kill ${unit} failed (exit ${k.code})`);
     },
-    kill: async () => {
-      const r = await ctl(['kill', '--signal=SIGKILL', unit]);
-      if (r.code !== 0) throw new Error(`systemctl kill ${unit} failed (exit ${r.code})`);
+    gone: async (limitMs) => {
+      const s = await state(limitMs);
+      const populated = cgroup === undefined ? undefined : cgroupPopulated(cgroupRoot, cgroup);
+      const detail = `${s.detail}, cgroup ${cgroup ?? '?'} ${populated === undefined ? 'not readable' : populated ? 'populated' : 'empty'}`;
+      // where the cgroup cannot be read, the manager's word alone decides (cgroup v1 without the systemd hierarchy)
+      return { gone: !mayRun(s) && populated !== true && (populated === false || cgroupLayout(cgroupRoot) === undefined), detail };
     },
     stopped: () => rmSync(envFile, { force: true }),
   };
@@ -271,7 +407,8 @@ export function windowsState(code: number, stdout: string): ServiceState {
 
 /** sc.exe. */
 export function windowsServiceControl(name: string, run: RunCommand = runCommand, commandTimeoutMs = 5000): ServiceControl {
-  const sc = (args: string[]) => run('sc.exe', args, commandTimeoutMs);
+  const bound = (limitMs = commandTimeoutMs) => Math.max(1, Math.min(commandTimeoutMs, limitMs));
+  const sc = (args: string[], limitMs?: number) => run('sc.exe', args, bound(limitMs));
   return {
     describe: name,
     start: async () => {
@@ -279,18 +416,25 @@ export function windowsServiceControl(name: string, run: RunCommand = runCommand
       // 1056: already running
       if (r.code !== 0 && r.code !== 1056) throw new Error(`sc.exe start ${name} failed (exit ${r.code})`);
     },
-    stop: async () => {
-      const r = await sc(['stop', name]);
+    stop: async (limitMs) => {
+      const r = await sc(['stop', name], limitMs);
       // 1062: not started
       if (r.code !== 0 && r.code !== 1062) throw new Error(`sc.exe stop ${name} failed (exit ${r.code})`);
     },
-    state: async () => {
-      const r = await sc(['query', name]);
+    state: async (limitMs) => {
+      const r = await sc(['query', name], limitMs);
       return windowsState(r.code, r.stdout);
     },
-    kill: async () => {
-      const r = await run('taskkill.exe', ['/F', '/FI', `SERVICES eq ${name}`], commandTimeoutMs);
-      if (r.code !== 0) throw new Error(`taskkill ${name} failed (exit ${r.code})`);
+    // the service's process and every process it started (/T, by the pid `sc queryex` names),
+    // beside the service filter (which finds the process without that round trip), at once
+    kill: async (limitMs) => {
+      const tree = async () => {
+        const q = await sc(['queryex', name], limitMs);
+        const pid = Number(/PID\s*:\s*(\d+)/.exec(q.stdout)?.[1] ?? 0);
+        return pid > 0 ? (await run('taskkill.exe', ['/F', '/T', '/PID', String(pid)], bound(limitMs))).code : 128;
+      };
+      const [byPid, byFilter] = await Promise.all([tree(), run('taskkill.exe', ['/F', '/FI', `SERVICES eq ${name}`], bound(limitMs)).then((r) => r.code)]);
+      if (byPid !== 0 && byPid !== 128 && byFilter !== 0) throw new Error(`taskkill ${name} failed (exit ${byPid}/${byFilter})`);
     },
   };
 }

@@ -1,4 +1,5 @@
-import { databaseKind, parseMysqlUrl, type DatabaseKind } from './database-url';
+import { databaseKind, parseMysqlUrl, parsePostgresUrl, type DatabaseKind } from './database-url';
+import { explainTlsError, pgConnectOptions } from './database-tls';
 import { mysqlConnectOptions } from './mysql-store';
 import { importMysql2, importPg } from './chunks';
 
@@ -39,15 +40,16 @@ export async function openSession(target: SessionTarget): Promise<SqlSession> {
   const { user, database } = urlIdentity(target.url);
   if (kind === 'postgres') {
     const { Client } = await importPg();
-    const c = new Client({ connectionString: target.url, connectionTimeoutMillis: ms, query_timeout: ms, statement_timeout: ms, application_name: target.application });
-    // Set after construction: a connectionString would otherwise override it with ''.
-    if (target.password !== undefined) (c as unknown as { password: string }).password = target.password;
+    const parsed = parsePostgresUrl(target.url);
+    if (!parsed.ok) throw new Error(`database URL: ${parsed.message}`);
+    const t = parsed.target;
+    const c = new Client({ ...(await pgConnectOptions(t, target.password)), connectionTimeoutMillis: ms, query_timeout: ms, statement_timeout: ms, application_name: target.application });
     c.on('error', () => undefined);
     try {
       await c.connect();
     } catch (e) {
       void c.end().catch(() => undefined);
-      throw e;
+      throw explainTlsError(e, t.tls, t.host);
     }
     return {
       kind,
@@ -64,7 +66,9 @@ export async function openSession(target: SessionTarget): Promise<SqlSession> {
   if (!parsed.ok) throw new Error(`database URL: ${parsed.message}`);
   const t = parsed.target;
   const { createConnection } = await importMysql2();
-  const c = await createConnection(mysqlConnectOptions(t, target.password, ms, target.application));
+  const c = await createConnection(await mysqlConnectOptions(t, target.password, ms, target.application)).catch((e: unknown) => {
+    throw explainTlsError(e, t.tls, t.host);
+  });
   c.on('error', () => undefined);
   // DATETIME values compare in UTC, like the lease store's session
   await c.query(`SET SESSION time_zone = '+00:00'`);

@@ -5,6 +5,8 @@
  * drops in beside the PostgreSQL one.
  */
 
+import type { Log } from './log';
+
 /** What a node is doing, as shown in /health, `status` and the members table. */
 export type Role =
   | 'passive' // polling, may acquire
@@ -31,7 +33,10 @@ export type EventKind =
 
 /** The lease row as one node saw it, with the remaining time computed in database time. */
 export interface LeaseView {
+  /** Node id of the holder (the node, not the process: see holderInstance). */
   readonly holder: string | null;
+  /** Instance id of the holder's guard process; null for a lease written by a previous version. @default - not reported (a store without instances) */
+  readonly holderInstance?: string | null;
   readonly term: number;
   /** Milliseconds until expiry in database time (0 when expired). */
   readonly remainingMs: number;
@@ -58,6 +63,10 @@ export interface RenewResult {
 
 export interface MemberStatus {
   readonly node: string;
+  /** Instance id of the guard process that beat last ('' for a previous version). */
+  readonly instance?: string;
+  /** Another process beating under the same node id, as its guard last reported it. */
+  readonly duplicate?: { readonly instance: string; readonly seenMsAgo: number };
   readonly role: string;
   readonly term: number;
   /** Milliseconds since the node's last statement, in database time. */
@@ -94,6 +103,15 @@ export interface LeaseStoreProps {
   readonly password?: () => Promise<string | undefined>;
   /** Bound of each password wait and each connect on a reconnect. @default Q */
   readonly connectTimeoutSecs?: number;
+  /** This guard process's instance id (see holder-identity.ts). @default - a random one per store */
+  readonly instance?: string;
+  /**
+   * The app's database user (`app.database.url`'s): on acquire its sessions from other nodes are
+   * terminated (database-side fencing). @default - no database-side fencing
+   */
+  readonly appUser?: string;
+  /** Where duplicate node ids and fencing problems are reported. @default - not logged */
+  readonly log?: Log;
 }
 
 /** How many times its wait a connect may go on in the background before it is abandoned. */
@@ -130,6 +148,10 @@ export interface LeaseStore {
   status(eventLimit?: number): Promise<ClusterStatus>;
   /** Statements sent so far (for metrics and the benchmark). */
   readonly statements: number;
+  /** This process's instance id: a lease is this process's only when holder and instance match. @default - none (node id only) */
+  readonly instance?: string;
+  /** The other instance while another live process beats under this node id. */
+  readonly duplicateNodeId?: string;
   close(): Promise<void>;
 }
 

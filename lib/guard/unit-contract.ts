@@ -10,7 +10,10 @@ import { DEFAULT_ENV_DIR, unitEnvFile } from './service-supervisor';
  *   through the unit relations — before the lease can move (D + W + S < L), and the process env;
  * - app drop-in: `EnvironmentFile=` the per-start file the guard writes 0600 before every start
  *   (no `-`: without it the app cannot start, so it never starts without a guard-issued term),
- *   `TimeoutStopSec=` = S, the guard's stop timeout.
+ *   `TimeoutStopSec=` = S, the guard's stop timeout, and `TimeoutStopFailureMode=kill`: when a
+ *   vendor `ExecStop=` runs out of S, systemd kills at once instead of a second S of SIGTERM
+ *   (systemd's own stops, e.g. the guard unit's `ExecStopPost=`, take at most S; the guard's stop
+ *   kills the cgroup itself at its deadline).
  */
 export function guardUnitSettings(t: GuardTimings): Array<[string, string]> {
   return [
@@ -25,5 +28,6 @@ export function appDropInSettings(unit: string, t: GuardTimings, envDir = DEFAUL
   return [
     ['EnvironmentFile', unitEnvFile(unit, envDir)],
     ['TimeoutStopSec', `${Math.round(t.stopTimeoutSecs * 1000)}ms`],
+    ['TimeoutStopFailureMode', 'kill'],
   ];
 }

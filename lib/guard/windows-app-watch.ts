@@ -3,12 +3,31 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
 import type { Log } from './log';
 import { alive } from './exec-supervisor';
-import { mayRun, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
-import type { Supervisor } from './supervisor';
+import { mayRun, runCommand, windowsServiceControl, type RunCommand, type ServiceControl } from './service-supervisor';
+import { throwIfAborted, type Supervisor } from './supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
 /** What the guard writes to its watcher when it stopped the app itself. */
 export const DISMISS = 'released\n';
+
+/**
+ * Milliseconds on the machine-wide monotonic clock (libuv's hrtime: QueryPerformanceCounter on
+ * Windows, CLOCK_MONOTONIC elsewhere), the same in the guard and its watcher: the valid-until
+ * instants cross the pipe in it. `performance.now()` counts from each process's own start.
+ */
+export const machineMonotonicMs = (): number => Number(process.hrtime.bigint() / 1000000n);
+
+/** The line that tells the watcher until when the lease covers the app: `until <machine ms>`. */
+export const untilLine = (machineMs: number): string => `until ${Math.floor(machineMs)}\n`;
+
+/** Kills the service's process and every process it started (`taskkill /F /T`): a fence, never graceful. */
+export function serviceTreeKiller(service: string, run: RunCommand = runCommand, timeoutMs = 5000): () => Promise<void> {
+  return async () => {
+    const r = await run('taskkill.exe', ['/F', '/T', '/FI', `SERVICES eq ${service}`], timeoutMs);
+    // 128: no such process (already gone); the state query decides
+    if (r.code !== 0 && r.code !== 128) throw new Error(`taskkill /F /T ${service} failed (exit ${r.code})`);
+  };
+}
 
 /** The local socket a watcher connects to: a named pipe on Windows, a Unix socket elsewhere. */
 export const watchSocketPath = (markerFile: string): string =>
@@ -41,17 +60,21 @@ export interface WindowsServiceWatchProps {
 /**
  * `windows-service` mode around the plain service supervisor:
  * - the term reaches the app: the service's `Environment` registry value is set before each start;
- * - the app cannot outlive the guard: the SCM does not stop a service when another one dies, so
- *   each start launches a watcher (`failover-guard watch-service`) connected to a local socket
- *   of the guard (named pipe). When the guard ends without dismissing it (crash, kill, hang
- *   killed by the service host), the OS closes the connection and the watcher stops the app
- *   service (forcefully after the stop timeout). The watcher re-launches itself detached, so it
+ * - the app cannot outlive the guard's lease: the SCM does not stop a service when another one
+ *   dies, so each start launches a watcher (`failover-guard watch-service`) connected to a local
+ *   socket of the guard (named pipe). After each renew the guard sends the instant its lease
+ *   stops covering the app (`until …`, see {@link leaseValidFor}); the watcher kills the app's
+ *   process tree (`taskkill /F /T`) at that instant — a suspended or hung guard sends no later
+ *   one — and at once when the guard ends without dismissing it (crash, kill, hang killed by the
+ *   service host: the OS closes the connection). The watcher re-launches itself detached, so it
  *   is no child of the guard that the service host would kill together with it;
  * - a starting guard waits for a watcher still stopping the app of its previous run.
  */
 export class WindowsServiceWatch implements Supervisor {
   private server?: Server;
   private watcher?: Socket;
+  /** Machine-monotonic ms until which the lease covers the app (see {@link machineMonotonicMs}). */
+  private validUntil?: number;
 
   constructor(
     private readonly inner: Supervisor,
@@ -110,17 +133,54 @@ export class WindowsServiceWatch implements Supervisor {
     child.unref();
     const socket = await connected;
     socket.on('error', () => undefined);
+    // a watcher that fenced (valid-until passed) ends: the next start arms a new one
+    socket.once('close', () => {
+      if (this.watcher === socket) this.watcher = undefined;
+    });
     this.watcher = socket;
+    if (this.validUntil !== undefined) socket.write(untilLine(this.validUntil));
   }
 
-  async start(env: Readonly<Record<string, string>>): Promise<void> {
+  /**
+   * The lease covers the app for `ms` more (the guard's own fence instant: renew send + renew
+   * deadline, less the time since): the watcher kills the app then unless a later instant comes.
+   */
+  leaseValidFor(ms: number): void {
+    this.validUntil = machineMonotonicMs() + Math.max(0, ms);
+    this.watcher?.write(untilLine(this.validUntil));
+  }
+
+  /**
+   * The elector's outside backstop, after each acquire and successful renew: the instant (the
+   * guard's monotonic clock, as performance.now()) it fences at. The watcher gets it on the
+   * machine-wide clock; the inner supervisor too.
+   */
+  setValidUntil(instant: number): void {
+    this.leaseValidFor(instant - performance.now());
+    this.inner.setValidUntil?.(instant);
+  }
+
+  async start(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
     await setServiceEnvironment(this.props.service, env, this.props.run);
+    throwIfAborted(signal);
     if (!this.watcher) await this.arm();
-    await this.inner.start(env);
+    await this.inner.start(env, signal);
   }
 
-  async stop(): Promise<void> {
-    await this.inner.stop();
+  async stop(deadline: number): Promise<void> {
+    await this.inner.stop(deadline);
+    await this.dismiss();
+  }
+
+  /** The fence: the inner supervisor's kill, then the watcher stands down. */
+  async kill(deadline: number): Promise<void> {
+    await this.inner.kill(deadline);
+    await this.dismiss();
+  }
+
+  /** Tells the watcher the app is stopped by the guard itself: it ends without acting. */
+  private async dismiss(): Promise<void> {
     const w = this.watcher;
     const server = this.server;
     this.watcher = undefined;
@@ -133,8 +193,9 @@ export class WindowsServiceWatch implements Supervisor {
 /**
  * The watcher itself (`failover-guard watch-service`). First run: re-launches itself detached
  * (so it is no child of the guard that the service host kills with it) and exits. Second run
- * (`--stage 2`): writes the marker, connects to the guard's socket and waits for it to close;
- * unless the guard dismissed it first, stops the app service.
+ * (`--stage 2`): writes the marker, connects to the guard's socket and follows its `until`
+ * instants; unless the guard dismissed it first, kills the app's process tree when the last
+ * instant passes or the connection closes.
  */
 export async function watchService(
   opts: { service: string; stopTimeoutSecs: number; marker: string; socket: string; stage: number },
@@ -155,26 +216,67 @@ export async function watchService(
     return 0;
   }
   writeFileSync(opts.marker, `${process.pid}\n`);
-  let input = '';
-  await new Promise<void>((resolve) => {
-    const socket = connect(opts.socket);
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (input += d));
-    socket.once('close', () => resolve());
-    socket.once('error', () => resolve());
-  });
   try {
-    if (!input.includes(DISMISS)) await stopServiceFully(control, opts.stopTimeoutSecs);
+    const outcome = await watchGuard(connect(opts.socket));
+    if (outcome !== 'released') await killServiceTree(control, serviceTreeKiller(opts.service), opts.stopTimeoutSecs * 1000);
   } finally {
     if (existsSync(opts.marker) && readFileSync(opts.marker, 'utf8').trim() === String(process.pid)) rmSync(opts.marker, { force: true });
   }
   return 0;
 }
 
-/** Stop, wait up to the stop timeout, then kill: the app is gone when this returns (or the kill failed loudly). */
-export async function stopServiceFully(control: ServiceControl, stopTimeoutSecs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
-  await control.stop();
-  const deadline = performance.now() + stopTimeoutSecs * 1000;
-  while (mayRun(await control.state()) && performance.now() < deadline) await sleep(250);
-  if (mayRun(await control.state())) await control.kill();
+/**
+ * Reads the guard's lines until the guard dismisses the watcher (`released`), the connection
+ * closes, or the last `until` instant passes; each `until` replaces the one before.
+ */
+export function watchGuard(socket: Socket, now: () => number = machineMonotonicMs): Promise<'released' | 'closed' | 'expired'> {
+  return new Promise((resolve) => {
+    let input = '';
+    let timer: NodeJS.Timeout | undefined;
+    const end = (outcome: 'released' | 'closed' | 'expired') => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      input += d;
+      for (let nl = input.indexOf('\n'); nl >= 0; nl = input.indexOf('\n')) {
+        const line = input.slice(0, nl).trim();
+        input = input.slice(nl + 1);
+        if (`${line}\n` === DISMISS) return end('released');
+        const until = /^until (\d+)$/.exec(line);
+        if (until) {
+          clearTimeout(timer);
+          timer = setTimeout(() => end('expired'), Math.max(0, Number(until[1]) - now()));
+        }
+      }
+    });
+    socket.once('close', () => end('closed'));
+    socket.once('error', () => end('closed'));
+  });
+}
+
+/**
+ * The fence from outside the guard: kill the app's process tree at once, again every 250 ms
+ * until the service is known to be gone or `confirmMs` has passed. A failing kill is retried,
+ * never a reason to stop trying. True when confirmed gone.
+ */
+export async function killServiceTree(
+  control: Pick<ServiceControl, 'state'>,
+  killTree: () => Promise<void>,
+  confirmMs: number,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<boolean> {
+  const deadline = performance.now() + confirmMs;
+  for (;;) {
+    try {
+      await killTree();
+    } catch {
+      // retried below; the state decides
+    }
+    if (!mayRun(await control.state())) return true;
+    if (performance.now() >= deadline) return false;
+    await sleep(250);
+  }
 }

@@ -45,10 +45,13 @@ export function renderServiceHostXml(input: ServiceHostInput): string {
   const x = xmlEscape;
   const dataDir = win32.dirname(input.configFile);
   const temp = win32.join(dataDir, 'run');
+  // No XML declaration and no comment before <service>: WinSW 1.17 reads <stoptimeout>,
+  // <resetfailure>, <waithint> and <sleeptime> only under the document's first node
+  // (SingleTimeSpanElement(dom.FirstChild, …)); ahead of them it silently uses its defaults
+  // (15 s stop timeout, failure count reset after a day). UTF-8 is XML's default encoding.
   return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<!-- failover-guard service host (WinSW) for cluster ${x(input.config.clusterName)}; written by failover-guard service-host. -->`,
     '<service>',
+    `  <!-- failover-guard service host (WinSW) for cluster ${x(input.config.clusterName)}; written by failover-guard service-host. -->`,
     '  <id>failover-guard</id>',
     '  <name>failover-guard</name>',
     `  <description>Keeps at most one node of cluster ${x(input.config.clusterName)} active</description>`,

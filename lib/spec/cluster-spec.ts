@@ -3,14 +3,15 @@ import { ValidationError, pathToString, type Problem } from '../core/problems';
 import { portSchema, profileSchema, sharedItemSchema, type AppProfile } from './profile';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
-  DEFAULT_STARTUP_TIMEOUT_SECS,
   deriveGuardTimings,
   drainSecs,
+  serviceModeFor,
   timingProblems,
   type GuardTimings,
 } from './timing';
 import { DEFAULT_GUARD_PORT } from './guard-endpoints';
 import { specTimingPaths } from './timing-names';
+import { defaultStartupTimeoutSecs, hookTimeoutProblems } from './hook-settings';
 
 const positiveSecs = z.number().positive('must be > 0');
 
@@ -18,8 +19,8 @@ const positiveSecs = z.number().positive('must be > 0');
 const guardSchema = z.object({
   /** L, PaperCut's `high-availability-guard.fail-over-interval-secs`. @default 30 */
   failOverIntervalSecs: z.number().min(5, 'must be ≥ 5').max(3600, 'must be ≤ 3600').default(DEFAULT_FAIL_OVER_INTERVAL_SECS),
-  /** @default 300 */
-  startupTimeoutSecs: z.number().int().min(1, 'must be ≥ 1').default(DEFAULT_STARTUP_TIMEOUT_SECS),
+  /** Covers the profile's hooks and the app's start. @default 300 plus the profile hooks' timeouts (PaperCut: 1020) */
+  startupTimeoutSecs: z.number().int().min(1, 'must be ≥ 1').optional(),
   /** R. @default max(1, L/10) */
   renewPeriodSecs: z.number().min(0.2, 'must be ≥ 0.2').optional(),
   /** Q. @default R/2 */
@@ -140,6 +141,7 @@ export interface ClusterSpec {
 
 /** Spec paths under which the guard timing invariants are reported. */
 const TIMING_PATHS = specTimingPaths();
+const HOOK_TIMEOUT_PATHS = { startup: 'guard.startupTimeoutSecs', hook: (phase: string, i: number) => `profile.hooks.${phase}[${i}].timeoutSecs` };
 
 /**
  * Parses and resolves a cluster spec. Throws one ValidationError listing every problem with
@@ -162,7 +164,7 @@ export function parseClusterSpec(input: unknown): ClusterSpec {
 
 function resolve(raw: z.output<typeof clusterSpecSchema>): ClusterSpec {
   const { port, ...timingInput } = raw.guard;
-  const timings = deriveGuardTimings(timingInput);
+  const timings = deriveGuardTimings({ ...timingInput, startupTimeoutSecs: timingInput.startupTimeoutSecs ?? defaultStartupTimeoutSecs(raw.profile.hooks) }, serviceModeFor(raw.profile.os));
   return {
     name: raw.name,
     profile: raw.profile,
@@ -204,7 +206,8 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
     problems.push({ path: 'healthCheck.timeoutSecs', message: `must be < healthCheck.intervalSecs (${spec.healthCheck.intervalSecs})` });
   }
   if (spec.profile.failoverMode === 'guard') {
-    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck));
+    problems.push(...timingProblems(spec.guard, TIMING_PATHS, spec.healthCheck, serviceModeFor(spec.profile.os)));
+    problems.push(...hookTimeoutProblems(spec.profile.hooks, spec.guard.startupTimeoutSecs, HOOK_TIMEOUT_PATHS));
   }
   if (spec.loadBalancer.floatingIp && spec.loadBalancer.layer !== 4) {
     problems.push({ path: 'loadBalancer.floatingIp', message: 'floating IP / direct server return needs loadBalancer.layer 4' });

@@ -1,6 +1,7 @@
 import type { ClusterSpec } from './cluster-spec';
 import type { Readiness } from './profile';
 import { urlHasPassword } from './database-url';
+import { serviceModeFor } from './timing';
 
 /**
  * The guard's config keys (the properties-file contract of the design). The three
@@ -73,7 +74,7 @@ export function guardSettings(spec: ClusterSpec, database: GuardDatabaseSettings
     [GUARD_KEYS.lbTimeoutSecs, String(hc.timeoutSecs)],
     [GUARD_KEYS.lbHealthyThreshold, String(hc.healthyThreshold)],
     [GUARD_KEYS.lbUnhealthyThreshold, String(hc.unhealthyThreshold)],
-    [GUARD_KEYS.serviceMode, windows ? 'windows-service' : 'systemd'],
+    [GUARD_KEYS.serviceMode, serviceModeFor(spec.profile.os)],
     [windows ? GUARD_KEYS.serviceName : GUARD_KEYS.serviceUnit, spec.profile.serviceName],
     [GUARD_KEYS.serviceReady, readinessUrl(spec.profile.readiness)],
     [GUARD_KEYS.stopTimeoutSecs, String(g.stopTimeoutSecs)],

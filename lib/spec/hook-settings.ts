@@ -1,6 +1,8 @@
 import type { ClusterSpec } from './cluster-spec';
 import type { GuardDatabaseSettings } from './guard-settings';
-import type { AppHook } from './profile';
+import type { Problem } from '../core/problems';
+import type { AppHook, AppHooks } from './profile';
+import { DEFAULT_STARTUP_TIMEOUT_SECS } from './timing';
 import { urlHasPassword } from './database-url';
 
 /**
@@ -20,6 +22,45 @@ export function hookKey(key: string): { phase: keyof typeof HOOK_PHASES; index: 
   const m = /^hook\.(before-start|after-ready)\.([1-9]\d{0,2})$/.exec(key);
   if (!m) return undefined;
   return { phase: m[1] === 'before-start' ? 'beforeStart' : 'afterReady', index: Number(m[2]) };
+}
+
+/** The hooks as the guard config lists them: phase and 1-based position name each one. */
+type HookList = Pick<AppHooks, 'beforeStart' | 'afterReady'>;
+
+function hookTimeouts(hooks: HookList | undefined): Array<{ phase: keyof typeof HOOK_PHASES; index: number; secs: number }> {
+  if (!hooks) return [];
+  return (['beforeStart', 'afterReady'] as const).flatMap((phase) => hooks[phase].map((h, i) => ({ phase, index: i, secs: h.timeoutSecs })));
+}
+
+/**
+ * The startup timeout when none is given: PaperCut's documented 300 s for the app's own start,
+ * plus every hook's timeout, since the hooks run inside it (before the start and until ready).
+ * A profile without hooks keeps 300 s; PaperCut's hooks (30 + 30 + 600 + 60 s) make it 1020 s.
+ */
+export function defaultStartupTimeoutSecs(hooks: HookList | undefined): number {
+  return DEFAULT_STARTUP_TIMEOUT_SECS + hookTimeouts(hooks).reduce((sum, h) => sum + h.secs, 0);
+}
+
+/**
+ * The hooks run inside the startup timeout, which must also cover the app's own start: their
+ * timeouts together must be less than it, or one would be cut short silently. One problem under
+ * `names.startup` that names the hooks' own keys (`names.hook`), or none.
+ */
+export function hookTimeoutProblems(
+  hooks: HookList | undefined,
+  startupTimeoutSecs: number,
+  names: { readonly startup: string; hook(phase: keyof typeof HOOK_PHASES, index: number): string },
+): Problem[] {
+  const all = hookTimeouts(hooks);
+  const total = all.reduce((sum, h) => sum + h.secs, 0);
+  if (all.length === 0 || total < startupTimeoutSecs) return [];
+  const parts = all.map((h) => `${names.hook(h.phase, h.index)} ${h.secs}`).join(' + ');
+  return [
+    {
+      path: names.startup,
+      message: `(${startupTimeoutSecs} s) must be more than the hooks' timeouts together (${parts} = ${total} s): it covers the hooks and the app's own start; raise it or lower those timeouts`,
+    },
+  ];
 }
 
 /** What only the cloud construct knows about the app's side: its database and the load balancer's name. */

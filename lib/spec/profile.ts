@@ -46,7 +46,9 @@ const osUserSchema = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Lin
  * - `papercut-database-properties`: writes PaperCut's `database.*` keys into `file` from the app
  *   secret read at that moment (a rotated password reaches the app at its next start).
  * - `schema-init`: runs `argv` once per app database, and only while it has no tables; a marker
- *   row written under the lease makes later activations (on any node) skip it.
+ *   row written under the lease (start and finish) makes later activations (on any node) skip
+ *   it. A run that never finished is not taken for done: with tables left the hook fails
+ *   naming their count; on an empty database it runs again.
  */
 export const hookSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('command'), name: hookNameSchema, argv: argvSchema, timeoutSecs: hookTimeoutSchema.default(60), user: osUserSchema.optional() }),

@@ -49,6 +49,8 @@ export function thinprint(options: ThinPrintOptions = {}): AppProfile {
     sharedItems: [],
     deleteOnClone: [],
     serviceName: 'TPConnectionService',
-    readiness: { kind: 'tcp', host: '127.0.0.1', port: THINPRINT_CLIENT_PORT },
+    // ready = listening where engines connect: the server port is set in the registry under a
+    // value name the vendor documents nowhere (only its console), so 4002 is what proves it took
+    readiness: { kind: 'tcp', host: '127.0.0.1', port: THINPRINT_SERVER_PORT },
   };
 }

@@ -14,11 +14,12 @@ const TIMINGS = ['failOverIntervalSecs', 'startupTimeoutSecs', 'renewPeriodSecs'
  */
 export function specTimingPaths(prefix: '' | 'spec.' = ''): TimingNames {
   const names = Object.fromEntries(TIMINGS.map((k) => [k, `${prefix}guard.${k}`])) as Record<keyof GuardTimings, string>;
-  return { ...names, healthCheck: `${prefix}healthCheck` };
+  return { ...names, healthCheck: `${prefix}healthCheck`, serviceMode: `${prefix}profile.os` };
 }
 
 /** The guard config keys that fix each timing; the load balancer's side is `load-balancer.*`. */
 export const TIMING_KEY_NAMES: TimingNames = {
   ...(Object.fromEntries(TIMINGS.map((k) => [k, GUARD_KEYS[k]])) as Record<keyof GuardTimings, string>),
   healthCheck: GUARD_KEYS.lbIntervalSecs,
+  serviceMode: GUARD_KEYS.serviceMode,
 };

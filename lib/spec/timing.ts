@@ -39,62 +39,145 @@ const ms = (secs: number): number => Math.round(secs * 1000) / 1000;
 /** The renew period is jittered by ±this fraction, so one gap between renews can be (1 + RENEW_JITTER)·R. */
 export const RENEW_JITTER = 0.1;
 
+/** How the guard runs the app: it decides how long a kill takes to be confirmed (K). */
+export type ServiceMode = 'exec' | 'systemd' | 'windows-service';
+
 /**
- * The safety margin L − D − S must be at least max(2 s, L/10): it covers a stalled guard (the
- * watchdog's timeout, see {@link watchdogSecs}), the time the service manager needs to act on
- * the kill, and clock-rate drift between the database and the node.
+ * K: seconds from a fence until the app is confirmed gone, per mode (exec: SIGKILL to the
+ * process group, then the group empty; systemd: the unit's cgroup killed, then `populated 0`;
+ * windows-service: `taskkill /F /T`, then the tree gone). These are conservative upper bounds
+ * set before the kill paths were measured; the kill benchmark's figures (docs/figures.md) must
+ * stay below them, and a lower measured bound may replace them.
  */
-export function minMarginSecs(failOverIntervalSecs: number): number {
+export const KILL_CONFIRM_SECS: Readonly<Record<ServiceMode, number>> = { exec: 1, systemd: 3, 'windows-service': 5 };
+
+/** The mode the constructs run a profile's app in: its OS's service manager. */
+export function serviceModeFor(os: 'linux' | 'windows'): ServiceMode {
+  return os === 'windows' ? 'windows-service' : 'systemd';
+}
+
+/**
+ * M, the clock margin: max(2 s, L/10). It covers clock-rate drift between the database and the
+ * node over one lease, timer slack, and is the largest wall/monotonic divergence the guard
+ * tolerates (more, and it kills at once: a stepped clock or a paused VM).
+ */
+export function clockMarginSecs(failOverIntervalSecs: number): number {
   return ms(Math.max(2, failOverIntervalSecs / 10));
 }
 
 /**
- * Watchdog timeout W for the margin M = L − D − S: three quarters of it (the rest is for the
- * service manager to act and for drift). A guard that stalls just before its deadline D is
- * killed by W later and its app is gone S after that: D + W + S < L. systemd mode renders it as
- * the guard unit's `WatchdogSec=`; exec mode uses it for the heartbeat watchdog.
+ * Room left for the systemd watchdog W when D is derived in systemd mode: a guard that stalls
+ * just before D is killed by systemd W after its last ping, then its app within K, so
+ * D + W + K ≤ L − M; 2 s of room gives W = 1.5 s (see {@link watchdogSecs}). The other modes'
+ * backstops act at absolute instants (exec: the valid-until), so they need no room.
  */
-export function watchdogSecs(t: GuardTimings): number {
-  const margin = t.failOverIntervalSecs - t.renewDeadlineSecs - t.stopTimeoutSecs;
-  return ms(Math.max(0.5, Math.min(30, margin * 0.75)));
+const WATCHDOG_ROOM_SECS = 2;
+
+/**
+ * The stop timeout S when not set: the cap of a planned, graceful stop (drain done, lease still
+ * renewed). A fence never waits for it (a fence kills), so it is not bounded by L; an app server
+ * that flushes its state on SIGTERM needs tens of seconds.
+ */
+export const DEFAULT_STOP_TIMEOUT_SECS = 30;
+
+/**
+ * systemd's `WatchdogSec=` W for the guard unit: ¾ of L − D − K − M (at least 0.5 s, at most
+ * 30 s). A guard that stalls just before its deadline D is killed W after its last ping and its
+ * app K after that: D + W + K ≤ L − M. `mode` is the app's service mode (its K).
+ */
+export function watchdogSecs(t: GuardTimings, mode: ServiceMode = 'systemd'): number {
+  const room = t.failOverIntervalSecs - t.renewDeadlineSecs - KILL_CONFIRM_SECS[mode] - clockMarginSecs(t.failOverIntervalSecs);
+  return ms(Math.max(0.5, Math.min(30, room * 0.75)));
 }
 
 /**
- * Exec mode's heartbeat watchdog: it SIGKILLs the app itself (no stop timeout to wait for), so a
- * guard that stalled at most D after its last renew start has its app gone by D + W' < L with
- * W' = L − D − M/2 (half the margin left for the kill and drift). Never shorter than W.
+ * Exec mode's heartbeat watchdog: it SIGKILLs the app's group itself once the heartbeat is older
+ * than W' = L − D − K − M/2 (at most 60 s, never shorter than W): a guard that stalled just
+ * before D has its app gone by D + W' + K = L − M/2.
  */
 export function execWatchdogSecs(t: GuardTimings): number {
-  const margin = t.failOverIntervalSecs - t.renewDeadlineSecs - t.stopTimeoutSecs;
-  return ms(Math.max(watchdogSecs(t), Math.min(60, t.failOverIntervalSecs - t.renewDeadlineSecs - margin / 2)));
+  const L = t.failOverIntervalSecs;
+  const bound = L - t.renewDeadlineSecs - KILL_CONFIRM_SECS.exec - clockMarginSecs(L) / 2;
+  return ms(Math.max(watchdogSecs(t, 'exec'), Math.min(60, bound)));
 }
 
 /**
- * Derives the timings a user did not set from L, so that every default combination satisfies
- * the invariants:
+ * The absolute instants (monotonic ms, as performance.now()) one successful renew proves, both
+ * counted from that renew's send (the database may have set the expiry any time after it):
+ * - `fenceAt` = send + D: no later renew succeeded by then → fence: kill at once. It is also the
+ *   valid-until handed to the backstop outside the guard's event loop (the exec watchdog), which
+ *   kills then whatever the guard does;
+ * - `killBy` = send + L − M: the app must be confirmed gone by then, the deadline every kill of
+ *   this leadership gets (the lease can move at send + L in database time; M covers drift
+ *   between the two clocks). L − D ≥ K + M leaves every mode its K between the two.
+ */
+export interface LeaseDeadlines {
+  readonly fenceAt: number;
+  readonly killBy: number;
+}
+
+export function leaseDeadlines(renewSendMs: number, t: Pick<GuardTimings, 'failOverIntervalSecs' | 'renewDeadlineSecs'>): LeaseDeadlines {
+  const L = t.failOverIntervalSecs;
+  return { fenceAt: renewSendMs + t.renewDeadlineSecs * 1000, killBy: renewSendMs + (L - clockMarginSecs(L)) * 1000 };
+}
+
+/**
+ * Derives the timings a user did not set from L (and the service mode's K), so that every
+ * default combination satisfies the invariants:
  * - R = max(1, L/10): ten renew chances per lease; at least 1 s so the DB sees ≤ 1 statement/s/node.
  * - Q = 0.4·R: a hung statement is abandoned in time for a retry inside D even with jitter.
- * - D = max(1.1·R + 2Q, min(L/2, L − M − S)) with M = {@link minMarginSecs} and S as given (else 1):
- *   half the lease is the fencing budget unless the stop timeout and margin need more of it.
- * - S = L − D − M, at most 60, at least 1.
- * With L = 6 this gives R 1, Q 0.4, D 3, S 1; with L = 6 and S = 2 it gives D 2 (the drill/test setting).
+ * - D = max(1.1·R + 2Q, min(L/2, L − K − M − room)): half the lease is the fencing budget, less
+ *   where the kill (K), the clock margin (M) and, in systemd mode, 2 s for its watchdog need more.
+ * - S = 30 s ({@link DEFAULT_STOP_TIMEOUT_SECS}): planned stops only.
+ * With L = 30: R 3, Q 1.2, D 15 in every mode. With L = 10: R 1, Q 0.4, D 5 (exec), 3 (systemd,
+ * W 1.5 s; windows-service). With L = 6, exec: D 3 (the drill/test setting).
  */
-export function deriveGuardTimings(input: GuardTimingsInput): GuardTimings {
+export function deriveGuardTimings(input: GuardTimingsInput, mode: ServiceMode = 'exec'): GuardTimings {
   const L = input.failOverIntervalSecs;
   const R = input.renewPeriodSecs ?? ms(Math.max(1, L / 10));
   const Q = input.queryTimeoutSecs ?? ms(R * 0.4);
-  const M = minMarginSecs(L);
-  const D = input.renewDeadlineSecs ?? ms(Math.max((1 + RENEW_JITTER) * R + 2 * Q, Math.min(L / 2, L - M - (input.stopTimeoutSecs ?? 1))));
-  const S = input.stopTimeoutSecs ?? ms(Math.max(1, Math.min(60, L - D - M)));
+  const room = L - KILL_CONFIRM_SECS[mode] - clockMarginSecs(L) - (mode === 'systemd' ? WATCHDOG_ROOM_SECS : 0);
+  const D = input.renewDeadlineSecs ?? ms(Math.max((1 + RENEW_JITTER) * R + 2 * Q, Math.min(L / 2, room)));
   return {
     failOverIntervalSecs: L,
     startupTimeoutSecs: input.startupTimeoutSecs ?? DEFAULT_STARTUP_TIMEOUT_SECS,
     renewPeriodSecs: R,
     queryTimeoutSecs: Q,
     renewDeadlineSecs: D,
-    stopTimeoutSecs: S,
+    stopTimeoutSecs: input.stopTimeoutSecs ?? DEFAULT_STOP_TIMEOUT_SECS,
   };
 }
+
+/** Guard and health-check timings that go together: spread into a ClusterSpec input. */
+export interface TimingPreset {
+  readonly guard: GuardTimingsInput;
+  readonly healthCheck: HealthCheckTimings;
+}
+
+/**
+ * The `fast` preset (AWS, any mode): L = 10 s, D = 3 s (R 1, Q 0.4 derived), NLB checks every 5 s
+ * with a 2 s timeout, thresholds 2/2 — the shortest NLB check, so L − D = 7 s covers both
+ * (U − H + 1)·I + T = 7 s and K + M (≤ 5 + 2 s). A crash fails over in about 10 s instead of
+ * 30 s. It costs one renew statement per node per second (three times the default's rate),
+ * statements slower than Q = 0.4 s count as failed (1.2 s at L = 30), and a database that stalls
+ * for about D = 3 s (15 s at L = 30) fences the active node: a latency spike or a database
+ * failover longer than that costs an app restart on some node. See docs/failover.md#timing.
+ */
+export const FAST_PRESET: TimingPreset = {
+  guard: { failOverIntervalSecs: 10, renewDeadlineSecs: 3 },
+  healthCheck: { intervalSecs: 5, timeoutSecs: 2, healthyThreshold: 2, unhealthyThreshold: 2 },
+};
+
+/**
+ * The `fast` preset on Azure: the probe runs at least every 5 s, admits a node after one good
+ * probe and times out after the interval, so L − D ≥ (U + 1)·I ≥ 10 s: L = 13 s, D = 3 s, and one
+ * failed probe (U = 1) takes the active node out of rotation for a probe interval. Costs as
+ * {@link FAST_PRESET} (R 1.3 s: 0.77 renews per node per second).
+ */
+export const FAST_PRESET_AZURE: TimingPreset = {
+  guard: { failOverIntervalSecs: 13, renewDeadlineSecs: 3 },
+  healthCheck: { intervalSecs: 5, timeoutSecs: 2, healthyThreshold: 2, unhealthyThreshold: 1 },
+};
 
 /**
  * Drain time on a graceful release: /health answers 503 for U·I + T so the load balancer has
@@ -105,7 +188,11 @@ export function drainSecs(hc: HealthCheckTimings): number {
 }
 
 /** Names under which each timing is reported: spec paths or guard config keys. */
-export type TimingNames = Record<keyof GuardTimings, string> & { readonly healthCheck: string };
+export type TimingNames = Record<keyof GuardTimings, string> & {
+  readonly healthCheck: string;
+  /** Where the service mode (hence K) is set: `service.mode`, `profile.os`. @default - not named */
+  readonly serviceMode?: string;
+};
 
 /** The shortest lease TTL L a guard accepts. */
 export const MIN_FAIL_OVER_INTERVAL_SECS = 5;
@@ -140,12 +227,13 @@ export function timingValueProblem(field: keyof GuardTimings, value: unknown): s
  *   is not, only those problems are reported;
  * - Q ≤ R and 1.1·R + 2Q ≤ D: a node gets at least one renew with retries inside its deadline,
  *   even when the jitter stretches a period.
- * - L − D − S ≥ max(2 s, L/10): a fenced node has stopped its app before the lease can expire for
- *   the others, with room for the watchdog to kill a stalled guard (see {@link watchdogSecs}).
+ * - L − D ≥ K + M (K the kill-confirm bound of `mode`, M the clock margin): a fenced node's app
+ *   is confirmed gone before the lease can move (the stop timeout S is not part of it: a fence
+ *   kills, only planned handovers stop gracefully, while the lease is still renewed).
  * - L − D ≥ (U − H + 1)·I + T (when the LB timings are known): the LB has marked the old node
  *   down before it can mark the new one up.
  */
-export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthCheckTimings): Problem[] {
+export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthCheckTimings, mode: ServiceMode = 'exec'): Problem[] {
   // Each value on its own first: the relations below mean nothing for a negative or missing one.
   const valueProblems = TIMING_FIELDS.flatMap((field) => {
     const message = timingValueProblem(field, t[field]);
@@ -153,7 +241,7 @@ export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthC
   });
   if (valueProblems.length > 0) return valueProblems;
   const problems: Problem[] = [];
-  const { failOverIntervalSecs: L, renewPeriodSecs: R, queryTimeoutSecs: Q, renewDeadlineSecs: D, stopTimeoutSecs: S } = t;
+  const { failOverIntervalSecs: L, renewPeriodSecs: R, queryTimeoutSecs: Q, renewDeadlineSecs: D } = t;
   if (Q > R) {
     problems.push({ path: names.queryTimeoutSecs, message: `query timeout (${Q}s) must be ≤ the renew period (${R}s)` });
   }
@@ -164,11 +252,13 @@ export function timingProblems(t: GuardTimings, names: TimingNames, hc?: HealthC
       message: `renew deadline D (${D}s) must be ≥ 1.1 × ${names.renewPeriodSecs} (jitter) + 2 × ${names.queryTimeoutSecs} (${longestPeriod}s)`,
     });
   }
-  const margin = minMarginSecs(L);
-  if (ms(L - D - S) < margin) {
+  const K = KILL_CONFIRM_SECS[mode];
+  const M = clockMarginSecs(L);
+  if (ms(L - D) < ms(K + M)) {
+    const modeName = names.serviceMode ? `${mode} mode, set by ${names.serviceMode}` : `${mode} mode`;
     problems.push({
-      path: names.stopTimeoutSecs,
-      message: `${names.failOverIntervalSecs} − ${names.renewDeadlineSecs} − ${names.stopTimeoutSecs} (${L}s − ${D}s − ${S}s = ${ms(L - D - S)}s) must be ≥ max(2s, L/10) = ${margin}s, so a fenced or stalled node has stopped its app before the lease moves`,
+      path: names.renewDeadlineSecs,
+      message: `${names.failOverIntervalSecs} − ${names.renewDeadlineSecs} (${L}s − ${D}s = ${ms(L - D)}s) must be ≥ K + M = ${K}s + ${M}s = ${ms(K + M)}s (K: kill-confirm bound of ${modeName}; M: clock margin max(2s, L/10)), so a fenced node's app is confirmed gone before the lease moves`,
     });
   }
   if (hc) {

@@ -187,10 +187,11 @@ describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)
     expect(app.userData).toContain('step "install the lifecycle watcher"');
   });
 
-  it('Windows nodes get no hook (no watcher there; the service stop hands over)', () => {
+  it('Windows nodes get the hook too: their lifecycle watcher (a SYSTEM task) hands over and completes it', () => {
     const spec = papercutSpec({ profile: papercut({ os: 'windows' }), storage: { credentialsSecretRef: `aws-secretsmanager:${SMB_SECRET}` } });
     const json = synth((s) => build(s, spec));
-    expect(one(json, 'aws_autoscaling_group').initial_lifecycle_hook).toBeUndefined();
+    expect(one(json, 'aws_autoscaling_group').initial_lifecycle_hook).toEqual([expect.objectContaining({ name: 'failover-guard-handover', lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE' })]);
+    expect(JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement.map((x: { Sid: string }) => x.Sid)).toContain('CompleteHandoverHook');
     expect(one(json, 'aws_launch_template').user_data).toMatch(/^\$\{base64encode\(/);
   });
 

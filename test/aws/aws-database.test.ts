@@ -21,7 +21,7 @@ describe('AwsDatabase', () => {
     expect(version.secret_string_wo).toMatch(/^\$\{local\./);
     expect(version.secret_string_wo_version).toBe(2);
     expect(Object.values(json.locals as Record<string, string>)).toEqual(['${join("", [upper(uuid()), uuid()])}']);
-    expect(app?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=require$/);
+    expect(app?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=verify-full&sslrootcert=rds$/);
     expect(app?.passwordSource).toMatch(/^aws-secretsmanager:\$\{TfToken/);
   });
 
@@ -62,7 +62,7 @@ describe('AwsDatabase', () => {
     expect(db.password).toBeUndefined();
     expect(one(json, 'aws_db_parameter_group')).toMatchObject({ family: 'postgres17', parameter: [{ name: 'rds.force_ssl', value: '1' }] });
     expect(one(json, 'aws_db_subnet_group').subnet_ids).toEqual(NET.subnetIds);
-    expect(guardUrl).toMatch(/^postgres:\/\/papercut@\$\{TfToken\[.*\]\}:5432\/papercut\?sslmode=require$/);
+    expect(guardUrl).toMatch(/^postgres:\/\/papercut@\$\{TfToken\[.*\]\}:5432\/papercut\?sslmode=verify-full&sslrootcert=rds$/);
     expect(source).toMatch(/^aws-secretsmanager:\$\{TfToken/);
     // no rule until a client is allowed
     expect(all(json, 'aws_vpc_security_group_ingress_rule')).toEqual([]);
@@ -112,13 +112,14 @@ describe('AwsDatabase', () => {
     });
     // then
     expect(json.resource.aws_db_instance).toBeUndefined();
-    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.corp.example.com:5432/papercut?sslmode=require', passwordSource: `aws-secretsmanager:${SECRET}` });
+    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.corp.example.com:5432/papercut?sslmode=verify-full', passwordSource: `aws-secretsmanager:${SECRET}` });
     expect(db.secretArn).toBe(SECRET);
     expect(one(json, 'aws_vpc_security_group_egress_rule')).toMatchObject({ cidr_ipv4: '10.9.0.0/24', from_port: 5432 });
   });
 
   it('databaseUrl and parameterGroupFamily', () => {
-    expect(databaseUrl('mysql', 'a b', 'h', 3306, 'd')).toBe('mysql://a%20b@h:3306/d?ssl-mode=REQUIRED');
+    expect(databaseUrl('mysql', 'a b', 'h', 3306, 'd')).toBe('mysql://a%20b@h:3306/d?ssl-mode=VERIFY_IDENTITY');
+    expect(databaseUrl('mysql', 'u', 'h', 3306, 'd', 'rds')).toBe('mysql://u@h:3306/d?ssl-mode=VERIFY_IDENTITY&ssl-ca=rds');
     expect(parameterGroupFamily('mysql', '8.0.39')).toBe('mysql8.0');
     expect(parameterGroupFamily('postgres', '16.4')).toBe('postgres16');
   });

@@ -3,6 +3,7 @@ import { AwsPaperCutStack } from '../../apps/examples/aws-papercut/stack';
 import { AwsThinPrintDnsStack } from '../../apps/examples/aws-thinprint-dns/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { all, FIXTURE_BINARY, one, type Synth } from './aws-test-support';
+import { expectPaperCutInstalledBeforeCheck } from '../harness/first-boot-install';
 
 function synthPaperCut(): Synth {
   return JSON.parse(Testing.synth(new AwsPaperCutStack(Testing.app(), 'aws-papercut', { binaryPath: FIXTURE_BINARY }), true));
@@ -94,17 +95,16 @@ describe('AWS example stacks', () => {
 
 describe('AWS example stacks: how the app gets installed (issue 14)', () => {
   it('aws-papercut installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
-    // given / when
-    const json = synthPaperCut();
-    const userData: string = Object.values(json.locals as Record<string, string>).find((v) => typeof v === 'string' && v.startsWith('#!/bin/bash'))!;
-    // then
-    expect(json.variable.papercut_installer_url.default).toMatch(/^https:\/\/.*pcmf-setup-[\d.]+\.sh$/);
-    const install = userData.indexOf('pcmf-setup.sh --non-interactive');
-    const rootTasks = userData.indexOf('/home/papercut/MUST-RUN-AS-ROOT');
-    const check = userData.indexOf('step "check the app is installed"');
-    expect(install).toBeGreaterThan(0);
-    expect(rootTasks).toBeGreaterThan(install);
-    expect(check).toBeGreaterThan(rootTasks);
-    expect(userData).toContain('${var.papercut_installer_url}');
+    expectPaperCutInstalledBeforeCheck(synthPaperCut());
+  });
+});
+
+describe('AWS example stacks: deploy review', () => {
+  it('aws-thinprint-dns boots its nodes from an AMI with ThinPrint (a documented required input) and keeps the keys ephemeral', () => {
+    const json = synthThinPrint();
+    expect(json.variable.image_id.default).toBeUndefined();
+    expect(json.variable.image_id.description).toMatch(/ThinPrint Connection Service installed/);
+    for (const lt of all(json, 'aws_launch_template')) expect(lt.image_id).toBe('${var.image_id}');
+    expect(json.variable.thinprint_client_keys).toMatchObject({ sensitive: true, ephemeral: true });
   });
 });

@@ -1,7 +1,9 @@
+import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
 import { custom, papercut, thinprint } from '../../lib/spec';
-import { all, errorOf, FIXTURE_BINARY, NET, one, synth, type Synth } from './aws-test-support';
+import { AwsDatabase } from '../../lib/aws/aws-database';
+import { all, errorOf, FIXTURE_BINARY, NET, one, papercutSpec, synth, type Synth } from './aws-test-support';
 
 const net = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], vpcCidr: NET.vpcCidr };
 
@@ -167,7 +169,8 @@ describe('AwsFailoverCluster', () => {
       const secretArn = `\${aws_secretsmanager_secret.${Object.keys(json.resource.aws_secretsmanager_secret)[0]}.arn}`;
       const read = JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement.find((x: any) => x.Sid === 'ReadSecrets');
       expect(read.Resource).toContain(secretArn);
-      const script = Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string;
+      // the Windows script goes packed when longer than EC2 takes: the values stay plain, the steps inside
+      const script = unpackPowerShell(Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string);
       expect(script).toContain(`$TpClientKeysSecretRef = 'aws-secretsmanager:${secretArn}'`);
       expect(script).toContain("Invoke-Step 'configure the ThinPrint Connection Service node'");
       expect(script).not.toMatch(/map the share|MCastNode/);
@@ -185,7 +188,8 @@ describe('AwsFailoverCluster', () => {
       const pcJson = synth((s) => (pcCluster = new AwsFailoverCluster(s, 'x', { ...tp(), spec: { name: 'tp', profile: papercut({ os: 'windows' }) }, activeDirectoryId: 'd-1234567890' })));
       const health = (json: Record<string, any>) => all(json, 'aws_lb_target_group').map((g) => g.health_check);
       expect(new Set(health(tpJson).map((h) => JSON.stringify(h)))).toEqual(new Set(health(pcJson).map((h) => JSON.stringify(h))));
-      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\.|load-balancer\./.test(l));
+      // the startup timeout differs on purpose: PaperCut's also covers its hooks (ThinPrint has none)
+      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\.|load-balancer\./.test(l) && !l.includes('startup-timeout-secs'));
       expect(guardLines(tpCluster.appServers!.userData).length).toBeGreaterThan(5);
       expect(guardLines(tpCluster.appServers!.userData)).toEqual(guardLines(pcCluster.appServers!.userData));
     });
@@ -280,5 +284,33 @@ describe('AwsFailoverCluster convenience getters', () => {
     const spec = { name: 'pc', profile: papercut(), database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', username: 'guard', passwordSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:pc-db-AbCdEf' } } };
     synth((s) => (existing = new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY })));
     expect([existing.databaseHost, existing.databasePort, existing.databaseId, existing.databaseArn]).toEqual(['db.corp.example.com', 5432, undefined, undefined]);
+  });
+});
+
+describe('AwsFailoverCluster: deploy review', () => {
+  it('requires Terraform ≥ 1.11 on its stack (write-only arguments), so an older CLI stops at init', () => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+
+  it('requires it for a part used alone too (AwsDatabase writes its app password write-only)', () => {
+    const json = synth((s) => new AwsDatabase(s, 'db', { ...net, spec: papercutSpec() }));
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+});
+
+describe('AwsFailoverCluster: deploy review of the share\'s security group', () => {
+  it.each([
+    ['EFS', { name: 'pc', profile: papercut() }, 2049],
+    ['FSx', { name: 'pc', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' as const } }, 445],
+  ])('%s admits its port from the app servers\' security group only, and nothing else inbound', (_kind, spec, port) => {
+    const json = synth((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec, binaryPath: FIXTURE_BINARY, activeDirectoryId: 'd-1234567890' }));
+    const groups = json.resource.aws_security_group as Record<string, any>;
+    const [share] = Object.keys(groups).filter((k) => groups[k].name === 'pc-share');
+    const nodes = one(json, 'aws_launch_template').vpc_security_group_ids[0];
+    const inbound = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${aws_security_group.${share}.id}`);
+    expect(inbound).toHaveLength(1);
+    expect(inbound[0]).toMatchObject({ referenced_security_group_id: nodes, from_port: port, to_port: port, ip_protocol: 'tcp' });
+    expect(inbound[0].cidr_ipv4).toBeUndefined();
   });
 });

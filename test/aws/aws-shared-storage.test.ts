@@ -1,5 +1,6 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { AwsSharedStorage } from '../../lib/aws/aws-shared-storage';
+import { papercut } from '../../lib/spec';
 import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support';
 
 const base = { vpcId: NET.vpcId, subnetIds: [...NET.subnetIds] };
@@ -79,5 +80,21 @@ describe('AwsSharedStorage', () => {
       const p = props();
       expect(errorOf((s) => new AwsSharedStorage(s, 'share', p))).toContain(`${prop}:`);
     });
+  });
+});
+
+describe('AwsSharedStorage backups: deploy review', () => {
+  const efs = (backup?: boolean) => synth((s) => new AwsSharedStorage(s, 'share', { spec: papercutSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], backup }));
+  const fsx = (backup?: boolean) =>
+    synth((s) => new AwsSharedStorage(s, 'share', { spec: papercutSpec({ profile: papercut({ os: 'windows' }), storage: { kind: 'smb' } }), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], activeDirectoryId: 'd-1234567890', backup }));
+
+  it('backs the share up by default: EFS automatic backups on, FSx backups kept 7 days', () => {
+    expect(one(efs(), 'aws_efs_backup_policy').backup_policy).toEqual({ status: 'ENABLED' });
+    expect(one(fsx(), 'aws_fsx_windows_file_system').automatic_backup_retention_days).toBe(7);
+  });
+
+  it('backup: false opts out', () => {
+    expect(one(efs(false), 'aws_efs_backup_policy').backup_policy).toEqual({ status: 'DISABLED' });
+    expect(one(fsx(false), 'aws_fsx_windows_file_system').automatic_backup_retention_days).toBe(0);
   });
 });

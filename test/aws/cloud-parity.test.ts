@@ -17,7 +17,9 @@ const AWS_ONLY: Record<string, string> = {
   AwsMulticastDomain: 'Transit Gateway multicast for ThinPrint dns-multicast; Azure virtual networks carry no multicast',
   AwsNodeTemplate: 'the launch template, role and security group AwsAppServers and AwsDnsCluster share; an Azure scale set holds that itself',
 };
-const AZURE_ONLY: Record<string, string> = {};
+const AZURE_ONLY: Record<string, string> = {
+  AzureRoleAssignmentWait: 'Azure RBAC grants propagate for minutes after Terraform creates them; IAM policies on AWS are usable when the apply returns them',
+};
 
 /** Cluster members one cloud has and the other has not, and why. AWS ARNs and Azure resource ids are twins (`xArn` ↔ `xId`). */
 const AWS_ONLY_MEMBERS: Record<string, string> = {

@@ -153,7 +153,7 @@ describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 1
     // then
     const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
     expect(vmss.upgrade_mode).toBe('Rolling');
-    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, cross_zone_upgrades_enabled: true, max_batch_instance_percent: 100, max_unhealthy_upgraded_instance_percent: 0 });
+    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, cross_zone_upgrades_enabled: true, max_unhealthy_upgraded_instance_percent: 0 });
     expect(vmss.termination_notification).toEqual({ enabled: true, timeout: `PT${nodes.handoverTimeoutMinutes}M` });
     expect(nodes.handoverTimeoutMinutes).toBeGreaterThanOrEqual(5);
     // the node side: the boot script installs the watcher for the Terminate event
@@ -182,6 +182,37 @@ describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 1
     const bootContext = { ...base().bootContext, extraGuardSettings: noise };
     // when / then
     expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ bootContext })))).toThrow(/- spec: makes the custom data \d+ bytes .*over its limit of 65535/);
+  });
+});
+
+describe('AzureAppServers: deploy review', () => {
+  const MANAGED_IMAGE = '/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/images/papercut-mf';
+
+  it('rejects a managed image with Trusted Launch (Azure refuses it) at synth, naming sourceImageId', () => {
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE })))).toThrow(propError('AzureAppServers', 'sourceImageId'));
+    expect(() => synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE })))).toThrow(/Trusted Launch/);
+  });
+
+  it('boots a managed image with trustedLaunch: false (no secure boot, no vTPM), a gallery image with them', () => {
+    const managed = onlyResource(synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: MANAGED_IMAGE, trustedLaunch: false }))).json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(managed).toMatchObject({ source_image_id: MANAGED_IMAGE, secure_boot_enabled: false, vtpm_enabled: false });
+    const gallery = `/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/print/images/papercut-mf`;
+    const trusted = onlyResource(synth((s) => new AzureAppServers(s, 'nodes', base({ sourceImageId: gallery }))).json, 'azurerm_linux_virtual_machine_scale_set');
+    expect(trusted).toMatchObject({ source_image_id: gallery, secure_boot_enabled: true, vtpm_enabled: true });
+  });
+
+  it.each([
+    [2, 50],
+    [3, 33],
+    [4, 25],
+  ])('upgrades one node of %i per batch (%i %%), with surge: an in-place fallback never takes every node', (nodeCount, percent) => {
+    // given / when
+    const { json } = synth((s) => new AzureAppServers(s, 'nodes', base({ spec: paperCutSpec({ nodeCount }) })));
+    // then
+    const policy = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').rolling_upgrade_policy;
+    expect(policy).toMatchObject({ max_batch_instance_percent: percent, maximum_surge_instances_enabled: true });
+    // a batch holds fewer than two nodes however Azure rounds (it takes at least one)
+    expect((policy.max_batch_instance_percent * nodeCount) / 100).toBeLessThan(2);
   });
 });
 

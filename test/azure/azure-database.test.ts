@@ -53,7 +53,9 @@ describe('AzureDatabase', () => {
       expect(x.value).toBeUndefined();
       expect(x.value_wo).toMatch(/^\$\{local\./);
     }
-    expect(server.administrator_password_wo).toBe(secret.value_wo);
+    // the server's comes from the secret (test/azure/azure-database-password.test.ts)
+    expect(server.administrator_password_wo).toMatch(/^\$\{ephemeral\.azurerm_key_vault_secret\./);
+    expect(secret.value_wo).toMatch(/^\$\{local\./);
     // the admin's and the app user's: each its own apply-time value
     expect(Object.values(json.locals)).toEqual(['${join("", [upper(uuid()), uuid()])}', '${join("", [upper(uuid()), uuid()])}']);
     expect(text).not.toMatch(/"(administrator_password|admin_password|password)"\s*:/);
@@ -70,7 +72,7 @@ describe('AzureDatabase', () => {
     expect(secret.value_wo).toMatch(/^\$\{local\./);
     const grants = resourcesOf(json, 'azurerm_role_assignment').filter((r) => r.role_definition_name === 'Key Vault Secrets User');
     expect(grants.map((g) => g.scope)).toContainEqual(expect.stringMatching(/azurerm_key_vault_secret\.db_app-password-secret_.*\.resource_versionless_id/));
-    expect(db.appDatabase?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=require$/);
+    expect(db.appDatabase?.url).toMatch(/^postgres:\/\/papercut_app@\$\{TfToken\[.*\]\}:5432\/papercut_app\?sslmode=verify-full&sslrootcert=azure$/);
     expect(db.appDatabase?.passwordSource).toMatch(/^azure-keyvault:\$\{TfToken\[.*\]\}$/);
   });
 
@@ -103,7 +105,7 @@ describe('AzureDatabase', () => {
     const resolved = json.output.guard.value;
 
     // then
-    expect(resolved.url).toMatch(/^postgres:\/\/fcadmin@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432\/papercut\?sslmode=require$/);
+    expect(resolved.url).toMatch(/^postgres:\/\/fcadmin@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432\/papercut\?sslmode=verify-full&sslrootcert=azure$/);
     expect(resolved.passwordSource).toMatch(/^azure-keyvault:\$\{azurerm_key_vault_secret\.[\w-]+\.versionless_id\}$/);
   });
 
@@ -138,7 +140,7 @@ describe('AzureDatabase', () => {
 
     // then
     expect(json.resource).toBeUndefined();
-    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.example.internal:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pc' });
+    expect(db.guardDatabase).toEqual({ url: 'postgres://pc@db.example.internal:5432/papercut?sslmode=verify-full', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pc' });
   });
 
   it('rounds storage up to a size PostgreSQL Flexible Server offers', () => {
@@ -178,5 +180,24 @@ describe('AzureDatabase after an HA failover (issue 14)', () => {
     const server = onlyResource(json, engine === 'postgres' ? 'azurerm_postgresql_flexible_server' : 'azurerm_mysql_flexible_server');
     expect(server.lifecycle.ignore_changes).toEqual(['zone', 'high_availability[0].standby_availability_zone']);
     expect(server.high_availability).toEqual({ mode: 'ZoneRedundant', standby_availability_zone: '2' });
+  });
+});
+
+describe('AzureDatabase: deploy review', () => {
+  it('names the server like the key vault: cluster name, "db" and a hash of subscription/group/cluster (a public DNS name)', () => {
+    // given / when
+    const { json } = synth((s) => new AzureDatabase(s, 'db', base()));
+    // then
+    const server = onlyResource(json, 'azurerm_postgresql_flexible_server');
+    const vault = onlyResource(json, 'azurerm_key_vault');
+    expect(server.name).not.toBe('pc-db');
+    expect(server.name).toMatch(/^pcdb\$\{substr\(md5\(join\("\/", \[data\.azurerm_client_config\.[\w-]+\.subscription_id, "rg-test", "pc", "db"\]\)\), 0, 8\)\}$/);
+    expect(vault.name).toBe(server.name.replace(/^pcdb/, 'pckv').replace('"db"', '"kv"'));
+  });
+
+  it('takes serverName (e.g. the old "<name>-db" of an existing server) and checks it', () => {
+    const { json } = synth((s) => new AzureDatabase(s, 'db', base({ serverName: 'pc-db' })));
+    expect(onlyResource(json, 'azurerm_postgresql_flexible_server').name).toBe('pc-db');
+    expect(() => synth((s) => new AzureDatabase(s, 'db', base({ serverName: 'PC_db' })))).toThrow(propError('AzureDatabase', 'serverName'));
   });
 });

@@ -3,6 +3,7 @@ import { AzurePaperCutStack } from '../../apps/examples/azure-papercut/stack';
 import { AzureThinPrintStack } from '../../apps/examples/azure-thinprint/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { FIXTURE_BINARY, onlyResource, resourcesOf } from './helpers';
+import { expectPaperCutInstalledBeforeCheck } from '../harness/first-boot-install';
 
 function synthPaperCut() {
   const text = Testing.synth(new AzurePaperCutStack(Testing.app(), 'azure-papercut', { binaryPath: FIXTURE_BINARY }));
@@ -27,6 +28,7 @@ describe('example stack azure-papercut', () => {
       'app_subnet_id',
       'database_subnet_id',
       'location',
+      'papercut_installer_url',
       'private_endpoint_subnet_id',
       'resource_group_name',
       'virtual_network_id',
@@ -48,6 +50,12 @@ describe('example stack azure-papercut', () => {
     const allows = resourcesOf(json, 'azurerm_network_security_group').flatMap((g) => g.security_rule).filter((r: any) => r.access === 'Allow');
     for (const r of allows) expect(['*', 'Internet', '0.0.0.0/0']).not.toContain(r.source_address_prefix);
     expect(resourcesOf(json, 'azurerm_public_ip')).toHaveLength(0);
+  });
+});
+
+describe('example stack azure-papercut: deploy review', () => {
+  it('installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
+    expectPaperCutInstalledBeforeCheck(synthPaperCut().json);
   });
 });
 
@@ -73,7 +81,17 @@ describe('example stack azure-thinprint (single-active)', () => {
   it('keeps the client keys out: a sensitive variable without default, a write-only secret', () => {
     expect(json.variable.thinprint_client_keys).toMatchObject({ sensitive: true });
     expect(json.variable.thinprint_client_keys.default).toBeUndefined();
+    // ephemeral: the value never reaches a saved plan file (it feeds only write-only arguments)
+    expect(json.variable.thinprint_client_keys.ephemeral).toBe(true);
     for (const secret of resourcesOf(json, 'azurerm_key_vault_secret')) expect(secret.value).toBeUndefined();
     expect(text).not.toMatch(/"key\\":\\"[^<]/);
+  });
+
+  it('boots the nodes from an image that has ThinPrint (the marketplace image has none), a documented required input', () => {
+    expect(json.variable.source_image_id.default).toBeUndefined();
+    expect(json.variable.source_image_id.description).toMatch(/ThinPrint Connection Service installed/);
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    expect(vmss.source_image_id).toBe('${var.source_image_id}');
+    expect(vmss.source_image_reference).toBeUndefined();
   });
 });

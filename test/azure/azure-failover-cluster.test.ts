@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AzureFailoverCluster, type AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
 import { custom, papercut, thinprint } from '../../lib/spec';
-import { VNET_ID, clusterProps, onlyResource, resourcesOf, subnetId, synth } from './helpers';
+import { VNET_ID, clusterProps, dependsAfter, onlyResource, resourcesOf, subnetId, synth } from './helpers';
 
 const base = clusterProps;
 
@@ -37,7 +37,7 @@ describe('AzureFailoverCluster', () => {
     const vmss = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set');
     expect(vmss.identity.identity_ids).toEqual([`\${azurerm_user_assigned_identity.${identity[0]}.id}`]);
     const roleIds = Object.keys(json.resource.azurerm_role_assignment).filter((k) => json.resource.azurerm_role_assignment[k].principal_id === principal);
-    for (const id of roleIds) expect(vmss.depends_on).toContain(`azurerm_role_assignment.${id}`);
+    for (const id of roleIds) expect(dependsAfter(json, vmss)).toContain(`azurerm_role_assignment.${id}`);
     expect(vmss.depends_on.some((d: string) => d.startsWith('azurerm_private_endpoint.'))).toBe(true);
     expect(vmss.network_interface[0].ip_configuration[0].load_balancer_backend_address_pool_ids[0]).toMatch(/^\$\{azurerm_lb_backend_address_pool\./);
   });
@@ -204,7 +204,7 @@ describe('AzureFailoverCluster', () => {
       expect(reader).toMatchObject({ role_definition_name: 'Key Vault Secrets User' });
       expect(reader.principal_id).toContain('azurerm_user_assigned_identity.');
       const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
-      expect(vmss.depends_on.some((d: string) => d.includes('thinprint-client-keys_reader'))).toBe(true);
+      expect([...dependsAfter(json, vmss)].some((d: string) => d.includes('thinprint-client-keys_reader'))).toBe(true);
       expect(cluster.appServers.bootScript).toContain(`$TpClientKeysSecretRef = 'azure-keyvault:`);
       expect(cluster.appServers.bootScript).toContain("Invoke-Step 'configure the ThinPrint Connection Service node'");
       expect(cluster.appServers.bootScript).not.toMatch(/MCastNode|IGMPVersion/);
@@ -224,13 +224,14 @@ describe('AzureFailoverCluster', () => {
       const health = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set').extension.find((e: any) => e.name === 'guard-live');
       expect(JSON.parse(health.settings)).toMatchObject({ port: 9180, requestPath: '/live' });
       // the guard's timings, as written into its config, are PaperCut's
-      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\./.test(l));
+      // the startup timeout differs on purpose: PaperCut's also covers its hooks (ThinPrint has none)
+      const guardLines = (text: string) => text.split('\n').filter((l) => /high-availability-guard\.|health\./.test(l) && !l.includes('startup-timeout-secs'));
       const tpScript = (Object.values(json.locals).find((v) => String(v).includes('TPConnectionService')) as string) ?? '';
       const pcScript = (Object.values(pc.locals).find((v) => String(v).includes('PCAppServer')) as string) ?? '';
       expect(guardLines(tpScript).length).toBeGreaterThan(3);
       expect(guardLines(tpScript)).toEqual(guardLines(pcScript));
       // single-active: one node serves, so no node-to-node rule is opened
-      const rules = onlyResource(json, 'azurerm_network_security_group').security_rule;
+      const rules = resourcesOf(json, 'azurerm_network_security_group').find((g) => String(g.name).endsWith('-nodes'))!.security_rule;
       expect(rules.map((r: any) => r.name)).toEqual(['allow-clients-app-ports', 'allow-lb-probe-guard', 'deny-all-other-inbound']);
     });
 
@@ -242,6 +243,71 @@ describe('AzureFailoverCluster', () => {
       expect(record).toMatchObject({ zone_name: 'example.com', resource_group_name: 'dns', name: 'print', ttl: 30 });
       expect(record.records[0]).toContain('azurerm_lb.');
     });
+  });
+});
+
+describe('AzureFailoverCluster: subnets outside virtualNetworkId (deploy review)', () => {
+  const OTHER_VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/other';
+  it.each(['databaseSubnetId', 'appSubnetId', 'privateEndpointSubnetId'] as const)('rejects a %s in another virtual network, naming it', (prop) => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ [prop]: `${OTHER_VNET}/subnets/x` })))).toThrow(
+      new RegExp(`- ${prop}: ".*/virtualNetworks/other/subnets/x" is not a subnet of virtualNetworkId`),
+    );
+  });
+
+  it('accepts the subnets of virtualNetworkId whatever the letter case Azure returns', () => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ databaseSubnetId: subnetId('db').replace('/resourceGroups/', '/resourcegroups/') })))).not.toThrow();
+  });
+});
+
+describe('AzureFailoverCluster: deploy review', () => {
+  const { json } = synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' }, notificationEmails: ['ops@example.com'] }, adminSshPublicKey: undefined })));
+  const sleeps = json.resource.time_sleep as Record<string, any>;
+  const sleepOf = (address: string) => Object.entries(sleeps).filter(([, r]) => (r.depends_on as string[]).includes(address)).map(([name]) => `time_sleep.${name}`);
+  const roleAddress = (role: string, principal: RegExp) => {
+    const [name] = Object.entries(json.resource.azurerm_role_assignment as Record<string, any>).find(([, r]) => r.role_definition_name === role && principal.test(r.principal_id))!;
+    return `azurerm_role_assignment.${name}`;
+  };
+  const deployer = /azurerm_client_config/;
+
+  it('requires Terraform ≥ 1.11 on its stack (write-only arguments), so an older CLI stops at init', () => {
+    expect(json.terraform.required_version).toBe('>= 1.11.0');
+  });
+
+  it('declares hashicorp/time and waits in the plan after the role assignments (RBAC propagation), so one apply succeeds', () => {
+    expect(json.terraform.required_providers.time).toEqual({ source: 'hashicorp/time', version: '~> 0.12' });
+    expect(Object.values(sleeps).every((r) => r.create_duration === '120s')).toBe(true);
+  });
+
+  it('writes every Key Vault secret only after the deployer\'s Secrets Officer role has propagated', () => {
+    const wait = sleepOf(roleAddress('Key Vault Secrets Officer', deployer));
+    expect(wait).toHaveLength(1);
+    const secrets = resourcesOf(json, 'azurerm_key_vault_secret');
+    // the admin and app user passwords, the SMB credentials
+    expect(secrets.length).toBeGreaterThanOrEqual(3);
+    for (const secret of secrets) expect(dependsAfter(json, secret)).toContain(wait[0]);
+  });
+
+  it('uploads the guard blob only after the deployer\'s Blob Data Contributor role has propagated', () => {
+    const wait = sleepOf(roleAddress('Storage Blob Data Contributor', deployer));
+    expect(wait).toHaveLength(1);
+    expect(dependsAfter(json, onlyResource(json, 'azurerm_storage_blob'))).toContain(wait[0]);
+  });
+
+  it('boots the nodes only after the new file private DNS zone is linked to the network (else the mount resolves the public address)', () => {
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    const [link] = Object.keys(json.resource.azurerm_private_dns_zone_virtual_network_link).filter((k) => k.includes('file-share'));
+    expect(vmss.depends_on).toContain(`azurerm_private_dns_zone_virtual_network_link.${link}`);
+  });
+
+  it('boots the nodes only after their own grants have propagated', () => {
+    const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
+    const readers = Object.entries(json.resource.azurerm_role_assignment as Record<string, any>).filter(([, r]) => /azurerm_user_assigned_identity/.test(r.principal_id));
+    expect(readers.length).toBeGreaterThanOrEqual(3);
+    for (const [name] of readers) {
+      const wait = sleepOf(`azurerm_role_assignment.${name}`);
+      expect(wait).toHaveLength(1);
+      expect(vmss.depends_on).toContain(wait[0]);
+    }
   });
 });
 

@@ -1,6 +1,12 @@
 import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
 import { guardSettings } from '../../lib/spec';
-import { paperCutSpec } from './helpers';
+import type { AddressInfo } from 'net';
+import { AzureAppServers } from '../../lib/azure/azure-app-servers';
+import { createHealthServer } from '../../lib/guard/health-server';
+import { GuardMetrics } from '../../lib/guard/metrics';
+import type { HealthSnapshot } from '../../lib/guard/elector';
+import { GUARD_LIVE_PATH } from '../../lib/spec/guard-endpoints';
+import { PLACEMENT, SSH_KEYS, onlyResource, paperCutSpec, subnetId, synth } from './helpers';
 
 const DB = { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' };
 
@@ -41,5 +47,51 @@ describe('Azure probe timing', () => {
     expect(settings['load-balancer.interval-secs']).toBe('5');
     expect(settings['load-balancer.unhealthy-threshold']).toBe('2');
     expect(settings['health.drain-secs']).toBe('15');
+  });
+});
+
+describe('the Application Health extension reads the guard as healthy (deploy review)', () => {
+  /**
+   * What the extension makes of one probe answer, as documented
+   * (https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-health-extension,
+   * "Binary versus Rich Health States"): version 1.0 (binary) is Healthy on HTTP 200 and
+   * Unhealthy otherwise; version 2.0 (rich) takes the state from the body's
+   * `ApplicationHealthState` and calls any other body Unknown.
+   */
+  function extensionState(typeHandlerVersion: string, status: number, body: string): 'Healthy' | 'Unhealthy' | 'Unknown' {
+    if (typeHandlerVersion.startsWith('1.')) return status === 200 ? 'Healthy' : 'Unhealthy';
+    try {
+      const state = (JSON.parse(body) as { ApplicationHealthState?: unknown }).ApplicationHealthState;
+      return state === 'Healthy' || state === 'Unhealthy' ? state : 'Unknown';
+    } catch {
+      return 'Unknown';
+    }
+  }
+
+  it('probes the running guard (passive, 503 on /health) on the path and port the scale set configures, and gets Healthy', async () => {
+    // given: the extension as synthesized, and a real guard health server of a passive node
+    const { json } = synth((s) => new AzureAppServers(s, 'nodes', {
+      ...PLACEMENT,
+      spec: paperCutSpec(),
+      subnetId: subnetId('app'),
+      bootContext: { share: { kind: 'nfs', address: 'a:/a/s' }, guardBinary: { kind: 'azure-blob', url: 'https://a.blob.core.windows.net/c/g', sha256: 'ab'.repeat(32) }, database: DB, app: { database: DB, networkAddress: '10.0.1.10' } },
+      adminSshPublicKey: SSH_KEYS.ed25519,
+    }));
+    const extension = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').extension.find((e: any) => e.type === 'ApplicationHealthLinux');
+    const settings = JSON.parse(extension.settings) as { protocol: string; port: number; requestPath: string };
+    const snapshot: HealthSnapshot = { cluster: 'pc', node: 'b', role: 'passive', term: 3, holder: 'a', ready: false, leaseRemainingMs: 0, healthy: false, appUnconfirmed: false };
+    const server = createHealthServer({ snapshot: () => snapshot, stepDown: async () => undefined, metrics: new GuardMetrics(() => 0) });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      // when: the probe the extension sends (its port replaced by the test's free one)
+      const port = (server.address() as AddressInfo).port;
+      expect(settings).toMatchObject({ protocol: 'http', port: paperCutSpec().guard.port, requestPath: GUARD_LIVE_PATH });
+      const answer = await fetch(`${settings.protocol}://127.0.0.1:${port}${settings.requestPath}`);
+      // then: a passive node is alive, never repaired for being passive
+      expect(extensionState(extension.type_handler_version, answer.status, await answer.text())).toBe('Healthy');
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(503);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -7,6 +7,7 @@ const base = (over: Partial<AzureSharedStorageProps> = {}): AzureSharedStoragePr
   ...PLACEMENT,
   spec: paperCutSpec(),
   privateEndpointSubnetId: subnetId('pe'),
+  clientSubnetId: subnetId('app'),
   virtualNetworkId: VNET_ID,
   createPrivateDnsZone: true,
   ...over,
@@ -149,3 +150,69 @@ function synthFiles(): AzureSharedStorage {
   synth((s) => (files = new AzureSharedStorage(s, 'files', base())));
   return files;
 }
+
+describe('AzureSharedStorage: deploy review', () => {
+  const nsgOf = (json: Record<string, any>) => resourcesOf(json, 'azurerm_network_security_group').find((g) => g.name === 'pc-files-pe');
+
+  it.each([
+    ['NFS', paperCutSpec(), '2049'],
+    ['SMB', SMB_SPEC(), '445'],
+  ])('%s: only the app servers\' subnet reaches the share, through an NSG on the private endpoint subnet', (_kind, spec, port) => {
+    // given / when
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec })));
+    // then: the client subnet's prefixes (read at plan) may, nobody else may
+    const clientSubnet = Object.entries(json.data.azurerm_subnet as Record<string, any>).find(([, d]) => d.name === 'app')!;
+    expect(clientSubnet[1]).toEqual({ name: 'app', virtual_network_name: 'vnet', resource_group_name: 'rg-net' });
+    const [allow, deny] = nsgOf(json)!.security_rule;
+    expect(allow).toMatchObject({ access: 'Allow', direction: 'Inbound', protocol: 'Tcp', destination_port_range: port, source_address_prefixes: `\${data.azurerm_subnet.${clientSubnet[0]}.address_prefixes}` });
+    expect(deny).toMatchObject({ access: 'Deny', direction: 'Inbound', source_address_prefix: '*', destination_port_range: port });
+    expect(deny.priority).toBeGreaterThan(allow.priority);
+    const association = onlyResource(json, 'azurerm_subnet_network_security_group_association');
+    expect(association.subnet_id).toBe(subnetId('pe'));
+    expect(association.network_security_group_id).toMatch(/^\$\{azurerm_network_security_group\./);
+    expect(association.lifecycle.precondition[0].error_message).toMatch(/^privateEndpointSubnetId: the subnet has a network security group of its own/);
+  });
+
+  it('fails the plan, naming privateEndpointSubnetId, when the subnet\'s private endpoint network policies are off (no NSG would apply)', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
+    const [check] = onlyResource(json, 'azurerm_private_endpoint').lifecycle.precondition;
+    expect(check.condition).toMatch(/^\$\{contains\(\["Enabled", "NetworkSecurityGroupEnabled"\], data\.azurerm_subnet\.[\w-]+\.private_endpoint_network_policies\)\}$/);
+    expect(check.error_message).toMatch(/^privateEndpointSubnetId: private endpoint network policies are disabled/);
+  });
+
+  it('with privateEndpointNetworkSecurityGroup: false creates no NSG and hands over the rules for the user\'s own', () => {
+    let files!: AzureSharedStorage;
+    const { json } = synth((s) => (files = new AzureSharedStorage(s, 'files', base({ privateEndpointNetworkSecurityGroup: false }))));
+    expect(nsgOf(json)).toBeUndefined();
+    expect(resourcesOf(json, 'azurerm_subnet_network_security_group_association')).toHaveLength(0);
+    expect(files.privateEndpointSecurityRules.map((r) => r.access)).toEqual(['Allow', 'Deny']);
+  });
+
+  it('requires clientSubnetId, naming it', () => {
+    expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ clientSubnetId: '' })))).toThrow(propError('AzureSharedStorage', 'clientSubnetId'));
+  });
+});
+
+describe('AzureSharedStorage backups: deploy review', () => {
+  it('SMB: a daily Azure Backup kept 30 days in a Recovery Services vault, and share soft delete, by default', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec: SMB_SPEC() })));
+    expect(onlyResource(json, 'azurerm_recovery_services_vault')).toMatchObject({ name: 'pc-share-backup', sku: 'Standard', soft_delete_enabled: true });
+    expect(onlyResource(json, 'azurerm_backup_policy_file_share')).toMatchObject({ backup: { frequency: 'Daily', time: '02:00' }, retention_daily: { count: 30 } });
+    const protectedShare = onlyResource(json, 'azurerm_backup_protected_file_share');
+    expect(protectedShare.source_file_share_name).toMatch(/^\$\{azurerm_storage_share\./);
+    expect(protectedShare.depends_on[0]).toMatch(/^azurerm_backup_container_storage_account\./);
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties.retention_policy).toEqual({ days: 14 });
+  });
+
+  it('NFS: share soft delete (Azure Backup takes no NFS shares)', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base()));
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties).toEqual({ retention_policy: { days: 14 } });
+    expect(resourcesOf(json, 'azurerm_recovery_services_vault')).toHaveLength(0);
+  });
+
+  it('backup: false opts out', () => {
+    const { json } = synth((s) => new AzureSharedStorage(s, 'files', base({ spec: SMB_SPEC(), backup: false })));
+    expect(resourcesOf(json, 'azurerm_recovery_services_vault')).toHaveLength(0);
+    expect(onlyResource(json, 'azurerm_storage_account').share_properties.retention_policy).toBeUndefined();
+  });
+});

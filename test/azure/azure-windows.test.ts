@@ -60,6 +60,7 @@ describe('AzureSharedStorage SMB credentials', () => {
     ...PLACEMENT,
     spec: windowsSpec(),
     privateEndpointSubnetId: subnetId('pe'),
+    clientSubnetId: subnetId('app'),
     virtualNetworkId: VNET_ID,
     createPrivateDnsZone: true,
     ...over,

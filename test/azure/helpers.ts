@@ -69,3 +69,19 @@ export const clusterProps = (over: Partial<AzureFailoverClusterProps> = {}): Azu
   binaryPath: FIXTURE_BINARY,
   ...over,
 });
+
+/** Addresses `<type>.<name>` a resource waits for, directly or through the resources it depends on. */
+export function dependsAfter(json: Record<string, any>, resource: Record<string, any>): Set<string> {
+  const seen = new Set<string>();
+  const visit = (r: Record<string, any>) => {
+    for (const address of (r.depends_on ?? []) as string[]) {
+      if (seen.has(address)) continue;
+      seen.add(address);
+      const [type, name] = address.split('.');
+      const next = json.resource?.[type]?.[name];
+      if (next) visit(next);
+    }
+  };
+  visit(resource);
+  return seen;
+}

@@ -125,6 +125,8 @@ describe('Linux boot script, executed', () => {
     expect(calls).toContain(`sysctl -p ${root}/etc/sysctl.d/90-failover-guard-vip.conf`);
     expect(readFileSync(join(root, 'etc/sysctl.d/90-failover-guard-vip.conf'), 'utf8')).toContain('net.ipv4.conf.all.arp_announce = 2\n');
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-vip.service'), 'utf8')).toContain('ExecStart=/sbin/ip addr replace 10.20.0.100/32 dev lo\n');
+    // world-readable like every unit file: systemd warns about units it cannot read as a user
+    expect(mode(join(root, 'etc/systemd/system/failover-guard-vip.service'))).toBe('0644');
     expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
   });
 
@@ -284,6 +286,23 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(`fs-0123456789abcdef0:/ ${root}${MP} efs tls,_netdev,x-systemd.automount 0 0\n`);
   });
 
+  it('apt-get update: retried while it fails (the lists lock held by apt-daily at first boot), then installs', () => {
+    // given: an apt-based image whose first three `apt-get update` calls fail. Bash only: the
+    // boot script is bash (arrays, pipefail), which cloud-init runs from its shebang.
+    for (const shim of ['dnf', 'yum', 'rpm']) box.removeShim(shim);
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    box.failTimes('apt-get', 3);
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs, calls } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).toBe(0);
+    expect(runs.a[0].output).toContain('attempt 3 of 60 failed: apt_get');
+    const apt = calls.filter((c) => c.startsWith('apt-get'));
+    expect(apt.slice(0, 4)).toEqual(Array(4).fill('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 update'));
+    expect(apt[4]).toBe('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 install -y nfs-common python3');
+  });
+
   it.each([
     ['nfs', 'curl', 'metadata/identity'],
     ['efs', 'aws', 's3 cp'],
@@ -317,6 +336,8 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
     const watcher = join(root, 'usr/local/libexec/failover-guard-lifecycle');
     expect(mode(watcher)).toBe('0700');
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-lifecycle.service'), 'utf8')).toContain('ExecStart=/usr/local/libexec/failover-guard-lifecycle\n');
+    // world-readable like every unit file (systemd warns otherwise); the watcher script stays 0700
+    expect(mode(join(root, 'etc/systemd/system/failover-guard-lifecycle.service'))).toBe('0644');
     // when: the group terminates the node (instance refresh)
     box.lifecycle('Terminated', active);
     const run = box.exec(watcher);

@@ -93,6 +93,14 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     expect(script).not.toContain("Invoke-Step 'start the app service'");
   });
 
+  it('single-active: the guard calls the node ready only once it listens on the server port 4002', () => {
+    // given: the port's registry value name is documented nowhere but the vendor's console
+    const script = renderWindowsBootScript(guardSpec(), azureGuardContext, { wrap: false });
+    // then: the dns script checks 4002 after the start; a guarded node's readiness does it
+    expect(guardSpec().profile.readiness).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 4002 });
+    expect(script).toContain('service.ready=tcp://127.0.0.1:4002');
+  });
+
   it('adds no client when no secret is given, and keeps keys out of the log and the script', () => {
     const script = renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['10.0.1.0/24'] });
     expect(script).toContain("$TpClientKeysSecretRef = ''");

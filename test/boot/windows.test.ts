@@ -1,4 +1,9 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
+import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
+import { GP_SCRIPTS_EXTENSION, windowsLifecycleWatcher, windowsShutdownHandover } from '../../lib/boot/windows-lifecycle';
+import { unpackPowerShell } from '../../lib/boot/powershell-compact';
+import { powershellCommands, powershellSyntaxErrors } from '../harness/powershell-syntax';
 import { custom, papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { APP, DB, SHA } from '../harness/boot-contexts';
 
@@ -76,8 +81,19 @@ describe('renderWindowsBootScript', () => {
     expect(script).not.toContain('New-SmbGlobalMapping');
   });
 
-  it('fits in EC2 user data (16 KB)', () => {
-    expect(Buffer.byteLength(renderWindowsBootScript(windowsPaperCut(true), azureContext))).toBeLessThan(16 * 1024);
+  it('fits in EC2 user data (16 KB): packed when longer, the same script inside', async () => {
+    // given
+    const plain = renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false });
+    // when
+    const packed = renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false, maxBytes: 12 * 1024 });
+    // then
+    expect(Buffer.byteLength(plain)).toBeGreaterThan(12 * 1024);
+    expect(Buffer.byteLength(packed)).toBeLessThan(12 * 1024);
+    expect(unpackPowerShell(packed)).toBe(plain);
+    expect(packed.startsWith('# failover-constructs boot script for cluster print')).toBe(true);
+    expect(await powershellSyntaxErrors(packed)).toEqual([]);
+    // short enough: left as it is
+    expect(renderWindowsBootScript(windowsPaperCut(), awsContext, { wrap: false, maxBytes: 64 * 1024 })).toBe(plain);
   });
 
   it('keeps hostile spec values inside single-quoted literals only', () => {
@@ -135,12 +151,263 @@ describe('renderWindowsBootScript', () => {
 
     it('waits for the domain join when the share has no credentials (machine identity)', () => {
       const ctx: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
-      expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(/if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n(?:.*\n)?\s*exit 0/);
+      // a bounded wait (the join reboots the node); no join in time fails the run, never a silent exit 0
+      expect(renderWindowsBootScript(windowsPaperCut(), ctx)).toMatch(
+        /if \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n(?:.*\n){1,2}\s*while \(-not \(Get-CimInstance -ClassName Win32_ComputerSystem\)\.PartOfDomain\) \{\n.*throw "not joined to a domain after 20 min/,
+      );
     });
+  });
+
+  describe('links on UNC shares', () => {
+    // What Windows PowerShell 5.1's .Target shows for a link (left) and what the script wants (right).
+    const cases: Array<[string, string, boolean]> = [
+      ['UNC\\amznfsx1234.corp.example.com\\share\\data', '\\\\amznfsx1234.corp.example.com\\share\\data', true],
+      ['unc\\FS\\Share\\data\\', '\\\\fs\\share\\data', true],
+      ['\\??\\UNC\\fs\\share\\data', '\\\\fs\\share\\data', true],
+      ['\\\\?\\UNC\\fs\\share\\data', '\\\\fs\\share\\data', true],
+      ['\\??\\P:\\data', 'P:\\data', true],
+      ['P:\\data', 'P:\\data', true],
+      ['UNC\\fs\\share\\data', '\\\\fs\\share\\other', false],
+      ['UNC\\fs\\share\\data', 'P:\\data', false],
+      ['C:\\UNC\\fs', '\\\\fs', false],
+    ];
+
+    it.each(cases)('%s is %s: %s', (target, wanted, same) => {
+      expect(sameLinkTarget(target, wanted)).toBe(same);
+    });
+
+    it('compares plain forms on both sides in the link step, with the same prefix table', async () => {
+      // given
+      const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+      // then: a raw comparison relinks (and stops the app) on every boot
+      expect(script).toContain(
+        'if ((ConvertTo-PlainPath (Get-LinkTarget (Join-Literal $InstallDir $SharedPaths[$i]))) -ne (ConvertTo-PlainPath (Join-Literal $ShareRoot $SharedPaths[$i]))) { $i }',
+      );
+      const table = `$LinkTargetPrefixes = @(${LINK_TARGET_PREFIXES.map(([a, b]) => `@('${a}', '${b}')`).join(', ')})`;
+      expect(script).toContain(table);
+      expect(script).toContain('if ($Path.StartsWith($pair[0], [System.StringComparison]::OrdinalIgnoreCase)) { $Path = $pair[1] + $Path.Substring($pair[0].Length); break }');
+      expect(plainLinkPath('UNC\\fs\\share')).toBe('\\\\fs\\share');
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+  });
+
+  describe('cloud calls', () => {
+    /** What reaches a cloud endpoint from a Windows node (cmdlets and their aliases). */
+    const CLOUD_CALLS = /^(Invoke-RestMethod|Invoke-WebRequest|irm|iwr|curl|wget|Read-S3Object|Copy-S3Object|Get-SECSecretValue|Get-S3Object|Start-BitsTransfer)$/i;
+    const thinprintCtx: BootContext = { ...awsContext, thinprint: { clientKeysSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/tp' } };
+    const scripts: Array<[string, string]> = [
+      ['PaperCut on AWS', renderWindowsBootScript(windowsPaperCut(), awsContext)],
+      ['PaperCut on Azure', renderWindowsBootScript(windowsPaperCut(true), azureContext)],
+      ['ThinPrint single-active', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), thinprintCtx)],
+      ['ThinPrint dns', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...thinprintCtx, thinprint: { ...thinprintCtx.thinprint, nodeSubnetCidrs: ['10.0.1.0/24'] } })],
+    ];
+
+    it.each(scripts)('%s: every cloud call runs inside Invoke-WithRetry', async (_name, script) => {
+      // given
+      const commands = await powershellCommands(script);
+      // when
+      const calls = commands.filter((c) => CLOUD_CALLS.test(c.name));
+      // then
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((c) => c.within[0] !== 'Invoke-WithRetry').map((c) => `${c.line}: ${c.text}`)).toEqual([]);
+    });
+
+    it.each(scripts)('%s: a malformed secret is reported without its text', async (_name, script) => {
+      // given: ConvertFrom-Json puts the text it fails on into its error message
+      const parses = (await powershellCommands(script)).filter((c) => /^ConvertFrom-Json$/i.test(c.name));
+      // then: the only parse is the helper's, whose catch throws a message of its own
+      expect(parses.map((c) => c.text)).toEqual(script.includes('Get-SecretText') ? ['ConvertFrom-Json -InputObject $Text'] : []);
+      if (parses.length > 0) expect(script).toContain("catch { throw \"the secret $What is not valid JSON (its text is not shown)\" }");
+      expect(script).not.toMatch(/\|\s*ConvertFrom-Json/i);
+    });
+
+    it('retries 60 times, 10 s apart, and forces TLS 1.2 before any call', () => {
+      const script = scripts[0][1];
+      expect(script).toMatch(/function Invoke-WithRetry\(\[string\]\$What, \[scriptblock\]\$Call\) \{\nfor \(\$try = 1; ; \$try\+\+\) \{\ntry \{ return \(& \$Call\) \}/);
+      expect(script).toContain('if ($try -ge 60) {');
+      expect(script).toContain('Start-Sleep -Seconds 10');
+      expect(script.indexOf('[Net.SecurityProtocolType]::Tls12')).toBeLessThan(script.indexOf('function Invoke-WithRetry'));
+    });
+  });
+
+  describe('Windows Firewall', () => {
+    const ruleLines = (script: string) => script.split('\n').filter((l) => l.startsWith('Set-InboundRule '));
+
+    it("Azure: the guard's port from the load balancer's probe address only, the app ports from clients", async () => {
+      // given
+      const script = renderWindowsBootScript(windowsPaperCut(true), azureContext);
+      // then
+      expect(script).toContain("$ProbeSources = @('168.63.129.16')");
+      expect(script).toContain("$GuardPort = '9180'");
+      expect(script).toContain("$AppTcpPorts = @('9191', '9192', '9193')");
+      expect(ruleLines(script)).toEqual(["Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources", "Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources"]);
+      expect(script).toMatch(/New-NetFirewallRule -Name \$Name -DisplayName \$Name @rule/);
+      expect(script).toContain("$rule = @{ Direction = 'Inbound'; Action = 'Allow'; Protocol = $Protocol; LocalPort = $Ports; RemoteAddress = $Sources; Profile = 'Any'; Enabled = 'True' }");
+      // before the guard (and so the app) starts
+      expect(script.indexOf("Invoke-Step 'open the firewall")).toBeLessThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+
+    it("AWS: the guard's port from the NLB's subnets; the app ports from the spec's CIDRs and the NLB", () => {
+      const spec = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows' }), loadBalancer: { allowedCidrs: ['192.168.0.0/16'] } });
+      const script = renderWindowsBootScript(spec, { ...awsContext, healthProbeSources: ['10.0.0.0/24', '10.0.1.0/24'] });
+      expect(script).toContain("$ProbeSources = @('10.0.0.0/24', '10.0.1.0/24')");
+      expect(script).toContain("$AppSources = @('192.168.0.0/16', '10.0.0.0/24', '10.0.1.0/24')");
+    });
+
+    it('ThinPrint: 4000-4002 in both modes; dns mode also UDP among the nodes (multicast)', () => {
+      const single = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), awsContext);
+      const dns = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...awsContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } });
+      for (const script of [single, dns]) expect(script).toContain("$AppTcpPorts = @('4000', '4001', '4002')");
+      expect(ruleLines(single)).toContain("Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources");
+      expect(ruleLines(dns)).toEqual(["Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources", "Set-InboundRule 'failover-thinprint-cluster' 'UDP' @('Any') @($TpNodeNetwork)"]);
+    });
+  });
+
+  describe('smaller Windows PowerShell 5.1 matters', () => {
+    it('asks EC2Launch to run the script again after the domain join reboot (<persist>)', () => {
+      const noCredentials: BootContext = { ...awsContext, share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share' } };
+      expect(renderWindowsBootScript(windowsPaperCut(), noCredentials).endsWith('</powershell>\n<persist>true</persist>\n')).toBe(true);
+      expect(renderWindowsBootScript(windowsPaperCut(), awsContext)).not.toContain('<persist>');
+    });
+
+    it('writes the Azure custom data as UTF-8 with a BOM before running it, and passes its exit code on', () => {
+      const command = azureCustomDataCommand('C:\\AzureData\\failover-boot.ps1');
+      expect(command).toContain("[IO.File]::WriteAllText('C:\\AzureData\\failover-boot.ps1', [IO.File]::ReadAllText('C:\\AzureData\\CustomData.bin', [Text.Encoding]::UTF8), (New-Object Text.UTF8Encoding($true)))");
+      expect(command).toMatch(/; & 'C:\\AzureData\\failover-boot\.ps1'; exit \$LASTEXITCODE"$/);
+      expect(command).not.toContain('Copy-Item');
+    });
+
+    it("keys the clone identity on the cloud's instance id, never the MachineGuid", () => {
+      for (const ctx of [awsContext, azureContext]) {
+        const script = renderWindowsBootScript(windowsPaperCut(), { ...ctx, loopbackVip: undefined });
+        expect(script).not.toContain('MachineGuid');
+        expect(script).toContain(ctx === awsContext ? "-Uri 'http://169.254.169.254/latest/meta-data/instance-id'" : "-Uri 'http://169.254.169.254/metadata/instance/compute/vmId?api-version=2021-02-01&format=text'");
+        expect(script).toContain('if ($cleared -ne $instance) {');
+      }
+    });
+
+    it("the example's installer: its exit code is checked (-Wait alone loses it)", async () => {
+      const commands = (await powershellCommands(WINDOWS_INSTALL_COMMANDS.join('\n'))).filter((c) => c.name === 'Start-Process');
+      expect(commands).toHaveLength(1);
+      expect(commands[0].text).toMatch(/-Wait -PassThru$/);
+      expect(WINDOWS_INSTALL_COMMANDS.join('\n')).toContain('if ($setup.ExitCode -ne 0) { throw');
+    });
+  });
+
+  it('Print Deploy as on Linux: its data seeded under the seed lock, config\\ created before client.conf.toml', async () => {
+    // given
+    const spec = parseClusterSpec({ name: 'print', profile: papercut({ os: 'windows', printDeploy: true }) });
+    const script = renderWindowsBootScript(spec, awsContext);
+    const step = script.slice(script.indexOf("Invoke-Step 'make Print Deploy failover-aware'"));
+    // then
+    expect(step).toMatch(/\$lock = Enter-SeedLock\ntry \{\nif \(-not \(Test-Path -LiteralPath \$pdTarget\)\) \{/);
+    expect(step).toContain('} finally { $lock.Dispose() }');
+    expect(step).toContain('if ((ConvertTo-PlainPath (Get-LinkTarget $pdData)) -ne (ConvertTo-PlainPath $pdTarget)) {');
+    const mkdir = step.indexOf('[System.IO.Directory]::CreateDirectory((Split-Path -Parent $toml)) | Out-Null');
+    expect(mkdir).toBeGreaterThan(0);
+    expect(mkdir).toBeLessThan(step.indexOf('Set-FileContent $toml $text'));
+    expect(await powershellSyntaxErrors(script)).toEqual([]);
+  });
+
+  describe('hand over before the cloud replaces or restarts the node', () => {
+    const aws = { kind: 'aws-lifecycle-hook', autoScalingGroupName: 'print-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' } as const;
+    const azure = { kind: 'azure-scheduled-events' } as const;
+
+    it.each([
+      ['AWS lifecycle hook', aws],
+      ['Azure scheduled events', azure],
+    ] as const)('%s: step down, then stop the guard (drain, app, lease), then let the node go', async (_name, notice) => {
+      // given
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), notice);
+      // when
+      const order = ['$notice = Wait-ForNotice', '& $GuardExe step-down --config $GuardConfig', 'Stop-Service -Name $GuardService', "Write-Log 'guard stopped'\nComplete-Notice"].map((s) => watcher.indexOf(s));
+      // then
+      expect(order.every((i) => i > 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(watcher).toContain("$HealthUrl = 'http://127.0.0.1:9180/health'");
+      expect(await powershellSyntaxErrors(watcher)).toEqual([]);
+    });
+
+    it('AWS: waits for the target lifecycle state Terminated and completes the hook with CONTINUE', () => {
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), aws);
+      expect(watcher).toContain("if ((Get-Imds 'autoscaling/target-lifecycle-state') -eq 'Terminated') { return 'Terminate' }");
+      expect(watcher).toContain("Complete-ASLifecycleAction -Region $Region -AutoScalingGroupName $AsgName -LifecycleHookName $HookName -InstanceId $instance -LifecycleActionResult 'CONTINUE'");
+    });
+
+    it('Azure: Terminate, Reboot, Redeploy and Preempt of this VM, approved through StartRequests', () => {
+      const watcher = windowsLifecycleWatcher(windowsPaperCut(), azure);
+      expect(watcher).toContain("$HandoverEvents = @('Terminate', 'Reboot', 'Redeploy', 'Preempt')");
+      expect(watcher).toContain('@($_.Resources) -contains $vm');
+      expect(watcher).toContain('StartRequests = @(@{ EventId = $script:EventId })');
+    });
+
+    it('an OS shutdown the cloud did not announce: a computer shutdown script steps down and stops the guard before the services stop', async () => {
+      // given
+      const handover = windowsShutdownHandover(windowsPaperCut());
+      const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+      // then: step-down (only when active), then the guard's graceful stop
+      const order = ['$active = (Invoke-WebRequest -UseBasicParsing -Uri $HealthUrl -TimeoutSec 5).StatusCode -eq 200', '& $GuardExe step-down --config $GuardConfig', 'Stop-Service -Name $GuardService'].map((x) => handover.indexOf(x));
+      expect(order.every((i) => i > 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(await powershellSyntaxErrors(handover)).toEqual([]);
+      // registered in the local Group Policy: psscripts.ini as UTF-16LE, the Scripts extension in gpt.ini, a new machine version
+      const step = script.slice(script.indexOf("Invoke-Step 'hand over at OS shutdown (computer shutdown script)'"));
+      expect(step).toContain("$name = 'failover-guard-handover.ps1'");
+      expect(step).toContain('[System.IO.File]::WriteAllLines($ini, $out, [System.Text.Encoding]::Unicode)');
+      expect(step).toContain(`$cse = '${GP_SCRIPTS_EXTENSION}'`);
+      expect(step).toContain('$raised = ($version -band 0xFFFF0000) -bor ((($version -band 0xFFFF) + 1) -band 0xFFFF)');
+      expect(step).toContain('gpupdate.exe /target:computer /force | Out-Null');
+      expect(script.indexOf("Invoke-Step 'hand over at OS shutdown")).toBeGreaterThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+    });
+
+    it('the boot script installs it as a SYSTEM task at every start, after the guard service', async () => {
+      const script = renderWindowsBootScript(windowsPaperCut(), { ...awsContext, replacementNotice: aws });
+      const step = script.indexOf("Invoke-Step 'install the lifecycle watcher'");
+      expect(step).toBeGreaterThan(script.indexOf("Invoke-Step 'install the guard service'"));
+      expect(script).toContain("Register-ScheduledTask -TaskName $watcherTask -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'SYSTEM' -RunLevel Highest -Force | Out-Null");
+      expect(await powershellSyntaxErrors(script)).toEqual([]);
+      expect(renderWindowsBootScript(windowsPaperCut(), awsContext)).not.toContain('install the lifecycle watcher');
+    });
+  });
+
+  it('stops the app and sets it to Manual before the share is seeded from its files', () => {
+    // given
+    const script = renderWindowsBootScript(windowsPaperCut(), awsContext);
+    // when
+    const stop = script.indexOf("Invoke-Step 'keep the app stopped until the guard starts it'");
+    const seed = script.indexOf("Invoke-Step 'seed the share'");
+    // then
+    expect(stop).toBeGreaterThan(0);
+    expect(stop).toBeLessThan(seed);
+    const step = script.slice(stop, seed);
+    expect(step).toContain("Set-Service -Name $AppService -StartupType Manual");
+    expect(step).toContain('Stop-Service -Name $AppService -Force');
+    // not under a running guard (a later boot): the guard owns the app then
+    expect(step).toMatch(/if \(\$null -eq \$guard -or \$guard\.Status -eq 'Stopped'\)/);
   });
 
   it('refuses an NFS share and a bad drive, naming the fields', () => {
     const ctx: BootContext = { ...awsContext, share: { kind: 'nfs', address: 'host:/x' }, windowsDrive: 'share' };
     expect(() => renderWindowsBootScript(windowsPaperCut(), ctx)).toThrow(/share\.kind: Windows nodes mount the share over SMB; use "smb"\n.*windowsDrive: must be a drive letter/);
+  });
+});
+
+describe('packed boot script', () => {
+  it('keeps Terraform references outside the compressed blob and puts them back in place', () => {
+    // given: a token where the AWS construct passes one (the bucket, the load balancer address)
+    const token = '${TfToken[TOKEN.42]}';
+    const ctx: BootContext = { ...awsContext, guardBinary: { ...awsContext.guardBinary, bucket: token } as BootContext['guardBinary'], app: { ...APP, networkAddress: token } };
+    const plain = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false });
+    // when
+    const packed = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false, maxBytes: 4096 });
+    // then: Terraform sees the token in the plain values and once in a plain literal of the stub
+    const blob = /^\$packed = .*$/m.exec(packed)![0];
+    expect(plain.split(token).length - 1).toBeGreaterThan(2);
+    expect(packed.split(token).length - 1).toBe(2);
+    expect(blob).not.toContain('TfToken');
+    expect(packed).toContain(`$text = $text.Replace('@@failover-token-0@@', '${token}')`);
+    expect(unpackPowerShell(packed)).toBe(plain);
   });
 });

@@ -98,7 +98,7 @@ describe('guard chunks', () => {
     expect(text.length).toBeLessThan(600_000);
   });
 
-  it('a guard on PostgreSQL loads pg only', async () => {
+  it('a guard on PostgreSQL loads pg only (verify-full against Node\'s roots: no CA bundle)', async () => {
     const config = await guardConfig('pg', `postgres://guard@127.0.0.1:${await freePort()}/guard`);
     expect(await chunksLoaded(['run', '--config', config], /database not ready/)).toEqual(['pg']);
   });
@@ -106,6 +106,15 @@ describe('guard chunks', () => {
   it('a guard on MySQL loads mysql2 only', async () => {
     const config = await guardConfig('my', `mysql://guard@127.0.0.1:${await freePort()}/guard`);
     expect(await chunksLoaded(['run', '--config', config], /database not ready/)).toEqual(['mysql2']);
+  });
+
+  it('the Amazon RDS CA bundle is a chunk of its own, loaded only for a URL that needs it', async () => {
+    const text = readFileSync(join(dir, chunkFileName('rds-ca')), 'utf8');
+    expect(text.split('BEGIN CERTIFICATE').length - 1).toBeGreaterThan(100);
+    const named = await guardConfig('rds', `postgres://guard@127.0.0.1:${await freePort()}/guard?sslmode=verify-full&sslrootcert=rds`);
+    expect(await chunksLoaded(['run', '--config', named], /database not ready/)).toEqual(['pg', 'rds-ca']);
+    const my = await guardConfig('rds-my', `mysql://guard@127.0.0.1:${await freePort()}/guard?ssl-mode=VERIFY_IDENTITY&ssl-ca=rds`);
+    expect(await chunksLoaded(['run', '--config', my], /database not ready/)).toEqual(['mysql2', 'rds-ca']);
   });
 
   it('other commands load commander', async () => {

@@ -14,6 +14,7 @@ import { ActiveChecker, activeNodes, GuardNode } from '../harness/guard-cluster'
 import { waitFor } from '../harness/wait';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 import { startPostgres, type TestPostgres } from '../harness/postgres';
+import { Client } from 'pg';
 
 jest.setTimeout(60000);
 
@@ -31,6 +32,7 @@ let root: string;
 let pg: TestPostgres;
 const checker = new ActiveChecker();
 const nodes: GuardNode[] = [];
+const extraNodes: GuardNode[] = [];
 
 beforeAll(async () => {
   BINARY = guardBinary('linux-x64', { cacheDir: TEST_GUARD_CACHE });
@@ -40,7 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   checker.stop();
-  await Promise.all(nodes.map((n) => n.kill()));
+  await Promise.all([...nodes, ...extraNodes].map((n) => n.kill()));
   await pg?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
@@ -81,6 +83,51 @@ describe('failover-guard-linux-x64', () => {
     expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(SERVICE_HOST_PACKAGE.winswSha256);
     expect(readFileSync(`${out}.config`, 'utf8')).toContain('<supportedRuntime version="v4.0" />');
     expect(readFileSync(join(root, 'host', 'failover-guard-service.xml'), 'utf8')).toContain(`<arguments>run --config "${config}"</arguments>`);
+  });
+
+  it('init-db on a managed-like PostgreSQL 17 (TLS only, private CA, verify-full, master without superuser): the guard tables, the app user and database; run becomes active', async () => {
+    // given: the master the cloud hands over, and the app's own user over the same TLS
+    const pw = join(root, 'app-password');
+    writeFileSync(pw, 'app-Secret-1\n', { mode: 0o600 });
+    const node = await GuardNode.create('init-0', 'init', BINARY, root, pg, {
+      extra: [`app.database.url=${pg.userUrl('papercut_app', 'papercut_app')}`, `app.database.password-source=file:${pw}`],
+    });
+    // killed in afterAll if this test fails half-way; the election test below has its own nodes
+    extraNodes.push(node);
+    expect(pg.url).toMatch(/\?sslmode=verify-full&sslrootcert=/);
+    expect((await pg.sql('SELECT rolsuper FROM pg_roles WHERE rolname = current_user'))[0]).toEqual({ rolsuper: false });
+    // when
+    const init = node.cli('init-db');
+    // then
+    expect({ code: init.code, stderr: init.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(init.stdout).toContain('ok: tables ready');
+    expect(init.stdout).toMatch(/ok: app database: .*papercut_app/);
+    const tables = await pg.sql(`SELECT tableowner FROM pg_tables WHERE tablename LIKE 'failover_guard%'`);
+    expect(tables.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(tables.map((t) => t.tableowner))).toEqual(new Set(['guard']));
+    const app = new Client({ ...pg.clientConfig, user: 'papercut_app', password: 'app-Secret-1', database: 'papercut_app' });
+    await app.connect();
+    try {
+      expect((await app.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]).toEqual({ ssl: true });
+    } finally {
+      await app.end();
+    }
+    node.start();
+    await waitFor('the node active', async () => (await activeNodes([node])).length === 1, 20000);
+    await node.kill();
+  });
+
+  it('carries the Amazon RDS CA bundle (a chunk of its own) and says in one line what to set when the certificate does not verify', () => {
+    // given: the harness's server, whose private CA is not in the RDS bundle
+    const config = join(root, 'rds-ca.properties');
+    writeFileSync(config, ['cluster.name=rds', 'node.id=a', `database.url=${pg.url.split('?')[0]}?sslmode=verify-full&sslrootcert=rds`, `database.password-source=${pg.passwordSource}`, 'service.command=true'].join('\n') + '\n');
+    // when
+    const r = guard('init-db', '--config', config);
+    // then
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /TLS: the database server 127\.0\.0\.1 presented a certificate that did not verify \(\w+: .*\) with sslmode=verify-full against the Amazon RDS CA bundle carried by the guard; set sslrootcert=/,
+    );
   });
 
   it('elects exactly one of two guards; when it is killed, the other takes over', async () => {

@@ -26,13 +26,13 @@ describe('failover-guard CLI', () => {
   it('validate prints the resolved timings and exits 0', async () => {
     const r = await run(good, 'validate');
     expect(r.code).toBe(EXIT_OK);
-    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=2s stop=2s');
+    expect(r.out.join('\n')).toContain('L=6s R=1s Q=0.4s D=3s stop=2s');
   });
 
   it.each([
     ['Q ≤ R', 'high-availability-guard.renew-period-secs=0.5\nhigh-availability-guard.query-timeout-secs=0.6', 'high-availability-guard.query-timeout-secs'],
     ['1.1·R + 2Q ≤ D', 'high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
-    ['L − D − S ≥ max(2 s, L/10)', 'service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    ['L − D ≥ K + M', 'high-availability-guard.renew-deadline-secs=3.5', 'high-availability-guard.renew-deadline-secs'],
     [
       'L − D ≥ (U − H + 1)·I + T',
       'load-balancer.interval-secs=5\nload-balancer.timeout-secs=2\nload-balancer.healthy-threshold=2\nload-balancer.unhealthy-threshold=3',
@@ -102,6 +102,43 @@ describe('failover-guard CLI', () => {
     expect(lines[3]).toMatch(/^ {2}a +active +term 3 +seen 0\.3s ago {2}v0\.1\.0$/);
     expect(lines[5]).toMatch(/became-active +term 3$/);
   });
+});
+
+describe('status of a duplicate node id', () => {
+  it('names the holder instance and both processes under one node id', () => {
+    const lines = formatStatus({
+      cluster: 'print',
+      lease: { holder: 'a', holderInstance: '1f2e3d4c5b6a7988', term: 3, remainingMs: 4200, maintenance: false },
+      members: [{ node: 'a', instance: '00aa11bb22cc33dd', role: 'passive', term: 3, lastSeenMsAgo: 300, version: '0.1.0', duplicate: { instance: '1f2e3d4c5b6a7988', seenMsAgo: 900 } }],
+      events: [],
+    });
+    expect(lines[1]).toBe('active: a (instance 1f2e3d4c5b6a7988) (term 3, lease 4.2s left)');
+    expect(lines[4]).toBe('    DUPLICATE NODE ID: instances 00aa11bb22cc33dd and 1f2e3d4c5b6a7988 both beat under a (reported 0.9s ago)');
+  });
+
+  it('status --json runs against a real database and carries the duplicate', async () => {
+    // given: two guard processes under node id "a" that have beaten alternately
+    const { startPostgres } = await import('../harness/postgres');
+    const { createLeaseStore } = await import('../../lib/guard/daemon');
+    const db = await startPostgres();
+    const stores = [0, 1].map(() => createLeaseStore({ url: db.url, cluster: 'print', node: 'a', version: '0', queryTimeoutSecs: 2, password: async () => db.password }));
+    try {
+      await stores[0].init();
+      for (let i = 0; i < 3; i++) for (const s of stores) await s.poll({ role: 'passive', term: 0 }, 6, false);
+      const pw = join(dir, 'pw');
+      writeFileSync(pw, db.password, { mode: 0o600 });
+      const lines = [...good.filter((l) => !l.startsWith('database.url')), `database.url=${db.url}`, `database.password-source=file:${pw}`];
+      // when
+      const r = await run(lines, 'status', '--json');
+      // then
+      expect(r.code).toBe(EXIT_OK);
+      const st = JSON.parse(r.out.join('\n')) as { members: { node: string; duplicate?: { instance: string } }[] };
+      expect(st.members[0].duplicate?.instance).toMatch(new RegExp(`^(${stores.map((s) => s.instance).join('|')})$`));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await db.close();
+    }
+  }, 60000);
 });
 
 describe('daemonConfigFile (run without commander)', () => {

@@ -37,7 +37,7 @@ describe('loadGuardConfig', () => {
       startupTimeoutSecs: 300,
       renewPeriodSecs: 1,
       queryTimeoutSecs: 0.4,
-      renewDeadlineSecs: 2,
+      renewDeadlineSecs: 3,
       stopTimeoutSecs: 2,
     });
     expect(r.config.healthPort).toBe(9180);
@@ -71,8 +71,10 @@ describe('loadGuardConfig', () => {
   });
 
   it('requires the key of the chosen service mode', () => {
-    expect(problemsOf(base + '\nservice.mode=systemd')).toEqual(['service.unit']);
-    expect(problemsOf(base + '\nservice.mode=windows-service')).toEqual(['service.name']);
+    // L 10: L 6 leaves too little for systemd's and Windows' kill-confirm bound
+    const L10 = base.replace(/^high-availability-guard.fail-over-interval-secs=.*$/m, 'high-availability-guard.fail-over-interval-secs=10');
+    expect(problemsOf(L10 + '\nservice.mode=systemd')).toEqual(['service.unit']);
+    expect(problemsOf(L10 + '\nservice.mode=windows-service')).toEqual(['service.name']);
   });
 
   it('refuses a password in database.url', () => {
@@ -87,7 +89,7 @@ describe('loadGuardConfig', () => {
   it.each([
     ['high-availability-guard.query-timeout-secs=2', 'high-availability-guard.query-timeout-secs'],
     ['high-availability-guard.renew-deadline-secs=1.5', 'high-availability-guard.renew-deadline-secs'],
-    ['service.stop-timeout-secs=3', 'service.stop-timeout-secs'],
+    ['high-availability-guard.renew-deadline-secs=3.5', 'high-availability-guard.renew-deadline-secs'],
     ['high-availability-guard.fail-over-interval-secs=3', 'high-availability-guard.fail-over-interval-secs'],
   ])('reports the timing invariant violated by %s', (line, key) => {
     // given: the line overrides the base value (env wins over the file)
@@ -96,6 +98,36 @@ describe('loadGuardConfig', () => {
     const paths = problemsOf(base, { [envName(k)]: v });
     // then
     expect(paths).toContain(key);
+  });
+
+  it('rejects L − D < K + M with the mode\'s K, naming the keys; the stop timeout is not part of it', () => {
+    // given: L 10, D 6: 4 s left; exec needs K 1 + M 2 = 3 s, systemd K 3 + M 2 = 5 s
+    const timing = '\nhigh-availability-guard.fail-over-interval-secs=10\nhigh-availability-guard.renew-deadline-secs=6\nservice.stop-timeout-secs=60';
+    const systemd = base.replace('service.command=node app.js', 'service.mode=systemd\nservice.unit=app.service').replace(/^high-availability-guard.fail-over-interval-secs=.*$/m, '').replace(/^service.stop-timeout-secs=.*$/m, '') + timing;
+    const exec = base.replace(/^high-availability-guard.fail-over-interval-secs=.*$/m, '').replace(/^service.stop-timeout-secs=.*$/m, '') + timing;
+    // when
+    const r = loadGuardConfig(systemd, {}, 'h');
+    // then
+    expect(r.ok ? [] : r.problems).toEqual([
+      {
+        path: 'high-availability-guard.renew-deadline-secs',
+        message: expect.stringContaining(
+          'high-availability-guard.fail-over-interval-secs − high-availability-guard.renew-deadline-secs (10s − 6s = 4s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of systemd mode, set by service.mode',
+        ),
+      },
+    ]);
+    expect(problemsOf(exec)).toEqual([]);
+  });
+
+  it('derives D from L and the mode: L 10 gives D 5 (exec), 3 (systemd, room for W), 3 (windows-service)', () => {
+    const L10 = base.replace(/^high-availability-guard.fail-over-interval-secs=.*$/m, 'high-availability-guard.fail-over-interval-secs=10');
+    const deadline = (text: string) => {
+      const r = loadGuardConfig(text, {}, 'h');
+      return r.ok ? r.config.timings.renewDeadlineSecs : r.problems;
+    };
+    expect(deadline(L10)).toBe(5);
+    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=systemd\nservice.unit=app.service'))).toBe(3);
+    expect(deadline(L10.replace('service.command=node app.js', 'service.mode=windows-service\nservice.name=PCAppServer'))).toBe(3);
   });
 
   it('checks the load-balancer invariant only when its keys are given', () => {
@@ -123,7 +155,7 @@ describe('loadGuardConfig watchdog (issue 12)', () => {
   const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
 
   it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {
-    // given: L 6, D 2, S 2 → W = 1.5 s; the unit says 5 s
+    // given: L 6, D 3, exec (K 1, M 2) → W = max(0.5, ¾ × (6 − 3 − 1 − 2)) = 0.5 s; the unit says 5 s
     const r = loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '5000000' }, 'h');
     // then
     expect(r.ok).toBe(false);
@@ -131,6 +163,6 @@ describe('loadGuardConfig watchdog (issue 12)', () => {
   });
 
   it('accepts WatchdogSec = W', () => {
-    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '1500000' }, 'h').ok).toBe(true);
+    expect(loadGuardConfig(text, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '500000' }, 'h').ok).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { FakeClock } from '../harness/fake-clock';
 import { MemoryDb } from '../harness/memory-store';
 import { silent } from '../harness/silent-log';
 
-/** Valid: L 6, R 1, Q 0.4, D 3, S 1 (1.1·R + 2Q = 1.9 ≤ D; L − D − S = 2 = max(2, L/10)). */
+/** Valid in exec mode: L 6, R 1, Q 0.4, D 3, S 1 (1.1·R + 2Q = 1.9 ≤ D; L − D = 3 = K 1 + M 2). */
 const VALID: GuardTimings = { failOverIntervalSecs: 6, startupTimeoutSecs: 300, renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 3, stopTimeoutSecs: 1 };
 
 /** A supervisor that records whether the elector ever reached it. */
@@ -24,6 +24,9 @@ class UntouchedApp implements Supervisor {
     this.touched++;
   }
   async stop(): Promise<void> {
+    this.touched++;
+  }
+  async kill(): Promise<void> {
     this.touched++;
   }
   async ready(): Promise<boolean> {
@@ -76,9 +79,9 @@ const RULES: Array<[string, Partial<GuardTimings>, keyof GuardTimings]> = [
   ['Q ≤ R', { failOverIntervalSecs: 30, queryTimeoutSecs: 1.2, renewDeadlineSecs: 10 }, 'queryTimeoutSecs'],
   ['R + 2Q ≤ D', { queryTimeoutSecs: 0.5, renewDeadlineSecs: 1.9 }, 'renewDeadlineSecs'],
   ['1.1·R + 2Q ≤ D (a jittered period still fits)', { queryTimeoutSecs: 0.5, renewDeadlineSecs: 2.05 }, 'renewDeadlineSecs'],
-  ['L − D − S ≥ 2 s', { stopTimeoutSecs: 2 }, 'stopTimeoutSecs'],
-  ['L − D − S ≥ L/10', { failOverIntervalSecs: 60, renewDeadlineSecs: 30, stopTimeoutSecs: 25 }, 'stopTimeoutSecs'],
-  ['D < L', { renewDeadlineSecs: 6 }, 'stopTimeoutSecs'],
+  ['L − D ≥ K + M (exec: 1 s + 2 s)', { renewDeadlineSecs: 3.5 }, 'renewDeadlineSecs'],
+  ['L − D ≥ K + M with M = L/10', { failOverIntervalSecs: 60, renewDeadlineSecs: 53.5 }, 'renewDeadlineSecs'],
+  ['D < L', { renewDeadlineSecs: 6 }, 'renewDeadlineSecs'],
 ];
 
 describe('guard timing rules (config loader and Elector)', () => {
@@ -105,9 +108,14 @@ describe('guard timing rules (config loader and Elector)', () => {
     expect(electorPaths(electorProps(overrides))).toEqual([path]);
   });
 
+  it('the kill-confirm bound is the service mode\'s: L 6, D 3 is enough for exec, not for systemd (K 3 s)', () => {
+    expect(electorPaths(electorProps({ serviceMode: 'exec' }))).toEqual([]);
+    expect(electorPaths(electorProps({ serviceMode: 'systemd' }))).toEqual(['timings.renewDeadlineSecs']);
+  });
+
   it('a rejected Elector says what to fix and never touched the app', () => {
     // given
-    const props = electorProps({ timings: { ...VALID, queryTimeoutSecs: 0.5, renewDeadlineSecs: 1.9, stopTimeoutSecs: 2.5 } });
+    const props = electorProps({ timings: { ...VALID, queryTimeoutSecs: 1.2, renewDeadlineSecs: 4 } });
     // when
     let thrown: Error | undefined;
     try {
@@ -117,8 +125,8 @@ describe('guard timing rules (config loader and Elector)', () => {
     }
     // then: every problem at once, each naming its prop
     expect(thrown).toBeInstanceOf(ValidationError);
-    expect(thrown?.message).toMatch(/timings\.renewDeadlineSecs: renew deadline D \(1\.9s\) must be ≥/);
-    expect(thrown?.message).toMatch(/timings\.stopTimeoutSecs: /);
+    expect(thrown?.message).toMatch(/timings\.queryTimeoutSecs: query timeout \(1\.2s\) must be ≤/);
+    expect(thrown?.message).toMatch(/timings\.renewDeadlineSecs: timings\.failOverIntervalSecs − timings\.renewDeadlineSecs \(6s − 4s = 2s\) must be ≥ K \+ M = 1s \+ 2s = 3s \(K: kill-confirm bound of exec mode, set by serviceMode/);
     expect(props.supervisor.touched).toBe(0);
   });
 });

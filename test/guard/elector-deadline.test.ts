@@ -26,6 +26,9 @@ class App implements Supervisor {
   async stop(): Promise<void> {
     this.running = false;
   }
+  async kill(): Promise<void> {
+    this.running = false;
+  }
   async ready(): Promise<boolean> {
     return this.running;
   }
@@ -38,7 +41,7 @@ describe('Elector renew deadline', () => {
     const clock = new EarlyClock();
     const db = new MemoryDb(() => clock.now());
     const app = new App();
-    const elector = new Elector({ cluster: 'c', node: 'a', timings: deriveGuardTimings({ failOverIntervalSecs: 6 }), drainSecs: 0, store: db.store('c', 'a'), supervisor: app, clock, log: silent });
+    const elector = new Elector({ cluster: 'c', node: 'a', timings: deriveGuardTimings({ failOverIntervalSecs: 6, renewDeadlineSecs: 3 }), drainSecs: 0, store: db.store('c', 'a'), supervisor: app, clock, log: silent });
     await elector.tick();
     await elector.checkReady();
     expect(elector.snapshot()).toMatchObject({ role: 'active', healthy: true });
@@ -46,7 +49,7 @@ describe('Elector renew deadline', () => {
     await clock.advance(2990);
     expect(elector.snapshot().role).toBe('active');
     await clock.advance(10);
-    // then: fenced at D by the timer alone, app stopped
+    // then: fenced at D by the timer alone, app killed
     expect(elector.snapshot()).toMatchObject({ role: 'fenced', healthy: false });
     expect(app.running).toBe(false);
   });

@@ -16,14 +16,23 @@ class SlowApp implements Supervisor {
   readonly ops: string[] = [];
   private gates: Array<() => void> = [];
   async cleanup(): Promise<void> {}
-  async start(): Promise<void> {
+  async start(_env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
     this.ops.push('start');
     await new Promise<void>((r) => this.gates.push(r));
+    // the contract: the signal is checked right before the launch
+    if (signal?.aborted) {
+      this.ops.push('start aborted');
+      throw new DOMException('start aborted', 'AbortError');
+    }
     this.running = true;
     this.ops.push('started');
   }
   async stop(): Promise<void> {
     this.ops.push(this.running ? 'stop' : 'stop (not running)');
+    this.running = false;
+  }
+  async kill(): Promise<void> {
+    this.ops.push(this.running ? 'kill' : 'kill (not running)');
     this.running = false;
   }
   async ready(): Promise<boolean> {
@@ -59,19 +68,19 @@ async function startingGuard() {
 beforeEach(() => (logs.length = 0));
 
 describe('Elector supervision (issue 12)', () => {
-  it('a start slower than D: the fence stops the app once the start has taken effect', async () => {
+  it('a start slower than D: the fence kills at once and the start, aborted, launches nothing', async () => {
     // given: a wins the lease, its app start hangs
     const { clock, db, app, a } = await startingGuard();
     expect(a.snapshot().role).toBe('starting');
-    // when: the database goes away, D passes (fence), then the start completes
+    // when: the database goes away, D passes (fence), then the start's pre-launch steps finish
     db.down = true;
     await clock.advance(3000);
     expect(a.snapshot().role).toBe('fenced');
     app.finishStart();
     await flush();
-    // then: the app does not run on a fenced node
+    // then: the app does not run on a fenced node; the kill did not wait for the start
     expect(app.running).toBe(false);
-    expect(app.ops).toEqual(['start', 'started', 'stop', 'stop (not running)']);
+    expect(app.ops).toEqual(['start', 'kill (not running)', 'start aborted']);
   });
 
   it('renews go on while the app starts slowly (the start is not awaited inside the lease lock)', async () => {
@@ -122,7 +131,7 @@ describe('Elector supervision (issue 12)', () => {
     expect(a.snapshot().role).toBe('maintenance');
   });
 
-  it('a lease left under its own name by an earlier run is handed back at once, app stopped first', async () => {
+  it('a lease left under its own name by an earlier run is handed back at once, app killed first', async () => {
     // given: the guard restarted while its lease (term 5) has 6 s left
     const clock = new FakeClock();
     const db = new MemoryDb(() => clock.now());
@@ -135,7 +144,7 @@ describe('Elector supervision (issue 12)', () => {
     await clock.advance(100);
     await b.tick();
     // then: b did not wait for the 6 s
-    expect(app.ops[0]).toBe('stop (not running)');
+    expect(app.ops[0]).toBe('kill (not running)');
     expect(b.snapshot()).toMatchObject({ role: 'starting', term: 6, holder: 'b' });
   });
 

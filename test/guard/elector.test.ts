@@ -20,6 +20,9 @@ class FakeApp implements Supervisor {
     if (this.running) this.stops++;
     this.running = false;
   }
+  async kill(): Promise<void> {
+    this.running = false;
+  }
   async ready(): Promise<boolean> {
     return this.running && this.isReady;
   }
@@ -33,7 +36,7 @@ class FakeApp implements Supervisor {
 }
 
 import { silent } from '../harness/silent-log';
-// L = 6 s: R = 1, Q = 0.5, D = 3, S = 1 (L − D − S = 2 s, the smallest margin the elector accepts)
+// L = 6 s: R = 1, Q = 0.5, D = 3, S = 1, exec (L − D = 3 s = K + M, the smallest the elector accepts)
 const timings = { ...deriveGuardTimings({ failOverIntervalSecs: 6, queryTimeoutSecs: 0.5, renewDeadlineSecs: 3, stopTimeoutSecs: 1 }), startupTimeoutSecs: 5 };
 
 function setup(nodes = ['a', 'b'], drainSecs = 0) {
@@ -78,7 +81,7 @@ describe('Elector', () => {
     expect(changes.a.map((c) => c.event)).toEqual(['became-active', 'ready']);
   });
 
-  it('answers 503 at the renew deadline and stops the app, before the lease expires', async () => {
+  it('answers 503 at the renew deadline and kills the app, before the lease expires', async () => {
     // given: a is active
     const { clock, db, guards, healthy } = setup(['a', 'b']);
     const [a, b] = guards;
@@ -106,7 +109,7 @@ describe('Elector', () => {
     expect(b.elector.snapshot()).toMatchObject({ role: 'starting', term: 2 });
   });
 
-  it('stops the app when a renew finds the lease taken (term moved on)', async () => {
+  it('kills the app when a renew finds the lease taken (term moved on)', async () => {
     // given
     const { db, guards } = setup(['a']);
     const [a] = guards;
@@ -116,7 +119,7 @@ describe('Elector', () => {
     db.term = 7;
     await a.elector.tick();
     // then
-    expect(a.elector.snapshot()).toMatchObject({ role: 'passive', healthy: false });
+    expect(a.elector.snapshot()).toMatchObject({ role: 'fenced', healthy: false });
     expect(a.app.running).toBe(false);
     expect(db.events.map((e) => e.event)).toEqual(['became-active', 'lost-lease']);
   });
@@ -131,6 +134,7 @@ describe('Elector', () => {
     for (let i = 0; i < 10; i++) {
       await clock.advance(1000);
       await a.elector.tick();
+      await a.elector.checkReady(); // readiness never costs a statement
     }
     expect(db.statements - before).toBe(10);
     expect(a.elector.snapshot().leaseRemainingMs).toBe(6000);

@@ -4,7 +4,7 @@ import { GuardMetrics } from '../../lib/guard/metrics';
 import type { HealthSnapshot } from '../../lib/guard/elector';
 
 describe('health server', () => {
-  let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, healthy: true };
+  let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false, healthy: true };
   let steppedDown = 0;
   const server = createHealthServer({ snapshot: () => snap, stepDown: async () => void steppedDown++, metrics: new GuardMetrics(() => 7) });
   let base = '';
@@ -22,7 +22,7 @@ describe('health server', () => {
     const no = await fetch(`${base}/health`);
     // then
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000 });
+    expect(await ok.json()).toEqual({ cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false });
     expect(no.status).toBe(503);
     expect((await fetch(`${base}/live`)).status).toBe(200);
   });
@@ -63,6 +63,14 @@ describe('health server', () => {
     expect(text).toContain('failover_guard_role{role="passive"} 0\n');
     expect(text).toContain('failover_guard_term 9\n');
     expect(text).toContain('failover_guard_became_active_total 1\n');
+  });
+
+  it('reports an app whose kill or stop is not confirmed', () => {
+    let unconfirmed = false;
+    const metrics = new GuardMetrics(() => 0, { appUnconfirmed: () => unconfirmed });
+    expect(metrics.render()).toContain('\nfailover_guard_app_unconfirmed 0\n');
+    unconfirmed = true;
+    expect(metrics.render()).toContain('\nfailover_guard_app_unconfirmed 1\n');
   });
 
   it('accepts POST /step-down from loopback only', async () => {

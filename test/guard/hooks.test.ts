@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import { createHmac } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
@@ -13,6 +14,17 @@ import { sleep, waitFor } from '../harness/wait';
 import { BASE_GUARD_LINES } from '../harness/guard-config';
 
 const base = BASE_GUARD_LINES;
+
+/** True while `pid` runs (a zombie does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 const problemsOf = (lines: string[]) => {
   const r = loadGuardConfig([...base, ...lines].join('\n'), {}, 'host');
   return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
@@ -55,6 +67,8 @@ describe('hook config keys', () => {
       'hook.before-start.2: argv: must name a program',
       'app.database.url: must not contain a password; use app.database.password-source',
       'app.database.password-source: is required when app.database.url is set',
+      // schema-init's default 600 s does not fit in the default startup timeout
+      expect.stringMatching(/^high-availability-guard.startup-timeout-secs: \(300 s\) must be more than the hooks' timeouts together \(hook.after-ready.1 600 = 600 s\)/),
       'app.network-address: is required: a hook uses {{network-address}}',
     ]);
   });
@@ -160,6 +174,9 @@ class RecordingSupervisor implements Supervisor {
   async start() {
     this.calls.push('start');
   }
+  async kill() {
+    this.calls.push('kill');
+  }
   async stop() {
     this.calls.push('stop');
   }
@@ -242,11 +259,79 @@ describe('HookedSupervisor', () => {
     await s.start({});
     await sleep(300);
     // when
-    await s.stop();
+    await s.stop(performance.now() + 5000);
     // then
     expect(inner.calls).toEqual(['stop']);
     expect(exits).toEqual([]);
     expect(existsSync(marker)).toBe(false);
+  });
+
+  /** `script` for a shell: a grandchild in a session of its own (out of the hook's group) holds the hook's pipes for 30 s. */
+  const pipeHolder = (pidFile: string) => `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' &`;
+  const killHolder = (pidFile: string) => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // never started or gone
+    }
+  };
+  /** `p` settled within `ms`, or 'pending' (the bound only ends a wait that a hang would make endless). */
+  const within = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), ms))]);
+
+  for (const shell of ['/bin/dash', '/bin/bash']) {
+    it(`${shell}: runCommand settles when the hook exits, though a grandchild out of its group keeps the pipes open`, async () => {
+      const pidFile = join(dir, 'holder.pid');
+      try {
+        // when
+        const run = runCommand([shell, '-c', `${pipeHolder(pidFile)} echo started; exit 0`], { env: {}, timeoutMs: 20000, signal: new AbortController().signal });
+        // then: resolved (before, it waited for the pipes to close: 30 s, past the 20 s timeout, whose kill misses the holder)
+        expect(await within(run, 10000)).toBe('settled');
+        await expect(run).resolves.toBeUndefined();
+      } finally {
+        await waitFor('holder started', () => existsSync(pidFile), 5000).catch(() => undefined);
+        killHolder(pidFile);
+      }
+    });
+
+    it(`${shell}: stop() and kill() reach the app at once, though a running hook's grandchild keeps its pipes open`, async () => {
+      for (const how of ['stop', 'kill'] as const) {
+        const pidFile = join(dir, `holder-${how}.pid`);
+        const { s, inner, exits } = make({ beforeStart: [{ kind: 'command', name: 'holds', argv: [shell, '-c', `${pipeHolder(pidFile)} sleep 30`], timeoutSecs: 60 }] });
+        try {
+          await s.start({});
+          await waitFor('hook running', () => existsSync(pidFile), 5000);
+          // when
+          const ending = how === 'stop' ? s.stop(performance.now() + 5000) : s.kill(performance.now() + 5000);
+          // then: the app is stopped/killed (before, stop() waited for the hook, which waited for its pipes: never)
+          expect(await within(ending, 4000)).toBe('settled');
+          expect(inner.calls).toEqual([how]);
+          await sleep(200);
+          expect(inner.calls).toEqual([how]);
+          expect(exits).toEqual([]);
+        } finally {
+          killHolder(pidFile);
+        }
+      }
+    });
+  }
+
+  it('a hook dies with the guard (pdeathsig): a kill -9 of the guard leaves no hook running', async () => {
+    // given: a stand-in guard whose hook writes its pid, then sleeps
+    const pidFile = join(dir, 'hook.pid');
+    const guard = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'hook-holder.ts'), `echo $$ > ${pidFile}; exec sleep 60`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => guard.stdout!.on('data', (d: Buffer) => d.toString().includes('running') && resolve()));
+    await waitFor('hook started', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5000);
+    const hook = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(hook)).toBe(true);
+    // when
+    guard.kill('SIGKILL');
+    // then: the kernel killed the hook (before, it ran on in its own process group)
+    try {
+      await waitFor('hook gone', () => !alive(hook), 5000);
+    } finally {
+      if (alive(hook)) process.kill(hook, 'SIGKILL');
+    }
   });
 
   it('runCommand never starts a program once the run is aborted', async () => {

@@ -16,6 +16,9 @@ class SlowStopApp implements Supervisor {
   async start(): Promise<void> {
     this.running = true;
   }
+  kill(): Promise<void> {
+    return this.stop();
+  }
   async stop(): Promise<void> {
     if (!this.running) return;
     await this.clock.sleep(1500);

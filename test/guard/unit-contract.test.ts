@@ -9,15 +9,16 @@ describe('systemd unit contract (issue 12)', () => {
     expect(guardUnitSettings(t)).toEqual([
       ['Type', 'notify'],
       ['NotifyAccess', 'main'],
-      ['WatchdogSec', '2250ms'],
+      ['WatchdogSec', '6750ms'],
       ['Environment', 'MALLOC_ARENA_MAX=2'],
     ]);
   });
 
-  it('app drop-in: the per-start environment file (required) and TimeoutStopSec = S', () => {
+  it('app drop-in: the per-start environment file (required), TimeoutStopSec = S, and a kill (not a second S) when ExecStop= runs out of it', () => {
     expect(appDropInSettings('pc-app-server.service', t)).toEqual([
       ['EnvironmentFile', '/run/failover-guard/pc-app-server.service.env'],
-      ['TimeoutStopSec', '12000ms'],
+      ['TimeoutStopSec', '30000ms'],
+      ['TimeoutStopFailureMode', 'kill'],
     ]);
   });
 

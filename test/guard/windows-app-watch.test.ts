@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { killServiceTree } from '../../lib/guard/windows-app-watch';
 import { mergeEnvironment, parseEnvironmentValue, setServiceEnvironment } from '../../lib/guard/windows-service-env';
 import { bundleGuard } from '../harness/guard-bundle';
 
@@ -79,7 +80,7 @@ describe('app watcher (watch-service)', () => {
   }
   const lines = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
 
-  it('stops the app service when the guard is killed, and only then', async () => {
+  it('kills the app tree when the guard is killed, and only then', async () => {
     // given: the term went to the service environment before the start
     const { holder, log, marker } = await startHolder('killed');
     expect(lines(log)).toContain('reg.exe add HKLM\\SYSTEM\\CurrentControlSet\\Services\\PCAppServer /v Environment /t REG_MULTI_SZ /d FAILOVER_GUARD_NODE=node-a\\0FAILOVER_GUARD_TERM=7 /f');
@@ -88,7 +89,37 @@ describe('app watcher (watch-service)', () => {
     holder.kill('SIGKILL');
     // then
     await waitFor(() => !existsSync(marker));
-    expect(lines(log)).toEqual(expect.arrayContaining(['sc.exe stop PCAppServer', 'sc.exe query PCAppServer']));
+    expect(lines(log)).toEqual(expect.arrayContaining(['taskkill.exe /F /T /FI SERVICES eq PCAppServer', 'sc.exe query PCAppServer']));
+  });
+
+  it('kills the app tree at the valid-until instant while the guard is suspended', async () => {
+    // given: a renew said the lease covers the app 1.5 s more
+    const { holder, log, marker } = await startHolder('suspended');
+    holder.stdin!.write('valid 1500\n');
+    await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('valid') && resolve()));
+    // when: the guard stops running (a hung event loop, a paused process) but its pipe stays open
+    holder.kill('SIGSTOP');
+    try {
+      // then
+      await waitFor(() => lines(log).includes('taskkill.exe /F /T /FI SERVICES eq PCAppServer'), 15000);
+      await waitFor(() => !existsSync(marker));
+    } finally {
+      holder.kill('SIGCONT');
+    }
+  });
+
+  it('does not fence while later instants keep coming', async () => {
+    // given
+    const { holder, log } = await startHolder('renewing');
+    // when: renews every 300 ms, each covering 1 s
+    for (let i = 0; i < 8; i++) {
+      holder.stdin!.write('valid 1000\n');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // then
+    expect(lines(log).some((l) => l.startsWith('taskkill'))).toBe(false);
+    holder.stdin!.write('stop\n');
+    await new Promise((r) => holder.once('exit', r));
   });
 
   it('does nothing when the guard stopped the app itself', async () => {
@@ -102,3 +133,26 @@ describe('app watcher (watch-service)', () => {
     expect(lines(log).some((l) => l.startsWith('sc.exe'))).toBe(false);
   });
 });
+
+describe('killServiceTree', () => {
+  const noSleep = async () => undefined;
+
+  it('keeps killing through failing kills until the service is gone', async () => {
+    // given: the first taskkill fails, the service stops after the second
+    let kills = 0;
+    const killTree = async () => {
+      kills++;
+      if (kills === 1) throw new Error('taskkill failed');
+    };
+    const state = async () => ({ state: kills >= 2 ? ('stopped' as const) : ('running' as const), detail: '' });
+    // when / then
+    await expect(killServiceTree({ state }, killTree, 10000, noSleep)).resolves.toBe(true);
+    expect(kills).toBe(2);
+  });
+
+  it('reports an unconfirmed kill when the state stays unknown past the bound', async () => {
+    const state = async () => ({ state: 'unknown' as const, detail: '' });
+    await expect(killServiceTree({ state }, async () => undefined, 0, noSleep)).resolves.toBe(false);
+  });
+});
+

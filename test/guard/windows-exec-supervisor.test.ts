@@ -48,17 +48,17 @@ describe('WindowsExecSupervisor', () => {
     await expect(exited).resolves.toBe('exited with code 3');
   });
 
-  it('stops politely first, forcefully after the stop timeout, and does not report its own stop as an exit', async () => {
+  it('stops politely first, forcefully before the deadline, and does not report its own stop as an exit', async () => {
     // given: an app that ignores the polite request once its trap is set
     const calls: string[] = [];
     const marker = join(dir, 'trapped');
-    const s = new WindowsExecSupervisor({ command: `trap '' TERM; touch ${marker}; while true; do sleep 0.1; done`, stopTimeoutSecs: 0.3, log: silent, run: fakeTaskkill(calls) });
+    const s = new WindowsExecSupervisor({ command: `trap '' TERM; touch ${marker}; while true; do sleep 0.1; done`, stopTimeoutSecs: 0.3, killReserveMs: 300, log: silent, run: fakeTaskkill(calls) });
     const exits: string[] = [];
     s.onExit((d) => exits.push(d));
     await s.start({});
     await until(() => existsSync(marker));
     // when
-    await s.stop();
+    await s.stop(performance.now() + 600);
     // then
     expect(calls.map((c) => c.replace(/\d+$/, 'PID'))).toEqual(['/T /PID PID', '/F /T /PID PID']);
     expect(await s.ready()).toBe(false);
@@ -70,13 +70,36 @@ describe('WindowsExecSupervisor', () => {
     const s = new WindowsExecSupervisor({ command: 'sleep 60', stopTimeoutSecs: 1, log: silent, run: fakeTaskkill([]) });
     await s.start({ FAILOVER_GUARD_TERM: '1' });
     // when: stop and start issued together
-    const stopping = s.stop();
+    const stopping = s.stop(performance.now() + 5000);
     const starting = s.start({ FAILOVER_GUARD_TERM: '2' });
     await stopping;
     await starting;
     // then: the start was not swallowed by the stop's still-running app
     expect(await s.ready()).toBe(true);
-    await s.stop();
+    await s.stop(performance.now() + 5000);
     expect(await s.ready()).toBe(false);
+  });
+
+  it('kill(): taskkill /F /T at once (never the polite ask), not waiting behind a stop in progress; no exit reported', async () => {
+    // given: an app that ignores the polite request, and a stop with a 60 s deadline under way
+    const calls: string[] = [];
+    const marker = join(dir, 'trapped-kill');
+    const s = new WindowsExecSupervisor({ command: `trap '' TERM; touch ${marker}; while true; do sleep 0.1; done`, stopTimeoutSecs: 60, log: silent, run: fakeTaskkill(calls) });
+    const exits: string[] = [];
+    s.onExit((d) => exits.push(d));
+    await s.start({});
+    await until(() => existsSync(marker));
+    const stopping = s.stop(performance.now() + 60000);
+    await until(() => calls.length === 1);
+    // when
+    await s.kill(performance.now() + 5000);
+    // then: the tree was killed by force at once (the stop's polite ask came before; whatever the
+    // stop does once the app is gone is by force too)
+    await stopping;
+    const seen = calls.map((c) => c.replace(/\d+$/, 'PID'));
+    expect(seen.slice(0, 2)).toEqual(['/T /PID PID', '/F /T /PID PID']);
+    expect(new Set(seen.slice(1))).toEqual(new Set(['/F /T /PID PID']));
+    expect(await s.ready()).toBe(false);
+    expect(exits).toEqual([]);
   });
 });

@@ -22,12 +22,17 @@ function config(extra: string[] = []) {
   return r.config;
 }
 
-/** Top-level elements of the parsed XML as [name, text, attributes]. */
+/**
+ * Top-level elements of the parsed XML as [name, text, attributes], read the way WinSW 1.17
+ * reads its time spans (<stoptimeout>, <resetfailure>): `dom.FirstChild.SelectSingleNode(name)`,
+ * under the document's first node, whatever that node is (a declaration, a comment).
+ */
 function parse(xml: string) {
   const errors: string[] = [];
   const doc = new DOMParser({ onError: (level, msg) => errors.push(`${level}: ${msg}`) }).parseFromString(xml, 'text/xml');
   expect(errors).toEqual([]);
-  const root = doc.documentElement!;
+  const root = doc.firstChild as unknown as Element;
+  expect(root.nodeType).toBe(1);
   expect(root.tagName).toBe('service');
   const elements = Array.from(root.childNodes).filter((n) => n.nodeType === 1) as unknown as Element[];
   return elements.map((e) => ({
@@ -82,6 +87,18 @@ describe('WinSW configuration of the guard service', () => {
     ]);
     // no stop executable: WinSW's Ctrl+C path is the one with a kill after the stop timeout
     expect(xml).not.toMatch(/stopexecutable|stopargument/);
+  });
+
+  it("puts the stop timeout and the failure reset under the document's first node, where WinSW 1.17 reads them", () => {
+    // given
+    const xml = renderServiceHostXml({ guardExe: GUARD_EXE, configFile: CONFIG_FILE, config: config() });
+    // when: 1.17's XmlDocument skips no node: a declaration or a comment would be FirstChild
+    const first = new DOMParser().parseFromString(xml, 'text/xml').firstChild as unknown as Element;
+    const under = (name: string) => Array.from(first.childNodes as unknown as ArrayLike<Element>).find((n) => n.nodeType === 1 && n.tagName === name)?.textContent;
+    // then
+    expect(xml.startsWith('<service>')).toBe(true);
+    expect(under('stoptimeout')).toBe(`${11 + 20 + RELEASE_MARGIN_SECS} sec`);
+    expect(under('resetfailure')).toBe('1 hour');
   });
 
   it('escapes what XML would read as markup', () => {

@@ -154,4 +154,40 @@ describeWine('failover-guard on Windows (wine)', () => {
     spawnSync('/bin/sh', ['-c', '"$@" >"$OUT" 2>&1', 'sh', WINE!, 'reg', 'query', key, '/v', 'Environment'], { env: { ...env, OUT: query }, timeout: 30000 });
     expect(readFileSync(query, 'utf8')).toMatch(/Environment\s+REG_MULTI_SZ\s+JAVA_OPTS=-Xmx2g\\0FAILOVER_GUARD_NODE=node-a\\0FAILOVER_GUARD_TERM=7\r?$/m);
   });
+
+  it('windows-service mode: the app watcher fences at the valid-until instant while the guard runs on with its pipe open (named pipe, QueryPerformanceCounter)', async () => {
+    // given: a guard stand-in that arms the watcher, says the lease covers the app 1.5 s more, and then never renews
+    const win = (p: string) => 'Z:' + p.replace(/\//g, '\\');
+    const holder = join(dir, 'watch-holder.js');
+    buildSync({
+      stdin: {
+        contents: [
+          "import { writeFileSync } from 'fs';",
+          "import { WindowsServiceWatch } from './lib/guard/windows-app-watch';",
+          'const [bundle, marker, started] = process.argv.slice(2);',
+          'const inner = { cleanup: async () => {}, start: async () => {}, stop: async () => {}, ready: async () => true, onExit: () => {} };',
+          'const log = { info() {}, warn() {}, error() {} } as never;',
+          "const watch = new WindowsServiceWatch(inner, { service: 'FcWatchApp', stopTimeoutSecs: 2, markerFile: marker, log, command: [process.execPath, bundle], run: async () => ({ code: 0, stdout: '' }) });",
+          "void (async () => { await watch.cleanup(); await watch.start({ FAILOVER_GUARD_TERM: '1' }); (watch as unknown as { leaseValidFor?(ms: number): void }).leaseValidFor?.(1500); writeFileSync(started, 'started'); setInterval(() => undefined, 1000); })();",
+        ].join('\n'),
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      outfile: holder,
+      logLevel: 'error',
+    });
+    const marker = join(dir, 'wine.watch');
+    const started = join(dir, 'holder-started');
+    const guardProcess = spawn('/bin/sh', ['-c', 'exec "$@" >"$OUT" 2>&1', 'sh', WINE!, nodeExe, holder, win(bundle), win(marker), win(started)], { env: { ...env, OUT: join(dir, 'holder.log') }, stdio: 'ignore' });
+    running.push(guardProcess);
+    // when: the watcher is connected (its marker written) and the instant passes
+    await waitFor('the holder armed the watcher', () => existsSync(started) && existsSync(marker));
+    // then: the watcher fenced and ended while the guard stand-in still runs with its pipe open
+    await waitFor('the watcher fenced at the valid-until instant', () => !existsSync(marker), 30000);
+    expect(guardProcess.exitCode).toBeNull();
+    guardProcess.kill('SIGKILL');
+    spawnSync(WINE!, ['taskkill', '/F', '/IM', 'node.exe'], { env, timeout: 30000 });
+  });
 });

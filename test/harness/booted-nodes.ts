@@ -28,6 +28,8 @@ import { sleep } from './wait';
 
 export const NSPAWN = '/usr/bin/systemd-nspawn';
 export const NSENTER = '/usr/bin/nsenter';
+/** systemd-nspawn options every booted node has: the host's root, volatile; booted; no machined on the host. */
+export const NSPAWN_NODE_ARGS = ['--volatile=yes', '--directory=/', '--boot', '--tmpfs=/usr/local', '--register=no', '--keep-unit', '--console=pipe', '--quiet'];
 /** Tag on every container, namespace, bridge and link we create (after `FAILOVER_NET_TAG`, see netns.ts). */
 export const TAG = 'fc12b';
 export const APP_UNIT = 'fc-demo.service';
@@ -170,14 +172,7 @@ export class BootedNode {
     const s = this.c.share;
     const bindRo = (file: string, at: string) => `--bind-ro=${join(s, 'units', file)}:${at}`;
     const args = [
-      '--volatile=yes',
-      '--directory=/',
-      '--boot',
-      '--tmpfs=/usr/local',
-      '--register=no',
-      '--keep-unit',
-      '--console=pipe',
-      '--quiet',
+      ...NSPAWN_NODE_ARGS,
       `--machine=${this.machine}`,
       `--hostname=${cloneOf ?? this.name}`,
       `--network-namespace-path=/run/netns/${this.netns.name}`,
@@ -380,12 +375,14 @@ export class BootedCluster {
     copyFileSync(DEMO_APP, join(s, 'demo-app.js'));
     copyFileSync(this.db!.passwordFile, join(s, 'db-password'));
     chmodSync(join(s, 'db-password'), 0o600);
+    // the nodes see the share, not the harness's temp dir: the database's private CA goes there too
+    copyFileSync(this.db!.caFile!, join(s, 'db-ca.pem'));
     writeFileSync(join(s, 'shims', 'aws'), AWS_SHIM, { mode: 0o755 });
     const sha256 = createHash('sha256').update(GUARD_BINARY).digest('hex');
     const script = renderLinuxBootScript(this.spec, {
       share: { kind: 'nfs', address: 'unused:/share' },
       guardBinary: { kind: 's3', bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 },
-      database: { url: this.db!.extraUrl!, passwordSource: 'file:/fg/db-password' },
+      database: { url: this.db!.masterUrl({ host: this.bridgeNet!.addr, caFile: '/fg/db-ca.pem' }), passwordSource: 'file:/fg/db-password' },
     });
     writeFileSync(join(s, 'boot.sh'), script, { mode: 0o755 });
     const units: Record<string, string> = {

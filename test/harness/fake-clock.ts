@@ -5,14 +5,27 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
-/** A monotonic clock that only moves when a test advances it; timers and sleeps fire in order. */
+/**
+ * A monotonic clock that only moves when a test advances it; timers and sleeps fire in order.
+ * Its wall clock runs with it, 1.7e12 ms ahead, unless a test steps one of them alone.
+ */
 export class FakeClock implements Clock {
   private t = 0;
+  private wallOffset = 1_700_000_000_000;
   private seq = 0;
   private timers: Array<{ at: number; seq: number; fn: () => void }> = [];
 
   now(): number {
     return this.t;
+  }
+
+  wallNow(): number {
+    return this.t + this.wallOffset;
+  }
+
+  /** Steps the wall clock alone (an NTP step; a resumed VM whose monotonic clock stood still). */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimer(ms: number, fn: () => void): () => void {
@@ -41,5 +54,21 @@ export class FakeClock implements Clock {
     }
     this.t = end;
     await flush();
+  }
+
+  /**
+   * Moves time forward by `ms` in one step, then fires every timer that came due meanwhile, late
+   * (a guard stopped or descheduled that long): each callback sees the new time.
+   */
+  async jump(ms: number): Promise<void> {
+    this.t += ms;
+    await flush();
+    for (;;) {
+      const due = this.timers.filter((x) => x.at <= this.t).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      due.fn();
+      await flush();
+    }
   }
 }

@@ -1,8 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { defaultStartupTimeoutSecs } from '../../lib/spec/hook-settings';
 import { papercutHooks } from '../../lib/spec/papercut';
 import type { AppHook } from '../../lib/spec/profile';
 import type { TestDatabase } from './database';
+import type { TestPostgres } from './postgres';
 import { activeNodes, GuardNode } from './guard-cluster';
 import { waitFor } from './wait';
 import { freePort } from './ports';
@@ -114,29 +116,28 @@ export class StandinCluster {
   }
 
   static async create(db: TestDatabase, dir: string, bundle: string, opts: StandinClusterOptions = {}): Promise<StandinCluster> {
-    const postgres = db.name === 'PostgreSQL';
-    // the guard's user stands for the cloud's master user: it may create users and databases
-    if (!postgres) await db.sql(`GRANT ALL PRIVILEGES ON *.* TO 'guard'@'127.0.0.1' WITH GRANT OPTION`);
     const lbName = opts.lbName ?? 'papercut-lb.example.internal';
     const c = new StandinCluster(db, dir, [], lbName);
     mkdirSync(c.share, { recursive: true });
     writeFileSync(c.appPasswordFile, (opts.password ?? 'first-Secret\\with:odd=chars#1') + '\n', { mode: 0o600 });
-    const dbPort = new URL(db.url.replace(/^[a-z]+:/, 'http:')).port;
-    const appUrl = postgres ? `postgres://papercut_app@127.0.0.1:${dbPort}/papercut_app?sslmode=disable` : `mysql://papercut_app@127.0.0.1:${dbPort}/papercut_app`;
+    // the app's own user, verifying the server as the guard does
+    const appUrl = db.userUrl('papercut_app', 'papercut_app');
     for (let i = 0; i < (opts.nodes ?? 2); i++) {
       const name = `pc-${String.fromCharCode(97 + i)}`;
       const appPort = await freePort();
       const app = installStandin(join(dir, name, 'papercut'), { share: c.share, port: appPort, calls: c.calls });
+      const hooks = standinHooks(app.appPath);
       c.nodes.push(
         await GuardNode.create(name, opts.cluster ?? 'fc11-papercut', bundle, dir, db, {
           appPort,
           service: { command: `exec ${app.appServer}`, ready: `http://127.0.0.1:${appPort}/app` },
           extra: [
-            'high-availability-guard.startup-timeout-secs=60',
+            // what the constructs write for these hooks (the hooks must fit in it, or the guard refuses the config)
+            `high-availability-guard.startup-timeout-secs=${defaultStartupTimeoutSecs(hooks)}`,
             `app.database.url=${appUrl}`,
             `app.database.password-source=file:${c.appPasswordFile}`,
             `app.network-address=${lbName}`,
-            ...hookLines(standinHooks(app.appPath)),
+            ...hookLines(hooks),
           ],
         }),
       );
@@ -164,7 +165,8 @@ export class StandinCluster {
     const sql = `SELECT config_value FROM ${this.postgres ? '' : 'papercut_app.'}tbl_config WHERE config_name = 'system.network-address'`;
     if (!this.postgres) return (await this.db.sql(sql))[0]?.config_value as string | undefined;
     const { Client } = await import('pg');
-    const c = new Client({ ...(this.db as unknown as { clientConfig: Record<string, unknown> }).clientConfig, database: 'papercut_app' });
+    // the harness's superuser: the master may not read the app user's tables
+    const c = new Client({ ...(this.db as TestPostgres).superuserClientConfig, database: 'papercut_app' });
     await c.connect();
     try {
       return (await c.query(sql)).rows[0]?.config_value as string | undefined;

@@ -40,3 +40,32 @@ export async function powershellSyntaxErrors(script: string): Promise<string[]> 
   tree.delete();
   return errors;
 }
+
+/** A command call in a script: its name, its line, and the names of the commands it is nested in (innermost first). */
+export interface PowerShellCommand {
+  readonly name: string;
+  readonly line: number;
+  readonly text: string;
+  readonly within: readonly string[];
+}
+
+/** Every command call in the script (tree-sitter), with the commands whose script-block arguments hold it. */
+export async function powershellCommands(script: string): Promise<PowerShellCommand[]> {
+  const body = script.replace(/^<powershell>\n/, '').replace(/<\/powershell>\n?$/, '');
+  const tree = (await powershellParser()).parse(body);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  type Node = NonNullable<typeof tree>['rootNode'];
+  const nameOf = (n: Node) => n.childForFieldName('command_name')?.text ?? '';
+  const found: PowerShellCommand[] = [];
+  const walk = (node: Node): void => {
+    if (node.type === 'command') {
+      const within: string[] = [];
+      for (let p = node.parent; p; p = p.parent) if (p.type === 'command') within.push(nameOf(p));
+      found.push({ name: nameOf(node), line: node.startPosition.row + 1, text: node.text, within });
+    }
+    for (const child of node.children) if (child) walk(child);
+  };
+  walk(tree.rootNode);
+  tree.delete();
+  return found;
+}

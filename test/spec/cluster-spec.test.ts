@@ -14,10 +14,11 @@ function problemsOf(input: unknown): string[] {
 
 describe('parseClusterSpec defaults', () => {
   it.each([
-    ['papercut mf linux', papercut(), { installDir: '/home/papercut/server', serviceName: 'pc-app-server.service', storage: 'nfs' }],
-    ['papercut ng windows', papercut({ edition: 'ng', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut NG\\server', serviceName: 'PCAppServer', storage: 'smb' }],
-    ['papercut mf windows', papercut({ edition: 'mf', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut MF\\server', serviceName: 'PCAppServer', storage: 'smb' }],
-    ['thinprint', thinprint(), { installDir: 'C:\\Program Files\\ThinPrint\\Connection Service', serviceName: 'TPConnectionService', storage: 'smb' }],
+    // PaperCut: its documented 300 s for the app's start plus its hooks' 720 s
+    ['papercut mf linux', papercut(), { installDir: '/home/papercut/server', serviceName: 'pc-app-server.service', storage: 'nfs', startup: 1020 }],
+    ['papercut ng windows', papercut({ edition: 'ng', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut NG\\server', serviceName: 'PCAppServer', storage: 'smb', startup: 1020 }],
+    ['papercut mf windows', papercut({ edition: 'mf', os: 'windows' }), { installDir: 'C:\\Program Files\\PaperCut MF\\server', serviceName: 'PCAppServer', storage: 'smb', startup: 1020 }],
+    ['thinprint', thinprint(), { installDir: 'C:\\Program Files\\ThinPrint\\Connection Service', serviceName: 'TPConnectionService', storage: 'smb', startup: 300 }],
   ])('%s resolves to the documented defaults', (_name, profile, expected) => {
     // when
     const spec = parseClusterSpec({ name: 'print', profile });
@@ -30,11 +31,11 @@ describe('parseClusterSpec defaults', () => {
     expect(spec.sharedItems).toEqual(profile.sharedItems);
     expect(spec.guard).toEqual({
       failOverIntervalSecs: 30,
-      startupTimeoutSecs: 300,
+      startupTimeoutSecs: expected.startup,
       renewPeriodSecs: 3,
       queryTimeoutSecs: 1.2,
       renewDeadlineSecs: 15,
-      stopTimeoutSecs: 12,
+      stopTimeoutSecs: 30,
       port: 9180,
       drainSecs: 13,
     });
@@ -93,13 +94,21 @@ describe('parseClusterSpec defaults', () => {
     expect(spec.profile.readiness).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8080 });
   });
 
-  it('derives the short test/drill timings from L = 6 and stop = 2', () => {
+  it('derives D from L = 10 and the OS\'s service mode (systemd K 3 s, Windows K 5 s)', () => {
     const spec = parseClusterSpec({
       ...base,
-      guard: { failOverIntervalSecs: 6, stopTimeoutSecs: 2 },
+      guard: { failOverIntervalSecs: 10, stopTimeoutSecs: 2 },
       healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 },
     });
-    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 2, stopTimeoutSecs: 2 });
+    expect(spec.guard).toMatchObject({ renewPeriodSecs: 1, queryTimeoutSecs: 0.4, renewDeadlineSecs: 3, stopTimeoutSecs: 2 });
+    const windows = parseClusterSpec({ name: 'tp', profile: thinprint(), guard: { failOverIntervalSecs: 10 }, healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 } });
+    expect(windows.guard).toMatchObject({ renewDeadlineSecs: 3, stopTimeoutSecs: 30 });
+  });
+
+  it('L = 6 is too short for systemd: L − D ≥ K + M names the deadline and the OS', () => {
+    expect(() => parseClusterSpec({ ...base, guard: { failOverIntervalSecs: 6 }, healthCheck: { intervalSecs: 1, timeoutSecs: 0.5 } })).toThrow(
+      'guard.renewDeadlineSecs: guard.failOverIntervalSecs − guard.renewDeadlineSecs (6s − 1.9s = 4.1s) must be ≥ K + M = 3s + 2s = 5s (K: kill-confirm bound of systemd mode, set by profile.os',
+    );
   });
 
   it('keeps explicit values', () => {
@@ -135,7 +144,7 @@ describe('parseClusterSpec rejections name the field', () => {
     ['L below 5', { ...base, guard: { failOverIntervalSecs: 4 } }, 'guard.failOverIntervalSecs: must be ≥ 5'],
     ['Q > R', { ...base, guard: { renewPeriodSecs: 1, queryTimeoutSecs: 2 } }, 'guard.queryTimeoutSecs: query timeout (2s) must be ≤ the renew period (1s)'],
     ['1.1·R + 2Q > D', { ...base, guard: { renewPeriodSecs: 3, queryTimeoutSecs: 3, renewDeadlineSecs: 9 } }, 'guard.renewDeadlineSecs: renew deadline D (9s) must be ≥ 1.1 × guard.renewPeriodSecs (jitter) + 2 × guard.queryTimeoutSecs (9.3s)'],
-    ['L − D − S < max(2 s, L/10)', { ...base, guard: { renewDeadlineSecs: 15, stopTimeoutSecs: 13 } }, 'guard.stopTimeoutSecs: guard.failOverIntervalSecs − guard.renewDeadlineSecs − guard.stopTimeoutSecs (30s − 15s − 13s = 2s) must be ≥ max(2s, L/10) = 3s'],
+    ['L − D < K + M', { ...base, guard: { renewDeadlineSecs: 25 } }, 'guard.renewDeadlineSecs: guard.failOverIntervalSecs − guard.renewDeadlineSecs (30s − 25s = 5s) must be ≥ K + M = 3s + 3s = 6s'],
     ['L − D < (U − H + 1)·I + T', { ...base, healthCheck: { intervalSecs: 10, timeoutSecs: 6 } }, 'healthCheck: guard.failOverIntervalSecs − renew deadline (15s) must be ≥'],
     ['health timeout ≥ interval', { ...base, healthCheck: { intervalSecs: 5, timeoutSecs: 5 } }, 'healthCheck.timeoutSecs: must be < healthCheck.intervalSecs'],
     ['floating IP with layer 7', { ...base, loadBalancer: { layer: 7, floatingIp: true } }, 'loadBalancer.floatingIp: floating IP / direct server return needs loadBalancer.layer 4'],

@@ -1,4 +1,4 @@
-import { databaseKind, databaseUrlProblem, parseMysqlUrl } from '../../lib/guard/database-url';
+import { databaseKind, databaseUrlProblem, parseMysqlUrl, parsePostgresUrl } from '../../lib/guard/database-url';
 import { loadGuardConfig } from '../../lib/guard/config';
 import { parseClusterSpec, type ClusterSpec } from '../../lib/spec/cluster-spec';
 import { DEFAULT_DATABASE_PORT, databaseUrl, urlHasPassword } from '../../lib/spec/database-url';
@@ -38,21 +38,23 @@ describe('guard endpoints and port', () => {
 
 describe('database URL', () => {
   it.each([
-    ['postgres', 'papercut', 'db.example.com', 5432, 'papercut', 'postgres://papercut@db.example.com:5432/papercut?sslmode=require'],
-    ['mysql', 'app user', 'db.example.com', 3306, 'pc', 'mysql://app%20user@db.example.com:3306/pc?ssl-mode=REQUIRED'],
-  ] as const)('%s: TLS required, the user encoded, no password', (engine, user, host, port, name, expected) => {
-    const url = databaseUrl(engine, user, host, port, name);
+    ['postgres', 'papercut', 'db.example.com', 5432, 'papercut', undefined, 'postgres://papercut@db.example.com:5432/papercut?sslmode=verify-full'],
+    ['postgres', 'papercut', 'db.example.com', 5432, 'papercut', 'rds', 'postgres://papercut@db.example.com:5432/papercut?sslmode=verify-full&sslrootcert=rds'],
+    ['mysql', 'app user', 'db.example.com', 3306, 'pc', 'azure', 'mysql://app%20user@db.example.com:3306/pc?ssl-mode=VERIFY_IDENTITY&ssl-ca=azure'],
+  ] as const)('%s: TLS verified (CA %s), the user encoded, no password', (engine, user, host, port, name, ca, expected) => {
+    const url = databaseUrl(engine, user, host, port, name, ca);
     expect(url).toBe(expected);
     expect(urlHasPassword(url)).toBe(false);
   });
 
-  it('is read back by the guard as written: engine, and for MySQL user, host, port, database and TLS', () => {
-    const pg = databaseUrl('postgres', 'pc', 'db.internal', DEFAULT_DATABASE_PORT.postgres, 'pc');
+  it('is read back by the guard as written: engine, user, host, port, database and TLS', () => {
+    const pg = databaseUrl('postgres', 'pc', 'db.internal', DEFAULT_DATABASE_PORT.postgres, 'pc', 'rds');
     expect(databaseKind(pg)).toBe('postgres');
     expect(databaseUrlProblem(pg)).toBeUndefined();
-    const my = databaseUrl('mysql', 'app user', 'db.internal', DEFAULT_DATABASE_PORT.mysql, 'pc');
+    expect(parsePostgresUrl(pg)).toMatchObject({ ok: true, target: { host: 'db.internal', port: 5432, user: 'pc', database: 'pc', tls: { mode: 'verify-full', ca: { kind: 'rds' } } } });
+    const my = databaseUrl('mysql', 'app user', 'db.internal', DEFAULT_DATABASE_PORT.mysql, 'pc', 'azure');
     expect(databaseUrlProblem(my)).toBeUndefined();
-    expect(parseMysqlUrl(my)).toEqual({ ok: true, target: { host: 'db.internal', port: 3306, user: 'app user', database: 'pc', sslMode: 'REQUIRED', sslCaFile: undefined } });
+    expect(parseMysqlUrl(my)).toMatchObject({ ok: true, target: { host: 'db.internal', port: 3306, user: 'app user', database: 'pc', sslMode: 'VERIFY_IDENTITY', sslCaFile: 'azure', tls: { mode: 'verify-full', ca: { kind: 'azure' } } } });
   });
 
   it('urlHasPassword finds user:password@ and nothing else', () => {
@@ -83,18 +85,18 @@ describe('timing names', () => {
     const s = spec();
     for (const [prefix, root] of [['', s], ['spec.', { spec: s }]] as const) {
       const names = specTimingPaths(prefix);
-      expect(Object.keys(names).sort()).toEqual([...timings, 'healthCheck'].sort());
+      expect(Object.keys(names).sort()).toEqual([...timings, 'healthCheck', 'serviceMode'].sort());
       for (const path of Object.values(names)) expect(at(root, path)).toBeDefined();
     }
   });
 
   it('a broken invariant is reported under the spec path, and by the guard under the config key', () => {
     const guard = { failOverIntervalSecs: 30, renewDeadlineSecs: 26, stopTimeoutSecs: 3 };
-    expect(() => spec({ guard })).toThrow(specTimingPaths().stopTimeoutSecs);
+    expect(() => spec({ guard })).toThrow(specTimingPaths().renewDeadlineSecs);
     const ok = spec();
     const text = renderProperties(guardSettings(ok, DB)).replace(/renew-deadline-secs=.*/, 'renew-deadline-secs=26');
     const r = loadGuardConfig(text, {}, 'host');
-    expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain(TIMING_KEY_NAMES.stopTimeoutSecs);
+    expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain(TIMING_KEY_NAMES.renewDeadlineSecs);
   });
 
   it('every config key name is a key of the guard config contract', () => {

@@ -2,6 +2,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsFailoverCluster } from 'failover-constructs/aws';
+import { PAPERCUT_MF_LINUX_INSTALLER, papercutLinuxInstallCommands } from 'failover-constructs/boot';
 import { papercut } from 'failover-constructs/spec';
 
 export interface AwsPaperCutStackOptions {
@@ -26,7 +27,7 @@ export class AwsPaperCutStack extends TerraformStack {
     const subnetB = new TerraformVariable(this, 'private_subnet_b', { type: 'string', default: 'subnet-0bbbbbbbbbbbbbbb2', description: 'Private subnet, AZ b' });
     const installer = new TerraformVariable(this, 'papercut_installer_url', {
       type: 'string',
-      default: 'https://cdn.papercut.com/web/products/ng-mf/installers/mf/24.x/pcmf-setup-24.1.4.sh',
+      default: PAPERCUT_MF_LINUX_INSTALLER,
       description: 'PaperCut MF Linux installer (pcmf-setup-*.sh) the nodes download at first boot',
     });
     new AwsProvider(this, 'aws', { region: region.stringValue });
@@ -48,13 +49,7 @@ export class AwsPaperCutStack extends TerraformStack {
       // installer wants: as the papercut user, then its root tasks, which add pc-app-server.service).
       // With an image that has PaperCut already, pass imageId instead. Without either, the boot
       // script stops at "check the app is installed" and says so.
-      installCommands: [
-        'id -u papercut >/dev/null 2>&1 || useradd --create-home --home-dir /home/papercut papercut',
-        `curl -fsSL --retry 5 -o /home/papercut/pcmf-setup.sh '${installer.stringValue}'`,
-        'chown papercut: /home/papercut/pcmf-setup.sh && chmod 0755 /home/papercut/pcmf-setup.sh',
-        'test -x /home/papercut/server/bin/linux-x64/app-server || runuser -l papercut -c "/home/papercut/pcmf-setup.sh --non-interactive"',
-        '/home/papercut/MUST-RUN-AS-ROOT',
-      ],
+      installCommands: papercutLinuxInstallCommands(installer.stringValue),
       binaryPath: options.binaryPath,
     });
 

@@ -31,6 +31,8 @@ export class AwsThinPrintDnsStack extends TerraformStack {
       sensitive: true,
       description: 'ThinPrint client IDs and authentication keys: {"clients":[{"id":"<client-id>","key":"<auth-key>"}]}',
     });
+    // Ephemeral (Terraform ≥ 1.10): the keys reach only a write-only argument, never a saved plan file or the state.
+    clientKeys.addOverride('ephemeral', true);
     new AwsProvider(this, 'aws', { region: region.stringValue });
 
     const cluster = new AwsFailoverCluster(this, 'thinprint', {
@@ -45,6 +47,9 @@ export class AwsThinPrintDnsStack extends TerraformStack {
       subnetIds: [subnetA.stringValue, subnetB.stringValue],
       subnetCidrs: SUBNET_CIDRS,
       clientKeysValue: clientKeys.stringValue,
+      // The stock Windows Server AMI has no ThinPrint: the nodes boot from your AMI with the
+      // Connection Service installed.
+      imageId: new TerraformVariable(this, 'image_id', { type: 'string', description: 'Windows Server AMI with the ThinPrint Connection Service installed' }).stringValue,
       dnsRecord: { hostedZoneId: zoneId.stringValue, name: 'tpcs.corp.example.com' },
       dmzAlias: { hostedZoneId: zoneId.stringValue, name: 'print-gateway.corp.example.com' },
     });

@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { AzureFailoverCluster } from 'failover-constructs/azure';
+import { PAPERCUT_MF_LINUX_INSTALLER, papercutLinuxInstallCommands } from 'failover-constructs/boot';
 import { papercut } from 'failover-constructs/spec';
 
 export interface AzurePaperCutStackOptions {
@@ -22,7 +23,8 @@ export interface AzurePaperCutStackOptions {
 /** Runs PaperCut MF's silent installer from the image when the server is not installed yet (idempotent). */
 export const WINDOWS_INSTALL_COMMANDS = [
   "$installer = 'C:\\Installers\\pcmf-setup.exe'",
-  "if (-not (Test-Path -LiteralPath 'C:\\Program Files\\PaperCut MF\\server')) { Start-Process -FilePath $installer -ArgumentList '/VERYSILENT', '/SUPPRESSMSGBOXES', '/NORESTART' -Wait }",
+  // -PassThru: without it the installer's exit code is lost and a failed install looks done
+  "if (-not (Test-Path -LiteralPath 'C:\\Program Files\\PaperCut MF\\server')) { $setup = Start-Process -FilePath $installer -ArgumentList '/VERYSILENT', '/SUPPRESSMSGBOXES', '/NORESTART' -Wait -PassThru; if ($setup.ExitCode -ne 0) { throw \"PaperCut setup failed (exit $($setup.ExitCode))\" } }",
 ];
 
 /**
@@ -63,10 +65,18 @@ export class AzurePaperCutStack extends TerraformStack {
       createFilePrivateDnsZone: true,
       ...(windows
         ? {
-            sourceImageId: input('source_image_id', 'Windows Server image with the PaperCut installer: a shared image gallery image (or version) or a managed image id'),
+            sourceImageId: input('source_image_id', 'Windows Server image with the PaperCut installer: a shared image gallery image (or version) of security type TrustedLaunch'),
             installCommands: WINDOWS_INSTALL_COMMANDS,
           }
-        : { adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)') }),
+        : {
+            adminSshPublicKey: input('admin_ssh_public_key', 'OpenSSH public key of the nodes admin user (no inbound SSH rule exists)'),
+            // The marketplace Ubuntu image has no PaperCut: install it at first boot (with an
+            // image that has it, pass sourceImageId instead). Without either, the boot script
+            // stops at "check the app is installed" and says so.
+            installCommands: papercutLinuxInstallCommands(
+              input('papercut_installer_url', 'PaperCut MF Linux installer (pcmf-setup-*.sh) the nodes download at first boot', PAPERCUT_MF_LINUX_INSTALLER),
+            ),
+          }),
       binaryPath: options.binaryPath,
     });
 

@@ -31,6 +31,8 @@ export class AzureThinPrintStack extends TerraformStack {
       sensitive: true,
       description: 'ThinPrint client IDs and authentication keys: {"clients":[{"id":"<client-id>","key":"<auth-key>"}]}',
     });
+    // Ephemeral (Terraform ≥ 1.10): the keys reach only a write-only argument, never a saved plan file or the state.
+    clientKeys.addOverride('ephemeral', true);
 
     const cluster = new AzureFailoverCluster(this, 'thinprint', {
       spec: {
@@ -52,6 +54,9 @@ export class AzureThinPrintStack extends TerraformStack {
       // resolves through one (hub and spoke, a second cluster) passes filePrivateDnsZoneId instead.
       createFilePrivateDnsZone: true,
       clientKeysValue: clientKeys.stringValue,
+      // The marketplace Windows image has no ThinPrint: the nodes boot from your image with the
+      // Connection Service installed (a shared image gallery image: Trusted Launch takes no managed image).
+      sourceImageId: input('source_image_id', 'Windows Server image with the ThinPrint Connection Service installed: a shared image gallery image or version'),
       dmzAlias: { zoneName: input('dns_zone_name', 'Azure DNS zone of the DMZ alias', 'corp.example.com'), resourceGroupName: input('dns_zone_resource_group', 'Resource group of that zone', 'dns'), name: 'print-gateway' },
       binaryPath: options.binaryPath,
     });
