@@ -11,7 +11,8 @@ export type RunCommand = (file: string, args: readonly string[], timeoutMs: numb
 
 export const runCommand: RunCommand = (file, args, timeoutMs) =>
   new Promise((resolve) => {
-    execFile(file, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL', windowsHide: true }, (err, stdout) => {
+    // execFile takes whole milliseconds only (a deadline's remainder is fractional: it would throw)
+    execFile(file, [...args], { timeout: Math.max(1, Math.ceil(timeoutMs)), killSignal: 'SIGKILL', windowsHide: true }, (err, stdout) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout: String(stdout) });
     });

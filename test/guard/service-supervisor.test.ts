@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ServiceSupervisor, sliceCgroup, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
+import { runCommand, ServiceSupervisor, sliceCgroup, systemdControl, systemdState, windowsServiceControl, environmentFileText, type RunCommand } from '../../lib/guard/service-supervisor';
 import { FakeClock, flush } from '../harness/fake-clock';
 
 import { silent } from '../harness/silent-log';
@@ -332,5 +332,16 @@ describe('ServiceSupervisor: windows-service', () => {
     Object.assign(s, { state: 1, exit: 1067 });
     await clock.advance(1000);
     expect(exits).toEqual(['service PCAppServer stopped (exit 1067/0)']);
+  });
+});
+
+describe('runCommand', () => {
+  it('takes a fractional timeout (a deadline\'s remainder) and runs the command, never rejecting', async () => {
+    // given: what a kill bounded by `deadline - performance.now()` passes
+    const timeoutMs = 2993.561107;
+    // when
+    const r = await runCommand('/bin/echo', ['ok'], timeoutMs);
+    // then
+    expect(r).toEqual({ code: 0, stdout: 'ok\n' });
   });
 });
