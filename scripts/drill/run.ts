@@ -320,7 +320,7 @@ class Scenario extends ObservedRun {
       }
       case 'partition': {
         const ns = env.netns!;
-        const cut = this.node(this.names[this.names.length - 1]);
+        const cut = this.namespaced();
         ns.cut();
         await this.until('another node active after the partition', () => this.otherActive(cut.name), failoverBudget);
         await this.until('the cut-off node to stop its app', () => !cut.appPid(), this.L);
@@ -346,9 +346,14 @@ class Scenario extends ObservedRun {
     await sleep(500);
   }
 
+  /** The node in the network namespace (not the spare, which comes after it in the list). */
+  private namespaced(): GuardNode {
+    return this.env.nodes.find((n) => n.netns)!;
+  }
+
   /** Before a partition: make the namespaced node the active one (step-down others, not measured). */
   private async steerToNamespace(): Promise<void> {
-    const ns = this.names[this.names.length - 1];
+    const ns = this.namespaced().name;
     for (let i = 0; i < 6 && this.activeNow()?.node !== ns; i++) {
       const cur = this.activeNow();
       if (!cur) break;
