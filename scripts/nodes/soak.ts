@@ -86,6 +86,8 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
   async fault(type: NodeFault): Promise<NodeFaultEvent> {
     const budget = this.L + 15000;
     const begin = Date.now();
+    // a fault is against the active node: the last sample may have caught none (a handover, a slow answer)
+    for (let i = 0; i < 100 && !this.activeNow(); i++) await sleep(100);
     const old = this.activeNow();
     const target = old ? this.node(old.node) : this.cluster.nodes[0];
     const at = Date.now();
