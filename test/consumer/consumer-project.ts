@@ -33,7 +33,7 @@ export function readmeFiles(readme?: string): { install: string; files: Record<s
 
 /** `npm install [--save-dev] a@1 @b/c@^2 …  # comment` → { a: '1', '@b/c': '^2' } (the tarball path left out). */
 export function installSpecs(line: string): Record<string, string> {
-  const words = line.replace(/#.*$/, '').trim().split(/\s+/).slice(2);
+  const words = line.trim().replace(/#.*$/, '').trim().split(/\s+/).slice(2);
   const specs: Record<string, string> = {};
   for (const word of words.filter((w) => !w.startsWith('-') && !w.endsWith('.tgz'))) {
     const at = word.lastIndexOf('@');
@@ -45,7 +45,7 @@ export function installSpecs(line: string): Record<string, string> {
 
 /** The packages and ranges a README install line names, its `# Azure: …` comment included. */
 export function installLinePackages(line: string): Record<string, string> {
-  const azure = /# Azure: (.*)$/.exec(line)?.[1] ?? '';
+  const azure = /# Azure: (.*)$/.exec(line.trim())?.[1] ?? '';
   return { ...installSpecs(line), ...(azure ? installSpecs(`npm install ${azure}`) : {}) };
 }
 
