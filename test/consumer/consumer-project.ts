@@ -169,7 +169,7 @@ export function writeConsumerProject(dir: string, tarball: string, files: Record
       version: '1.0.0',
       private: true,
       main: 'main.js',
-      scripts: { synth: 'cdktf synth', test: setup?.test ?? 'jest' },
+      scripts: { synth: `${project.flavour} synth`, test: setup?.test ?? 'jest' },
       dependencies: { 'failover-constructs': `file:${tarball}`, ...peers },
       devDependencies,
       ...(cdktn ? { overrides: cdktn.overrides } : {}),
