@@ -14,6 +14,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { join } from 'path';
+import * as ts from 'typescript';
 import { sha256OfFile } from '../../lib/core/guard-binary';
 import { guardBinary } from '../../lib/core/guard-build';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
@@ -44,6 +45,13 @@ beforeAll(async () => {
 afterAll(() => {
   console.log(`consumer figures (npm pack ${packSeconds.toFixed(1)} s):\n${[...runs.values()].map((r) => `  ${figures(r)}`).join('\n')}`);
 });
+
+/** Every module specifier of the .js and .d.ts files under `dir`, with its file. */
+function specifiersUnder(dir: string): Array<{ file: string; specifier: string }> {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(js|d\.ts)$/.test(f))
+    .flatMap((f) => ts.preProcessFile(readFileSync(join(dir, f), 'utf8'), true, true).importedFiles.map((i) => ({ file: join(dir, f), specifier: i.fileName })));
+}
 
 function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -105,6 +113,15 @@ describe.each(combinations().map((c) => [c.name, c] as const))('a consumer proje
       }
     })();
     expect(nested.filter((n) => ['cdktf', 'cdktn', 'constructs', '@cdktf', '@cdktn'].includes(n))).toEqual([]);
+  });
+
+  it("installs a flavour whose modules name only its own packages (skipLibCheck would hide a declaration's stray import)", () => {
+    passes('install');
+    const dist = join(result().dir, 'node_modules', 'failover-constructs', 'dist');
+    const named = specifiersUnder(join(dist, c.flavour === 'cdktn' ? 'cdktn' : 'lib'));
+    const foreign = c.flavour === 'cdktn' ? /^(cdktf|@cdktf\/)/ : /^(cdktn|@cdktn\/)/;
+    expect(named.filter((n) => foreign.test(n.specifier)).map((n) => `${n.file}: ${n.specifier}`)).toEqual([]);
+    expect(named.some((n) => n.specifier === c.flavour)).toBe(true);
   });
 
   it('gets the failover-guard command, which runs without the guard libraries installed', () => {
