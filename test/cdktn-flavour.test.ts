@@ -2,12 +2,13 @@
  * The CDK Terrain flavour is generated from the compiled cdktf flavour (scripts/build-cdktn.ts):
  * exactly the modules that reach cdktf are copied with cdktn names, everything else is shared.
  * And the Terraform target the constructs declare reaches cdktn's validation as context.
- * (test/consumer/consumer.test.ts installs and synthesizes both flavours from the tarball.)
+ * (test/consumer/consumer.test.ts installs and synthesizes both flavours from the tarball;
+ * this file runs without a build, with the unit tests.)
  */
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { requireWriteOnlyArguments } from '../../lib/core/terraform-version';
-import { cdktnFlavour, cdktnSpecifier } from '../../scripts/build-cdktn';
+import { requireWriteOnlyArguments } from '../lib/core/terraform-version';
+import { cdktnFlavour, cdktnSpecifier } from '../scripts/build-cdktn';
 
 describe('cdktnSpecifier', () => {
   it('renames cdktf and its providers, deep paths included, and leaves other packages alone', () => {
