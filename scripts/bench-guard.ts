@@ -24,9 +24,9 @@ import { activeNodes, GuardNode } from '../test/harness/guard-cluster';
 import { httpGet } from '../test/harness/health';
 import { sleep, waitFor } from '../test/harness/wait';
 import { DATABASES, type TestDatabase } from '../test/harness/database';
-import { GUARD_PROCESS_ENV } from '../lib/guard/process-env';
-import { GUARD_EXEC_ARGV, guardBinary } from '../lib/core/guard-build';
-import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/spec/guard-endpoints';
+import { GUARD_PROCESS_ENV } from '../lib/guard/platform/systemd/process-env';
+import { GUARD_EXEC_ARGV, guardBinary } from '../lib/synth/guard-build';
+import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../lib/contracts/guard-endpoints';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);

@@ -13,9 +13,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ExecSupervisor } from '../lib/guard/exec-supervisor';
-import { ServiceSupervisor, systemdControl } from '../lib/guard/service-supervisor';
-import type { Supervisor } from '../lib/guard/supervisor';
+import { ExecSupervisor } from '../lib/guard/app/exec-supervisor';
+import { systemdControl } from '../lib/guard/platform/systemd/systemd-control';
+import { ServiceSupervisor } from '../lib/guard/app/service-supervisor';
+import type { Supervisor } from '../lib/guard/app/supervisor';
 import { silent } from '../test/harness/silent-log';
 import { SingleNode } from '../test/harness/single-node';
 import { sleep } from '../test/harness/wait';

@@ -1,5 +1,5 @@
 /**
- * Builds failover-guard ahead of synth (synth builds it on its own; see lib/core/guard-build.ts).
+ * Builds failover-guard ahead of synth (synth builds it on its own; see lib/synth/guard-build.ts).
  *   tsx scripts/build-guard.ts --prebuilt        dist/guard/failover-guard.{cjs,blob}: what the
  *                                                package ships (run by `prepack`)
  *   tsx scripts/build-guard.ts [--target T]...   the single executables (default both targets),
@@ -11,8 +11,8 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
-import { sha256OfFile } from '../lib/core/guard-binary';
-import { bundleGuard, guardChunkAssets, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, serviceHostAssets, writeSeaBlob, type GuardTarget } from '../lib/core/guard-build';
+import { sha256OfFile } from '../lib/synth/guard-binary';
+import { bundleGuard, guardChunkAssets, GUARD_NODE_VERSION, GUARD_RUNTIMES, guardBinary, guardCacheDir, nodeRuntime, PREBUILT, serviceHostAssets, writeSeaBlob, type GuardTarget } from '../lib/synth/guard-build';
 
 const root = join(__dirname, '..');
 

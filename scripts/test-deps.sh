@@ -17,11 +17,11 @@ command -v unshare >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl) # the database harness makes a private CA per run
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15) # the pre-16 role rules (startPostgres({ version: 15 }))
 command -v java >/dev/null || need+=(default-jre-headless) # PaperCut's JDBC URL, checked with the real driver
-[ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java) # pgjdbc for test/guard/papercut-jdbc.test.ts
+[ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java) # pgjdbc for test/guard/app/papercut-jdbc.test.ts
 command -v systemd-nspawn >/dev/null || need+=(systemd-container) # booted-node tests (systemd 252 nodes)
 command -v python3 >/dev/null || need+=(python3) # a stand-in systemd notify socket (Node cannot bind unix datagrams)
 command -v systemd-notify >/dev/null || need+=(systemd) # the guard's sd_notify goes through systemd-notify
-{ command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; } || need+=(wine64) # test/guard/windows-wine.test.ts
+{ command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; } || need+=(wine64) # test/guard/platform/windows/windows-wine.test.ts
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root (or install them) first" >&2

@@ -7,7 +7,7 @@
  */
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { requireWriteOnlyArguments } from '../lib/core/terraform-version';
+import { requireWriteOnlyArguments } from '../lib/synth/terraform-version';
 import { cdktnFlavour, cdktnSpecifier } from '../scripts/build-cdktn';
 
 describe('cdktnSpecifier', () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import * as ts from 'typescript';
 
-// Each contract shared by spec, boot, guard, aws, azure and the scripts has one home in lib/spec.
+// Each contract shared by spec, boot, guard, aws, azure and the scripts has one home in lib/contracts or lib/spec.
 // This scan fails when a copy of one reappears in the code of lib/, scripts/ or apps/: it reads
 // string, template, regular-expression and number literals (never comments), so prose in a doc
 // comment is free to name an endpoint. test/ is not scanned on purpose: a test spells the
@@ -22,16 +22,25 @@ interface Rule {
   readonly hints: readonly string[];
 }
 
+const SCHEME = '(aws-secretsmanager|azure-keyvault|file|env)';
 const TIMINGS = 'failOverIntervalSecs|startupTimeoutSecs|renewPeriodSecs|queryTimeoutSecs|renewDeadlineSecs|stopTimeoutSecs';
 
 export const RULES: readonly Rule[] = [
-  { what: 'guard port', home: 'lib/spec/guard-endpoints.ts', number: 9180, text: /(^|\D)9180(\D|$)/, hints: ['9180'] },
+  { what: 'guard port', home: 'lib/contracts/guard-endpoints.ts', number: 9180, text: /(^|\D)9180(\D|$)/, hints: ['9180'] },
   // an endpoint used as a URL path: the whole literal, after a host, port or variable, or after a GET
-  { what: 'guard endpoint', home: 'lib/spec/guard-endpoints.ts', text: /(^|[\w}$:]|\bGET )\/(health|live|metrics|step-down)(?![\w-])/, hints: ['/health', '/live', '/metrics', '/step-down'] },
-  { what: 'cdktf token encoding', home: 'lib/spec/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
-  { what: 'database URL TLS parameter', home: 'lib/spec/database-url.ts', text: /sslmode=require|ssl-mode=REQUIRED/, hints: ['sslmode', 'ssl-mode'] },
+  { what: 'guard endpoint', home: 'lib/contracts/guard-endpoints.ts', text: /(^|[\w}$:]|\bGET )\/(health|live|metrics|step-down)(?![\w-])/, hints: ['/health', '/live', '/metrics', '/step-down'] },
+  { what: 'cdktf token encoding', home: 'lib/contracts/tokens.ts', text: /TfToken/, hints: ['TfToken'] },
+  { what: 'database URL TLS parameter', home: 'lib/contracts/database-url.ts', text: /(sslmode=require|ssl-mode=REQUIRED)(?![\w,])/, hints: ['sslmode', 'ssl-mode'] },
   { what: 'cluster tag', home: 'lib/spec/tags.ts', text: /(?<![\w-])failover-cluster(?![\w-])/, hints: ['failover-cluster'] },
-  { what: 'timing-name table', home: 'lib/spec/timing-names.ts', text: new RegExp(`\\bguard\\.(${TIMINGS})\\b`), hints: ['guard.'] },
+  // a scheme written with its colon, or schemes in an alternation (`file:|env:`, `(file|env)`): a
+  // reference built or checked by hand; the boot scripts' readers name a scheme without its colon
+  {
+    what: 'secret-reference grammar',
+    home: 'lib/contracts/secret-reference.ts',
+    text: new RegExp(`(?<![\\w$-])(aws-secretsmanager|azure-keyvault):|(^|[(|^])${SCHEME}:?\\|${SCHEME}\\b`),
+    hints: ['aws-secretsmanager', 'azure-keyvault', 'file|', 'env|', 'file:|', 'env:|'],
+  },
+  { what: 'timing-name table', home: 'lib/contracts/timing-names.ts', text: new RegExp(`\\bguard\\.(${TIMINGS})\\b`), hints: ['guard.'] },
 ];
 
 /** The TypeScript files below `dir`, relative to the repository, with `/` separators. */
@@ -67,7 +76,7 @@ export function copiesIn(file: string, source: string): string[] {
     if (ts.isNumericLiteral(node)) {
       for (const r of RULES) if (r.number !== undefined && r.home !== file && Number(node.text) === r.number) report(node, r.what, node.text);
     }
-    if (ts.isPropertyAccessExpression(node) && node.name.text === 'isUnresolved' && node.expression.getText(sf) === 'Token') report(node, 'cdktf token check (use lib/spec/tokens.ts)', 'Token.isUnresolved');
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'isUnresolved' && node.expression.getText(sf) === 'Token') report(node, 'cdktf token check (use lib/contracts/tokens.ts)', 'Token.isUnresolved');
     ts.forEachChild(node, visit);
   };
   visit(sf);
@@ -88,16 +97,21 @@ describe('contract copies', () => {
       "const tags = { 'failover-cluster': name };",
       "const names = { stopTimeoutSecs: 'spec.guard.stopTimeoutSecs' };",
       'if (Token.isUnresolved(x)) return;',
+      'const ref = `aws-secretsmanager:${arn}`;',
+      "if (ref.startsWith('azure-keyvault:')) return;",
+      'const SOURCE = /^(file:|env:)\\S+$/;',
+      "const s = new RegExp('^(file|env):');",
     ];
     for (const line of planted) expect([line, copiesIn('lib/x.ts', line).length]).toEqual([line, 1]);
   });
 
   it('leaves prose and the contract home alone', () => {
     expect(copiesIn('lib/x.ts', "// the guard's /health on 9180\nconst d = `No node passes the guard's /health`; const h = '/healthy'; const n = 91800;\nimport { A } from './aws-failover-cluster';")).toEqual([]);
-    expect(copiesIn('lib/spec/guard-endpoints.ts', "export const DEFAULT_GUARD_PORT = 9180;\nexport const GUARD_HEALTH_PATH = '/health';")).toEqual([]);
+    expect(copiesIn('lib/x.ts', "if (scheme === 'aws-secretsmanager') x(); const w = `$env:COMPUTERNAME`; const f = 'file:';")).toEqual([]);
+    expect(copiesIn('lib/contracts/guard-endpoints.ts', "export const DEFAULT_GUARD_PORT = 9180;\nexport const GUARD_HEALTH_PATH = '/health';")).toEqual([]);
   });
 
-  it.each(SCANNED)('%s holds no copy of a contract defined in lib/spec', (dir) => {
+  it.each(SCANNED)('%s holds no copy of a contract defined in lib/contracts or lib/spec', (dir) => {
     const copies = tsFilesUnder(dir).flatMap((file) => copiesIn(file, readFileSync(join(root, file), 'utf8')).map((c) => `${file}: ${c}`));
     expect(copies).toEqual([]);
   });

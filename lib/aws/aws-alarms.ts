@@ -2,10 +2,11 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsLoadBalancer } from './aws-load-balancer';
-import { awsName, awsTags, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { awsName, awsTags } from './aws-support';
 
 /** Properties of an {@link AwsAlarms}. */
 export interface AwsAlarmsProps {

@@ -10,8 +10,8 @@ import { Construct } from 'constructs';
 import type { BootContext } from '../boot/context';
 import { NO_SHARE, installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
-import { userDataSizeProblems } from '../core/user-data';
-import type { Problem } from '../core/problems';
+import { userDataSizeProblems } from '../synth/user-data';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AwsDatabase } from './aws-database';
 import type { AwsGuardAsset } from './aws-guard-asset';
@@ -19,7 +19,8 @@ import type { AwsLoadBalancer } from './aws-load-balancer';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { DOMAIN_JOIN_POLICY, type AwsSharedStorage } from './aws-shared-storage';
 import type { AwsThinPrintClientKeys } from './aws-thinprint';
-import { allowTcp, awsName, awsTagProblems, subnetProblems, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { allowTcp, awsName, awsTagProblems, subnetProblems } from './aws-support';
 import { withNlbHealthCheck } from './aws-health-check';
 import { clusterTags } from '../spec/tags';
 
@@ -62,7 +63,6 @@ export interface AwsAppServersProps extends AwsNodeOptions {
 
 /** Name of the termination lifecycle hook the nodes' lifecycle watcher completes. */
 export const HANDOVER_HOOK_NAME = 'failover-guard-handover';
-
 
 /**
  * The app servers: a launch template and an auto scaling group of fixed size N over the
@@ -240,6 +240,3 @@ export function appServersProblems(props: AwsAppServersProps): Problem[] {
   if (!props.storage && props.spec.sharedItems.length > 0) problems.push({ path: 'storage', message: 'is required: the spec has shared items' });
   return problems;
 }
-
-/** @deprecated Use appServersProblems (the name Azure's twin uses); this alias is removed in the next release. */
-export const appServerProblems = appServersProblems;

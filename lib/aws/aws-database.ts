@@ -7,12 +7,15 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Fn, TerraformLocal } from 'cdktf';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import { allowTcp, awsName, awsTags, known, secretsManagerArn, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
-import { DEFAULT_DATABASE_PORT, databaseUrl } from '../spec/database-url';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { allowTcp, awsName, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
+import { DEFAULT_DATABASE_PORT, databaseUrl } from '../contracts/database-url';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { awsSecretReference, secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
 
 /** Properties of an {@link AwsDatabase}. */
 export interface AwsDatabaseProps {
@@ -153,7 +156,7 @@ export class AwsDatabase extends Construct {
       this.port = DEFAULT_DATABASE_PORT[db.engine];
       this.username = masterUsername(props);
       this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
-      passwordSource = `aws-secretsmanager:${this.secretArn}`;
+      passwordSource = awsSecretReference(this.secretArn);
     }
     // verify-full with the RDS bundle for the instance made here; by host name for one brought in
     const ca = db.existing ? undefined : 'rds';
@@ -178,7 +181,7 @@ export class AwsDatabase extends Construct {
       });
       this.appDatabase = {
         url: databaseUrl(db.engine, app.user, this.host, this.port, app.database, ca),
-        passwordSource: `aws-secretsmanager:${this.appSecret.arn}`,
+        passwordSource: awsSecretReference(this.appSecret.arn),
       };
     }
   }
@@ -219,9 +222,6 @@ function masterUsername(props: AwsDatabaseProps): string {
   return props.masterUsername ?? props.spec.database.name.slice(0, 16);
 }
 
-// Still exported from failover-constructs/aws; its one home is lib/spec/database-url.ts.
-export { databaseUrl };
-
 /** RDS parameter group family: `postgres17`, `mysql8.4`. */
 export function parameterGroupFamily(engine: 'postgres' | 'mysql', version: string): string {
   const parts = version.split('.');
@@ -233,18 +233,17 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   const db = props.spec.database;
   const problems: Problem[] = [];
   if (db.existing) {
-    if (/^azure-keyvault:/.test(db.existing.passwordSecretRef)) {
-      problems.push({ path: 'spec.database.existing.passwordSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
-    }
+    const problem = secretReferenceProblem(db.existing.passwordSecretRef, 'database-password', 'aws');
+    if (problem !== undefined) problems.push({ path: 'spec.database.existing.passwordSecretRef', message: problem });
     return problems;
   }
   problems.push(...subnetProblems('subnetIds', props.subnetIds));
   const version = props.engineVersion;
-  if (known(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
+  if (isKnown(version) && !(db.engine === 'postgres' ? /^\d+(\.\d+)?$/ : /^\d+\.\d+(\.\d+)?$/).test(version)) {
     problems.push({ path: 'engineVersion', message: db.engine === 'postgres' ? 'must be a PostgreSQL version such as "17" or "16.4"' : 'must be a MySQL version such as "8.4" or "8.0.39"' });
   }
   const user = props.masterUsername;
-  if (known(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
+  if (isKnown(user) && (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(user) || ['postgres', 'rdsadmin', 'admin', 'root'].includes(user.toLowerCase()))) {
     problems.push({ path: 'masterUsername', message: 'must be 1–16 letters, digits or _, start with a letter, and not be a reserved name (postgres, rdsadmin, admin, root)' });
   }
   const v = props.appPasswordVersion;
@@ -253,7 +252,7 @@ export function databaseProblems(props: AwsDatabaseProps): Problem[] {
   if (app && (app.user === masterUsername(props) || app.database === db.name)) {
     problems.push({ path: 'spec.profile.appDatabase', message: `must differ from the master user (${masterUsername(props)}) and the guard's database (${db.name})` });
   }
-  if (known(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
+  if (isKnown(props.instanceClass) && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(props.instanceClass)) {
     problems.push({ path: 'instanceClass', message: 'must be an RDS instance class such as "db.t4g.medium"' });
   }
   return problems;

@@ -7,12 +7,14 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
-import { userDataSizeProblems } from '../core/user-data';
+import type { Problem } from '../problems/problems';
+import { userDataSizeProblems } from '../synth/user-data';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
 import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
-import { awsTagProblems, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { awsTagProblems, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
 import { AwsMulticastDomain } from './aws-multicast-domain';
 import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, clientKeysValueProblems } from './aws-thinprint';
 import { withInstallCommands } from './aws-app-servers';
@@ -228,8 +230,8 @@ function dnsClusterPortProblems(props: AwsDnsClusterProps, checkPort: AppPort | 
   if (props.spec.profile.failoverMode !== 'dns') {
     problems.push({ path: 'spec.profile.failoverMode', message: 'AwsDnsCluster is for "dns" profiles (active/active, no guard); use AwsFailoverCluster' });
   }
-  if (known(props.hostedZoneId) && !/^Z[A-Z0-9]{1,31}$/.test(props.hostedZoneId)) problems.push({ path: 'hostedZoneId', message: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' });
-  if (known(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
+  if (isKnown(props.hostedZoneId) && !/^Z[A-Z0-9]{1,31}$/.test(props.hostedZoneId)) problems.push({ path: 'hostedZoneId', message: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' });
+  if (isKnown(props.recordName) && !/^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/.test(props.recordName)) {
     problems.push({ path: 'recordName', message: 'must be a DNS name such as "tpcs.corp.example.com"' });
   }
   problems.push(...thinprintProblems(props));
@@ -255,6 +257,3 @@ function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
   return problems;
 }
-
-/** @deprecated Use dnsClusterProblems (the name Azure's twin uses); this alias is removed in the next release. */
-export const dnsClusterPropsProblems = dnsClusterProblems;

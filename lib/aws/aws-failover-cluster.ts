@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
-import { guardBinaryProblems } from '../core/guard-binary';
-import type { Problem } from '../core/problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../synth/construct-problems';
+import { guardBinaryProblems } from '../synth/guard-binary';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AwsAlarms, alarmsProblems } from './aws-alarms';
 import { AwsAppServers, appServersProblems, type AwsAppServersProps } from './aws-app-servers';
@@ -12,8 +12,9 @@ import { AwsLoadBalancer, loadBalancerProblems, type AwsAliasRecord } from './aw
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
 import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
-import { awsIdProblems, subnetProblems, throwIfProblems } from './aws-support';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { throwIfProblems } from '../problems/problems';
+import { awsIdProblems, subnetProblems } from './aws-support';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AwsFailoverCluster}: the spec and the existing network it is built in. */
 export interface AwsFailoverClusterProps extends AwsNodeOptions {

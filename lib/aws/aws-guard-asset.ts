@@ -10,10 +10,10 @@ import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GuardBinarySource } from '../boot/context';
-import { throwIfProblems } from '../core/problems';
-import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
-import { defaultGuardBinary } from '../core/guard-build';
-import type { Problem } from '../core/problems';
+import { throwIfProblems } from '../problems/problems';
+import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
+import { defaultGuardBinary } from '../synth/guard-build';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
 

@@ -1,8 +1,8 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
-import { specTimingPaths } from '../spec/timing-names';
+import { drainSecs, timingProblems, type HealthCheckTimings } from '../contracts/timing';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
+import { specTimingPaths } from '../contracts/timing-names';
 
 /** The NLB target-group health check the spec maps to, in the whole seconds AWS accepts. */
 export interface NlbHealthCheck extends HealthCheckTimings {
@@ -19,8 +19,8 @@ const TIMING_NAMES = specTimingPaths('spec.');
  * Maps the spec's health check onto an NLB target-group health check. AWS limits: interval
  * 5–300 whole seconds, timeout 2–120 whole seconds, thresholds 2–10. The interval must already
  * be whole (changing it would change failover time); the timeout is rounded up to whole
- * seconds, at least 2 (a longer timeout is the safe direction), and the design's invariant
- * L − D ≥ (U − H + 1)·I + T is re-checked with the values AWS will actually use.
+ * seconds, at least 2 (a longer timeout is the safe direction), and the load-balancer rule of
+ * {@link timingProblems} is re-checked with the values AWS will actually use.
  */
 export function nlbHealthCheck(spec: ClusterSpec): { readonly check: NlbHealthCheck; readonly problems: Problem[] } {
   const hc = spec.healthCheck;

@@ -5,11 +5,13 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import type { AppPort } from '../spec/profile';
-import { drainSecs } from '../spec/timing';
-import { awsName, awsTags, known, subnetProblems, throwIfProblems, vpcCidrOf } from './aws-support';
+import { drainSecs } from '../contracts/timing';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { awsName, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
 import { nlbHealthCheck, type NlbHealthCheck } from './aws-health-check';
 
 /** A Route 53 alias record pointing at the load balancer. */
@@ -230,7 +232,7 @@ function loadBalancerPropProblems(props: AwsLoadBalancerProps, tlsPort: number, 
   if (lb.floatingIp) problems.push({ path: 'spec.loadBalancer.floatingIp', message: 'an AWS Network Load Balancer has no floating IP / direct server return' });
   problems.push(...subnetProblems('subnetIds', props.subnetIds));
   if (lb.scheme === 'public') problems.push(...subnetProblems('publicSubnetIds', props.publicSubnetIds));
-  if (known(lb.certificateRef) && !ACM_ARN.test(lb.certificateRef)) {
+  if (isKnown(lb.certificateRef) && !ACM_ARN.test(lb.certificateRef)) {
     problems.push({ path: 'spec.loadBalancer.certificateRef', message: 'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)' });
   }
   if (lb.certificateRef !== undefined) {
@@ -244,6 +246,3 @@ function loadBalancerPropProblems(props: AwsLoadBalancerProps, tlsPort: number, 
   }
   return problems;
 }
-
-/** @deprecated Use loadBalancerProblems (the name Azure's twin uses); this alias is removed in the next release. */
-export const awsLoadBalancerProblems = loadBalancerProblems;

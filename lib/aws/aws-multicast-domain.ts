@@ -4,9 +4,11 @@ import { Ec2TransitGatewayMulticastDomainAssociation } from '@cdktf/provider-aws
 import { Ec2TransitGatewayMulticastGroupMember } from '@cdktf/provider-aws/lib/ec2-transit-gateway-multicast-group-member';
 import { Ec2TransitGatewayVpcAttachment } from '@cdktf/provider-aws/lib/ec2-transit-gateway-vpc-attachment';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { awsTags, known, subnetProblems, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { awsTags, subnetProblems } from './aws-support';
 
 /** Properties of an {@link AwsMulticastDomain}. */
 export interface AwsMulticastDomainProps {
@@ -110,7 +112,7 @@ export class AwsMulticastDomain extends Construct {
 function multicastDomainProblems(props: AwsMulticastDomainProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   const group = props.groupAddress;
-  if (known(group) && !isMulticastAddress(group)) problems.push({ path: 'groupAddress', message: `"${group}" is not an IPv4 multicast address (224.0.0.0/4)` });
+  if (isKnown(group) && !isMulticastAddress(group)) problems.push({ path: 'groupAddress', message: `"${group}" is not an IPv4 multicast address (224.0.0.0/4)` });
   if (group === undefined && (props.memberNetworkInterfaceIds ?? []).length > 0) {
     problems.push({ path: 'memberNetworkInterfaceIds', message: 'static members need groupAddress' });
   }

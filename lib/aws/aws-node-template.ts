@@ -9,10 +9,11 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { Fn, TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { awsName, awsTags, known, policyDocument } from './aws-support';
-import { escapeTemplateLiterals } from '../core/terraform-template';
+import { isKnown } from '../contracts/tokens';
+import { awsName, awsTags, policyDocument } from './aws-support';
+import { escapeTemplateLiterals } from '../synth/terraform-template';
 
 /** Public SSM parameters naming the latest Amazon-published images. */
 export const DEFAULT_IMAGE_PARAMETER = {
@@ -159,13 +160,13 @@ export class AwsNodeTemplate extends Construct {
 /** Problems with the node options, each naming its prop. */
 export function nodeOptionProblems(o: AwsNodeOptions): Problem[] {
   const problems: Problem[] = [];
-  if (known(o.imageId) && !/^ami-[0-9a-f]{8,17}$/.test(o.imageId)) problems.push({ path: 'imageId', message: 'must be an AMI id such as "ami-0123456789abcdef0"' });
-  if (known(o.instanceType) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(o.instanceType)) problems.push({ path: 'instanceType', message: 'must be an EC2 instance type such as "m7i.large"' });
+  if (isKnown(o.imageId) && !/^ami-[0-9a-f]{8,17}$/.test(o.imageId)) problems.push({ path: 'imageId', message: 'must be an AMI id such as "ami-0123456789abcdef0"' });
+  if (isKnown(o.instanceType) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(o.instanceType)) problems.push({ path: 'instanceType', message: 'must be an EC2 instance type such as "m7i.large"' });
   if (o.rootVolumeGb !== undefined && !(Number.isInteger(o.rootVolumeGb) && o.rootVolumeGb >= 8 && o.rootVolumeGb <= 16384)) {
     problems.push({ path: 'rootVolumeGb', message: 'must be a whole number of GiB, 8–16384' });
   }
   (o.httpsEgressCidrs ?? []).forEach((c, i) => {
-    if (known(c) && !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c)) problems.push({ path: `httpsEgressCidrs[${i}]`, message: 'must be an IPv4 CIDR' });
+    if (isKnown(c) && !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c)) problems.push({ path: `httpsEgressCidrs[${i}]`, message: 'must be an IPv4 CIDR' });
   });
   return problems;
 }

@@ -11,9 +11,12 @@ import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ShareMount } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { allowTcp, awsName, awsTags, known, policyDocument, secretsManagerArn, subnetProblems, throwIfProblems } from './aws-support';
+import { throwIfProblems } from '../problems/problems';
+import { isKnown } from '../contracts/tokens';
+import { allowTcp, awsName, awsTags, policyDocument, subnetProblems } from './aws-support';
+import { secretReferenceProblem, secretsManagerArn } from '../contracts/secret-reference';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Properties of an {@link AwsSharedStorage}. */
@@ -41,9 +44,6 @@ export interface AwsSharedStorageProps {
    */
   readonly fsxThroughputMbps?: number;
 }
-
-// The tag every node carries (AwsAppServers), which the domain join targets; defined in lib/spec/tags.ts.
-export { CLUSTER_TAG };
 /** Managed policy the nodes need for the SSM domain join. */
 export const DOMAIN_JOIN_POLICY = 'AmazonSSMDirectoryServiceAccess';
 
@@ -193,11 +193,6 @@ export class AwsSharedStorage extends Construct {
   public get dnsName(): string {
     return (this.fileSystem ?? this.windowsFileSystem)!.dnsName;
   }
-
-  /** @deprecated Use {@link mount} (the member's name on AzureSharedStorage too); removed in the next release. */
-  public get share(): ShareMount {
-    return this.mount;
-  }
 }
 
 /**
@@ -229,7 +224,7 @@ export function efsTlsOnlyPolicy(fileSystemArn: string): string {
 export function sharedStorageProblems(props: AwsSharedStorageProps): Problem[] {
   const problems = subnetProblems('subnetIds', props.subnetIds);
   if (props.spec.storage.kind === 'smb') {
-    if (!props.activeDirectoryId || (known(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
+    if (!props.activeDirectoryId || (isKnown(props.activeDirectoryId) && !/^d-[0-9a-f]{10}$/.test(props.activeDirectoryId))) {
       problems.push({ path: 'activeDirectoryId', message: 'SMB storage (FSx for Windows) needs an AWS Managed Microsoft AD id such as "d-1234567890"' });
     }
     const t = props.fsxThroughputMbps;
@@ -237,11 +232,8 @@ export function sharedStorageProblems(props: AwsSharedStorageProps): Problem[] {
       problems.push({ path: 'fsxThroughputMbps', message: `must be one of ${FSX_THROUGHPUTS.join(', ')}` });
     }
   }
-  if (props.spec.storage.credentialsSecretRef && /^azure-keyvault:/.test(props.spec.storage.credentialsSecretRef)) {
-    problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on AWS use aws-secretsmanager:<arn>, env: or file:' });
-  }
+  const ref = props.spec.storage.credentialsSecretRef;
+  const refProblem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials', 'aws');
+  if (refProblem !== undefined) problems.push({ path: 'spec.storage.credentialsSecretRef', message: refProblem });
   return problems;
 }
-
-/** @deprecated Use sharedStorageProblems (the name Azure's twin uses); this alias is removed in the next release. */
-export const storageProblems = sharedStorageProblems;

@@ -3,10 +3,10 @@ import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { CLUSTER_TAG, clusterTags } from '../spec/tags';
-import { isKnown as known } from '../spec/tokens';
+import { isKnown } from '../contracts/tokens';
 
 // Small helpers shared by the AWS constructs (names, tags, security-group rules, validation).
 
@@ -27,8 +27,6 @@ export function awsName(base: string, suffix: string, max = 32): string {
 export function awsTags(spec: ClusterSpec, name?: string): Record<string, string> {
   return { ...clusterTags(spec), ...(name ? { Name: name } : {}) };
 }
-
-export { throwIfProblems } from '../core/problems';
 
 /** AWS allows 50 tags per resource; awsTags adds `failover-cluster` and `Name`. */
 export const AWS_MAX_SPEC_TAGS = 48;
@@ -61,7 +59,7 @@ export function subnetProblems(prop: string, subnetIds: readonly string[] | unde
 export function awsIdProblems(prop: string, id: string | undefined, kind: 'vpc' | 'subnet'): Problem[] {
   const example = kind === 'vpc' ? 'vpc-0123456789abcdef0' : 'subnet-0123456789abcdef0';
   if (id === undefined || id === '') return [{ path: prop, message: `required: an existing ${kind === 'vpc' ? 'VPC' : 'subnet'} id such as "${example}"` }];
-  if (!known(id) || new RegExp(`^${kind}-([0-9a-f]{8}|[0-9a-f]{17})$`).test(id)) return [];
+  if (!isKnown(id) || new RegExp(`^${kind}-([0-9a-f]{8}|[0-9a-f]{17})$`).test(id)) return [];
   return [{ path: prop, message: `"${id}" is not a ${kind === 'vpc' ? 'VPC' : 'subnet'} id (${kind}- and 8 or 17 hex digits, e.g. "${example}")` }];
 }
 
@@ -102,12 +100,3 @@ export function policyDocument(statements: ReadonlyArray<Record<string, unknown>
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 
-/** The ARN in an `aws-secretsmanager:<arn>` reference, else undefined (env:, file: …). */
-export function secretsManagerArn(ref: string | undefined): string | undefined {
-  const prefix = 'aws-secretsmanager:';
-  return ref?.startsWith(prefix) ? ref.slice(prefix.length) : undefined;
-}
-
-// True when a value is a literal that can be checked now; references (Terraform variables,
-// other resources' attributes) are only known at plan time and are left to AWS. Defined in lib/spec/tokens.ts.
-export { known };

@@ -3,11 +3,12 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags } from './aws-support';
-import { isUnresolved } from '../spec/tokens';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { awsSecretReference } from '../contracts/secret-reference';
+import { isUnresolved } from '../contracts/tokens';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 // ThinPrint Connection Service parts of the AWS constructs: the client-keys secret and the
 // node-to-node rules of the vendor's multicast cluster.
@@ -38,7 +39,7 @@ export class AwsThinPrintClientKeys extends Construct {
   public readonly secret: SecretsmanagerSecret;
   /** Its version with the value (write-only). */
   public readonly version: SecretsmanagerSecretVersion;
-  /** `aws-secretsmanager:<arn>`, what the boot script reads. */
+  /** The Secrets Manager reference the boot script reads. */
   public readonly secretRef: string;
 
   constructor(scope: Construct, id: string, props: AwsThinPrintClientKeysProps) {
@@ -52,7 +53,7 @@ export class AwsThinPrintClientKeys extends Construct {
       tags: awsTags(spec),
     });
     this.version = new SecretsmanagerSecretVersion(this, 'value', { secretId: this.secret.id, secretStringWo: props.value, secretStringWoVersion: props.valueVersion ?? 1 });
-    this.secretRef = `aws-secretsmanager:${this.secret.arn}`;
+    this.secretRef = awsSecretReference(this.secret.arn);
   }
 
   /** The IAM statement that lets the nodes read exactly this secret. */

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-group';
 import { MonitorMetricAlert } from '@cdktf/provider-azurerm/lib/monitor-metric-alert';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, throwIfProblems } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
 
 /** The load balancer's "Health Probe Status": % of successful probes per backend, averaged. */
 export const DIP_AVAILABILITY = { metricNamespace: 'Microsoft.Network/loadBalancers', metricName: 'DipAvailability' } as const;
@@ -91,12 +92,3 @@ export function alarmsProblems(props: AzureAlarmsProps): Problem[] {
   }
   return problems;
 }
-
-/** @deprecated Use AzureAlarms (the name of its AWS twin, AwsAlarms); this alias is removed in the next release. */
-export const AzureAlerts = AzureAlarms;
-/** @deprecated Use AzureAlarms; this alias is removed in the next release. */
-export type AzureAlerts = AzureAlarms;
-/** @deprecated Use AzureAlarmsProps; this alias is removed in the next release. */
-export type AzureAlertsProps = AzureAlarmsProps;
-/** @deprecated Use alarmsProblems; this alias is removed in the next release. */
-export const alertsProblems = alarmsProblems;

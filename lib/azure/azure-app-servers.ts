@@ -7,21 +7,20 @@ import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windo
 import type { BootContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { azureCustomDataCommand } from '../boot/windows';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { azureTagProblems, clusterTags, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureTagProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
-import { escapeTemplateLiterals } from '../core/terraform-template';
-import { userDataSizeProblems } from '../core/user-data';
+import { escapeTemplateLiterals } from '../synth/terraform-template';
+import { userDataSizeProblems } from '../synth/user-data';
 import { PASSIVE_LEAVE_SECS } from '../boot/linux';
-import { isUnresolved } from '../spec/tokens';
-import { GUARD_LIVE_PATH } from '../spec/guard-endpoints';
+import { isUnresolved } from '../contracts/tokens';
+import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
 /** Azure custom data: at most 65535 bytes before base64. */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
-
-// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
-export { GUARD_LIVE_PATH };
 
 /** Marketplace image of the scale set. */
 export interface AzureImageReference {

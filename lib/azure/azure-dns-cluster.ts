@@ -1,10 +1,12 @@
 import { Construct } from 'constructs';
 import { TrafficManagerExternalEndpoint } from '@cdktf/provider-azurerm/lib/traffic-manager-external-endpoint';
 import { TrafficManagerProfile } from '@cdktf/provider-azurerm/lib/traffic-manager-profile';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { isIpv4 } from './azure-support';
+import { isUnresolved } from '../contracts/tokens';
 
 /** ThinPrint's guide: the cluster name's records live 30 s, so clients move on quickly. */
 export const DNS_CLUSTER_TTL_SECS = 30;

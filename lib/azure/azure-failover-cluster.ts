@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { BootContext } from '../boot/context';
-import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../core/construct-problems';
-import type { Problem } from '../core/problems';
+import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../synth/construct-problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
@@ -11,12 +11,14 @@ import { AzureDatabase, databaseProblems } from './azure-database';
 import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
-import { guardBinaryProblems } from '../core/guard-binary';
-import { azureIdProblems, clusterTags, storageAccountNameProblems, subnetInNetwork, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { guardBinaryProblems } from '../synth/guard-binary';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureIdProblems, storageAccountNameProblems, subnetInNetwork, type AzurePlacement, placementOf } from './azure-support';
 import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
 
 /** Properties of an {@link AzureFailoverCluster}: the spec and the existing network it is built in. */
 export interface AzureFailoverClusterProps extends AzurePlacement {
@@ -342,26 +344,6 @@ export class AzureFailoverCluster extends Construct {
   /** The guard blob's private container name. */
   public get guardAssetContainerName(): string {
     return this.guardAsset.containerName;
-  }
-
-  /** @deprecated Use {@link storage} (the member's name on AwsFailoverCluster too); removed in the next release. */
-  public get fileShare(): AzureSharedStorage {
-    return this.storage;
-  }
-
-  /** @deprecated Use {@link guardAsset}; removed in the next release. */
-  public get guardBlob(): AzureGuardAsset {
-    return this.guardAsset;
-  }
-
-  /** @deprecated Use {@link alarms}; removed in the next release. */
-  public get alerts(): AzureAlarms {
-    return this.alarms;
-  }
-
-  /** @deprecated Use {@link thinprintClientKeys}; removed in the next release. */
-  public get clientKeys(): AzureThinPrintClientKeys | undefined {
-    return this.thinprintClientKeys;
   }
 }
 

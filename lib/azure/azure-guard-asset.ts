@@ -5,12 +5,14 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import type { GuardBinarySource } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardBinaryProblems, sha256OfFile } from '../core/guard-binary';
+import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
-import { defaultGuardBinary } from '../core/guard-build';
-import { clientConfig, clusterTags, globalName, storageAccountNameProblems, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { defaultGuardBinary } from '../synth/guard-build';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { clientConfig, globalName, storageAccountNameProblems, type AzurePlacement, placementOf } from './azure-support';
 
 /** Properties of an {@link AzureGuardAsset}. */
 export interface AzureGuardAssetProps extends AzurePlacement {
@@ -130,12 +132,3 @@ export function guardAssetProblems(props: AzureGuardAssetProps): Problem[] {
   if (!props.readerPrincipalId) problems.push({ path: 'readerPrincipalId', message: 'required: the identity that downloads the guard' });
   return [...problems, ...guardBinaryProblems('binaryPath', props.binaryPath)];
 }
-
-/** @deprecated Use AzureGuardAsset (the name of its AWS twin, AwsGuardAsset); this alias is removed in the next release. */
-export const AzureGuardBlob = AzureGuardAsset;
-/** @deprecated Use AzureGuardAsset; this alias is removed in the next release. */
-export type AzureGuardBlob = AzureGuardAsset;
-/** @deprecated Use AzureGuardAssetProps; this alias is removed in the next release. */
-export type AzureGuardBlobProps = AzureGuardAssetProps;
-/** @deprecated Use guardAssetProblems; this alias is removed in the next release. */
-export const guardBlobProblems = guardAssetProblems;

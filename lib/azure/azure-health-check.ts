@@ -1,7 +1,7 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { drainSecs, timingProblems, type HealthCheckTimings } from '../spec/timing';
-import { specTimingPaths } from '../spec/timing-names';
+import { drainSecs, timingProblems, type HealthCheckTimings } from '../contracts/timing';
+import { specTimingPaths } from '../contracts/timing-names';
 
 /**
  * Azure's HTTP probe has no timeout setting: a probe fails without an answer within the
@@ -42,7 +42,7 @@ export function azureProbeSettings(spec: ClusterSpec): AzureProbeSettings {
 }
 
 /**
- * Azure's limits on the probe, and the design's invariant L − D ≥ (U − H + 1)·I + T re-checked
+ * Azure's limits on the probe, and the load-balancer rule of {@link timingProblems} re-checked
  * with the values Azure will actually use (H = 1, T = min(I, 30)). Paths are the construct's
  * `spec` prop.
  */
@@ -73,7 +73,7 @@ export function azureProbeProblems(spec: ClusterSpec): Problem[] {
 /**
  * The spec the guard and boot script get on Azure: the health check replaced by the timings
  * the Azure probe really uses, so the guard's own invariant check and its drain time
- * (U·I + T) match the load balancer instead of the cloud-neutral defaults.
+ * ({@link drainSecs}) match the load balancer instead of the cloud-neutral defaults.
  */
 export function azureGuardSpec(spec: ClusterSpec): ClusterSpec {
   const effective = azureProbeSettings(spec).effective;

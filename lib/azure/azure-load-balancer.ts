@@ -4,15 +4,14 @@ import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-add
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags, isIpv4, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { isIpv4, type AzurePlacement, placementOf } from './azure-support';
 import { azureProbeProblems, azureProbeSettings, type AzureProbeSettings } from './azure-health-check';
-import { isUnresolved } from '../spec/tokens';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
-
-// Still exported from failover-constructs/azure; its one home is lib/spec/guard-endpoints.ts.
-export { GUARD_HEALTH_PATH };
+import { isUnresolved } from '../contracts/tokens';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
 /** Properties of an {@link AzureLoadBalancer}. */
 export interface AzureLoadBalancerProps extends AzurePlacement {

@@ -14,10 +14,13 @@ import { RecoveryServicesVault } from '@cdktf/provider-azurerm/lib/recovery-serv
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
 import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import type { ShareMount } from '../boot/context';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { azureIdProblems, clusterTags, globalName, storageAccountNameProblems, subnetLookup, throwIfProblems, type AzurePlacement, placementOf } from './azure-support';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { throwIfProblems } from '../problems/problems';
+import { clusterTags } from '../spec/tags';
+import { azureIdProblems, globalName, storageAccountNameProblems, subnetLookup, type AzurePlacement, placementOf } from './azure-support';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { keyVaultSecretReference, secretReferenceProblem } from '../contracts/secret-reference';
 
 /**
  * Azure Files NFS options on top of the boot script's NFS 4.1 set (which already says
@@ -332,7 +335,7 @@ export class AzureSharedStorage extends Construct {
           }),
         );
       }
-      credentialsSecretRef = `azure-keyvault:${this.credentialsSecret.versionlessId}`;
+      credentialsSecretRef = keyVaultSecretReference(this.credentialsSecret.versionlessId);
     }
     this.mount = nfs
       ? { kind: 'nfs', address: this.address, mountOptions: [...AZURE_NFS_MOUNT_OPTIONS] }
@@ -375,18 +378,8 @@ export function sharedStorageProblems(props: AzureSharedStorageProps): Problem[]
     if (ref === undefined && !props.keyVaultId) {
       problems.push({ path: 'keyVaultId', message: 'SMB needs a Key Vault for the share credentials (or set spec.storage.credentialsSecretRef)' });
     }
-    if (ref !== undefined && !/^(azure-keyvault:https:\/\/\S+|file:\S+)$/.test(ref)) {
-      problems.push({ path: 'spec.storage.credentialsSecretRef', message: 'on Azure use azure-keyvault:<secret-url> (or file:<path>)' });
-    }
+    const refProblem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials', 'azure');
+    if (refProblem !== undefined) problems.push({ path: 'spec.storage.credentialsSecretRef', message: refProblem });
   }
   return problems;
 }
-
-/** @deprecated Use AzureSharedStorage (the name of its AWS twin, AwsSharedStorage); this alias is removed in the next release. */
-export const AzureFileShare = AzureSharedStorage;
-/** @deprecated Use AzureSharedStorage; this alias is removed in the next release. */
-export type AzureFileShare = AzureSharedStorage;
-/** @deprecated Use AzureSharedStorageProps; this alias is removed in the next release. */
-export type AzureFileShareProps = AzureSharedStorageProps;
-/** @deprecated Use sharedStorageProblems; this alias is removed in the next release. */
-export const fileShareProblems = sharedStorageProblems;

@@ -2,9 +2,9 @@ import { Fn, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
 import { CLUSTER_TAG } from '../spec/tags';
 
 /** Where a construct puts its resources. Plain names, so an existing resource group works as well as a new one. */
@@ -19,9 +19,6 @@ export interface AzurePlacement {
 export function placementOf(props: AzurePlacement): AzurePlacement {
   return { resourceGroupName: props.resourceGroupName, location: props.location };
 }
-
-// The spec's tags plus `failover-cluster=<name>`; defined in lib/spec/tags.ts.
-export { clusterTags } from '../spec/tags';
 
 /** One `azurerm_client_config` data source per stack (subscription, tenant, deploying principal). */
 export function clientConfig(scope: Construct): DataAzurermClientConfig {
@@ -48,8 +45,6 @@ export function storageAccountNameProblems(prop: string, name: string | undefine
   if (name === undefined || isUnresolved(name) || /^[a-z0-9]{3,24}$/.test(name)) return [];
   return [{ path: prop, message: `"${name}" must be 3–24 lower-case letters and digits (a storage account name)` }];
 }
-
-export { throwIfProblems } from '../core/problems';
 
 /** Azure allows 50 tags per resource; clusterTags adds `failover-cluster`. */
 export const AZURE_MAX_SPEC_TAGS = 49;

@@ -2,11 +2,12 @@ import { type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { clusterTags } from './azure-support';
-import { isUnresolved } from '../spec/tokens';
-import { requireWriteOnlyArguments } from '../core/terraform-version';
+import { clusterTags } from '../spec/tags';
+import { isUnresolved } from '../contracts/tokens';
+import { requireWriteOnlyArguments } from '../synth/terraform-version';
+import { keyVaultSecretReference } from '../contracts/secret-reference';
 
 /** Properties of an {@link AzureThinPrintClientKeys}. */
 export interface AzureThinPrintClientKeysProps {
@@ -40,7 +41,7 @@ export class AzureThinPrintClientKeys extends Construct {
   public readonly secret: KeyVaultSecret;
   /** The nodes' Key Vault Secrets User grant on the secret: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
-  /** `azure-keyvault:<secret-url>`, what the boot script reads. */
+  /** The Key Vault reference the boot script reads. */
   public readonly secretRef: string;
 
   constructor(scope: Construct, id: string, props: AzureThinPrintClientKeysProps) {
@@ -61,7 +62,7 @@ export class AzureThinPrintClientKeys extends Construct {
       roleDefinitionName: 'Key Vault Secrets User',
       principalId: props.readerPrincipalId,
     });
-    this.secretRef = `azure-keyvault:${this.secret.versionlessId}`;
+    this.secretRef = keyVaultSecretReference(this.secret.versionlessId);
   }
 }
 

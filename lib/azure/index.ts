@@ -1,13 +1,15 @@
-export * from './azure-support';
-export * from './azure-health-check';
-export * from '../core/terraform-template';
-export * from './azure-load-balancer';
-export * from './azure-database';
-export * from './azure-shared-storage';
-export * from './azure-guard-asset';
-export * from './azure-app-servers';
-export * from './azure-alarms';
-export * from './azure-dns-cluster';
-export * from './azure-failover-cluster';
-export * from './azure-thinprint';
-export * from './azure-rbac-propagation';
+// The public names of failover-constructs/azure, by name: each construct, its props and the check
+// it runs before it builds. Helpers the constructs share (azure-support, azure-health-check,
+// lib/synth/terraform-template) stay inside.
+export type { AzurePlacement } from './azure-support';
+export type { AzureProbeSettings } from './azure-health-check';
+export { AzureFailoverCluster, type AzureFailoverClusterProps } from './azure-failover-cluster';
+export { AzureLoadBalancer, loadBalancerProblems, type AzureLoadBalancerProps } from './azure-load-balancer';
+export { AzureDatabase, databaseProblems, type AzureDatabaseProps } from './azure-database';
+export { AzureSharedStorage, sharedStorageProblems, type AzureSharedStorageProps } from './azure-shared-storage';
+export { AzureGuardAsset, guardAssetProblems, type AzureGuardAssetProps } from './azure-guard-asset';
+export { AzureAppServers, appServersProblems, type AzureAppServersProps, type AzureImageReference } from './azure-app-servers';
+export { AzureAlarms, alarmsProblems, type AzureAlarmsProps } from './azure-alarms';
+export { AzureDnsCluster, dnsClusterProblems, type AzureDnsClusterProps } from './azure-dns-cluster';
+export { AzureThinPrintClientKeys, type AzureThinPrintClientKeysProps } from './azure-thinprint';
+export { AzureRoleAssignmentWait, type AzureRoleAssignmentWaitProps } from './azure-rbac-propagation';

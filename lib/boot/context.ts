@@ -1,5 +1,5 @@
-import type { GuardDatabaseSettings } from '../spec/guard-settings';
-import type { AppSettings } from '../spec/hook-settings';
+import type { GuardDatabaseSettings } from '../contracts/guard-settings';
+import type { AppSettings } from '../contracts/hook-settings';
 import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
@@ -55,7 +55,7 @@ export type ShareMount =
   | {
       readonly kind: 'smb';
       readonly address: string;
-      /** Secret holding `{"username":…,"password":…}`; same syntax as database.password-source. */
+      /** Secret holding `{"username":…,"password":…}`, read by the boot script: `file:`, `aws-secretsmanager:` or `azure-keyvault:` (lib/contracts/secret-reference.ts), never `env:`. */
       readonly credentialsSecretRef?: string;
       readonly mountOptions?: readonly string[];
     };

@@ -1,4 +1,4 @@
-export * from './context';
+export type { BootContext, GuardBinarySource, ReplacementNotice, ShareMount } from './context';
 export { shQuote, psQuote } from './quote';
 export { renderLinuxBootScript, NFS_OPTIONS } from './linux';
 export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, NO_SHARE, checkBootInput } from './plan';

@@ -1,4 +1,4 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 
 /**
  * Puts install commands (e.g. install the app when the image does not have it) before a boot

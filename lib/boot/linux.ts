@@ -1,7 +1,8 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
-import { appDropInSettings, guardUnitSettings } from '../guard/unit-contract';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
+import { appDropInSettings, guardUnitSettings } from '../guard/platform/systemd/unit-contract';
 import type { BootContext, ReplacementNotice } from './context';
+import { secretSchemeOf } from '../contracts/secret-reference';
 import { LINUX, SHARE_FILES, oneLine, checkBootInput, guardConfigText, loopbackVip, smbSecretRef, usesGuard, usesImds, usesShare, managedIdentityClientId } from './plan';
 import { sh, shArray, shHeredoc, shQuote } from './quote';
 import { LINUX_APP_HELPERS, linuxAppSteps } from './app-steps';
@@ -266,8 +267,8 @@ fi
 /** Fetches the SMB user/password secret at boot into a root-only credentials file. */
 function smbCredentialsStep(spec: ClusterSpec, ctx: BootContext): string {
   const ref = smbSecretRef(spec, ctx) as string; // checked: required for SMB on Linux
-  const [scheme, ...rest] = ref.split(':');
-  const target = rest.join(':');
+  const scheme = secretSchemeOf(ref);
+  const target = ref.slice(ref.indexOf(':') + 1);
   let fetch: string;
   if (scheme === 'aws-secretsmanager') {
     fetch = sh`command -v aws >/dev/null 2>&1 || fail "the aws CLI is needed to read the SMB credentials secret"
@@ -511,7 +512,7 @@ ${shHeredoc('install_file "$GUARD_CONFIG" 0600', guardConfigText(spec, ctx))}
 const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
 
 /**
- * The guard unit and the app's drop-in. The relations (defect 8 of issue 12): on systemd 252 a
+ * The guard unit and the app's drop-in. The relations: on systemd 252 a
  * guard unit waiting to auto-restart is "activating", and `PartOf=`/`BindsTo=`/`Requisite=`
  * propagate the guard's stop and restart jobs to the app: the app is stopped before the guard
  * could drain, and restarted by systemd (not the guard) with whatever term it finds. Instead:
@@ -532,7 +533,7 @@ export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string;
   // stopping the guard drains /health, stops the app and releases the lease
   const stopTimeout = Math.ceil(g.drainSecs + g.stopTimeoutSecs + 15);
   const mount = usesShare(spec) ? `RequiresMountsFor=${ctx.mountPoint ?? LINUX.defaultMountPoint}\n` : '';
-  // the settings the guard's systemd mode relies on (lib/guard/unit-contract.ts), then the relations
+  // the settings the guard's systemd mode relies on (lib/guard/platform/systemd/unit-contract.ts), then the relations
   const lines = (settings: Array<[string, string]>) => settings.map(([k, v]) => `${k}=${v}`).join('\n');
   const dropInSettings = appDropInSettings(app, g);
   const envFile = dropInSettings.find(([k]) => k === 'EnvironmentFile')![1];

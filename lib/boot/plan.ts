@@ -1,8 +1,9 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardSettings, renderProperties } from '../spec/guard-settings';
-import { hookSettingProblems, hookSettings } from '../spec/hook-settings';
-import { ValidationError, type Problem } from '../core/problems';
-import { isUnresolved } from '../spec/tokens';
+import { guardSettings, renderProperties } from '../contracts/guard-settings';
+import { hookSettingProblems, hookSettings } from '../contracts/hook-settings';
+import { ValidationError, type Problem } from '../problems/problems';
+import { isUnresolved } from '../contracts/tokens';
+import { secretReferenceProblem, secretSchemeOf } from '../contracts/secret-reference';
 import type { BootContext } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 
@@ -61,8 +62,8 @@ export const loopbackVip = (spec: ClusterSpec, ctx: BootContext): string | undef
 /** Tokens from the Azure instance metadata service: blob download or a Key Vault secret. */
 export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
   const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
-  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && (smbSecretRef(spec, ctx) ?? '').startsWith('azure-keyvault:');
-  const thinprintKeys = spec.profile.app === 'thinprint' && (ctx.thinprint?.clientKeysSecretRef ?? '').startsWith('azure-keyvault:');
+  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && secretSchemeOf(smbSecretRef(spec, ctx)) === 'azure-keyvault';
+  const thinprintKeys = spec.profile.app === 'thinprint' && secretSchemeOf(ctx.thinprint?.clientKeysSecretRef) === 'azure-keyvault';
   return blob || keyVault || thinprintKeys;
 }
 
@@ -90,7 +91,6 @@ const mismatch = (pattern: RegExp, value: string): boolean => !isUnresolved(valu
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;
-const SECRET_REF = /^(aws-secretsmanager:arn:[^\s]+|azure-keyvault:https:\/\/\S+|file:\/\S+)$/;
 
 /**
  * Everything a renderer needs to be true of spec + context, checked before anything is
@@ -172,9 +172,8 @@ function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windo
   if (share.kind === 'smb') {
     const ref = smbSecretRef(spec, ctx);
     if (ref === undefined && os === 'linux') add('share.credentialsSecretRef', 'is required for SMB on Linux (or set storage.credentialsSecretRef)');
-    if (ref !== undefined && mismatch(SECRET_REF, ref)) {
-      add('share.credentialsSecretRef', 'must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
-    }
+    const problem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials');
+    if (problem !== undefined) add('share.credentialsSecretRef', problem);
   }
 }
 

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'zlib';
+import { splitStringTokens } from '../contracts/tokens';
 /**
  * Shrinks a rendered PowerShell script for user data: EC2 takes 16 KB and EC2Launch cannot
  * unpack gzip, so whole-line comments, indentation and blank lines go. A line is touched only
@@ -45,8 +46,6 @@ export function compactPowerShell(script: string, keepHeader = true): string {
   return out.join('\n') + (script.endsWith('\n') ? '\n' : '');
 }
 
-/** A cdktf string token as it stands in text at synth (Terraform resolves it in the user data). */
-const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
 
 /**
  * A script part as a small PowerShell stub that carries it gzip-compressed (base64) and runs it
@@ -58,7 +57,7 @@ const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
  * one Node release (zlib at level 9, mtime 0).
  */
 export function packPowerShell(script: string): string {
-  const tokens = [...new Set(script.match(TOKEN) ?? [])];
+  const tokens = [...new Set(splitStringTokens(script).tokens)];
   const placeholder = (i: number) => `@@failover-token-${i}@@`;
   const withPlaceholders = tokens.reduce((text, token, i) => text.split(token).join(placeholder(i)), script);
   const blob = gzipSync(Buffer.from(withPlaceholders, 'utf8'), { level: 9 }).toString('base64');

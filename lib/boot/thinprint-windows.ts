@@ -1,7 +1,8 @@
-import type { Problem } from '../core/problems';
+import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { THINPRINT_SERVER_PORT } from '../spec/thinprint';
-import { isUnresolved } from '../spec/tokens';
+import { isUnresolved } from '../contracts/tokens';
+import { secretReferenceProblem } from '../contracts/secret-reference';
 import { psQuote } from './quote';
 
 /**
@@ -11,8 +12,8 @@ import { psQuote } from './quote';
 export interface ThinPrintNodeSettings {
   /**
    * Secret holding the client IDs and authentication keys, as JSON
-   * `{"clients":[{"id":"66","key":"666"}]}`: `aws-secretsmanager:<arn>` or
-   * `azure-keyvault:<secret-url>`. Applied on every node with `tpconnect -add id:key`, because
+   * `{"clients":[{"id":"66","key":"666"}]}`: `aws-secretsmanager:<arn>`,
+   * `azure-keyvault:<secret-url>` or `file:<absolute path>` (on the image). Applied on every node with `tpconnect -add id:key`, because
    * no channel syncs them between nodes in the clouds. @default - none (no client is added)
    */
   readonly clientKeysSecretRef?: string;
@@ -74,8 +75,6 @@ export function coveringNetwork(cidrs: readonly string[]): CoveringNetwork {
   return { network: toAddress(first), prefixLength: prefix, hostBits: 32 - prefix, first, last: first + 2 ** (32 - prefix) - 1 };
 }
 
-const SECRET_REF = /^(aws-secretsmanager:arn:\S+|azure-keyvault:https:\/\/\S+)$/;
-
 /** Everything wrong with the ThinPrint settings for this spec, each naming its field. */
 export function thinprintSettingsProblems(spec: ClusterSpec, settings: ThinPrintNodeSettings | undefined): Problem[] {
   if (spec.profile.app !== 'thinprint') {
@@ -95,9 +94,8 @@ export function thinprintSettingsProblems(spec: ClusterSpec, settings: ThinPrint
     else if (!CIDR.test(cidr)) problems.push({ path: `thinprint.nodeSubnetCidrs[${i}]`, message: `"${cidr}" is not an IPv4 CIDR` });
   });
   const ref = settings?.clientKeysSecretRef;
-  if (ref !== undefined && !isUnresolved(ref) && !SECRET_REF.test(ref)) {
-    problems.push({ path: 'thinprint.clientKeysSecretRef', message: 'must be aws-secretsmanager:<arn> or azure-keyvault:<secret-url>' });
-  }
+  const refProblem = ref === undefined ? undefined : secretReferenceProblem(ref, 'thinprint-client-keys');
+  if (refProblem !== undefined) problems.push({ path: 'thinprint.clientKeysSecretRef', message: refProblem });
   return problems;
 }
 

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 import type { ReplacementNotice } from './context';
 import { PASSIVE_LEAVE_SECS } from './linux';
 import { WINDOWS } from './plan';

@@ -222,7 +222,7 @@ function Get-ImdsToken([string]$Resource) {
 }
 `;
 
-const SECRET_HELPER = `# Reads a secret reference (aws-secretsmanager:, azure-keyvault:, file:) as text.
+const SECRET_HELPER = `# Reads a secret reference (the schemes lib/contracts/secret-reference.ts lets a boot script read) as text.
 function Get-SecretText([string]$Ref) {
   $scheme, $target = $Ref -split ':', 2
   switch ($scheme) {
@@ -521,7 +521,7 @@ const GUARD_CONFIG_STEP = `Invoke-Step 'write the guard config' {
 `;
 
 /**
- * The guard runs under its service host (WinSW, see lib/guard/windows-service-host.ts), which answers the
+ * The guard runs under its service host (WinSW, see lib/guard/platform/windows/windows-service-host.ts), which answers the
  * Service Control Manager; the guard binary alone cannot (a service registered directly on it
  * fails to start with error 1053), so such a registration from an older boot script is replaced.
  * The app no longer depends on the guard service: with the dependency the SCM refuses to stop

@@ -7,7 +7,7 @@ import { compileFunction } from 'vm';
  * own (a "chunk") beside the guard's main bundle and, in the single executable, as a SEA asset.
  * The main bundle loads one when the code first imports it, so a guard on PostgreSQL never
  * evaluates or even holds the text of mysql2 or the AWS SDK, and `run` never loads commander:
- * code loaded once stays resident for the daemon's whole life (issue 12: ≤ 64 MB).
+ * code loaded once stays resident for the daemon's whole life (its budget: ≤ 64 MB resident).
  * Keys are chunk names, values the module specifiers the guard's sources import.
  */
 export const GUARD_CHUNKS = {

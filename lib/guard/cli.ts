@@ -1,18 +1,18 @@
 import type { Command as CommandType } from 'commander';
 import { readFileSync } from 'fs';
 import * as http from 'http';
-import { formatProblem, ValidationError } from '../core/problems';
+import { formatProblem, ValidationError } from '../problems/problems';
 import { DEFAULT_CONFIG_FILE, loadGuardConfig, type GuardConfig } from './config';
-import { systemClock } from './clock';
+import { systemClock } from './election/clock';
 import { createStore, runGuard } from './daemon';
 import { jsonLog } from './json-log';
 import { requireCommander } from './chunks';
-import { waitForMaintenance } from './maintenance';
-import { initAppDatabase } from './app-database-cli';
-import type { ClusterStatus } from './store';
+import { waitForMaintenance } from './election/maintenance';
+import { initAppDatabase } from './app/app-database-cli';
+import type { ClusterStatus } from './lease/store';
 import { GUARD_VERSION } from './version';
-import { registerWindowsCommands } from './windows-commands';
-import { GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
+import { registerWindowsCommands } from './platform/windows/windows-commands';
+import { GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 
 /** Where the CLI writes; injected so tests can capture output. */
 export interface CliIo {
@@ -81,7 +81,7 @@ function postStepDown(port: number): Promise<{ code: number; body: string }> {
 
 /** `run`: the daemon, until SIGTERM/SIGINT (Ctrl+C from the Windows service host). */
 async function runDaemon(c: GuardConfig): Promise<void> {
-  const log = jsonLog({ cluster: c.clusterName, node: c.nodeId });
+  const log = jsonLog({ cluster: c.clusterName, node: c.nodeId }, undefined, c.logLevel);
   const guard = await runGuard(c, log);
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'signal received');

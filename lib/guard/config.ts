@@ -1,10 +1,12 @@
 import * as os from 'os';
-import { databaseUrlProblem } from './database-url';
-import type { Problem } from '../core/problems';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { DEFAULT_GUARD_PORT } from '../spec/guard-endpoints';
-import { TIMING_KEY_NAMES } from '../spec/timing-names';
-import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './hook-config';
+import { databaseUrlProblem } from './lease/database-url';
+import type { Problem } from '../problems/problems';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { secretReferenceProblem } from '../contracts/secret-reference';
+import { DEFAULT_GUARD_PORT } from '../contracts/guard-endpoints';
+import { TIMING_KEY_NAMES } from '../contracts/timing-names';
+import type { LogLevel } from './log';
+import { APP_KEY_LIST, isAppHookKey, loadAppHookConfig, type AppHookConfig } from './app/hook-config';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
   deriveGuardTimings,
@@ -15,23 +17,21 @@ import {
   type HealthCheckTimings,
   type ServiceMode,
   watchdogSecs,
-} from '../spec/timing';
+} from '../contracts/timing';
 
 /**
  * Keys only the guard itself reads (the constructs never need to set them): the health
- * server's bind address. Everything else is the shared {@link GUARD_KEYS} contract.
+ * server's bind address and the log level. Everything else is the shared {@link GUARD_KEYS} contract.
  */
 export const GUARD_LOCAL_KEYS = {
   healthBind: 'health.bind',
+  logLevel: 'log.level',
 } as const;
 
 /** Every key a properties file may contain. */
 export const ALL_GUARD_KEYS: readonly string[] = [...Object.values(GUARD_KEYS), ...Object.values(GUARD_LOCAL_KEYS), ...APP_KEY_LIST];
 
 export const DEFAULT_CONFIG_FILE = '/etc/failover-guard/guard.properties';
-export const DEFAULT_HEALTH_PORT = DEFAULT_GUARD_PORT;
-
-export type { ServiceMode };
 
 /** How the guard runs the app. */
 export interface ServiceConfig {
@@ -67,12 +67,11 @@ export interface GuardConfig {
   readonly notifyCommand?: string;
   /** The profile's hooks and the app settings they read (hook-config.ts). */
   readonly app?: AppHookConfig;
+  /** `log.level`: `debug` logs one line per elector tick. @default 'info' */
+  readonly logLevel: LogLevel;
 }
 
 export type ConfigResult = { ok: true; config: GuardConfig } | { ok: false; problems: Problem[] };
-
-// Names timing problems by the config key that fixes them; defined in lib/spec/timing-names.ts.
-export { TIMING_KEY_NAMES };
 
 /** `health.port` → `FAILOVER_GUARD_HEALTH_PORT`. */
 export function envName(key: string): string {
@@ -139,13 +138,15 @@ const port = check(toNumber, 'must be a whole number', [Number.isInteger, 'must 
 const YES = ['y', 'yes', 'true', '1'];
 const NO = ['n', 'no', 'false', '0'];
 const yesNo = check((raw) => (YES.includes(raw.toLowerCase()) ? true : NO.includes(raw.toLowerCase()) ? false : undefined), 'must be Y or N');
+const LOG_LEVELS: readonly LogLevel[] = ['info', 'debug'];
+const logLevel = check((raw) => LOG_LEVELS.find((l) => l === raw.toLowerCase()), 'must be info or debug');
 const MODES: readonly ServiceMode[] = ['exec', 'systemd', 'windows-service'];
 const mode = check((raw) => MODES.find((m) => m === raw), 'must be exec, systemd or windows-service');
 const readyUrl = check((raw) => raw, 'must be http://… or tcp://host:port', [(s) => /^https?:\/\/\S+$/.test(s) || /^tcp:\/\/[^:/\s]+:\d+$/.test(s), 'must be http://… or tcp://host:port']);
-const passwordSource = matching(
-  /^(file:|env:|aws-secretsmanager:|azure-keyvault:https:\/\/)\S+$/,
-  'must be file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:https://…',
-);
+const passwordSource: Check<string> = (raw) => {
+  const problem = secretReferenceProblem(raw, 'database-password');
+  return problem ? bad(problem) : ok(raw);
+};
 const dbUrl: Check<string> = (raw) => {
   if (/:\/\/[^/@]*:[^/@]*@/.test(raw)) return bad('must not contain a password; use database.password-source');
   const problem = /\s/.test(raw) ? 'must not contain spaces' : databaseUrlProblem(raw);
@@ -235,7 +236,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
     });
   }
 
-  const healthPort = get(K.healthPort, port, DEFAULT_HEALTH_PORT);
+  const healthPort = get(K.healthPort, port, DEFAULT_GUARD_PORT);
   const healthBind = get(GUARD_LOCAL_KEYS.healthBind, matching(/^[0-9a-fA-F.:]+$/, 'must be an IP address'), '0.0.0.0');
   // Drain: explicit, else what the load balancer needs to see the node down (U·I + T), else
   // nothing to wait for.
@@ -252,6 +253,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
   const modeKey = { exec: K.serviceCommand, systemd: K.serviceUnit, 'windows-service': K.serviceName }[serviceMode];
   require(modeKey, ` when service.mode=${serviceMode}`);
   const notifyCommand = get(K.notifyCommand, nonEmpty);
+  const level = get(GUARD_LOCAL_KEYS.logLevel, logLevel, 'info');
 
   // The app's configuration: hooks and the app.* keys they read.
   // a startup timeout already named as bad is not checked against the hooks again
@@ -275,6 +277,7 @@ export function loadGuardConfig(text: string, env: NodeJS.ProcessEnv = {}, hostn
       service,
       notifyCommand,
       app: app.config,
+      logLevel: level,
     },
   };
 }

@@ -1,41 +1,46 @@
 import type { Server } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from './election/clock';
 import type { GuardConfig } from './config';
-import { Elector, type HealthSnapshot, type RoleChange } from './elector';
+import { Elector, type HealthSnapshot, type RoleChange } from './election/elector';
 import type { Log } from './log';
-import { ExecSupervisor } from './exec-supervisor';
+import { alive, ExecSupervisor } from './app/exec-supervisor';
 import { createHealthServer } from './health-server';
 import { GuardMetrics } from './metrics';
 import { runNotify } from './notify';
-import { defaultPasswordDeps, resolvePassword } from './password';
-import { PgLeaseStore } from './pg-store';
-import { MysqlLeaseStore } from './mysql-store';
-import { databaseKind, databaseUrlProblem } from './database-url';
-import { ValidationError } from '../core/problems';
-import { GUARD_KEYS } from '../spec/guard-settings';
-import { execWatchdogSecs } from '../spec/timing';
-import { SystemdNotifier } from './sd-notify';
-import { ServiceSupervisor, systemdControl, windowsServiceControl } from './service-supervisor';
-import type { LeaseStore, LeaseStoreProps } from './store';
-import type { Supervisor } from './supervisor';
+import { defaultPasswordDeps, resolvePassword } from './lease/password';
+import { APP_KEYS } from '../contracts/hook-settings';
+import { PgLeaseStore } from './lease/pg-store';
+import { MysqlLeaseStore } from './lease/mysql-store';
+import { databaseKind, databaseUrlProblem } from './lease/database-url';
+import { ValidationError } from '../problems/problems';
+import { GUARD_KEYS } from '../contracts/guard-settings';
+import { execWatchdogSecs } from '../contracts/timing';
+import { SystemdNotifier } from './platform/systemd/sd-notify';
+import { systemdControl } from './platform/systemd/systemd-control';
+import { windowsServiceControl } from './platform/windows/windows-service-control';
+import { ServiceSupervisor } from './app/service-supervisor';
+import type { LeaseStore, LeaseStoreProps } from './lease/store';
+import type { Supervisor } from './app/supervisor';
 import { GUARD_VERSION } from './version';
-import { urlIdentity } from './sql-session';
-import { HookRunner, withHooks } from './hooks';
-import { WindowsExecSupervisor } from './windows-exec-supervisor';
-import { WindowsServiceWatch } from './windows-app-watch';
+import { urlIdentity } from './lease/sql-session';
+import { HookRunner, withHooks } from './app/hooks';
+import { WindowsExecSupervisor } from './platform/windows/windows-exec-supervisor';
+import { WindowsServiceWatch } from './platform/windows/windows-app-watch';
+import { claimInstanceFile, newInstanceId } from './lease/holder-identity';
 
 /**
  * The lease store for `database.url`, the one factory behind run, status, init-db and
  * maintenance: `postgres://`/`postgresql://` → PostgreSQL, `mysql://`/`mariadb://` → MySQL or
  * MariaDB. Anything else is a config problem naming the key (exit 2).
  */
-export function createStore(config: GuardConfig, log?: Log): LeaseStore {
+export function createStore(config: GuardConfig, log?: Log, identity: { instance?: string; predecessor?: string } = {}): LeaseStore {
   const deps = defaultPasswordDeps();
   return createLeaseStore({
     appUser: config.app?.database ? urlIdentity(config.app.database.url).user : undefined,
     log,
+    ...identity,
     url: config.databaseUrl ?? '',
     cluster: config.clusterName,
     node: config.nodeId,
@@ -89,7 +94,7 @@ export function createSupervisor(config: GuardConfig, log: Log, clock: Clock = s
 }
 
 /** The profile's hooks (before start, after ready) around the supervisor, when the config has any. */
-export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): Supervisor {
+export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log, instance: string): Supervisor {
   const app = config.app;
   if (!app) return inner;
   const deps = defaultPasswordDeps();
@@ -101,10 +106,11 @@ export function withAppHooks(inner: Supervisor, config: GuardConfig, log: Log): 
       new HookRunner({
         cluster: config.clusterName,
         node: config.nodeId,
+        instance,
         app,
         masterUrl: config.databaseUrl,
         masterPassword: () => resolvePassword(config.passwordSource, deps),
-        appPassword: () => resolvePassword(app.database?.passwordSource, deps),
+        appPassword: () => resolvePassword(app.database?.passwordSource, deps, APP_KEYS.passwordSource),
         log,
         queryTimeoutSecs: Math.max(config.timings.queryTimeoutSecs, 5),
       }),
@@ -136,7 +142,10 @@ export interface RunningGuard {
  */
 export async function runGuard(config: GuardConfig, log: Log, clock: Clock = systemClock, env: NodeJS.ProcessEnv = process.env): Promise<RunningGuard> {
   const base = createSupervisor(config, log, clock);
-  const supervisor = withAppHooks(base, config, log);
+  // one identity for this process's lease and the hooks that run under it
+  const instance = newInstanceId();
+  const supervisor = withAppHooks(base, config, log, instance);
+  const predecessor = config.enabled ? claimInstanceFile(pidFilePath(config).replace(/\.pid$/, '.instance'), instance, alive) : undefined;
   await supervisor.cleanup();
   // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 pings from this event loop.
   const notifier = new SystemdNotifier({ env, log });
@@ -146,7 +155,7 @@ export async function runGuard(config: GuardConfig, log: Log, clock: Clock = sys
 
   if (!config.enabled) return runStandalone(config, supervisor, log, notify, notifier, clock);
 
-  const store = createStore(config, log);
+  const store = createStore(config, log, { instance, predecessor });
   // the elector is built below; the gauges are read only on a scrape, once it exists
   const metrics = new GuardMetrics(() => store.statements, {
     duplicateNodeId: () => store.duplicateNodeId !== undefined,

@@ -1,7 +1,7 @@
 import * as http from 'http';
-import type { HealthSnapshot } from './elector';
+import type { HealthSnapshot } from './election/elector';
 import { METRICS_CONTENT_TYPE, type GuardMetrics } from './metrics';
-import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../spec/guard-endpoints';
+import { GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 
 export interface HealthServerProps {
   /** From memory only: no database statement per probe. */

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
-import type { RoleChange } from './elector';
-import type { Role } from './store';
-import { GUARD_HEALTH_PATH } from '../spec/guard-endpoints';
+import type { RoleChange } from './election/elector';
+import type { Role } from './election/roles';
+import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
 
 const ROLES: readonly Role[] = ['passive', 'starting', 'active', 'draining', 'fenced', 'backoff', 'maintenance', 'standalone', 'stopped'];
 const RENEW_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
@@ -40,7 +40,7 @@ function procStatus(): { rssBytes?: number; virtualBytes?: number; maxFds?: numb
  * The guard's Prometheus metrics, written by hand rather than with a client library: the guard's
  * own families plus the `process_*` and `nodejs_*` ones operators watch the footprint with (the
  * names prom-client's default metrics use). A client library cost ≈9 MB of resident memory in a
- * daemon whose budget is 64 MB (issue 12); this keeps a few numbers and renders them on scrape.
+ * daemon whose budget is 64 MB; this keeps a few numbers and renders them on scrape.
  * Nothing is allocated per /health probe: probe counts are two integers.
  */
 export class GuardMetrics {

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import type { Log } from './log';
-import type { RoleChange } from './elector';
+import type { RoleChange } from './election/elector';
 
 /** Env for notify.command: the event, term, node and cluster (no secrets). */
 export function notifyEnv(change: RoleChange, cluster: string, node: string): Record<string, string> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, pathToString, type Problem } from '../core/problems';
+import { ValidationError, pathToString, type Problem } from '../problems/problems';
 import { portSchema, profileSchema, sharedItemSchema, type AppProfile } from './profile';
 import {
   DEFAULT_FAIL_OVER_INTERVAL_SECS,
@@ -8,26 +8,46 @@ import {
   serviceModeFor,
   timingProblems,
   type GuardTimings,
-} from './timing';
-import { DEFAULT_GUARD_PORT } from './guard-endpoints';
-import { specTimingPaths } from './timing-names';
-import { defaultStartupTimeoutSecs, hookTimeoutProblems } from './hook-settings';
+} from '../contracts/timing';
+import { DEFAULT_GUARD_PORT } from '../contracts/guard-endpoints';
+import { specTimingPaths } from '../contracts/timing-names';
+import { defaultStartupTimeoutSecs, hookTimeoutProblems } from '../contracts/hook-settings';
+import { secretReferenceProblem, type SecretPlace } from '../contracts/secret-reference';
 
 const positiveSecs = z.number().positive('must be > 0');
 
-/** The guard's timings; only L is usually set, the rest derive from it (see deriveGuardTimings). */
+/**
+ * The guard's timings; only L is usually set. The others are derived by deriveGuardTimings (from
+ * L and the profile's service mode) and every combination is checked by timingProblems, so the
+ * formulas live there, not here.
+ */
 const guardSchema = z.object({
-  /** L, PaperCut's `high-availability-guard.fail-over-interval-secs`. @default 30 */
+  /** L: the lease TTL, PaperCut's `high-availability-guard.fail-over-interval-secs`. @default 30 */
   failOverIntervalSecs: z.number().min(5, 'must be ≥ 5').max(3600, 'must be ≤ 3600').default(DEFAULT_FAIL_OVER_INTERVAL_SECS),
-  /** Covers the profile's hooks and the app's start. @default 300 plus the profile hooks' timeouts (PaperCut: 1020) */
+  /**
+   * After winning the lease the app must be ready within this time; it covers the profile's hooks too.
+   * @default - {@link defaultStartupTimeoutSecs} of the profile's hooks
+   */
   startupTimeoutSecs: z.number().int().min(1, 'must be ≥ 1').optional(),
-  /** R. @default max(1, L/10) */
+  /**
+   * R: how often the active node renews and passive nodes poll.
+   * @default - derived from L by {@link deriveGuardTimings}
+   */
   renewPeriodSecs: z.number().min(0.2, 'must be ≥ 0.2').optional(),
-  /** Q. @default R/2 */
+  /**
+   * Q: timeout of one lease statement.
+   * @default - derived from R by {@link deriveGuardTimings}
+   */
   queryTimeoutSecs: positiveSecs.optional(),
-  /** D. @default max(L/2, R + 2Q) */
+  /**
+   * D: past this, counted from the last successful renew, the node fences itself.
+   * @default - derived from L, R, Q and the service mode by {@link deriveGuardTimings}
+   */
   renewDeadlineSecs: positiveSecs.optional(),
-  /** S. @default min(60, L − D − 1) */
+  /**
+   * S: cap of a planned, graceful stop of the app (a fence kills at once, never waits for it).
+   * @default - {@link deriveGuardTimings}
+   */
   stopTimeoutSecs: positiveSecs.optional(),
   /** Port of the guard's /health, /live, /metrics. @default 9180 */
   port: z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(DEFAULT_GUARD_PORT),
@@ -45,10 +65,12 @@ const healthCheckSchema = z.object({
   unhealthyThreshold: z.number().int().min(1, 'must be ≥ 1').max(10, 'must be ≤ 10').default(2),
 });
 
-/** Secret references are cloud-qualified so the guard knows how to fetch them. */
-const secretRefSchema = z
-  .string()
-  .regex(/^(aws-secretsmanager|azure-keyvault|env|file):.+/, 'must start with aws-secretsmanager:, azure-keyvault:, env: or file:');
+/** A secret reference for one place (lib/contracts/secret-reference.ts says which schemes work where). */
+const secretRefSchema = (place: SecretPlace) =>
+  z.string().superRefine((ref, ctx) => {
+    const problem = secretReferenceProblem(ref, place);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const databaseSchema = z.object({
   /** @default 'postgres' */
@@ -68,7 +90,7 @@ const databaseSchema = z.object({
       port: z.number().int().min(1).max(65535).optional(),
       username: z.string().min(1, 'must not be empty'),
       /** Where the password lives, e.g. `aws-secretsmanager:arn:…` or `azure-keyvault:https://…`. */
-      passwordSecretRef: secretRefSchema,
+      passwordSecretRef: secretRefSchema('database-password'),
     })
     .optional(),
 });
@@ -78,8 +100,8 @@ const storageSchema = z.object({
   kind: z.enum(['nfs', 'smb']).optional(),
   /** Share quota (Azure premium shares start at 100). @default 100 */
   sizeGb: z.number().int().min(100, 'must be ≥ 100').default(100),
-  /** SMB user/password secret; required for SMB on Linux (no domain join to lean on). */
-  credentialsSecretRef: secretRefSchema.optional(),
+  /** SMB user/password secret (`file:`, `aws-secretsmanager:` or `azure-keyvault:`, read by the boot script); required for SMB on Linux (no domain join to lean on). */
+  credentialsSecretRef: secretRefSchema('smb-credentials').optional(),
 });
 
 const loadBalancerSchema = z.object({
@@ -130,6 +152,7 @@ export interface ClusterSpec {
   readonly nodeCount: number;
   readonly ports: AppProfile['ports'];
   readonly sharedItems: AppProfile['sharedItems'];
+  /** The timings as {@link deriveGuardTimings} resolved them, the guard's port and its drain time ({@link drainSecs}). */
   readonly guard: GuardTimings & { readonly port: number; readonly drainSecs: number };
   readonly healthCheck: z.output<typeof healthCheckSchema>;
   readonly database: Omit<z.output<typeof databaseSchema>, 'name'> & { readonly name: string };
@@ -141,7 +164,7 @@ export interface ClusterSpec {
 
 /** Spec paths under which the guard timing invariants are reported. */
 const TIMING_PATHS = specTimingPaths();
-const HOOK_TIMEOUT_PATHS = { startup: 'guard.startupTimeoutSecs', hook: (phase: string, i: number) => `profile.hooks.${phase}[${i}].timeoutSecs` };
+const HOOK_TIMEOUT_PATHS = { startup: TIMING_PATHS.startupTimeoutSecs, hook: (phase: string, i: number) => `profile.hooks.${phase}[${i}].timeoutSecs` };
 
 /**
  * Parses and resolves a cluster spec. Throws one ValidationError listing every problem with

@@ -1,5 +1,5 @@
 import { profileSchema, type AppProfile, type AppProfileInput } from './profile';
-import { ValidationError, pathToString } from '../core/problems';
+import { ValidationError, pathToString } from '../problems/problems';
 
 export type CustomProfileOptions = Omit<AppProfileInput, 'app' | 'failoverMode' | 'deleteOnClone' | 'sharedItems'> &
   Partial<Pick<AppProfileInput, 'failoverMode' | 'deleteOnClone' | 'sharedItems'>>;

@@ -5,6 +5,7 @@
  * Prints a live timeline and, per event, failover time and client-visible downtime.
  */
 import { Command } from 'commander';
+import { secretReferenceForms } from '../../lib/contracts/secret-reference';
 import { DrillEnv } from '../../test/harness/drill-env';
 import type { Mode } from '../../test/harness/haproxy';
 import { intArg, modeArg, parseArgs } from './cli';
@@ -18,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--faults <list>', 'comma-separated: crash,pause,guard-kill,step-down (also db-restart,db-stop,maintenance,partition)', DRILL_FAULTS.join(','))
     .option('--mode <mode>', 'HAProxy mode: tcp or http', modeArg, 'tcp' as Mode)
     .option('--database-url <url>', 'a real PostgreSQL (postgres://user@host:5432/db, no password) instead of the embedded one')
-    .option('--password-source <src>', 'with --database-url: file:PATH, env:NAME, aws-secretsmanager:ARN or azure-keyvault:URL')
+    .option('--password-source <src>', `with --database-url: ${secretReferenceForms('database-password')}`)
     .exitOverride();
   const o = parseArgs<{ leaseSecs: number; nodes: number; faults: string; mode: Mode; databaseUrl?: string; passwordSource?: string }>(program, argv);
   if (!o) return 2;

@@ -2,12 +2,13 @@ import { createHash } from 'crypto';
 import type { Construct } from 'constructs';
 import { AwsAppServers, HANDOVER_HOOK_NAME, withInstallCommands, type AwsAppServersProps } from '../../lib/aws/aws-app-servers';
 import { EC2_USER_DATA_MAX_BYTES } from '../../lib/aws/aws-node-template';
-import { userDataBytes } from '../../lib/core/user-data';
+import { userDataBytes } from '../../lib/synth/user-data';
 import { AwsDatabase } from '../../lib/aws/aws-database';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';
 import { AwsSharedStorage } from '../../lib/aws/aws-shared-storage';
-import { GUARD_KEYS, guardSettings, papercut, type ClusterSpec } from '../../lib/spec';
+import { GUARD_KEYS, guardSettings } from '../../lib/contracts/guard-settings';
+import { papercut, type ClusterSpec } from '../../lib/spec';
 import { all, errorOf, FIXTURE_BINARY, NET, one, papercutSpec, synth } from './aws-test-support';
 
 const SMB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-AbCdEf';
@@ -156,7 +157,7 @@ describe('AwsAppServers', () => {
   });
 });
 
-describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)', () => {
+describe('AwsAppServers: apply order, rolling updates, user data size', () => {
   it('the group waits for the guard object, the role policy and the EFS mount targets (nothing in the user data refers to them)', () => {
     // given / when
     const json = synth((s) => build(s, papercutSpec()));
@@ -216,7 +217,7 @@ describe('AwsAppServers: apply order, rolling updates, user data size (issue 14)
   });
 });
 
-describe('AwsAppServers: tag limits at synth (issue 14)', () => {
+describe('AwsAppServers: tag limits at synth', () => {
   it.each([
     ['49 tags (AWS allows 50 per resource, two are ours)', { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v'])) }, 'spec.tags'],
     ['a reserved aws: key', { tags: { 'aws:owner': 'x' } }, 'spec.tags.aws:owner'],

@@ -1,5 +1,6 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { AwsDatabase, databaseUrl, parameterGroupFamily } from '../../lib/aws/aws-database';
+import { databaseUrl } from '../../lib/contracts/database-url';
+import { AwsDatabase, parameterGroupFamily } from '../../lib/aws/aws-database';
 import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support';
 import { papercut, parseClusterSpec } from '../../lib/spec';
 

@@ -93,7 +93,7 @@ describe('AWS example stacks', () => {
   });
 });
 
-describe('AWS example stacks: how the app gets installed (issue 14)', () => {
+describe('AWS example stacks: how the app gets installed', () => {
   it('aws-papercut installs PaperCut (installer URL as a variable) before the boot script checks for pc-app-server.service', () => {
     expectPaperCutInstalledBeforeCheck(synthPaperCut());
   });

@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { awsIdProblems, awsName, secretsManagerArn, subnetProblems } from '../../lib/aws/aws-support';
-import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
+import { awsIdProblems, awsName, subnetProblems } from '../../lib/aws/aws-support';
+import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 
 describe('aws support', () => {
   it('escapeTemplateLiterals escapes ${ and %{ but keeps cdktf reference tokens', () => {
@@ -43,10 +43,5 @@ describe('aws support', () => {
     expect(awsIdProblems('vpcId', 'subnet-0aaaaaaaaaaaaaaa1', 'vpc')).toHaveLength(1);
     expect(awsIdProblems('vpcId', 'vpc-0123456789abcdef0', 'vpc')).toEqual([]);
     expect(awsIdProblems('vpcId', token, 'vpc')).toEqual([]);
-  });
-
-  it('secretsManagerArn', () => {
-    expect(secretsManagerArn('aws-secretsmanager:arn:x')).toBe('arn:x');
-    expect(secretsManagerArn('env:X')).toBeUndefined();
   });
 });

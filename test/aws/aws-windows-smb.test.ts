@@ -8,7 +8,8 @@ import { AwsAppServers } from '../../lib/aws/aws-app-servers';
 import { AwsDatabase } from '../../lib/aws/aws-database';
 import { AwsGuardAsset } from '../../lib/aws/aws-guard-asset';
 import { AwsLoadBalancer } from '../../lib/aws/aws-load-balancer';
-import { AwsSharedStorage, CLUSTER_TAG } from '../../lib/aws/aws-shared-storage';
+import { CLUSTER_TAG } from '../../lib/spec/tags';
+import { AwsSharedStorage } from '../../lib/aws/aws-shared-storage';
 import { papercut, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
 import { all, FIXTURE_BINARY, NET, one, synth } from './aws-test-support';
 

@@ -1,5 +1,5 @@
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
-import { escapeTemplateLiterals } from '../../lib/core/terraform-template';
+import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { createHash } from 'crypto';
@@ -145,7 +145,7 @@ describe('AzureAppServers', () => {
   });
 });
 
-describe('AzureAppServers: rolling upgrades, SSH keys, custom data size (issue 14)', () => {
+describe('AzureAppServers: rolling upgrades, SSH keys, custom data size', () => {
   it('rolls a new model out by itself: surge new VMs first, old ones get a Terminate notice long enough to hand over', () => {
     // given / when
     let nodes!: AzureAppServers;
@@ -216,7 +216,7 @@ describe('AzureAppServers: deploy review', () => {
   });
 });
 
-describe('AzureAppServers: tag limits at synth (issue 14)', () => {
+describe('AzureAppServers: tag limits at synth', () => {
   it.each([
     ['50 tags (Azure allows 50 per resource, one is ours)', { tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }, 'spec.tags'],
     ['a tag name with a slash', { tags: { 'cost/center': 'x' } }, 'spec.tags.cost/center'],

@@ -158,7 +158,7 @@ describe('AzureDatabase', () => {
       ['the standby in the primary zone', { zone: '2', standbyZone: '2' }, 'standbyZone'],
       [
         'an AWS secret for an existing database',
-        { spec: paperCutSpec({ database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'aws-secretsmanager:arn:aws:x' } } }) },
+        { spec: paperCutSpec({ database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' } } }) },
         'spec.database.existing.passwordSecretRef',
       ],
     ];
@@ -172,7 +172,7 @@ describe('AzureDatabase', () => {
   });
 });
 
-describe('AzureDatabase after an HA failover (issue 14)', () => {
+describe('AzureDatabase after an HA failover', () => {
   it.each(['postgres', 'mysql'] as const)('%s: an apply leaves the zones where Azure moved them (ignore_changes)', (engine) => {
     // given / when
     const { json } = synth((s) => new AzureDatabase(s, 'db', base({ spec: paperCutSpec({ database: { engine } }) })));

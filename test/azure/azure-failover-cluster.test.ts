@@ -311,7 +311,7 @@ describe('AzureFailoverCluster: deploy review', () => {
   });
 });
 
-describe('AzureFailoverCluster file private DNS zone (issue 14)', () => {
+describe('AzureFailoverCluster file private DNS zone', () => {
   it('needs filePrivateDnsZoneId or createFilePrivateDnsZone, named as the cluster calls them', () => {
     expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ createFilePrivateDnsZone: undefined })))).toThrow(/- filePrivateDnsZoneId: required: .*, or set createFilePrivateDnsZone: true/);
   });

@@ -1,11 +1,11 @@
 import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
-import { guardSettings } from '../../lib/spec';
+import { guardSettings } from '../../lib/contracts/guard-settings';
 import type { AddressInfo } from 'net';
 import { AzureAppServers } from '../../lib/azure/azure-app-servers';
 import { createHealthServer } from '../../lib/guard/health-server';
 import { GuardMetrics } from '../../lib/guard/metrics';
-import type { HealthSnapshot } from '../../lib/guard/elector';
-import { GUARD_LIVE_PATH } from '../../lib/spec/guard-endpoints';
+import type { HealthSnapshot } from '../../lib/guard/election/elector';
+import { GUARD_LIVE_PATH } from '../../lib/contracts/guard-endpoints';
 import { PLACEMENT, SSH_KEYS, onlyResource, paperCutSpec, subnetId, synth } from './helpers';
 
 const DB = { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' };

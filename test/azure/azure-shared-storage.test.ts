@@ -122,7 +122,7 @@ describe('AzureSharedStorage', () => {
   });
 });
 
-describe('AzureSharedStorage private DNS zone: an existing one, a new one only on request (issue 14)', () => {
+describe('AzureSharedStorage private DNS zone: an existing one, a new one only on request', () => {
   it('with neither an existing zone nor createPrivateDnsZone it refuses, naming privateDnsZoneId (a network links to one privatelink.file zone only)', () => {
     expect(() => synth((s) => new AzureSharedStorage(s, 'files', base({ createPrivateDnsZone: undefined })))).toThrow(propError('AzureSharedStorage', 'privateDnsZoneId'));
   });

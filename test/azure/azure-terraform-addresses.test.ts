@@ -7,7 +7,7 @@ import { FIXTURE_BINARY } from './helpers';
  * The Terraform address of every resource AzureFailoverCluster creates (`<type>.<construct path + hash>`).
  * A renamed class or member must not move one: a changed address makes `cdktf deploy` destroy
  * and recreate the user's share or database. The snapshot was written by the code before the
- * AzureFileShare/AzureGuardBlob/AzureAlerts renames; an intended address change needs a
+ * Azure classes were renamed to their AWS twins' names; an intended address change needs a
  * migration note (and `terraform state mv`) before the snapshot is updated. (No AWS construct
  * id or class was renamed; the AWS example stack snapshot guards its addresses.)
  */

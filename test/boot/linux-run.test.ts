@@ -237,7 +237,7 @@ describe('Linux boot script, executed', () => {
   });
 });
 
-describe('Linux boot script, first boot on a real image (issue 14)', () => {
+describe('Linux boot script, first boot on a real image', () => {
   it('fails at once, naming imageId and installCommands, when the app service is not installed; changes nothing', () => {
     // given: a stock image (no pc-app-server.service)
     const root = box.node('a', INSTALL, papercutTree('a'));
@@ -352,7 +352,7 @@ describe('Linux boot script, first boot on a real image (issue 14)', () => {
   });
 });
 
-describe('Linux boot script, Azure replacement notice (issue 14)', () => {
+describe('Linux boot script, Azure replacement notice', () => {
   it('on a Terminate scheduled event for this VM the watcher steps down, stops the guard, then approves the event', () => {
     // given: a node booted with the scale set's termination notification
     const root = box.node('a', INSTALL, papercutTree('a'));

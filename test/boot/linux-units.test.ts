@@ -1,6 +1,6 @@
-/** The guard unit and the app drop-in the Linux boot script installs (issue 12: systemd mode). */
+/** The guard unit and the app drop-in the Linux boot script installs (systemd mode). */
 import { guardUnits } from '../../lib/boot/linux';
-import { appDropInSettings, guardUnitSettings } from '../../lib/guard/unit-contract';
+import { appDropInSettings, guardUnitSettings } from '../../lib/guard/platform/systemd/unit-contract';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, SHA } from '../harness/boot-contexts';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync } from 'fs';
 import { renderLinuxBootScript, type BootContext } from '../../lib/boot';
-import { userDataBytes } from '../../lib/core/user-data';
+import { userDataBytes } from '../../lib/synth/user-data';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec, SHA, type LinuxVariant } from '../harness/boot-contexts';
 
@@ -126,9 +126,9 @@ describe('renderLinuxBootScript', () => {
   });
 
   it('refuses SMB on Linux without a credentials secret', () => {
-    const spec = parseClusterSpec({ name: 'print', profile: papercut(), storage: { kind: 'smb', credentialsSecretRef: 'env:X' } });
-    const ctx: BootContext = { ...linuxContext('smb-aws', SHA), share: { kind: 'smb', address: '//fs/share' } };
-    expect(() => renderLinuxBootScript(spec, ctx)).toThrow('share.credentialsSecretRef: must be aws-secretsmanager:<arn>, azure-keyvault:<secret-url> or file:<absolute path>');
+    const spec = parseClusterSpec({ name: 'print', profile: papercut(), storage: { kind: 'smb', credentialsSecretRef: 'file:/etc/smb.json' } });
+    const ctx: BootContext = { ...linuxContext('smb-aws', SHA), share: { kind: 'smb', address: '//fs/share', credentialsSecretRef: 'env:X' } };
+    expect(() => renderLinuxBootScript(spec, ctx)).toThrow('share.credentialsSecretRef: must be file:<absolute path>, aws-secretsmanager:<arn> or azure-keyvault:<secret-url>; env: cannot work here');
   });
 
   it('refuses a share kind the spec does not use and an extra setting that overrides the spec', () => {

@@ -1,7 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
 import { coveringNetwork, thinprintSettingsProblems } from '../../lib/boot/thinprint-windows';
 import { renderWindowsDnsNodeScript } from '../../lib/boot/windows';
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { SHA } from '../harness/boot-contexts';
 import { powershellSyntaxErrors } from '../harness/powershell-syntax';
@@ -134,7 +134,7 @@ describe('ThinPrint node configuration (PowerShell)', () => {
     ['thinprint.nodeSubnetCidrs[1]: "10.0.2.0" is not an IPv4 CIDR', () => renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['10.0.1.0/24', '10.0.2.0'] })],
     ['thinprint.nodeSubnetCidrs[0]: must be a literal CIDR', () => renderWindowsDnsNodeScript(dnsSpec(), { nodeSubnetCidrs: ['${TfToken[TOKEN.1]}'] })],
     ['thinprint.nodeSubnetCidrs: only for clusterMode "dns-multicast"', () => renderWindowsBootScript(guardSpec(), { ...azureGuardContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } })],
-    ['thinprint.clientKeysSecretRef: must be aws-secretsmanager', () => renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: 'file:C:\\keys.json', nodeSubnetCidrs: ['10.0.1.0/24'] })],
+    ['thinprint.clientKeysSecretRef: must be file:<absolute path>, aws-secretsmanager:<arn> or azure-keyvault:<secret-url>; env:', () => renderWindowsDnsNodeScript(dnsSpec(), { clientKeysSecretRef: 'env:TP_KEYS', nodeSubnetCidrs: ['10.0.1.0/24'] })],
   ])('refuses bad settings: %s', (expected, render) => {
     let error: unknown;
     try {

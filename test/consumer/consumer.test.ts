@@ -15,8 +15,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { join } from 'path';
 import * as ts from 'typescript';
-import { sha256OfFile } from '../../lib/core/guard-binary';
-import { guardBinary } from '../../lib/core/guard-build';
+import { sha256OfFile } from '../../lib/synth/guard-binary';
+import { guardBinary } from '../../lib/synth/guard-build';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
 import { type CombinationRun, combinations, figures, inPool, packOnce, ROOT, runCombination } from './combinations';
 import { documentedCdktn, installedVersion, installLinePackages, readmeFiles, run } from './consumer-project';

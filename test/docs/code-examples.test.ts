@@ -6,6 +6,7 @@
  * program for all blocks, checked block by block (the sources only as far as the blocks use them),
  * so this costs seconds; test/consumer does the same against the packed package.
  * Also: every relative link of those pages points at a file (and heading) that exists.
+ * @tier unit (it starts no program: consumer-project gives it only the compiler options)
  */
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join, normalize } from 'path';

@@ -1,5 +1,5 @@
 /**
- * The Linux single executable, built the way synth builds it (lib/core/guard-build.ts, into the
+ * The Linux single executable, built the way synth builds it (lib/synth/guard-build.ts, into the
  * test cache), runs on its own: version, config validation, and an election against a real
  * PostgreSQL. The first build fetches the pinned Node runtime with `npm pack`; later runs hit
  * the cache unless the guard's sources changed.
@@ -9,7 +9,7 @@ import { createHash } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { guardBinary, SERVICE_HOST_PACKAGE } from '../../lib/core/guard-build';
+import { guardBinary, SERVICE_HOST_PACKAGE } from '../../lib/synth/guard-build';
 import { ActiveChecker, activeNodes, GuardNode } from '../harness/guard-cluster';
 import { waitFor } from '../harness/wait';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';

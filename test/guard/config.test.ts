@@ -46,6 +46,15 @@ describe('loadGuardConfig', () => {
     expect(r.config.service).toMatchObject({ mode: 'exec', command: 'node app.js', stopTimeoutSecs: 2 });
   });
 
+  it('reads log.level (default info), overridable by FAILOVER_GUARD_LOG_LEVEL, and names the key of a bad value', () => {
+    // when / then
+    expect(loadGuardConfig(base, {}, 'host')).toMatchObject({ ok: true, config: { logLevel: 'info' } });
+    expect(loadGuardConfig(`${base}\nlog.level=debug\n`, {}, 'host')).toMatchObject({ ok: true, config: { logLevel: 'debug' } });
+    expect(loadGuardConfig(base, { FAILOVER_GUARD_LOG_LEVEL: 'DEBUG' }, 'host')).toMatchObject({ ok: true, config: { logLevel: 'debug' } });
+    const bad = loadGuardConfig(`${base}\nlog.level=trace\n`, {}, 'host');
+    expect(bad.ok ? [] : bad.problems).toEqual([{ path: 'log.level', message: 'must be info or debug' }]);
+  });
+
   it('defaults node.id to the host name', () => {
     const r = loadGuardConfig(base.replace('node.id=node-a\n', ''), {}, 'ip-10-0-0-1.ec2.internal');
     expect(r.ok && r.config.nodeId).toBe('ip-10-0-0-1.ec2.internal');
@@ -151,7 +160,7 @@ describe('loadGuardConfig', () => {
   });
 });
 
-describe('loadGuardConfig watchdog (issue 12)', () => {
+describe('loadGuardConfig watchdog', () => {
   const text = ['cluster.name=print', 'node.id=a', 'database.url=postgres://u@db/x', 'high-availability-guard.fail-over-interval-secs=6', 'service.stop-timeout-secs=2', 'service.command=node app.js'].join('\n');
 
   it("rejects a unit WatchdogSec longer than the timings' watchdog W, naming it", () => {

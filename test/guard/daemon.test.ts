@@ -2,16 +2,16 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadGuardConfig } from '../../lib/guard/config';
-import { ValidationError } from '../../lib/core/problems';
+import { ValidationError } from '../../lib/problems/problems';
 import { createStore, runGuard } from '../../lib/guard/daemon';
-import { MysqlLeaseStore } from '../../lib/guard/mysql-store';
-import { PgLeaseStore } from '../../lib/guard/pg-store';
+import { MysqlLeaseStore } from '../../lib/guard/lease/mysql-store';
+import { PgLeaseStore } from '../../lib/guard/lease/pg-store';
 import { DEMO_APP } from '../harness/guard-cluster';
 import { httpGet } from '../harness/health';
 import { waitFor } from '../harness/wait';
 import { freePort } from '../harness/ports';
 import { notifySocket } from '../harness/notify-socket';
-import { systemClock } from '../../lib/guard/clock';
+import { systemClock } from '../../lib/guard/election/clock';
 
 import { silent } from '../harness/silent-log';
 

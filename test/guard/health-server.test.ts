@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'net';
 import { createHealthServer, isLoopback } from '../../lib/guard/health-server';
 import { GuardMetrics } from '../../lib/guard/metrics';
-import type { HealthSnapshot } from '../../lib/guard/elector';
+import type { HealthSnapshot } from '../../lib/guard/election/elector';
 
 describe('health server', () => {
   let snap: HealthSnapshot = { cluster: 'c', node: 'a', role: 'active', term: 2, holder: 'a', ready: true, leaseRemainingMs: 5000, appUnconfirmed: false, healthy: true };
@@ -31,7 +31,7 @@ describe('health server', () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('failover_guard_db_statements_total 7');
     expect(text).toMatch(/failover_guard_health_probes_total\{code="200"\} \d/);
-    // the process footprint, for operators (issue 12)
+    // the process footprint, for operators
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
     expect(text).toMatch(/^process_cpu_seconds_total [\d.]+$/m);

@@ -17,4 +17,17 @@ describe('jsonLog', () => {
     jsonLog({}, (l) => lines.push(l)).error(circular, 'x');
     expect(JSON.parse(lines[0])).toMatchObject({ level: 50, msg: 'x', logError: 'fields not serializable' });
   });
+
+  it('writes debug lines (pino level 20) only at level debug; by default the logger has no debug', () => {
+    // given
+    const lines: string[] = [];
+    const quiet = jsonLog({}, (l) => lines.push(l));
+    const verbose = jsonLog({}, (l) => lines.push(l), 'debug');
+    // when
+    quiet.debug?.({ term: 1 }, 'tick');
+    verbose.debug?.({ term: 2 }, 'tick');
+    // then
+    expect(quiet.debug).toBeUndefined();
+    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 20, term: 2, msg: 'tick' })]);
+  });
 });

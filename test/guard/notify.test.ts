@@ -1,3 +1,4 @@
+/** notify.command run for real by the guard (a shell command). @tier process */
 import { existsSync, mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';

@@ -15,7 +15,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
-import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
 import { bundleGuard } from './guard-bundle';
 import { DEMO_APP, parseLogLines } from './guard-cluster';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';
@@ -58,7 +58,7 @@ export function nodeSpec(leaseSecs: number): ClusterSpec {
       serviceName: APP_UNIT,
       readiness: { kind: 'http', url: `http://127.0.0.1:${APP_PORT}/` },
     }),
-    // a long startup timeout: an app crash must be noticed by the guard, not by this timeout (defect 3)
+    // a long startup timeout: an app crash must be noticed by the guard, not by this timeout
     guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT },
     // the spec wants T < I; HAProxy checks with inter 1s, timeout 1s
     healthCheck: { intervalSecs: CHECK.intervalSecs, timeoutSecs: 0.9, healthyThreshold: CHECK.healthyThreshold, unhealthyThreshold: CHECK.unhealthyThreshold },

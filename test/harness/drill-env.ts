@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { deriveGuardTimings, type GuardTimings } from '../../lib/spec/timing';
+import { deriveGuardTimings, type GuardTimings } from '../../lib/contracts/timing';
 import { bundleGuard } from './guard-bundle';
 import { GuardNode } from './guard-cluster';
 import { CHECK, Haproxy, haproxyProblems, type Mode } from './haproxy';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/guard/clock';
+import type { Clock } from '../../lib/guard/election/clock';
 
 /** Lets pending promise callbacks run (a few macrotask turns of the real event loop). */
 export async function flush(): Promise<void> {

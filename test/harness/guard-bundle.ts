@@ -1,5 +1,5 @@
 import { join } from 'path';
-import { bundleGuard as buildGuardBundle } from '../../lib/core/guard-build';
+import { bundleGuard as buildGuardBundle } from '../../lib/synth/guard-build';
 
 /**
  * Bundles apps/failover-guard.ts once into `outDir` as the single executable carries it: the

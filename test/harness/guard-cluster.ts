@@ -5,8 +5,8 @@
 import { spawnSync, type ChildProcess } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
-import type { GuardTimings } from '../../lib/spec/timing';
+import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
+import type { GuardTimings } from '../../lib/contracts/timing';
 import type { TestDatabase } from './database';
 import type { CHECK } from './haproxy';
 import { httpGet, type HealthAnswer } from './health';

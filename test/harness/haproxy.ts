@@ -6,7 +6,7 @@ import * as dgram from 'dgram';
 import { type ChildProcess, execFileSync } from 'child_process';
 import { existsSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { GUARD_HEALTH_PATH } from '../../lib/spec/guard-endpoints';
+import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
 import { accepts, freePort } from './ports';
 import { killGroup, type Procs } from './processes';
 import { sleep } from './wait';

@@ -1,4 +1,4 @@
-import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseView, RenewResult } from '../../lib/guard/store';
+import type { AcquireResult, Beat, ClusterStatus, EventKind, LeaseStore, LeaseView, RenewResult } from '../../lib/guard/lease/store';
 
 /**
  * The lease protocol on an in-memory "database" with its own clock, for election unit tests.

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { defaultStartupTimeoutSecs } from '../../lib/spec/hook-settings';
+import { defaultStartupTimeoutSecs } from '../../lib/contracts/hook-settings';
 import { papercutHooks } from '../../lib/spec/papercut';
 import type { AppHook } from '../../lib/spec/profile';
 import type { TestDatabase } from './database';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { runCommand, type RunCommand } from '../../lib/guard/service-supervisor';
+import { runCommand, type RunCommand } from '../../lib/guard/app/run-command';
 import { NSENTER, NSPAWN, NSPAWN_NODE_ARGS } from './booted-nodes';
 import { netName } from './netns';
 import { sleep } from './wait';
@@ -45,7 +45,7 @@ export class SingleNode {
     );
     for (let i = 0; i < 300; i++) {
       this.pid1 = this.findPid1();
-      if (this.pid1 && /running|degraded/.test((await this.run('systemctl', ['is-system-running'], 5000)).stdout)) return;
+      if (this.pid1 && /running|degraded/.test((await this.run(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout)) return;
       await sleep(100);
     }
     throw new Error('the node did not boot within 30 s');
@@ -70,8 +70,8 @@ export class SingleNode {
   }
 
   /** Runs a program inside the node; `systemctl` is the node's. */
-  readonly run: RunCommand = (file, args, timeoutMs) =>
-    runCommand(NSENTER, ['-t', String(this.pid1), '-m', '-p', '-n', '-u', '-i', '--', file === 'systemctl' ? '/bin/systemctl' : file, ...args], timeoutMs);
+  readonly run: RunCommand = ([file, ...args], opts) =>
+    runCommand([NSENTER, '-t', String(this.pid1), '-m', '-p', '-n', '-u', '-i', '--', file === 'systemctl' ? '/bin/systemctl' : file, ...args], opts);
 
   /** The node's cgroup file system, seen from here. */
   get cgroupRoot(): string {
@@ -80,7 +80,7 @@ export class SingleNode {
 
   /** The node's processes (`pid args` lines) whose command line starts with `prefix`. */
   async procs(prefix: string): Promise<string[]> {
-    const r = await this.run('/bin/ps', ['-eo', 'pid=,args='], 5000);
+    const r = await this.run(['/bin/ps', '-eo', 'pid=,args='], { timeoutMs: 5000 });
     return r.stdout
       .split('\n')
       .map((l) => l.trim())

@@ -7,9 +7,10 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { ServiceSupervisor, systemdControl } from '../../lib/guard/service-supervisor';
-import { appDropInSettings } from '../../lib/guard/unit-contract';
-import { deriveGuardTimings } from '../../lib/spec/timing';
+import { systemdControl } from '../../lib/guard/platform/systemd/systemd-control';
+import { ServiceSupervisor } from '../../lib/guard/app/service-supervisor';
+import { appDropInSettings } from '../../lib/guard/platform/systemd/unit-contract';
+import { deriveGuardTimings } from '../../lib/contracts/timing';
 import { silent } from '../harness/silent-log';
 import { SingleNode } from '../harness/single-node';
 import { sleep } from '../harness/wait';
@@ -54,17 +55,17 @@ describe('systemd kill on a booted node', () => {
       expect(await node.procs('sleep 60')).toEqual([]);
       const events = join(cgroupRoot, existsSync(join(cgroupRoot, 'cgroup.controllers')) ? '' : 'unified', 'system.slice', 'fc-dbl.service', 'cgroup.events');
       expect(existsSync(events) ? readFileSync(events, 'utf8') : 'populated 0').toMatch(/^populated 0$/m);
-      expect((await inNode('systemctl', ['is-active', 'fc-dbl.service'], 5000)).stdout.trim()).not.toMatch(/^(active|activating|deactivating)$/);
+      expect((await inNode(['systemctl', 'is-active', 'fc-dbl.service'], { timeoutMs: 5000 })).stdout.trim()).not.toMatch(/^(active|activating|deactivating)$/);
     });
   }
 
   it('the app drop-in: a vendor ExecStop= that runs out of TimeoutStopSec is followed by SIGKILL, not by a second TimeoutStopSec of SIGTERM', async () => {
     // given
-    await inNode('systemctl', ['start', 'fc-slowstop.service'], 10000);
+    await inNode(['systemctl', 'start', 'fc-slowstop.service'], { timeoutMs: 10000 });
     // when: systemd's own stop (as the guard unit's ExecStopPost= issues it)
-    await inNode('systemctl', ['stop', 'fc-slowstop.service'], 20000);
+    await inNode(['systemctl', 'stop', 'fc-slowstop.service'], { timeoutMs: 20000 });
     // then: systemd says it killed after the ExecStop timeout (TimeoutStopFailureMode=kill), never "Terminating"
-    const journal = (await inNode('/bin/journalctl', ['-u', 'fc-slowstop.service', '--no-pager', '-o', 'cat'], 10000)).stdout;
+    const journal = (await inNode(['/bin/journalctl', '-u', 'fc-slowstop.service', '--no-pager', '-o', 'cat'], { timeoutMs: 10000 })).stdout;
     expect(journal).toMatch(/Stopping timed out\. Killing\./);
     expect(journal).not.toMatch(/Stopping timed out\. Terminating\./);
     expect(await node.procs('sleep 60')).toEqual([]);

@@ -155,7 +155,7 @@ describe('parseClusterSpec rejections name the field', () => {
     ['unknown clusterMode', { name: 'tp', profile: { ...thinprint(), clusterMode: 'active-active' } }, 'profile.clusterMode:'],
     ['SMB on Linux without credentials', { ...base, storage: { kind: 'smb' } }, 'storage.credentialsSecretRef: SMB on Linux needs a credentials secret'],
     ['NFS on Windows', { ...base, profile: papercut({ os: 'windows' }), storage: { kind: 'nfs' } }, 'storage.kind: Windows nodes mount the share over SMB'],
-    ['bad secret reference', { ...base, database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'hunter2' } } }, 'database.existing.passwordSecretRef: must start with'],
+    ['bad secret reference', { ...base, database: { existing: { host: 'h', username: 'u', passwordSecretRef: 'hunter2' } } }, 'database.existing.passwordSecretRef: must be file:<absolute path>, env:<NAME>, aws-secretsmanager:<arn> or azure-keyvault:<secret-url>'],
     ['backups under 7 days', { ...base, database: { backupRetentionDays: 1 } }, 'database.backupRetentionDays: must be ≥ 7'],
     ['bad e-mail', { ...base, notificationEmails: ['ops'] }, 'notificationEmails[0]: must be an e-mail address'],
     ['bad name', { ...base, name: 'Print Cluster' }, 'name: must be 2–32 lower-case'],

@@ -5,8 +5,8 @@
 import { nlbHealthCheck } from '../../lib/aws/aws-health-check';
 import { azureProbeProblems } from '../../lib/azure/azure-health-check';
 import { custom, papercut, parseClusterSpec, type ClusterSpecInput } from '../../lib/spec';
-import { FAST_PRESET, FAST_PRESET_AZURE, timingProblems, type ServiceMode } from '../../lib/spec/timing';
-import { specTimingPaths } from '../../lib/spec/timing-names';
+import { FAST_PRESET, FAST_PRESET_AZURE, timingProblems, type ServiceMode } from '../../lib/contracts/timing';
+import { specTimingPaths } from '../../lib/contracts/timing-names';
 
 const windows = custom({ displayName: 'app', os: 'windows', ports: [{ name: 'http', port: 8080 }], installDir: 'C:\\app', serviceName: 'App', readiness: { kind: 'tcp', port: 8080 } });
 
