@@ -1,10 +1,10 @@
 /**
  * failover-guard benchmark (`npm run bench:guard`): three guards (the bundled CLI, exec mode,
- * demo app) on a real PostgreSQL, for L = 6 s and L = 30 s. Prints median and p95 of crash
- * failover (kill -9 of the active node → first /health 200 elsewhere) and planned handover
- * (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second and
- * per health probe, guard RSS after 1,000 probes. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs
- * for L = 30, default BENCH_RUNS), BENCH_LEASES (default "6,30"), BENCH_DB (postgresql, the
+ * demo app) on a real PostgreSQL, for L = 6, 10 and 30 s. Prints median, p95 and spread (min–max)
+ * of crash failover (kill -9 of the active node → first /health 200 elsewhere) and planned
+ * handover (POST /step-down → first 200 elsewhere), guard RSS, DB statements per node per second
+ * and per health probe, guard RSS after 1,000 probes. Env: BENCH_RUNS (default 5), BENCH_RUNS_30 (runs
+ * for L = 30, default BENCH_RUNS), BENCH_LEASES (default "6,10,30"), BENCH_DB (postgresql, the
  * default, or mariadb: Debian's MariaDB with the MySQL store), BENCH_GUARD (binary, the default:
  * the Linux single executable as synth builds it; bundle: the esbuild bundle under this Node).
  *
@@ -30,7 +30,7 @@ import { GUARD_HEALTH_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUNS_30 = Number(process.env.BENCH_RUNS_30 ?? RUNS);
-const LEASES = (process.env.BENCH_LEASES ?? '6,30').split(',').map(Number);
+const LEASES = (process.env.BENCH_LEASES ?? '6,10,30').split(',').map(Number);
 const PROBES = 1000;
 
 function quantile(xs: number[], q: number): number {
@@ -184,14 +184,16 @@ async function mainBench(): Promise<void> {
   }
   const f = (x: number) => x.toFixed(2);
   const rows = [
-    ['L (s)', 'runs', 'crash median', 'crash p95', 'handover median', 'handover p95', 'RSS steady (MB)', 'RSS after 1,000 probes (MB)', 'anonymous (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
+    ['L (s)', 'runs', 'crash median', 'crash p95', 'crash min–max', 'handover median', 'handover p95', 'handover min–max', 'RSS steady (MB)', 'RSS after 1,000 probes (MB)', 'anonymous (MB)', 'stmt/node/s', 'stmt/node/period', 'stmt/probe'],
     ...results.map((r) => [
       String(r.L),
       String(r.runs),
       f(quantile(r.crash, 0.5)),
       f(quantile(r.crash, 0.95)),
+      `${f(Math.min(...r.crash))}–${f(Math.max(...r.crash))}`,
       f(quantile(r.handover, 0.5)),
       f(quantile(r.handover, 0.95)),
+      `${f(Math.min(...r.handover))}–${f(Math.max(...r.handover))}`,
       r.rssSteady.toFixed(1),
       r.rssBurst.toFixed(1),
       r.anonBurst.toFixed(1),

@@ -104,7 +104,7 @@ const CONSUMERS: readonly Consumer[] = [
     field: 'share.credentialsSecretRef',
     problems: (ref) => {
       const ctx = linuxContext('smb-aws', SHA);
-      const share = ctx.share.kind === 'smb' ? { ...ctx.share, credentialsSecretRef: ref } : ctx.share;
+      const share = ctx.share?.kind === 'smb' ? { ...ctx.share, credentialsSecretRef: ref } : ctx.share;
       return problemsOf(() => checkBootInput(linuxSpec('smb-aws'), { ...ctx, share }, 'linux'));
     },
   },

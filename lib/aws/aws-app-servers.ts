@@ -7,9 +7,8 @@ import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { BootContext } from '../boot/context';
-import { NO_SHARE, installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import type { GuardNodeContext } from '../boot/context';
+import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
 import { userDataSizeProblems } from '../synth/user-data';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
@@ -22,7 +21,9 @@ import type { AwsThinPrintClientKeys } from './aws-thinprint';
 import { throwIfProblems } from '../problems/problems';
 import { allowTcp, awsName, awsTagProblems, subnetProblems } from './aws-support';
 import { withNlbHealthCheck } from './aws-health-check';
+import { AWS_NODE_PLATFORM, awsLifecycleHookWatch } from './aws-node-platform';
 import { clusterTags } from '../spec/tags';
+import { handoverBudgetSecs } from '../contracts/timing';
 
 /** Properties of an {@link AwsAppServers}. */
 export interface AwsAppServersProps extends AwsNodeOptions {
@@ -78,7 +79,7 @@ export class AwsAppServers extends Construct {
   /** The boot script (plain text, before base64). */
   public readonly userData: string;
   /** The boot context handed to the renderer. */
-  public readonly bootContext: BootContext;
+  public readonly bootContext: GuardNodeContext;
   /** The spec as the NLB and the guard run it (health-check timeout in AWS whole seconds). */
   public readonly effectiveSpec: ClusterSpec;
   /** Seconds the termination hook holds a replaced node for its hand-over. */
@@ -97,7 +98,9 @@ export class AwsAppServers extends Construct {
     const region = new DataAwsRegion(this, 'region').region;
     const clientKeys = props.thinprintClientKeys;
     this.bootContext = {
-      share: storage?.mount ?? NO_SHARE,
+      mode: 'guard',
+      platform: AWS_NODE_PLATFORM,
+      ...(storage ? { share: storage.mount } : {}),
       guardBinary: guardAsset.source,
       database: database.guardDatabase,
       // the app's own database user, and the name clients, PaperCut and the user client use
@@ -106,7 +109,7 @@ export class AwsAppServers extends Construct {
       // Windows Firewall admits the guard's port from the NLB's nodes only (its health checks)
       ...(linux ? {} : { healthProbeSources: loadBalancer.subnetIds.map((id, i) => new DataAwsSubnet(this, `lb-subnet-${i}`, { id }).cidrBlock) }),
       // nodes hand over before the group replaces them (rolling updates, scale-in)
-      replacementNotice: { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region },
+      replacement: awsLifecycleHookWatch({ autoScalingGroupName: groupName, hookName: HANDOVER_HOOK_NAME, region }),
     };
     this.userData = withInstallCommands(
       spec.profile.os,
@@ -119,8 +122,8 @@ export class AwsAppServers extends Construct {
     // Linux user data goes gzip-compressed (cloud-init unpacks it); Windows' EC2Launch reads plain text only.
     const sizeLimit = { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data', gzip: linux };
     throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.userData, sizeLimit));
-    const g = spec.guard;
-    this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60)));
+    // a lifecycle hook's heartbeat takes 30–7200 s
+    this.handoverTimeoutSecs = Math.min(7200, Math.max(30, Math.ceil(handoverBudgetSecs(spec.guard))));
     const partition = new DataAwsPartition(this, 'partition').partition;
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const groupArn = `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;

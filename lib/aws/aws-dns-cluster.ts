@@ -18,7 +18,8 @@ import { awsTagProblems, awsTags, subnetProblems, vpcCidrOf } from './aws-suppor
 import { AwsMulticastDomain } from './aws-multicast-domain';
 import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, clientKeysValueProblems } from './aws-thinprint';
 import { withInstallCommands } from './aws-app-servers';
-import { renderWindowsDnsNodeScript } from '../boot/windows';
+import { renderWindowsBootScript } from '../boot/windows';
+import { AWS_NODE_PLATFORM } from './aws-node-platform';
 import { thinprintSettingsProblems } from '../boot/thinprint-windows';
 
 /** Properties of an {@link AwsDnsCluster}. */
@@ -129,7 +130,7 @@ export class AwsDnsCluster extends Construct {
       this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
     }
     const userData = thinprint
-      ? withInstallCommands('windows', renderWindowsDnsNodeScript(spec, { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs }, { wrap: false }), props.installCommands ?? [])
+      ? withInstallCommands('windows', renderWindowsBootScript(spec, { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs } }, { wrap: false }), props.installCommands ?? [])
       : props.userData;
     if (userData !== undefined) {
       throwIfProblems(this.node.path, userDataSizeProblems(thinprint ? 'installCommands' : 'userData', userData, { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data' }));

@@ -9,7 +9,8 @@ import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/l
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import type { GuardBinarySource } from '../boot/context';
+import type { GuardBinaryFetch } from '../boot/platform';
+import { awsGuardBinary } from './aws-node-platform';
 import { throwIfProblems } from '../problems/problems';
 import { guardBinaryProblems } from '../synth/guard-binary';
 import { compressedGuardBinary, defaultGuardBinary } from '../synth/guard-build';
@@ -46,7 +47,7 @@ export class AwsGuardAsset extends Construct {
   /** SHA-256 (hex) of the binary (the decompressed bytes). */
   public readonly sha256: string;
   /** Where the boot script downloads the guard from. */
-  public readonly source: GuardBinarySource;
+  public readonly source: GuardBinaryFetch;
 
   constructor(scope: Construct, id: string, props: AwsGuardAssetProps) {
     super(scope, id);
@@ -97,7 +98,7 @@ export class AwsGuardAsset extends Construct {
       dependsOn: [encryption, versioning],
     });
     this.objectArn = `${this.bucket.arn}/${key}`;
-    this.source = { kind: 's3', bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 };
+    this.source = awsGuardBinary({ bucket: this.bucket.id, key, region: new DataAwsRegion(this, 'region').region, sha256: this.sha256 });
   }
 
   /** The bucket's name (generated from the cluster name with a unique suffix). */

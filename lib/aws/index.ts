@@ -12,3 +12,4 @@ export { AwsDnsCluster, dnsClusterProblems, type AwsDnsClusterProps } from './aw
 export type { NlbHealthCheck } from './aws-health-check';
 export { AwsMulticastDomain, type AwsMulticastDomainProps } from './aws-multicast-domain';
 export { AwsThinPrintClientKeys, type AwsThinPrintClientKeysProps } from './aws-thinprint';
+export { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch, type AwsGuardObject, type AwsLifecycleHook } from './aws-node-platform';

@@ -4,18 +4,18 @@ import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-v
 import { NetworkSecurityGroup, type NetworkSecurityGroupSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { WindowsVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/windows-virtual-machine-scale-set';
-import type { BootContext } from '../boot/context';
+import type { GuardNodeContext } from '../boot/context';
 import { installCommandProblems, prependInstallCommands, renderLinuxBootScript, renderWindowsBootScript } from '../boot';
-import { azureCustomDataCommand } from '../boot/windows';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { throwIfProblems } from '../problems/problems';
 import { clusterTags } from '../spec/tags';
 import { azureTagProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand } from './azure-node-platform';
 import { escapeTemplateLiterals } from '../synth/terraform-template';
 import { userDataSizeProblems } from '../synth/user-data';
-import { PASSIVE_LEAVE_SECS } from '../boot/linux';
+import { handoverBudgetSecs } from '../contracts/timing';
 import { isUnresolved } from '../contracts/tokens';
 import { GUARD_LIVE_PATH } from '../contracts/guard-endpoints';
 
@@ -66,7 +66,7 @@ export interface AzureAppServersProps extends AzurePlacement {
   /** Subnet of the app servers' network interfaces. */
   readonly subnetId: string;
   /** What the boot script needs beyond the spec (share, guard binary, database, VIP). */
-  readonly bootContext: BootContext;
+  readonly bootContext: GuardNodeContext;
   /**
    * User-assigned identity of the nodes. Pass one created beforehand so its role assignments
    * (Key Vault secret, guard blob) exist before the first VM boots.
@@ -187,16 +187,15 @@ export class AzureAppServers extends Construct {
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
     // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext = { ...props.bootContext, replacementNotice: { kind: 'azure-scheduled-events' as const } };
+    const bootContext: GuardNodeContext = { ...props.bootContext, replacement: AZURE_SCHEDULED_EVENTS_WATCH };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
       windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
       props.installCommands ?? [],
     );
     throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
-    const g = spec.guard;
-    // Azure allows 5–15 minutes.
-    this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil((g.drainSecs + g.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60) / 60)));
+    // a termination notification takes 5–15 minutes
+    this.handoverTimeoutMinutes = Math.min(15, Math.max(5, Math.ceil(handoverBudgetSecs(spec.guard) / 60)));
     // A local holds the script as a template (references resolve, bash `${…}` stays literal);
     // Terraform base64-encodes it, because the script contains apply-time values.
     const script = new TerraformLocal(this, 'boot-script', escapeTemplateLiterals(this.bootScript));
@@ -362,7 +361,7 @@ export function sshPublicKeyProblem(key: string): string | undefined {
 }
 
 /** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
-export function appServersProblems(props: AzureAppServersProps): Problem[] {
+export function appServersProblems(props: Omit<AzureAppServersProps, 'bootContext'>): Problem[] {
   const { spec } = props;
   const problems: Problem[] = azureTagProblems(spec);
   if (spec.profile.failoverMode !== 'guard') {

@@ -1,13 +1,14 @@
 import { Construct } from 'constructs';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import type { BootContext } from '../boot/context';
+import type { GuardNodeContext } from '../boot/context';
 import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../synth/construct-problems';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
+import { azureNodePlatform } from './azure-node-platform';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
-import { AzureDatabase, databaseProblems } from './azure-database';
+import { AzureDatabase, databaseProblems, type AzureDatabaseProps } from './azure-database';
 import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
 import { AzureGuardAsset, guardAssetProblems } from './azure-guard-asset';
 import { AzureLoadBalancer, loadBalancerProblems } from './azure-load-balancer';
@@ -33,11 +34,6 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
   readonly virtualNetworkId: string;
   /** Subnet of the app servers and the internal load balancer frontend. */
   readonly appSubnetId: string;
-  /**
-   * Subnet delegated to `Microsoft.DBforPostgreSQL/flexibleServers` (or `Microsoft.DBforMySQL/flexibleServers`); required unless `spec.database.existing`.
-   * @default - none
-   */
-  readonly databaseSubnetId?: string;
   /** Subnet for private endpoints (the file share), with private endpoint network policies enabled (an NSG filters the share's endpoint). */
   readonly privateEndpointSubnetId: string;
   /**
@@ -113,11 +109,6 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly shareBackup?: boolean;
   /**
-   * Name of the database server (globally unique DNS name).
-   * @default - derived, see AzureDatabaseProps.serverName
-   */
-  readonly databaseServerName?: string;
-  /**
    * Name of the file share's storage account (globally unique).
    * @default - derived, see AzureSharedStorageProps.storageAccountName
    */
@@ -138,10 +129,12 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly createFilePrivateDnsZone?: boolean;
   /**
-   * Existing database private DNS zone.
-   * @default - created
+   * The database's options, as on AWS: `delegatedSubnetId` (a subnet delegated to
+   * `Microsoft.DBforPostgreSQL/flexibleServers` or `Microsoft.DBforMySQL/flexibleServers`,
+   * required unless `spec.database.existing`), `serverName`, `privateDnsZoneId`; see AzureDatabaseProps.
+   * @default - none (required unless `spec.database.existing`)
    */
-  readonly databasePrivateDnsZoneId?: string;
+  readonly database?: Pick<AzureDatabaseProps, 'delegatedSubnetId' | 'serverName' | 'privateDnsZoneId'>;
   /**
    * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable.
    * @default - none (no client is added)
@@ -186,7 +179,7 @@ export class AzureFailoverCluster extends Construct {
   /** The metric alerts e-mailed to `spec.notificationEmails`. */
   public readonly alarms: AzureAlarms;
   /** What the boot script was given. */
-  public readonly bootContext: BootContext;
+  public readonly bootContext: GuardNodeContext;
   /** ThinPrint: the client-keys secret every node applies. */
   public readonly thinprintClientKeys?: AzureThinPrintClientKeys;
   /** The DMZ alias record, when asked for. */
@@ -213,12 +206,10 @@ export class AzureFailoverCluster extends Construct {
     this.database = new AzureDatabase(this, 'database', {
       ...placement,
       spec,
-      delegatedSubnetId: props.databaseSubnetId,
+      ...props.database,
       virtualNetworkId: props.virtualNetworkId,
       readerPrincipalId: this.identity.principalId,
       keyVaultName: props.keyVaultName,
-      serverName: props.databaseServerName,
-      privateDnsZoneId: props.databasePrivateDnsZoneId,
     });
     // The ids 'file-share', 'guard-blob' and 'alerts' predate the renames (AzureFileShare, AzureGuardBlob,
     // AzureAlerts): they are the resources' Terraform addresses, and a new id would make the next
@@ -257,8 +248,10 @@ export class AzureFailoverCluster extends Construct {
       });
     }
     this.bootContext = {
+      mode: 'guard',
+      platform: azureNodePlatform(this.identity.clientId),
       share: this.storage.mount,
-      guardBinary: this.guardAsset.source(this.identity.clientId),
+      guardBinary: this.guardAsset.source,
       database: this.database.guardDatabase,
       loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
       // the app's own database user; the frontend address is what PaperCut and its clients use
@@ -372,12 +365,16 @@ function propProblems(props: AzureFailoverClusterProps): Problem[] {
     ...guardBinaryProblems('binaryPath', props.binaryPath),
     ...azureIdProblems('virtualNetworkId', props.virtualNetworkId, 'virtualNetwork'),
     ...azureIdProblems('appSubnetId', props.appSubnetId, 'subnet'),
-    ...azureIdProblems('databaseSubnetId', props.databaseSubnetId, 'subnet'),
+    ...azureIdProblems('database.delegatedSubnetId', props.database?.delegatedSubnetId, 'subnet'),
     ...azureIdProblems('privateEndpointSubnetId', props.privateEndpointSubnetId, 'subnet'),
     // The private DNS zones are linked to virtualNetworkId: a subnet elsewhere would not resolve them.
-    ...(['appSubnetId', 'databaseSubnetId', 'privateEndpointSubnetId'] as const)
-      .filter((prop) => props[prop] && props.virtualNetworkId && !subnetInNetwork(props[prop]!, props.virtualNetworkId))
-      .map((prop) => ({ path: prop, message: `"${props[prop]}" is not a subnet of virtualNetworkId (${props.virtualNetworkId}), whose private DNS zones the cluster links` })),
+    ...([
+      ['appSubnetId', props.appSubnetId],
+      ['database.delegatedSubnetId', props.database?.delegatedSubnetId],
+      ['privateEndpointSubnetId', props.privateEndpointSubnetId],
+    ] as const)
+      .filter(([, id]) => id && props.virtualNetworkId && !subnetInNetwork(id, props.virtualNetworkId))
+      .map(([path, id]) => ({ path, message: `"${id}" is not a subnet of virtualNetworkId (${props.virtualNetworkId}), whose private DNS zones the cluster links` })),
   ];
 }
 
@@ -407,8 +404,8 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   }
   problems.push(
     ...loadBalancerProblems({ ...placement, spec, subnetId: props.appSubnetId, frontendPrivateIp: props.frontendPrivateIp, zones: props.zones }).map(rename({ subnetId: 'appSubnetId' })),
-    ...databaseProblems({ ...placement, spec, delegatedSubnetId: props.databaseSubnetId, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName, serverName: props.databaseServerName }).map(
-      rename({ delegatedSubnetId: 'databaseSubnetId', serverName: 'databaseServerName' }),
+    ...databaseProblems({ ...placement, spec, ...props.database, virtualNetworkId: props.virtualNetworkId || pending, readerPrincipalId: pending, keyVaultName: props.keyVaultName }).map(
+      rename({ delegatedSubnetId: 'database.delegatedSubnetId', serverName: 'database.serverName', privateDnsZoneId: 'database.privateDnsZoneId' }),
     ),
     ...sharedStorageProblems({
       ...placement,
@@ -433,7 +430,6 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
       ...placement,
       spec,
       subnetId: props.appSubnetId || pending,
-      bootContext: {} as BootContext,
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
       image: props.image,

@@ -4,7 +4,8 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
-import type { GuardBinarySource } from '../boot/context';
+import type { GuardBinaryFetch } from '../boot/platform';
+import { azureGuardBlob } from './azure-node-platform';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { guardBinaryProblems } from '../synth/guard-binary';
@@ -113,9 +114,9 @@ export class AzureGuardAsset extends Construct {
     });
   }
 
-  /** Where the boot script downloads the binary from, with the identity whose client id is given. */
-  public source(managedIdentityClientId?: string): GuardBinarySource {
-    return { kind: 'azure-blob', url: this.blob.url, sha256: this.sha256, managedIdentityClientId };
+  /** Where the boot script downloads the binary from (with the node's managed identity, see azureNodePlatform). */
+  public get source(): GuardBinaryFetch {
+    return azureGuardBlob({ url: this.blob.url, sha256: this.sha256 });
   }
 
   /** The private container's name (`failover-guard`). */

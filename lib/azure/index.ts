@@ -13,3 +13,4 @@ export { AzureAlarms, alarmsProblems, type AzureAlarmsProps } from './azure-alar
 export { AzureDnsCluster, dnsClusterProblems, type AzureDnsClusterProps } from './azure-dns-cluster';
 export { AzureThinPrintClientKeys, type AzureThinPrintClientKeysProps } from './azure-thinprint';
 export { AzureRoleAssignmentWait, type AzureRoleAssignmentWaitProps } from './azure-rbac-propagation';
+export { AZURE_HANDOVER_EVENTS, AZURE_PROBE_SOURCE, AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureGuardBlob, azureNodePlatform } from './azure-node-platform';

@@ -42,11 +42,10 @@ set_property() {
 }
 `;
 
-export function linuxAppSteps(spec: ClusterSpec, ctx: BootContext): string[] {
+/** Linux: the profile's printing and tracking services disabled and stopped. */
+export function linuxDisableServicesStep(spec: ClusterSpec): string {
   const p = spec.profile;
-  const steps: string[] = [];
-  if ((p.disableServices ?? []).length > 0) {
-    steps.push(`step "disable printing and tracking services"
+  return (`step "disable printing and tracking services"
 DISABLE_UNITS=${shArray(p.disableServices ?? [])}
 ` + sh`for unit in "\${DISABLE_UNITS[@]}"; do
   state=$(systemctl is-enabled -- "$unit" 2>/dev/null || true)
@@ -57,11 +56,13 @@ DISABLE_UNITS=${shArray(p.disableServices ?? [])}
   if systemctl is-active --quiet -- "$unit"; then systemctl stop -- "$unit"; log "stopped $unit"; fi
 done
 `);
-  }
-  const pd = p.printDeploy;
-  if (pd) {
-    const share = spec.sharedItems.length > 0;
-    steps.push(`step "make Print Deploy failover-aware"
+}
+
+/** Linux: Print Deploy's data on the share, its HA check on, no random start delay. */
+export function linuxPrintDeployStep(spec: ClusterSpec): string {
+  const pd = spec.profile.printDeploy!;
+  const share = spec.sharedItems.length > 0;
+  return (`step "make Print Deploy failover-aware"
 PD_DIR=${rooted(pd.dir)}
 PD_UNIT=${shQuote(pd.serviceName)}
 PD_SHARE_DIR=${shQuote(PRINT_DEPLOY_SHARE_DIR)}
@@ -118,10 +119,13 @@ else
   if [ "$pd_changed" = 1 ]; then systemctl try-restart -- "$PD_UNIT" || true; fi
 fi
 `);
-  }
-  if (p.clientConfigDir) {
-    steps.push(`step "point the user client at the load balancer"
-CLIENT_DIR=${rooted(p.clientConfigDir)}
+}
+
+/** Linux: the user client's config.properties pointed at the load balancer. */
+export function linuxClientConfigStep(spec: ClusterSpec, ctx: BootContext): string {
+  const p = spec.profile;
+  return (`step "point the user client at the load balancer"
+CLIENT_DIR=${rooted(p.clientConfigDir!)}
 LB_ADDRESS=${shQuote(ctx.app?.networkAddress ?? '')}
 CLIENT_PORT=${shQuote(String(clientPort(spec)))}
 ` + sh`found=0
@@ -134,16 +138,13 @@ for cfg in "$CLIENT_DIR"/*/config.properties; do
 done
 if [ "$found" = 0 ]; then log "no user client config.properties under $CLIENT_DIR"; fi
 `);
-  }
-  return steps;
 }
 
 /** PowerShell: the same steps. */
-export function windowsAppSteps(spec: ClusterSpec, ctx: BootContext): string[] {
+/** Windows: the profile's printing and tracking services disabled and stopped. */
+export function windowsDisableServicesStep(spec: ClusterSpec): string {
   const p = spec.profile;
-  const steps: string[] = [];
-  if ((p.disableServices ?? []).length > 0) {
-    steps.push(`Invoke-Step 'disable printing and tracking services' {
+  return (`Invoke-Step 'disable printing and tracking services' {
   foreach ($name in ${psArray(p.disableServices ?? [])}) {
     $svc = Get-Service -Name $name -ErrorAction SilentlyContinue
     if ($null -eq $svc) { continue }
@@ -152,11 +153,13 @@ export function windowsAppSteps(spec: ClusterSpec, ctx: BootContext): string[] {
   }
 }
 `);
-  }
-  const pd = p.printDeploy;
-  if (pd) {
-    const share = spec.sharedItems.length > 0;
-    steps.push(`Invoke-Step 'make Print Deploy failover-aware' {
+}
+
+/** Windows: Print Deploy's data on the share, its HA check on, no random start delay. */
+export function windowsPrintDeployStep(spec: ClusterSpec): string {
+  const pd = spec.profile.printDeploy!;
+  const share = spec.sharedItems.length > 0;
+  return (`Invoke-Step 'make Print Deploy failover-aware' {
   $pdDir = ${psQuote(pd.dir)}
   $pdService = ${psQuote(pd.serviceName)}
   $pdChanged = $false
@@ -210,10 +213,13 @@ ${
   if ($pdChanged -and (Get-Service -Name $pdService -ErrorAction SilentlyContinue)) { Restart-Service -Name $pdService -Force }
 }
 `);
-  }
-  if (p.clientConfigDir) {
-    steps.push(`Invoke-Step 'point the user client at the load balancer' {
-  $clientDir = ${psQuote(p.clientConfigDir)}
+}
+
+/** Windows: the user client's config.properties pointed at the load balancer. */
+export function windowsClientConfigStep(spec: ClusterSpec, ctx: BootContext): string {
+  const p = spec.profile;
+  return (`Invoke-Step 'point the user client at the load balancer' {
+  $clientDir = ${psQuote(p.clientConfigDir!)}
   $want = [ordered]@{ 'server-name' = ${psQuote(ctx.app?.networkAddress ?? '')}; 'server-address' = ${psQuote(ctx.app?.networkAddress ?? '')}; 'server-port' = ${psQuote(String(clientPort(spec)))} }
   foreach ($cfg in @(Get-ChildItem -LiteralPath $clientDir -Filter config.properties -Recurse -Depth 1 -ErrorAction SilentlyContinue)) {
     $lines = [System.Collections.Generic.List[string]]([System.IO.File]::ReadAllLines($cfg.FullName))
@@ -226,6 +232,4 @@ ${
   }
 }
 `);
-  }
-  return steps;
 }

@@ -1,16 +1,21 @@
 import type { GuardDatabaseSettings } from '../contracts/guard-settings';
 import type { AppSettings } from '../contracts/hook-settings';
+import type { GuardBinaryFetch, NodePlatform, ReplacementWatch } from './platform';
 import type { ThinPrintNodeSettings } from './thinprint-windows';
 
 /**
  * What a boot script needs to know beyond the ClusterSpec: facts only the cloud construct
- * knows (share address, where the guard binary lives, the database endpoint).
+ * knows. Its `mode` is the profile's failover mode: a guarded node has a guard binary and a
+ * database, a `dns` node (every node active) has neither.
  */
-export interface BootContext {
-  readonly share: ShareMount;
-  readonly guardBinary: GuardBinarySource;
-  /** The guard's database URL (no password) and where the password is read from. */
-  readonly database: GuardDatabaseSettings;
+export type BootContext = GuardNodeContext | DnsNodeContext;
+
+/** What every node's context has, whatever its mode. */
+export interface NodeContextBase {
+  /** The cloud the node runs in (instance id, metadata service, probe sources). */
+  readonly platform: NodePlatform;
+  /** The share, when the spec has shared items. @default - none (required with shared items) */
+  readonly share?: ShareMount;
   /** Load-balancer VIP to put on `lo` for floating IP / direct server return. @default - none */
   readonly loopbackVip?: string;
   /** Where the share is mounted on Linux. @default '/mnt/failover-share' */
@@ -22,29 +27,36 @@ export interface BootContext {
    * secret) and the load balancer's name. @default - none (profiles without hooks)
    */
   readonly app?: AppSettings;
-  /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
-  readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
-  /**
-   * Linux: how the cloud tells a node it is about to be replaced (rolling update, scale-in).
-   * The node then runs a watcher that steps an active guard down, stops the guard and lets
-   * the replacement go on. @default - none (the shutdown's guard stop still releases the lease)
-   */
-  readonly replacementNotice?: ReplacementNotice;
   /**
    * Windows: where the load balancer's health probes come from (the guard's port admits only
-   * these in Windows Firewall): the NLB's subnets on AWS. @default - Azure (a guard from a blob):
-   * `168.63.129.16`; otherwise any source (the security group scopes the port)
+   * these in Windows Firewall): the NLB's subnets on AWS. @default - the platform's default
    */
   readonly healthProbeSources?: readonly string[];
   /** ThinPrint only: client-keys secret and (dns-multicast) the nodes' subnets. @default - none */
   readonly thinprint?: ThinPrintNodeSettings;
 }
 
-export type ReplacementNotice =
-  /** AWS: the auto scaling group's termination lifecycle hook (IMDSv2 target lifecycle state). */
-  | { readonly kind: 'aws-lifecycle-hook'; readonly autoScalingGroupName: string; readonly hookName: string; readonly region: string }
-  /** Azure: the scale set's termination notification (a Terminate scheduled event). */
-  | { readonly kind: 'azure-scheduled-events' };
+/** A node of a `guard` profile: the guard elects the active node through the database. */
+export interface GuardNodeContext extends NodeContextBase {
+  readonly mode: 'guard';
+  /** Where the guard binary comes from (the cloud's GuardBinaryFetch). */
+  readonly guardBinary: GuardBinaryFetch;
+  /** The guard's database URL (no password) and where the password is read from. */
+  readonly database: GuardDatabaseSettings;
+  /** Extra guard config entries (key → value), e.g. `notify.command`. @default - none */
+  readonly extraGuardSettings?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * How the cloud tells the node it is about to be replaced (rolling update, scale-in). The
+   * node then runs a watcher that steps an active guard down, stops the guard and lets the
+   * replacement go on. @default - none (the shutdown's guard stop still releases the lease)
+   */
+  readonly replacement?: ReplacementWatch;
+}
+
+/** A node of a `dns` profile (ThinPrint dns-multicast): every node runs the app, no guard. */
+export interface DnsNodeContext extends NodeContextBase {
+  readonly mode: 'dns';
+}
 
 export type ShareMount =
   /** Plain NFS v4.1, e.g. Azure Files NFS `acct.file.core.windows.net:/acct/share`. */
@@ -60,8 +72,7 @@ export type ShareMount =
       readonly mountOptions?: readonly string[];
     };
 
-export type GuardBinarySource =
-  /** Downloaded with the instance role (IMDSv2 credentials). */
-  | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly region: string; readonly sha256: string }
-  /** Downloaded with a managed-identity token from the instance metadata service. */
-  | { readonly kind: 'azure-blob'; readonly url: string; readonly sha256: string; readonly managedIdentityClientId?: string };
+/** Ends every switch over a union: a new member is a compile error here, never a silent default branch. */
+export function assertNever(value: never, what: string): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}

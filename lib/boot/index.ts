@@ -1,8 +1,11 @@
-export type { BootContext, GuardBinarySource, ReplacementNotice, ShareMount } from './context';
+export type { BootContext, GuardNodeContext, DnsNodeContext, NodeContextBase, ShareMount } from './context';
 export { shQuote, psQuote } from './quote';
-export { renderLinuxBootScript, NFS_OPTIONS } from './linux';
-export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, NO_SHARE, checkBootInput } from './plan';
-export { renderWindowsBootScript, renderWindowsDnsNodeScript, type WindowsBootScriptOptions } from './windows';
+export { renderLinuxBootScript } from './linux';
+export { NFS_OPTIONS } from './linux-steps';
+export { LINUX as LINUX_PATHS, WINDOWS as WINDOWS_PATHS, SHARE_FILES, checkBootInput } from './plan';
+export type { NodePlatform, GuardBinaryFetch, ReplacementWatch } from './platform';
+export { BOOT_STEPS, type BootStep, type StepRendering } from './steps';
+export { renderWindowsBootScript, type WindowsBootScriptOptions } from './windows';
 export { coveringNetwork, thinprintSettingsProblems, type CoveringNetwork, type ThinPrintNodeSettings } from './thinprint-windows';
 export { prependInstallCommands, installCommandProblems } from './install-commands';
 export { papercutLinuxInstallCommands, PAPERCUT_MF_LINUX_INSTALLER } from './papercut-install';

@@ -4,7 +4,7 @@ import { hookSettingProblems, hookSettings } from '../contracts/hook-settings';
 import { ValidationError, type Problem } from '../problems/problems';
 import { isUnresolved } from '../contracts/tokens';
 import { secretReferenceProblem, secretSchemeOf } from '../contracts/secret-reference';
-import type { BootContext } from './context';
+import type { BootContext, GuardNodeContext, ShareMount } from './context';
 import { thinprintSettingsProblems } from './thinprint-windows';
 
 /** Where things go on a Linux node (production paths; the script can prefix them with FG_ROOT). */
@@ -39,12 +39,6 @@ export const WINDOWS = {
   defaultDrive: 'S:',
 } as const;
 
-/**
- * The share of a node that mounts none (no shared items, e.g. ThinPrint): BootContext.share is
- * read only when the spec has shared items, so this is never used.
- */
-export const NO_SHARE: BootContext['share'] = { kind: 'smb', address: '' };
-
 /** Files on the share that coordinate seeding between nodes. */
 export const SHARE_FILES = { lock: '.failover-seed.lock', seeded: '.failover-seeded' } as const;
 
@@ -59,27 +53,41 @@ export const usesGuard = (spec: ClusterSpec): boolean => spec.profile.failoverMo
 export const loopbackVip = (spec: ClusterSpec, ctx: BootContext): string | undefined =>
   spec.loadBalancer.floatingIp ? ctx.loopbackVip : undefined;
 
-/** Tokens from the Azure instance metadata service: blob download or a Key Vault secret. */
-export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
-  const blob = usesGuard(spec) && ctx.guardBinary.kind === 'azure-blob';
-  const keyVault = usesShare(spec) && ctx.share.kind === 'smb' && secretSchemeOf(smbSecretRef(spec, ctx)) === 'azure-keyvault';
-  const thinprintKeys = spec.profile.app === 'thinprint' && secretSchemeOf(ctx.thinprint?.clientKeysSecretRef) === 'azure-keyvault';
-  return blob || keyVault || thinprintKeys;
+/**
+ * The guarded node's context. Only for what runs when the spec uses the guard: checkBootInput
+ * has made sure the context's mode is the profile's.
+ */
+export function guardNode(ctx: BootContext): GuardNodeContext {
+  if (ctx.mode !== 'guard') throw new Error('a guard step needs a guard node context (checkBootInput checks the mode first)');
+  return ctx;
 }
 
-/** The user-assigned identity to ask IMDS for (the one given with the blob). @default - the VM's system identity */
-export const managedIdentityClientId = (ctx: BootContext): string | undefined =>
-  ctx.guardBinary.kind === 'azure-blob' ? ctx.guardBinary.managedIdentityClientId : undefined;
+/** The share. Only for what runs when the spec has shared items: checkBootInput requires it then. */
+export function shareOf(ctx: BootContext): ShareMount {
+  if (ctx.share === undefined) throw new Error('a share step needs the context\'s share (checkBootInput requires it with shared items)');
+  return ctx.share;
+}
+
+/** Tokens from the Azure-style instance metadata service: a guard download or a Key Vault secret. */
+export function usesImds(spec: ClusterSpec, ctx: BootContext): boolean {
+  const download = usesGuard(spec) && guardNode(ctx).guardBinary.usesImdsToken;
+  const keyVault = usesShare(spec) && shareOf(ctx).kind === 'smb' && secretSchemeOf(smbSecretRef(spec, ctx)) === 'azure-keyvault';
+  const thinprintKeys = spec.profile.app === 'thinprint' && secretSchemeOf(ctx.thinprint?.clientKeysSecretRef) === 'azure-keyvault';
+  return download || keyVault || thinprintKeys;
+}
+
+/** The user-assigned identity to ask IMDS for. @default - the VM's system identity */
+export const managedIdentityClientId = (ctx: BootContext): string | undefined => ctx.platform.managedIdentityClientId;
 
 /** The guard's properties file: the spec's settings, then the construct's extras. */
-export function guardConfigText(spec: ClusterSpec, ctx: BootContext): string {
+export function guardConfigText(spec: ClusterSpec, ctx: GuardNodeContext): string {
   const entries = [...guardSettings(spec, ctx.database), ...hookSettings(spec, ctx.app), ...(ctx.extraGuardSettings ?? [])];
   return renderProperties(entries, `failover-guard config for cluster ${spec.name}; written by the boot script.\nThe database password is read from database.password-source, never stored here.`);
 }
 
 /** The SMB credentials secret: the context's (the construct knows it), else the spec's. */
 export function smbSecretRef(spec: ClusterSpec, ctx: BootContext): string | undefined {
-  return (ctx.share.kind === 'smb' ? ctx.share.credentialsSecretRef : undefined) ?? spec.storage.credentialsSecretRef;
+  return (ctx.share?.kind === 'smb' ? ctx.share.credentialsSecretRef : undefined) ?? spec.storage.credentialsSecretRef;
 }
 
 /**
@@ -87,9 +95,10 @@ export function smbSecretRef(spec: ClusterSpec, ctx: BootContext): string | unde
  * token, later an EFS id or bucket name filled in by Terraform) cannot be checked here; the
  * construct that made it vouches for its shape, and quoting still keeps it literal.
  */
-const mismatch = (pattern: RegExp, value: string): boolean => !isUnresolved(value) && !pattern.test(value);
+export const mismatch = (pattern: RegExp, value: string): boolean => !isUnresolved(value) && !pattern.test(value);
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const SHARE_KINDS: ReadonlyArray<ShareMount['kind']> = ['nfs', 'efs', 'smb'];
 const MOUNT_OPTION = /^[A-Za-z0-9_.=:/@+-]+$/;
 
 /**
@@ -100,33 +109,26 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   if (spec.profile.os !== os) add('profile.os', `is "${spec.profile.os}"; use the ${spec.profile.os} renderer`);
-  if (os === 'linux' && mismatch(/^[A-Za-z0-9:_.@\\-]+\.(service)$/, spec.profile.serviceName)) {
-    add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
+  problems.push(...bootSpecProblems(spec, os));
+  if (ctx.mode !== spec.profile.failoverMode) add('mode', `is "${ctx.mode}" but the profile's failoverMode is "${spec.profile.failoverMode}"`);
+  if (usesShare(spec) && ctx.share === undefined) add('share', 'is required: the spec has shared items');
+  // the rest reads the context as the mode and the spec's shared items say it is
+  if (problems.length > 0) throw new ValidationError('boot script input', problems);
+  const share = usesShare(spec) ? shareOf(ctx) : undefined;
+  if (share !== undefined) shareProblems(spec, ctx, share, os, add);
+  if (share !== undefined && (share.kind === 'smb') !== (spec.storage.kind === 'smb')) {
+    add('share.kind', `is "${share.kind}" but the spec's storage.kind is "${spec.storage.kind}"`);
   }
-  if (usesShare(spec)) shareProblems(spec, ctx, os, add);
-  if (os === 'windows') windowsPathProblems(spec, add);
-  if (usesShare(spec) && (ctx.share.kind === 'smb') !== (spec.storage.kind === 'smb')) {
-    add('share.kind', `is "${ctx.share.kind}" but the spec's storage.kind is "${spec.storage.kind}"`);
-  }
-  if (usesGuard(spec)) {
+  if (ctx.mode === 'guard') {
     const specKeys = new Set(guardSettings(spec, ctx.database).map(([key]) => key));
     (ctx.extraGuardSettings ?? []).forEach(([key], i) => {
       if (specKeys.has(key)) add(`extraGuardSettings[${i}]`, `"${key}" is already set from the spec`);
     });
+    if (mismatch(/^[0-9a-fA-F]{64}$/, ctx.guardBinary.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');
+    problems.push(...ctx.guardBinary.problems());
   }
-  if (usesGuard(spec)) {
-    const bin = ctx.guardBinary;
-    if (mismatch(/^[0-9a-fA-F]{64}$/, bin.sha256)) add('guardBinary.sha256', 'must be 64 hex digits (SHA-256)');
-    if (bin.kind === 's3') {
-      if (mismatch(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, bin.bucket)) add('guardBinary.bucket', 'must be an S3 bucket name');
-      if (!bin.key || /[\r\n]/.test(bin.key)) add('guardBinary.key', 'must be a non-empty single-line object key');
-      if (mismatch(/^[a-z]{2}(-[a-z]+)+-\d+$/, bin.region)) add('guardBinary.region', 'must be an AWS region such as "eu-west-1"');
-    } else {
-      if (mismatch(/^https:\/\/[^\s'"`$\\]+$/, bin.url)) add('guardBinary.url', 'must be an https:// blob URL without spaces or quotes');
-      if (bin.managedIdentityClientId !== undefined && mismatch(/^[0-9a-fA-F-]{36}$/, bin.managedIdentityClientId)) {
-        add('guardBinary.managedIdentityClientId', 'must be a client id (GUID)');
-      }
-    }
+  if (ctx.platform.managedIdentityClientId !== undefined && mismatch(/^[0-9a-fA-F-]{36}$/, ctx.platform.managedIdentityClientId)) {
+    add('platform.managedIdentityClientId', 'must be a client id (GUID)');
   }
   appProblems(spec, ctx).forEach((p) => add(p.path, p.message));
   const vip = loopbackVip(spec, ctx);
@@ -138,7 +140,7 @@ export function checkBootInput(spec: ClusterSpec, ctx: BootContext, os: 'linux' 
 
 /** The app side: what the hooks and the client-config step need from the construct. */
 function appProblems(spec: ClusterSpec, ctx: BootContext): Problem[] {
-  const problems: Problem[] = usesGuard(spec) ? hookSettingProblems(spec, ctx.app) : [];
+  const problems: Problem[] = ctx.mode === 'guard' ? hookSettingProblems(spec, ctx.app) : [];
   const address = ctx.app?.networkAddress;
   if (spec.profile.clientConfigDir && address === undefined && !problems.some((p) => p.path === 'app.networkAddress')) {
     problems.push({ path: 'app.networkAddress', message: 'is required: the user client config points at the load balancer' });
@@ -149,8 +151,9 @@ function appProblems(spec: ClusterSpec, ctx: BootContext): Problem[] {
   return problems;
 }
 
-function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windows', add: (path: string, message: string) => void): void {
-  const share = ctx.share;
+function shareProblems(spec: ClusterSpec, ctx: BootContext, share: ShareMount, os: 'linux' | 'windows', add: (path: string, message: string) => void): void {
+  // a kind from a newer construct must not fall through to another kind's mount
+  if (!SHARE_KINDS.includes(share.kind)) add('share.kind', `is "${String(share.kind)}"; must be one of ${SHARE_KINDS.map((k) => `"${k}"`).join(', ')}`);
   if (os === 'windows' && share.kind !== 'smb') add('share.kind', 'Windows nodes mount the share over SMB; use "smb"');
   if (share.kind === 'nfs' && mismatch(/^[A-Za-z0-9.-]+:\/[^\s,'"`$\\]*$/, share.address)) add('share.address', 'must be "host:/path" without spaces or quotes');
   if (share.kind === 'smb' && mismatch(/^(\/\/|\\\\)[A-Za-z0-9.-]+([/\\][^\s,'"`$/\\]+)+$/, share.address)) {
@@ -175,6 +178,20 @@ function shareProblems(spec: ClusterSpec, ctx: BootContext, os: 'linux' | 'windo
     const problem = ref === undefined ? undefined : secretReferenceProblem(ref, 'smb-credentials');
     if (problem !== undefined) add('share.credentialsSecretRef', problem);
   }
+}
+
+/**
+ * What the boot script needs of the spec alone, whatever the context: a Linux service that is a
+ * systemd unit, Windows paths it can quote. A cluster reports these before it builds anything.
+ */
+export function bootSpecProblems(spec: ClusterSpec, os: 'linux' | 'windows'): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  if (os === 'linux' && mismatch(/^[A-Za-z0-9:_.@\\-]+\.(service)$/, spec.profile.serviceName)) {
+    add('profile.serviceName', 'must be a systemd service unit name such as "pc-app-server.service"');
+  }
+  if (os === 'windows') windowsPathProblems(spec, add);
+  return problems;
 }
 
 /** Windows file names never contain `"` (the links reach `cmd /c mklink` inside double quotes) nor control characters. */

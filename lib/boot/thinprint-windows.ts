@@ -104,19 +104,11 @@ export interface ThinPrintScriptParts {
   /** `$Name = 'value'` lines, every value through psQuote. */
   readonly values: readonly string[];
   readonly helpers: string;
-  /** Runs before the app (or guard) service step. */
-  readonly configureStep: string;
-  /** Run after the app service started (dns mode only). */
-  readonly finalSteps: readonly string[];
   /** The step reads a secret: the script needs Get-SecretText. */
   readonly readsSecret: boolean;
 }
 
-/**
- * The guide's node configuration, idempotent: `MCastNodeInterface` / `MCastNodeIfBits`
- * (dns-multicast only), the server port 4002, the client IDs and keys from the secret; the
- * service restarts only when a value changed and it was running. Undefined for other apps.
- */
+/** The ThinPrint values and helpers of a Windows boot script; undefined for other apps. */
 export function thinprintScriptParts(spec: ClusterSpec, settings: ThinPrintNodeSettings = {}): ThinPrintScriptParts | undefined {
   if (spec.profile.app !== 'thinprint') return undefined;
   const multicast = spec.profile.failoverMode === 'dns';
@@ -140,8 +132,6 @@ export function thinprintScriptParts(spec: ClusterSpec, settings: ThinPrintNodeS
   return {
     values,
     helpers: THINPRINT_HELPERS,
-    configureStep: configureStep(multicast),
-    finalSteps: multicast ? [PORT_CHECK_STEP, IGMP_REBOOT_STEP] : [],
     readsSecret: settings.clientKeysSecretRef !== undefined,
   };
 }
@@ -163,7 +153,14 @@ function ConvertTo-IPv4Number([string]$Address) {
 }
 `;
 
-function configureStep(multicast: boolean): string {
+/**
+ * The guide's node configuration, idempotent: `MCastNodeInterface` / `MCastNodeIfBits`
+ * (dns-multicast only), the server port 4002, the client IDs and keys from the secret; the
+ * service restarts only when a value changed and it was running. Runs before the app (or guard)
+ * service step.
+ */
+export function thinprintConfigureStep(spec: ClusterSpec): string {
+  const multicast = spec.profile.failoverMode === 'dns';
   const multicastPart = multicast
     ? `  # the guide: MCastNodeInterface = this node's address, MCastNodeIfBits = host bits of the
   # smallest network holding every node ($TpNodeNetwork, computed from the nodes' subnets)
@@ -217,8 +214,8 @@ ${multicast ? '  $script:RebootForIgmp = $false\n' : ''}${multicastPart}  # engi
 `;
 }
 
-/** A wrong port value name would leave engines knocking on 4002 in vain: fail the boot instead. */
-const PORT_CHECK_STEP = `Invoke-Step 'check the server port' {
+/** dns mode, after the app service started: a wrong port value name would leave engines knocking on 4002 in vain, so the boot fails instead. */
+export const THINPRINT_PORT_CHECK_STEP = `Invoke-Step 'check the server port' {
   $deadline = [DateTime]::UtcNow.AddSeconds(120)
   while (-not (Get-NetTCPConnection -State Listen -LocalPort $TpServerPort -ErrorAction SilentlyContinue)) {
     if ([DateTime]::UtcNow -gt $deadline) { throw "$AppService does not listen on port $TpServerPort" }
@@ -228,7 +225,7 @@ const PORT_CHECK_STEP = `Invoke-Step 'check the server port' {
 `;
 
 /** The IGMP version is read when the TCP/IP stack starts. */
-const IGMP_REBOOT_STEP = `Invoke-Step 'reboot once for IGMPv2' {
+export const THINPRINT_IGMP_REBOOT_STEP = `Invoke-Step 'reboot once for IGMPv2' {
   if ($script:RebootForIgmp) {
     Write-Log 'IGMPv2 takes effect after a restart; restarting in 60 s'
     shutdown.exe /r /t 60 /c 'failover-constructs: IGMPv2 for the multicast domain' | Out-Null

@@ -1,7 +1,7 @@
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { GUARD_HEALTH_PATH } from '../contracts/guard-endpoints';
-import type { ReplacementNotice } from './context';
-import { PASSIVE_LEAVE_SECS } from './linux';
+import type { ReplacementWatch } from './platform';
+import { PASSIVE_LEAVE_SECS } from '../contracts/timing';
 import { WINDOWS } from './plan';
 import { psQuote } from './quote';
 
@@ -13,77 +13,12 @@ export const WINDOWS_LIFECYCLE = {
 } as const;
 
 /**
- * Azure scheduled events after which this VM is gone or restarted: each is a handover first.
- * (Freeze, a pause of seconds, is left to the lease.)
- */
-export const AZURE_HANDOVER_EVENTS = ['Terminate', 'Reboot', 'Redeploy', 'Preempt'] as const;
-
-function cloudPart(notice: ReplacementNotice): string {
-  if (notice.kind === 'aws-lifecycle-hook') {
-    return `$AsgName = ${psQuote(notice.autoScalingGroupName)}
-$HookName = ${psQuote(notice.hookName)}
-$Region = ${psQuote(notice.region)}
-function Get-Imds([string]$Path) {
-  $token = Invoke-RestMethod -UseBasicParsing -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' }
-  Invoke-RestMethod -UseBasicParsing -Uri ('http://169.254.169.254/latest/meta-data/' + $Path) -Headers @{ 'X-aws-ec2-metadata-token' = $token }
-}
-# the termination lifecycle hook holds the instance in Terminating:Wait, shown as target state Terminated
-function Wait-ForNotice {
-  for (;;) {
-    try { if ((Get-Imds 'autoscaling/target-lifecycle-state') -eq 'Terminated') { return 'Terminate' } } catch { }
-    Start-Sleep -Seconds 5
-  }
-}
-function Complete-Notice {
-  for (;;) {
-    try {
-      $instance = Get-Imds 'instance-id'
-      Complete-ASLifecycleAction -Region $Region -AutoScalingGroupName $AsgName -LifecycleHookName $HookName -InstanceId $instance -LifecycleActionResult 'CONTINUE'
-      return
-    } catch {
-      Write-Log ('completing the lifecycle action failed, again in 10 s: {0}' -f $_.Exception.Message)
-      Start-Sleep -Seconds 10
-    }
-  }
-}
-`;
-  }
-  return `$EventsUrl = 'http://169.254.169.254/metadata/scheduledevents?api-version=2020-07-01'
-$HandoverEvents = @(${AZURE_HANDOVER_EVENTS.map(psQuote).join(', ')})
-$script:EventId = ''
-function Wait-ForNotice {
-  $vm = ''
-  while (-not $vm) {
-    try { $vm = [string](Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri 'http://169.254.169.254/metadata/instance/compute/name?api-version=2021-02-01&format=text') } catch { Start-Sleep -Seconds 5 }
-  }
-  for (;;) {
-    try {
-      $events = @((Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Uri $EventsUrl).Events)
-      $due = @($events | Where-Object { $HandoverEvents -contains $_.EventType -and @($_.Resources) -contains $vm }) | Select-Object -First 1
-      if ($null -ne $due) { $script:EventId = [string]$due.EventId; return [string]$due.EventType }
-    } catch { }
-    Start-Sleep -Seconds 5
-  }
-}
-# approving the event lets Azure go on at once instead of at its deadline
-function Complete-Notice {
-  $body = ConvertTo-Json -InputObject @{ StartRequests = @(@{ EventId = $script:EventId }) } -Depth 3
-  for ($try = 1; $try -le 30; $try++) {
-    try { Invoke-RestMethod -UseBasicParsing -Headers @{ Metadata = 'true' } -Method Post -ContentType 'application/json' -Uri $EventsUrl -Body $body | Out-Null; return }
-    catch { Start-Sleep -Seconds 5 }
-  }
-}
-`;
-}
-
-/**
  * The watcher script (Windows PowerShell 5.1), as on Linux: it waits for the cloud's notice
- * that this node goes (AWS: the termination lifecycle hook; Azure: a Terminate, Reboot,
- * Redeploy or Preempt scheduled event for this VM); then an active guard steps down (after the
+ * that this node goes (the platform's ReplacementWatch); then an active guard steps down (after the
  * passive nodes of the same batch had time to leave), the guard service stops (drain, stop the
  * app, release the lease), and the hook is completed / the event approved.
  */
-export function windowsLifecycleWatcher(spec: ClusterSpec, notice: ReplacementNotice): string {
+export function windowsLifecycleWatcher(spec: ClusterSpec, replacement: ReplacementWatch): string {
   return `# failover-guard lifecycle watcher for cluster ${spec.name}; written by the boot script.
 $ErrorActionPreference = 'Stop'
 [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
@@ -96,7 +31,7 @@ $LogFile = ${psQuote(WINDOWS_LIFECYCLE.log)}
 function Write-Log([string]$Message) {
   Add-Content -LiteralPath $LogFile -Value ('{0} failover-guard-lifecycle: {1}' -f [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'), $Message)
 }
-${cloudPart(notice)}$notice = Wait-ForNotice
+${replacement.windows()}$notice = Wait-ForNotice
 Write-Log "this node is being replaced or restarted ($notice)"
 $active = $false
 try { $active = (Invoke-WebRequest -UseBasicParsing -Uri $HealthUrl -TimeoutSec 5).StatusCode -eq 200 } catch { }
@@ -116,11 +51,11 @@ Write-Log 'handed over: the node may go'
 }
 
 /** The boot step that writes the watcher and runs it as a SYSTEM task at every start. */
-export function windowsLifecycleStep(spec: ClusterSpec, notice: ReplacementNotice): string {
+export function windowsLifecycleStep(spec: ClusterSpec, replacement: ReplacementWatch): string {
   return `Invoke-Step 'install the lifecycle watcher' {
   $watcherPath = ${psQuote(WINDOWS_LIFECYCLE.script)}
   $watcherTask = ${psQuote(WINDOWS_LIFECYCLE.task)}
-  Set-FileContent $watcherPath ${psQuote(windowsLifecycleWatcher(spec, notice))}
+  Set-FileContent $watcherPath ${psQuote(windowsLifecycleWatcher(spec, replacement))}
   $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}"' -f $watcherPath)
   $settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit ([TimeSpan]::Zero) -RestartCount 999 -RestartInterval (New-TimeSpan -Minutes 1) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
   Register-ScheduledTask -TaskName $watcherTask -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'SYSTEM' -RunLevel Highest -Force | Out-Null

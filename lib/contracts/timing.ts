@@ -314,3 +314,18 @@ export const BACKGROUND_CONNECT_FACTOR = 5;
 
 /** Seconds WinSW waits for the guard after Ctrl+C beyond drain + app stop: the lease release and a margin. */
 export const RELEASE_MARGIN_SECS = 15;
+
+// ---- Replacement handover (the boot scripts' lifecycle watcher and the clouds' hold on a node) ----
+
+/** Seconds an active node being replaced waits before its step-down, so passive nodes replaced in the same batch leave first and the lease goes to a new node. */
+export const PASSIVE_LEAVE_SECS = 15;
+
+/**
+ * Seconds a node being replaced needs from the cloud's notice until it may go: the passive nodes'
+ * head start, the drain, the app's stop, and a minute for the step-down and the call that lets the
+ * node go. Each cloud rounds it to what its hold takes (AWS: a lifecycle hook's heartbeat in
+ * seconds; Azure: a termination notification in minutes).
+ */
+export function handoverBudgetSecs(guard: { readonly drainSecs: number; readonly stopTimeoutSecs: number }): number {
+  return guard.drainSecs + guard.stopTimeoutSecs + PASSIVE_LEAVE_SECS + 60;
+}

@@ -1,5 +1,4 @@
-import { checkBootInput } from '../boot/plan';
-import type { BootContext } from '../boot/context';
+import { bootSpecProblems as specOnlyBootProblems } from '../boot/plan';
 import { parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../spec/cluster-spec';
 import { ValidationError, type Problem } from '../problems/problems';
 
@@ -44,20 +43,8 @@ export function uniqueProblems(problems: readonly Problem[]): Problem[] {
 /**
  * The boot script's checks of the spec alone (a Linux `profile.serviceName` that is no systemd
  * unit, Windows paths with quotes, …) as `spec.` problems, so a cluster reports them with the
- * rest before it builds anything instead of the renderer failing half-way. The context here
- * only stands in for the one the cluster builds later; its own problems are left out.
+ * rest before it builds anything instead of the renderer failing half-way.
  */
 export function bootSpecProblems(spec: ClusterSpec): Problem[] {
-  const standIn: BootContext = {
-    share: spec.storage.kind === 'smb' ? { kind: 'smb', address: '//share.example/share', credentialsSecretRef: 'file:/dev/null' } : { kind: 'nfs', address: 'share.example:/share' },
-    guardBinary: { kind: 'azure-blob', url: 'https://guard.example/guard', sha256: '0'.repeat(64) },
-    database: { url: `${spec.database.engine}://guard@db.example:5432/guard`, passwordSource: 'env:DB_PASSWORD' },
-  };
-  try {
-    checkBootInput(spec, standIn, spec.profile.os);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    return e.problems.filter((p) => /^(profile\.|sharedItems\[)/.test(p.path)).map((p) => ({ ...p, path: `spec.${p.path}` }));
-  }
+  return specOnlyBootProblems(spec, spec.profile.os).map((p) => ({ ...p, path: `spec.${p.path}` }));
 }

@@ -10,10 +10,37 @@ import { sleep } from '../../test/harness/wait';
 
 export const SAMPLE_MS = 50;
 
-/** One sample: every node's /health, asked at the same moment. */
+/** What a node's app answered when asked directly (not through the load balancer). */
+export interface AppAnswer {
+  /** It answered 200: it serves. */
+  readonly ok: boolean;
+  /** It answered while stopping gracefully (the demo app's DEMO_STOP_MS). */
+  readonly stopping?: boolean;
+}
+
+/** One sample: every node's /health (and, where the node offers it, its app), asked at the same moment. */
 export interface Sample {
   readonly t: number;
   readonly answers: readonly HealthAnswer[];
+  /** Each node's app asked directly: a client with a stale DNS answer or an open connection reaches it whatever the load balancer thinks. */
+  readonly apps?: readonly AppAnswer[];
+}
+
+/** Timeout of one direct app probe. */
+export const APP_PROBE_TIMEOUT_MS = 500;
+
+/** GET http://host:port/ of an app; never throws. */
+export function probeApp(host: string, port: number, timeoutMs = APP_PROBE_TIMEOUT_MS): Promise<AppAnswer> {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: '/', timeout: timeoutMs, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ ok: res.statusCode === 200, stopping: text.includes('"stopping":true') }));
+      res.on('error', () => resolve({ ok: false }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ ok: false }));
+  });
 }
 
 /** Roles in which a guard still holds the lease (its app may serve). */
@@ -23,6 +50,8 @@ const HOLDING = new Set(['active', 'starting', 'draining']);
 export interface SampledNode {
   readonly name: string;
   health(): Promise<HealthAnswer>;
+  /** Its app asked directly. @default - not probed */
+  app?(): Promise<AppAnswer>;
 }
 
 export class Sampler {
@@ -38,8 +67,8 @@ export class Sampler {
 
   private async sample(): Promise<void> {
     const t = Date.now();
-    const answers = await Promise.all(this.nodes.map((n) => n.health()));
-    const s = { t, answers };
+    const [answers, apps] = await Promise.all([Promise.all(this.nodes.map((n) => n.health())), Promise.all(this.nodes.map((n) => n.app?.() ?? { ok: false }))]);
+    const s = { t, answers, apps };
     this.samples.push(s);
     this.onSample?.(s);
   }
@@ -204,6 +233,60 @@ export function servedAfterFence(records: readonly ServedRecord[], fs: readonly 
   return out;
 }
 
+/** After a whole node resumes (SIGCONT of a paused VM), its app may answer before its guard runs at all: such answers are counted apart. */
+export const RESUME_ALLOWANCE_MS = 1000;
+
+/** A whole node (guard and app) resumed at `at`. */
+export interface Resume {
+  readonly node: string;
+  readonly at: number;
+}
+
+/** Answers of fenced nodes' apps, asked directly. */
+export interface ServedByFenced {
+  /** One line per fence in which the node's app answered. */
+  readonly violations: string[];
+  /** Answers after a fence (violations). */
+  readonly answers: number;
+  /** Answers within {@link RESUME_ALLOWANCE_MS} of a whole-node resume (not violations: nothing on the node ran before). */
+  readonly onResume: number;
+}
+
+/**
+ * Served by a fenced node, seen from the app itself: node X's app answered a direct request sent
+ * inside one of X's fence windows (after its own role gave up the lease, or after a successor
+ * became active; until X holds the lease again). This catches what HAProxy cannot: an app that
+ * keeps serving while its guard is stalled (HAProxy marks the node down on the guard's missing
+ * /health, clients with a stale address or connection do not).
+ */
+export function servedByFencedApp(samples: readonly Sample[], names: readonly string[], fs: readonly Fence[], resumes: readonly Resume[] = []): ServedByFenced {
+  const hits = new Map<Fence, { first: number; last: number; n: number; stopping: number }>();
+  let answers = 0;
+  let onResume = 0;
+  for (const s of samples) {
+    s.apps?.forEach((a, i) => {
+      if (!a.ok) return;
+      const node = names[i];
+      const f = fs.find((x) => x.node === node && s.t > x.at && s.t < x.until);
+      if (!f) return;
+      if (resumes.some((r) => r.node === node && s.t >= r.at - APP_PROBE_TIMEOUT_MS && s.t <= r.at + RESUME_ALLOWANCE_MS)) {
+        onResume++;
+        return;
+      }
+      answers++;
+      const h = hits.get(f) ?? { first: s.t, last: s.t, n: 0, stopping: 0 };
+      h.last = s.t;
+      h.n++;
+      if (a.stopping) h.stopping++;
+      hits.set(f, h);
+    });
+  }
+  const violations = [...hits].map(
+    ([f, h]) => `${new Date(h.first).toISOString()} ${f.node}'s app answered ${h.n} direct request(s) from ${h.first - f.at} to ${h.last - f.at} ms after its fence (term ${f.term}, ${f.why})${h.stopping ? `, ${h.stopping} of them while stopping gracefully` : ''}`,
+  );
+  return { violations, answers, onResume };
+}
+
 /** What the samples said about `node` around `t` (for violation reports). */
 export function sampleContext(samples: readonly Sample[], names: readonly string[], node: string, t: number): string {
   const i = names.indexOf(node);
@@ -211,12 +294,12 @@ export function sampleContext(samples: readonly Sample[], names: readonly string
   return `${node} samples around it: ${near.map((s) => `${s.t - t}ms ${s.answers[i].code}/${s.answers[i].role ?? '-'}/${s.answers[i].term ?? '-'}`).join(', ')}`;
 }
 
-/** Median, p95 and max of a list (undefined when empty). */
-export function distribution(xs: readonly number[]): { n: number; median: number; p95: number; max: number } | undefined {
+/** Median, p95, min and max of a list (undefined when empty). */
+export function distribution(xs: readonly number[]): { n: number; median: number; p95: number; min: number; max: number } | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.max(0, Math.min(s.length - 1, Math.ceil(p * s.length) - 1))];
-  return { n: s.length, median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
+  return { n: s.length, median: q(0.5), p95: q(0.95), min: s[0], max: s[s.length - 1] };
 }
 
 /**

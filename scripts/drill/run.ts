@@ -9,9 +9,15 @@ import type { GuardNode } from '../../test/harness/guard-cluster';
 import type { Haproxy } from '../../test/harness/haproxy';
 import { sleep } from '../../test/harness/wait';
 import { parseList } from './cli';
-import { Client, distribution, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, Timeline, type Sample, type SampledNode } from './observe';
+import { Client, distribution, RESUME_ALLOWANCE_MS, sampleContext, STOP_ALLOWANCE_MS, doubleActive, downtimeMs, failoverMs, fences, fmtSecs, Sampler, servedAfterFence, servedByFencedApp, Timeline, type AppAnswer, type Resume, type Sample, type SampledNode } from './observe';
 
-export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition'] as const;
+/**
+ * stall-stop: a planned stop (step-down), and the guard SIGSTOPped mid-stop for longer than L;
+ * stall-fence: a fence (the database stopped past D), and the guard SIGSTOPped mid-stop for
+ * longer than L (the database back meanwhile, so a successor can take over); duplicate-id: a
+ * spare guard started with the active node's `node.id` for L + 2 s, then killed.
+ */
+export const FAULT_TYPES = ['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition', 'stall-stop', 'stall-fence', 'duplicate-id'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 /** The drill's default sequence. */
 export const DRILL_FAULTS: readonly FaultType[] = ['crash', 'pause', 'guard-kill', 'step-down'];
@@ -43,6 +49,12 @@ export interface FaultEvent {
 export interface ScenarioResult {
   readonly events: FaultEvent[];
   readonly violations: string[];
+  /** Samples in which two or more nodes answered /health 200. */
+  readonly doubleActive: number;
+  /** Requests served by a fenced node: through HAProxy (its log), and answered by the app asked directly. */
+  readonly servedByFenced: { readonly haproxy: number; readonly direct: number };
+  /** Direct app answers right after a whole node resumed (counted apart, see RESUME_ALLOWANCE_MS). */
+  readonly servedOnResume: number;
   readonly samples: number;
   readonly requests: number;
   readonly served: number;
@@ -77,6 +89,8 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
   readonly names: string[];
   readonly violations: string[] = [];
   readonly events: E[] = [];
+  /** Whole nodes resumed (SIGCONT of guard and app together). */
+  readonly resumes: Resume[] = [];
   /** L in ms. */
   protected readonly L: number;
 
@@ -115,6 +129,39 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
     return true;
   }
 
+  /**
+   * The stall-during-stop nemesis, after its trigger (a step-down or a fence): once the target's
+   * stop has begun (its app says it is stopping gracefully, or is gone), waits until just before
+   * the stop timeout `stopMs` would escalate to a kill, then stalls the guard alone (`stall`:
+   * SIGSTOP; its app and any watchdog run on) for longer than L, runs `meanwhile` (the database
+   * back), and resumes it.
+   */
+  async stallDuringStop(
+    target: { readonly name: string; app(): Promise<AppAnswer> },
+    old: { node: string } | undefined,
+    stopMs: number,
+    guard: { stall(): Promise<string>; resume(): Promise<void> },
+    meanwhile: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    let stopping = false;
+    await this.until(
+      `${target.name}: its stop to begin`,
+      async () => {
+        const a = await target.app();
+        stopping = a.ok && !!a.stopping;
+        return stopping || !a.ok;
+      },
+      this.L + 8000,
+    );
+    if (stopping) await sleep(Math.max(0, stopMs - 500));
+    const what = await guard.stall();
+    this.timeline.note(`${target.name}: guard (${what}) stopped ${stopping ? 'mid-stop, its app still stopping' : 'after its app was gone'}`);
+    await meanwhile();
+    await Promise.all([this.until('another node active while the old one stalls', () => this.sampler.active().some((n) => n !== old?.node), this.L + 15000), sleep(this.L + 1000)]);
+    await guard.resume();
+    this.timeline.note(`${target.name}: guard resumed`);
+  }
+
   /** Exactly one node 200 and the client's last 3 requests succeeded. */
   async stable(timeoutMs = 45000): Promise<boolean> {
     return this.until(
@@ -138,9 +185,15 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
     });
     const fs = fences(samples, this.names);
     const records = this.haproxy.records;
+    const double = doubleActive(samples, this.names);
+    const viaHaproxy = servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t));
+    const direct = servedByFencedApp(samples, this.names, fs, this.resumes);
     return {
       events: this.events,
-      violations: [...doubleActive(samples, this.names), ...servedAfterFence(records, fs, (node, t) => sampleContext(samples, this.names, node, t)), ...this.violations],
+      violations: [...double, ...viaHaproxy, ...direct.violations, ...this.violations],
+      doubleActive: double.length,
+      servedByFenced: { haproxy: viaHaproxy.length, direct: direct.answers },
+      servedOnResume: direct.onResume,
       samples: samples.length,
       requests: results.length,
       served: records.filter((r) => r.served).length,
@@ -150,19 +203,34 @@ export class ObservedRun<E extends FaultEvent = FaultEvent> {
 
 class Scenario extends ObservedRun {
   private readonly D: number;
+  private readonly S: number;
 
   constructor(
     readonly env: DrillEnv,
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(env.nodes, env.haproxy, env.timings, print, live);
+    super(env.observed, env.haproxy, env.timings, print, live);
     this.D = env.timings.renewDeadlineSecs * 1000;
+    this.S = env.timings.stopTimeoutSecs * 1000;
+  }
+
+  /** SIGSTOP / SIGCONT of the guard process alone. */
+  private guardStall(n: GuardNode): { stall(): Promise<string>; resume(): Promise<void> } {
+    return {
+      stall: async () => {
+        const pid = n.guardPid;
+        n.signalGuard('SIGSTOP');
+        return `pid ${pid}`;
+      },
+      resume: async () => n.signalGuard('SIGCONT'),
+    };
   }
 
   private node(name: string): GuardNode {
-    return this.env.nodes.find((n) => n.name === name)!;
+    return this.env.observed.find((n) => n.name === name)!;
   }
+
 
   private otherActive(old: string | undefined): boolean {
     return this.sampler.active().some((n) => n !== old);
@@ -196,6 +264,7 @@ class Scenario extends ObservedRun {
         target?.signalNode('SIGSTOP');
         await Promise.all([this.until('another node active during a pause', () => this.otherActive(old?.node), failoverBudget), sleep(this.L + 500)]);
         target?.signalNode('SIGCONT');
+        if (target) this.resumes.push({ node: target.name, at: Date.now() });
         break;
       case 'step-down': {
         const r = await target?.cliAsync('step-down');
@@ -224,16 +293,49 @@ class Scenario extends ObservedRun {
         if (off.code !== 0) this.violations.push(`maintenance off failed: ${off.stderr.trim()}`);
         break;
       }
+      case 'stall-stop': {
+        if (!target) break;
+        const stepDown = target.cliAsync('step-down');
+        await this.stallDuringStop(target, old, this.S, this.guardStall(target));
+        const r = await stepDown;
+        if (r.code !== 0) this.timeline.note(`${target.name}: step-down answered ${r.code} (its guard was stalled): ${r.stderr.trim()}`);
+        break;
+      }
+      case 'stall-fence':
+        if (!target) break;
+        await env.db!.stop!();
+        await this.stallDuringStop(target, old, this.S, this.guardStall(target), () => env.db!.start!());
+        break;
+      case 'duplicate-id': {
+        const dup = env.spare!;
+        if (!target || target === dup) break;
+        dup.setNodeId(target.nodeId);
+        dup.start();
+        this.timeline.note(`${dup.name}: a guard started with node.id=${target.nodeId}, as ${target.name}`);
+        await sleep(this.L + 2000);
+        dup.signalNode('SIGKILL');
+        await dup.exited();
+        this.timeline.note(`${dup.name}: killed`);
+        break;
+      }
       case 'partition': {
         const ns = env.netns!;
-        const cut = this.node(this.names[this.names.length - 1]);
+        const cut = this.namespaced();
         ns.cut();
         await this.until('another node active after the partition', () => this.otherActive(cut.name), failoverBudget);
         await this.until('the cut-off node to stop its app', () => !cut.appPid(), this.L);
-        const fenced = cut.logLines().find((l) => l.time >= at && String(l.msg).startsWith('fenced'));
+        // the log line may trail the kill (the exec watchdog kills at its valid-until on its own)
+        const fenceLine = () => cut.logLines().find((l) => l.time >= at && String(l.msg).startsWith('fenced'));
+        for (let i = 0; i < 40 && !fenceLine(); i++) await sleep(50);
+        const fenced = fenceLine();
         ev.fenceMs = fenced ? fenced.time - at : undefined;
         if (old?.node === cut.name && (ev.fenceMs === undefined || ev.fenceMs > this.D + 250)) {
-          this.violations.push(`partition: ${cut.name} fenced ${ev.fenceMs ?? 'never'} ms after the cut; the renew deadline D is ${this.D} ms`);
+          const said = cut
+            .logLines()
+            .filter((l) => l.time >= at)
+            .slice(0, 4)
+            .map((l) => `+${l.time - at} ms ${l.msg}`);
+          this.violations.push(`partition: ${cut.name} fenced ${ev.fenceMs ?? 'never'} ms after the cut; the renew deadline D is ${this.D} ms; its log after the cut: ${said.join('; ') || 'nothing'}`);
         }
         ns.heal();
         break;
@@ -244,9 +346,14 @@ class Scenario extends ObservedRun {
     await sleep(500);
   }
 
+  /** The node in the network namespace (not the spare, which comes after it in the list). */
+  private namespaced(): GuardNode {
+    return this.env.nodes.find((n) => n.netns)!;
+  }
+
   /** Before a partition: make the namespaced node the active one (step-down others, not measured). */
   private async steerToNamespace(): Promise<void> {
-    const ns = this.names[this.names.length - 1];
+    const ns = this.namespaced().name;
     for (let i = 0; i < 6 && this.activeNow()?.node !== ns; i++) {
       const cur = this.activeNow();
       if (!cur) break;
@@ -359,8 +466,10 @@ export function reportLines(r: ScenarioResult, elapsedMs: number): { lines: stri
     ...eventLines(r.events),
     '',
     ...summaryLines(r.events),
-    `${r.samples} health samples (every 50 ms), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
-    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it until it holds the lease again in a newer term`,
+    `${r.samples} health samples (every 50 ms, each node's /health and its app asked directly), ${r.requests} client requests, ${r.served} served per HAProxy's log, ${(elapsedMs / 1000).toFixed(0)} s`,
+    `fence rule: a node's tenure (200 answers with one term) ends at the first sample where another node answers 200, or where the node itself reports a role that does not hold the lease (+${STOP_ALLOWANCE_MS} ms to stop the app); no request accepted after that may be served by it (through HAProxy, or by its app asked directly) until it holds the lease again in a newer term`,
+    `faults ${r.events.length}: double-active samples ${r.doubleActive}; served by a fenced node ${r.servedByFenced.haproxy} through HAProxy, ${r.servedByFenced.direct} by its app asked directly` +
+      (r.servedOnResume ? ` (and ${r.servedOnResume} direct answer(s) within ${RESUME_ALLOWANCE_MS} ms of a whole-node resume, before its guard could run: not counted)` : ''),
   ];
   if (r.violations.length) lines.push(`VIOLATIONS (${r.violations.length}):`, ...r.violations.map((v) => `  ${v}`));
   else lines.push('violations: 0 (no double-active sample, nothing served after a fence, every fault recovered)');

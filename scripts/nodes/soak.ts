@@ -2,18 +2,21 @@
  * `npm run soak:nodes -- --faults N --seed S`: the soak on booted nodes (systemd 252 in
  * systemd-nspawn, the guard in systemd mode, see cluster.ts). A seeded sequence of faults against
  * the active node — `systemctl kill -s KILL` of the guard, kill of the app, `systemctl stop` of
- * the guard, the guard frozen (SIGSTOP) past L, hard power-off, network cut, reboot — checked
+ * the guard, the guard frozen (SIGSTOP) past L, hard power-off, network cut, reboot, the guard
+ * stalled past L in the middle of a planned stop (step-down) or of a fence (the database stopped
+ * past D), a clone of the active node (same host name, so the same node id) booted for L + 2 s — checked
  * with the drill's rules (no two nodes /health 200 in one sample, nothing served by a fenced
- * node) and measured: failover and client downtime per fault type, and guard kill → app stopped.
+ * node through HAProxy or by its app asked directly; the app serves on for S + 2 s after SIGTERM) and measured: failover and client downtime per fault type, and guard kill → app stopped.
  * Exit 1 on any violation.
  */
-import { APP_UNIT, BootedCluster, GUARD_UNIT, type BootedNode } from '../../test/harness/booted-nodes';
+import { APP_UNIT, BootedCluster, GUARD_UNIT, HEALTH_PORT, nodeSpec, type BootedNode } from '../../test/harness/booted-nodes';
+import { GUARD_STEP_DOWN_PATH } from '../../lib/contracts/guard-endpoints';
 import { sleep } from '../../test/harness/wait';
 import { distribution, fmtSecs } from '../drill/observe';
 import { faultSequence, ObservedRun, reportLines, type FaultEvent, type ScenarioResult } from '../drill/run';
 import { parseSoakArgs, soakCommand } from '../drill/cli';
 
-export const NODE_FAULTS = ['guard-kill', 'app-kill', 'guard-stop', 'freeze', 'power-off', 'partition', 'reboot'] as const;
+export const NODE_FAULTS = ['guard-kill', 'app-kill', 'guard-stop', 'freeze', 'power-off', 'partition', 'reboot', 'stall-stop', 'stall-fence', 'duplicate-id'] as const;
 export type NodeFault = (typeof NODE_FAULTS)[number];
 
 export interface NodeFaultEvent extends FaultEvent {
@@ -36,7 +39,20 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
     print: (line: string) => void,
     live: boolean,
   ) {
-    super(cluster.nodes, cluster.haproxy, cluster.timings, print, live);
+    super(cluster.observed, cluster.haproxy, cluster.timings, print, live);
+  }
+
+  /** SIGSTOP / SIGCONT of the guard's main process inside the node. */
+  private guardStall(n: BootedNode): { stall(): Promise<string>; resume(): Promise<void> } {
+    let pid = 0;
+    return {
+      stall: async () => {
+        pid = await n.mainPid(GUARD_UNIT);
+        await n.exec(['/bin/kill', '-STOP', String(pid)]);
+        return `pid ${pid}`;
+      },
+      resume: async () => void (await n.exec(['/bin/kill', '-CONT', String(pid)])),
+    };
   }
 
   start(): void {
@@ -57,7 +73,7 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
   }
 
   private node(name: string): BootedNode {
-    return this.cluster.nodes.find((n) => n.name === name)!;
+    return this.cluster.observed.find((n) => n.name === name)!;
   }
 
   /** When the app unit went inactive on `n` after `sinceUs`, in ms after it (systemd's journal; the unit itself is unloaded once inactive). */
@@ -70,6 +86,8 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
   async fault(type: NodeFault): Promise<NodeFaultEvent> {
     const budget = this.L + 15000;
     const begin = Date.now();
+    // a fault is against the active node: the last sample may have caught none (a handover, a slow answer)
+    for (let i = 0; i < 100 && !this.activeNow(); i++) await sleep(100);
     const old = this.activeNow();
     const target = old ? this.node(old.node) : this.cluster.nodes[0];
     const at = Date.now();
@@ -119,6 +137,30 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
         }
         target.heal();
         break;
+      case 'stall-stop': {
+        const S = this.cluster.timings.stopTimeoutSecs * 1000;
+        const r = await target.exec(['/usr/bin/curl', '-fsS', '-X', 'POST', `http://127.0.0.1:${HEALTH_PORT}${GUARD_STEP_DOWN_PATH}`]);
+        if (r.code !== 0) this.violations.push(`${target.name}: step-down failed: ${r.stderr.trim()}`);
+        await this.stallDuringStop(target, old, S, this.guardStall(target));
+        break;
+      }
+      case 'stall-fence': {
+        const db = this.cluster.db!;
+        await db.stop();
+        await this.stallDuringStop(target, old, this.cluster.timings.stopTimeoutSecs * 1000, this.guardStall(target), () => db.start());
+        break;
+      }
+      case 'duplicate-id': {
+        const dup = this.cluster.spare!;
+        if (target === dup) break;
+        dup.boot(target.name);
+        await dup.waitGuardServing();
+        this.timeline.note(`${dup.name}: booted as a clone of ${target.name} (host name, so node id, ${target.name}), its guard serving`);
+        await sleep(this.L + 2000);
+        await dup.powerOff();
+        this.timeline.note(`${dup.name}: powered off`);
+        break;
+      }
       case 'reboot':
         await target.systemctl('reboot', '--no-block');
         await failover(type);
@@ -151,15 +193,19 @@ export interface NodeSoakOptions {
   readonly leaseSecs?: number;
   readonly types?: readonly NodeFault[];
   readonly verbose?: boolean;
+  /** How long the app serves on after SIGTERM. @default the stop timeout S + 2 s (a slow vendor app) */
+  readonly appStopMs?: number;
 }
 
 /** Boots the cluster, runs the seeded faults, tears everything down; prints as it goes. */
 export async function soakNodes(o: NodeSoakOptions, print: (l: string) => void): Promise<{ code: number; result?: NodeSoakResult; left: string[] }> {
   const types = o.types ?? NODE_FAULTS;
   const seq = faultSequence(o.faults, o.seed, types);
-  const cluster = new BootedCluster({ nodes: o.nodes ?? 3, leaseSecs: o.leaseSecs ?? 10 });
+  const leaseSecs = o.leaseSecs ?? 10;
+  const appStopMs = o.appStopMs ?? (nodeSpec(leaseSecs).guard.stopTimeoutSecs + 2) * 1000;
+  const cluster = new BootedCluster({ nodes: o.nodes ?? 3, leaseSecs, appStopMs, spare: types.includes('duplicate-id') });
   const t = cluster.timings;
-  print(`soak:nodes: ${o.faults} faults, seed ${o.seed}, ${o.nodes ?? 3} booted nodes (systemd-nspawn, guard in systemd mode), L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s D=${t.renewDeadlineSecs}s S=${t.stopTimeoutSecs}s, HAProxy tcp inter 1s fall 2 rise 1`);
+  print(`soak:nodes: ${o.faults} faults, seed ${o.seed}, ${o.nodes ?? 3} booted nodes (systemd-nspawn, guard in systemd mode), L=${t.failOverIntervalSecs}s R=${t.renewPeriodSecs}s D=${t.renewDeadlineSecs}s S=${t.stopTimeoutSecs}s, app stops ${appStopMs / 1000}s after SIGTERM, HAProxy tcp inter 1s fall 2 rise 1`);
   print(`fault types: ${types.join(', ')}`);
   let result: NodeSoakResult | undefined;
   let code = 1;

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { AWS_NODE_PLATFORM } from '../../lib/aws/aws-node-platform';
 import type { Construct } from 'constructs';
 import { AwsAppServers, HANDOVER_HOOK_NAME, withInstallCommands, type AwsAppServersProps } from '../../lib/aws/aws-app-servers';
 import { EC2_USER_DATA_MAX_BYTES } from '../../lib/aws/aws-node-template';
@@ -40,8 +41,9 @@ describe('AwsAppServers', () => {
     expect(one(json, 'aws_ssm_parameter', 'data').name).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64');
     expect(lt.user_data).toMatch(/^\$\{base64gzip\(/);
     expect(app.userData).toMatch(/^#!\/bin\/bash/);
-    expect(app.bootContext.share.kind).toBe('efs');
-    expect(app.bootContext.guardBinary.kind).toBe('s3');
+    expect(app.bootContext.share?.kind).toBe('efs');
+    expect(app.bootContext.platform).toBe(AWS_NODE_PLATFORM);
+    expect(app.userData).toContain(`GUARD_S3_URI='s3://`);
   });
 
   it('role: SSM core, s3:GetObject on exactly the guard object, GetSecretValue on exactly the DB secrets (master, app user)', () => {
@@ -184,7 +186,8 @@ describe('AwsAppServers: apply order, rolling updates, user data size', () => {
     ]);
     // the hook outlasts drain + stop + the passive nodes' head start
     expect(app.handoverTimeoutSecs).toBeGreaterThan(app.effectiveSpec.guard.drainSecs + app.effectiveSpec.guard.stopTimeoutSecs + 15);
-    expect(app.bootContext.replacementNotice).toMatchObject({ kind: 'aws-lifecycle-hook', autoScalingGroupName: 'pc-nodes', hookName: HANDOVER_HOOK_NAME });
+    expect(app.bootContext.replacement).toBeDefined();
+    expect(app.userData).toContain(`ASG_NAME='pc-nodes'\nHOOK_NAME='${HANDOVER_HOOK_NAME}'`);
     expect(app.userData).toContain('step "install the lifecycle watcher"');
   });
 

@@ -1,4 +1,5 @@
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
+import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { escapeTemplateLiterals } from '../../lib/synth/terraform-template';
 import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
@@ -8,7 +9,7 @@ import { PLACEMENT, onlyResource, paperCutSpec, resourcesOf, subnetId, synth, pr
 const SSH_KEY = SSH_KEYS.ed25519;
 const CTX: BootContext = {
   share: { kind: 'nfs', address: 'acct.file.core.windows.net:/acct/failover' },
-  guardBinary: { kind: 'azure-blob', url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32), managedIdentityClientId: '00000000-0000-4000-8000-000000000001' },
+  mode: 'guard', platform: azureNodePlatform('00000000-0000-4000-8000-000000000001'), guardBinary: azureGuardBlob({ url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32) }),
   database: { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' },
   app: { database: { url: 'postgres://papercut_app@db:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/app' }, networkAddress: '10.0.1.10' },
 };

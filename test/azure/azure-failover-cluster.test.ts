@@ -46,13 +46,15 @@ describe('AzureFailoverCluster', () => {
     // given / when
     const { json } = synth((s) => {
       const c = new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'pc', profile: papercut(), loadBalancer: { floatingIp: true } } }));
-      new TerraformOutput(s, 'ctx', { value: c.bootContext });
+      const { share, platform, database, loopbackVip } = c.bootContext;
+      new TerraformOutput(s, 'ctx', { value: { share, managedIdentityClientId: platform.managedIdentityClientId, database, loopbackVip, guardDownload: c.bootContext.guardBinary.linux().values } });
     });
 
     // then
     const ctx = json.output.ctx.value;
     expect(ctx.share.kind).toBe('nfs');
-    expect(ctx.guardBinary).toMatchObject({ kind: 'azure-blob', managedIdentityClientId: expect.stringMatching(/azurerm_user_assigned_identity\..*\.client_id/) });
+    expect(ctx.managedIdentityClientId).toMatch(/azurerm_user_assigned_identity\..*\.client_id/);
+    expect(ctx.guardDownload).toMatch(/^GUARD_BLOB_URL='\$\{azurerm_storage_blob\./);
     expect(ctx.database.passwordSource).toMatch(/^azure-keyvault:\$\{azurerm_key_vault_secret\./);
     expect(ctx.loopbackVip).toMatch(/^\$\{azurerm_lb\.[\w-]+\.frontend_ip_configuration\[0\]\.private_ip_address\}$/);
   });
@@ -128,7 +130,7 @@ describe('AzureFailoverCluster', () => {
     it.each([
       ['virtualNetworkId', { virtualNetworkId: subnetId('app') }, 'is not a virtual network resource id'],
       ['appSubnetId', { appSubnetId: VNET_ID }, 'is not a subnet resource id'],
-      ['databaseSubnetId', { databaseSubnetId: 'db' }, 'is not a subnet resource id'],
+      ['database.delegatedSubnetId', { database: { delegatedSubnetId: 'db' } }, 'is not a subnet resource id'],
       ['privateEndpointSubnetId', { privateEndpointSubnetId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/pe' }, 'is not a subnet resource id'],
     ] as const)('a literal %s of the wrong shape, naming it', (prop, over, message) => {
       expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base(over)))).toThrow(new RegExp(`^test/cluster is invalid:\n  - ${prop}: "[^"]*" ${message}`));
@@ -166,7 +168,7 @@ describe('AzureFailoverCluster', () => {
 
     it('every bad prop at once, under the cluster\'s prop names', () => {
       // given
-      const props = base({ appSubnetId: '', databaseSubnetId: undefined, fileStorageAccountName: 'Bad_Name', adminSshPublicKey: undefined });
+      const props = base({ appSubnetId: '', database: undefined, fileStorageAccountName: 'Bad_Name', adminSshPublicKey: undefined });
 
       // when
       let message = '';
@@ -181,7 +183,7 @@ describe('AzureFailoverCluster', () => {
 
       // then
       expect(json).toBeUndefined();
-      for (const prop of ['appSubnetId', 'databaseSubnetId', 'fileStorageAccountName', 'adminSshPublicKey']) expect(message).toContain(`- ${prop}: `);
+      for (const prop of ['appSubnetId', 'database.delegatedSubnetId', 'fileStorageAccountName', 'adminSshPublicKey']) expect(message).toContain(`- ${prop}: `);
     });
   });
 
@@ -248,14 +250,18 @@ describe('AzureFailoverCluster', () => {
 
 describe('AzureFailoverCluster: subnets outside virtualNetworkId (deploy review)', () => {
   const OTHER_VNET = '/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/other';
-  it.each(['databaseSubnetId', 'appSubnetId', 'privateEndpointSubnetId'] as const)('rejects a %s in another virtual network, naming it', (prop) => {
-    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ [prop]: `${OTHER_VNET}/subnets/x` })))).toThrow(
+  it.each([
+    ['database.delegatedSubnetId', { database: { delegatedSubnetId: `${OTHER_VNET}/subnets/x` } }],
+    ['appSubnetId', { appSubnetId: `${OTHER_VNET}/subnets/x` }],
+    ['privateEndpointSubnetId', { privateEndpointSubnetId: `${OTHER_VNET}/subnets/x` }],
+  ] as const)('rejects a %s in another virtual network, naming it', (prop, over) => {
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base(over)))).toThrow(
       new RegExp(`- ${prop}: ".*/virtualNetworks/other/subnets/x" is not a subnet of virtualNetworkId`),
     );
   });
 
   it('accepts the subnets of virtualNetworkId whatever the letter case Azure returns', () => {
-    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ databaseSubnetId: subnetId('db').replace('/resourceGroups/', '/resourcegroups/') })))).not.toThrow();
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ database: { delegatedSubnetId: subnetId('db').replace('/resourceGroups/', '/resourcegroups/') } })))).not.toThrow();
   });
 });
 
@@ -377,12 +383,12 @@ describe('AzureFailoverCluster convenience getters', () => {
     // a profile without an app database user of its own (see the next test)
     let existing!: AzureFailoverCluster;
     const spec = { name: 'pc', profile: custom({ displayName: 'Acme', os: 'linux', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/acme', serviceName: 'acme.service', readiness: { kind: 'tcp', port: 8080 } }), notificationEmails: ['ops@example.com'], database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', port: 6432, username: 'guard', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } };
-    synth((s) => (existing = new AzureFailoverCluster(s, 'cluster', base({ spec, databaseSubnetId: undefined }))));
+    synth((s) => (existing = new AzureFailoverCluster(s, 'cluster', base({ spec, database: undefined }))));
     expect([existing.databaseHost, existing.databasePort, existing.databaseId]).toEqual(['db.corp.example.com', 6432, undefined]);
   });
 
   it('an existing database with a profile that has its own database user (PaperCut) is refused up front, naming spec.database.existing', () => {
     const spec = { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'], database: { engine: 'postgres' as const, existing: { host: 'db.corp.example.com', username: 'guard', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } };
-    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec, databaseSubnetId: undefined })))).toThrow(/^test\/cluster is invalid:[\s\S]*- spec\.database\.existing: PaperCut MF's own database user "papercut_app" keeps its password in the Key Vault/);
+    expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec, database: undefined })))).toThrow(/^test\/cluster is invalid:[\s\S]*- spec\.database\.existing: PaperCut MF's own database user "papercut_app" keeps its password in the Key Vault/);
   });
 });

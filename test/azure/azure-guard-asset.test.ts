@@ -49,15 +49,14 @@ describe('AzureGuardAsset', () => {
     // given / when
     const { json } = synth((s) => {
       const guard = new AzureGuardAsset(s, 'guard', base());
-      new TerraformOutput(s, 'source', { value: guard.source('client-id') });
+      new TerraformOutput(s, 'source', { value: { url: guard.url, sha256: guard.source.sha256, linux: guard.source.linux().values } });
     });
 
     // then
     expect(json.output.source.value).toEqual({
-      kind: 'azure-blob',
       url: expect.stringMatching(/^\$\{azurerm_storage_blob\.[\w-]+\.url\}$/),
       sha256: SHA,
-      managedIdentityClientId: 'client-id',
+      linux: expect.stringMatching(/^GUARD_BLOB_URL='\$\{azurerm_storage_blob\.[\w-]+\.url\}'\n$/),
     });
   });
 

@@ -1,4 +1,5 @@
 import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
+import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { guardSettings } from '../../lib/contracts/guard-settings';
 import type { AddressInfo } from 'net';
 import { AzureAppServers } from '../../lib/azure/azure-app-servers';
@@ -74,7 +75,7 @@ describe('the Application Health extension reads the guard as healthy (deploy re
       ...PLACEMENT,
       spec: paperCutSpec(),
       subnetId: subnetId('app'),
-      bootContext: { share: { kind: 'nfs', address: 'a:/a/s' }, guardBinary: { kind: 'azure-blob', url: 'https://a.blob.core.windows.net/c/g', sha256: 'ab'.repeat(32) }, database: DB, app: { database: DB, networkAddress: '10.0.1.10' } },
+      bootContext: { share: { kind: 'nfs', address: 'a:/a/s' }, mode: 'guard', platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://a.blob.core.windows.net/c/g', sha256: 'ab'.repeat(32) }), database: DB, app: { database: DB, networkAddress: '10.0.1.10' } },
       adminSshPublicKey: SSH_KEYS.ed25519,
     }));
     const extension = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').extension.find((e: any) => e.type === 'ApplicationHealthLinux');

@@ -32,7 +32,7 @@ describe('Terraform addresses of AzureFailoverCluster', () => {
           spec: { name: 'pc', profile: papercut({ os }), notificationEmails: ['ops@example.com'] },
           virtualNetworkId: VNET,
           appSubnetId: `${VNET}/subnets/app`,
-          databaseSubnetId: `${VNET}/subnets/db`,
+          database: { delegatedSubnetId: `${VNET}/subnets/db` },
           privateEndpointSubnetId: `${VNET}/subnets/pe`,
           createFilePrivateDnsZone: true,
           ...(os === 'linux' ? { adminSshPublicKey: SSH_KEY } : {}),

@@ -4,6 +4,7 @@
  * apply time, read grant for the node identity).
  */
 import { Testing } from 'cdktf';
+import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
 import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
@@ -15,7 +16,7 @@ import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propErr
 const GALLERY_IMAGE = '/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/print/images/papercut-mf/versions/1.2.0';
 const CTX: BootContext = {
   share: { kind: 'smb', address: '//acct.file.core.windows.net/failover', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' },
-  guardBinary: { kind: 'azure-blob', url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32) },
+  mode: 'guard', platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32) }),
   database: { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' },
   app: { database: { url: 'postgres://papercut_app@db:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/app' }, networkAddress: '10.0.1.10' },
 };

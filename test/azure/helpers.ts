@@ -62,7 +62,7 @@ export const clusterProps = (over: Partial<AzureFailoverClusterProps> = {}): Azu
   spec: { name: 'pc', profile: papercut(), notificationEmails: ['ops@example.com'] },
   virtualNetworkId: VNET_ID,
   appSubnetId: subnetId('app'),
-  databaseSubnetId: subnetId('db'),
+  database: { delegatedSubnetId: subnetId('db') },
   privateEndpointSubnetId: subnetId('pe'),
   createFilePrivateDnsZone: true,
   adminSshPublicKey: SSH_KEYS.ed25519,

@@ -1,4 +1,5 @@
 import { renderLinuxBootScript, renderWindowsBootScript } from '../../lib/boot';
+import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { clientPort } from '../../lib/boot/app-steps';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { APP, DB, linuxContext, SHA } from '../harness/boot-contexts';
@@ -6,7 +7,7 @@ import { powershellSyntaxErrors } from '../harness/powershell-syntax';
 
 const windowsCtx = {
   share: { kind: 'smb' as const, address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },
-  guardBinary: { kind: 'azure-blob' as const, url: 'https://fgassets.blob.core.windows.net/guard/g.exe', sha256: SHA },
+  mode: 'guard' as const, platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://fgassets.blob.core.windows.net/guard/g.exe', sha256: SHA }),
   database: DB,
   app: APP,
 };

@@ -4,10 +4,12 @@
  * manager, mount, the downloaders, ip and sysctl.
  */
 import { execFileSync } from 'child_process';
+import { AZURE_SCHEDULED_EVENTS_WATCH } from '../../lib/azure/azure-node-platform';
+import { awsLifecycleHookWatch } from '../../lib/aws/aws-node-platform';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderLinuxBootScript } from '../../lib/boot';
-import { EFS_UTILS_VERSION } from '../../lib/boot/linux';
+import { EFS_UTILS_VERSION } from '../../lib/boot/linux-steps';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec } from '../harness/boot-contexts';
 import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from '../harness/boot-sandbox';
@@ -327,8 +329,8 @@ describe('Linux boot script, first boot on a real image', () => {
   ] as const)('rolling replacement (active=%s): the watcher steps an active guard down, stops it, then completes the lifecycle hook', (active, handover) => {
     // given: a node booted with the AWS lifecycle hook
     const root = box.node('a', INSTALL, papercutTree('a'));
-    const hook = { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' };
-    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', box.fakeGuardSha256), replacementNotice: hook });
+    const hook = awsLifecycleHookWatch({ autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' });
+    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', box.fakeGuardSha256), replacement: hook });
     const { runs, calls } = box.run(script, [root], { mode: 'twice', mountPoint: MP });
     expect(runs.a.map((r) => r.rc)).toEqual([0, 0]);
     expect(runs.a[1].snapshot).toBe(runs.a[0].snapshot);
@@ -356,7 +358,7 @@ describe('Linux boot script, Azure replacement notice', () => {
   it('on a Terminate scheduled event for this VM the watcher steps down, stops the guard, then approves the event', () => {
     // given: a node booted with the scale set's termination notification
     const root = box.node('a', INSTALL, papercutTree('a'));
-    const script = renderLinuxBootScript(linuxSpec('nfs'), { ...linuxContext('nfs', box.fakeGuardSha256), replacementNotice: { kind: 'azure-scheduled-events' } });
+    const script = renderLinuxBootScript(linuxSpec('nfs'), { ...linuxContext('nfs', box.fakeGuardSha256), replacement: AZURE_SCHEDULED_EVENTS_WATCH });
     const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
     expect(runs.a[0].rc).toBe(0);
     const watcher = join(root, 'usr/local/libexec/failover-guard-lifecycle');

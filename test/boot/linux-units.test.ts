@@ -1,5 +1,5 @@
 /** The guard unit and the app drop-in the Linux boot script installs (systemd mode). */
-import { guardUnits } from '../../lib/boot/linux';
+import { guardUnits } from '../../lib/boot/linux-steps';
 import { appDropInSettings, guardUnitSettings } from '../../lib/guard/platform/systemd/unit-contract';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, SHA } from '../harness/boot-contexts';

@@ -1,16 +1,12 @@
-import { spawnSync } from 'child_process';
+import { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch } from '../../lib/aws/aws-node-platform';
+import { AZURE_SCHEDULED_EVENTS_WATCH } from '../../lib/azure/azure-node-platform';
 import { existsSync } from 'fs';
-import { renderLinuxBootScript, type BootContext } from '../../lib/boot';
+import { renderLinuxBootScript, type BootContext, type GuardNodeContext } from '../../lib/boot';
 import { userDataBytes } from '../../lib/synth/user-data';
 import { custom, papercut, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec, SHA, type LinuxVariant } from '../harness/boot-contexts';
+import { SHELLCHECK, shellcheck } from '../harness/shellcheck';
 
-const SHELLCHECK = '/usr/bin/shellcheck';
-
-function shellcheck(script: string): { status: number | null; output: string } {
-  const r = spawnSync(SHELLCHECK, ['-S', 'warning', '-s', 'bash', '-'], { input: script, encoding: 'utf8' });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 const VARIANTS: LinuxVariant[] = ['nfs', 'efs', 'smb-aws', 'smb-azure'];
 const CASES = VARIANTS.flatMap((v) => [
@@ -40,7 +36,7 @@ describe('renderLinuxBootScript', () => {
       name: 'dns-app',
       profile: custom({ displayName: 'Stateless', os: 'linux', failoverMode: 'dns', ports: [{ name: 'http', port: 8080 }], installDir: '/opt/app', serviceName: 'app.service', readiness: { kind: 'tcp', port: 8080 } }),
     });
-    const script = renderLinuxBootScript(spec, linuxContext('nfs', SHA));
+    const script = renderLinuxBootScript(spec, { mode: 'dns', platform: linuxContext('nfs', SHA).platform });
     expect(shellcheck(script).output).toBe('');
     expect(script).toContain('systemctl enable --now -- "$APP_UNIT"');
     expect(script).not.toContain('failover-guard.service');
@@ -54,7 +50,7 @@ describe('renderLinuxBootScript', () => {
 
   it('writes the guard config from guardSettings plus the extra settings, password only referenced', () => {
     // given
-    const ctx: BootContext = { ...linuxContext('efs', SHA), extraGuardSettings: [['notify.command', '/usr/local/bin/notify']] };
+    const ctx: GuardNodeContext = { ...linuxContext('efs', SHA), extraGuardSettings: [['notify.command', '/usr/local/bin/notify']] };
     // when
     const script = renderLinuxBootScript(linuxSpec('efs'), ctx);
     // then
@@ -64,11 +60,11 @@ describe('renderLinuxBootScript', () => {
   });
 
   it.each([
-    { kind: 'aws-lifecycle-hook' as const, autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' },
-    { kind: 'azure-scheduled-events' as const },
-  ])('the lifecycle watcher it writes ($kind) is shellcheck clean too', (notice) => {
+    { kind: 'AWS lifecycle hook', watch: awsLifecycleHookWatch({ autoScalingGroupName: 'pc-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' }) },
+    { kind: 'Azure scheduled events', watch: AZURE_SCHEDULED_EVENTS_WATCH },
+  ])('the lifecycle watcher it writes ($kind) is shellcheck clean too', ({ watch }) => {
     // given
-    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', SHA), replacementNotice: notice });
+    const script = renderLinuxBootScript(linuxSpec('efs'), { ...linuxContext('efs', SHA), replacement: watch });
     // when: the watcher is the here-document written to its path
     const watcher = script.split(`install_file "$LIFECYCLE_SCRIPT" 0700 <<'FG_EOF'\n`)[1].split('\nFG_EOF\n')[0];
     const result = shellcheck(`${watcher}\n`);
@@ -94,7 +90,7 @@ describe('renderLinuxBootScript', () => {
     // given
     const ctx: BootContext = {
       share: { kind: 'nfs', address: 'host:/x; rm -rf /', mountOptions: ['hard,soft'] },
-      guardBinary: { kind: 's3', bucket: 'B', key: '', region: 'nowhere', sha256: 'abc' },
+      mode: 'guard', platform: AWS_NODE_PLATFORM, guardBinary: awsGuardBinary({ bucket: 'B', key: '', region: 'nowhere', sha256: 'abc' }),
       database: linuxContext('nfs', SHA).database,
       app: { database: linuxContext('nfs', SHA).app?.database, networkAddress: 'lb; rm -rf /' },
       mountPoint: '/mnt/my share',
@@ -132,7 +128,7 @@ describe('renderLinuxBootScript', () => {
   });
 
   it('refuses a share kind the spec does not use and an extra setting that overrides the spec', () => {
-    const ctx: BootContext = { ...linuxContext('nfs', SHA), extraGuardSettings: [['notify.command', 'x'], ['cluster.name', 'other']] };
+    const ctx: GuardNodeContext = { ...linuxContext('nfs', SHA), extraGuardSettings: [['notify.command', 'x'], ['cluster.name', 'other']] };
     expect(() => renderLinuxBootScript(linuxSpec('smb-aws'), ctx)).toThrow(
       'boot script input is invalid:\n  - share.kind: is "nfs" but the spec\'s storage.kind is "smb"\n  - extraGuardSettings[1]: "cluster.name" is already set from the spec',
     );

@@ -1,6 +1,8 @@
-import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
+import { renderWindowsBootScript, type BootContext, type ThinPrintNodeSettings, type WindowsBootScriptOptions } from '../../lib/boot';
+import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { coveringNetwork, thinprintSettingsProblems } from '../../lib/boot/thinprint-windows';
-import { renderWindowsDnsNodeScript } from '../../lib/boot/windows';
+import { AWS_NODE_PLATFORM } from '../../lib/aws/aws-node-platform';
+import type { ClusterSpec } from '../../lib/spec';
 import { ValidationError } from '../../lib/problems/problems';
 import { parseClusterSpec, thinprint } from '../../lib/spec';
 import { SHA } from '../harness/boot-contexts';
@@ -8,11 +10,14 @@ import { powershellSyntaxErrors } from '../harness/powershell-syntax';
 
 const KEYS_AWS = 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:tpcs-clients-AbC';
 const KEYS_AZURE = 'azure-keyvault:https://tp-kv.vault.azure.net/secrets/thinprint-clients';
+/** A dns-multicast node on AWS: no guard, no share, no database. */
+const renderWindowsDnsNodeScript = (spec: ClusterSpec, thinprint: ThinPrintNodeSettings, options?: WindowsBootScriptOptions) =>
+  renderWindowsBootScript(spec, { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint }, options);
 const dnsSpec = () => parseClusterSpec({ name: 'tpcs', profile: thinprint({ clusterMode: 'dns-multicast' }) });
 const guardSpec = () => parseClusterSpec({ name: 'tpcs', profile: thinprint() });
 const azureGuardContext: BootContext = {
   share: { kind: 'smb', address: '//tpshare.file.core.windows.net/thinprint' },
-  guardBinary: { kind: 'azure-blob', url: 'https://tpassets.blob.core.windows.net/guard/failover-guard-win-x64.exe', sha256: SHA, managedIdentityClientId: '6f1d2c3b-1a2b-4c5d-8e9f-0a1b2c3d4e5f' },
+  mode: 'guard', platform: azureNodePlatform('6f1d2c3b-1a2b-4c5d-8e9f-0a1b2c3d4e5f'), guardBinary: azureGuardBlob({ url: 'https://tpassets.blob.core.windows.net/guard/failover-guard-win-x64.exe', sha256: SHA }),
   database: { url: 'postgres://guard@tp-db.postgres.database.azure.com:5432/thinprint?sslmode=require', passwordSource: 'azure-keyvault:https://tp-kv.vault.azure.net/secrets/db' },
   thinprint: { clientKeysSecretRef: KEYS_AZURE },
 };

@@ -1,5 +1,7 @@
 import { renderWindowsBootScript, type BootContext } from '../../lib/boot';
-import { LINK_TARGET_PREFIXES, azureCustomDataCommand, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
+import { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch } from '../../lib/aws/aws-node-platform';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
+import { LINK_TARGET_PREFIXES, plainLinkPath, sameLinkTarget } from '../../lib/boot/windows';
 import { WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { GP_SCRIPTS_EXTENSION, windowsLifecycleWatcher, windowsShutdownHandover } from '../../lib/boot/windows-lifecycle';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
@@ -9,13 +11,13 @@ import { APP, DB, SHA } from '../harness/boot-contexts';
 
 const awsContext: BootContext = {
   share: { kind: 'smb', address: '//amznfsx1234.corp.example.com/share', credentialsSecretRef: 'aws-secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:smb-XyZ' },
-  guardBinary: { kind: 's3', bucket: 'fg-assets-123', key: 'guard/failover-guard-win-x64.exe', region: 'eu-west-1', sha256: SHA },
+  mode: 'guard', platform: AWS_NODE_PLATFORM, guardBinary: awsGuardBinary({ bucket: 'fg-assets-123', key: 'guard/failover-guard-win-x64.exe', region: 'eu-west-1', sha256: SHA }),
   database: DB,
   app: APP,
 };
 const azureContext: BootContext = {
   share: { kind: 'smb', address: '//fgshare.file.core.windows.net/papercut', credentialsSecretRef: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/smb' },
-  guardBinary: { kind: 'azure-blob', url: 'https://fgassets.blob.core.windows.net/guard/failover-guard-win-x64.exe', sha256: SHA, managedIdentityClientId: '6f1d2c3b-1a2b-4c5d-8e9f-0a1b2c3d4e5f' },
+  mode: 'guard', platform: azureNodePlatform('6f1d2c3b-1a2b-4c5d-8e9f-0a1b2c3d4e5f'), guardBinary: azureGuardBlob({ url: 'https://fgassets.blob.core.windows.net/guard/failover-guard-win-x64.exe', sha256: SHA }),
   database: { url: 'postgres://guard@fg-db.postgres.database.azure.com:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://fg-kv.vault.azure.net/secrets/db' },
   loopbackVip: '10.20.0.100',
   windowsDrive: 'P:',
@@ -59,7 +61,7 @@ describe('renderWindowsBootScript', () => {
   it('ThinPrint (dns mode): no share, no guard; only the app service', () => {
     // given
     const spec = parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) });
-    const ctx: BootContext = { ...awsContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } };
+    const ctx: BootContext = { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } };
     // when
     const script = renderWindowsBootScript(spec, ctx);
     // then
@@ -199,7 +201,7 @@ describe('renderWindowsBootScript', () => {
       ['PaperCut on AWS', renderWindowsBootScript(windowsPaperCut(), awsContext)],
       ['PaperCut on Azure', renderWindowsBootScript(windowsPaperCut(true), azureContext)],
       ['ThinPrint single-active', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), thinprintCtx)],
-      ['ThinPrint dns', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...thinprintCtx, thinprint: { ...thinprintCtx.thinprint, nodeSubnetCidrs: ['10.0.1.0/24'] } })],
+      ['ThinPrint dns', renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { ...thinprintCtx.thinprint, nodeSubnetCidrs: ['10.0.1.0/24'] } })],
     ];
 
     it.each(scripts)('%s: every cloud call runs inside Invoke-WithRetry', async (_name, script) => {
@@ -257,7 +259,7 @@ describe('renderWindowsBootScript', () => {
 
     it('ThinPrint: 4000-4002 in both modes; dns mode also UDP among the nodes (multicast)', () => {
       const single = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint() }), awsContext);
-      const dns = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { ...awsContext, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } });
+      const dns = renderWindowsBootScript(parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { nodeSubnetCidrs: ['10.0.1.0/24'] } });
       for (const script of [single, dns]) expect(script).toContain("$AppTcpPorts = @('4000', '4001', '4002')");
       expect(ruleLines(single)).toContain("Set-InboundRule 'failover-guard-health' 'TCP' @($GuardPort) $ProbeSources");
       expect(ruleLines(dns)).toEqual(["Set-InboundRule ('failover-app-' + $ClusterName) 'TCP' $AppTcpPorts $AppSources", "Set-InboundRule 'failover-thinprint-cluster' 'UDP' @('Any') @($TpNodeNetwork)"]);
@@ -311,8 +313,8 @@ describe('renderWindowsBootScript', () => {
   });
 
   describe('hand over before the cloud replaces or restarts the node', () => {
-    const aws = { kind: 'aws-lifecycle-hook', autoScalingGroupName: 'print-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' } as const;
-    const azure = { kind: 'azure-scheduled-events' } as const;
+    const aws = awsLifecycleHookWatch({ autoScalingGroupName: 'print-nodes', hookName: 'failover-guard-handover', region: 'eu-west-1' });
+    const azure = AZURE_SCHEDULED_EVENTS_WATCH;
 
     it.each([
       ['AWS lifecycle hook', aws],
@@ -363,7 +365,7 @@ describe('renderWindowsBootScript', () => {
     });
 
     it('the boot script installs it as a SYSTEM task at every start, after the guard service', async () => {
-      const script = renderWindowsBootScript(windowsPaperCut(), { ...awsContext, replacementNotice: aws });
+      const script = renderWindowsBootScript(windowsPaperCut(), { ...awsContext, replacement: aws });
       const step = script.indexOf("Invoke-Step 'install the lifecycle watcher'");
       expect(step).toBeGreaterThan(script.indexOf("Invoke-Step 'install the guard service'"));
       expect(script).toContain("Register-ScheduledTask -TaskName $watcherTask -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'SYSTEM' -RunLevel Highest -Force | Out-Null");
@@ -398,7 +400,7 @@ describe('packed boot script', () => {
   it('keeps Terraform references outside the compressed blob and puts them back in place', () => {
     // given: a token where the AWS construct passes one (the bucket, the load balancer address)
     const token = '${TfToken[TOKEN.42]}';
-    const ctx: BootContext = { ...awsContext, guardBinary: { ...awsContext.guardBinary, bucket: token } as BootContext['guardBinary'], app: { ...APP, networkAddress: token } };
+    const ctx: BootContext = { ...awsContext, guardBinary: awsGuardBinary({ bucket: token, key: 'guard/failover-guard-win-x64.exe', region: 'eu-west-1', sha256: SHA }), app: { ...APP, networkAddress: token } };
     const plain = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false });
     // when
     const packed = renderWindowsBootScript(windowsPaperCut(), ctx, { wrap: false, maxBytes: 4096 });

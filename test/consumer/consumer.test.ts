@@ -1,155 +1,168 @@
 /**
- * A new user's path: `npm pack` this repository (prepack builds dist/), install the tarball and
- * the peers into a throwaway project made like `cdktf init --template=typescript` makes one
- * (tsconfig `moduleResolution: node`), with the README's files; type-check them and every
- * TypeScript example of README.md and docs/*.md, synthesize with `ts-node main.ts` (cdktf.json's
- * app) and run a `Testing` snapshot test twice. Nothing is built
- * in this repository for the consumer: its guard binary is built at synth from the packed blob
- * into the test cache (warm after the first run). Prints the tarball size and the times.
+ * New users' paths: `npm pack` this repository once (prepack builds dist/: the cdktf flavour,
+ * the cdktn flavour generated from it, the guard bundle), then install the tarball into four
+ * throwaway projects: cdktf and cdktn, each on TypeScript 5.9 and 7 (the cdktf one on 7 is
+ * type-checked with 6 too). The cdktf 5.9 project is the one `cdktf init --template=typescript`
+ * makes (moduleResolution node, ts-node, ts-jest); the others use docs/using-the-package.md's
+ * setup (nodenext, `tsc && node main.js`, @swc/jest), the cdktn ones README's cdktn peers and
+ * overrides. Each gets README's files (with cdktn's imports for cdktn) and every TypeScript
+ * example of README.md and docs/*.md, type-checks them, checks every entry point under
+ * `bundler`, synthesizes both stacks of README's main.ts with cdktf.json's app, and runs a
+ * `Testing` snapshot test twice. Nothing is built in this repository for the consumers: their
+ * guard binary is built at synth from the packed blob into the test cache. Prints each
+ * project's install size and step times (`npm run bench:consumer` prints them alone).
  */
-import { createHash } from 'crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { join } from 'path';
-// the docs' examples (README.md, docs/*.md), as files of the consumer project
-import { blockFiles, docPages, tsBlocks } from '../docs/doc-pages';
+import * as ts from 'typescript';
 import { sha256OfFile } from '../../lib/synth/guard-binary';
 import { guardBinary } from '../../lib/synth/guard-build';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
-import { installedVersion, readmeFiles, run, writeConsumerProject } from './consumer-project';
+import { type CombinationRun, combinations, figures, inPool, packOnce, ROOT, runCombination } from './combinations';
+import { documentedCdktn, installedVersion, installLinePackages, readmeFiles, run } from './consumer-project';
 
 jest.setTimeout(300_000);
 
-const ROOT = join(__dirname, '..', '..');
-const CACHE = { FAILOVER_CONSTRUCTS_CACHE: TEST_GUARD_CACHE };
-let work: string;
-let project: string;
-const figures: Record<string, string> = {};
+/**
+ * The projects live in the repository's git-ignored .cache/ and are reused by the next run
+ * (npm resolves every tree again; only unchanged peers are not extracted again): deleting four
+ * fresh node_modules (3 GB of small files) took longer than building them.
+ */
+const work = join(ROOT, '.cache', 'consumer');
+const runs = new Map<string, CombinationRun>();
+let packSeconds = 0;
 
-function installedVersionOfThisPackage(): string {
+beforeAll(async () => {
+  const pack = join(work, 'pack');
+  rmSync(pack, { recursive: true, force: true });
+  mkdirSync(pack, { recursive: true });
+  const started = Date.now();
+  const tarball = packOnce(pack);
+  packSeconds = (Date.now() - started) / 1000;
+  for (const r of await inPool(combinations(), 2, (c) => runCombination(c, tarball, work))) runs.set(r.combination.name, r);
+}, 1_500_000);
+
+afterAll(() => {
+  console.log(`consumer figures (npm pack ${packSeconds.toFixed(1)} s):\n${[...runs.values()].map((r) => `  ${figures(r)}`).join('\n')}`);
+});
+
+/** Every module specifier of the .js and .d.ts files under `dir`, with its file. */
+function specifiersUnder(dir: string): Array<{ file: string; specifier: string }> {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(js|d\.ts)$/.test(f))
+    .flatMap((f) => ts.preProcessFile(readFileSync(join(dir, f), 'utf8'), true, true).importedFiles.map((i) => ({ file: join(dir, f), specifier: i.fileName })));
+}
+
+function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function timed<T>(name: string, fn: () => T): T {
-  const started = Date.now();
-  const result = fn();
-  figures[name] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-  return result;
-}
-
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'fc-consumer-'));
-  const packed = timed('npm pack (prepack: tsc, bundle, blob)', () => run(ROOT, 'npm', ['pack', '--pack-destination', work, '--silent'], CACHE)).trim().split('\n').pop()!;
-  const tarball = join(work, packed);
-  figures['tarball'] = `${(statSync(tarball).size / 1e6).toFixed(2)} MB`;
-  project = join(work, 'print-infra');
-  const { files } = readmeFiles();
-  const examples = [...blockFiles(docPages().flatMap(tsBlocks))].map(([path, block]) => [`doc-examples/${path}`, block.text]);
-  writeConsumerProject(project, tarball, {
-    ...files,
-    ...Object.fromEntries(examples),
-    // The Azure stack gets a test of its own here (the README shows the AWS one).
-    '__tests__/azure-print-stack.test.ts': [
-      "import { Testing } from 'cdktf';",
-      "import { AzurePrintStack } from '../azure-print-stack';",
-      "it('synthesizes the Azure cluster with its guard blob', () => {",
-      "  const json = JSON.parse(Testing.synth(new AzurePrintStack(Testing.app(), 'azure')));",
-      '  expect(Object.keys(json.resource.azurerm_storage_blob)).toHaveLength(1);',
-      '  expect(Object.keys(json.resource.azurerm_linux_virtual_machine_scale_set)).toHaveLength(1);',
-      '});',
-      '',
-    ].join('\n'),
-  });
-  // --prefer-offline: everything comes from the npm cache `npm ci` filled, except metadata it lacks.
-  timed('npm install (consumer)', () => run(project, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']));
-}, 600_000);
-
-afterAll(() => {
-  console.log(`consumer figures:\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-describe('a consumer project', () => {
-  it('the README names the peers at the versions tested here', () => {
+describe('the README', () => {
+  it('names the cdktf peers at the versions tested here, and its project files', () => {
     const { install, files } = readmeFiles();
+    const named = installLinePackages(install);
     for (const pkg of ['cdktf', 'constructs', '@cdktf/provider-aws', '@cdktf/provider-azurerm']) {
       const [major, minor] = installedVersion(pkg).split('.');
-      expect(install).toMatch(new RegExp(`${pkg.replace('/', '\\/')}@[~^]${major}\\.${minor}\\.`));
+      expect(named[pkg]).toMatch(new RegExp(`^[~^]${major}\\.${minor}\\.`));
     }
     expect(Object.keys(files).sort()).toEqual(['__tests__/print-stack.test.ts', 'azure-print-stack.ts', 'main.ts', 'print-stack.ts']);
   });
 
-  it('gets the constructs (dist/lib, dist/guard, README, docs; no example) and both peers as single copies, and no provider it did not ask for nested', () => {
-    const installed = readdirSync(join(project, 'node_modules', 'failover-constructs'));
-    // the README's links resolve in the install (docs/); the examples (apps/) are not published
-    expect(installed.sort()).toEqual(['README.md', 'dist', 'docs', 'package.json']);
-    expect(readdirSync(join(project, 'node_modules', 'failover-constructs', 'dist')).sort()).toEqual(['guard', 'lib']);
-    const nested = join(project, 'node_modules', 'failover-constructs', 'node_modules');
-    const nestedNames = (() => {
+  it('names the cdktn peers, each within the range package.json declares', () => {
+    const { dependencies } = documentedCdktn();
+    const peers = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies;
+    expect(Object.keys(dependencies).sort()).toEqual(['@cdktn/provider-aws', '@cdktn/provider-azurerm', 'cdktn', 'constructs']);
+    for (const pkg of ['cdktn', '@cdktn/provider-aws', '@cdktn/provider-azurerm']) expect(dependencies[pkg]).toBe(peers[pkg]);
+  });
+});
+
+describe.each(combinations().map((c) => [c.name, c] as const))('a consumer project: %s', (name, c) => {
+  const result = () => {
+    const r = runs.get(name);
+    if (!r) throw new Error(`${name} did not run`);
+    return r;
+  };
+  const step = (stepName: string) => {
+    const r = result();
+    const s = r.steps.find((x) => x.name === stepName);
+    if (!s) throw new Error(`${stepName} did not run: an earlier step failed:\n${r.steps.filter((x) => !x.ok).map((x) => x.output).join('\n')}`);
+    return s;
+  };
+  const passes = (stepName: string) => {
+    const s = step(stepName);
+    if (!s.ok) throw new Error(s.output);
+  };
+
+  it('installs the tarball beside its peers (npm resolves them; no ERESOLVE)', () => {
+    passes('install');
+  });
+
+  it("gets the package (dist/lib, dist/cdktn, dist/guard, README, docs; no example) and only its own flavour's peers, none nested", () => {
+    passes('install');
+    const modules = join(result().dir, 'node_modules');
+    const installed = join(modules, 'failover-constructs');
+    expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'docs', 'package.json']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['cdktn', 'guard', 'lib']);
+    const other = c.flavour === 'cdktf' ? ['cdktn', '@cdktn'] : ['cdktf', '@cdktf'];
+    expect(readdirSync(modules).filter((n) => other.includes(n))).toEqual([]);
+    const nested = (() => {
       try {
-        return readdirSync(nested);
+        return readdirSync(join(installed, 'node_modules'));
       } catch {
         return [];
       }
     })();
-    expect(nestedNames.filter((n) => ['cdktf', 'constructs', '@cdktf'].includes(n))).toEqual([]);
+    expect(nested.filter((n) => ['cdktf', 'cdktn', 'constructs', '@cdktf', '@cdktn'].includes(n))).toEqual([]);
+  });
+
+  it("installs a flavour whose modules name only its own packages (skipLibCheck would hide a declaration's stray import)", () => {
+    passes('install');
+    const dist = join(result().dir, 'node_modules', 'failover-constructs', 'dist');
+    const named = specifiersUnder(join(dist, c.flavour === 'cdktn' ? 'cdktn' : 'lib'));
+    const foreign = c.flavour === 'cdktn' ? /^(cdktf|@cdktf\/)/ : /^(cdktn|@cdktn\/)/;
+    expect(named.filter((n) => foreign.test(n.specifier)).map((n) => `${n.file}: ${n.specifier}`)).toEqual([]);
+    expect(named.some((n) => n.specifier === c.flavour)).toBe(true);
   });
 
   it('gets the failover-guard command, which runs without the guard libraries installed', () => {
-    expect(readdirSync(join(project, 'node_modules')).filter((n) => ['pg', 'mysql2', 'pino', 'prom-client'].includes(n))).toEqual([]);
-    expect(run(project, 'npx', ['failover-guard', '--version']).trim()).toBe(installedVersionOfThisPackage());
+    passes('install');
+    const modules = join(result().dir, 'node_modules');
+    expect(readdirSync(modules).filter((n) => ['pg', 'mysql2', 'pino', 'prom-client'].includes(n))).toEqual([]);
+    expect(run(result().dir, 'npx', ['failover-guard', '--version']).trim()).toBe(version());
   });
 
-  // ts-node (synth) and ts-jest (the tests) type-check the README's files with the project's
-  // tsconfig, moduleResolution node (node10). The two resolutions that use `exports` are added
-  // here: node16 over the whole project, so every TypeScript example of README.md and docs/*.md
-  // compiles against what npm installed (test/docs checks them against lib/ in seconds), and
-  // bundler over one file that imports every subpath.
-  it('compiles every README and docs example with moduleResolution node16, and resolves every subpath with bundler too', () => {
-    writeFileSync(
-      join(project, 'subpaths.ts'),
-      [
-        "import { AwsFailoverCluster } from 'failover-constructs/aws';",
-        "import { AzureFailoverCluster } from 'failover-constructs/azure';",
-        "import { papercut, parseClusterSpec } from 'failover-constructs/spec';",
-        "import { renderLinuxBootScript } from 'failover-constructs/boot';",
-        'export const used = [AwsFailoverCluster, AzureFailoverCluster, papercut, parseClusterSpec, renderLinuxBootScript];',
-        '',
-      ].join('\n'),
-    );
-    timed('tsc (node16: the project, the docs examples, every subpath)', () =>
-      run(project, 'npx', ['tsc', '-p', '.', '--noEmit', '--incremental', 'false', '--module', 'node16', '--moduleResolution', 'node16']),
-    );
-    timed('tsc (bundler: every subpath)', () =>
-      run(project, 'npx', ['tsc', '--module', 'esnext', '--moduleResolution', 'bundler', '--noEmit', '--strict', '--skipLibCheck', '--types', 'node', 'subpaths.ts']),
-    );
-    rmSync(join(project, 'subpaths.ts'));
+  it(`compiles README's files and every docs example (${c.setup === 'docs' ? 'nodenext' : 'node16'}), and every entry point under bundler`, () => {
+    passes('tsc');
+    passes('tsc bundler');
+    for (const v of c.alsoTypeCheckWith ?? []) {
+      passes(`tsc ${v}`);
+      passes(`tsc ${v} bundler`);
+    }
   });
 
-  let guardKey: string;
-
-  it("synthesizes with cdktf.json's app (ts-node main.ts, type-checked with moduleResolution node); the guard key is the hash of the binary this repository builds from source", () => {
+  it("synthesizes both stacks with cdktf.json's app; the guard key is the hash of the binary this repository builds from source", () => {
     // given
-    const app = (JSON.parse(readFileSync(join(project, 'cdktf.json'), 'utf8')) as { app: string }).app.split(' ');
+    passes('synth');
+    const stacks = join(result().dir, 'cdktf.out', 'stacks');
     // when
-    timed('synth (ts-node main.ts)', () => run(project, app[0], app.slice(1), { ...CACHE, CDKTF_OUTDIR: join(project, 'cdktf.out') }));
+    const aws = JSON.parse(readFileSync(join(stacks, 'print', 'cdk.tf.json'), 'utf8'));
+    const azure = JSON.parse(readFileSync(join(stacks, 'print-azure', 'cdk.tf.json'), 'utf8'));
     // then
-    const json = JSON.parse(readFileSync(join(project, 'cdktf.out', 'stacks', 'print', 'cdk.tf.json'), 'utf8'));
-    const [object] = Object.values(json.resource.aws_s3_object) as Array<{ key: string }>;
+    const [object] = Object.values(aws.resource.aws_s3_object) as Array<{ key: string }>;
     const fromSource = sha256OfFile(guardBinary('linux-x64', { cacheDir: TEST_GUARD_CACHE }));
     expect(object.key).toBe(`failover-guard/${fromSource}/failover-guard-linux-x64`);
-    guardKey = object.key;
-    const vpcIds = (Object.values(json.resource.aws_security_group) as Array<{ vpc_id?: string }>).map((g) => g.vpc_id);
+    const vpcIds = (Object.values(aws.resource.aws_security_group) as Array<{ vpc_id?: string }>).map((g) => g.vpc_id);
     expect(new Set(vpcIds)).toEqual(new Set(['vpc-0123456789abcdef0']));
+    expect(Object.keys(azure.resource.azurerm_linux_virtual_machine_scale_set)).toHaveLength(1);
+    expect([aws.terraform.required_version, azure.terraform.required_version]).toEqual(['>= 1.11.0', '>= 1.11.0']);
   });
 
-  it('runs its Testing snapshot tests with ts-jest (type-checked, moduleResolution node); the snapshot has the same guard key as the synth', () => {
-    // --ci=false: under CI=true jest would refuse to write the first snapshot; the second run
-    // (--ci) must then match it, as the consumer's own CI would
-    timed('jest (ts-jest, writes the snapshot)', () => run(project, 'npx', ['jest', '--runInBand', '--ci=false'], CACHE));
-    timed('jest again (--ci: matches the snapshot)', () => run(project, 'npx', ['jest', '--runInBand', '--ci'], CACHE));
-    const snapshot = readFileSync(join(project, '__tests__', '__snapshots__', 'print-stack.test.ts.snap'), 'utf8');
-    expect(snapshot).toContain(guardKey);
-    figures['snapshot sha256'] = createHash('sha256').update(snapshot).digest('hex').slice(0, 16);
+  it('runs its Testing snapshot tests: the snapshot is written, then matched with --ci, and has the same guard key as the synth', () => {
+    passes('jest');
+    passes('jest --ci');
+    const snapshot = readFileSync(join(result().dir, '__tests__', '__snapshots__', 'print-stack.test.ts.snap'), 'utf8');
+    const aws = JSON.parse(readFileSync(join(result().dir, 'cdktf.out', 'stacks', 'print', 'cdk.tf.json'), 'utf8'));
+    const [object] = Object.values(aws.resource.aws_s3_object) as Array<{ key: string }>;
+    expect(snapshot).toContain(object.key);
   });
 });

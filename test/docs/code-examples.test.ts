@@ -14,17 +14,33 @@ import * as ts from 'typescript';
 import { CONSUMER_COMPILER_OPTIONS } from '../consumer/consumer-project';
 import { blockFiles, docPages, ROOT, tsBlocks, type CodeBlock, type DocPage } from './doc-pages';
 
-/** `failover-constructs[/entry]` → the source folder of that entry, from package.json `exports`. */
-function publicEntryPaths(): Record<string, string[]> {
+/**
+ * `failover-constructs[/entry]` → the source folder of that entry, from package.json `exports`:
+ * the entries compiled from lib/ (dist/lib), or (`flavour: 'cdktn'`) the CDK Terrain entries
+ * generated from lib/ at build (dist/cdktn/<folder> from lib/<folder>).
+ */
+function publicEntryPaths(flavour: 'cdktf' | 'cdktn' = 'cdktf'): Record<string, string[]> {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { types?: string }> };
   const paths: Record<string, string[]> = {};
+  const built = flavour === 'cdktf' ? './dist/lib/' : './dist/cdktn/';
   for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (!target.types) continue; // ./package.json
-    const source = target.types.replace(/^\.\/dist\//, './').replace(/\/index\.d\.ts$/, '');
+    if (!target.types?.startsWith(built)) continue; // ./package.json, the other flavour
+    const source = `./lib/${target.types.slice(built.length).replace(/\/index\.d\.ts$/, '')}`;
     paths[subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [source];
   }
   return paths;
 }
+
+/**
+ * A CDK Terrain example is checked against the sources with the flavour build's renames undone
+ * (`cdktn` → cdktf, `@cdktn/*` → `@cdktf/*`): cdktn is not installed here; test/consumer
+ * compiles the same blocks against the real cdktn.
+ */
+const CDKTN_AS_CDKTF: Record<string, string[]> = {
+  cdktn: ['./node_modules/cdktf'],
+  'cdktn/*': ['./node_modules/cdktf/*'],
+  '@cdktn/*': ['./node_modules/@cdktf/*'],
+};
 
 interface Problem {
   readonly at: string;
@@ -44,7 +60,7 @@ function typeCheck(pages: readonly DocPage[]): { problems: Problem[]; blocks: nu
     incremental: false,
     types: ['node', 'jest'],
     baseUrl: ROOT,
-    paths: publicEntryPaths(),
+    paths: { ...publicEntryPaths(), ...publicEntryPaths('cdktn'), ...CDKTN_AS_CDKTF },
   };
   const host = ts.createCompilerHost(options);
   const { fileExists, readFile, getSourceFile, directoryExists } = host;

@@ -1,8 +1,10 @@
 /**
  * The drill end to end, as root, with real PostgreSQL (embedded binaries), real HAProxy and a
- * real network namespace: a 15-fault seeded soak (every fault type, partitions of the active
- * node among them) with zero violations, and a short `npm run drill` smoke run. One file so the
- * runs never overlap (they measure timings). L = 6 s, R = 1, D = 3, stop 2; HAProxy inter 1s fall 2 rise 1.
+ * real network namespace: an 11-fault seeded soak (each fault type once: a partition of the active
+ * node, guards stalled in the middle of a stop and a duplicate node id among them) with zero
+ * violations, and a short `npm run drill` smoke run. One file so the runs never overlap (they
+ * measure timings). Soak at L = 10 s (R 1, D 5, the app serving on for S + 2 s after SIGTERM),
+ * the drill at its default; HAProxy inter 1s fall 2 rise 1.
  */
 import { spawn } from 'child_process';
 import { existsSync } from 'fs';
@@ -13,9 +15,10 @@ import { IP } from '../harness/netns';
 import { markedProcesses } from '../harness/processes';
 import { distribution } from '../../scripts/drill/observe';
 import { soak } from '../../scripts/drill/soak';
+import { FAULT_TYPES } from '../../scripts/drill/run';
 
-const L = 6000;
-const D = 3000;
+const L = 10000;
+const D = 5000;
 
 /** Fails (never skips) when the machine lacks what the drill needs. */
 function requirePrerequisites(): void {
@@ -24,20 +27,22 @@ function requirePrerequisites(): void {
 }
 
 describe('failover drill (real PostgreSQL, HAProxy, network namespace)', () => {
-  // seed 14 draws each of the eight fault types in 15 faults (crash 3, partition 2); the long soak
-  // (`npm run soak`, 30+ faults) stays a script
-  it('15-fault soak, seed 14: every fault type, zero violations, the cut-off active node fences within D, nothing left behind', async () => {
+  // seed 1519 draws each of the eleven fault types once; the long soak (`npm run soak`, 100+
+  // faults) stays a script
+  it('11-fault soak at L = 10, seed 1519: every fault type, zero violations, the cut-off active node fences within D, nothing left behind', async () => {
     // given
     requirePrerequisites();
     const lines: string[] = [];
     // when
-    const { code, result } = await soak({ faults: 15, seed: 14, leaseSecs: 6 }, (l) => lines.push(l));
+    const { code, result } = await soak({ faults: 11, seed: 1519, leaseSecs: L / 1000 }, (l) => lines.push(l));
     // then
     const out = lines.join('\n');
     expect(result?.violations).toEqual([]);
+    expect(result!.doubleActive).toBe(0);
+    expect(result!.servedByFenced).toEqual({ haproxy: 0, direct: 0 });
     expect(code).toBe(0);
-    expect(result!.events).toHaveLength(15);
-    expect(new Set(result!.events.map((e) => e.type))).toEqual(new Set(['crash', 'pause', 'guard-kill', 'step-down', 'db-restart', 'db-stop', 'maintenance', 'partition']));
+    expect(result!.events).toHaveLength(11);
+    expect(new Set(result!.events.map((e) => e.type))).toEqual(new Set(FAULT_TYPES));
     expect(result!.samples).toBeGreaterThan(500);
     expect(result!.served).toBeGreaterThan(100);
     const crash = distribution(result!.events.filter((e) => e.type === 'crash').map((e) => e.downtimeMs!));
@@ -52,12 +57,13 @@ describe('failover drill (real PostgreSQL, HAProxy, network namespace)', () => {
     }
     expect(out).toMatch(/^crash +\d+ +\d+\.\d\ds/m);
     expect(out).toContain('violations: 0');
+    expect(out).toMatch(/faults 11: double-active samples 0; served by a fenced node 0 through HAProxy, 0 by its app asked directly/);
     expect(out).toMatch(/final scan found none\), temp dir removed, namespace removed/);
     const runId = /every process of run (\w+) stopped/.exec(out)![1];
     expect(markedProcesses(runId)).toEqual([]);
     expect(execFileSync(IP, ['netns', 'list']).toString()).not.toContain(runId);
     expect(execFileSync(IP, ['-o', 'link']).toString()).not.toContain(runId);
-  }, 240000);
+  }, 480000);
 
   it('npm run drill (http mode, crash + step-down) prints the per-event figures and leaves no process behind', async () => {
     // given
@@ -74,6 +80,7 @@ describe('failover drill (real PostgreSQL, HAProxy, network namespace)', () => {
     expect(out).toMatch(/active: n\d \(term \d+\)/);
     expect(out).toMatch(/event +1 crash +on n\d +failover +\d+\.\d\ds +client downtime +\d+\.\d\ds/);
     expect(out).toMatch(/event +2 step-down +on n\d +failover +\d+\.\d\ds +client downtime +\d+\.\d\ds/);
+    expect(out).toMatch(/^ +6s +\d+\.\d\ds \(\d+\.\d\ds–\d+\.\d\ds, n 1\) +\d+\.\d\ds \(/m);
     expect(out).toContain('violations: 0');
     expect(code).toBe(0);
     const runId = /cleanup: every process of run (\w+) stopped/.exec(out)?.[1];

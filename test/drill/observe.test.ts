@@ -1,6 +1,6 @@
 /** The drill's pure parts: fence rule, double-active check, HAProxy log parsing and config, fault sequences. */
 import { haproxyConfig, parseHaproxyLine } from '../harness/haproxy';
-import { distribution, doubleActive, downtimeMs, failoverMs, fences, servedAfterFence, STOP_ALLOWANCE_MS, type Sample } from '../../scripts/drill/observe';
+import { distribution, doubleActive, downtimeMs, failoverMs, fences, RESUME_ALLOWANCE_MS, servedAfterFence, servedByFencedApp, STOP_ALLOWANCE_MS, type Sample } from '../../scripts/drill/observe';
 import { faultSequence, FAULT_TYPES, parseFaults } from '../../scripts/drill/run';
 
 const names = ['n0', 'n1'];
@@ -48,6 +48,44 @@ describe('fences: a new tenure', () => {
   });
 });
 
+describe('served by a fenced node, its app asked directly', () => {
+  const serving = { ok: true };
+  const stopping = { ok: true, stopping: true };
+  const gone = { ok: false };
+  const withApps = (t: number, a: Sample['answers'][number], b: Sample['answers'][number], apps: NonNullable<Sample['apps']>): Sample => ({ ...s(t, a, b), apps });
+
+  it('counts an app that serves on while its guard is stalled (no /health answer) after a successor became active', () => {
+    // given: n0 active, its guard stalls (no answer) while its app serves on; n1 takes over at 100
+    const samples = [withApps(0, up(1), role('passive'), [serving, gone]), withApps(50, none, role('passive'), [stopping, gone]), withApps(100, none, up(2), [stopping, serving]), withApps(150, none, up(2), [stopping, serving]), withApps(200, none, up(2), [gone, serving])];
+    // when
+    const r = servedByFencedApp(samples, names, fences(samples, names));
+    // then: the answers at 150 only (100 is the fence's own sample)
+    expect(r.answers).toBe(1);
+    expect(r.violations).toEqual([expect.stringMatching(/n0's app answered 1 direct request\(s\) from 50 to 50 ms after its fence \(term 1, successor\), 1 of them while stopping gracefully/)]);
+  });
+
+  it('counts a graceful stop after the node\'s own fence (a fence must be a crash); none while draining', () => {
+    // given: n0 drains (holding: the app may serve), later reports fenced while its app still answers
+    const samples = [withApps(0, up(1), none, [serving, gone]), withApps(50, role('draining'), none, [stopping, gone]), withApps(100, role('fenced'), none, [stopping, gone]), withApps(300, role('fenced'), none, [stopping, gone]), withApps(350, role('fenced'), none, [gone, gone])];
+    // when
+    const r = servedByFencedApp(samples, names, fences(samples, names));
+    // then
+    expect(r.answers).toBe(1);
+    expect(r.violations[0]).toContain('own-role');
+  });
+
+  it('counts answers right after a whole-node resume apart, and nothing when the app is gone', () => {
+    // given: the whole n0 was paused; n1 active; n0 resumes at 1000 and its app answers once before its guard kills it
+    const samples = [withApps(0, up(1), role('passive'), [serving, gone]), withApps(100, none, up(2), [gone, serving]), withApps(1000, none, up(2), [serving, serving]), withApps(1000 + RESUME_ALLOWANCE_MS + 50, role('fenced'), up(2), [serving, serving])];
+    // when
+    const r = servedByFencedApp(samples, names, fences(samples, names), [{ node: 'n0', at: 1000 }]);
+    // then
+    expect(r.onResume).toBe(1);
+    expect(r.answers).toBe(1);
+    expect(servedByFencedApp(samples.slice(0, 2), names, fences(samples, names)).answers).toBe(0);
+  });
+});
+
 describe('checks and figures', () => {
   it('reports a sample with two 200 answers', () => {
     expect(doubleActive([s(0, up(1), role('passive')), s(50, up(1), up(2))], names)).toEqual([expect.stringContaining('n0, n1')]);
@@ -65,7 +103,7 @@ describe('checks and figures', () => {
     ];
     expect(downtimeMs(results, 10, Infinity)).toBe(110);
     expect(downtimeMs(results.slice(0, 1), 0, Infinity)).toBe(0);
-    expect(distribution([5, 1, 3, 2, 4])).toEqual({ n: 5, median: 3, p95: 5, max: 5 });
+    expect(distribution([5, 1, 3, 2, 4])).toEqual({ n: 5, median: 3, p95: 5, min: 1, max: 5 });
   });
 });
 

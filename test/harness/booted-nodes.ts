@@ -9,6 +9,7 @@
  * `fc12b` tag (after FAILOVER_NET_TAG); `teardown` removes every container, namespace, link and temp dir, also after a failure.
  */
 import { type ChildProcess } from 'child_process';
+import { AWS_NODE_PLATFORM, awsGuardBinary } from '../../lib/aws/aws-node-platform';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs';
 import { createHash } from 'crypto';
 import { tmpdir } from 'os';
@@ -18,6 +19,7 @@ import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '
 import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
 import { bundleGuard } from './guard-bundle';
 import { DEMO_APP, parseLogLines } from './guard-cluster';
+import { probeApp, type AppAnswer } from '../../scripts/drill/observe';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';
 import { httpGet, type HealthAnswer } from './health';
 import { Bridge, freeBlock, ip, linkName, Netns, netName, netnsProblems } from './netns';
@@ -46,8 +48,16 @@ export function nodePrerequisiteProblems(): string[] {
   return [...p, ...haproxyProblems()];
 }
 
-/** The cluster spec the nodes boot with: the demo app as a custom profile, HAProxy's check timings. */
+/** The planned-stop bound S the booted nodes use at most: a handover (and a stall in the middle of one) takes seconds. */
+const NODE_MAX_STOP_SECS = 3;
+
+/** The cluster spec the nodes boot with: the demo app as a custom profile, HAProxy's check timings; S at most 3 s. */
 export function nodeSpec(leaseSecs: number): ClusterSpec {
+  const spec = nodeSpecWith(leaseSecs);
+  return spec.guard.stopTimeoutSecs > NODE_MAX_STOP_SECS ? nodeSpecWith(leaseSecs, NODE_MAX_STOP_SECS) : spec;
+}
+
+function nodeSpecWith(leaseSecs: number, stopTimeoutSecs?: number): ClusterSpec {
   return parseClusterSpec({
     name: 'fc12b-nodes',
     profile: custom({
@@ -59,7 +69,7 @@ export function nodeSpec(leaseSecs: number): ClusterSpec {
       readiness: { kind: 'http', url: `http://127.0.0.1:${APP_PORT}/` },
     }),
     // a long startup timeout: an app crash must be noticed by the guard, not by this timeout
-    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT },
+    guard: { failOverIntervalSecs: leaseSecs, startupTimeoutSecs: 60, port: HEALTH_PORT, ...(stopTimeoutSecs ? { stopTimeoutSecs } : {}) },
     // the spec wants T < I; HAProxy checks with inter 1s, timeout 1s
     healthCheck: { intervalSecs: CHECK.intervalSecs, timeoutSecs: 0.9, healthyThreshold: CHECK.healthyThreshold, unhealthyThreshold: CHECK.unhealthyThreshold },
   });
@@ -87,18 +97,19 @@ Environment=PATH=/fg/shims:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 ExecStart=/bin/sh -c 'exec /bin/bash /fg/boot.sh >>/fg/logs/%H-boot.log 2>&1'
 `;
 
-/** The guard's and the app's output go to the share, where the host reads them. */
-const GUARD_LOG_DROP_IN = `[Service]
-StandardOutput=append:/fg/logs/%H-guard.log
-StandardError=append:/fg/logs/%H-guard.log
+/** The guard's and the app's output go to the share, where the host reads them (`file`: `%H`, the host name, or a fixed name for a clone). */
+const guardLogDropIn = (file = '%H') => `[Service]
+StandardOutput=append:/fg/logs/${file}-guard.log
+StandardError=append:/fg/logs/${file}-guard.log
 `;
 
-const APP_UNIT_TEXT = `[Unit]
+/** The app unit; `stopMs`: it serves on that long after SIGTERM (the demo app's DEMO_STOP_MS). */
+const appUnitText = (stopMs: number) => `[Unit]
 Description=demo app (stands in for the vendor's app server)
 
 [Service]
 Type=simple
-Environment=PORT=${APP_PORT} BIND=0.0.0.0
+Environment=PORT=${APP_PORT} BIND=0.0.0.0 DEMO_STOP_MS=${stopMs}
 ExecStart=/usr/bin/node /fg/demo-app.js
 StandardOutput=append:/fg/logs/%H-app.log
 StandardError=append:/fg/logs/%H-app.log
@@ -120,6 +131,10 @@ export interface BootedClusterOptions {
   readonly nodes?: number;
   /** L in seconds. @default 10 */
   readonly leaseSecs?: number;
+  /** How long the app serves on after SIGTERM (a slow graceful stop). @default 0 */
+  readonly appStopMs?: number;
+  /** A spare node, not booted, for the duplicate-node-id fault (sampled and behind HAProxy like the others). @default false */
+  readonly spare?: boolean;
 }
 
 /** One booted node. */
@@ -144,20 +159,29 @@ export class BootedNode {
     return netName(`${TAG}-${this.c.runId}-${this.name}`);
   }
 
-  /** Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}). */
-  boot(): void {
+  /** Its app asked directly (not through HAProxy). */
+  app(): Promise<AppAnswer> {
+    return probeApp(this.addr, APP_PORT);
+  }
+
+  /**
+   * Boots the node (returns once systemd-nspawn runs; see {@link waitGuardServing}). `cloneOf`:
+   * boots with that node's host name — the guard's default node id — as a cloned image would
+   * (its guard log keeps this node's name).
+   */
+  boot(cloneOf?: string): void {
     const s = this.c.share;
     const bindRo = (file: string, at: string) => `--bind-ro=${join(s, 'units', file)}:${at}`;
     const args = [
       ...NSPAWN_NODE_ARGS,
       `--machine=${this.machine}`,
-      `--hostname=${this.name}`,
+      `--hostname=${cloneOf ?? this.name}`,
       `--network-namespace-path=/run/netns/${this.netns.name}`,
       `--bind=${s}:/fg`,
       bindRo(NODE_TARGET, `/etc/systemd/system/${NODE_TARGET}`),
       bindRo('fc-boot.service', '/etc/systemd/system/fc-boot.service'),
       bindRo(APP_UNIT, `/etc/systemd/system/${APP_UNIT}`),
-      bindRo('guard-log.conf', `/etc/systemd/system/${GUARD_UNIT}.d/fc-log.conf`),
+      bindRo(cloneOf ? `guard-log-${this.name}.conf` : 'guard-log.conf', `/etc/systemd/system/${GUARD_UNIT}.d/fc-log.conf`),
       `systemd.unit=${NODE_TARGET}`,
     ];
     const p = this.c.procs.spawn(NSPAWN, args, { log: join(s, 'logs', `${this.name}-console.log`) });
@@ -284,6 +308,8 @@ export class BootedCluster {
   readonly share: string;
   readonly spec: ClusterSpec;
   readonly nodes: BootedNode[] = [];
+  /** The spare node (see {@link BootedClusterOptions.spare}): booted as a clone of another by the duplicate-node-id fault. */
+  spare?: BootedNode;
   readonly haproxy: Haproxy;
   db?: TestPostgres;
   private bridgeNet?: Bridge;
@@ -318,7 +344,12 @@ export class BootedCluster {
     this.writeShare();
     this.nodes.forEach((n) => n.boot());
     await Promise.all(this.nodes.map((n) => n.waitGuardServing()));
-    await this.haproxy.start('tcp', this.nodes);
+    await this.haproxy.start('tcp', this.observed);
+  }
+
+  /** Every node the observers watch: the cluster's and the spare. */
+  get observed(): BootedNode[] {
+    return this.spare ? [...this.nodes, this.spare] : this.nodes;
   }
 
   /** A bridge on a free 10.212.k.0/24, one namespace per node with a veth into it. */
@@ -328,10 +359,11 @@ export class BootedCluster {
     this.bridgeNet = new Bridge(linkName(`${TAG}-${this.runId}`), `10.212.${k}.1`, 24);
     this.bridgeNet.create();
     const count = this.opts.nodes ?? 3;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count + (this.opts.spare ? 1 : 0); i++) {
       const id = `${TAG}${this.runId}`;
       const netns = new Netns(netName(`${TAG}-${this.runId}-n${i}`), linkName(`${id}h${i}`), linkName(`${id}p${i}`), `10.212.${k}.${10 + i}`, 24, { bridge: this.bridgeNet.name });
-      this.nodes.push(new BootedNode(`n${i}`, netns, this));
+      if (i < count) this.nodes.push(new BootedNode(`n${i}`, netns, this));
+      else this.spare = new BootedNode('dup', netns, this);
       netns.create();
     }
   }
@@ -350,15 +382,16 @@ export class BootedCluster {
     const sha256 = createHash('sha256').update(GUARD_BINARY).digest('hex');
     const script = renderLinuxBootScript(this.spec, {
       share: { kind: 'nfs', address: 'unused:/share' },
-      guardBinary: { kind: 's3', bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 },
+      mode: 'guard', platform: AWS_NODE_PLATFORM, guardBinary: awsGuardBinary({ bucket: 'fc12b-guard', key: 'failover-guard-linux-x64', region: 'eu-west-1', sha256 }),
       database: { url: this.db!.masterUrl({ host: this.bridgeNet!.addr, caFile: '/fg/db-ca.pem' }), passwordSource: 'file:/fg/db-password' },
     });
     writeFileSync(join(s, 'boot.sh'), script, { mode: 0o755 });
     const units: Record<string, string> = {
       [NODE_TARGET]: NODE_TARGET_TEXT,
       'fc-boot.service': BOOT_UNIT,
-      [APP_UNIT]: APP_UNIT_TEXT,
-      'guard-log.conf': GUARD_LOG_DROP_IN,
+      [APP_UNIT]: appUnitText(this.opts.appStopMs ?? 0),
+      'guard-log.conf': guardLogDropIn(),
+      ...(this.spare ? { [`guard-log-${this.spare.name}.conf`]: guardLogDropIn(this.spare.name) } : {}),
     };
     for (const [name, text] of Object.entries(units)) writeFileSync(join(s, 'units', name), text);
   }
@@ -369,8 +402,8 @@ export class BootedCluster {
     this.torn = true;
     const left: string[] = [];
     await this.haproxy.stop().catch(() => undefined);
-    const pid1s = this.nodes.map((n) => n.pid1()).filter((p): p is number => p !== undefined);
-    await Promise.all(this.nodes.map((n) => n.powerOff().catch(() => undefined)));
+    const pid1s = this.observed.map((n) => n.pid1()).filter((p): p is number => p !== undefined);
+    await Promise.all(this.observed.map((n) => n.powerOff().catch(() => undefined)));
     await this.db?.close().catch(() => undefined);
     const pids = await this.procs.killAll();
     left.push(...pids.map((p) => `pid ${p}`));
@@ -378,7 +411,7 @@ export class BootedCluster {
       for (let i = 0; i < 50 && existsSync(`/proc/${p}`); i++) await sleep(100);
       if (existsSync(`/proc/${p}`)) left.push(`node PID 1 ${p}`);
     }
-    for (const n of this.nodes) left.push(...n.netns.destroy());
+    for (const n of this.observed) left.push(...n.netns.destroy());
     if (this.bridgeNet) left.push(...this.bridgeNet.destroy());
     // a namespace's links go away shortly after it
     const prefix = netName(`${TAG}${this.runId}`);

@@ -43,6 +43,13 @@ export interface EnvOptions {
   readonly passwordSource?: string;
   /** Put the last node in its own network namespace (root and `ip` needed). @default false */
   readonly partition?: boolean;
+  /**
+   * How long the app keeps serving after SIGTERM (a slow graceful stop, as vendor app servers
+   * have). @default 0 (it exits at once)
+   */
+  readonly appStopMs?: number;
+  /** A spare guard, not started, for the duplicate-node-id fault (sampled and behind HAProxy like the others). @default false */
+  readonly spare?: boolean;
 }
 
 /** Problems with the machine (missing haproxy / ip / root): one line each. */
@@ -50,9 +57,13 @@ export function prerequisiteProblems(o: { partition?: boolean }): string[] {
   return [...haproxyProblems(), ...(o.partition ? netnsProblems('the partition fault') : [])];
 }
 
-/** Timings for L: derived as the guard derives them, so the invariants hold. */
+/** The planned-stop bound S the drills use at most: a handover (and a stall in the middle of one) takes seconds, not the default's tens. */
+export const DRILL_MAX_STOP_SECS = 3;
+
+/** Timings for L: derived as the guard derives them, so the invariants hold; S at most {@link DRILL_MAX_STOP_SECS}. */
 export function drillTimings(leaseSecs: number): GuardTimings {
-  return deriveGuardTimings({ failOverIntervalSecs: leaseSecs });
+  const t = deriveGuardTimings({ failOverIntervalSecs: leaseSecs });
+  return t.stopTimeoutSecs > DRILL_MAX_STOP_SECS ? deriveGuardTimings({ failOverIntervalSecs: leaseSecs, stopTimeoutSecs: DRILL_MAX_STOP_SECS }) : t;
 }
 
 /** The whole environment, started; `teardown` leaves nothing behind. */
@@ -63,6 +74,8 @@ export class DrillEnv {
   readonly timings: GuardTimings;
   readonly mode: Mode;
   readonly nodes: GuardNode[] = [];
+  /** The spare guard (see {@link EnvOptions.spare}): started as a clone of another node by the duplicate-node-id fault. */
+  spare?: GuardNode;
   netns?: Netns;
   db?: DrillDatabase;
   haproxy: Haproxy;
@@ -100,22 +113,27 @@ export class DrillEnv {
     }
     const db = this.db;
     const count = this.opts.nodes ?? 3;
-    for (let i = 0; i < count; i++) {
-      const netns = i === count - 1 ? this.netns : undefined;
-      this.nodes.push(
-        await GuardNode.create(`n${i}`, this.cluster, bundle, this.root, db, {
-          timings: this.timings,
-          loadBalancer: CHECK,
-          netns,
-          databaseUrl: netns ? db.extraUrl : undefined,
-          procs: this.procs,
-        }),
-      );
-    }
+    const appEnv = this.opts.appStopMs ? `DEMO_STOP_MS=${this.opts.appStopMs}` : undefined;
+    const node = (name: string, netns?: Netns) =>
+      GuardNode.create(name, this.cluster, bundle, this.root, db, {
+        timings: this.timings,
+        loadBalancer: CHECK,
+        netns,
+        databaseUrl: netns ? db.extraUrl : undefined,
+        procs: this.procs,
+        appEnv,
+      });
+    for (let i = 0; i < count; i++) this.nodes.push(await node(`n${i}`, i === count - 1 ? this.netns : undefined));
+    if (this.opts.spare) this.spare = await node('dup');
     const v = await this.nodes[0].cliAsync('validate');
     if (v.code !== 0) throw new Error(`guard config invalid:\n${v.stderr}${v.stdout}`);
     this.nodes.forEach((n) => n.start());
-    await this.haproxy.start(this.mode, this.nodes);
+    await this.haproxy.start(this.mode, this.observed);
+  }
+
+  /** Every node the observers watch: the cluster's and the spare. */
+  get observed(): GuardNode[] {
+    return this.spare ? [...this.nodes, this.spare] : this.nodes;
   }
 
   /** Kills everything we started, removes the namespace and the temp dirs; returns leftover pids found by the final scan (should be none). */
@@ -123,7 +141,7 @@ export class DrillEnv {
     if (this.torn) return [];
     this.torn = true;
     await this.haproxy.stop().catch(() => undefined);
-    for (const n of this.nodes) n.signalNode('SIGKILL');
+    for (const n of this.observed) n.signalNode('SIGKILL');
     // the database's own temp dir goes with it
     await this.db?.destroy().catch(() => undefined);
     const left = await this.procs.killAll();

@@ -11,6 +11,7 @@ import type { TestDatabase } from './database';
 import type { CHECK } from './haproxy';
 import { httpGet, type HealthAnswer } from './health';
 import { IP, type Netns } from './netns';
+import { probeApp, type AppAnswer } from '../../scripts/drill/observe';
 import { freePort } from './ports';
 import { alive, Procs } from './processes';
 
@@ -20,6 +21,8 @@ export const DEMO_APP = join(__dirname, 'demo-app.js');
 export interface GuardNodeOptions {
   /** Extra properties lines. */
   readonly extra?: readonly string[];
+  /** `node.id` when it differs from the node's name (a duplicate of another node). @default - the name */
+  readonly nodeId?: string;
   /** Extra env for the app's command line (e.g. DEMO_NEVER_READY=1). */
   readonly appEnv?: string;
   /** L. @default 6 */
@@ -56,6 +59,7 @@ export class GuardNode {
   private readonly procs: Procs;
   private readonly healthTimeoutMs: number;
   private lastAppPid?: number;
+  private nodeIdNow: string;
 
   private constructor(
     readonly name: string,
@@ -71,6 +75,7 @@ export class GuardNode {
     this.procs = opts.procs ?? new Procs();
     this.healthTimeoutMs = opts.healthTimeoutMs ?? 1000;
     this.addr = opts.netns ? opts.netns.nsAddr : '127.0.0.1';
+    this.nodeIdNow = opts.nodeId ?? name;
     this.dir = join(root, cluster, name);
     mkdirSync(this.dir, { recursive: true });
     this.configFile = join(this.dir, 'guard.properties');
@@ -82,7 +87,7 @@ export class GuardNode {
       this.configFile,
       [
         `cluster.name=${cluster}`,
-        `node.id=${name}`,
+        `node.id=${this.nodeIdNow}`,
         `database.url=${opts.databaseUrl ?? db.url}`,
         `database.password-source=${db.passwordSource}`,
         `high-availability-guard.fail-over-interval-secs=${t?.failOverIntervalSecs ?? opts.failOverSecs ?? 6}`,
@@ -135,6 +140,23 @@ export class GuardNode {
     this.proc = this.procs.spawn(...this.argv('run', '--config', this.configFile), { log: join(this.dir, 'guard.log'), env: { TMPDIR: this.dir } });
   }
 
+  /** The guard's `node.id`. */
+  get nodeId(): string {
+    return this.nodeIdNow;
+  }
+
+  /** Rewrites `node.id` in the config (takes effect at the next {@link start}): a clone of another node. */
+  setNodeId(id: string): void {
+    const text = readFileSync(this.configFile, 'utf8');
+    writeFileSync(this.configFile, text.replace(/^node\.id=.*$/m, `node.id=${id}`));
+    this.nodeIdNow = id;
+  }
+
+  /** Its app asked directly (not through HAProxy). */
+  app(): Promise<AppAnswer> {
+    return probeApp(this.addr, this.appPort);
+  }
+
   /** Runs a CLI command against this node's config; returns exit code and output. */
   cli(...args: string[]): { code: number; stdout: string; stderr: string } {
     const r = spawnSync(...this.argv(...args, '--config', this.configFile), { encoding: 'utf8', timeout: 20000, env: this.procs.env() });
@@ -158,7 +180,7 @@ export class GuardNode {
 
   /** pid (= process group) of the app, from the guard's pid file, if it is alive. */
   appPid(): number | undefined {
-    const file = join(this.dir, `failover-guard-${this.cluster}-${this.name}.pid`);
+    const file = join(this.dir, `failover-guard-${this.cluster}-${this.nodeIdNow}.pid`);
     let pid: number;
     try {
       pid = Number(readFileSync(file, 'utf8'));

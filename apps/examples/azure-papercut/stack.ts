@@ -58,7 +58,7 @@ export class AzurePaperCutStack extends TerraformStack {
       location: input('location', 'Azure region with availability zones', 'westeurope'),
       virtualNetworkId: input('virtual_network_id', 'Id of the existing virtual network'),
       appSubnetId: input('app_subnet_id', 'Subnet of the app servers and the load balancer frontend'),
-      databaseSubnetId: input('database_subnet_id', 'Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers'),
+      database: { delegatedSubnetId: input('database_subnet_id', 'Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers') },
       privateEndpointSubnetId: input('private_endpoint_subnet_id', 'Subnet for the file share private endpoint'),
       // A fresh network: create privatelink.file.core.windows.net. A network that already
       // resolves through one (hub and spoke, a second cluster) passes filePrivateDnsZoneId instead.

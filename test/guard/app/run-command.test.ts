@@ -61,3 +61,14 @@ describe('runCommand (hooks and service-manager calls alike)', () => {
     });
   }
 });
+
+describe('runCommand timeouts', () => {
+  it("takes a fractional timeout (a deadline's remainder) and runs the command, never rejecting", async () => {
+    // given: what a kill bounded by `deadline - performance.now()` passes
+    const timeoutMs = 2993.561107;
+    // when
+    const r = await runCommand(['/bin/echo', 'ok'], { timeoutMs });
+    // then
+    expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+  });
+});
