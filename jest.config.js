@@ -12,6 +12,8 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // the guard build cache of the tests, never the user's
+  setupFiles: ['<rootDir>/test/harness/guard-cache-env.ts'],
   // tsconfig.json `paths`: the examples import the public entry points, which are lib/ here.
   moduleNameMapper: {
     '^failover-constructs$': '<rootDir>/lib/spec',

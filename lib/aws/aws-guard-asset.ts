@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 import type { GuardBinaryFetch } from '../boot/platform';
 import { awsGuardBinary } from './aws-node-platform';
 import { throwIfProblems } from '../problems/problems';
-import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
-import { defaultGuardBinary } from '../synth/guard-build';
+import { guardBinaryProblems } from '../synth/guard-binary';
+import { compressedGuardBinary, defaultGuardBinary } from '../synth/guard-build';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
 import { awsName, awsTags, policyDocument } from './aws-support';
@@ -30,21 +30,21 @@ export interface AwsGuardAssetProps {
 }
 
 /**
- * The guard binary as a TerraformAsset, uploaded to a private bucket: SSE, versioning, all four
- * public-access blocks, bucket-owner-enforced ownership and a policy denying non-TLS requests.
- * The object key contains the binary's SHA-256, so a new build is a new object and the
- * instances verify what they download.
+ * The guard binary, gzip-compressed, as a TerraformAsset, uploaded to a private bucket: SSE,
+ * versioning, all four public-access blocks, bucket-owner-enforced ownership and a policy denying
+ * non-TLS requests. The object key contains the binary's SHA-256, so a new build is a new object;
+ * the instances decompress what they download and check the binary against that hash.
  */
 export class AwsGuardAsset extends Construct {
-  /** The binary as a Terraform asset (copied into the synth output). */
+  /** The gzip-compressed binary as a Terraform asset (copied into the synth output). */
   public readonly asset: TerraformAsset;
   /** The private bucket holding the binary. */
   public readonly bucket: S3Bucket;
-  /** The guard binary's object; its key carries the binary's hash. */
+  /** The compressed guard binary's object; its key carries the binary's hash. */
   public readonly object: S3Object;
   /** ARN of exactly the guard object (for the instance role). */
   public readonly objectArn: string;
-  /** SHA-256 (hex) of the binary. */
+  /** SHA-256 (hex) of the binary (the decompressed bytes). */
   public readonly sha256: string;
   /** Where the boot script downloads the guard from. */
   public readonly source: GuardBinaryFetch;
@@ -53,9 +53,11 @@ export class AwsGuardAsset extends Construct {
     super(scope, id);
     const { spec } = props;
     throwIfProblems(this.node.path, guardAssetProblems(props));
-    const path = resolve(props.binaryPath ?? defaultGuardBinary(spec.profile.os));
-    this.sha256 = sha256OfFile(path);
-    // Passing the hash spares cdktf a second read of the (large) binary.
+    const compressed = compressedGuardBinary(resolve(props.binaryPath ?? defaultGuardBinary(spec.profile.os)));
+    const path = compressed.path;
+    this.sha256 = compressed.sha256;
+    // Named by the binary's hash: the .gz follows from the binary, and the synthesized paths do
+    // not depend on the zlib build that compressed it. It also spares cdktf a read of the file.
     this.asset = new TerraformAsset(this, 'binary', { path, type: AssetType.FILE, assetHash: this.sha256 });
     const tags = awsTags(spec);
 

@@ -8,9 +8,9 @@ import type { GuardBinaryFetch } from '../boot/platform';
 import { azureGuardBlob } from './azure-node-platform';
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec } from '../spec/cluster-spec';
-import { guardBinaryProblems, sha256OfFile } from '../synth/guard-binary';
+import { guardBinaryProblems } from '../synth/guard-binary';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
-import { defaultGuardBinary } from '../synth/guard-build';
+import { compressedGuardBinary, defaultGuardBinary } from '../synth/guard-build';
 import { throwIfProblems } from '../problems/problems';
 import { clusterTags } from '../spec/tags';
 import { clientConfig, globalName, storageAccountNameProblems, type AzurePlacement, placementOf } from './azure-support';
@@ -34,10 +34,10 @@ export interface AzureGuardAssetProps extends AzurePlacement {
 }
 
 /**
- * The guard binary as a TerraformAsset, uploaded to a private container of a StorageV2 account
+ * The guard binary, gzip-compressed, as a TerraformAsset, uploaded to a private container of a StorageV2 account
  * that accepts only Entra ID (no shared keys, no anonymous access, TLS 1.2, HTTPS only). The
  * app servers' managed identity gets "Storage Blob Data Reader" on this container only, and
- * the boot script checks the SHA-256 after download. The blob name carries the hash, so a new
+ * the boot script decompresses the download and checks the binary's SHA-256. The blob name carries the hash, so a new
  * binary is a new blob and a new boot script.
  *
  * Shared keys are off, so the azurerm provider must use Entra ID for data-plane calls:
@@ -49,11 +49,11 @@ export class AzureGuardAsset extends Construct {
   public readonly storageAccount: StorageAccount;
   /** The private container `failover-guard`. */
   public readonly container: StorageContainer;
-  /** The guard binary's blob; its name carries the binary's hash. */
+  /** The compressed guard binary's blob; its name carries the binary's hash. */
   public readonly blob: StorageBlob;
-  /** The binary as a Terraform asset (copied into the synth output). */
+  /** The gzip-compressed binary as a Terraform asset (copied into the synth output). */
   public readonly asset: TerraformAsset;
-  /** Hex SHA-256 of the binary. */
+  /** Hex SHA-256 of the binary (the decompressed bytes). */
   public readonly sha256: string;
   /** The app servers' Storage Blob Data Reader grant on the container: boot after it. */
   public readonly readerRoleAssignment: RoleAssignment;
@@ -65,7 +65,8 @@ export class AzureGuardAsset extends Construct {
     const tags = clusterTags(spec);
     const placement = placementOf(props);
     const binaryPath = props.binaryPath ?? defaultGuardBinary(spec.profile.os);
-    this.sha256 = sha256OfFile(binaryPath);
+    const compressed = compressedGuardBinary(binaryPath);
+    this.sha256 = compressed.sha256;
 
     this.storageAccount = new StorageAccount(this, 'account', {
       ...placement,
@@ -91,15 +92,17 @@ export class AzureGuardAsset extends Construct {
       roleDefinitionName: 'Storage Blob Data Contributor',
       principalId: clientConfig(this).objectId,
     });
-    // Our hash names the asset, so cdktf does not read the ~100 MB binary a second time.
-    this.asset = new TerraformAsset(this, 'binary', { path: binaryPath, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
+    // Named by the binary's hash: the .gz follows from the binary, and the synthesized paths do
+    // not depend on the zlib build that compressed it. It also spares cdktf a read of the file.
+    this.asset = new TerraformAsset(this, 'binary', { path: compressed.path, type: AssetType.FILE, assetHash: this.sha256.slice(0, 32).toUpperCase() });
     this.blob = new StorageBlob(this, 'blob', {
-      name: `failover-guard-${this.sha256.slice(0, 16)}${binaryPath.endsWith('.exe') ? '.exe' : ''}`,
+      name: `failover-guard-${this.sha256.slice(0, 16)}${binaryPath.endsWith('.exe') ? '.exe' : ''}.gz`,
       storageAccountName: this.storageAccount.name,
       storageContainerName: this.container.name,
       type: 'Block',
       source: this.asset.path,
-      contentType: 'application/octet-stream',
+      // not `contentEncoding: gzip`: the node stores and decompresses the file itself
+      contentType: 'application/gzip',
       metadata: { sha256: this.sha256 },
       // uploaded once the role has propagated (an upload right after the grant gets 403)
       dependsOn: [new AzureRoleAssignmentWait(this, 'deployer-blob-contributor-propagation', { assignments: [uploader] })],
@@ -121,7 +124,7 @@ export class AzureGuardAsset extends Construct {
     return this.container.name;
   }
 
-  /** The guard blob's URL (`https://<account>.blob.core.windows.net/failover-guard/failover-guard-<sha>`), readable only with Entra ID. */
+  /** The guard blob's URL (`https://<account>.blob.core.windows.net/failover-guard/failover-guard-<sha>.gz`), readable only with Entra ID. */
   public get url(): string {
     return this.blob.url;
   }

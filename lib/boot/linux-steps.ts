@@ -323,14 +323,19 @@ export function guardBinaryStep(ctx: BootContext): string {
 ${vars}` + sh`if [ -f "$GUARD_BIN" ] && printf '%s  %s\n' "$GUARD_SHA256" "$GUARD_BIN" | sha256sum -c --status -; then
   log "guard binary already installed ($GUARD_BIN)"
 else
+  command -v gzip >/dev/null 2>&1 || fail "gzip is needed to unpack the guard binary; install it first"
   mkdir -p -- "$(dirname -- "$GUARD_BIN")"
-  download="$GUARD_BIN.download"
-  rm -f -- "$download"
+  download="$GUARD_BIN.download.gz"
+  unpacked="$GUARD_BIN.download"
+  rm -f -- "$download" "$unpacked"
 ${body}
-  printf '%s  %s\n' "$GUARD_SHA256" "$download" | sha256sum -c --quiet - || fail "the downloaded guard binary does not match its SHA-256"
+  # the cluster uploads the binary gzip-compressed; its SHA-256 is the binary's own
+  gzip -dc -- "$download" >"$unpacked" || { rm -f -- "$unpacked"; fail "the downloaded guard binary is not a valid gzip file"; }
+  rm -f -- "$download"
+  printf '%s  %s\n' "$GUARD_SHA256" "$unpacked" | sha256sum -c --quiet - || { rm -f -- "$unpacked"; fail "the downloaded guard binary does not match its SHA-256"; }
   # rename, not overwrite: a running guard keeps its old file until it restarts
-  chmod 0755 -- "$download"
-  mv -f -- "$download" "$GUARD_BIN"
+  chmod 0755 -- "$unpacked"
+  mv -f -- "$unpacked" "$GUARD_BIN"
   log "installed $GUARD_BIN"
 fi
 `;

@@ -191,15 +191,24 @@ export function guardBinaryStep(ctx: BootContext): string {
     Write-Log "guard binary already installed ($GuardExe)"
   } else {
     [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($GuardExe)) | Out-Null
-    $download = "$GuardExe.download"
+    $download = "$GuardExe.download.gz"
+    $unpacked = "$GuardExe.download"
 ${indent(indent(download))}
-    if ((Get-FileHash -Algorithm SHA256 -LiteralPath $download).Hash.ToLowerInvariant() -ne $GuardSha256) {
-      Remove-Item -LiteralPath $download -Force
+    # the cluster uploads the binary gzip-compressed (.NET's GZipStream, in Windows PowerShell 5.1); its SHA-256 is the binary's own
+    $packed = [System.IO.File]::OpenRead($download)
+    try {
+      $gzip = New-Object System.IO.Compression.GZipStream($packed, [System.IO.Compression.CompressionMode]::Decompress)
+      $out = [System.IO.File]::Create($unpacked)
+      try { $gzip.CopyTo($out) } finally { $out.Dispose(); $gzip.Dispose() }
+    } finally { $packed.Dispose() }
+    Remove-Item -LiteralPath $download -Force
+    if ((Get-FileHash -Algorithm SHA256 -LiteralPath $unpacked).Hash.ToLowerInvariant() -ne $GuardSha256) {
+      Remove-Item -LiteralPath $unpacked -Force
       throw 'the downloaded guard binary does not match its SHA-256'
     }
     # a new binary replaces a running one only when the guard (and the app depending on it) stops
     Stop-Service -Name $GuardService -Force -ErrorAction SilentlyContinue
-    Move-Item -LiteralPath $download -Destination $GuardExe -Force
+    Move-Item -LiteralPath $unpacked -Destination $GuardExe -Force
     Write-Log "installed $GuardExe"
   }
 }

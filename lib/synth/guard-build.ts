@@ -18,8 +18,9 @@ import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { homedir } from 'os';
-import { join, relative } from 'path';
-import { packageRoot } from './guard-binary';
+import { basename, join, relative } from 'path';
+import { constants as zlibConstants, gzipSync } from 'zlib';
+import { packageRoot, sha256OfFile } from './guard-binary';
 import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../guard/chunks';
 
 /** The runtime every binary embeds; bump the version and both integrity lines together. */
@@ -123,6 +124,44 @@ export function guardBinary(target: GuardTarget, options: GuardBuildOptions = {}
     });
   });
   return out;
+}
+
+/** A guard binary as the clusters upload it: gzip-compressed, named after the binary's SHA-256. */
+export interface CompressedGuardBinary {
+  /** The `.gz` file (in the cache): what the cluster uploads. */
+  readonly path: string;
+  /** Hex SHA-256 of the binary itself (the decompressed bytes): what a node checks after decompressing. */
+  readonly sha256: string;
+}
+
+/**
+ * `binary` gzip-compressed into `<cache>/compressed/<its SHA-256>/<its name>.gz`, made once per
+ * binary: a third of the bytes to copy into each stack, upload and download. gzip because every
+ * node can undo it with what it has: gzip is on every Linux image, and Windows PowerShell 5.1
+ * has .NET's GZipStream (xz saves a further third but Windows has no xz, and zstd is on neither
+ * everywhere; docs/figures.md has the measurements).
+ */
+export function compressedGuardBinary(binary: string, options: Pick<GuardBuildOptions, 'cacheDir'> = {}): CompressedGuardBinary {
+  const sha256 = sha256OfFile(binary);
+  const out = join(options.cacheDir ?? guardCacheDir(), 'compressed', sha256, `${basename(binary)}.gz`);
+  if (existsSync(out)) return { path: out, sha256 };
+  withLock(join(out, '..', 'gzip'), () => {
+    if (!existsSync(out)) atomicWrite(out, (tmp) => writeFileSync(tmp, deterministicGzip(readFileSync(binary))));
+  });
+  return { path: out, sha256 };
+}
+
+/** gzip's header byte for "operating system unknown" (RFC 1952). */
+const GZIP_OS_UNKNOWN = 255;
+
+/**
+ * gzip at level 9 whose bytes depend on the input only: zlib writes no name and a zero mtime,
+ * but the header's OS byte is the building host's (3 on Unix, 10 on Windows), so it is fixed.
+ */
+export function deterministicGzip(data: Buffer): Buffer {
+  const gz = gzipSync(data, { level: zlibConstants.Z_BEST_COMPRESSION });
+  gz[9] = GZIP_OS_UNKNOWN;
+  return gz;
 }
 
 /** `<root>/dist/guard/failover-guard.blob` when shipped; in a source checkout, built into the cache from source. */

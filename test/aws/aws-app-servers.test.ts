@@ -54,7 +54,7 @@ describe('AwsAppServers', () => {
     const statements = JSON.parse(one(json, 'aws_iam_role_policy').policy).Statement;
     expect(statements).toHaveLength(3);
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
-    expect(statements[0].Resource).toMatch(/^\$\{aws_s3_bucket\.guard_bucket_.*\.arn\}\/failover-guard\/[0-9a-f]{64}\/failover-guard-fixture$/);
+    expect(statements[0].Resource).toMatch(/^\$\{aws_s3_bucket\.guard_bucket_.*\.arn\}\/failover-guard\/[0-9a-f]{64}\/failover-guard-fixture\.gz$/);
     expect(statements[1]).toMatchObject({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue' });
     // the master secret (the guard) and the app user's secret (the hooks)
     expect(statements[1].Resource).toEqual([expect.stringMatching(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/), expect.stringMatching(/^\$\{aws_secretsmanager_secret\..*app-secret.*\.arn\}$/)]);

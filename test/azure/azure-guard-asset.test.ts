@@ -30,8 +30,9 @@ describe('AzureGuardAsset', () => {
     });
     expect(onlyResource(json, 'azurerm_storage_container')).toMatchObject({ name: 'failover-guard', container_access_type: 'private' });
     const blob = onlyResource(json, 'azurerm_storage_blob');
-    expect(blob).toMatchObject({ type: 'Block', name: `failover-guard-${SHA.slice(0, 16)}`, metadata: { sha256: SHA } });
-    expect(blob.source).toMatch(/^assets\/.*failover-guard-fixture$/);
+    // the blob is the gzip-compressed binary; its name and metadata carry the binary's own hash
+    expect(blob).toMatchObject({ type: 'Block', name: `failover-guard-${SHA.slice(0, 16)}.gz`, content_type: 'application/gzip', metadata: { sha256: SHA } });
+    expect(blob.source).toMatch(/^assets\/.*failover-guard-fixture\.gz$/);
   });
 
   it('lets only the given principal read, scoped to the container', () => {

@@ -12,7 +12,7 @@ import { renderLinuxBootScript } from '../../lib/boot';
 import { EFS_UTILS_VERSION } from '../../lib/boot/linux-steps';
 import { custom, parseClusterSpec } from '../../lib/spec';
 import { linuxContext, linuxSpec } from '../harness/boot-contexts';
-import { BootSandbox, papercutTree, requireRootAndUnshare, type TreeItem } from '../harness/boot-sandbox';
+import { BootSandbox, papercutTree, requireRootAndUnshare, sha256, type TreeItem } from '../harness/boot-sandbox';
 
 const MP = '/mnt/failover-share';
 const INSTALL = '/home/papercut/server';
@@ -129,7 +129,7 @@ describe('Linux boot script, executed', () => {
     expect(readFileSync(join(root, 'etc/systemd/system/failover-guard-vip.service'), 'utf8')).toContain('ExecStart=/sbin/ip addr replace 10.20.0.100/32 dev lo\n');
     // world-readable like every unit file: systemd warns about units it cannot read as a user
     expect(mode(join(root, 'etc/systemd/system/failover-guard-vip.service'))).toBe('0644');
-    expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download`);
+    expect(calls).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://fg-assets-123/guard/failover-guard-linux-x64 ' + `${root}/usr/local/bin/failover-guard.download.gz`);
   });
 
   it('mounts EFS with the efs helper over TLS when mount.efs exists', () => {
@@ -182,6 +182,35 @@ describe('Linux boot script, executed', () => {
     expect(runs.a[0].output).toContain("FAILED in step 'install the guard binary' (exit 1): the downloaded guard binary does not match its SHA-256");
     expect(existsSync(join(root, 'usr/local/bin/failover-guard'))).toBe(false);
     expect(readFileSync(join(root, 'var/log/failover-guard-boot.log'), 'utf8')).toContain("FAILED in step 'install the guard binary'");
+  });
+
+  it('unpacks the gzip download and checks the SHA-256 of the unpacked binary, not of the download', () => {
+    // given: the context carries the binary's hash (the download's hash would not match)
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    expect(sha256(readFileSync(box.fakeGuardUpload))).not.toBe(box.fakeGuardSha256);
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then: the installed file is the binary itself, executable, and nothing of the download is left
+    expect(runs.a[0].rc).toBe(0);
+    expect(readFileSync(join(root, 'usr/local/bin/failover-guard'))).toEqual(readFileSync(box.fakeGuard));
+    expect(statSync(join(root, 'usr/local/bin/failover-guard')).mode & 0o777).toBe(0o755);
+    expect(readdirSync(join(root, 'usr/local/bin')).filter((f) => f.includes('download'))).toEqual([]);
+  });
+
+  it('refuses a corrupted download: fails naming the step, installs nothing, leaves no partial binary', () => {
+    // given: the served file is cut short (a truncated transfer)
+    const root = box.node('a', INSTALL, papercutTree('a'));
+    const intact = readFileSync(box.fakeGuardUpload);
+    writeFileSync(box.fakeGuardUpload, intact.subarray(0, intact.length - 9));
+    const script = renderLinuxBootScript(linuxSpec('nfs'), linuxContext('nfs', box.fakeGuardSha256));
+    // when
+    const { runs } = box.run(script, [root], { mode: 'once', mountPoint: MP });
+    // then
+    expect(runs.a[0].rc).not.toBe(0);
+    expect(runs.a[0].output).toContain("FAILED in step 'install the guard binary' (exit 1): the downloaded guard binary is not a valid gzip file");
+    expect(existsSync(join(root, 'usr/local/bin/failover-guard'))).toBe(false);
+    expect(existsSync(join(root, 'usr/local/bin/failover-guard.download'))).toBe(false);
   });
 
   it('fails naming the step and the line when a command fails', () => {

@@ -135,6 +135,21 @@ describe('renderWindowsBootScript', () => {
       expect(script).toContain("$ServiceHostExe = 'C:\\Program Files\\failover-guard\\failover-guard-service.exe'");
     });
 
+    it('unpacks the gzip download with GZipStream, then hashes and installs the unpacked binary (read, not run)', () => {
+      const step = script.slice(script.indexOf("Invoke-Step 'install the guard binary'"), script.indexOf("Invoke-Step 'write the guard config'"));
+      const order = [
+        '$download = "$GuardExe.download.gz"',
+        'Read-S3Object',
+        'New-Object System.IO.Compression.GZipStream($packed, [System.IO.Compression.CompressionMode]::Decompress)',
+        '$gzip.CopyTo($out)',
+        'Get-FileHash -Algorithm SHA256 -LiteralPath $unpacked',
+        'Move-Item -LiteralPath $unpacked -Destination $GuardExe',
+      ].map((s) => step.indexOf(s));
+      expect(order.every((at) => at >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(step).not.toContain('-LiteralPath $download).Hash');
+    });
+
     it('replaces a registration made on the guard binary by an older boot script', () => {
       expect(script).toMatch(/\$registered\.PathName -notlike .*\n\s*Stop-Service -Name \$GuardService -Force.*\n\s*sc\.exe delete \$GuardService/);
     });

@@ -150,7 +150,7 @@ describe.each(combinations().map((c) => [c.name, c] as const))('a consumer proje
     // then
     const [object] = Object.values(aws.resource.aws_s3_object) as Array<{ key: string }>;
     const fromSource = sha256OfFile(guardBinary('linux-x64', { cacheDir: TEST_GUARD_CACHE }));
-    expect(object.key).toBe(`failover-guard/${fromSource}/failover-guard-linux-x64`);
+    expect(object.key).toBe(`failover-guard/${fromSource}/failover-guard-linux-x64.gz`);
     const vpcIds = (Object.values(aws.resource.aws_security_group) as Array<{ vpc_id?: string }>).map((g) => g.vpc_id);
     expect(new Set(vpcIds)).toEqual(new Set(['vpc-0123456789abcdef0']));
     expect(Object.keys(azure.resource.azurerm_linux_virtual_machine_scale_set)).toHaveLength(1);

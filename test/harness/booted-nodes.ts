@@ -14,6 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createHash } from 'crypto';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { gzipSync } from 'zlib';
 import { renderLinuxBootScript } from '../../lib/boot';
 import { custom, DEFAULT_GUARD_PORT, parseClusterSpec, type ClusterSpec } from '../../lib/spec';
 import { GUARD_HEALTH_PATH } from '../../lib/contracts/guard-endpoints';
@@ -115,10 +116,10 @@ StandardOutput=append:/fg/logs/%H-app.log
 StandardError=append:/fg/logs/%H-app.log
 `;
 
-/** `aws s3 cp … SRC DEST`: copies the guard from the share to DEST (the last argument). */
+/** `aws s3 cp … SRC DEST`: copies the guard, gzip-compressed as the clusters upload it, from the share to DEST (the last argument). */
 const AWS_SHIM = `#!/bin/sh
 for arg in "$@"; do dest=$arg; done
-cp /fg/guard-binary "$dest"
+cp /fg/guard-binary.gz "$dest"
 `;
 
 /** The "guard binary": the esbuild bundle run by the host's node (mounted read-only in every node). */
@@ -372,7 +373,7 @@ export class BootedCluster {
   private writeShare(): void {
     const s = this.share;
     bundleGuard(s);
-    writeFileSync(join(s, 'guard-binary'), GUARD_BINARY, { mode: 0o755 });
+    writeFileSync(join(s, 'guard-binary.gz'), gzipSync(GUARD_BINARY));
     copyFileSync(DEMO_APP, join(s, 'demo-app.js'));
     copyFileSync(this.db!.passwordFile, join(s, 'db-password'));
     chmodSync(join(s, 'db-password'), 0o600);

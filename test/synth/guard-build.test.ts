@@ -11,7 +11,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import { AwsFailoverCluster } from '../../lib/aws/aws-failover-cluster';
 import { sha256OfFile } from '../../lib/synth/guard-binary';
-import { GUARD_EXEC_ARGV, guardBinary, guardBlob, nodeRuntime } from '../../lib/synth/guard-build';
+import { gunzipSync } from 'zlib';
+import { compressedGuardBinary, GUARD_EXEC_ARGV, guardBinary, guardBlob, nodeRuntime } from '../../lib/synth/guard-build';
 import { chunkFileName, GUARD_CHUNKS, type GuardChunk } from '../../lib/guard/chunks';
 import { papercut } from '../../lib/spec';
 import { TEST_GUARD_CACHE } from '../harness/guard-cache';
@@ -62,6 +63,22 @@ describe('guard build', () => {
     checkouts.forEach((c, i) => expect(binaries[i].startsWith(c.cacheDir)).toBe(true));
   });
 
+  it('compresses the binary to byte-identical gzip files in two caches, named by the binary\'s hash', () => {
+    // given
+    const binaries = checkouts.map((c) => guardBinary('linux-x64', c));
+    // when
+    const compressed = checkouts.map((c, i) => compressedGuardBinary(binaries[i], c));
+    // then
+    const bytes = compressed.map((c) => readFileSync(c.path));
+    expect(bytes[1].equals(bytes[0])).toBe(true);
+    expect(bytes[0].readUInt32LE(4)).toBe(0); // no mtime
+    expect(bytes[0][9]).toBe(255); // OS "unknown", whatever host compressed it
+    expect(compressed[0].sha256).toBe(sha256OfFile(binaries[0]));
+    expect(compressed[0].path).toBe(join(checkouts[0].cacheDir, 'compressed', compressed[0].sha256, 'failover-guard-linux-x64.gz'));
+    expect(gunzipSync(bytes[0]).equals(readFileSync(binaries[0]))).toBe(true);
+    console.log(`guard binary linux-x64: ${readFileSync(binaries[0]).length} bytes, gzip -9: ${bytes[0].length} bytes`);
+  });
+
   it('synthesizes the same stack to identical JSON with either folder\'s cache (default binaryPath)', () => {
     // given
     const synthWith = (cache: string): string => {
@@ -89,7 +106,7 @@ describe('guard build', () => {
     const [first, second] = checkouts.map((c) => synthWith(c.cacheDir));
     // then
     expect(second).toBe(first);
-    expect(first).toContain(`failover-guard/${sha256OfFile(guardBinary('linux-x64', checkouts[0]))}/failover-guard-linux-x64`);
+    expect(first).toContain(`failover-guard/${sha256OfFile(guardBinary('linux-x64', checkouts[0]))}/failover-guard-linux-x64.gz`);
   });
 
   it('in a source checkout, reuses the blob until a source file changes, then builds a new one', () => {
