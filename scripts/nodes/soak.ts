@@ -4,7 +4,7 @@
  * the active node — `systemctl kill -s KILL` of the guard, kill of the app, `systemctl stop` of
  * the guard, the guard frozen (SIGSTOP) past L, hard power-off, network cut, reboot, the guard
  * stalled past L in the middle of a planned stop (step-down) or of a fence (the database stopped
- * past D), a clone of the active node (same host name, so the same node id) booted for L + 2 s — checked
+ * past D), a clone of the active node (same host name, so the same node id) booted for L + 2 s (the active node must keep its lease meanwhile: a duplicate node id is never acted on) — checked
  * with the drill's rules (no two nodes /health 200 in one sample, nothing served by a fenced
  * node through HAProxy or by its app asked directly; the app serves on for S + 2 s after SIGTERM) and measured: failover and client downtime per fault type, and guard kill → app stopped.
  * Exit 1 on any violation.
@@ -153,10 +153,14 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
       case 'duplicate-id': {
         const dup = this.cluster.spare!;
         if (target === dup) break;
+        const from = this.sampler.samples.length;
         dup.boot(target.name);
         await dup.waitGuardServing();
         this.timeline.note(`${dup.name}: booted as a clone of ${target.name} (host name, so node id, ${target.name}), its guard serving`);
         await sleep(this.L + 2000);
+        // a duplicate node id is reported, never acted on: the live node keeps its lease while the clone runs
+        const moved = old && this.sampler.samples.slice(from).find((s) => s.answers.some((a, i) => a.code === 200 && (this.names[i] !== old.node || a.term !== old.term)));
+        if (moved) this.violations.push(`duplicate-id: ${old!.node} (term ${old!.term}) lost its lease while its clone ran: ${moved.answers.map((a, i) => `${this.names[i]} ${a.code}${a.term !== undefined ? ` term ${a.term}` : ''}`).join(', ')}`);
         await dup.powerOff();
         this.timeline.note(`${dup.name}: powered off`);
         break;
