@@ -4,9 +4,10 @@
  * the active node — `systemctl kill -s KILL` of the guard, kill of the app, `systemctl stop` of
  * the guard, the guard frozen (SIGSTOP) past L, hard power-off, network cut, reboot, the guard
  * stalled past L in the middle of a planned stop (step-down) or of a fence (the database stopped
- * past D), a clone of the active node (same host name, so the same node id) booted for L + 2 s — checked
+ * past D), a clone of the active node (same host name, so the same node id) booted for L + 2 s (the active node must keep its lease meanwhile: a duplicate node id is never acted on) — checked
  * with the drill's rules (no two nodes /health 200 in one sample, nothing served by a fenced
- * node through HAProxy or by its app asked directly; the app serves on for S + 2 s after SIGTERM) and measured: failover and client downtime per fault type, and guard kill → app stopped.
+ * node through HAProxy or by its app asked directly; the app serves on for S + 2 s after SIGTERM;
+ * a powered-off or rebooted node coming back leaves the node that took over its lease) and measured: failover and client downtime per fault type, and guard kill → app stopped.
  * Exit 1 on any violation.
  */
 import { APP_UNIT, BootedCluster, GUARD_UNIT, HEALTH_PORT, nodeSpec, type BootedNode } from '../../test/harness/booted-nodes';
@@ -76,6 +77,25 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
     return this.cluster.observed.find((n) => n.name === name)!;
   }
 
+  /** The first sample from index `from` on where some node answers 200 other than `holder` in its term. */
+  private movedSince(from: number, holder: { node: string; term?: number }): { line: string } | undefined {
+    const s = this.sampler.samples.slice(from).find((x) => x.answers.some((a, i) => a.code === 200 && (this.names[i] !== holder.node || a.term !== holder.term)));
+    return s && { line: s.answers.map((a, i) => `${this.names[i]} ${a.code}${a.term !== undefined ? ` term ${a.term}` : ''}`).join(', ') };
+  }
+
+  /**
+   * A node that comes back (its guard starting anew) must leave the node that took over alone: its
+   * guard's start-up clean-up concerns its own machine only. Checked once R + 2 s have passed
+   * after its guard serves again (time for the active node to notice a killed app).
+   */
+  private async rejoinedQuietly(target: BootedNode, from: number): Promise<void> {
+    await sleep(this.cluster.timings.renewPeriodSecs * 1000 + 2000);
+    const first = this.sampler.samples.slice(from).flatMap((x) => x.answers.map((a, i) => ({ a, node: this.names[i] }))).find((x) => x.a.code === 200);
+    if (!first) return;
+    const moved = this.movedSince(from, { node: first.node, term: first.a.term });
+    if (moved) this.violations.push(`${target.name} came back and ${first.node} (term ${first.a.term}) lost its lease: ${moved.line}`);
+  }
+
   /** When the app unit went inactive on `n` after `sinceUs`, in ms after it (systemd's journal; the unit itself is unloaded once inactive). */
   private async appStoppedAfter(n: BootedNode, sinceUs: number): Promise<number | undefined> {
     await this.until(`${n.name}: the app stopped`, async () => !['active', 'deactivating'].includes(await n.state(APP_UNIT)), this.L);
@@ -125,8 +145,12 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
       case 'power-off':
         await target.powerOff();
         await failover(type);
-        target.boot();
-        await target.waitGuardServing();
+        {
+          const from = this.sampler.samples.length - 1;
+          target.boot();
+          await target.waitGuardServing();
+          await this.rejoinedQuietly(target, from);
+        }
         break;
       case 'partition':
         target.cut();
@@ -153,10 +177,14 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
       case 'duplicate-id': {
         const dup = this.cluster.spare!;
         if (target === dup) break;
+        const from = this.sampler.samples.length;
         dup.boot(target.name);
         await dup.waitGuardServing();
         this.timeline.note(`${dup.name}: booted as a clone of ${target.name} (host name, so node id, ${target.name}), its guard serving`);
         await sleep(this.L + 2000);
+        // a duplicate node id is reported, never acted on: the live node keeps its lease while the clone runs
+        const moved = old && this.movedSince(from, old);
+        if (moved) this.violations.push(`duplicate-id: ${old!.node} (term ${old!.term}) lost its lease while its clone ran: ${moved.line}`);
         await dup.powerOff();
         this.timeline.note(`${dup.name}: powered off`);
         break;
@@ -164,9 +192,13 @@ export class NodeScenario extends ObservedRun<NodeFaultEvent> {
       case 'reboot':
         await target.systemctl('reboot', '--no-block');
         await failover(type);
-        await target.exited();
-        target.boot();
-        await target.waitGuardServing();
+        {
+          const from = this.sampler.samples.length - 1;
+          await target.exited();
+          target.boot();
+          await target.waitGuardServing();
+          await this.rejoinedQuietly(target, from);
+        }
         break;
     }
     this.events.push(ev);

@@ -24,6 +24,7 @@ import { probeApp, type AppAnswer } from '../../scripts/drill/observe';
 import { CHECK, Haproxy, haproxyProblems } from './haproxy';
 import { httpGet, type HealthAnswer } from './health';
 import { Bridge, freeBlock, ip, linkName, Netns, netName, netnsProblems } from './netns';
+import { NodeCgroup } from './node-cgroup';
 import { startPostgres, type TestPostgres } from './postgres';
 import { Procs } from './processes';
 import { sleep } from './wait';
@@ -143,11 +144,16 @@ export class BootedNode {
   nspawn?: ChildProcess;
   private exitedP?: Promise<void>;
 
+  /** Its own cgroup tree, as a machine has (see node-cgroup.ts): nodes never share a unit's cgroup. */
+  readonly cgroup: NodeCgroup;
+
   constructor(
     readonly name: string,
     readonly netns: Netns,
     private readonly c: BootedCluster,
-  ) {}
+  ) {
+    this.cgroup = new NodeCgroup(this.machine);
+  }
 
   get addr(): string {
     return this.netns.nsAddr;
@@ -185,7 +191,8 @@ export class BootedNode {
       bindRo(cloneOf ? `guard-log-${this.name}.conf` : 'guard-log.conf', `/etc/systemd/system/${GUARD_UNIT}.d/fc-log.conf`),
       `systemd.unit=${NODE_TARGET}`,
     ];
-    const p = this.c.procs.spawn(NSPAWN, args, { log: join(s, 'logs', `${this.name}-console.log`) });
+    const run = this.cgroup.wrap(NSPAWN, args);
+    const p = this.c.procs.spawn(run.cmd, run.args, { log: join(s, 'logs', `${this.name}-console.log`) });
     this.nspawn = p;
     this.exitedP = new Promise((resolve) => p.once('exit', () => resolve()));
   }
@@ -412,7 +419,7 @@ export class BootedCluster {
       for (let i = 0; i < 50 && existsSync(`/proc/${p}`); i++) await sleep(100);
       if (existsSync(`/proc/${p}`)) left.push(`node PID 1 ${p}`);
     }
-    for (const n of this.observed) left.push(...n.netns.destroy());
+    for (const n of this.observed) left.push(...n.netns.destroy(), ...n.cgroup.remove());
     if (this.bridgeNet) left.push(...this.bridgeNet.destroy());
     // a namespace's links go away shortly after it
     const prefix = netName(`${TAG}${this.runId}`);

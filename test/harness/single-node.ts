@@ -10,6 +10,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { runCommand, type RunCommand } from '../../lib/guard/app/run-command';
 import { NSENTER, NSPAWN, NSPAWN_NODE_ARGS } from './booted-nodes';
+import { NodeCgroup } from './node-cgroup';
 import { netName } from './netns';
 import { sleep } from './wait';
 
@@ -23,6 +24,7 @@ export class SingleNode {
   readonly dir = mkdtempSync(join(tmpdir(), 'fc-single-node-'));
   private nspawn?: ChildProcess;
   private pid1 = 0;
+  private cgroup?: NodeCgroup;
 
   /** @param units unit file name → text, placed in /etc/systemd/system */
   constructor(private readonly units: Readonly<Record<string, string>>) {}
@@ -32,17 +34,16 @@ export class SingleNode {
     if (!existsSync(NSPAWN) || !existsSync(NSENTER)) throw new Error(`booted nodes need ${NSPAWN} (apt-get install systemd-container) and ${NSENTER}`);
     const units = { ...this.units, 'fc-single.target': TARGET };
     for (const [file, text] of Object.entries(units)) writeFileSync(join(this.dir, file), text);
-    this.nspawn = spawn(
-      NSPAWN,
-      [
-        ...NSPAWN_NODE_ARGS,
-        '--private-network',
-        `--machine=${netName(name)}`,
-        ...Object.keys(units).map((u) => `--bind-ro=${join(this.dir, u)}:/etc/systemd/system/${u}`),
-        'systemd.unit=fc-single.target',
-      ],
-      { stdio: 'ignore' },
-    );
+    // a cgroup tree of its own: another run's node never shares a unit's cgroup with this one
+    this.cgroup = new NodeCgroup(netName(name));
+    const run = this.cgroup.wrap(NSPAWN, [
+      ...NSPAWN_NODE_ARGS,
+      '--private-network',
+      `--machine=${netName(name)}`,
+      ...Object.keys(units).map((u) => `--bind-ro=${join(this.dir, u)}:/etc/systemd/system/${u}`),
+      'systemd.unit=fc-single.target',
+    ]);
+    this.nspawn = spawn(run.cmd, run.args, { stdio: 'ignore' });
     for (let i = 0; i < 300; i++) {
       this.pid1 = this.findPid1();
       if (this.pid1 && /running|degraded/.test((await this.run(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout)) return;
@@ -87,14 +88,18 @@ export class SingleNode {
       .filter((l) => l.split(/\s+/).slice(1).join(' ').startsWith(prefix));
   }
 
-  /** Hard power-off (SIGKILL to systemd-nspawn), then removes the unit files. */
+  /** Hard power-off (SIGKILL to the node's systemd, which ends its PID namespace, and to systemd-nspawn), then removes the unit files and the node's cgroups. */
   async shutdown(): Promise<void> {
     const p = this.nspawn;
+    const pid1 = this.pid1;
     if (p?.pid && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise((r) => p.once('exit', r));
+      if (pid1) process.kill(pid1, 'SIGKILL');
       p.kill('SIGKILL');
       await exited;
     }
+    for (let i = 0; pid1 && i < 100 && existsSync(`/proc/${pid1}`); i++) await sleep(50);
+    this.cgroup?.remove();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -166,6 +166,20 @@ describe('guard in systemd mode on booted systemd 252 nodes', () => {
     expect(took!).toBeLessThan(L + 10000);
   }, 90000);
 
+  it("a guard starting on another node (its cleanup kills its own app unit's cgroup) leaves the active node's app serving in its term", async () => {
+    // given
+    const { node, term } = await activeNode();
+    const passive = other(node);
+    // when: the passive node's guard starts anew; at start it kills whatever its app unit's cgroup holds
+    await passive.systemctl('restart', GUARD_UNIT);
+    await passive.waitGuardServing();
+    await sleep(3000);
+    // then: the active node's app was never touched (a node's cgroups are its own, as on a machine)
+    expect(await node.state(APP_UNIT)).toBe('active');
+    expect(await appTerm(node)).toBe(term);
+    expect((await node.health()).code).toBe(200);
+  }, 90000);
+
   it("after the guard is killed, its own-name lease does not block the cluster until it expires: a newer term serves before L", async () => {
     // given
     const { node, term } = await activeNode();
