@@ -16,7 +16,7 @@ import { throwIfProblems } from '../problems/problems';
 import { isKnown } from '../contracts/tokens';
 import { awsTagProblems, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
 import { AwsMulticastDomain } from './aws-multicast-domain';
-import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, clientKeysValueProblems } from './aws-thinprint';
+import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, awsThinPrintPropsProblems, type AwsThinPrintProps } from './aws-thinprint';
 import { withInstallCommands } from './aws-app-servers';
 import { renderWindowsBootScript } from '../boot/windows';
 import { AWS_NODE_PLATFORM } from './aws-node-platform';
@@ -60,25 +60,10 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
    */
   readonly userData?: string;
   /**
-   * ThinPrint: the IPv4 CIDRs of `subnetIds`, in the same order, as literals (MCastNodeIfBits and the node-to-node rules come from them).
-   * @default - none; required for ThinPrint
-   */
-  readonly subnetCidrs?: readonly string[];
-  /**
    * ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service.
    * @default - none
    */
   readonly installCommands?: readonly string[];
-  /**
-   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only).
-   * @default - none (no client is added)
-   */
-  readonly clientKeysValue?: string;
-  /**
-   * ThinPrint: bump when `clientKeysValue` changes.
-   * @default 1
-   */
-  readonly clientKeysVersion?: number;
   /**
    * ThinPrint: the multicast group to register the nodes statically in, besides IGMP.
    * @default - none
@@ -89,6 +74,11 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
    * @default - none
    */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
+  /**
+   * ThinPrint's client keys (a Terraform-side secret); the node subnets' CIDRs come from the profile (`thinprint({ nodeSubnetCidrs })`).
+   * @default - none
+   */
+  readonly thinprint?: AwsThinPrintProps;
 }
 
 /**
@@ -126,11 +116,12 @@ export class AwsDnsCluster extends Construct {
     this.requestIntervalSecs = spec.healthCheck.intervalSecs <= 10 ? 10 : 30;
 
     const thinprint = spec.profile.app === 'thinprint';
-    if (thinprint && props.clientKeysValue !== undefined) {
-      this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    const keys = props.thinprint?.clientKeysValue;
+    if (thinprint && keys !== undefined) {
+      this.clientKeys = new AwsThinPrintClientKeys(this, 'client-keys', { spec, value: keys, valueVersion: props.thinprint?.clientKeysVersion });
     }
     const userData = thinprint
-      ? withInstallCommands('windows', renderWindowsBootScript(spec, { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: props.subnetCidrs } }, { wrap: false }), props.installCommands ?? [])
+      ? withInstallCommands('windows', renderWindowsBootScript(spec, { mode: 'dns', platform: AWS_NODE_PLATFORM, thinprint: { clientKeysSecretRef: this.clientKeys?.secretRef, nodeSubnetCidrs: spec.profile.nodeSubnetCidrs } }, { wrap: false }), props.installCommands ?? [])
       : props.userData;
     if (userData !== undefined) {
       throwIfProblems(this.node.path, userDataSizeProblems(thinprint ? 'installCommands' : 'userData', userData, { maxBytes: EC2_USER_DATA_MAX_BYTES, what: 'EC2 user data' }));
@@ -138,7 +129,7 @@ export class AwsDnsCluster extends Construct {
     this.template = new AwsNodeTemplate(this, 'nodes', { ...props, userData, policyStatements: this.clientKeys ? [this.clientKeys.readStatement()] : undefined });
     const sg = this.template.securityGroup.id;
     if (thinprint) {
-      allowThinPrintNodeTraffic(this, sg, props.subnetCidrs ?? []);
+      allowThinPrintNodeTraffic(this, sg, spec.profile.nodeSubnetCidrs ?? []);
       this.multicast = new AwsMulticastDomain(this, 'multicast', { spec, vpcId: props.vpcId, subnetIds: props.subnetIds, groupAddress: props.multicastGroupAddress });
     }
     const clientCidrs = spec.loadBalancer.allowedCidrs ?? [vpcCidrOf(this, props.vpcId, props.vpcCidr)];
@@ -246,15 +237,16 @@ function dnsClusterPortProblems(props: AwsDnsClusterProps, checkPort: AppPort | 
 function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   const { spec } = props;
   if (spec.profile.app !== 'thinprint') {
-    const only = (['subnetCidrs', 'installCommands', 'clientKeysValue', 'clientKeysVersion', 'multicastGroupAddress'] as const).filter((k) => props[k] !== undefined);
+    const only = (['installCommands', 'multicastGroupAddress', 'thinprint'] as const).filter((k) => props[k] !== undefined);
     return only.map((k) => ({ path: k, message: 'only for the ThinPrint profile' }));
   }
   const problems: Problem[] = [];
   if (props.userData !== undefined) problems.push({ path: 'userData', message: 'ThinPrint nodes get the rendered node configuration; put install steps into installCommands' });
-  const cidrs = props.subnetCidrs;
-  if (cidrs === undefined) problems.push({ path: 'subnetCidrs', message: 'is required for ThinPrint dns-multicast: the CIDRs of subnetIds, as literals' });
-  else if (cidrs.length !== props.subnetIds.length) problems.push({ path: 'subnetCidrs', message: `lists ${cidrs.length} CIDR(s) for ${props.subnetIds.length} subnet(s)` });
-  else problems.push(...thinprintSettingsProblems(spec, { nodeSubnetCidrs: cidrs }).map((p) => ({ ...p, path: p.path.replace('thinprint.nodeSubnetCidrs', 'subnetCidrs') })));
-  problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
+  const cidrs = spec.profile.nodeSubnetCidrs;
+  const field = 'spec.profile.nodeSubnetCidrs';
+  if (cidrs === undefined) problems.push({ path: field, message: 'is required for ThinPrint dns-multicast: thinprint({ nodeSubnetCidrs }), the CIDRs of subnetIds, as literals' });
+  else if (cidrs.length !== props.subnetIds.length) problems.push({ path: field, message: `lists ${cidrs.length} CIDR(s) for ${props.subnetIds.length} subnet(s)` });
+  else problems.push(...thinprintSettingsProblems(spec, { nodeSubnetCidrs: cidrs }).map((p) => ({ ...p, path: p.path.replace('thinprint.nodeSubnetCidrs', field) })));
+  problems.push(...awsThinPrintPropsProblems(spec, props.thinprint));
   return problems;
 }

@@ -11,7 +11,7 @@ import { AwsGuardAsset, guardAssetProblems } from './aws-guard-asset';
 import { AwsLoadBalancer, loadBalancerProblems, type AwsAliasRecord } from './aws-load-balancer';
 import { nodeOptionProblems, type AwsNodeOptions } from './aws-node-template';
 import { AwsSharedStorage, sharedStorageProblems } from './aws-shared-storage';
-import { AwsThinPrintClientKeys, clientKeysValueProblems } from './aws-thinprint';
+import { AwsThinPrintClientKeys, awsThinPrintPropsProblems, type AwsThinPrintProps } from './aws-thinprint';
 import { throwIfProblems } from '../problems/problems';
 import { awsIdProblems, subnetProblems } from './aws-support';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
@@ -65,22 +65,13 @@ export interface AwsFailoverClusterProps extends AwsNodeOptions {
    */
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
   /**
-   * ThinPrint dns-multicast: the IPv4 CIDRs of `subnetIds` as literals (see AwsDnsClusterProps.subnetCidrs).
+   * ThinPrint's client keys (a Terraform-side secret); only with the ThinPrint profile. The
+   * node subnets' CIDRs of dns-multicast come from the profile (`thinprint({ nodeSubnetCidrs })`).
    * @default - none
    */
-  readonly subnetCidrs?: readonly string[];
+  readonly thinprint?: AwsThinPrintProps;
   /**
-   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only).
-   * @default - none (no client is added)
-   */
-  readonly clientKeysValue?: string;
-  /**
-   * ThinPrint: bump when `clientKeysValue` changes.
-   * @default 1
-   */
-  readonly clientKeysVersion?: number;
-  /**
-   * ThinPrint dns-multicast: the guide's DMZ alias, a CNAME to the cluster name.
+   * A `dns` profile (ThinPrint dns-multicast): the guide's DMZ alias, a CNAME to the cluster name.
    * @default - none
    */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
@@ -143,8 +134,9 @@ export class AwsFailoverCluster extends Construct {
     this.database = new AwsDatabase(this, 'database', { ...net, ...dbOptions, existingDatabaseCidr: dbOptions?.existingDatabaseCidr ?? props.vpcCidr });
     // nothing to share (ThinPrint): no file system, and no Active Directory needed for one
     if (spec.sharedItems.length > 0) this.storage = new AwsSharedStorage(this, 'storage', { ...net, activeDirectoryId: props.activeDirectoryId, backup: props.shareBackup });
-    if (spec.profile.app === 'thinprint' && props.clientKeysValue !== undefined) {
-      this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: props.clientKeysValue, valueVersion: props.clientKeysVersion });
+    const keys = props.thinprint?.clientKeysValue;
+    if (spec.profile.app === 'thinprint' && keys !== undefined) {
+      this.thinprintClientKeys = new AwsThinPrintClientKeys(this, 'thinprint-client-keys', { spec, value: keys, valueVersion: props.thinprint?.clientKeysVersion });
     }
     this.guardAsset = new AwsGuardAsset(this, 'guard', { spec, binaryPath: props.binaryPath });
     this.appServers = new AwsAppServers(this, 'app-servers', {
@@ -272,8 +264,6 @@ function recordProblems(props: AwsFailoverClusterProps, spec: ClusterSpec, dnsMo
   if (dnsMode && props.aliasRecord) problems.push({ path: 'aliasRecord', message: 'a "dns" profile has no load balancer to alias; use dnsRecord' });
   if (!dnsMode && props.dnsRecord) problems.push({ path: 'dnsRecord', message: "only for \"dns\" profiles; name a guard profile's load balancer with aliasRecord" });
   if (!dnsMode && props.dmzAlias) problems.push({ path: 'dmzAlias', message: 'only for ThinPrint dns-multicast; name the load balancer with aliasRecord' });
-  if (!dnsMode && props.subnetCidrs) problems.push({ path: 'subnetCidrs', message: 'only for ThinPrint dns-multicast (MCastNodeIfBits)' });
-  if (props.clientKeysValue !== undefined && spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
-  problems.push(...clientKeysValueProblems('clientKeysValue', props.clientKeysValue));
+  problems.push(...awsThinPrintPropsProblems(spec, props.thinprint));
   return problems;
 }

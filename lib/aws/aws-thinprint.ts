@@ -62,8 +62,33 @@ export class AwsThinPrintClientKeys extends Construct {
   }
 }
 
+/**
+ * ThinPrint's client keys: a reference to a sensitive (ephemeral) Terraform variable, written to
+ * a write-only argument, never a literal, so they sit on the cluster; the profile is
+ * cloud-neutral literal data and holds the plain settings (`thinprint({ nodeSubnetCidrs })`).
+ */
+export interface AwsThinPrintProps {
+  /**
+   * The client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable; kept in Secrets Manager (write-only).
+   * @default - none (no client is added)
+   */
+  readonly clientKeysValue?: string;
+  /**
+   * Bump when `clientKeysValue` changes.
+   * @default 1
+   */
+  readonly clientKeysVersion?: number;
+}
+
+/** `thinprint` props: only with the ThinPrint profile, and client keys never a literal in code. */
+export function awsThinPrintPropsProblems(spec: ClusterSpec, props: AwsThinPrintProps | undefined): Problem[] {
+  if (props === undefined) return [];
+  if (spec.profile.app !== 'thinprint') return [{ path: 'thinprint', message: `only for the ThinPrint profile (this is ${spec.profile.displayName})` }];
+  return clientKeysValueProblems('thinprint.clientKeysValue', props.clientKeysValue);
+}
+
 /** A key or password in code would end up in git and in every synthesized stack. */
-export function clientKeysValueProblems(prop: string, value: string | undefined): Problem[] {
+function clientKeysValueProblems(prop: string, value: string | undefined): Problem[] {
   if (value === undefined || isUnresolved(value)) return [];
   return [{ path: prop, message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' }];
 }

@@ -16,7 +16,7 @@ import { guardBinaryProblems } from '../synth/guard-binary';
 import { throwIfProblems } from '../problems/problems';
 import { clusterTags } from '../spec/tags';
 import { azureIdProblems, storageAccountNameProblems, subnetInNetwork, type AzurePlacement, placementOf } from './azure-support';
-import { AzureThinPrintClientKeys, azureThinPrintProblems } from './azure-thinprint';
+import { AzureThinPrintClientKeys, azureThinPrintProblems, type AzureThinPrintProps } from './azure-thinprint';
 import { DnsARecord } from '@cdktf/provider-azurerm/lib/dns-a-record';
 import { AzureRoleAssignmentWait } from './azure-rbac-propagation';
 import { requireWriteOnlyArguments } from '../synth/terraform-version';
@@ -136,20 +136,15 @@ export interface AzureFailoverClusterProps extends AzurePlacement {
    */
   readonly database?: Pick<AzureDatabaseProps, 'delegatedSubnetId' | 'serverName' | 'privateDnsZoneId'>;
   /**
-   * ThinPrint: the client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable.
-   * @default - none (no client is added)
-   */
-  readonly clientKeysValue?: string;
-  /**
-   * ThinPrint: bump when `clientKeysValue` changes (the secret is write-only).
-   * @default 1
-   */
-  readonly clientKeysVersion?: number;
-  /**
    * The guide's DMZ alias: an A record for the load balancer's frontend in an Azure DNS zone.
    * @default - none
    */
   readonly dmzAlias?: { readonly zoneName: string; readonly resourceGroupName: string; readonly name: string };
+  /**
+   * ThinPrint's client keys (a Terraform-side secret); only with the ThinPrint profile.
+   * @default - none
+   */
+  readonly thinprint?: AzureThinPrintProps;
 }
 
 /**
@@ -236,12 +231,13 @@ export class AzureFailoverCluster extends Construct {
       readerPrincipalId: this.identity.principalId,
       storageAccountName: props.guardStorageAccountName,
     });
-    if (props.clientKeysValue !== undefined) {
+    const keys = props.thinprint?.clientKeysValue;
+    if (keys !== undefined) {
       this.thinprintClientKeys = new AzureThinPrintClientKeys(this, 'thinprint-client-keys', {
         spec,
         keyVaultId: this.database.keyVault!.id,
-        value: props.clientKeysValue,
-        valueVersion: props.clientKeysVersion,
+        value: keys,
+        valueVersion: props.thinprint?.clientKeysVersion,
         readerPrincipalId: this.identity.principalId,
         // written after the deployer's data-plane role, like the database password
         dependsOn: [this.database.passwordSecret!],
@@ -388,7 +384,7 @@ function clusterProblems(props: AzureFailoverClusterProps, spec: ClusterSpec): P
   const pending = 'pending';
   const rename = (map: Record<string, string>) => (p: Problem): Problem => renamed([p], map)[0];
   const problems: Problem[] = [];
-  const thinprint = azureThinPrintProblems(spec, props.clientKeysValue);
+  const thinprint = azureThinPrintProblems(spec, props.thinprint);
   if (thinprint.some((p) => p.path === 'spec.profile.clusterMode')) return thinprint;
   problems.push(...thinprint);
   if (spec.profile.failoverMode !== 'guard') {

@@ -66,8 +66,26 @@ export class AzureThinPrintClientKeys extends Construct {
   }
 }
 
+/**
+ * ThinPrint's client keys: a reference to a sensitive (ephemeral) Terraform variable, written to
+ * a write-only attribute, never a literal, so they sit on the cluster; the profile is
+ * cloud-neutral literal data and holds the plain settings (`thinprint({ nodeSubnetCidrs })`).
+ */
+export interface AzureThinPrintProps {
+  /**
+   * The client IDs and keys, `{"clients":[{"id":"66","key":"666"}]}`, from a sensitive variable.
+   * @default - none (no client is added)
+   */
+  readonly clientKeysValue?: string;
+  /**
+   * Bump when `clientKeysValue` changes (the secret is write-only).
+   * @default 1
+   */
+  readonly clientKeysVersion?: number;
+}
+
 /** ThinPrint on Azure: the cluster mode that can work, and client keys that never sit in code. */
-export function azureThinPrintProblems(spec: ClusterSpec, clientKeysValue: string | undefined): Problem[] {
+export function azureThinPrintProblems(spec: ClusterSpec, props: AzureThinPrintProps | undefined): Problem[] {
   const problems: Problem[] = [];
   if (spec.profile.app === 'thinprint' && spec.profile.clusterMode === 'dns-multicast') {
     problems.push({
@@ -75,9 +93,12 @@ export function azureThinPrintProblems(spec: ClusterSpec, clientKeysValue: strin
       message: 'Azure virtual networks carry no multicast, so the ThinPrint nodes cannot form the vendor\'s cluster; use "single-active" (AzureFailoverCluster)',
     });
   }
+  if (props === undefined) return problems;
+  if (spec.profile.app !== 'thinprint') return [...problems, { path: 'thinprint', message: `only for the ThinPrint profile (this is ${spec.profile.displayName})` }];
+  const clientKeysValue = props.clientKeysValue;
   if (clientKeysValue === undefined) return problems;
-  if (spec.profile.app !== 'thinprint') problems.push({ path: 'clientKeysValue', message: 'only for the ThinPrint profile' });
-  else if (!isUnresolved(clientKeysValue)) problems.push({ path: 'clientKeysValue', message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
-  else if (spec.database.existing) problems.push({ path: 'clientKeysValue', message: 'needs the cluster\'s own Key Vault, which an existing database (spec.database.existing) does not create' });
+  const path = 'thinprint.clientKeysValue';
+  if (!isUnresolved(clientKeysValue)) problems.push({ path, message: 'must come from a sensitive Terraform variable or another secret, never a literal in code' });
+  else if (spec.database.existing) problems.push({ path, message: 'needs the cluster\'s own Key Vault, which an existing database (spec.database.existing) does not create' });
   return problems;
 }

@@ -11,6 +11,6 @@ export { AzureGuardAsset, guardAssetProblems, type AzureGuardAssetProps } from '
 export { AzureAppServers, appServersProblems, type AzureAppServersProps, type AzureImageReference } from './azure-app-servers';
 export { AzureAlarms, alarmsProblems, type AzureAlarmsProps } from './azure-alarms';
 export { AzureDnsCluster, dnsClusterProblems, type AzureDnsClusterProps } from './azure-dns-cluster';
-export { AzureThinPrintClientKeys, type AzureThinPrintClientKeysProps } from './azure-thinprint';
+export { AzureThinPrintClientKeys, type AzureThinPrintClientKeysProps, type AzureThinPrintProps } from './azure-thinprint';
 export { AzureRoleAssignmentWait, type AzureRoleAssignmentWaitProps } from './azure-rbac-propagation';
 export { AZURE_HANDOVER_EVENTS, AZURE_PROBE_SOURCE, AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureGuardBlob, azureNodePlatform } from './azure-node-platform';

@@ -254,6 +254,9 @@ function crossFieldProblems(spec: ClusterSpec, storageKindGiven: boolean): Probl
 /** `clusterMode` belongs to ThinPrint and decides its failoverMode; a mismatch cannot be built. */
 function clusterModeProblems(profile: AppProfile): Problem[] {
   const mode = profile.clusterMode;
+  if (profile.nodeSubnetCidrs !== undefined && mode !== 'dns-multicast') {
+    return [{ path: 'profile.nodeSubnetCidrs', message: 'is for ThinPrint dns-multicast only (MCastNodeIfBits)' }];
+  }
   if (mode === undefined) return [];
   if (profile.app !== 'thinprint') return [{ path: 'profile.clusterMode', message: 'is for ThinPrint only; other apps choose profile.failoverMode' }];
   const wanted = mode === 'dns-multicast' ? 'dns' : 'guard';

@@ -117,6 +117,12 @@ export const profileSchema = z.object({
    * @default - none (not ThinPrint)
    */
   clusterMode: z.enum(['single-active', 'dns-multicast']).optional(),
+  /**
+   * ThinPrint `dns-multicast` only: the IPv4 CIDRs of the node subnets, as literals, in the
+   * order of the cluster's subnet ids.
+   * @default - none (not ThinPrint dns-multicast)
+   */
+  nodeSubnetCidrs: z.array(z.string().min(1)).optional(),
   /** Ports the load balancer forwards to the active node. */
   ports: z.array(portSchema).min(1, 'at least one port'),
   /** Absolute install dir on the node (the `[app-path]/server` of the seed for PaperCut). */

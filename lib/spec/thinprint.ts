@@ -19,6 +19,12 @@ export interface ThinPrintOptions {
    * @default 'single-active'
    */
   readonly clusterMode?: ThinPrintClusterMode;
+  /**
+   * `dns-multicast` only: the IPv4 CIDRs of the node subnets, as literals, in the order of the
+   * cluster's subnet ids (MCastNodeIfBits and the node-to-node rules come from them).
+   * @default - none; required for `dns-multicast`
+   */
+  readonly nodeSubnetCidrs?: readonly string[];
 }
 
 /** The port the guide moves the engines' (servers') connections to, from 4000. */
@@ -40,6 +46,7 @@ export function thinprint(options: ThinPrintOptions = {}): AppProfile {
     os: 'windows',
     failoverMode: clusterMode === 'dns-multicast' ? 'dns' : 'guard',
     clusterMode,
+    ...(options.nodeSubnetCidrs !== undefined ? { nodeSubnetCidrs: [...options.nodeSubnetCidrs] } : {}),
     ports: [
       { name: 'default', port: 4000, protocol: 'tcp' },
       { name: 'clients', port: THINPRINT_CLIENT_PORT, protocol: 'tcp' },

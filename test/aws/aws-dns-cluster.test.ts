@@ -5,8 +5,9 @@ import { all, errorOf, NET, one, papercutSpec, synth } from './aws-test-support'
 
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const CIDRS = ['10.20.1.0/24', '10.20.2.0/24'];
-const tpSpec = (o: Partial<ClusterSpecInput> = {}) => parseClusterSpec({ name: 'tpcs', profile: thinprint({ clusterMode: 'dns-multicast' }), ...o });
-const base = (): AwsDnsClusterProps => ({ spec: tpSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], subnetCidrs: CIDRS, hostedZoneId: ZONE, recordName: 'tpcs.corp.example.com' });
+const tpSpec = (o: Partial<ClusterSpecInput> = {}, nodeSubnetCidrs: readonly string[] | null = CIDRS) =>
+  parseClusterSpec({ name: 'tpcs', profile: thinprint({ clusterMode: 'dns-multicast', nodeSubnetCidrs: nodeSubnetCidrs ?? undefined }), ...o });
+const base = (): AwsDnsClusterProps => ({ spec: tpSpec(), vpcId: NET.vpcId, subnetIds: [...NET.subnetIds], hostedZoneId: ZONE, recordName: 'tpcs.corp.example.com' });
 /** Any active/active app without ThinPrint's node configuration. */
 const customDnsSpec = (o: Partial<ClusterSpecInput> = {}) =>
   parseClusterSpec({
@@ -38,7 +39,7 @@ describe('AwsDnsCluster', () => {
   });
 
   it('a non-ThinPrint dns profile boots no user data unless given', () => {
-    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec(), subnetCidrs: undefined }));
+    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec() }));
     expect(one(json, 'aws_launch_template').user_data).toBeUndefined();
     expect(all(json, 'aws_ec2_transit_gateway')).toHaveLength(0);
     expect(all(json, 'aws_secretsmanager_secret')).toHaveLength(0);
@@ -77,7 +78,7 @@ describe('AwsDnsCluster', () => {
     // given
     const spec = tpSpec({ nodeCount: 3, healthCheck: { intervalSecs: 30, timeoutSecs: 5, unhealthyThreshold: 3 }, loadBalancer: { allowedCidrs: ['10.50.0.0/16'] } });
     // when
-    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec({ nodeCount: 3, healthCheck: spec.healthCheck, loadBalancer: { allowedCidrs: ['10.50.0.0/16'] } }), subnetCidrs: undefined, healthCheckPortName: 'servers', recordAddress: 'public', userData: 'Write-Host ${env:COMPUTERNAME}' }));
+    const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), spec: customDnsSpec({ nodeCount: 3, healthCheck: spec.healthCheck, loadBalancer: { allowedCidrs: ['10.50.0.0/16'] } }), healthCheckPortName: 'servers', recordAddress: 'public', userData: 'Write-Host ${env:COMPUTERNAME}' }));
     // then
     expect(all(json, 'aws_instance').map((n) => n.subnet_id)).toEqual([...NET.subnetIds, NET.subnetIds[0]]);
     for (const c of all(json, 'aws_route53_health_check')) expect(c).toMatchObject({ port: 4002, request_interval: 30, failure_threshold: 3 });
@@ -95,12 +96,13 @@ describe('AwsDnsCluster', () => {
       ['recordName', (): AwsDnsClusterProps => ({ ...base(), recordName: 'not a name' })],
       ['healthCheckPortName', (): AwsDnsClusterProps => ({ ...base(), healthCheckPortName: 'nope' })],
       ['imageId', (): AwsDnsClusterProps => ({ ...base(), imageId: 'windows' })],
-      ['subnetCidrs', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: undefined })],
-      ['subnetCidrs', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: ['10.20.1.0/24'] })],
-      ['subnetCidrs[1]', (): AwsDnsClusterProps => ({ ...base(), subnetCidrs: ['10.20.1.0/24', '10.20.2.0'] })],
+      ['spec.profile.nodeSubnetCidrs', (): AwsDnsClusterProps => ({ ...base(), spec: tpSpec({}, null) })],
+      ['spec.profile.nodeSubnetCidrs', (): AwsDnsClusterProps => ({ ...base(), spec: tpSpec({}, ['10.20.1.0/24']) })],
+      ['spec.profile.nodeSubnetCidrs[1]', (): AwsDnsClusterProps => ({ ...base(), spec: tpSpec({}, ['10.20.1.0/24', '10.20.2.0']) })],
       ['userData', (): AwsDnsClusterProps => ({ ...base(), userData: 'Write-Host hi' })],
-      ['clientKeysValue', (): AwsDnsClusterProps => ({ ...base(), clientKeysValue: '{"clients":[{"id":"66","key":"666"}]}' })],
-      ['multicastGroupAddress', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), subnetCidrs: undefined, multicastGroupAddress: '239.1.1.1' })],
+      ['thinprint.clientKeysValue', (): AwsDnsClusterProps => ({ ...base(), thinprint: { clientKeysValue: '{"clients":[{"id":"66","key":"666"}]}' } })],
+      ['thinprint', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), thinprint: { clientKeysVersion: 2 } })],
+      ['multicastGroupAddress', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), multicastGroupAddress: '239.1.1.1' })],
     ])('%s', (prop, props) => {
       const p = props();
       expect(errorOf((s) => new AwsDnsCluster(s, 'dns', p))).toContain(`${prop}:`);
@@ -172,7 +174,7 @@ describe('AwsDnsCluster', () => {
       let cluster: AwsDnsCluster | undefined;
       const json = synth((s) => {
         const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
-        cluster = new AwsDnsCluster(s, 'dns', { ...base(), clientKeysValue: keys.stringValue, installCommands: ['Install-ThinPrint.ps1'] });
+        cluster = new AwsDnsCluster(s, 'dns', { ...base(), thinprint: { clientKeysValue: keys.stringValue }, installCommands: ['Install-ThinPrint.ps1'] });
       });
       // then
       const secret = one(json, 'aws_secretsmanager_secret');

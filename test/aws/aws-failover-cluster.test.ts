@@ -1,3 +1,4 @@
+import type { Construct } from 'constructs';
 import { unpackPowerShell } from '../../lib/boot/powershell-compact';
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import { AwsFailoverCluster, type AwsFailoverClusterProps } from '../../lib/aws/aws-failover-cluster';
@@ -53,7 +54,7 @@ describe('AwsFailoverCluster', () => {
   it('a dns profile builds an AwsDnsCluster and nothing guard-related', () => {
     // given / when
     let cluster!: AwsFailoverCluster;
-    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, subnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'], dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
+    const json = synth((s) => (cluster = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast', nodeSubnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }) }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
     // then
     expect(cluster.dnsCluster).toBeDefined();
     expect(cluster.loadBalancer).toBeUndefined();
@@ -128,7 +129,7 @@ describe('AwsFailoverCluster', () => {
       expect(message.split('\n')[0]).toBe('test/tp is invalid:');
       expect(message).toContain('vpcId:');
       expect(message).toContain('dnsRecord.hostedZoneId: must be a Route 53 hosted zone id');
-      expect(message).toContain('subnetCidrs: is required for ThinPrint dns-multicast');
+      expect(message).toContain('spec.profile.nodeSubnetCidrs: is required for ThinPrint dns-multicast');
     });
 
     it('dnsRecord is not for a guard profile', () => {
@@ -158,7 +159,7 @@ describe('AwsFailoverCluster', () => {
       let cluster!: AwsFailoverCluster;
       const json = synth((s) => {
         const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
-        cluster = new AwsFailoverCluster(s, 'tp', tp({ clientKeysValue: keys.stringValue }));
+        cluster = new AwsFailoverCluster(s, 'tp', tp({ thinprint: { clientKeysValue: keys.stringValue } }));
       });
       // then
       expect(cluster.storage).toBeUndefined();
@@ -194,12 +195,43 @@ describe('AwsFailoverCluster', () => {
       expect(guardLines(tpCluster.appServers!.userData)).toEqual(guardLines(pcCluster.appServers!.userData));
     });
 
-    it('rejects multicast-only props and client keys in code, naming them', () => {
-      const message = errorOf((s) => new AwsFailoverCluster(s, 'tp', tp({ subnetCidrs: ['10.0.1.0/24'], dmzAlias: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'x.example.com' }, clientKeysValue: '{"clients":[]}' })));
-      expect(message).toContain('subnetCidrs: only for ThinPrint dns-multicast');
-      expect(message).toContain('dmzAlias: only for ThinPrint dns-multicast');
-      expect(message).toContain('clientKeysValue: must come from a sensitive Terraform variable');
-      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY, clientKeysValue: new TerraformVariable(s, 'k', {}).stringValue }))).toContain('clientKeysValue: only for the ThinPrint profile');
+    it('rejects multicast-only settings and client keys in code, naming them', () => {
+      const message = errorOf((s) => new AwsFailoverCluster(s, 'tp', tp({ spec: { name: 'tp', profile: thinprint({ nodeSubnetCidrs: ['10.0.1.0/24'] }) } })));
+      expect(message).toContain('profile.nodeSubnetCidrs: is for ThinPrint dns-multicast only');
+      const props = tp({ dmzAlias: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'x.example.com' }, thinprint: { clientKeysValue: '{"clients":[]}' } });
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', props))).toMatch(/dmzAlias: only for ThinPrint dns-multicast[\s\S]*thinprint\.clientKeysValue: must come from a sensitive Terraform variable/);
+    });
+
+    it('a non-ThinPrint profile cannot be given ThinPrint settings: neither the props group nor the node subnets', () => {
+      const keys = (s: Construct) => new TerraformVariable(s, 'k', {}).stringValue;
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile: papercut() }, binaryPath: FIXTURE_BINARY, thinprint: { clientKeysValue: keys(s) } }))).toContain(
+        'thinprint: only for the ThinPrint profile (this is PaperCut',
+      );
+      // a hand-written profile object may carry any schema field; the spec names the one that does not belong
+      const profile = { ...papercut(), nodeSubnetCidrs: ['10.0.1.0/24', '10.0.2.0/24'] };
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'pc', { ...net, spec: { name: 'pc', profile }, binaryPath: FIXTURE_BINARY }))).toContain('profile.nodeSubnetCidrs: is for ThinPrint dns-multicast only');
+    });
+  });
+
+  describe('ThinPrint dns-multicast settings come from the profile', () => {
+    const dnsProps = (nodeSubnetCidrs?: readonly string[]): AwsFailoverClusterProps => ({
+      ...net,
+      spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast', nodeSubnetCidrs }) },
+      dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' },
+    });
+
+    it("the node-to-node rules and the boot script's subnets are the profile's nodeSubnetCidrs", () => {
+      // given / when
+      const json = synth((s) => new AwsFailoverCluster(s, 'tp', dnsProps(['10.0.1.0/24', '10.0.2.0/24'])));
+      // then
+      const nodeRules = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => String(r.description).startsWith('ThinPrint'));
+      expect(new Set(nodeRules.map((r) => r.cidr_ipv4))).toEqual(new Set(['10.0.1.0/24', '10.0.2.0/24']));
+      // the boot script's node network (MCastNodeIfBits) covers exactly the profile's subnets
+      expect(Object.values(json.locals)[0]).toContain("$TpNodeNetwork = '10.0.0.0/22'");
+    });
+
+    it('without them the cluster names the profile field', () => {
+      expect(errorOf((s) => new AwsFailoverCluster(s, 'tp', dnsProps()))).toContain('spec.profile.nodeSubnetCidrs: is required for ThinPrint dns-multicast');
     });
   });
 });
@@ -275,7 +307,7 @@ describe('AwsFailoverCluster convenience getters', () => {
 
   it('a dns profile has no load balancer, database, storage or guard: those getters are undefined', () => {
     let dns!: AwsFailoverCluster;
-    synth((s) => (dns = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' }, subnetCidrs: ['10.20.1.0/24', '10.20.2.0/24'] })));
+    synth((s) => (dns = new AwsFailoverCluster(s, 'tp', { ...net, spec: { name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast', nodeSubnetCidrs: ['10.20.1.0/24', '10.20.2.0/24'] }) }, dnsRecord: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', name: 'tp.corp.example.com' } })));
     expect([dns.loadBalancerAddress, dns.loadBalancerDnsName, dns.databaseHost, dns.databasePort, dns.storageId, dns.guardAssetUrl]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 

@@ -1,6 +1,6 @@
 import { TerraformVariable } from 'cdktf';
-import { AwsThinPrintClientKeys, clientKeysValueProblems } from '../../lib/aws/aws-thinprint';
-import { parseClusterSpec, thinprint } from '../../lib/spec';
+import { AwsThinPrintClientKeys, awsThinPrintPropsProblems } from '../../lib/aws/aws-thinprint';
+import { papercut, parseClusterSpec, thinprint } from '../../lib/spec';
 import { one, synth } from './aws-test-support';
 
 describe('AwsThinPrintClientKeys', () => {
@@ -19,8 +19,15 @@ describe('AwsThinPrintClientKeys', () => {
   });
 
   it('refuses a literal value, names the prop, and lets references through', () => {
-    expect(clientKeysValueProblems('clientKeysValue', '{"clients":[]}')).toEqual([{ path: 'clientKeysValue', message: expect.stringContaining('never a literal in code') }]);
-    expect(clientKeysValueProblems('clientKeysValue', '${TfToken[TOKEN.7]}')).toEqual([]);
-    expect(clientKeysValueProblems('clientKeysValue', undefined)).toEqual([]);
+    const tp = parseClusterSpec({ name: 'tpcs', profile: thinprint() });
+    expect(awsThinPrintPropsProblems(tp, { clientKeysValue: '{"clients":[]}' })).toEqual([{ path: 'thinprint.clientKeysValue', message: expect.stringContaining('never a literal in code') }]);
+    expect(awsThinPrintPropsProblems(tp, { clientKeysValue: '${TfToken[TOKEN.7]}' })).toEqual([]);
+    expect(awsThinPrintPropsProblems(tp, {})).toEqual([]);
+    expect(awsThinPrintPropsProblems(tp, undefined)).toEqual([]);
+  });
+
+  it('the thinprint props belong to the ThinPrint profile only', () => {
+    const pc = parseClusterSpec({ name: 'pc', profile: papercut() });
+    expect(awsThinPrintPropsProblems(pc, { clientKeysVersion: 2 })).toEqual([{ path: 'thinprint', message: expect.stringContaining('only for the ThinPrint profile') }]);
   });
 });

@@ -152,8 +152,8 @@ describe('AzureFailoverCluster', () => {
     });
     it('client keys as a literal in code, or for another app', () => {
       const keys = '{"clients":[{"id":"66","key":"666"}]}';
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint() }, adminSshPublicKey: undefined, clientKeysValue: keys })))).toThrow(/- clientKeysValue: must come from a sensitive Terraform variable/);
-      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue })))).toThrow(/- clientKeysValue: only for the ThinPrint profile/);
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ spec: { name: 'tp', profile: thinprint() }, adminSshPublicKey: undefined, thinprint: { clientKeysValue: keys } })))).toThrow(/- thinprint\.clientKeysValue: must come from a sensitive Terraform variable/);
+      expect(() => synth((s) => new AzureFailoverCluster(s, 'cluster', base({ thinprint: { clientKeysValue: new TerraformVariable(s, 'k', { sensitive: true }).stringValue } })))).toThrow(/- thinprint: only for the ThinPrint profile \(this is PaperCut/);
     });
 
     it('the boot script\'s spec checks, with the rest, by the cluster path', () => {
@@ -195,7 +195,7 @@ describe('AzureFailoverCluster', () => {
       let cluster!: AzureFailoverCluster;
       const { json } = synth((s) => {
         const keys = new TerraformVariable(s, 'keys', { type: 'string', sensitive: true });
-        cluster = new AzureFailoverCluster(s, 'cluster', tpBase({ clientKeysValue: keys.stringValue }));
+        cluster = new AzureFailoverCluster(s, 'cluster', tpBase({ thinprint: { clientKeysValue: keys.stringValue } }));
       });
       // then
       const secret = resourcesOf(json, 'azurerm_key_vault_secret').find((x) => x.name === 'tp-thinprint-clients')!;

@@ -27,14 +27,14 @@ describe('AzureThinPrintClientKeys', () => {
 describe('azureThinPrintProblems', () => {
   it.each<[string, ReturnType<typeof parseClusterSpec>, string | undefined, string]>([
     ['dns-multicast', parseClusterSpec({ name: 'tp', profile: thinprint({ clusterMode: 'dns-multicast' }) }), undefined, 'spec.profile.clusterMode'],
-    ['a literal key list', tp, '{"clients":[]}', 'clientKeysValue'],
-    ['keys for another app', paperCutSpec(), '${TfToken[TOKEN.1]}', 'clientKeysValue'],
-    ['keys without the cluster\'s vault', parseClusterSpec({ name: 'tp', profile: thinprint(), database: { existing: { host: 'db', username: 'u', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } }), '${TfToken[TOKEN.1]}', 'clientKeysValue'],
+    ['a literal key list', tp, '{"clients":[]}', 'thinprint.clientKeysValue'],
+    ['keys for another app', paperCutSpec(), '${TfToken[TOKEN.1]}', 'thinprint'],
+    ['keys without the cluster\'s vault', parseClusterSpec({ name: 'tp', profile: thinprint(), database: { existing: { host: 'db', username: 'u', passwordSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/db' } } }), '${TfToken[TOKEN.1]}', 'thinprint.clientKeysValue'],
   ])('%s', (_name, spec, value, path) => {
-    expect(azureThinPrintProblems(spec, value).map((p) => p.path)).toEqual([path]);
+    expect(azureThinPrintProblems(spec, value === undefined ? undefined : { clientKeysValue: value }).map((p) => p.path)).toEqual([path]);
   });
 
   it('single-active with keys from a variable is fine', () => {
-    expect(azureThinPrintProblems(tp, '${TfToken[TOKEN.1]}')).toEqual([]);
+    expect(azureThinPrintProblems(tp, { clientKeysValue: '${TfToken[TOKEN.1]}' })).toEqual([]);
   });
 });

@@ -38,20 +38,20 @@ export class AwsThinPrintDnsStack extends TerraformStack {
     const cluster = new AwsFailoverCluster(this, 'thinprint', {
       spec: {
         name: 'tpcs',
-        profile: thinprint({ clusterMode: 'dns-multicast' }),
+        profile: thinprint({ clusterMode: 'dns-multicast', nodeSubnetCidrs: SUBNET_CIDRS }),
         nodeCount: 2,
         healthCheck: { intervalSecs: 10, timeoutSecs: 5, unhealthyThreshold: 2 },
       },
       vpcId: vpcId.stringValue,
       vpcCidr: vpcCidr.stringValue,
       subnetIds: [subnetA.stringValue, subnetB.stringValue],
-      subnetCidrs: SUBNET_CIDRS,
-      clientKeysValue: clientKeys.stringValue,
       // The stock Windows Server AMI has no ThinPrint: the nodes boot from your AMI with the
       // Connection Service installed.
       imageId: new TerraformVariable(this, 'image_id', { type: 'string', description: 'Windows Server AMI with the ThinPrint Connection Service installed' }).stringValue,
       dnsRecord: { hostedZoneId: zoneId.stringValue, name: 'tpcs.corp.example.com' },
       dmzAlias: { hostedZoneId: zoneId.stringValue, name: 'print-gateway.corp.example.com' },
+      // the keys are a Terraform-side secret (ephemeral variable): on the cluster, never in the profile
+      thinprint: { clientKeysValue: clientKeys.stringValue },
     });
 
     const dns = cluster.dnsCluster!;

@@ -53,11 +53,12 @@ export class AzureThinPrintStack extends TerraformStack {
       // A fresh network: create privatelink.file.core.windows.net. A network that already
       // resolves through one (hub and spoke, a second cluster) passes filePrivateDnsZoneId instead.
       createFilePrivateDnsZone: true,
-      clientKeysValue: clientKeys.stringValue,
       // The marketplace Windows image has no ThinPrint: the nodes boot from your image with the
       // Connection Service installed (a shared image gallery image: Trusted Launch takes no managed image).
       sourceImageId: input('source_image_id', 'Windows Server image with the ThinPrint Connection Service installed: a shared image gallery image or version'),
       dmzAlias: { zoneName: input('dns_zone_name', 'Azure DNS zone of the DMZ alias', 'corp.example.com'), resourceGroupName: input('dns_zone_resource_group', 'Resource group of that zone', 'dns'), name: 'print-gateway' },
+      // the keys are a Terraform-side secret (ephemeral variable): on the cluster, never in the profile
+      thinprint: { clientKeysValue: clientKeys.stringValue },
       binaryPath: options.binaryPath,
     });
 
