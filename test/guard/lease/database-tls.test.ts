@@ -34,6 +34,7 @@ describe.each(DATABASES)('guard over TLS to a managed-like $name', (fixture) => 
   const q = {
     verifyFull: (ca?: string) => (pg ? `sslmode=verify-full${ca ? `&sslrootcert=${ca}` : ''}` : `ssl-mode=VERIFY_IDENTITY${ca ? `&ssl-ca=${ca}` : ''}`),
     require: pg ? 'sslmode=require' : 'ssl-mode=REQUIRED',
+    // clear text on purpose: the tests below show the managed-like server refuses it
     disable: pg ? 'sslmode=disable' : 'ssl-mode=DISABLED',
   };
 

@@ -59,6 +59,7 @@ describe('parseMysqlUrl', () => {
 describe('parsePostgresUrl: libpq sslmode semantics', () => {
   it.each([
     ['postgres://u@h/db', { mode: 'verify-full', ca: { kind: 'system', auto: true } }],
+    // parsing only (no connect): the mode a user may still choose
     ['postgres://u@h/db?sslmode=disable', { mode: 'disable', ca: undefined }],
     ['postgres://u@h/db?sslmode=require', { mode: 'require', ca: undefined }],
     // libpq: require with a root certificate verifies the chain, as verify-ca
