@@ -514,6 +514,9 @@ export class Elector {
   }
 
   private appExited(detail: string): void {
+    // The backstop outside this loop may kill the app at the very instant this loop fences (the
+    // fence timer not yet run, or late): past D that exit is the fence, not an app failure.
+    if (this.lead && this.role !== 'draining' && this.props.clock.now() >= this.deadlines(this.lead).fenceAt) return this.fence('renew deadline passed');
     if (this.lead && this.role !== 'draining') {
       this.props.log.warn({ detail }, 'the app exited while this node was active');
       void this.release('app-exited', this.leaseTtlMs, detail);

@@ -68,7 +68,15 @@ class RecordingApp implements Supervisor {
     if (this.readyHangs) return new Promise(() => undefined);
     return Promise.resolve(this.running && this.isReady);
   }
-  onExit(): void {}
+  private exitListener?: (detail: string) => void;
+  onExit(listener: (detail: string) => void): void {
+    this.exitListener = listener;
+  }
+  /** The app ends by itself (or killed by the watchdog outside the guard's loop). */
+  exitByItself(detail: string): void {
+    this.running = false;
+    this.exitListener?.(detail);
+  }
 
   ops(): string[] {
     return this.calls.map((c) => c.op);
@@ -127,6 +135,20 @@ describe('Elector: a fence is a crash', () => {
     // and the backstop outside the event loop was told the last instant a kill is still
     // confirmed by L − M: max(1 s + D, 5 s − K) = 4 s
     expect(a.app.validUntil).toBe(4000);
+  });
+
+  it('an app exit that comes past D, before the fence timer ran (the watchdog killed it), is the fence, not an app failure', async () => {
+    // given: a's last successful renew is sent at 1 s (D: fence at 4 s); the database is gone
+    const { clock, db, a } = await activeGuard();
+    await clock.advance(1000);
+    await a.elector.tick();
+    db.down = true;
+    // when: the watchdog's kill is noticed at 4.5 s, before the late fence timer runs
+    clock.setTimer(2999, () => a.app.exitByItself('exited with SIGKILL'));
+    await clock.jump(3500);
+    // then: fenced (no release, no back-off), and the app's end confirmed by a kill
+    expect(a.elector.snapshot()).toMatchObject({ role: 'fenced', healthy: false });
+    expect(a.app.ops()).toEqual(['start', 'kill']);
   });
 
   it('the outside backstop waits for the last instant a kill is still confirmed, never racing the guard’s own fence', async () => {
