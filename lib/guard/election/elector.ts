@@ -221,11 +221,8 @@ export class Elector {
   /** After every successful renew (and the acquire): the deadline timer and the outside backstop move on. */
   private armDeadline(lead: Lead): void {
     this.cancelDeadline?.();
-    const { fenceAt, killBy } = this.deadlines(lead);
-    // The backstop outside this loop (exec watchdog, Windows watcher) acts where the loop could
-    // not: at the last instant whose kill is still confirmed by L − M, never before this loop's
-    // own fence at D (racing it would turn every fence into an "app exited").
-    this.props.supervisor.setValidUntil?.(Math.max(fenceAt, killBy - this.killConfirmMs));
+    const { fenceAt } = this.deadlines(lead);
+    this.props.supervisor.setValidUntil?.(fenceAt);
     this.cancelDeadline = this.props.clock.setTimer(fenceAt - this.props.clock.now(), () => this.fenceIfOverdue());
   }
 
