@@ -79,6 +79,7 @@ describe('parsePostgresUrl: libpq sslmode semantics', () => {
   it.each([
     ['postgres://u@h/db?sslmode=prefer', /sslmode must be disable, require, verify-ca, verify-full \(got "prefer"\): it falls back to clear text/],
     ['postgres://u@h/db?sslmode=verify_full', /sslmode must be .*got "verify_full"/],
+    // parsing only (no connect): a CA with clear text is refused as a config error
     ['postgres://u@h/db?sslmode=disable&sslrootcert=/ca.pem', /sslrootcert needs an sslmode that encrypts \(require, verify-ca, verify-full\)/],
     ['postgres://u@h/db?ssl=true', /unknown parameter "ssl"/],
     ['postgres://u:pw@h/db', /password/],
