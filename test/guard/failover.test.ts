@@ -47,6 +47,7 @@ async function withGuardLogs<T>(nodes: GuardNode[], checks: () => Promise<T>): P
   try {
     return await checks();
   } catch (e) {
+    keepLogs = true;
     const lines = nodes.map((n) => {
       const wanted = n
         .log()
@@ -60,7 +61,7 @@ async function withGuardLogs<T>(nodes: GuardNode[], checks: () => Promise<T>): P
 }
 
 async function oneActive(nodes: GuardNode[], timeoutMs = 15000): Promise<GuardNode> {
-  await waitFor('exactly one active node', async () => (await activeNodes(nodes)).length === 1, timeoutMs);
+  await withGuardLogs(nodes, () => waitFor('exactly one active node', async () => (await activeNodes(nodes)).length === 1, timeoutMs));
   const [name] = await activeNodes(nodes);
   return nodes.find((n) => n.name === name)!;
 }
@@ -180,13 +181,17 @@ describe.each(DATABASES)('failover-guard processes on $name', (fixture) => {
     // when
     const t0 = Date.now();
     await db.stop();
-    const fencedMs = await waitFor('the active node to fence', async () => (await old.health()).code === 503 && !old.appRunning(), L);
-    // then
-    expect(fencedMs).toBeLessThan(L);
-    expect((await old.health()).body?.role).toBe('fenced');
-    await sleep(Math.max(0, L + 2000 - (Date.now() - t0)));
-    expect(await activeNodes(nodes)).toEqual([]);
-    await db.start();
+    try {
+      const fencedMs = await waitFor('the active node to fence', async () => (await old.health()).code === 503 && !old.appRunning(), L);
+      // then
+      expect(fencedMs).toBeLessThan(L);
+      await withGuardLogs(nodes, async () => expect((await old.health()).body?.role).toBe('fenced'));
+      await sleep(Math.max(0, L + 2000 - (Date.now() - t0)));
+      expect(await activeNodes(nodes)).toEqual([]);
+    } finally {
+      // the later scenarios need the database, whatever failed here
+      await db.start();
+    }
     const active = await oneActive(nodes, 10000);
     await sleep(3 * R);
     expect(await activeNodes(nodes)).toEqual([active.name]);

@@ -49,13 +49,15 @@ export const APP_START_VAR = 'FAILOVER_GUARD_APP_START';
  * instant to kill at in /proc/uptime centiseconds (the lease's valid-until, or a stop's deadline).
  * It ends when the app group is gone; it kills the group when the guard is gone, its heartbeat has
  * not changed for the limit, or the kill instant has come, whatever the heartbeat says: a guard
- * stalled mid-stop cannot make the app outlive its deadline. Time is read from /proc/uptime
+ * stalled mid-stop cannot make the app outlive its deadline. Before such a kill it writes why
+ * to `<heartbeat file>.killed`, so the guard tells the backstop's kill (the fence) from the app's
+ * own end. Time is read from /proc/uptime
  * (monotonic, counts a suspend, builtin `read`, no fork), so a slow loop never stretches a limit;
  * near the instant it sleeps only until it. It runs in its own session, so it outlives a kill -9
  * of the guard and reaches an app the command's shell forked.
  */
 export const WATCHDOG_SCRIPT = `guard=$1 pgid=$2 beat=$3 limit=$4 mark=$5
-last='' changed=''
+last='' changed='' why=''
 while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
   read -r up _ < /proc/uptime
   up=\${up%.*}\${up#*.}
@@ -65,16 +67,17 @@ while kill -0 "$guard" 2>/dev/null && kill -0 "-$pgid" 2>/dev/null; do
   [ -r "$beat" ] && read -r now until < "$beat"
   if [ "$limit" -gt 0 ]; then
     if [ -z "$changed" ] || [ "$now" != "$last" ]; then last=$now changed=$up; fi
-    [ $((up - changed)) -lt "$limit" ] || break
+    [ $((up - changed)) -lt "$limit" ] || { why='heartbeat stopped'; break; }
   fi
   nap=${WATCHDOG_TICK_CS}
   case $until in
     ''|*[!0-9]*) ;;
-    *) [ "$up" -lt "$until" ] || break
+    *) [ "$up" -lt "$until" ] || { why='kill instant passed'; break; }
        [ $((until - up)) -lt "$nap" ] && nap=$((until - up)) ;;
   esac
   sleep "$((nap / 100)).$((nap / 10 % 10))$((nap % 10))"
 done
+[ -z "$why" ] || printf '%s\\n' "$why" > "$beat.killed"
 kill -KILL "-$pgid" 2>/dev/null
 [ -n "$mark" ] || exit 0
 grep -lzxF -- "$mark" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
@@ -135,6 +138,11 @@ export class ExecSupervisor extends ProcessSupervisor {
 
   private get beatFile(): string {
     return `${this.props.pidFile}.beat`;
+  }
+
+  /** Where the watchdog says why it killed the app (see {@link WATCHDOG_SCRIPT}). */
+  private get killedFile(): string {
+    return `${this.beatFile}.killed`;
   }
 
   /**
@@ -222,6 +230,8 @@ export class ExecSupervisor extends ProcessSupervisor {
     const pgid = app.child.pid!;
     this.marks.set(app, [mark]);
     writeFileSync(this.props.pidFile, `${pgid}\n`);
+    // a reason left by an earlier start's watchdog must not be read as this app's
+    rmSync(this.killedFile, { force: true });
     if (process.platform !== 'win32') {
       const limit = this.startHeartbeat();
       const guardPid = this.props.guardPid ?? process.pid;
@@ -235,10 +245,22 @@ export class ExecSupervisor extends ProcessSupervisor {
     return app;
   }
 
-  protected ended(app: StartedProcess): void {
+  protected ended(app: StartedProcess): string | undefined {
     this.stopHeartbeat();
     signalGroup(app.child.pid!, 'SIGKILL');
     rmSync(this.props.pidFile, { force: true });
+    return this.takeKilledReason();
+  }
+
+  /** Why the watchdog killed the app, if it did (read once: the file is removed). */
+  private takeKilledReason(): string | undefined {
+    try {
+      return readFileSync(this.killedFile, 'utf8').trim() || 'no reason given';
+    } catch {
+      return undefined;
+    } finally {
+      rmSync(this.killedFile, { force: true });
+    }
   }
 
   /** SIGTERM to the group; at the deadline less the kill reserve, SIGKILL (the watchdog does it too, should this loop stall). */

@@ -7,7 +7,7 @@ import type { AppHookConfig } from './hook-config';
 import type { SessionTarget } from '../lease/sql-session';
 import { urlIdentity } from '../lease/sql-session';
 import { runCommand, throwIfFailed } from './run-command';
-import type { Supervisor } from './supervisor';
+import type { ExitListener, Supervisor } from './supervisor';
 
 /** What the hooks read besides their own definition. */
 export interface HookRunnerProps {
@@ -181,13 +181,13 @@ interface Attempt {
  */
 export class HookedSupervisor implements Supervisor {
   private attempt?: Attempt;
-  private listener?: (detail: string) => void;
+  private listener?: ExitListener;
 
   constructor(private readonly props: HookedSupervisorProps) {
-    props.inner.onExit((detail) => this.listener?.(detail));
+    props.inner.onExit((detail, byBackstop) => this.listener?.(detail, byBackstop));
   }
 
-  onExit(listener: (detail: string) => void): void {
+  onExit(listener: ExitListener): void {
     this.listener = listener;
   }
 

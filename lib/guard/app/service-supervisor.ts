@@ -2,7 +2,7 @@ import { KILL_POLL_MS, KILL_RESERVE_MS, STOP_POLL_MS } from '../../contracts/tim
 import { systemClock, type Clock } from '../election/clock';
 import type { Log } from '../log';
 import { probeReady } from './readiness';
-import { abortError, OperationQueue, throwIfAborted, type Supervisor } from './supervisor';
+import { abortError, OperationQueue, throwIfAborted, type ExitListener, type Supervisor } from './supervisor';
 
 /**
  * A service as the manager reports it. `running` covers every state in which a process may live
@@ -71,7 +71,7 @@ export const mayRun = (s: ServiceState): boolean => s.state === 'running' || s.s
 export class ServiceSupervisor implements Supervisor {
   private readonly ops = new OperationQueue();
   private readonly clock: Clock;
-  private listener?: (detail: string) => void;
+  private listener?: ExitListener;
   /** Bumped by every start, stop and kill: a watch loop of an earlier start ends quietly. */
   private generation = 0;
   /** Aborted by every kill: starts issued before it launch nothing. */
@@ -83,7 +83,7 @@ export class ServiceSupervisor implements Supervisor {
     this.clock = props.clock ?? systemClock;
   }
 
-  onExit(listener: (detail: string) => void): void {
+  onExit(listener: ExitListener): void {
     this.listener = listener;
   }
 

@@ -38,8 +38,16 @@ export interface Supervisor {
   /** Whether the app is ready to serve (readiness URL, else: it runs). */
   ready(): Promise<boolean>;
   /** Called when the app ends by itself (not through {@link stop} or {@link kill}). */
-  onExit(listener: (detail: string) => void): void;
+  onExit(listener: ExitListener): void;
 }
+
+/**
+ * Told of an app's own end: `detail` for the log; `byBackstop` when the backstop outside the
+ * guard killed it because the lease's valid-until passed (see {@link Supervisor.setValidUntil}):
+ * that end is the fence, not an app failure, even when it reaches the guard before the guard's
+ * own fence timer has run.
+ */
+export type ExitListener = (detail: string, byBackstop?: boolean) => void;
 
 /** The rejection of a start that was aborted before it launched anything. */
 export function abortError(what = 'start'): Error {
@@ -144,7 +152,7 @@ export abstract class ProcessSupervisor implements Supervisor {
    * main process): every later stop and kill confirms them again, and no start launches meanwhile.
    */
   private readonly unconfirmed = new Set<StartedProcess>();
-  private listener?: (detail: string) => void;
+  private listener?: ExitListener;
   private readonly ops = new OperationQueue();
   /** Aborted by every kill: starts issued before it launch nothing. */
   private starts = new AbortController();
@@ -163,8 +171,11 @@ export abstract class ProcessSupervisor implements Supervisor {
   protected abstract terminate(app: StartedProcess, deadline: number): Promise<void>;
   /** Kills the app at once (every process it started); resolves once confirmed gone, rejects when not by `deadline`. */
   protected abstract killNow(app: StartedProcess, deadline: number): Promise<void>;
-  /** After the app ended by itself: removes whatever it may have left behind. */
-  protected abstract ended(app: StartedProcess): void;
+  /**
+   * After the app ended by itself: removes whatever it may have left behind. Returns why the
+   * backstop outside the guard killed it, when it did.
+   */
+  protected abstract ended(app: StartedProcess): string | undefined;
   abstract cleanup(): Promise<void>;
 
   /** Runs `op` in the start/stop queue (a cleanup never overlaps a start). */
@@ -172,7 +183,7 @@ export abstract class ProcessSupervisor implements Supervisor {
     return this.ops.run(op);
   }
 
-  onExit(listener: (detail: string) => void): void {
+  onExit(listener: ExitListener): void {
     this.listener = listener;
   }
 
@@ -199,8 +210,8 @@ export abstract class ProcessSupervisor implements Supervisor {
       app.child.once('exit', (code, signal) => {
         if (this.app === app) this.app = undefined;
         if (this.ending.has(app)) return;
-        this.ended(app);
-        this.listener?.(exitDetail(code, signal));
+        const backstop = this.ended(app);
+        this.listener?.(backstop ? `${exitDetail(code, signal)}: killed by the watchdog (${backstop})` : exitDetail(code, signal), backstop !== undefined);
       });
     });
   }

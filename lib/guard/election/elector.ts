@@ -158,7 +158,7 @@ export class Elector {
     this.renewDeadlineMs = props.timings.renewDeadlineSecs * 1000;
     this.clockMarginMs = clockMarginSecs(props.timings.failOverIntervalSecs) * 1000;
     this.killConfirmMs = KILL_CONFIRM_SECS[props.serviceMode ?? 'exec'] * 1000;
-    props.supervisor.onExit((detail) => this.appExited(detail));
+    props.supervisor.onExit((detail, byBackstop) => this.appExited(detail, byBackstop === true));
     this.pollWarning = new RepeatedWarning(props.log, props.clock, 'poll failed');
     this.renewWarning = new RepeatedWarning(props.log, props.clock, 'renew failed');
   }
@@ -510,10 +510,11 @@ export class Elector {
     this.checkReadyLimits(lead);
   }
 
-  private appExited(detail: string): void {
-    // The backstop outside this loop may kill the app at the very instant this loop fences (the
-    // fence timer not yet run, or late): past D that exit is the fence, not an app failure.
-    if (this.lead && this.role !== 'draining' && this.props.clock.now() >= this.deadlines(this.lead).fenceAt) return this.fence('renew deadline passed');
+  private appExited(detail: string, byBackstop: boolean): void {
+    // The backstop outside this loop kills the app at the instant this loop fences, and its kill
+    // may be seen first (its instant rounds down; this loop's timer may be late): that exit, or
+    // any exit past D, is the fence, not an app failure.
+    if (this.lead && this.role !== 'draining' && (byBackstop || this.props.clock.now() >= this.deadlines(this.lead).fenceAt)) return this.fence(`renew deadline passed (${detail})`);
     if (this.lead && this.role !== 'draining') {
       this.props.log.warn({ detail }, 'the app exited while this node was active');
       void this.release('app-exited', this.leaseTtlMs, detail);

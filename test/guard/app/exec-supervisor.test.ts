@@ -82,9 +82,10 @@ describe('ExecSupervisor', () => {
 
   it('reports an app that exits by itself', async () => {
     const s = sup('exit 3');
-    const exited = new Promise<string>((resolve) => s.onExit(resolve));
+    const exited = new Promise<[string, boolean | undefined]>((resolve) => s.onExit((d, b) => resolve([d, b])));
     await s.start({});
-    await expect(exited).resolves.toBe('exited with code 3');
+    // the app's own end: not the backstop's
+    await expect(exited).resolves.toEqual(['exited with code 3', false]);
   });
 
   it('kills an app left over from an earlier run of the same guard, never a foreign process', async () => {
@@ -159,7 +160,7 @@ describe('ExecSupervisor', () => {
     it(`${shell}: a stalled guard (event loop blocked past W) has its app killed from outside`, async () => {
       // given
       const s = new ExecSupervisor({ command: 'sleep 60; true', stopTimeoutSecs: 1, pidFile: join(dir, `stall-${shell.slice(5)}.pid`), cluster: 'c', node: 'n6', log: silent, shell, watchdogSecs: 0.6 });
-      const exited = new Promise<string>((r) => s.onExit(r));
+      const exited = new Promise<[string, boolean | undefined]>((r) => s.onExit((d, b) => r([d, b])));
       await s.start({});
       const pgid = Number(readFileSync(join(dir, `stall-${shell.slice(5)}.pid`), 'utf8'));
       expect(groupAlive(pgid)).toBe(true);
@@ -168,8 +169,8 @@ describe('ExecSupervisor', () => {
       const giveUp = Date.now() + 20000;
       while (groupAlive(pgid) && Date.now() < giveUp) blockFor(50);
       expect(groupAlive(pgid)).toBe(false);
-      // then: the watchdog killed the app while the loop was stalled, and the guard hears about it
-      await expect(exited).resolves.toBe('exited with SIGKILL');
+      // then: the watchdog killed the app while the loop was stalled, and the guard hears it was the backstop
+      await expect(exited).resolves.toEqual(['exited with SIGKILL: killed by the watchdog (heartbeat stopped)', true]);
     });
 
     it(`${shell}: a beating guard keeps its app`, async () => {
@@ -251,7 +252,7 @@ describe('ExecSupervisor: a fence is a crash', () => {
       // given: a beating guard (this process) with an app
       const pidFile = join(dir, `valid-${tag}.pid`);
       const s = new ExecSupervisor({ command: 'sleep 60; true', stopTimeoutSecs: 1, pidFile, cluster: 'c', node: `v-${tag}`, log: silent, shell, watchdogSecs: 0.6 });
-      const exited = new Promise<string>((r) => s.onExit(r));
+      const exited = new Promise<[string, boolean | undefined]>((r) => s.onExit((d, b) => r([d, b])));
       await s.start({});
       const pgid = Number(readFileSync(pidFile, 'utf8'));
       // when: renews keep moving valid-until 1 s ahead for 2 s …
@@ -263,9 +264,11 @@ describe('ExecSupervisor: a fence is a crash', () => {
       expect(await s.ready()).toBe(true);
       // when: valid-until stops moving (no renew succeeded), the event loop still beating
       s.setValidUntil(performance.now() + 500);
-      // then: the watchdog killed the group (the guard's own code never did)
-      await expect(exited).resolves.toBe('exited with SIGKILL');
+      // then: the watchdog killed the group (the guard's own code never did), and the guard is
+      // told so: that end is the fence, not an app failure
+      await expect(exited).resolves.toEqual(['exited with SIGKILL: killed by the watchdog (kill instant passed)', true]);
       await until(() => !groupAlive(pgid));
+      expect(existsSync(`${pidFile}.beat.killed`)).toBe(false);
     });
 
     it(`${shell}: a kill that comes while a stop runs and a start waits preempts both; the start launches nothing`, async () => {

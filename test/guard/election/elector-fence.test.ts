@@ -6,7 +6,7 @@
  */
 import { Elector } from '../../../lib/guard/election/elector';
 import type { LeaseStore } from '../../../lib/guard/lease/store';
-import type { Supervisor } from '../../../lib/guard/app/supervisor';
+import type { ExitListener, Supervisor } from '../../../lib/guard/app/supervisor';
 import { deriveGuardTimings, type GuardTimings } from '../../../lib/contracts/timing';
 import { FakeClock, flush } from '../../harness/fake-clock';
 import { MemoryDb } from '../../harness/memory-store';
@@ -68,14 +68,14 @@ class RecordingApp implements Supervisor {
     if (this.readyHangs) return new Promise(() => undefined);
     return Promise.resolve(this.running && this.isReady);
   }
-  private exitListener?: (detail: string) => void;
-  onExit(listener: (detail: string) => void): void {
+  private exitListener?: ExitListener;
+  onExit(listener: ExitListener): void {
     this.exitListener = listener;
   }
-  /** The app ends by itself (or killed by the watchdog outside the guard's loop). */
-  exitByItself(detail: string): void {
+  /** The app ends by itself, or killed by the backstop outside the guard's loop (`byBackstop`). */
+  exitByItself(detail: string, byBackstop = false): void {
     this.running = false;
-    this.exitListener?.(detail);
+    this.exitListener?.(detail, byBackstop);
   }
 
   ops(): string[] {
@@ -148,6 +148,33 @@ describe('Elector: a fence is a crash', () => {
     // then: fenced (no release, no back-off), and the app's end confirmed by a kill
     expect(a.elector.snapshot()).toMatchObject({ role: 'fenced', healthy: false });
     expect(a.app.ops()).toEqual(['start', 'kill']);
+  });
+
+  it('the backstop’s kill seen a few ms before D (its instant rounds down) is the fence, not an app failure', async () => {
+    // given: a's last successful renew is sent at 1 s (D: fence at 4 s); the database is gone
+    const { clock, db, a } = await activeGuard();
+    await clock.advance(1000);
+    await a.elector.tick();
+    db.down = true;
+    // when: the watchdog's kill, reported as the backstop's, reaches the guard at 3.99 s
+    clock.setTimer(2990, () => a.app.exitByItself('exited with SIGKILL: killed by the watchdog (kill instant passed)', true));
+    await clock.advance(2995);
+    // then: fenced at once (no drain, no release, no back-off)
+    expect(a.elector.snapshot()).toMatchObject({ role: 'fenced', healthy: false });
+    expect(a.app.ops()).toEqual(['start', 'kill']);
+  });
+
+  it('the app’s own exit before D is an app failure: the node drains and releases, it is not fenced', async () => {
+    // given
+    const { clock, a } = await activeGuard();
+    await clock.advance(1000);
+    await a.elector.tick();
+    // when
+    a.app.exitByItself('exited with code 3');
+    await clock.advance(100);
+    // then
+    expect(a.elector.snapshot().role).not.toBe('fenced');
+    expect(a.app.ops()).not.toContain('kill');
   });
 
   it('a renew that matched no row, found late, kills with the last successful renew’s deadline', async () => {

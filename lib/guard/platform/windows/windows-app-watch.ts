@@ -7,11 +7,14 @@ import { alive } from '../../app/exec-supervisor';
 import { runCommand, type RunCommand } from '../../app/run-command';
 import { windowsServiceControl } from './windows-service-control';
 import { mayRun, type ServiceControl } from '../../app/service-supervisor';
-import { throwIfAborted, type Supervisor } from '../../app/supervisor';
+import { throwIfAborted, type ExitListener, type Supervisor } from '../../app/supervisor';
 import { setServiceEnvironment } from './windows-service-env';
 
 /** What the guard writes to its watcher when it stopped the app itself. */
 export const DISMISS = 'released\n';
+
+/** What the watcher writes to the guard right before it kills the app: the valid-until passed. */
+export const EXPIRED = 'expired\n';
 
 /**
  * Milliseconds on the machine-wide monotonic clock (libuv's hrtime: QueryPerformanceCounter on
@@ -78,14 +81,20 @@ export class WindowsServiceWatch implements Supervisor {
   private watcher?: Socket;
   /** Machine-monotonic ms until which the lease covers the app (see {@link machineMonotonicMs}). */
   private validUntil?: number;
+  /** The watcher said it kills the app (the valid-until passed): the app's next end is the fence. */
+  private expired = false;
 
   constructor(
     private readonly inner: Supervisor,
     private readonly props: WindowsServiceWatchProps,
   ) {}
 
-  onExit(listener: (detail: string) => void): void {
-    this.inner.onExit(listener);
+  onExit(listener: ExitListener): void {
+    this.inner.onExit((detail, byBackstop) => {
+      const byWatcher = this.expired;
+      this.expired = false;
+      listener(byWatcher ? `${detail}: killed by the app watcher (valid-until passed)` : detail, byBackstop || byWatcher);
+    });
   }
 
   ready(): Promise<boolean> {
@@ -136,6 +145,11 @@ export class WindowsServiceWatch implements Supervisor {
     child.unref();
     const socket = await connected;
     socket.on('error', () => undefined);
+    this.expired = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      if (d.includes(EXPIRED)) this.expired = true;
+    });
     // a watcher that fenced (valid-until passed) ends: the next start arms a new one
     socket.once('close', () => {
       if (this.watcher === socket) this.watcher = undefined;
@@ -238,7 +252,9 @@ export function watchGuard(socket: Socket, now: () => number = machineMonotonicM
     let timer: NodeJS.Timeout | undefined;
     const end = (outcome: 'released' | 'closed' | 'expired') => {
       clearTimeout(timer);
-      socket.destroy();
+      // the guard learns the kill that follows is the fence, not the app failing
+      if (outcome === 'expired') socket.end(EXPIRED);
+      else socket.destroy();
       resolve(outcome);
     };
     socket.setEncoding('utf8');

@@ -53,8 +53,10 @@ export class WindowsExecSupervisor extends ProcessSupervisor {
     return app;
   }
 
-  protected ended(app: StartedProcess): void {
+  /** No backstop outside the guard kills an exec app on Windows: an end is the app's own. */
+  protected ended(app: StartedProcess): undefined {
     void this.killTree(app.child.pid!, performance.now() + 30000);
+    return undefined;
   }
 
   /** taskkill's exit code (non-zero: nothing could be closed that way), bounded by `deadline`. */

@@ -108,6 +108,26 @@ describe('app watcher (watch-service)', () => {
     }
   });
 
+  it('tells the guard before it kills at the valid-until: the app’s end that follows is reported as the fence', async () => {
+    // given: a running guard whose renews stopped (valid for 0.5 s more, then nothing)
+    const { holder, log } = await startHolder('expired');
+    const out: string[] = [];
+    holder.stdout!.on('data', (d: Buffer) => out.push(...d.toString().trim().split('\n')));
+    holder.stdin!.write('valid 500\n');
+    // when: the watcher kills at the valid-until, and the guard then notices the service stopped
+    await waitFor(() => lines(log).includes('taskkill.exe /F /T /FI SERVICES eq PCAppServer'), 15000);
+    await new Promise((r) => setTimeout(r, 300));
+    holder.stdin!.write('appexit\n');
+    // then
+    await waitFor(() => out.some((l) => l.startsWith('exit ')));
+    expect(out.find((l) => l.startsWith('exit '))).toBe('exit service PCAppServer stopped: killed by the app watcher (valid-until passed) true');
+    // when: a later end, not the watcher's
+    holder.stdin!.write('appexit\n');
+    await waitFor(() => out.filter((l) => l.startsWith('exit ')).length === 2);
+    expect(out.filter((l) => l.startsWith('exit '))[1]).toBe('exit service PCAppServer stopped false');
+    holder.kill('SIGKILL');
+  });
+
   it('does not fence while later instants keep coming', async () => {
     // given
     const { holder, log } = await startHolder('renewing');
