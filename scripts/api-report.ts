@@ -114,5 +114,9 @@ if (require.main === module) {
     console.error(`The public API differs from api/ (${[...result.changed, ...result.stale].join(', ')}): ${UPDATE_HINT}.`);
     process.exit(1);
   }
+  if (check && result.unexported.length) {
+    console.error('Export those types from their entry (a user must be able to name every type the surface uses).');
+    process.exit(1);
+  }
   if (!existsSync(REPORT_DIR)) process.exit(1);
 }

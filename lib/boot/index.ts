@@ -1,4 +1,5 @@
 export type { BootContext, GuardNodeContext, DnsNodeContext, NodeContextBase, ShareMount } from './context';
+export type { AppSettings } from '../contracts/hook-settings';
 export { shQuote, psQuote } from './quote';
 export { renderLinuxBootScript } from './linux';
 export { NFS_OPTIONS } from './linux-steps';

@@ -6,7 +6,7 @@
 
 // The daemon and its command line
 export { runGuard, createStore, createLeaseStore, createSupervisor, withAppHooks, type RunningGuard } from './daemon';
-export { main as guardCliMain, EXIT_OK, EXIT_CONFIG, EXIT_RUNTIME } from './cli';
+export { main as guardCliMain, EXIT_OK, EXIT_CONFIG, EXIT_RUNTIME, type CliIo } from './cli';
 export { GUARD_VERSION } from './version';
 
 // Configuration
@@ -22,20 +22,21 @@ export { systemClock, type Clock } from './election/clock';
 export type { LeaseStore, LeaseStoreProps, LeaseView, AcquireResult, RenewResult, Beat, MemberStatus, GuardEvent, EventKind, ClusterStatus } from './lease/store';
 export { PgLeaseStore, type PgLeaseStoreProps } from './lease/pg-store';
 export { MysqlLeaseStore, type MysqlLeaseStoreProps } from './lease/mysql-store';
-export { resolvePassword } from './lease/password';
+export { resolvePassword, type PasswordDeps } from './lease/password';
 
 // The election
 export { Elector, electorProblems, type ElectorProps, type HealthSnapshot, type RoleChange } from './election/elector';
 export type { Role } from './election/roles';
 
 // Supervisors: the contract and the three modes
-export type { Supervisor } from './app/supervisor';
+export { ProcessSupervisor, type Supervisor, type ExitListener, type StartedProcess } from './app/supervisor';
+export type { RunCommand, CommandOptions, CommandResult } from './app/run-command';
 export { ExecSupervisor, type ExecSupervisorProps } from './app/exec-supervisor';
 export { ServiceSupervisor, type ServiceSupervisorProps, type ServiceControl, type ServiceState } from './app/service-supervisor';
 export { systemdControl, type SystemdControlOptions } from './platform/systemd/systemd-control';
 export { windowsServiceControl } from './platform/windows/windows-service-control';
 export { WindowsExecSupervisor, type WindowsExecSupervisorProps } from './platform/windows/windows-exec-supervisor';
-export { HookedSupervisor, HookRunner, withHooks, type HookRunnerProps, type HookedSupervisorProps } from './app/hooks';
+export { HookedSupervisor, HookRunner, withHooks, type HookRun, type HookRunnerProps, type HookedSupervisorProps } from './app/hooks';
 
 // Endpoints
 export { createHealthServer, type HealthServerProps } from './health-server';

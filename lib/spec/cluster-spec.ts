@@ -54,7 +54,7 @@ const guardSchema = z.object({
 });
 
 /** The load balancer's probe of the guard's /health. */
-const healthCheckSchema = z.object({
+export const healthCheckSchema = z.object({
   /** I. @default 5 */
   intervalSecs: z.number().min(0.1, 'must be ≥ 0.1').max(300, 'must be ≤ 300').default(5),
   /** T, must be < I. @default 3 */
@@ -72,7 +72,7 @@ const secretRefSchema = (place: SecretPlace) =>
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const databaseSchema = z.object({
+export const databaseSchema = z.object({
   /** @default 'postgres' */
   engine: z.enum(['postgres', 'mysql']).default('postgres'),
   /** Mapped to an instance class per cloud. @default 'small' */
@@ -95,7 +95,7 @@ const databaseSchema = z.object({
     .optional(),
 });
 
-const storageSchema = z.object({
+export const storageSchema = z.object({
   /** @default 'nfs' on Linux, 'smb' on Windows */
   kind: z.enum(['nfs', 'smb']).optional(),
   /** Share quota (Azure premium shares start at 100). @default 100 */
@@ -104,7 +104,7 @@ const storageSchema = z.object({
   credentialsSecretRef: secretRefSchema('smb-credentials').optional(),
 });
 
-const loadBalancerSchema = z.object({
+export const loadBalancerSchema = z.object({
   /** @default 'internal' */
   scheme: z.enum(['internal', 'public']).default('internal'),
   /** 4 forwards TCP (the vendor's most tested setup); 7 terminates HTTP. @default 4 */

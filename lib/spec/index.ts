@@ -22,6 +22,10 @@ export {
   type TimingPreset,
 } from '../contracts/timing';
 export { ValidationError, type Problem } from '../problems/problems';
+// The zod schemas the spec types are inferred from (their declarations name them): a tool may
+// validate a spec file with them before synthesis, as parseClusterSpec does.
+export { clusterSpecSchema, databaseSchema, healthCheckSchema, loadBalancerSchema, storageSchema } from './cluster-spec';
+export { appDatabaseSchema, hookSchema, hooksSchema, portSchema, printDeploySchema, profileSchema, readinessSchema, sharedItemSchema } from './profile';
 export type { GuardDatabaseSettings } from '../contracts/guard-settings';
 export { DEFAULT_GUARD_PORT, GUARD_HEALTH_PATH, GUARD_LIVE_PATH, GUARD_METRICS_PATH, GUARD_STEP_DOWN_PATH } from '../contracts/guard-endpoints';
 export { databaseUrl, DEFAULT_DATABASE_PORT, type CloudDatabaseCa, type DatabaseEngine } from '../contracts/database-url';
