@@ -15,8 +15,8 @@ import { AwsNodeTemplate, EC2_USER_DATA_MAX_BYTES, nodeOptionProblems, type AwsN
 import { throwIfProblems } from '../problems/problems';
 import { isKnown } from '../contracts/tokens';
 import { awsTagProblems, awsTags, subnetProblems, vpcCidrOf } from './aws-support';
-import { AwsMulticastDomain } from './aws-multicast-domain';
-import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, awsThinPrintPropsProblems, type AwsThinPrintProps } from './aws-thinprint';
+import { AwsMulticastDomain, multicastGroupProblems } from './aws-multicast-domain';
+import { AwsThinPrintClientKeys, allowThinPrintNodeTraffic, awsThinPrintPropsProblems, type AwsThinPrintDnsProps } from './aws-thinprint';
 import { withInstallCommands } from './aws-app-servers';
 import { renderWindowsBootScript } from '../boot/windows';
 import { AWS_NODE_PLATFORM } from './aws-node-platform';
@@ -60,25 +60,21 @@ export interface AwsDnsClusterProps extends AwsNodeOptions {
    */
   readonly userData?: string;
   /**
-   * ThinPrint: PowerShell run at first boot before the node configuration, e.g. to install the Connection Service.
+   * Commands run at first boot before the rendered node configuration (ThinPrint nodes: PowerShell, e.g. to install the Connection Service).
    * @default - none
    */
   readonly installCommands?: readonly string[];
-  /**
-   * ThinPrint: the multicast group to register the nodes statically in, besides IGMP.
-   * @default - none
-   */
-  readonly multicastGroupAddress?: string;
   /**
    * The guide's DMZ alias: an external name (CNAME to `recordName`) in another zone.
    * @default - none
    */
   readonly dmzAlias?: { readonly hostedZoneId: string; readonly name: string };
   /**
-   * ThinPrint's client keys (a Terraform-side secret); the node subnets' CIDRs come from the profile (`thinprint({ nodeSubnetCidrs })`).
+   * ThinPrint's client keys (a Terraform-side secret) and the multicast group; the node subnets'
+   * CIDRs come from the profile (`thinprint({ nodeSubnetCidrs })`).
    * @default - none
    */
-  readonly thinprint?: AwsThinPrintProps;
+  readonly thinprint?: AwsThinPrintDnsProps;
 }
 
 /**
@@ -130,7 +126,7 @@ export class AwsDnsCluster extends Construct {
     const sg = this.template.securityGroup.id;
     if (thinprint) {
       allowThinPrintNodeTraffic(this, sg, spec.profile.nodeSubnetCidrs ?? []);
-      this.multicast = new AwsMulticastDomain(this, 'multicast', { spec, vpcId: props.vpcId, subnetIds: props.subnetIds, groupAddress: props.multicastGroupAddress });
+      this.multicast = new AwsMulticastDomain(this, 'multicast', { spec, vpcId: props.vpcId, subnetIds: props.subnetIds, groupAddress: props.thinprint?.multicastGroupAddress });
     }
     const clientCidrs = spec.loadBalancer.allowedCidrs ?? [vpcCidrOf(this, props.vpcId, props.vpcCidr)];
     clientCidrs.forEach((cidr, i) => {
@@ -194,7 +190,7 @@ export class AwsDnsCluster extends Construct {
       nodes.push(node);
       checks.push(check);
     }
-    if (this.multicast && props.multicastGroupAddress !== undefined) {
+    if (this.multicast && props.thinprint?.multicastGroupAddress !== undefined) {
       this.multicast.addStaticMembers(nodes.map((n) => n.primaryNetworkInterfaceId));
     }
     if (props.dmzAlias) {
@@ -237,7 +233,7 @@ function dnsClusterPortProblems(props: AwsDnsClusterProps, checkPort: AppPort | 
 function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   const { spec } = props;
   if (spec.profile.app !== 'thinprint') {
-    const only = (['installCommands', 'multicastGroupAddress', 'thinprint'] as const).filter((k) => props[k] !== undefined);
+    const only = (['installCommands', 'thinprint'] as const).filter((k) => props[k] !== undefined);
     return only.map((k) => ({ path: k, message: 'only for the ThinPrint profile' }));
   }
   const problems: Problem[] = [];
@@ -247,6 +243,6 @@ function thinprintProblems(props: AwsDnsClusterProps): Problem[] {
   if (cidrs === undefined) problems.push({ path: field, message: 'is required for ThinPrint dns-multicast: thinprint({ nodeSubnetCidrs }), the CIDRs of subnetIds, as literals' });
   else if (cidrs.length !== props.subnetIds.length) problems.push({ path: field, message: `lists ${cidrs.length} CIDR(s) for ${props.subnetIds.length} subnet(s)` });
   else problems.push(...thinprintSettingsProblems(spec, { nodeSubnetCidrs: cidrs }).map((p) => ({ ...p, path: p.path.replace('thinprint.nodeSubnetCidrs', field) })));
-  problems.push(...awsThinPrintPropsProblems(spec, props.thinprint));
+  problems.push(...awsThinPrintPropsProblems(spec, props.thinprint), ...multicastGroupProblems('thinprint.multicastGroupAddress', props.thinprint?.multicastGroupAddress));
   return problems;
 }

@@ -110,13 +110,17 @@ export class AwsMulticastDomain extends Construct {
 }
 
 function multicastDomainProblems(props: AwsMulticastDomainProps): Problem[] {
-  const problems = subnetProblems('subnetIds', props.subnetIds);
   const group = props.groupAddress;
-  if (isKnown(group) && !isMulticastAddress(group)) problems.push({ path: 'groupAddress', message: `"${group}" is not an IPv4 multicast address (224.0.0.0/4)` });
+  const problems = [...subnetProblems('subnetIds', props.subnetIds), ...multicastGroupProblems('groupAddress', group)];
   if (group === undefined && (props.memberNetworkInterfaceIds ?? []).length > 0) {
     problems.push({ path: 'memberNetworkInterfaceIds', message: 'static members need groupAddress' });
   }
   return problems;
+}
+
+/** A multicast group address, where a prop names one. */
+export function multicastGroupProblems(path: string, group: string | undefined): Problem[] {
+  return isKnown(group) && !isMulticastAddress(group) ? [{ path, message: `"${group}" is not an IPv4 multicast address (224.0.0.0/4)` }] : [];
 }
 
 function isMulticastAddress(address: string): boolean {

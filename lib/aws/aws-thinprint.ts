@@ -80,6 +80,15 @@ export interface AwsThinPrintProps {
   readonly clientKeysVersion?: number;
 }
 
+/** `thinprint` props of an {@link AwsDnsCluster} (dns-multicast): the client keys and the multicast group. */
+export interface AwsThinPrintDnsProps extends AwsThinPrintProps {
+  /**
+   * The multicast group to register the nodes statically in, besides IGMP.
+   * @default - none
+   */
+  readonly multicastGroupAddress?: string;
+}
+
 /** `thinprint` props: only with the ThinPrint profile, and client keys never a literal in code. */
 export function awsThinPrintPropsProblems(spec: ClusterSpec, props: AwsThinPrintProps | undefined): Problem[] {
   if (props === undefined) return [];

@@ -11,5 +11,5 @@ export { AwsAlarms, alarmsProblems, type AwsAlarmsProps } from './aws-alarms';
 export { AwsDnsCluster, dnsClusterProblems, type AwsDnsClusterProps } from './aws-dns-cluster';
 export type { NlbHealthCheck } from './aws-health-check';
 export { AwsMulticastDomain, type AwsMulticastDomainProps } from './aws-multicast-domain';
-export { AwsThinPrintClientKeys, type AwsThinPrintClientKeysProps, type AwsThinPrintProps } from './aws-thinprint';
+export { AwsThinPrintClientKeys, type AwsThinPrintClientKeysProps, type AwsThinPrintProps, type AwsThinPrintDnsProps } from './aws-thinprint';
 export { AWS_NODE_PLATFORM, awsGuardBinary, awsLifecycleHookWatch, type AwsGuardObject, type AwsLifecycleHook } from './aws-node-platform';

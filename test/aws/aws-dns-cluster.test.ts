@@ -102,7 +102,7 @@ describe('AwsDnsCluster', () => {
       ['userData', (): AwsDnsClusterProps => ({ ...base(), userData: 'Write-Host hi' })],
       ['thinprint.clientKeysValue', (): AwsDnsClusterProps => ({ ...base(), thinprint: { clientKeysValue: '{"clients":[{"id":"66","key":"666"}]}' } })],
       ['thinprint', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), thinprint: { clientKeysVersion: 2 } })],
-      ['multicastGroupAddress', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), multicastGroupAddress: '239.1.1.1' })],
+      ['thinprint', (): AwsDnsClusterProps => ({ ...base(), spec: customDnsSpec(), thinprint: { multicastGroupAddress: '239.1.1.1' } })],
     ])('%s', (prop, props) => {
       const p = props();
       expect(errorOf((s) => new AwsDnsCluster(s, 'dns', p))).toContain(`${prop}:`);
@@ -136,7 +136,7 @@ describe('AwsDnsCluster', () => {
     });
 
     it('static group members: each node\'s primary network interface, after the subnet associations', () => {
-      const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), multicastGroupAddress: '239.192.0.10' }));
+      const json = synth((s) => new AwsDnsCluster(s, 'dns', { ...base(), thinprint: { multicastGroupAddress: '239.192.0.10' } }));
       const members = all(json, 'aws_ec2_transit_gateway_multicast_group_member');
       expect(members).toHaveLength(2);
       for (const m of members) {
@@ -144,7 +144,7 @@ describe('AwsDnsCluster', () => {
         expect(m.network_interface_id).toMatch(/aws_instance\..*primary_network_interface_id/);
         expect(m.depends_on.every((d: string) => d.startsWith('aws_ec2_transit_gateway_multicast_domain_association.'))).toBe(true);
       }
-      expect(errorOf((s) => new AwsDnsCluster(s, 'dns', { ...base(), multicastGroupAddress: '10.0.0.1' }))).toContain('groupAddress: "10.0.0.1" is not an IPv4 multicast address');
+      expect(errorOf((s) => new AwsDnsCluster(s, 'dns', { ...base(), thinprint: { multicastGroupAddress: '10.0.0.1' } }))).toContain('thinprint.multicastGroupAddress: "10.0.0.1" is not an IPv4 multicast address');
     });
 
     it('node-to-node rules: TCP 4000–4002 and UDP from the nodes\' subnets only, IGMP from the querier, egress to the groups', () => {
