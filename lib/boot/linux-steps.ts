@@ -357,15 +357,18 @@ const execArg = (unit: string): string => unit.replace(/\\/g, '\\\\');
  * guard unit waiting to auto-restart is "activating", and `PartOf=`/`BindsTo=`/`Requisite=`
  * propagate the guard's stop and restart jobs to the app: the app is stopped before the guard
  * could drain, and restarted by systemd (not the guard) with whatever term it finds. Instead:
- * - the guard unit stops the app in `ExecStopPost=` (`--no-block`: the stop is queued at once and
- *   ordered before the guard's restart), which runs whenever the guard's process ends — crash,
- *   kill, watchdog, stop — so the app never outlives its guard;
+ * - the guard unit kills the app in `ExecStopPost=`, which runs whenever the guard's process ends —
+ *   crash, kill, watchdog, stop — so the app never outlives its guard: SIGKILL to every process
+ *   of the app's unit (a guard that ended without stopping its app can no longer prove its
+ *   lease: a fence, never a graceful stop; after a planned stop the app is already gone and the
+ *   kill finds nothing, hence `-`), then a stop job (`--no-block`: queued at once, before the
+ *   guard's restart) so systemd does not restart the app by itself;
  * - nothing propagates from the guard to the app; the app reads the term from the file the guard
  *   writes for each start and removes on stop, so a start that is not the guard's fails;
  * - the app is ordered `Before=` the guard: at shutdown the guard stops first (drains, stops the
  *   app, releases the lease), then systemd's own stop of the app finds it stopped;
  * - `Type=notify` with `WatchdogSec=`: a stalled guard misses its pings and systemd kills it with
- *   SIGKILL (a stopped or frozen process never handles SIGABRT), then `ExecStopPost=` stops the app;
+ *   SIGKILL (a stopped or frozen process never handles SIGABRT), then `ExecStopPost=` kills the app;
  * - the app's `TimeoutStopSec=` is the guard's stop timeout S, so systemd's own stop ends when the guard's does.
  */
 export function guardUnits(spec: ClusterSpec, ctx: BootContext): { unit: string; dropIn: string } {
@@ -389,6 +392,7 @@ StartLimitIntervalSec=0
 ${lines(guardUnitSettings(g))}
 ExecStart=${LINUX.guardBinary} run --config ${LINUX.guardConfig}
 WatchdogSignal=SIGKILL
+ExecStopPost=-/bin/systemctl kill --signal=SIGKILL --kill-whom=all -- ${execArg(app)}
 ExecStopPost=/bin/systemctl stop --no-block -- ${execArg(app)}
 Restart=always
 RestartSec=2
@@ -398,7 +402,7 @@ TimeoutStopSec=${stopTimeout}
 WantedBy=multi-user.target
 `;
   const dropIn = `# failover-guard starts this service on the active node only, with the term in ${envFile};
-# the guard unit stops it whenever the guard's process ends. Without that file it cannot start.
+# the guard unit kills it whenever the guard's process ends. Without that file it cannot start.
 [Unit]
 Before=${LINUX.guardUnit}
 

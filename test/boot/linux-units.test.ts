@@ -13,7 +13,7 @@ function spec(serviceName: string, failOverIntervalSecs = 30) {
 }
 
 describe('guard units (systemd mode)', () => {
-  it('guard: Type=notify, main-PID notifications, WatchdogSec = the guard watchdog W with SIGKILL, ExecStopPost stops the app, restarts forever', () => {
+  it('guard: Type=notify, main-PID notifications, WatchdogSec = the guard watchdog W with SIGKILL, ExecStopPost kills the app, restarts forever', () => {
     // given
     const s = spec('app.service', 20);
     // when
@@ -24,7 +24,8 @@ describe('guard units (systemd mode)', () => {
     expect(unit).toMatch(/^NotifyAccess=main$/m);
     expect(unit).toMatch(/^WatchdogSec=3750ms$/m); // ¾ × (L 20 − D 10 − K 3 − M 2)
     expect(unit).toMatch(/^WatchdogSignal=SIGKILL$/m);
-    expect(unit).toMatch(/^ExecStopPost=\/bin\/systemctl stop --no-block -- app\.service$/m);
+    // a guard that ended cannot prove its lease: its app is killed (a fence), then kept stopped
+    expect(unit).toContain('\nExecStopPost=-/bin/systemctl kill --signal=SIGKILL --kill-whom=all -- app.service\nExecStopPost=/bin/systemctl stop --no-block -- app.service\n');
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^StartLimitIntervalSec=0$/m);
   });
@@ -48,6 +49,7 @@ describe('guard units (systemd mode)', () => {
     // when
     const { unit } = guardUnits(s, linuxContext('nfs', SHA));
     // then
+    expect(unit).toContain('ExecStopPost=-/bin/systemctl kill --signal=SIGKILL --kill-whom=all -- my\\\\x2dapp.service\n');
     expect(unit).toContain('ExecStopPost=/bin/systemctl stop --no-block -- my\\\\x2dapp.service\n');
   });
 });

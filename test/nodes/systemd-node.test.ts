@@ -68,7 +68,7 @@ afterEach(() => {
 });
 
 describe('guard in systemd mode on booted systemd 252 nodes', () => {
-  it('after `systemctl kill -s KILL` of the guard the app stops, and is never restarted with the old term while the guard auto-restarts', async () => {
+  it('after `systemctl kill -s KILL` of the guard the app is killed, and is never restarted with the old term while the guard auto-restarts', async () => {
     // given
     const { node, term } = await activeNode();
     const t0 = Date.now();
@@ -89,6 +89,9 @@ describe('guard in systemd mode on booted systemd 252 nodes', () => {
     expect(stale).toEqual([]);
     expect(stopped).toBe(true);
     expect(await node.unitInactiveAt(APP_UNIT, t0us)).toBeDefined();
+    // killed like a fence (the guard that ended cannot prove its lease), never stopped gracefully
+    const journal = await node.exec(['/bin/journalctl', '--no-pager', '-o', 'cat', '-u', APP_UNIT, `--since=@${Math.floor(t0 / 1000)}`]);
+    expect(journal.stdout).toMatch(/Main process exited, code=killed, status=9\/KILL/);
   }, 90000);
 
   it('`systemctl restart` of the guard drains first (the app serves while /health says draining), and systemd never starts the app on its own', async () => {
