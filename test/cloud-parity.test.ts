@@ -30,7 +30,7 @@ const AWS_ONLY_MEMBERS: Record<string, string> = {
 const AZURE_ONLY_MEMBERS: Record<string, string> = {
   resourceGroup: 'Azure resources live in a resource group the cluster may create; AWS has none',
   identity: 'the nodes\' user-assigned managed identity; on AWS the instance role lives in AwsAppServers.template',
-  bootContext: 'the boot script input; on AWS it is AwsAppServers.bootContext',
+  bootContext: 'the boot script input, AzureAppServers.bootContext; on AWS read AwsAppServers.bootContext',
   dmzAliasRecord: 'the DMZ A record of a single-active cluster; on AWS the DMZ alias is part of AwsDnsCluster (dns-multicast)',
   guardAssetContainerName: 'blob container; AWS keeps the guard in an S3 bucket (guardAssetBucketName)',
 };
@@ -45,9 +45,12 @@ function constructNames(module: Record<string, unknown>): string[] {
     .sort();
 }
 
+/** The source of a file of this package. */
+const sourceOf = (file: string): ts.SourceFile => ts.createSourceFile(file, readFileSync(join(__dirname, '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
+
 /** The public members of an exported class, read from its source. */
 function publicMembers(file: string, className: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = sourceOf(file);
   const cls = source.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === className);
   if (!cls) throw new Error(`no class ${className} in ${file}`);
   return cls.members
@@ -55,6 +58,14 @@ function publicMembers(file: string, className: string): string[] {
     .filter((m) => (ts.getCombinedModifierFlags(m) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0)
     .map((m) => m.name!.getText(source))
     .sort();
+}
+
+/** The properties an interface declares itself (not those it extends), read from its source. */
+function ownProps(file: string, interfaceName: string): string[] {
+  const source = sourceOf(file);
+  const decl = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === interfaceName);
+  if (!decl) throw new Error(`no interface ${interfaceName} in ${file}`);
+  return decl.members.map((m) => m.name!.getText(source)).sort();
 }
 
 /** The member names with ARNs written as ids, so `databaseArn` (AWS) and `databaseId` (Azure) are twins. */
@@ -83,6 +94,18 @@ describe('AWS and Azure parity', () => {
     for (const name of ['loadBalancerProblems', 'databaseProblems', 'sharedStorageProblems', 'guardAssetProblems', 'appServersProblems', 'alarmsProblems', 'dnsClusterProblems']) {
       expect([name, typeof (aws as Record<string, unknown>)[name], typeof (azure as Record<string, unknown>)[name]]).toEqual([name, 'function', 'function']);
     }
+  });
+
+  it('the app servers take the cluster\'s parts under the same names and build their boot context from them', () => {
+    const awsProps = ownProps('lib/aws/aws-app-servers.ts', 'AwsAppServersProps');
+    const azureProps = ownProps('lib/azure/azure-app-servers.ts', 'AzureAppServersProps');
+    for (const part of ['spec', 'loadBalancer', 'database', 'storage', 'guardAsset', 'thinprintClientKeys', 'installCommands']) {
+      expect([part, awsProps.includes(part), azureProps.includes(part)]).toEqual([part, true, true]);
+    }
+    for (const [file, cls] of [['lib/aws/aws-app-servers.ts', 'AwsAppServers'], ['lib/azure/azure-app-servers.ts', 'AzureAppServers']]) {
+      expect([cls, publicMembers(file, cls).includes('bootContext')]).toEqual([cls, true]);
+    }
+    expect(azureProps).not.toContain('bootContext');
   });
 
   describe('AwsFailoverCluster and AzureFailoverCluster members', () => {

@@ -12,7 +12,12 @@ import { throwIfProblems } from '../problems/problems';
 import { clusterTags } from '../spec/tags';
 import { azureTagProblems, type AzurePlacement, placementOf } from './azure-support';
 import { azureGuardSpec } from './azure-health-check';
-import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand } from './azure-node-platform';
+import { AZURE_SCHEDULED_EVENTS_WATCH, azureCustomDataCommand, azureNodePlatform } from './azure-node-platform';
+import type { AzureDatabase } from './azure-database';
+import type { AzureGuardAsset } from './azure-guard-asset';
+import type { AzureLoadBalancer } from './azure-load-balancer';
+import type { AzureSharedStorage } from './azure-shared-storage';
+import type { AzureThinPrintClientKeys } from './azure-thinprint';
 import { escapeTemplateLiterals } from '../synth/terraform-template';
 import { userDataSizeProblems } from '../synth/user-data';
 import { handoverBudgetSecs } from '../contracts/timing';
@@ -65,8 +70,25 @@ export interface AzureAppServersProps extends AzurePlacement {
   readonly spec: ClusterSpec;
   /** Subnet of the app servers' network interfaces. */
   readonly subnetId: string;
-  /** What the boot script needs beyond the spec (share, guard binary, database, VIP). */
-  readonly bootContext: GuardNodeContext;
+  /** The load balancer: its frontend address is what the app tells its clients (and, with `spec.loadBalancer.floatingIp`, the nodes' loopback VIP). */
+  readonly loadBalancer: AzureLoadBalancer;
+  /** The guard's database (and the app's own user); the nodes read their passwords from its Key Vault. */
+  readonly database: AzureDatabase;
+  /** The share the nodes mount. */
+  readonly storage: AzureSharedStorage;
+  /**
+   * ThinPrint: the client-keys secret; the nodes read it and apply it at boot.
+   * @default - none
+   */
+  readonly thinprintClientKeys?: AzureThinPrintClientKeys;
+  /** The guard binary the nodes download with their managed identity. */
+  readonly guardAsset: AzureGuardAsset;
+  /**
+   * The DNS name clients use for the load balancer (PaperCut's `system.network-address`, the
+   * user client's server-name).
+   * @default - the load balancer's frontend IP address
+   */
+  readonly networkAddress?: string;
   /**
    * User-assigned identity of the nodes. Pass one created beforehand so its role assignments
    * (Key Vault secret, guard blob) exist before the first VM boots.
@@ -165,13 +187,15 @@ export class AzureAppServers extends Construct {
   public readonly networkSecurityGroup: NetworkSecurityGroup;
   /** The rendered boot script (before base64). */
   public readonly bootScript: string;
+  /** The boot context handed to the renderer. */
+  public readonly bootContext: GuardNodeContext;
   /** Minutes a deleted node gets to hand over (the scale set's termination notification). */
   public readonly handoverTimeoutMinutes: number;
 
   constructor(scope: Construct, id: string, props: AzureAppServersProps) {
     super(scope, id);
     throwIfProblems(this.node.path, appServersProblems(props));
-    const { spec } = props;
+    const { spec, loadBalancer, database, storage, guardAsset } = props;
     const windows = spec.profile.os === 'windows';
     const tags = clusterTags(spec);
     const placement = placementOf(props);
@@ -186,11 +210,23 @@ export class AzureAppServers extends Construct {
 
     // The guard is told the timings the Azure probe really uses (H = 1, T = min(I, 30)).
     const guardSpec = azureGuardSpec(spec);
-    // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
-    const bootContext: GuardNodeContext = { ...props.bootContext, replacement: AZURE_SCHEDULED_EVENTS_WATCH };
+    const clientKeys = props.thinprintClientKeys;
+    this.bootContext = {
+      mode: 'guard',
+      platform: azureNodePlatform(this.identity.clientId),
+      share: storage.mount,
+      guardBinary: guardAsset.source,
+      database: database.guardDatabase,
+      loopbackVip: spec.loadBalancer.floatingIp ? loadBalancer.frontendIpAddress : undefined,
+      // the app's own database user; the frontend address is what PaperCut and its clients use
+      app: { database: database.appDatabase, networkAddress: props.networkAddress ?? loadBalancer.frontendIpAddress },
+      ...(clientKeys ? { thinprint: { clientKeysSecretRef: clientKeys.secretRef } } : {}),
+      // Linux nodes watch for the Terminate event of a rolling upgrade and hand over first.
+      replacement: AZURE_SCHEDULED_EVENTS_WATCH,
+    };
     this.bootScript = prependInstallCommands(
       spec.profile.os,
-      windows ? renderWindowsBootScript(guardSpec, bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, bootContext),
+      windows ? renderWindowsBootScript(guardSpec, this.bootContext, { wrap: false }) : renderLinuxBootScript(guardSpec, this.bootContext),
       props.installCommands ?? [],
     );
     throwIfProblems(this.node.path, userDataSizeProblems(props.installCommands?.length ? 'installCommands' : 'spec', this.bootScript, { maxBytes: AZURE_CUSTOM_DATA_MAX_BYTES, what: 'custom data' }));
@@ -360,8 +396,11 @@ export function sshPublicKeyProblem(key: string): string | undefined {
   return bits >= 2048 ? undefined : `${usage}; this RSA key has ${bits} bits`;
 }
 
-/** Every problem of these props (AzureFailoverCluster checks them before it builds anything). */
-export function appServersProblems(props: Omit<AzureAppServersProps, 'bootContext'>): Problem[] {
+/**
+ * Every problem of these props (AzureFailoverCluster checks them before it builds anything, so
+ * before the parts exist: they are not checked here).
+ */
+export function appServersProblems(props: Omit<AzureAppServersProps, 'loadBalancer' | 'database' | 'storage' | 'guardAsset' | 'thinprintClientKeys'>): Problem[] {
   const { spec } = props;
   const problems: Problem[] = azureTagProblems(spec);
   if (spec.profile.failoverMode !== 'guard') {

@@ -6,7 +6,6 @@ import { bootSpecProblems, parseSpecProp, renamed, uniqueProblems } from '../syn
 import type { Problem } from '../problems/problems';
 import type { ClusterSpec, ClusterSpecInput } from '../spec/cluster-spec';
 import { AzureAlarms, alarmsProblems } from './azure-alarms';
-import { azureNodePlatform } from './azure-node-platform';
 import { AzureAppServers, appServersProblems, type AzureImageReference } from './azure-app-servers';
 import { AzureDatabase, databaseProblems, type AzureDatabaseProps } from './azure-database';
 import { AzureSharedStorage, sharedStorageProblems } from './azure-shared-storage';
@@ -243,22 +242,16 @@ export class AzureFailoverCluster extends Construct {
         dependsOn: [this.database.passwordSecret!],
       });
     }
-    this.bootContext = {
-      mode: 'guard',
-      platform: azureNodePlatform(this.identity.clientId),
-      share: this.storage.mount,
-      guardBinary: this.guardAsset.source,
-      database: this.database.guardDatabase,
-      loopbackVip: spec.loadBalancer.floatingIp ? this.loadBalancer.frontendIpAddress : undefined,
-      // the app's own database user; the frontend address is what PaperCut and its clients use
-      app: { database: this.database.appDatabase, networkAddress: props.networkAddress ?? this.loadBalancer.frontendIpAddress },
-      ...(this.thinprintClientKeys ? { thinprint: { clientKeysSecretRef: this.thinprintClientKeys.secretRef } } : {}),
-    };
     this.appServers = new AzureAppServers(this, 'app-servers', {
       ...placement,
       spec,
       subnetId: props.appSubnetId,
-      bootContext: this.bootContext,
+      loadBalancer: this.loadBalancer,
+      database: this.database,
+      storage: this.storage,
+      guardAsset: this.guardAsset,
+      thinprintClientKeys: this.thinprintClientKeys,
+      networkAddress: props.networkAddress,
       identity: this.identity,
       backendAddressPoolIds: [this.loadBalancer.backendPool.id],
       // The nodes' grants have propagated and the share's endpoint exists before the first boot script runs.
@@ -284,6 +277,7 @@ export class AzureFailoverCluster extends Construct {
       adminSshPublicKey: props.adminSshPublicKey,
       windowsAdminPassword: props.windowsAdminPassword,
     });
+    this.bootContext = this.appServers.bootContext;
     this.alarms = new AzureAlarms(this, 'alerts', { spec, resourceGroupName: placement.resourceGroupName, loadBalancerId: this.loadBalancer.loadBalancer.id });
     if (props.dmzAlias) {
       this.dmzAliasRecord = new DnsARecord(this, 'dmz-alias', { ...props.dmzAlias, ttl: 30, records: [this.loadBalancer.frontendIpAddress], tags: clusterTags(spec) });

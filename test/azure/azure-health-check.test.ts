@@ -1,13 +1,11 @@
 import { azureGuardSpec, azureProbeProblems, azureProbeSettings } from '../../lib/azure/azure-health-check';
-import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
 import { guardSettings } from '../../lib/contracts/guard-settings';
 import type { AddressInfo } from 'net';
-import { AzureAppServers } from '../../lib/azure/azure-app-servers';
 import { createHealthServer } from '../../lib/guard/health-server';
 import { GuardMetrics } from '../../lib/guard/metrics';
 import type { HealthSnapshot } from '../../lib/guard/election/elector';
 import { GUARD_LIVE_PATH } from '../../lib/contracts/guard-endpoints';
-import { PLACEMENT, SSH_KEYS, onlyResource, paperCutSpec, subnetId, synth } from './helpers';
+import { azureAppServers, onlyResource, paperCutSpec, synth } from './helpers';
 
 const DB = { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' };
 
@@ -71,13 +69,7 @@ describe('the Application Health extension reads the guard as healthy (deploy re
 
   it('probes the running guard (passive, 503 on /health) on the path and port the scale set configures, and gets Healthy', async () => {
     // given: the extension as synthesized, and a real guard health server of a passive node
-    const { json } = synth((s) => new AzureAppServers(s, 'nodes', {
-      ...PLACEMENT,
-      spec: paperCutSpec(),
-      subnetId: subnetId('app'),
-      bootContext: { share: { kind: 'nfs', address: 'a:/a/s' }, mode: 'guard', platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://a.blob.core.windows.net/c/g', sha256: 'ab'.repeat(32) }), database: DB, app: { database: DB, networkAddress: '10.0.1.10' } },
-      adminSshPublicKey: SSH_KEYS.ed25519,
-    }));
+    const { json } = synth((s) => azureAppServers(s, { spec: paperCutSpec() }));
     const extension = onlyResource(json, 'azurerm_linux_virtual_machine_scale_set').extension.find((e: any) => e.type === 'ApplicationHealthLinux');
     const settings = JSON.parse(extension.settings) as { protocol: string; port: number; requestPath: string };
     const snapshot: HealthSnapshot = { cluster: 'pc', node: 'b', role: 'passive', term: 3, holder: 'a', ready: false, leaseRemainingMs: 0, healthy: false, appUnconfirmed: false };

@@ -4,28 +4,22 @@
  * apply time, read grant for the node identity).
  */
 import { Testing } from 'cdktf';
-import { azureGuardBlob, azureNodePlatform } from '../../lib/azure/azure-node-platform';
+import type { Construct } from 'constructs';
 import { AzurePaperCutStack, WINDOWS_INSTALL_COMMANDS } from '../../apps/examples/azure-papercut/stack';
 import { EXAMPLE_STACKS } from '../../apps/stacks';
-import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
+import type { AzureAppServers, AzureAppServersProps } from '../../lib/azure/azure-app-servers';
 import { AzureSharedStorage, type AzureSharedStorageProps } from '../../lib/azure/azure-shared-storage';
-import type { BootContext } from '../../lib/boot/context';
 import { papercut, parseClusterSpec } from '../../lib/spec';
-import { FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propError, resourcesOf, SSH_KEYS, subnetId, synth } from './helpers';
+import { azureAppServers, FIXTURE_BINARY, PLACEMENT, VNET_ID, onlyResource, paperCutSpec, propError, resourcesOf, SSH_KEYS, subnetId, synth } from './helpers';
 
 const GALLERY_IMAGE = '/subscriptions/0000/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/print/images/papercut-mf/versions/1.2.0';
-const CTX: BootContext = {
-  share: { kind: 'smb', address: '//acct.file.core.windows.net/failover', credentialsSecretRef: 'azure-keyvault:https://kv.vault.azure.net/secrets/smb' },
-  mode: 'guard', platform: azureNodePlatform(), guardBinary: azureGuardBlob({ url: 'https://acct.blob.core.windows.net/failover-guard/g', sha256: 'ab'.repeat(32) }),
-  database: { url: 'postgres://fcadmin@db:5432/papercut?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/pw' },
-  app: { database: { url: 'postgres://papercut_app@db:5432/papercut_app?sslmode=require', passwordSource: 'azure-keyvault:https://kv.vault.azure.net/secrets/app' }, networkAddress: '10.0.1.10' },
-};
 const windowsSpec = () => parseClusterSpec({ name: 'pcw', profile: papercut({ os: 'windows' }), storage: { kind: 'smb' } });
-const nodes = (over: Partial<AzureAppServersProps> = {}): AzureAppServersProps => ({ ...PLACEMENT, spec: windowsSpec(), subnetId: subnetId('app'), bootContext: CTX, ...over });
+/** Windows app servers `nodes` with real parts (an SMB share). */
+const nodes = (s: Construct, over: Partial<AzureAppServersProps> = {}): AzureAppServers => azureAppServers(s, { spec: windowsSpec(), ...over });
 
 describe('AzureAppServers on Windows', () => {
   it('boots a custom image (shared image gallery) instead of a marketplace one', () => {
-    const { json } = synth((s) => new AzureAppServers(s, 'nodes', nodes({ sourceImageId: GALLERY_IMAGE })));
+    const { json } = synth((s) => nodes(s, { sourceImageId: GALLERY_IMAGE }));
     const vmss = onlyResource(json, 'azurerm_windows_virtual_machine_scale_set');
     expect(vmss.source_image_id).toBe(GALLERY_IMAGE);
     expect(vmss.source_image_reference).toBeUndefined();
@@ -34,16 +28,14 @@ describe('AzureAppServers on Windows', () => {
   it('runs the install commands before the boot script', () => {
     // given / when
     let servers!: AzureAppServers;
-    synth((s) => (servers = new AzureAppServers(s, 'nodes', nodes({ installCommands: ['choco install -y papercut-mf', 'Write-Host done'] }))));
+    synth((s) => (servers = nodes(s, { installCommands: ['choco install -y papercut-mf', 'Write-Host done'] })));
     // then
     expect(servers.bootScript).toMatch(/^\$ErrorActionPreference = 'Stop'\nchoco install -y papercut-mf\nWrite-Host done\n# failover-constructs boot script/);
   });
 
   it('runs Linux install commands after the shebang, stopping at the first failure', () => {
     let servers!: AzureAppServers;
-    const sshKey = SSH_KEYS.ed25519;
-    const linuxCtx: BootContext = { ...CTX, share: { kind: 'nfs', address: 'acct.file.core.windows.net:/acct/failover' } };
-    synth((s) => (servers = new AzureAppServers(s, 'nodes', { ...PLACEMENT, spec: paperCutSpec(), subnetId: subnetId('app'), bootContext: linuxCtx, adminSshPublicKey: sshKey, installCommands: ['apt-get install -y openjdk-17-jre'] })));
+    synth((s) => (servers = azureAppServers(s, { spec: paperCutSpec(), adminSshPublicKey: SSH_KEYS.ed25519, installCommands: ['apt-get install -y openjdk-17-jre'] })));
     expect(servers.bootScript).toMatch(/^#!\/bin\/bash\n# install commands\nset -euo pipefail\napt-get install -y openjdk-17-jre\n/);
   });
 
@@ -52,7 +44,7 @@ describe('AzureAppServers on Windows', () => {
     [{ sourceImageId: '/subscriptions/0000/images/x' }, 'sourceImageId'],
     [{ installCommands: ['  '] }, 'installCommands[0]'],
   ] as Array<[Partial<AzureAppServersProps>, string]>)('refuses %j naming %s', (over, prop) => {
-    expect(() => synth((s) => new AzureAppServers(s, 'nodes', nodes(over)))).toThrow(propError('AzureAppServers', prop));
+    expect(() => synth((s) => nodes(s, over))).toThrow(propError('AzureAppServers', prop, 'test/nodes'));
   });
 });
 

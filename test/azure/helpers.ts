@@ -1,6 +1,12 @@
 import { TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { AzureAppServers, type AzureAppServersProps } from '../../lib/azure/azure-app-servers';
+import { AzureDatabase } from '../../lib/azure/azure-database';
 import type { AzureFailoverClusterProps } from '../../lib/azure/azure-failover-cluster';
+import { AzureGuardAsset } from '../../lib/azure/azure-guard-asset';
+import { AzureLoadBalancer } from '../../lib/azure/azure-load-balancer';
+import { AzureSharedStorage } from '../../lib/azure/azure-shared-storage';
 import { papercut, parseClusterSpec, type ClusterSpec, type ClusterSpecInput } from '../../lib/spec';
 import { FIXTURE_BINARY } from '../harness/guard-fixture';
 
@@ -84,4 +90,47 @@ export function dependsAfter(json: Record<string, any>, resource: Record<string,
   };
   visit(resource);
   return seen;
+}
+
+/**
+ * An AzureAppServers `id` in the test network with real parts (load balancer, database, share,
+ * guard blob; `<id>-lb`, `<id>-db`, `<id>-share`, `<id>-guard`) and a node identity
+ * (`<id>-identity`, unless `over` names an identity, even undefined), all granted to it, as
+ * AzureFailoverCluster wires them. Linux specs get an SSH key. The parts are built from
+ * `partsSpec`, so a spec only the app servers refuse can be checked on them alone.
+ */
+export function azureAppServers(scope: Construct, over: Partial<AzureAppServersProps> = {}, { id = 'nodes', partsSpec }: { id?: string; partsSpec?: ClusterSpec } = {}): AzureAppServers {
+  const spec = over.spec ?? paperCutSpec();
+  const parts = partsSpec ?? spec;
+  const identity = 'identity' in over ? over.identity : new UserAssignedIdentity(scope, `${id}-identity`, { ...PLACEMENT, name: `${spec.name}-nodes` });
+  const readerPrincipalId = identity?.principalId ?? '00000000-0000-4000-8000-000000000001';
+  const loadBalancer = new AzureLoadBalancer(scope, `${id}-lb`, { ...PLACEMENT, spec: parts, subnetId: subnetId('app') });
+  const database = new AzureDatabase(scope, `${id}-db`, { ...PLACEMENT, spec: parts, delegatedSubnetId: subnetId('db'), virtualNetworkId: VNET_ID, readerPrincipalId });
+  const storage = new AzureSharedStorage(scope, `${id}-share`, {
+    ...PLACEMENT,
+    spec: parts,
+    privateEndpointSubnetId: subnetId('pe'),
+    clientSubnetId: subnetId('app'),
+    virtualNetworkId: VNET_ID,
+    createPrivateDnsZone: true,
+    // no NSG of the share's own: the nodes' NSG is the only one
+    privateEndpointNetworkSecurityGroup: false,
+    keyVaultId: database.keyVault?.id,
+    keyVaultWriter: database.secretsWriterReady,
+    readerPrincipalId,
+  });
+  const guardAsset = new AzureGuardAsset(scope, `${id}-guard`, { ...PLACEMENT, spec: parts, binaryPath: FIXTURE_BINARY, readerPrincipalId });
+  return new AzureAppServers(scope, id, {
+    ...PLACEMENT,
+    spec,
+    subnetId: subnetId('app'),
+    identity,
+    loadBalancer,
+    database,
+    storage,
+    guardAsset,
+    backendAddressPoolIds: [loadBalancer.backendPool.id],
+    ...(spec.profile.os === 'linux' ? { adminSshPublicKey: SSH_KEYS.ed25519 } : {}),
+    ...over,
+  });
 }
