@@ -155,20 +155,27 @@ describeWine('failover-guard on Windows (wine)', () => {
     expect(readFileSync(query, 'utf8')).toMatch(/Environment\s+REG_MULTI_SZ\s+JAVA_OPTS=-Xmx2g\\0FAILOVER_GUARD_NODE=node-a\\0FAILOVER_GUARD_TERM=7\r?$/m);
   });
 
-  it('windows-service mode: the app watcher fences at the valid-until instant while the guard runs on with its pipe open (named pipe, QueryPerformanceCounter)', async () => {
-    // given: a guard stand-in that arms the watcher, says the lease covers the app 1.5 s more, and then never renews
+  it('windows-service mode: the app watcher fences at the valid-until instant while the guard runs on with its pipe open (named pipe, QueryPerformanceCounter), and tells the guard first', async () => {
+    // given: a guard stand-in that arms the watcher, says the lease covers the app 1.5 s more, and
+    // then never renews; once told (a trigger file), its service reports the app's end, and the
+    // stand-in writes what the elector would hear
     const win = (p: string) => 'Z:' + p.replace(/\//g, '\\');
     const holder = join(dir, 'watch-holder.js');
     buildSync({
       stdin: {
         contents: [
-          "import { writeFileSync } from 'fs';",
+          "import { existsSync, writeFileSync } from 'fs';",
+          "import type { ExitListener } from './lib/guard/app/supervisor';",
           "import { WindowsServiceWatch } from './lib/guard/platform/windows/windows-app-watch';",
-          'const [bundle, marker, started] = process.argv.slice(2);',
-          'const inner = { cleanup: async () => {}, start: async () => {}, stop: async () => {}, ready: async () => true, onExit: () => {} };',
+          'const [bundle, marker, started, trigger, reported] = process.argv.slice(2);',
+          'let innerExit: ExitListener = () => {};',
+          'const inner = { cleanup: async () => {}, start: async () => {}, stop: async () => {}, kill: async () => {}, ready: async () => true, onExit: (l: ExitListener) => { innerExit = l; } };',
           'const log = { info() {}, warn() {}, error() {} } as never;',
           "const watch = new WindowsServiceWatch(inner, { service: 'FcWatchApp', stopTimeoutSecs: 2, markerFile: marker, log, command: [process.execPath, bundle], run: async () => ({ code: 0, stdout: '' }) });",
-          "void (async () => { await watch.cleanup(); await watch.start({ FAILOVER_GUARD_TERM: '1' }); (watch as unknown as { leaseValidFor?(ms: number): void }).leaseValidFor?.(1500); writeFileSync(started, 'started'); setInterval(() => undefined, 1000); })();",
+          'watch.onExit((detail, byBackstop) => writeFileSync(reported, `${byBackstop} ${detail}`));',
+          "void (async () => { await watch.cleanup(); await watch.start({ FAILOVER_GUARD_TERM: '1' }); (watch as unknown as { leaseValidFor?(ms: number): void }).leaseValidFor?.(1500); writeFileSync(started, 'started');",
+          "  setInterval(() => undefined, 1000);",
+          "  const poll = setInterval(() => { if (existsSync(trigger)) { clearInterval(poll); innerExit('service FcWatchApp stopped'); } }, 100); })();",
         ].join('\n'),
         resolveDir: ROOT,
         loader: 'ts',
@@ -180,13 +187,19 @@ describeWine('failover-guard on Windows (wine)', () => {
     });
     const marker = join(dir, 'wine.watch');
     const started = join(dir, 'holder-started');
-    const guardProcess = spawn('/bin/sh', ['-c', 'exec "$@" >"$OUT" 2>&1', 'sh', WINE!, nodeExe, holder, win(bundle), win(marker), win(started)], { env: { ...env, OUT: join(dir, 'holder.log') }, stdio: 'ignore' });
+    const trigger = join(dir, 'holder-app-ended');
+    const reported = join(dir, 'holder-exit-reported');
+    const guardProcess = spawn('/bin/sh', ['-c', 'exec "$@" >"$OUT" 2>&1', 'sh', WINE!, nodeExe, holder, win(bundle), win(marker), win(started), win(trigger), win(reported)], { env: { ...env, OUT: join(dir, 'holder.log') }, stdio: 'ignore' });
     running.push(guardProcess);
     // when: the watcher is connected (its marker written) and the instant passes
     await waitFor('the holder armed the watcher', () => existsSync(started) && existsSync(marker));
     // then: the watcher fenced and ended while the guard stand-in still runs with its pipe open
     await waitFor('the watcher fenced at the valid-until instant', () => !existsSync(marker), 30000);
     expect(guardProcess.exitCode).toBeNull();
+    // then: the end the guard then notices is reported as the backstop's (the fence), not the app failing
+    writeFileSync(trigger, '');
+    await waitFor('the stand-in reported the app’s end', () => existsSync(reported), 10000);
+    expect(readFileSync(reported, 'utf8')).toBe('true service FcWatchApp stopped: killed by the app watcher (valid-until passed)');
     guardProcess.kill('SIGKILL');
     spawnSync(WINE!, ['taskkill', '/F', '/IM', 'node.exe'], { env, timeout: 30000 });
   });
