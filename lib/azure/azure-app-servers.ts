@@ -70,7 +70,10 @@ export interface AzureAppServersProps extends AzurePlacement {
   readonly spec: ClusterSpec;
   /** Subnet of the app servers' network interfaces. */
   readonly subnetId: string;
-  /** The load balancer: its frontend address is what the app tells its clients (and, with `spec.loadBalancer.floatingIp`, the nodes' loopback VIP). */
+  /**
+   * The load balancer: the nodes join its backend pool; its frontend address is what the app
+   * tells its clients (and, with `spec.loadBalancer.floatingIp`, the nodes' loopback VIP).
+   */
   readonly loadBalancer: AzureLoadBalancer;
   /** The guard's database (and the app's own user); the nodes read their passwords from its Key Vault. */
   readonly database: AzureDatabase;
@@ -95,11 +98,6 @@ export interface AzureAppServersProps extends AzurePlacement {
    * @default - a new identity (grant it access yourself, and pass the grants as `dependsOn`)
    */
   readonly identity?: UserAssignedIdentity;
-  /**
-   * Load balancer backend pools the nodes join.
-   * @default []
-   */
-  readonly backendAddressPoolIds?: readonly string[];
   /**
    * Resources that must exist before the nodes boot: an AzureRoleAssignmentWait after the nodes'
    * role assignments (a grant takes minutes to propagate).
@@ -284,7 +282,7 @@ export class AzureAppServers extends Construct {
           primary: true,
           networkSecurityGroupId: this.networkSecurityGroup.id,
           ipConfiguration: [
-            { name: 'primary', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: [...(props.backendAddressPoolIds ?? [])] },
+            { name: 'primary', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: [loadBalancer.backendPool.id] },
           ],
         },
       ],

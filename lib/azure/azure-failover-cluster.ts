@@ -253,7 +253,6 @@ export class AzureFailoverCluster extends Construct {
       thinprintClientKeys: this.thinprintClientKeys,
       networkAddress: props.networkAddress,
       identity: this.identity,
-      backendAddressPoolIds: [this.loadBalancer.backendPool.id],
       // The nodes' grants have propagated and the share's endpoint exists before the first boot script runs.
       dependsOn: [
         new AzureRoleAssignmentWait(this, 'node-grants-propagation', {

@@ -129,7 +129,6 @@ export function azureAppServers(scope: Construct, over: Partial<AzureAppServersP
     database,
     storage,
     guardAsset,
-    backendAddressPoolIds: [loadBalancer.backendPool.id],
     ...(spec.profile.os === 'linux' ? { adminSshPublicKey: SSH_KEYS.ed25519 } : {}),
     ...over,
   });
